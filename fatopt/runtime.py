@@ -1,0 +1,153 @@
+"""The Python face of the guard runtime: register, inspect and drop specializations.
+
+``fatopt._guards`` (C) does the watching and swapping; this module turns guard objects into its
+conditions, keeps the documented API stable, and reports what happened.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Iterable, Sequence, TypedDict
+
+from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
+from fatopt.guards import Guard
+
+if AVAILABLE:
+    from fatopt import _guards
+else:  # pragma: no cover - exercised on interpreters older than 3.12
+    _guards = None  # type: ignore[assignment]
+
+__all__ = ["specialize", "register", "unspecialize", "get_specialized", "stats", "Stats", "FunctionStats"]
+
+
+def _require() -> None:
+    if not AVAILABLE:
+        raise RuntimeError(UNAVAILABLE_REASON)
+
+
+def _prepare(func: types.FunctionType, guards: Iterable[Guard]) -> tuple[tuple[Guard, ...], list]:
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"expected a Python function, got {type(func).__name__}")
+    guards = tuple(guards)
+    if not guards:
+        raise ValueError("a specialization needs at least one guard")
+    for guard in guards:
+        if not isinstance(guard, Guard):
+            raise TypeError(f"not a guard: {guard!r}")
+    bound = tuple(guard.bind(func) for guard in guards)
+    conditions = [c for guard in guards for c in guard.conditions(func)]
+    return bound, conditions
+
+
+def specialize(func: types.FunctionType, code: types.CodeType, guards: Sequence[Guard]) -> bool:
+    """Install ``code`` on ``func`` while ``guards`` hold (PEP 510's ``specialize``).
+
+    The function's current code becomes the fallback. Returns True if the specialized code is in
+    place now, False if a guard fails now (it is installed as soon as all guards hold). Raises
+    ``ValueError`` if the two codes are not interchangeable (arguments, free variables, kind).
+
+    On 3.13 assigning code to an existing function costs each call a few ns for good (calls to it
+    are no longer specialized by the interpreter); functions emitted by fatopt's optimizer are
+    born holding their specialized code and use :func:`register` instead.
+    """
+    _require()
+    if not isinstance(code, types.CodeType):
+        raise TypeError(f"code must be a code object, got {type(code).__name__}")
+    bound, conditions = _prepare(func, guards)
+    return _guards.specialize(func, code, bound, conditions)
+
+
+def register(
+    func: types.FunctionType,
+    original: types.CodeType | types.FunctionType,
+    guards: Sequence[Guard],
+) -> bool:
+    """Guard ``func``, which already holds its specialized code, with ``original`` as fallback.
+
+    This is the entry point for code emitted by the optimizer: functions are born specialized.
+    ``original`` may be a function, whose code is taken and renamed after ``func`` so tracebacks
+    name the right function. Returns as :func:`specialize` does; if a guard fails now, the
+    original code is installed at once.
+    """
+    _require()
+    if isinstance(original, types.FunctionType):
+        code = original.__code__
+        target = func.__code__ if isinstance(func, types.FunctionType) else None
+        if target is not None and (code.co_name, code.co_qualname) != (target.co_name, target.co_qualname):
+            code = code.replace(co_name=target.co_name, co_qualname=target.co_qualname)
+        original = code
+    if not isinstance(original, types.CodeType):
+        raise TypeError(f"original must be a code object or a function, got {type(original).__name__}")
+    bound, conditions = _prepare(func, guards)
+    return _guards.register(func, original, bound, conditions)
+
+
+def unspecialize(func: types.FunctionType) -> bool:
+    """Drop ``func``'s specialization and restore its original code. False if it had none."""
+    if not AVAILABLE:
+        return False
+    return _guards.unregister(func)
+
+
+def get_specialized(func: object) -> list[tuple[types.CodeType, list[Guard]]]:
+    """``[(specialized_code, guards)]`` while ``func`` runs specialized code, else ``[]``.
+
+    Like FAT Python's ``fat.get_specialized``: a specialization whose guards fail right now is
+    not listed (it comes back when they hold again).
+    """
+    if not AVAILABLE or not isinstance(func, types.FunctionType):
+        return []
+    info = _guards.get(func)
+    if info is None or not info[3]:
+        return []
+    return [(info[0], list(info[2]))]
+
+
+class FunctionStats(TypedDict):
+    function: str
+    active: bool
+    guards: int
+    invalidations: int
+    revalidations: int
+
+
+class Stats(TypedDict):
+    available: bool
+    registered: int
+    live: int
+    active: int
+    invalidated: int
+    invalidations: int
+    revalidations: int
+    functions: list[FunctionStats]
+
+
+def stats() -> Stats:
+    """Counts of specializations: registered ever, live now, active vs invalidated, and how often
+    guards broke (invalidations) and came back (revalidations), per function."""
+    if not AVAILABLE:
+        return Stats(available=False, registered=0, live=0, active=0, invalidated=0,
+                     invalidations=0, revalidations=0, functions=[])
+    rows = _guards.specializations()
+    functions = [
+        FunctionStats(
+            function=f"{func.__module__}.{func.__qualname__}",
+            active=active,
+            guards=len(guards),
+            invalidations=inv,
+            revalidations=rev,
+        )
+        for func, _spec, _orig, guards, active, inv, rev in rows
+    ]
+    functions.sort(key=lambda row: row["function"])
+    active = sum(row["active"] for row in functions)
+    return Stats(
+        available=True,
+        registered=_guards.runtime_info()["total_registered"],
+        live=len(functions),
+        active=active,
+        invalidated=len(functions) - active,
+        invalidations=sum(row["invalidations"] for row in functions),
+        revalidations=sum(row["revalidations"] for row in functions),
+        functions=functions,
+    )
