@@ -568,29 +568,15 @@ on_dict_dealloc(State *st, PyObject *d)
     map_remove(&st->index, all);
 }
 
-static int
-dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+static void
+on_dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
 {
-    State *st = g_state;
-    if (st == NULL) {
-        return 0;
-    }
     switch (event) {
     case PyDict_EVENT_ADDED:
     case PyDict_EVENT_MODIFIED:
     case PyDict_EVENT_DELETED:
-        if (PyUnicode_CheckExact(key) && PyUnicode_CHECK_INTERNED(key)) {
-            /* Fast path: one lookup; a key nobody depends on ends here. */
-            Slot *s = map_find(&st->index, d, key);
-            if (s != NULL) {
-                for (Py_ssize_t i = 0; i < s->n; i++) {
-                    cond_set(st, s->items[i], dict_cond_holds(s->items[i], new_value));
-                }
-            }
-            return 0;
-        }
         on_dict_odd_key(st, d, key, new_value);
-        return 0;
+        return;
     case PyDict_EVENT_CLEARED: {
         Slot *all = map_find(&st->index, d, NULL);
         if (all != NULL) {
@@ -598,7 +584,7 @@ dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new
                 cond_set(st, all->items[i], dict_cond_holds(all->items[i], NULL));
             }
         }
-        return 0;
+        return;
     }
     case PyDict_EVENT_CLONED: {
         /* `d` (empty) is about to receive a copy of the dict passed as `key`; new_value is NULL.
@@ -609,12 +595,46 @@ dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new
                 spec_mark_unknown(st, all->items[i]->spec);
             }
         }
-        return 0;
+        return;
     }
     case PyDict_EVENT_DEALLOCATED:
         on_dict_dealloc(st, d);
+        return;
+    }
+}
+
+static int
+dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+{
+    State *st = g_state;
+    if (st == NULL) {
         return 0;
     }
+    Slot *s = NULL;
+    if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED
+        || event == PyDict_EVENT_DELETED) {
+        if (PyUnicode_CheckExact(key) && PyUnicode_CHECK_INTERNED(key)) {
+            /* Fast path: one lookup; a key nobody depends on ends here. */
+            s = map_find(&st->index, d, key);
+            if (s == NULL) {
+                return 0;
+            }
+        }
+        else if (map_find(&st->index, d, NULL) == NULL) {
+            return 0;
+        }
+    }
+    /* The write may happen while an exception is being raised: keep it intact. */
+    PyObject *exc = PyErr_GetRaisedException();
+    if (s != NULL) {
+        for (Py_ssize_t i = 0; i < s->n; i++) {
+            cond_set(st, s->items[i], dict_cond_holds(s->items[i], new_value));
+        }
+    }
+    else {
+        on_dict_event(st, event, d, key, new_value);
+    }
+    PyErr_SetRaisedException(exc);
     return 0;
 }
 
@@ -680,7 +700,9 @@ func_watch_cb(PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_va
         /* DESTROY cannot concern a watched function: conditions hold it strongly. */
         return 0;
     }
+    PyObject *exc = PyErr_GetRaisedException();
     on_func_event(st, f, event, new_value);
+    PyErr_SetRaisedException(exc);
     return 0;
 }
 
@@ -698,9 +720,11 @@ type_watch_cb(PyTypeObject *t)
      * (events coalesce) until the re-check re-arms it. */
     Slot *all = map_find(&st->index, t, NULL);
     if (all != NULL) {
+        PyObject *exc = PyErr_GetRaisedException();
         for (Py_ssize_t i = 0; i < all->n; i++) {
             spec_mark_unknown(st, all->items[i]->spec);
         }
+        PyErr_SetRaisedException(exc);
     }
     return 0;
 }

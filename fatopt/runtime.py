@@ -7,17 +7,35 @@ conditions, keeps the documented API stable, and reports what happened.
 from __future__ import annotations
 
 import types
-from typing import Iterable, Sequence, TypedDict
+import warnings
+from typing import Callable, Iterable, Sequence, TypedDict
 
 from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
-from fatopt.guards import Guard
+from fatopt.guards import (  # noqa: F401 - re-exported for emitted code
+    Guard,
+    GuardArgType,
+    GuardBuiltins,
+    GuardDict,
+    GuardFunc,
+    GuardGlobals,
+    GuardTypeAttr,
+)
 
 if AVAILABLE:
     from fatopt import _guards
 else:  # pragma: no cover - exercised on interpreters older than 3.12
     _guards = None  # type: ignore[assignment]
 
-__all__ = ["specialize", "register", "unspecialize", "get_specialized", "stats", "Stats", "FunctionStats"]
+__all__ = [
+    "specialize",
+    "register",
+    "specialized",
+    "unspecialize",
+    "get_specialized",
+    "stats",
+    "Stats",
+    "FunctionStats",
+]
 
 
 def _require() -> None:
@@ -35,7 +53,7 @@ def _prepare(func: types.FunctionType, guards: Iterable[Guard]) -> tuple[tuple[G
         if not isinstance(guard, Guard):
             raise TypeError(f"not a guard: {guard!r}")
     bound = tuple(guard.bind(func) for guard in guards)
-    conditions = [c for guard in guards for c in guard.conditions(func)]
+    conditions = [c for guard in bound for c in guard.conditions(func)]
     return bound, conditions
 
 
@@ -80,6 +98,48 @@ def register(
         raise TypeError(f"original must be a code object or a function, got {type(original).__name__}")
     bound, conditions = _prepare(func, guards)
     return _guards.register(func, original, bound, conditions)
+
+
+_METADATA = ("__module__", "__name__", "__qualname__", "__doc__", "__defaults__", "__kwdefaults__",
+             "__annotations__", "__type_params__")
+
+
+def _dress_original(func: types.FunctionType, original: types.FunctionType) -> types.FunctionType:
+    """The original function, carrying func's name, defaults, annotations and attributes."""
+    for attr in _METADATA:
+        if hasattr(func, attr):
+            setattr(original, attr, getattr(func, attr))
+    original.__dict__.update(func.__dict__)
+    return original
+
+
+def specialized(original: types.FunctionType, *guards: Guard) -> "Callable[[types.FunctionType], types.FunctionType]":
+    """Decorator used by optimized modules: ``@specialized(original_function, *guards)`` on the
+    ``def`` holding the specialized body.
+
+    The decorated function is born specialized (the fast path on 3.13, see :func:`register`).
+    ``original`` is a function defined from the original body in the same scope (so free
+    variables match) with no defaults, annotations or decorators; only its code is used. If
+    registration fails for any reason, the function must not run unguarded specialized code: a
+    warning names the function, and the original function, dressed with the specialized one's
+    name, defaults and attributes, is returned instead.
+    """
+
+    def install(func: types.FunctionType) -> types.FunctionType:
+        try:
+            register(func, original, guards)
+            return func
+        except Exception as exc:  # never break an import: fall back to the original code
+            code = func.__code__
+            warnings.warn(
+                f"fatopt: {code.co_filename}:{code.co_firstlineno}: {code.co_qualname} runs "
+                f"unoptimized (registration failed: {exc})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return _dress_original(func, original)
+
+    return install
 
 
 def unspecialize(func: types.FunctionType) -> bool:

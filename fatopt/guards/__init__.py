@@ -111,6 +111,9 @@ class Guard:
     def _validate(self, func: types.FunctionType) -> None:
         """Raise ValueError if the guard cannot apply to func."""
 
+    def _bound_to(self, func: types.FunctionType) -> None:
+        """Adjust a freshly bound copy to func (e.g. capture func's namespace)."""
+
     # -- shared behaviour ---------------------------------------------------------------------
     def conditions(self, func: types.FunctionType) -> list[Condition]:
         """The conditions this guard stands for when bound to ``func``."""
@@ -125,6 +128,7 @@ class Guard:
                 if hasattr(self, slot):
                     object.__setattr__(bound, slot, getattr(self, slot))
         bound._func_ref = weakref.ref(func)
+        bound._bound_to(func)
         return bound
 
     def check(self) -> int:
@@ -179,8 +183,10 @@ class GuardBuiltins(Guard):
 
 
 class GuardGlobals(Guard):
-    """The global names keep their values: the object bound when the guard was created, or, for
-    names given in ``values``, the same constant (same type and value; ``0.0`` is not ``-0.0``)."""
+    """The global names keep their values: the object bound when the specialization is registered
+    (an unbound guard: when it was created, in the creating code's globals), or, for names given in
+    ``values``, the same constant (same type and value; ``0.0`` is not ``-0.0``). A name unbound
+    at that moment is expected to stay unbound."""
 
     __slots__ = ("names", "_expected", "_constants")
 
@@ -191,6 +197,12 @@ class GuardGlobals(Guard):
         captured, _ = _caller_namespace()
         self._expected = {n: values[n] if n in values else captured.get(n, _ABSENT) for n in self.names}
         self._constants = frozenset(values)
+
+    def _bound_to(self, func: types.FunctionType) -> None:
+        namespace = func.__globals__
+        self._expected = {
+            n: v if n in self._constants else namespace.get(n, _ABSENT) for n, v in self._expected.items()
+        }
 
     def _conditions_for(self, globals_: dict, builtins_: dict) -> list[Condition]:
         return _dict_conditions(globals_, self._expected, self._constants)
