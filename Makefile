@@ -1,31 +1,38 @@
-# Two entry points, used by README.md and .ci/run:
-#   make demo   - install into a venv and run the demo under -X fatopt
-#   make test   - install into a venv (building the C extension) and run the tests
-# PYTHON picks the interpreter (>= 3.12); each gets its own venv.
-PYTHON ?= python3
+# Entry points used by README.md and .ci/run:
+#   make demo   - install into a venv (building the C extension) and run the demo under -X fatopt
+#   make test   - install into a venv (building the C extension) and run the test suite
+#   make bench  - the runtime micro-benchmarks (pyperf)
+# PYTHON picks the interpreter (CPython >= 3.12); by default the newest one found on PATH.
+# Each interpreter gets its own venv, .venv-X.Y.
+FIND_PYTHON := for p in python3.13 python3.12 python3 python; do \
+    $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done
+PYTHON ?= $(shell $(FIND_PYTHON))
+ifeq ($(PYTHON),)
+$(error no Python >= 3.12 found on PATH; run e.g. 'make test PYTHON=/path/to/python3.13')
+endif
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV ?= .venv-$(PYVER)
 VPY := $(VENV)/bin/python
 
 .PHONY: demo test install bench clean
 
-$(VENV)/.installed: pyproject.toml setup.py fatopt/_guards.c
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test,bench]'
+	$(VPY) -m pip install -q --upgrade pip 'setuptools>=77'
 	touch $@
 
-install: $(VENV)/.installed
-	$(VPY) -m pip install -q -e '.[test,bench]'
+# Re-run every time so an edited _guards.c is rebuilt.
+install: $(VENV)/.created
+	$(VPY) -m pip install -q --no-build-isolation -e '.[test,bench]'
 
 demo: install
-	$(VPY) -X fatopt examples/demo.py
+	$(VPY) examples/demo.py
 
 test: install
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(VPY) benchmarks/bench_guards.py $(BENCH_ARGS)
+	$(VPY) benchmarks/bench_runtime.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build .venv-* fatopt/*.so *.egg-info

@@ -1,0 +1,171 @@
+"""No leaks: each runtime scenario repeated 1000 times leaves object counts, allocated blocks,
+traced memory and the runtime's own index where they were."""
+
+import gc
+import sys
+import tracemalloc
+
+import pytest
+
+import fatopt
+from fatopt.guards import GuardBuiltins, GuardDict, GuardFunc, GuardGlobals, GuardTypeAttr
+
+from .helpers import load
+
+REPEAT = 1000
+PAIR = "DEBUG = False\ndef plain():\n    return len('abc') if not DEBUG else 0\ndef fast():\n    return 3\n"
+PAIR_CODE = compile(PAIR, "<leak>", "exec")
+
+
+def fresh() -> dict:
+    ns: dict = {"__name__": "leak"}
+    exec(PAIR_CODE, ns)
+    return ns
+
+
+def register_and_drop():
+    ns = fresh()
+    fatopt.register(ns["fast"], ns["plain"], [GuardBuiltins("len"), GuardGlobals(values={"DEBUG": False})])
+
+
+def register_in_cycle():
+    ns = fresh()
+    fatopt.register(ns["fast"], ns["plain"], [GuardBuiltins("len")])
+    ns["fast"].__dict__["self"] = ns["fast"]
+
+
+SHARED = fresh()
+fatopt.register(SHARED["fast"], SHARED["plain"], [GuardBuiltins("len"), GuardGlobals(values={"DEBUG": False})])
+
+
+def shadow_cycle():
+    SHARED["len"] = len
+    del SHARED["len"]
+    SHARED["DEBUG"] = True
+    SHARED["DEBUG"] = False
+
+
+def builtins_patch_cycle():
+    import builtins
+
+    saved = builtins.len
+    builtins.len = abs
+    builtins.len = saved
+
+
+def specialize_unspecialize():
+    ns = fresh()
+    fatopt.specialize(ns["plain"], ns["fast"].__code__, [GuardBuiltins("len")])
+    fatopt.unspecialize(ns["plain"])
+
+
+CLONE_TARGET: dict = {}
+CLONE_NS = fresh()
+fatopt.register(CLONE_NS["fast"], CLONE_NS["plain"], [GuardDict(CLONE_TARGET, "k")])
+
+
+def cloned_cycle():
+    CLONE_TARGET.update({"other": 1})
+    CLONE_TARGET.clear()
+    fatopt._guards.flush()
+
+
+FUNC_NS = load("def helper():\n    return 1\ndef plain():\n    return helper()\ndef fast():\n    return 1\n", "leakfunc")
+fatopt.register(FUNC_NS["fast"], FUNC_NS["plain"], [GuardFunc(FUNC_NS["helper"])])
+OTHER_CODE = (lambda: 2).__code__
+
+
+def func_guard_cycle():
+    saved = FUNC_NS["helper"].__code__
+    FUNC_NS["helper"].__code__ = OTHER_CODE
+    FUNC_NS["helper"].__code__ = saved
+
+
+TYPE_NS = load("class K:\n    def m(self):\n        return 1\ndef plain():\n    return K().m()\ndef fast():\n    return 1\n", "leaktype")
+fatopt.register(TYPE_NS["fast"], TYPE_NS["plain"], [GuardTypeAttr(TYPE_NS["K"], "m")])
+
+
+def type_guard_cycle():
+    TYPE_NS["K"].m = TYPE_NS["K"].m
+    fatopt._guards.flush()
+
+
+def registration_error():
+    ns = load("def a(x):\n    return x\ndef b(y):\n    return y\n", "leakerr")
+    try:
+        fatopt.register(ns["b"], ns["a"], [GuardBuiltins("len")])
+    except ValueError:
+        pass
+
+
+def user_assigns_code():
+    ns = fresh()
+    fatopt.register(ns["fast"], ns["plain"], [GuardBuiltins("len")])
+    ns["fast"].__code__ = ns["plain"].__code__.replace(co_name="fast")
+    ns["len"] = abs  # the runtime notices and abandons the specialization
+    fatopt._guards.flush()
+
+
+def inspect_everything():
+    fatopt.get_specialized(SHARED["fast"])
+    fatopt.stats()
+    GuardBuiltins("len").check()
+    GuardGlobals(values={"DEBUG": False}).bind(SHARED["fast"]).check()
+
+
+SCENARIOS = [
+    register_and_drop,
+    register_in_cycle,
+    shadow_cycle,
+    builtins_patch_cycle,
+    specialize_unspecialize,
+    cloned_cycle,
+    func_guard_cycle,
+    type_guard_cycle,
+    registration_error,
+    user_assigns_code,
+    inspect_everything,
+]
+
+
+def measure():
+    gc.collect()
+    fatopt._guards.flush()
+    gc.collect()
+    info = fatopt._guards.runtime_info()
+    return len(gc.get_objects()), sys.getallocatedblocks(), info["index_entries"], info["specializations"]
+
+
+def settle():
+    gc.collect()
+    fatopt._guards.flush()
+    gc.collect()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
+def test_no_leak(scenario):
+    for _ in range(100):  # warm caches, interned strings, free lists
+        scenario()
+    objects, blocks, entries, specs = measure()
+    growth = []
+    tracemalloc.start()
+    try:
+        for _ in range(REPEAT):  # blocks allocated before tracing started are not subtracted
+            scenario()
+        settle()
+        # A leak grows in every round; a one-off (a cache, a resize, gc timing) does not.
+        for _ in range(3):
+            start, _ = tracemalloc.get_traced_memory()
+            for _ in range(REPEAT):
+                scenario()
+            settle()
+            end, _ = tracemalloc.get_traced_memory()
+            growth.append(end - start)
+    finally:
+        tracemalloc.stop()
+    objects2, blocks2, entries2, specs2 = measure()
+    assert entries2 == entries and specs2 == specs
+    # A leak of one object (or block) per iteration would show as >= 4 * REPEAT.
+    assert objects2 - objects < REPEAT // 10
+    assert blocks2 - blocks < REPEAT // 10
+    assert min(growth) < 16 * REPEAT, growth  # under 16 bytes per iteration
