@@ -1,0 +1,115 @@
+"""Guard runtime costs, measured with pyperf in one run.
+
+Calls: ``def f(): return len("abc")`` plain, specialized to ``return 3`` (born specialized through
+``fatopt.register``, and installed on an existing function through ``fatopt.specialize``), against
+the floor ``def e(): return 3``. Writes: ``counter += 1`` on a global of a module whose dict is
+watched (a specialization there depends on another key) and of one that is not.
+
+    python benchmarks/bench_runtime.py            # full run (about 2 minutes)
+    python benchmarks/bench_runtime.py --fast     # quicker, noisier
+    python benchmarks/bench_runtime.py -o out.json
+
+Each timed loop makes CALLS calls unrolled, so loop overhead is a small, equal share of every
+case. The summary table (medians, ratios) prints at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pyperf
+
+import fatopt
+from fatopt.guards import GuardBuiltins, GuardGlobals
+
+CALLS = 20
+
+MODULE_SOURCE = """
+counter = 0
+DEBUG = False
+
+def plain():
+    return len("abc")
+
+def born():
+    return 3
+
+def assigned():
+    return len("abc")
+
+def floor():
+    return 3
+
+def bump():
+    global counter
+    counter += 1
+"""
+
+
+def make_module(name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(MODULE_SOURCE, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+calls = make_module("bench_calls")
+assert fatopt.register(calls.born, calls.plain, [GuardBuiltins("len")])
+assert fatopt.specialize(calls.assigned, calls.born.__code__, [GuardBuiltins("len")])
+
+unwatched = make_module("bench_unwatched")
+watched = make_module("bench_watched")
+# Any specialization in the module makes the runtime watch its dict; `counter` is not guarded.
+assert fatopt.register(watched.born, watched.plain, [GuardGlobals(values={"DEBUG": False}), GuardBuiltins("len")])
+
+
+def time_calls(func):
+    body = "\n".join(["    f()"] * CALLS)
+    src = f"def timed(loops, f, perf_counter):\n  t0 = perf_counter()\n  for _ in range(loops):\n{body}\n  return perf_counter() - t0\n"
+    ns: dict = {}
+    exec(src, ns)
+    timed = ns["timed"]
+    return lambda loops: timed(loops, func, pyperf.perf_counter)
+
+
+CASES = {
+    "call plain f (len('abc'))": calls.plain,
+    "call specialized f, born (fatopt.register)": calls.born,
+    "call specialized f, assigned (fatopt.specialize)": calls.assigned,
+    "call floor e (return 3)": calls.floor,
+    "global write, unwatched module dict": unwatched.bump,
+    "global write, watched module dict": watched.bump,
+}
+
+
+def summary(results: dict[str, pyperf.Benchmark]) -> str:
+    med = {name: bench.median() * 1e9 for name, bench in results.items()}
+    floor = med["call floor e (return 3)"]
+    plain = med["call plain f (len('abc'))"]
+    rows = [f"{'case':50} {'median':>10} {'vs floor':>9} {'plain/x':>8}"]
+    for name, ns in med.items():
+        if name.startswith("call"):
+            rows.append(f"{name:50} {ns:8.1f}ns {ns / floor:8.3f}x {plain / ns:7.2f}x")
+        else:
+            rows.append(f"{name:50} {ns:8.1f}ns")
+    delta = med["global write, watched module dict"] - med["global write, unwatched module dict"]
+    rows.append(f"{'watched - unwatched write':50} {delta:+8.1f}ns")
+    rows.append(f"python {sys.version.split()[0]}; per call/write, {CALLS} unrolled per loop iteration")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    runner = pyperf.Runner()
+    runner.metadata["description"] = "fatopt guard runtime micro-benchmarks"
+    results = {}
+    for name, func in CASES.items():
+        bench = runner.bench_time_func(name, time_calls(func), inner_loops=CALLS)
+        if bench is not None:
+            results[name] = bench
+    if len(results) == len(CASES):  # the parent process, after all workers
+        print()
+        print(summary(results))
+
+
+if __name__ == "__main__":
+    main()
