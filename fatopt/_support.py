@@ -5,16 +5,16 @@ Kept apart so that ``import fatopt`` works everywhere and says plainly what is m
 
 from __future__ import annotations
 
-import platform
 import sys
 
+# No `platform` here: this module is imported by every optimized module, start-up time counts.
 UNAVAILABLE_REASON: str | None
-if platform.python_implementation() != "CPython":
-    UNAVAILABLE_REASON = f"fatopt needs CPython 3.12+, this is {platform.python_implementation()}"
+if sys.implementation.name != "cpython":
+    UNAVAILABLE_REASON = f"fatopt needs CPython 3.12+, this is {sys.implementation.name}"
 elif sys.version_info < (3, 12):
     UNAVAILABLE_REASON = (
         "fatopt needs CPython 3.12+ (dict, function and type watchers); "
-        f"this is {platform.python_version()}: code runs unoptimized"
+        f"this is {sys.version.split()[0]}: code runs unoptimized"
     )
 else:
     try:

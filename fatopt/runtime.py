@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import warnings
-from typing import Callable, Iterable, Sequence, TypedDict
+TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
 
 from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
 from fatopt.guards import (  # noqa: F401 - re-exported for emitted code
@@ -21,21 +21,33 @@ from fatopt.guards import (  # noqa: F401 - re-exported for emitted code
     GuardTypeAttr,
 )
 
+if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module imports this one
+    from typing import Callable, Iterable, Sequence, TypedDict
+
+    class FunctionStats(TypedDict):
+        function: str
+        active: bool
+        guards: int
+        invalidations: int
+        revalidations: int
+
+    class Stats(TypedDict):
+        available: bool
+        registered: int
+        live: int
+        active: int
+        invalidated: int
+        invalidations: int
+        revalidations: int
+        functions: list[FunctionStats]
+
+
 if AVAILABLE:
     from fatopt import _guards
 else:  # pragma: no cover - exercised on interpreters older than 3.12
     _guards = None  # type: ignore[assignment]
 
-__all__ = [
-    "specialize",
-    "register",
-    "specialized",
-    "unspecialize",
-    "get_specialized",
-    "stats",
-    "Stats",
-    "FunctionStats",
-]
+__all__ = ["specialize", "register", "specialized", "unspecialize", "get_specialized", "stats"]
 
 
 def _require() -> None:
@@ -163,51 +175,32 @@ def get_specialized(func: object) -> list[tuple[types.CodeType, list[Guard]]]:
     return [(info[0], list(info[2]))]
 
 
-class FunctionStats(TypedDict):
-    function: str
-    active: bool
-    guards: int
-    invalidations: int
-    revalidations: int
-
-
-class Stats(TypedDict):
-    available: bool
-    registered: int
-    live: int
-    active: int
-    invalidated: int
-    invalidations: int
-    revalidations: int
-    functions: list[FunctionStats]
-
-
 def stats() -> Stats:
     """Counts of specializations: registered ever, live now, active vs invalidated, and how often
     guards broke (invalidations) and came back (revalidations), per function."""
     if not AVAILABLE:
-        return Stats(available=False, registered=0, live=0, active=0, invalidated=0,
-                     invalidations=0, revalidations=0, functions=[])
+        return {"available": False, "registered": 0, "live": 0, "active": 0, "invalidated": 0,
+                "invalidations": 0, "revalidations": 0, "functions": []}
     rows = _guards.specializations()
-    functions = [
-        FunctionStats(
-            function=f"{func.__module__}.{func.__qualname__}",
-            active=active,
-            guards=len(guards),
-            invalidations=inv,
-            revalidations=rev,
-        )
+    functions: list[FunctionStats] = [
+        {
+            "function": f"{func.__module__}.{func.__qualname__}",
+            "active": active,
+            "guards": len(guards),
+            "invalidations": inv,
+            "revalidations": rev,
+        }
         for func, _spec, _orig, guards, active, inv, rev in rows
     ]
     functions.sort(key=lambda row: row["function"])
     active = sum(row["active"] for row in functions)
-    return Stats(
-        available=True,
-        registered=_guards.runtime_info()["total_registered"],
-        live=len(functions),
-        active=active,
-        invalidated=len(functions) - active,
-        invalidations=sum(row["invalidations"] for row in functions),
-        revalidations=sum(row["revalidations"] for row in functions),
-        functions=functions,
-    )
+    return {
+        "available": True,
+        "registered": _guards.runtime_info()["total_registered"],
+        "live": len(functions),
+        "active": active,
+        "invalidated": len(functions) - active,
+        "invalidations": sum(row["invalidations"] for row in functions),
+        "revalidations": sum(row["revalidations"] for row in functions),
+        "functions": functions,
+    }

@@ -18,7 +18,10 @@ import builtins
 import sys
 import types
 import weakref
-from typing import Any, Iterable, Mapping
+TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
+
+if TYPE_CHECKING:  # typing costs milliseconds at import; optimized modules import this one
+    from typing import Any, Iterable, Mapping
 
 try:
     from fatopt import _guards
@@ -50,7 +53,7 @@ ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(dict(builtins.__di
 
 Condition = tuple  # (kind, target, ...) as understood by fatopt._guards
 
-_ABSENT: Any = object()  # marks "expected to be unbound" in captured values
+_ABSENT = object()  # marks "expected to be unbound" in captured values
 
 
 def _runtime() -> Any:
