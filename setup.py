@@ -1,15 +1,72 @@
-"""Builds the C guard runtime, but only where it can work (CPython 3.12+).
+"""Builds the C guard runtime where it can work (CPython 3.12+), and installs fatopt.pth.
 
-On older interpreters or other implementations the package installs without the
-extension and ``import fatopt`` reports why optimization is unavailable.
+On older interpreters or other implementations the package installs without the extension and
+``import fatopt`` reports why optimization is unavailable.
+
+``fatopt.pth`` goes to the root of site-packages: its one line turns fatopt on at start-up when
+``-X fatopt`` or ``PYTHONFATOPT`` is given, and imports nothing otherwise.
 """
-import platform
+import os
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+PTH_NAME = "fatopt.pth"
+PTH_LINE = (
+    "import sys; exec('from fatopt._activate import activate; activate()') "
+    "if 'fatopt' in sys._xoptions or 'PYTHONFATOPT' in __import__('os').environ else None\n"
+)
+
+
+class BuildWithPth(build_py):
+    """build_py that also places fatopt.pth at the top of the build (so of site-packages)."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, PTH_NAME)
+        with open(target, "w") as f:
+            f.write(PTH_LINE)
+
+    def get_outputs(self, include_bytecode=True):
+        return super().get_outputs(include_bytecode) + [os.path.join(self.build_lib, PTH_NAME)]
+
+
+try:  # editable installs (pip install -e) build a wheel of their own
+    from setuptools.command.editable_wheel import editable_wheel
+except ImportError:  # pragma: no cover - old setuptools
+    editable_wheel = None
+
+
+class _StrategyWithPth:
+    """Wraps setuptools' editable strategy: writes what it writes, plus fatopt.pth."""
+
+    def __init__(self, strategy):
+        self._strategy = strategy
+
+    def __call__(self, wheel, files, mapping):
+        self._strategy(wheel, files, mapping)
+        wheel.writestr(PTH_NAME, PTH_LINE)
+
+    def __enter__(self):
+        self._strategy.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._strategy.__exit__(*exc)
+
+
+cmdclass = {"build_py": BuildWithPth}
+if editable_wheel is not None and hasattr(editable_wheel, "_select_strategy"):
+
+    class EditableWithPth(editable_wheel):
+        def _select_strategy(self, *args, **kwargs):
+            return _StrategyWithPth(super()._select_strategy(*args, **kwargs))
+
+    cmdclass["editable_wheel"] = EditableWithPth
 
 ext_modules = []
-if sys.version_info >= (3, 12) and platform.python_implementation() == "CPython":
+if sys.version_info >= (3, 12) and sys.implementation.name == "cpython":
     ext_modules.append(
         Extension(
             "fatopt._guards",
@@ -19,4 +76,4 @@ if sys.version_info >= (3, 12) and platform.python_implementation() == "CPython"
         )
     )
 
-setup(ext_modules=ext_modules)
+setup(ext_modules=ext_modules, cmdclass=cmdclass)

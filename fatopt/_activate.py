@@ -1,0 +1,32 @@
+"""Start-up: what the ``fatopt.pth`` line runs when ``-X fatopt`` or ``PYTHONFATOPT`` is given.
+
+Installs the import hook and arranges for the main script to run optimized. Kept small and
+cheap: this runs before every program started with fatopt on.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fatopt import options as _options_module
+
+
+def activate() -> None:
+    """Turn fatopt on for this process if the options say so; never raise."""
+    try:
+        options = _options_module.from_environment()
+    except _options_module.OptionsError as exc:
+        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
+        return
+    if not options.enabled:
+        return
+    from fatopt._support import UNAVAILABLE_REASON
+
+    if UNAVAILABLE_REASON is not None:
+        if options.verbose:
+            sys.stderr.write(f"fatopt: {UNAVAILABLE_REASON}\n")
+        return
+    from fatopt import _main, importer
+
+    importer.install(options)
+    _main.install()

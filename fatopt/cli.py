@@ -1,0 +1,208 @@
+"""The ``fatopt`` command: compileall, show, diff, run.
+
+    fatopt compileall [options] [PATH ...]   precompile optimized .pyc files
+    fatopt show FILE                         the optimized source, annotated
+    fatopt diff FILE                         unified diff, original -> optimized
+    fatopt run SCRIPT [ARGS ...]             python -X fatopt SCRIPT ARGS
+    fatopt run -m MODULE [ARGS ...]          python -X fatopt -m MODULE ARGS
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from fatopt._version import __version__
+from fatopt.options import Options, OptionsError, from_environment
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one clear line and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
+def _options(config_items: list[str] | None) -> Options:
+    """PYTHONFATOPT, then -X fatopt, then --config items: what the run would use."""
+    options = from_environment()
+    for item in config_items or ():
+        options.update(item)
+    options.enabled = True
+    return options
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c", "--config", action="append", metavar="KEY=VALUE",
+        help="optimizer setting, as in -X fatopt=KEY=VALUE (repeatable), e.g. unroll_loops=4",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fatopt",
+        description="Guarded function specialization for CPython 3.12+. "
+        "Run programs optimized with 'python -X fatopt app.py' (or PYTHONFATOPT=1).",
+        epilog="See 'fatopt COMMAND --help' for each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"fatopt {__version__} (Python {sys.version.split()[0]})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    p = commands.add_parser(
+        "compileall",
+        help="precompile optimized .pyc files (like python -m compileall)",
+        description="Write fatopt's optimized .pyc files for every .py file under the given paths "
+        "(default: the directories on sys.path), beside the normal ones in __pycache__. "
+        "Normal .pyc files are never touched.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files and directories (default: sys.path)")
+    p.add_argument("-l", dest="maxlevels", action="store_const", const=0, help="don't recurse into subdirectories")
+    p.add_argument("-r", dest="recursion", type=int, metavar="N", help="recurse at most N levels of subdirectories")
+    p.add_argument("-f", dest="force", action="store_true", help="force rebuild even if caches are up to date")
+    p.add_argument("-q", dest="quiet", action="count", default=0, help="-q: errors and the summary only; -qq: the summary only; -qqq: nothing")
+    p.add_argument("-x", dest="exclude", metavar="REGEX", help="skip files whose full path matches REGEX")
+    p.add_argument("-i", dest="listfile", metavar="FILE", help="add the files and directories listed in FILE ('-': stdin)")
+    p.add_argument("-d", dest="ddir", metavar="DESTDIR", help="directory prepended to file names shown in tracebacks")
+    p.add_argument("-s", dest="stripdir", metavar="STRIPDIR", help="part of the path stripped from file names shown in tracebacks")
+    p.add_argument("-p", dest="prependdir", metavar="PREPENDDIR", help="path prepended to file names shown in tracebacks (after -s)")
+    p.add_argument("-j", dest="workers", type=int, default=1, metavar="N", help="worker processes (0: one per core)")
+    p.add_argument(
+        "--invalidation-mode", choices=["timestamp", "checked-hash", "unchecked-hash"],
+        help="how the caches are checked against the source (default: timestamp, "
+        "or checked-hash when SOURCE_DATE_EPOCH is set)",
+    )
+    _add_config(p)
+
+    for name, text in (
+        ("show", "print the optimized source of FILE, each specialized function annotated with its guards"),
+        ("diff", "print a unified diff from FILE to its optimized source"),
+    ):
+        p = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        p.add_argument("file", metavar="FILE", help="a Python source file")
+        _add_config(p)
+
+    p = commands.add_parser(
+        "run",
+        help="run a script optimized (same as python -X fatopt SCRIPT)",
+        description="Run SCRIPT (or -m MODULE) with fatopt on, passing ARGS to it.",
+    )
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
+    p.add_argument("script", nargs="?", metavar="SCRIPT")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    _add_config(p)
+    return parser
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise SystemExit(f"fatopt: cannot read {path}: {exc.strerror}")
+
+
+def cmd_compileall(ns: argparse.Namespace) -> int:
+    from fatopt.compileall import CompileallSettings, run
+
+    paths = list(ns.paths)
+    if ns.listfile:
+        stream = sys.stdin if ns.listfile == "-" else open(ns.listfile, encoding="utf-8")
+        with stream:
+            paths.extend(line.strip() for line in stream if line.strip())
+    maxlevels = ns.maxlevels if ns.maxlevels is not None else ns.recursion
+    if not paths:
+        paths = [p for p in sys.path if p and os.path.isdir(p)]
+        maxlevels = 0 if maxlevels is None else maxlevels
+    for path in paths:
+        if not os.path.exists(path):
+            sys.stderr.write(f"fatopt compileall: error: no such file or directory: {path}\n")
+            return 2
+    settings = CompileallSettings(
+        options=_options(ns.config), force=ns.force, quiet=ns.quiet, workers=ns.workers, maxlevels=maxlevels,
+        exclude=ns.exclude, ddir=ns.ddir, stripdir=ns.stripdir, prependdir=ns.prependdir,
+        invalidation_mode=ns.invalidation_mode,
+    )
+    summary = run(paths, settings)
+    if ns.quiet < 3:
+        print(summary.text())
+    return 1 if summary.failed else 0
+
+
+def _optimized_source(path: str, config_items: list[str] | None) -> tuple[str, str]:
+    from importlib.util import decode_source
+
+    from fatopt.compiler import config_for
+    from fatopt.optimizer import optimize_source
+
+    original = decode_source(_read(path))
+    try:
+        optimized = optimize_source(original, path, config_for(_options(config_items)))
+    except SyntaxError as exc:
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception_only(exc)))
+        raise SystemExit(1)
+    return original, optimized
+
+
+def cmd_show(ns: argparse.Namespace) -> int:
+    from fatopt.show import annotate
+
+    original, optimized = _optimized_source(ns.file, ns.config)
+    sys.stdout.write(annotate(original, optimized, ns.file, _options(ns.config)))
+    return 0
+
+
+def cmd_diff(ns: argparse.Namespace) -> int:
+    import difflib
+
+    original, optimized = _optimized_source(ns.file, ns.config)
+    diff = difflib.unified_diff(
+        original.splitlines(keepends=True), optimized.splitlines(keepends=True),
+        fromfile=ns.file, tofile=f"{ns.file} (fatopt)",
+    )
+    for line in diff:
+        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+    return 0
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    if (ns.module is None) == (ns.script is None):
+        _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
+    xoption = "fatopt" + ("=" + ",".join(ns.config) if ns.config else "")
+    target = ["-m", ns.module] if ns.module else [ns.script]
+    if ns.module and ns.script is not None:
+        ns.args.insert(0, ns.script)
+    argv = [sys.executable, "-X", xoption, *target, *ns.args]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
+COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    try:
+        return COMMANDS[ns.command](ns)
+    except OptionsError as exc:
+        sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
+        return 2
+    except ValueError as exc:  # Config.from_dict: unknown or badly typed option
+        if "fatopt option" in str(exc):
+            sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
+            return 2
+        raise
+
+
+def console_main() -> None:
+    """Entry point of the ``fatopt`` console script."""
+    raise SystemExit(main())

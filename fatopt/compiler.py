@@ -1,0 +1,100 @@
+"""Source bytes -> optimized code object, the way the import system needs it.
+
+Wraps the optimizer with the rules of an import: bad input raises exactly the error plain
+CPython raises (the source is compiled by CPython itself first), a module may opt out with a
+top-level ``__fatopt__ = {"enabled": False}``, and an internal optimizer error costs only the
+optimization, with a warning that names the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import warnings
+from importlib.util import decode_source
+from types import CodeType
+from typing import NamedTuple
+
+from fatopt.config import Config
+from fatopt.report import ModuleReport, report_tree
+
+__all__ = ["compile_source", "module_opt_out", "config_for", "CompileResult"]
+
+_configs: dict = {}
+
+
+def config_for(options) -> Config:
+    """The Config an ``Options`` asks for (built once per process)."""
+    key = tuple(sorted(options.overrides.items()))
+    if key not in _configs:
+        _configs[key] = Config.from_dict(options.config_overrides())
+    return _configs[key]
+
+
+def module_opt_out(tree: ast.Module) -> str | None:
+    """The reason a module asks not to be optimized, from a top-level ``__fatopt__`` dict."""
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "__fatopt__"
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if isinstance(value, dict) and value.get("enabled", True) is False:
+                return "module sets __fatopt__ = {'enabled': False}"
+    return None
+
+
+class CompileResult(NamedTuple):
+    code: CodeType
+    #: None when the module was not optimized (it opted out, or the optimizer failed).
+    report: ModuleReport | None
+    #: Why the module was not optimized, or None.
+    skipped: str | None
+
+
+def compile_source(
+    source: bytes | str,
+    path: str,
+    config: Config | None = None,
+    *,
+    optimize: int = -1,
+    verbose: bool = False,
+    display_path: str | None = None,
+) -> CompileResult:
+    """Compile ``source`` optimized; ``display_path`` (default ``path``) is what tracebacks
+    show. Bad source raises the SyntaxError plain CPython raises."""
+    path = display_path or path
+    if isinstance(source, bytes):
+        text = decode_source(source)
+    else:
+        text = source
+    # CPython parses first: invalid input raises exactly what a plain import raises.
+    tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize)
+    reason = module_opt_out(tree)
+    if reason is None:
+        from fatopt.optimizer import optimize_ast  # imported only when something needs optimizing
+
+        try:
+            optimized = optimize_ast(tree, path, config)
+            code = compile(optimized, path, "exec", dont_inherit=True, optimize=optimize)
+            report = report_tree(optimized)
+        except Exception as exc:
+            # Errors found only when compiling (symbol table: "'return' outside function", ...)
+            # must be CPython's own: the plain compile below raises them. If it does not, the
+            # optimizer is at fault, and that must never break an import.
+            plain = compile(text, path, "exec", dont_inherit=True, optimize=optimize)
+            reason = f"optimizer failed: {exc!r}"
+            warnings.warn(f"fatopt: {path}: {reason}; module runs unoptimized", RuntimeWarning, stacklevel=2)
+            return CompileResult(plain, None, reason)
+        if verbose:
+            for function in report.functions:
+                print(f"fatopt: {path}:{function.lineno}: {function.qualname} specialized, guards: {', '.join(function.guards)}", file=sys.stderr)
+        return CompileResult(code, report, None)
+    if verbose:
+        print(f"fatopt: {path}: skipped: {reason}", file=sys.stderr)
+    return CompileResult(compile(text, path, "exec", dont_inherit=True, optimize=optimize), None, reason)
