@@ -18,4 +18,28 @@ __all__ = [
     "unspecialize",
     "get_specialized",
     "stats",
+    "optimize_ast",
+    "optimize_source",
+    "Config",
+    "Report",
 ]
+
+# The optimizer is imported on first use only: optimized modules import fatopt.runtime (and so
+# this package) at run time, and must not pay for the optimizer.
+_LAZY = {
+    "optimize_ast": "fatopt.optimizer",
+    "optimize_source": "fatopt.optimizer",
+    "Config": "fatopt.config",
+    "Report": "fatopt.results",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fatopt' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

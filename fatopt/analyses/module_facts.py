@@ -1,0 +1,100 @@
+"""Module-wide facts: which globals are constants for good, which builtins may be assumed, and
+whether anything makes the module's namespace unknowable.
+
+A global is a *module constant* when it is bound exactly once, by a top-level ``NAME = <constant
+expression>``, and nothing else anywhere in the module binds it: no other assignment or
+augmented assignment, no ``global NAME`` in a function or class that binds it, no ``del``,
+import, ``for``/``with``/``except``/``match`` target, ``:=``, class or function of that name.
+A builtin may be assumed when the module never binds its name. Both are void when the module
+uses ``exec``, ``eval``, ``globals()``, ``vars()``, ``import *``, ``__builtins__`` or frame
+access anywhere: any global could then be rebound while a specialized frame runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from fatopt.analyses.scopes import ModuleScopes, Scope
+from fatopt.config import Config
+from fatopt.folding import NOT_FOLDED, evaluate
+
+__all__ = ["ModuleFacts", "analyze_module"]
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What the optimizer may assume about a module's global namespace."""
+
+    #: name -> value of each module constant (empty if the module is dynamic)
+    constants: dict[str, Any]
+    #: every name some statement of the module may bind in the module's namespace
+    module_bound: frozenset[str]
+    #: why the namespace is unknowable (empty tuple: it is known)
+    dynamic: tuple[str, ...]
+
+    def assumable_builtin(self, name: str) -> bool:
+        """True if ``name``, used as a global in this module, can only be the builtin."""
+        return not self.dynamic and name in _BUILTIN_NAMES and name not in self.module_bound
+
+
+def _module_level_bindings(modscope: Scope) -> dict[str, int]:
+    """name -> binding sites in the module namespace, counting ``global`` writers elsewhere."""
+    counts = dict(modscope.bindings)
+    for scope in modscope.walk():
+        if scope is modscope:
+            continue
+        for name in scope.declared_global:
+            if name in scope.bindings:
+                counts[name] = counts.get(name, 0) + scope.bindings[name]
+    return counts
+
+
+def _dynamic_reasons(modscope: Scope) -> tuple[str, ...]:
+    reasons: set[str] = set()
+    for scope in modscope.walk():
+        for reason, _line in scope.unsafe:
+            # locals() in a function reads that function's locals only
+            if reason == "uses locals" and scope.kind != "module":
+                continue
+            reasons.add(reason)
+    return tuple(sorted(reasons))
+
+
+def _constant_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
+    if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+        return stmt.targets[0].id, stmt.value
+    if (
+        type(stmt) is ast.AnnAssign
+        and stmt.value is not None
+        and stmt.simple
+        and type(stmt.target) is ast.Name
+    ):
+        return stmt.target.id, stmt.value
+    return None
+
+
+def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> ModuleFacts:
+    """Module facts of ``tree``; ``scopes`` is its :func:`~fatopt.analyses.scopes.analyze_scopes`."""
+    modscope = scopes.module
+    counts = _module_level_bindings(modscope)
+    dynamic = _dynamic_reasons(modscope)
+    constants: dict[str, Any] = {}
+    if not dynamic:
+        for stmt in tree.body:
+            found = _constant_assignment(stmt)
+            if found is None:
+                continue
+            name, value_node = found
+            if counts.get(name) != 1 or name in modscope.deleted:
+                continue
+            if name.startswith("__") and name.endswith("__"):
+                continue  # set by the import system before the module runs
+            value = evaluate(value_node, config)
+            if value is not NOT_FOLDED:
+                constants[name] = value
+    return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic)

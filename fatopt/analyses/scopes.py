@@ -1,0 +1,390 @@
+"""Scopes and bindings: for every scope of a module, which names it binds, declares global or
+nonlocal, and loads, plus the constructs that make it impossible to reason about its names.
+
+Passes need to know whether ``len`` in a function is the builtin (nothing in the function or
+its enclosing functions binds it, nor the module), whether ``DEBUG`` is the module's global, and
+whether a local is bound exactly once. This is the one walk over the whole module that answers
+those questions; it changes nothing. The rules follow CPython's symtable: class scopes are not
+visible from the functions inside them, comprehension targets are local to the comprehension
+while ``:=`` targets bind in the enclosing function, type parameters live in a scope of their own.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+__all__ = [
+    "Scope",
+    "ModuleScopes",
+    "analyze_scopes",
+    "UNSAFE_NAMES",
+    "UNSAFE_ATTRIBUTES",
+    "FUNCTION_NODES",
+    "COMPREHENSION_NODES",
+    "resolve",
+]
+
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+#: Names whose use lets code read or write namespaces behind the optimizer's back.
+UNSAFE_NAMES = frozenset(
+    {"exec", "eval", "globals", "locals", "vars", "__builtins__", "breakpoint", "__import__"}
+)
+#: Attributes giving access to running frames (``sys._getframe``, ``inspect.currentframe``).
+UNSAFE_ATTRIBUTES = frozenset({"_getframe", "currentframe", "f_globals", "f_locals", "f_builtins"})
+
+
+class Scope:
+    """What one scope binds and uses. ``kind`` is module, function, lambda, class,
+    comprehension or annotation (type parameters, type aliases)."""
+
+    __slots__ = (
+        "node", "kind", "parent", "children", "bindings", "declared_global",
+        "declared_nonlocal", "loads", "deleted", "unsafe", "has_yield", "has_await",
+        "star_import", "hints",
+    )
+
+    def __init__(self, node: ast.AST, kind: str, parent: "Scope | None") -> None:
+        self.node = node
+        self.kind = kind
+        self.parent = parent
+        self.children: list[Scope] = []
+        #: name -> number of places binding it (assignments, imports, defs, params, targets, del)
+        self.bindings: dict[str, int] = {}
+        self.declared_global: set[str] = set()
+        self.declared_nonlocal: set[str] = set()
+        self.loads: set[str] = set()
+        self.deleted: set[str] = set()
+        #: (reason, lineno) for each unsafe construct used directly in this scope
+        self.unsafe: list[tuple[str, int]] = []
+        self.has_yield = False
+        self.has_await = False
+        self.star_import = False
+        #: cheap signs of unguarded opportunities: "literal_iteration" (a loop or comprehension
+        #: over a display or constant), "literal_method" (a method called on a str/bytes literal)
+        self.hints: set[str] = set()
+        if parent is not None:
+            parent.children.append(self)
+
+    @property
+    def is_function(self) -> bool:
+        return self.kind in ("function", "lambda")
+
+    def binds(self, name: str) -> bool:
+        return name in self.bindings and name not in self.declared_global and (
+            name not in self.declared_nonlocal
+        )
+
+    def walk(self) -> Iterator["Scope"]:
+        """This scope and all scopes nested in it."""
+        stack = [self]
+        while stack:
+            scope = stack.pop()
+            yield scope
+            stack.extend(reversed(scope.children))
+
+    def __repr__(self) -> str:
+        name = getattr(self.node, "name", type(self.node).__name__)
+        return f"<Scope {self.kind} {name}>"
+
+
+def resolve(scope: Scope, name: str) -> str:
+    """Where ``name`` used in ``scope`` binds: ``local``, ``global`` (declared), ``nonlocal``,
+    ``free`` (an enclosing function's local), ``class`` (a name of the class body being run) or
+    ``module`` (a module global or, if the module does not bind it, a builtin)."""
+    if name in scope.declared_global:
+        return "global"
+    if name in scope.declared_nonlocal:
+        return "nonlocal"
+    if scope.kind == "module":
+        return "module"
+    if name in scope.bindings:
+        return "class" if scope.kind == "class" else "local"
+    parent = scope.parent
+    while parent is not None and parent.kind != "module":
+        if parent.kind == "class":  # functions do not see class bodies
+            parent = parent.parent
+            continue
+        if name in parent.declared_global:
+            return "module"
+        if name in parent.bindings or name in parent.declared_nonlocal:
+            return "free"
+        parent = parent.parent
+    return "module"
+
+
+class ModuleScopes:
+    """The scope tree of a module and the scope of each scope-creating node."""
+
+    __slots__ = ("module", "by_node")
+
+    def __init__(self, module: Scope, by_node: dict[ast.AST, Scope]) -> None:
+        self.module = module
+        self.by_node = by_node
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        return self.by_node[node]
+
+    def all_scopes(self) -> Iterator[Scope]:
+        return self.module.walk()
+
+
+def _bind(scope: Scope, name: str) -> None:
+    scope.bindings[name] = scope.bindings.get(name, 0) + 1
+
+
+class _Builder:
+    """One recursive walk; ``scope`` is the scope the node being visited belongs to."""
+
+    def __init__(self) -> None:
+        self.by_node: dict[ast.AST, Scope] = {}
+
+    # -- helpers -------------------------------------------------------------------------------
+    def new_scope(self, node: ast.AST, kind: str, parent: Scope) -> Scope:
+        scope = Scope(node, kind, parent)
+        self.by_node[node] = scope
+        return scope
+
+    def visit_list(self, nodes: list, scope: Scope) -> None:
+        for node in nodes:
+            if node is not None:
+                self.visit(node, scope)
+
+    def visit(self, node: ast.AST, scope: Scope) -> None:
+        method = _DISPATCH.get(type(node))
+        if method is not None:
+            method(self, node, scope)
+            return
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item, scope)
+            elif isinstance(value, ast.AST):
+                self.visit(value, scope)
+
+    def type_params_scope(self, node: ast.AST, scope: Scope) -> Scope:
+        params = getattr(node, "type_params", None)
+        if not params:
+            return scope
+        inner = Scope(node, "annotation", scope)
+        for param in params:
+            _bind(inner, param.name)
+            for field in ("bound", "default_value"):
+                value = getattr(param, field, None)
+                if value is not None:
+                    self.visit(value, inner)
+        return inner
+
+    # -- scope-creating nodes ------------------------------------------------------------------
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        _bind(scope, node.name)
+        self.visit_list(node.decorator_list, scope)
+        args = node.args
+        self.visit_list(args.defaults, scope)
+        self.visit_list(args.kw_defaults, scope)
+        outer = self.type_params_scope(node, scope)
+        for arg in _all_args(args):
+            if arg.annotation is not None:
+                self.visit(arg.annotation, outer)
+        if node.returns is not None:
+            self.visit(node.returns, outer)
+        inner = self.new_scope(node, "function", outer)
+        for arg in _all_args(args):
+            _bind(inner, arg.arg)
+        self.visit_list(node.body, inner)
+
+    def visit_lambda(self, node: ast.Lambda, scope: Scope) -> None:
+        args = node.args
+        self.visit_list(args.defaults, scope)
+        self.visit_list(args.kw_defaults, scope)
+        inner = self.new_scope(node, "lambda", scope)
+        for arg in _all_args(args):
+            _bind(inner, arg.arg)
+        self.visit(node.body, inner)
+
+    def visit_class(self, node: ast.ClassDef, scope: Scope) -> None:
+        _bind(scope, node.name)
+        self.visit_list(node.decorator_list, scope)
+        outer = self.type_params_scope(node, scope)
+        self.visit_list(node.bases, outer)
+        self.visit_list(node.keywords, outer)
+        inner = self.new_scope(node, "class", outer)
+        self.visit_list(node.body, inner)
+
+    def visit_comprehension(self, node: ast.AST, scope: Scope) -> None:
+        generators = node.generators  # type: ignore[attr-defined]
+        self.visit(generators[0].iter, scope)
+        inner = self.new_scope(node, "comprehension", scope)
+        if type(generators[0].iter) in _LITERAL_ITERABLES:
+            inner.hints.add("literal_iteration")
+        for index, generator in enumerate(generators):
+            self.visit(generator.target, inner)
+            if index:
+                self.visit(generator.iter, inner)
+            self.visit_list(generator.ifs, inner)
+        if type(node) is ast.DictComp:
+            self.visit(node.key, inner)
+            self.visit(node.value, inner)
+        else:
+            self.visit(node.elt, inner)  # type: ignore[attr-defined]
+
+    def visit_type_alias(self, node: ast.AST, scope: Scope) -> None:
+        self.visit(node.name, scope)  # type: ignore[attr-defined]
+        outer = self.type_params_scope(node, scope)
+        inner = Scope(node, "annotation", outer)
+        self.visit(node.value, inner)  # type: ignore[attr-defined]
+
+    # -- bindings and uses ---------------------------------------------------------------------
+    def visit_name(self, node: ast.Name, scope: Scope) -> None:
+        name = node.id
+        ctx = type(node.ctx)
+        if ctx is ast.Load:
+            scope.loads.add(name)
+        else:
+            _bind(scope, name)
+            if ctx is ast.Del:
+                scope.deleted.add(name)
+        if name in UNSAFE_NAMES:
+            scope.unsafe.append((f"uses {name}", getattr(node, "lineno", 0)))
+
+    def visit_attribute(self, node: ast.Attribute, scope: Scope) -> None:
+        if node.attr in UNSAFE_ATTRIBUTES:
+            scope.unsafe.append((f"uses .{node.attr}", node.lineno))
+        self.visit(node.value, scope)
+
+    def visit_named_expr(self, node: ast.NamedExpr, scope: Scope) -> None:
+        target_scope = scope
+        while target_scope.kind == "comprehension" and target_scope.parent is not None:
+            target_scope = target_scope.parent
+        self.visit(node.target, target_scope)
+        self.visit(node.value, scope)
+
+    def visit_global(self, node: ast.Global, scope: Scope) -> None:
+        scope.declared_global.update(node.names)
+
+    def visit_nonlocal(self, node: ast.Nonlocal, scope: Scope) -> None:
+        scope.declared_nonlocal.update(node.names)
+
+    def visit_import(self, node: ast.Import, scope: Scope) -> None:
+        for alias in node.names:
+            _bind(scope, alias.asname or alias.name.partition(".")[0])
+
+    def visit_import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                scope.star_import = True
+                scope.unsafe.append(("uses import *", node.lineno))
+            else:
+                _bind(scope, alias.asname or alias.name)
+
+    def visit_except_handler(self, node: ast.ExceptHandler, scope: Scope) -> None:
+        if node.name:
+            _bind(scope, node.name)
+            scope.deleted.add(node.name)  # the name is deleted when the handler ends
+        if node.type is not None:
+            self.visit(node.type, scope)
+        self.visit_list(node.body, scope)
+
+    def visit_match_binding(self, node: ast.AST, scope: Scope) -> None:
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if name:
+            _bind(scope, name)
+        for field in node._fields:
+            value = getattr(node, field)
+            if type(value) is list:
+                self.visit_list([v for v in value if isinstance(v, ast.AST)], scope)
+            elif isinstance(value, ast.AST):
+                self.visit(value, scope)
+
+    def visit_yield(self, node: ast.AST, scope: Scope) -> None:
+        scope.has_yield = True
+        value = node.value  # type: ignore[attr-defined]
+        if value is not None:
+            self.visit(value, scope)
+
+    def visit_await(self, node: ast.Await, scope: Scope) -> None:
+        scope.has_await = True
+        self.visit(node.value, scope)
+
+    def visit_constant(self, node: ast.AST, scope: Scope) -> None:
+        pass
+
+    def visit_for(self, node: ast.For, scope: Scope) -> None:
+        if type(node.iter) in _LITERAL_ITERABLES:
+            scope.hints.add("literal_iteration")
+        self.visit(node.target, scope)
+        self.visit(node.iter, scope)
+        self.visit_list(node.body, scope)
+        self.visit_list(node.orelse, scope)
+
+    def visit_call(self, node: ast.Call, scope: Scope) -> None:
+        func = node.func
+        if type(func) is ast.Attribute and type(func.value) is ast.Constant:
+            scope.hints.add("literal_method")
+        self.visit(func, scope)
+        self.visit_list(node.args, scope)
+        for keyword in node.keywords:
+            self.visit(keyword.value, scope)
+
+
+_LITERAL_ITERABLES = (ast.List, ast.Tuple, ast.Constant)
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    out = [*args.posonlyargs, *args.args]
+    if args.vararg is not None:
+        out.append(args.vararg)
+    out.extend(args.kwonlyargs)
+    if args.kwarg is not None:
+        out.append(args.kwarg)
+    return out
+
+
+_DISPATCH = {
+    ast.FunctionDef: _Builder.visit_function,
+    ast.AsyncFunctionDef: _Builder.visit_function,
+    ast.Lambda: _Builder.visit_lambda,
+    ast.ClassDef: _Builder.visit_class,
+    ast.ListComp: _Builder.visit_comprehension,
+    ast.SetComp: _Builder.visit_comprehension,
+    ast.DictComp: _Builder.visit_comprehension,
+    ast.GeneratorExp: _Builder.visit_comprehension,
+    ast.Name: _Builder.visit_name,
+    ast.Attribute: _Builder.visit_attribute,
+    ast.NamedExpr: _Builder.visit_named_expr,
+    ast.Global: _Builder.visit_global,
+    ast.Nonlocal: _Builder.visit_nonlocal,
+    ast.Import: _Builder.visit_import,
+    ast.ImportFrom: _Builder.visit_import_from,
+    ast.ExceptHandler: _Builder.visit_except_handler,
+    ast.MatchAs: _Builder.visit_match_binding,
+    ast.MatchStar: _Builder.visit_match_binding,
+    ast.MatchMapping: _Builder.visit_match_binding,
+    ast.Yield: _Builder.visit_yield,
+    ast.YieldFrom: _Builder.visit_yield,
+    ast.Await: _Builder.visit_await,
+    ast.Constant: _Builder.visit_constant,
+    ast.For: _Builder.visit_for,
+    ast.Call: _Builder.visit_call,
+}
+if hasattr(ast, "TypeAlias"):
+    _DISPATCH[ast.TypeAlias] = _Builder.visit_type_alias
+
+
+def analyze_scopes(tree: ast.Module) -> ModuleScopes:
+    """The scope tree of ``tree`` (a pure function of the tree: it is not modified)."""
+    builder = _Builder()
+    module = Scope(tree, "module", None)
+    builder.by_node[tree] = module
+    builder.visit_list(tree.body, module)
+    return ModuleScopes(module, builder.by_node)
+
+
+def function_scope_names(scope: Scope) -> dict[str, str]:
+    """name -> resolution for every name used or bound in a function scope (for reports)."""
+    names = set(scope.bindings) | scope.loads | scope.declared_global | scope.declared_nonlocal
+    return {name: resolve(scope, name) for name in sorted(names)}

@@ -1,0 +1,90 @@
+"""The optimizer's settings: one switch per pass and the named size limits folds respect.
+
+Immutable so a configuration can key a cache (issue 4 derives the ``.pyc`` tag from it) and be
+shared between modules without one pass changing what the next sees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+__all__ = ["Config"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What the optimizer may do. ``Config.default()`` is the recommended setting."""
+
+    # -- passes (the order of the pipeline is fixed in fatopt.optimizer, not here) -------------
+    constant_folding: bool = True
+    constant_propagation: bool = True
+    module_constants: bool = True
+    call_pure_builtins: bool = True
+    call_pure_methods: bool = True
+    remove_dead_code: bool = True
+    simplify_iterable: bool = True
+    #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
+    unroll_loops: int = 16
+    #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.
+    unroll_comprehensions: int = 16
+    #: Load guarded builtins as constants bound at registration. Off: it needs bytecode
+    #: patching at definition time and has not been shown to pay (see docs/optimizer.md).
+    copy_builtins_to_constants: bool = False
+    #: Specialize functions defined inside other functions. Off by default: their
+    #: registration would run at every call of the parent, which costs more than it saves
+    #: (measured in docs/optimizer.md).
+    specialize_nested: bool = False
+
+    # -- limits on folded values: a fold whose result would exceed one leaves the code alone --
+    max_int_bits: int = 256
+    max_str_len: int = 128
+    max_bytes_len: int = 128
+    max_seq_len: int = 32
+    max_marshal_size: int = 512
+    #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
+    max_iterations: int = 8
+
+    @classmethod
+    def default(cls) -> "Config":
+        """The recommended configuration."""
+        return _DEFAULT
+
+    @classmethod
+    def from_dict(cls, overrides: Mapping[str, Any], base: "Config | None" = None) -> "Config":
+        """``base`` (default: ``Config.default()``) with ``overrides`` applied.
+
+        Raises ``ValueError`` naming the key for unknown keys and values of the wrong type, so a
+        typo in ``-X fatopt=...`` is reported rather than ignored.
+        """
+        base = base if base is not None else _DEFAULT
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        changes: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in fields:
+                known = ", ".join(sorted(fields))
+                raise ValueError(f"unknown fatopt option {key!r} (known: {known})")
+            expected = type(getattr(base, key))
+            if expected is int and type(value) is bool:
+                value = int(value)  # "unroll_loops=False" reads naturally as 0
+            elif expected is bool and type(value) is int and value in (0, 1):
+                value = bool(value)  # "module_constants=0"
+            if type(value) is not expected:
+                raise ValueError(
+                    f"fatopt option {key!r} needs a {expected.__name__}, got {value!r}"
+                )
+            if expected is int and value < 0:
+                raise ValueError(f"fatopt option {key!r} must be >= 0, got {value!r}")
+            changes[key] = value
+        return dataclasses.replace(base, **changes)
+
+    def replace(self, **overrides: Any) -> "Config":
+        """A copy with ``overrides`` applied, checked as :meth:`from_dict` does."""
+        return Config.from_dict(overrides, base=self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """All settings, in declaration order (stable: usable in a cache key)."""
+        return dataclasses.asdict(self)
+
+
+_DEFAULT = Config()

@@ -1,0 +1,325 @@
+"""Emission: build the optimized module from the original tree and the optimized functions.
+
+A function changed by a guarded pass becomes three statements, in place of its ``def``::
+
+    def __fatopt_orig_f(x, y=..., ...):    # original body; same parameters, without defaults,
+        <original body>                     # annotations or decorators (they run once, below)
+    @user_decorator
+    @__fatopt_runtime__.specialized(__fatopt_orig_f, <guards>)
+    def f(x, y=1, ...):                      # same signature, docstring, decorators, lines
+        <specialized body>
+    del __fatopt_orig_f
+
+Both ``def`` statements are in the same scope, so free variables match; ``specialized`` registers
+the original code as the fallback before any user decorator sees the function. A function changed
+only by unguarded passes keeps its ``def`` with the new body. Nothing else in the module changes,
+and the input tree is never modified (changed statements are shallow copies).
+
+The runtime requires both codes to agree on arguments, kind and free variables. Passes may drop
+the last use of a name, the last ``yield`` or a ``global`` statement; :func:`preserve_scope` puts
+back a never-executed ``if False:`` block naming them (the compiler drops its code, the symbol
+table still sees it).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+from typing import Any, Union
+
+from fatopt.analyses.scopes import Scope, analyze_scopes
+
+__all__ = [
+    "RUNTIME_NAME",
+    "ORIGINAL_PREFIX",
+    "Specialization",
+    "Rewrite",
+    "emit_module",
+    "preserve_scope",
+    "guard_sources",
+]
+
+RUNTIME_NAME = "__fatopt_runtime__"
+ORIGINAL_PREFIX = "__fatopt_orig_"
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+@dataclass
+class Specialization:
+    """A function born specialized: ``body`` holds while the guards hold."""
+
+    original: FunctionNode
+    body: list[ast.stmt]
+    builtin_guards: tuple[str, ...]
+    global_guards: tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class Rewrite:
+    """A function whose body was rewritten by unguarded passes only."""
+
+    original: FunctionNode
+    body: list[ast.stmt]
+
+
+Change = Union[Specialization, Rewrite]
+
+
+def guard_sources(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
+    """The guards as they read in the emitted source (without the runtime prefix)."""
+    return tuple(ast.unparse(call).partition(".")[2] for call in _guard_calls(builtins, globals_))
+
+
+def _runtime_attr(name: str) -> ast.Attribute:
+    return ast.Attribute(value=ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), attr=name, ctx=ast.Load())
+
+
+def _guard_calls(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.Call]:
+    calls = []
+    if builtins:
+        calls.append(ast.Call(func=_runtime_attr("GuardBuiltins"),
+                              args=[ast.Constant(name) for name in builtins], keywords=[]))
+    if globals_:
+        values = ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
+                          values=[ast.Constant(value) for _, value in globals_])
+        calls.append(ast.Call(func=_runtime_attr("GuardGlobals"), args=[],
+                              keywords=[ast.keyword(arg="values", value=values)]))
+    return calls
+
+
+def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
+    """Give ``node`` and its descendants that have no position the position of ``like``."""
+    for sub in ast.walk(node):
+        if "lineno" in sub._attributes and getattr(sub, "lineno", None) is None:
+            ast.copy_location(sub, like)
+    return node
+
+
+def _has_docstring(body: list[ast.stmt]) -> bool:
+    return bool(body) and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and (
+        type(body[0].value.value) is str
+    )
+
+
+def _function_scope(node: FunctionNode) -> Scope:
+    scopes = analyze_scopes(ast.Module(body=[node], type_ignores=[]))
+    return scopes.scope_of(node)
+
+
+def _all_loads(scope: Scope) -> set[str]:
+    names: set[str] = set()
+    for inner in scope.walk():
+        names |= inner.loads
+    return names
+
+
+def _binding_scope(scope: Scope, name: str) -> Scope | None:
+    """The function-like scope ``name`` used in ``scope`` binds in, None for module/builtins."""
+    current: Scope | None = scope
+    first = True
+    while current is not None and current.kind != "module":
+        if name in current.declared_global:
+            return None
+        if (first or current.kind != "class") and (
+            name in current.bindings or name in current.declared_nonlocal
+        ):
+            if name not in current.declared_nonlocal:
+                return current
+        first = False
+        current = current.parent
+    return None
+
+
+def free_names(scope: Scope) -> set[str]:
+    """Names the code of ``scope`` takes from enclosing functions (its ``co_freevars``, except
+    the implicit ``__class__``), from the module's real scope tree."""
+    inside = set(map(id, scope.walk()))
+    free: set[str] = set()
+    for inner in scope.walk():
+        for name in inner.loads | inner.declared_nonlocal | set(inner.bindings):
+            home = _binding_scope(inner, name)
+            if home is not None and id(home) not in inside:
+                free.add(name)
+    return free
+
+
+def _is_generator(scope: Scope) -> bool:
+    return scope.has_yield
+
+
+_CLASS_CELL_NAMES = frozenset({"super", "__class__"})
+
+
+def preserve_scope(original: FunctionNode, body: list[ast.stmt], scope: Scope | None = None) -> list[ast.stmt]:
+    """``body`` (the specialized body of ``original``), with what it must keep to compile to the
+    same kind of code with the same locals, free variables and docstring as the original.
+    ``scope`` is the original's scope in the module's analysis (needed for free variables of
+    nested functions; without it only ``super``/``__class__`` are kept)."""
+    spec_node = copy.copy(original)
+    spec_node.body = body
+    before = _function_scope(original)
+    after = _function_scope(spec_node)
+    stub: list[ast.stmt] = []
+    lost_globals = sorted(before.declared_global - after.declared_global)
+    if lost_globals:
+        stub.append(ast.Global(names=lost_globals))
+    lost_nonlocals = sorted(before.declared_nonlocal - after.declared_nonlocal)
+    if lost_nonlocals:
+        stub.append(ast.Nonlocal(names=lost_nonlocals))
+    for name in sorted(set(before.bindings) - set(after.bindings)):
+        stub.append(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=ast.Constant(None)))
+    loads_before = _all_loads(before)
+    needed = (loads_before & _CLASS_CELL_NAMES) | (free_names(scope) if scope is not None else set())
+    lost_loads = sorted(needed - _all_loads(after) - set(after.declared_nonlocal))
+    if lost_loads:
+        names = [ast.Name(id=name, ctx=ast.Load()) for name in lost_loads]
+        stub.append(ast.Expr(value=ast.Tuple(elts=names, ctx=ast.Load())))
+    if _is_generator(before) and not _is_generator(after):
+        stub.append(ast.Expr(value=ast.Yield(value=None)))
+    start = 1 if _has_docstring(original.body) else 0
+    anchor = body[start] if len(body) > start else body[0]
+    if stub:
+        block = ast.If(test=ast.Constant(False), body=stub, orelse=[])
+        _locate(block, anchor)
+        return body[:start] + [block] + body[start:]
+    if start == 0 and _has_docstring(body):
+        # a string statement moved to the front would become a docstring
+        return [_locate(ast.Pass(), anchor)] + body  # type: ignore[list-item]
+    return body
+
+
+def _original_def(node: FunctionNode) -> FunctionNode:
+    """The fallback ``def``: the original body under a private name, parameters without
+    defaults or annotations (evaluated once, for the specialized def), no decorators."""
+    args = copy.copy(node.args)
+    strip = lambda arg: ast.copy_location(ast.arg(arg=arg.arg, annotation=None), arg)  # noqa: E731
+    args.posonlyargs = [strip(a) for a in node.args.posonlyargs]
+    args.args = [strip(a) for a in node.args.args]
+    args.vararg = strip(node.args.vararg) if node.args.vararg else None
+    args.kwonlyargs = [strip(a) for a in node.args.kwonlyargs]
+    args.kwarg = strip(node.args.kwarg) if node.args.kwarg else None
+    args.defaults = []
+    args.kw_defaults = [None] * len(node.args.kwonlyargs)
+    orig = copy.copy(node)
+    orig.name = ORIGINAL_PREFIX + node.name
+    orig.args = args
+    orig.decorator_list = []
+    orig.returns = None
+    orig.type_comment = None
+    if getattr(node, "type_params", None):
+        # the body may use the type parameters: keep them (bounds are lazy, never evaluated)
+        orig.type_params = copy.deepcopy(node.type_params)
+    return orig
+
+
+def specialized_statements(change: Specialization) -> list[ast.stmt]:
+    """The three statements replacing the ``def`` of a specialized function."""
+    node = change.original
+    orig = _original_def(node)
+    decorator = ast.Call(
+        func=_runtime_attr("specialized"),
+        args=[ast.Name(id=orig.name, ctx=ast.Load()),
+              *_guard_calls(change.builtin_guards, change.global_guards)],
+        keywords=[],
+    )
+    _locate(decorator, node)
+    spec = copy.copy(node)
+    spec.decorator_list = [*node.decorator_list, decorator]
+    spec.body = change.body
+    delete = ast.Delete(targets=[ast.Name(id=orig.name, ctx=ast.Del())])
+    end = node.body[-1]
+    _locate(delete, end)
+    return [orig, spec, delete]
+
+
+def _rewritten(change: Rewrite) -> FunctionNode:
+    node = copy.copy(change.original)
+    node.body = change.body
+    return node
+
+
+def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> list[ast.stmt] | None:
+    out: list[ast.stmt] = []
+    changed = False
+    for stmt in stmts:
+        change = changes.get(stmt)
+        if type(change) is Specialization:
+            out.extend(specialized_statements(change))
+            changed = True
+            continue
+        if type(change) is Rewrite:
+            out.append(_rewritten(change))
+            changed = True
+            continue
+        new = _rewrite_children(stmt, changes)
+        changed = changed or new is not stmt
+        out.append(new)
+    return out if changed else None
+
+
+def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stmt:
+    """``stmt`` itself, or a shallow copy whose nested statement lists were rewritten."""
+    replaced: dict[str, Any] = {}
+    for field in ("body", "orelse", "finalbody"):
+        inner = getattr(stmt, field, None)
+        if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
+            new = _rewrite_block(inner, changes)
+            if new is not None:
+                replaced[field] = new
+    handlers = getattr(stmt, "handlers", None)
+    if handlers:
+        new_handlers = []
+        for handler in handlers:
+            new = _rewrite_block(handler.body, changes)
+            if new is not None:
+                handler = copy.copy(handler)
+                handler.body = new
+            new_handlers.append(handler)
+        if any(a is not b for a, b in zip(new_handlers, handlers)):
+            replaced["handlers"] = new_handlers
+    cases = getattr(stmt, "cases", None)
+    if cases:
+        new_cases = []
+        for case in cases:
+            new = _rewrite_block(case.body, changes)
+            if new is not None:
+                case = copy.copy(case)
+                case.body = new
+            new_cases.append(case)
+        if any(a is not b for a, b in zip(new_cases, cases)):
+            replaced["cases"] = new_cases
+    if not replaced:
+        return stmt
+    stmt = copy.copy(stmt)
+    for field, value in replaced.items():
+        setattr(stmt, field, value)
+    return stmt
+
+
+def _runtime_import_position(body: list[ast.stmt]) -> int:
+    index = 1 if _has_docstring(body) else 0
+    while index < len(body):
+        stmt = body[index]
+        if type(stmt) is ast.ImportFrom and stmt.module == "__future__" and not stmt.level:
+            index += 1
+        else:
+            break
+    return index
+
+
+def emit_module(tree: ast.Module, changes: dict[ast.AST, Change]) -> ast.Module:
+    """A new module: ``tree`` with each changed function replaced as the module docstring says,
+    and the runtime imported after the docstring and ``__future__`` imports if anything is
+    specialized. ``changes`` is keyed by the original function nodes."""
+    body = _rewrite_block(tree.body, changes)
+    if body is None:
+        return tree
+    if any(type(change) is Specialization for change in changes.values()):
+        position = _runtime_import_position(body)
+        anchor = body[position] if position < len(body) else body[-1]
+        runtime_import = ast.Import(names=[ast.alias(name="fatopt.runtime", asname=RUNTIME_NAME)])
+        _locate(runtime_import, anchor)
+        body.insert(position, runtime_import)
+    return ast.Module(body=body, type_ignores=list(tree.type_ignores))

@@ -1,0 +1,324 @@
+"""The optimizer: analyses, then an explicit ordered pipeline of passes run per function to a
+fixed point, then emission and validation.
+
+``optimize_ast(tree, filename)`` returns a new module whose specialized functions are registered
+with their guards (see :mod:`fatopt.emit`); ``optimize_source`` does the same on text. Which
+functions are looked at: every ``def``/``async def`` at module level or in a class body (nested
+functions only with ``Config.specialize_nested``) whose code shows an opportunity (a pure builtin
+or module constant used, a loop or comprehension over a literal, a method called on a literal, a
+local assigned a constant). A function that uses ``exec``, ``eval``, ``locals()``... is skipped.
+
+Failures never escape: a pass raising costs only that function its optimization (with an
+:class:`OptimizerWarning` naming file, line and pass); an emitted module that does not compile
+costs the module its optimization. Invalid input raises exactly the ``SyntaxError`` CPython raises.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import types
+import warnings
+from dataclasses import dataclass
+from typing import Iterator
+
+from fatopt.analyses.module_facts import ModuleFacts, analyze_module
+from fatopt.analyses.scopes import Scope, analyze_scopes
+from fatopt.analyses.unsafe import unsafe_reasons
+from fatopt.config import Config
+from fatopt.emit import ORIGINAL_PREFIX, Rewrite, Specialization, emit_module, guard_sources, preserve_scope
+from fatopt.passes import PIPELINE, Pass
+from fatopt.passes._rewrite import Unit
+from fatopt.passes.call_pure_builtins import PURE_BUILTINS
+from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
+
+__all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
+
+_TRIGGER_BUILTINS = frozenset(PURE_BUILTINS) | {"range", "frozenset"}
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class OptimizerWarning(RuntimeWarning):
+    """An optimization was abandoned because of an internal error (the code runs unoptimized)."""
+
+
+def _warn(filename: str, lineno: int, what: str) -> None:
+    warnings.warn(f"fatopt: {filename}:{lineno}: {what}", OptimizerWarning, stacklevel=4)
+
+
+@dataclass
+class _Candidate:
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    qualname: str
+    nested: bool
+
+
+def _functions(body: list[ast.stmt], prefix: str, nested: bool, config: Config) -> Iterator[_Candidate]:
+    """Functions defined by ``body``, in source order, with their qualnames."""
+    for stmt in body:
+        if isinstance(stmt, _FUNCTIONS):
+            qualname = prefix + stmt.name
+            yield _Candidate(stmt, qualname, nested)
+            if config.specialize_nested:
+                yield from _functions(stmt.body, qualname + ".<locals>.", True, config)
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            yield from _functions(stmt.body, prefix + stmt.name + ".", nested, config)
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
+                yield from _functions(inner, prefix, nested, config)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _functions(handler.body, prefix, nested, config)
+        for case in getattr(stmt, "cases", ()):
+            yield from _functions(case.body, prefix, nested, config)
+
+
+def _code_scopes(scope: Scope) -> Iterator[Scope]:
+    """The scope of a function and of the comprehensions its code runs."""
+    yield scope
+    for child in scope.children:
+        if child.kind == "comprehension":
+            yield from _code_scopes(child)
+
+
+def _has_opportunity(node: ast.AST, scope: Scope, facts: ModuleFacts, config: Config) -> bool:
+    """A cheap test (no tree walk) for whether the pipeline could change this function."""
+    for inner in _code_scopes(scope):
+        for name in inner.loads:
+            if config.module_constants and name in facts.constants:
+                return True
+            if name in _TRIGGER_BUILTINS and facts.assumable_builtin(name):
+                return True
+        if "literal_iteration" in inner.hints and (config.unroll_loops or config.unroll_comprehensions):
+            return True
+        if "literal_method" in inner.hints and config.call_pure_methods:
+            return True
+    if config.constant_propagation:
+        for stmt in node.body:  # type: ignore[attr-defined]
+            if type(stmt) is ast.Assign and type(stmt.value) is ast.Constant:
+                return True
+    return False
+
+
+def _run_pipeline(unit: Unit, passes: tuple[Pass, ...], filename: str) -> str | None:
+    """Run the passes to a fixed point; the name of the pass that raised, or None."""
+    config = unit.config
+    for _round in range(config.max_iterations):
+        changed = False
+        for pass_ in passes:
+            try:
+                if pass_.run(unit):
+                    changed = True
+                    if pass_.name not in unit.applied:
+                        unit.applied.append(pass_.name)
+            except Exception as exc:
+                _warn(filename, unit.node.lineno, f"pass {pass_.name} failed on {unit.qualname}: "
+                      f"{type(exc).__name__}: {exc}; the function is left unoptimized")
+                return pass_.name
+        if not changed:
+            break
+    return None
+
+
+def _is_worth_emitting(unit: Unit) -> bool:
+    """Guarded rewrites always are; otherwise only rewrites the compiler would not do itself."""
+    if unit.guarded:
+        return True
+    return any(not _PASSES_BY_NAME[name].compiler_does_it for name in unit.applied)
+
+
+_PASSES_BY_NAME = {p.name: p for p in PIPELINE}
+
+
+def _optimize_function(
+    candidate: _Candidate, scope: Scope, facts: ModuleFacts, config: Config,
+    passes: tuple[Pass, ...], filename: str,
+) -> tuple[FunctionReport, Specialization | Rewrite | None]:
+    node = candidate.node
+    row = FunctionReport(candidate.qualname, node.lineno, UNCHANGED)
+    reasons = unsafe_reasons(scope)
+    if reasons:
+        row.status, row.reason = SKIPPED, ", ".join(reasons)
+        return row, None
+    if candidate.nested and not config.specialize_nested:
+        row.status, row.reason = SKIPPED, "nested function"
+        return row, None
+    if not _has_opportunity(node, scope, facts, config):
+        row.reason = "nothing to optimize"
+        return row, None
+    unit = Unit(copy.deepcopy(node), scope, facts, config, candidate.qualname)
+    failed = _run_pipeline(unit, passes, filename)
+    if failed is not None:
+        row.status, row.reason = FAILED, f"pass {failed} raised"
+        return row, None
+    if not _is_worth_emitting(unit):
+        row.reason = "nothing to optimize"
+        return row, None
+    body = preserve_scope(node, unit.node.body, scope)
+    row.passes = tuple(unit.applied)
+    if unit.guarded:
+        builtins = tuple(sorted(unit.builtin_guards))
+        globals_ = tuple(sorted(unit.global_guards.items()))
+        row.status = SPECIALIZED
+        row.guards = guard_sources(builtins, globals_)
+        return row, Specialization(node, body, builtins, globals_)
+    row.status = OPTIMIZED
+    return row, Rewrite(node, body)
+
+
+def _code_pairs(code: types.CodeType) -> Iterator[tuple[types.CodeType, types.CodeType]]:
+    """(original, specialized) code pairs emitted in ``code`` and the code nested in it."""
+    pending: types.CodeType | None = None
+    for const in code.co_consts:
+        if not isinstance(const, types.CodeType):
+            continue
+        if ORIGINAL_PREFIX in const.co_name:
+            pending = const
+        elif pending is not None and pending.co_name.endswith(ORIGINAL_PREFIX + const.co_name):
+            yield pending, const
+            pending = None
+        yield from _code_pairs(const)
+
+
+_KIND_FLAGS = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200  # varargs, varkw, generator, coroutine...
+
+
+def _incompatible(original: types.CodeType, specialized: types.CodeType) -> str | None:
+    """Why the runtime would refuse the pair, or None."""
+    nargs = original.co_argcount + original.co_kwonlyargcount
+    nargs += bool(original.co_flags & 0x04) + bool(original.co_flags & 0x08)
+    checks = (
+        ("argument counts", (original.co_argcount, original.co_posonlyargcount, original.co_kwonlyargcount),
+         (specialized.co_argcount, specialized.co_posonlyargcount, specialized.co_kwonlyargcount)),
+        ("argument names", original.co_varnames[:nargs], specialized.co_varnames[:nargs]),
+        ("kind", original.co_flags & _KIND_FLAGS, specialized.co_flags & _KIND_FLAGS),
+        ("free variables", original.co_freevars, specialized.co_freevars),
+    )
+    for what, a, b in checks:
+        if a != b:
+            return f"{what} differ: {a!r} vs {b!r}"
+    return None
+
+
+def _compile(tree: ast.Module, filename: str, text: str | None) -> types.CodeType:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the user's own compile reports warnings once
+        return compile(text if text is not None else tree, filename, "exec", dont_inherit=True)
+
+
+def _optimize(
+    tree: ast.Module, filename: str, config: Config, report: Report | None, as_text: bool,
+) -> tuple[ast.Module, str | None]:
+    """The optimized module, and its source text when ``as_text`` (None if nothing changed)."""
+    rows: list[FunctionReport] = []
+    passes = tuple(p for p in PIPELINE if p.enabled(config))
+    changes: dict[ast.AST, Specialization | Rewrite] = {}
+    rows_by_node: dict[ast.AST, FunctionReport] = {}
+    try:
+        scopes = analyze_scopes(tree)
+        facts = analyze_module(tree, scopes, config)
+    except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
+        _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
+        return tree, None
+    if report is not None and facts.dynamic:
+        report.notes.append(
+            f"no global or builtin assumed: the module {', '.join(facts.dynamic)}"
+        )
+    for candidate in _functions(tree.body, "", False, config):
+        scope = scopes.by_node.get(candidate.node)
+        if scope is None:  # pragma: no cover - every def has a scope
+            continue
+        if passes:
+            try:
+                row, change = _optimize_function(candidate, scope, facts, config, passes, filename)
+            except Exception as exc:
+                _warn(filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
+                      f"{type(exc).__name__}: {exc}; the function is left unoptimized")
+                row = FunctionReport(candidate.qualname, candidate.node.lineno, FAILED,
+                                     reason=f"{type(exc).__name__}: {exc}")
+                change = None
+        else:
+            row, change = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED), None
+        rows.append(row)
+        rows_by_node[candidate.node] = row
+        if change is not None:
+            changes[candidate.node] = change
+    result, text = tree, None
+    while changes:
+        result = emit_module(tree, changes)
+        text = ast.unparse(result) if as_text else None
+        try:
+            code = _compile(result, filename, text)
+        except Exception as exc:
+            if isinstance(exc, SyntaxError):
+                _compile(tree, filename, None)  # invalid input: raise CPython's own error
+            _warn(filename, 1, f"emitted module does not compile ({type(exc).__name__}: {exc}); "
+                  "module left unoptimized")
+            for node in changes:
+                rows_by_node[node].status, rows_by_node[node].reason = FAILED, "module did not compile"
+            result, text = tree, None
+            break
+        refused = {}
+        for original, specialized in _code_pairs(code):
+            why = _incompatible(original, specialized)
+            if why is not None:
+                refused[(specialized.co_name, specialized.co_firstlineno)] = why
+        if not refused:
+            break
+        for node in list(changes):
+            for (name, _line), why in refused.items():
+                if node.name == name and type(changes[node]) is Specialization:  # type: ignore[attr-defined]
+                    _warn(filename, node.lineno, f"specialization of {rows_by_node[node].qualname} "
+                          f"dropped: {why}")
+                    rows_by_node[node].status, rows_by_node[node].reason = FAILED, why
+                    rows_by_node[node].guards = ()
+                    del changes[node]
+                    break
+    else:
+        _compile(tree, filename, None)  # nothing changed: still reject what CPython rejects
+    if report is not None:
+        report.filename = filename
+        report.functions.extend(rows)
+    return result, text
+
+
+def optimize_ast(
+    tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
+) -> ast.Module:
+    """Optimize a module's AST. Returns a new module (``tree`` is not modified) in which each
+    specialized function is born holding its specialized code, registered with its guards.
+    Raises the ``SyntaxError`` ``compile(tree, filename, "exec")`` raises for invalid input.
+    Fill ``report`` (a :class:`fatopt.results.Report`) to learn what was done and why."""
+    if not isinstance(tree, ast.Module):
+        raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
+    result, _text = _optimize(tree, filename, config or Config.default(), report, as_text=False)
+    return result
+
+
+def optimize_source(
+    source: str | bytes, filename: str = "<string>", config: Config | None = None, *,
+    report: Report | None = None,
+) -> str:
+    """Optimize module source text; returns the optimized source (the input itself, decoded, if
+    nothing changed). Same input, same output. Invalid input raises exactly the ``SyntaxError``
+    ``compile(source, filename, "exec")`` raises.
+
+    The output is for reading and for compiling when line numbers do not matter: an optimized
+    function's fallback and specialized bodies both claim the original lines, which only the AST
+    (:func:`optimize_ast`) can express, so compile the tree to keep tracebacks exact.
+    """
+    tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    try:
+        result, text = _optimize(tree, filename, config or Config.default(), report, as_text=True)
+    except SyntaxError:
+        compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
+        raise
+    if text is not None:
+        return text
+    if isinstance(source, bytes):
+        from importlib.util import decode_source
+
+        return decode_source(source)
+    return source

@@ -1,0 +1,46 @@
+"""Passes: rewrites of one function's code, one module each, each behind a ``Config`` switch.
+
+``PIPELINE`` is the order they run in, repeated until nothing changes (at most
+``Config.max_iterations`` rounds). Substitutions come first (module constants, builtin calls,
+locals), then folding of what they made constant, then the structural rewrites that need
+constants (iterables, unrolling) and dead code removal last, so a round ends with the least code.
+"""
+
+from fatopt.passes._rewrite import Pass, Unit
+from fatopt.passes.call_pure_builtins import CallPureBuiltins
+from fatopt.passes.call_pure_methods import CallPureMethods
+from fatopt.passes.dead_code import RemoveDeadCode
+from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.module_constants import ModuleConstants
+from fatopt.passes.propagate_constants import ConstantPropagation
+from fatopt.passes.simplify_iterable import SimplifyIterable
+from fatopt.passes.unroll_comprehensions import UnrollComprehensions
+from fatopt.passes.unroll_loops import UnrollLoops
+
+__all__ = [
+    "PIPELINE",
+    "Pass",
+    "Unit",
+    "CallPureBuiltins",
+    "CallPureMethods",
+    "ConstantFolding",
+    "ConstantPropagation",
+    "ModuleConstants",
+    "RemoveDeadCode",
+    "SimplifyIterable",
+    "UnrollComprehensions",
+    "UnrollLoops",
+]
+
+#: The passes in the order they run in each round.
+PIPELINE: tuple[Pass, ...] = (
+    ModuleConstants(),
+    ConstantPropagation(),
+    ConstantFolding(),
+    CallPureBuiltins(),
+    CallPureMethods(),
+    SimplifyIterable(),
+    UnrollLoops(),
+    UnrollComprehensions(),
+    RemoveDeadCode(),
+)

@@ -1,0 +1,296 @@
+"""What every pass shares: the unit being optimized, the pass interface, and a transformer that
+stays inside the code of one function.
+
+A function's code includes the list, set and dict comprehensions it runs (inlined since 3.12) and
+the parts of nested definitions evaluated when the definition runs (decorators, defaults, class
+bases). It excludes the bodies of nested functions, lambdas, classes and generator expressions:
+they run later, possibly after a guard broke, so guarded assumptions must never be written into
+them. Annotations, f-strings and ``match`` patterns are left alone: rewriting them would change
+``__annotations__`` or produce syntax that cannot be printed back.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, ClassVar
+
+from fatopt.analyses.module_facts import ModuleFacts
+from fatopt.analyses.scopes import Scope, resolve
+from fatopt.config import Config
+from fatopt.folding import NOT_FOLDED
+
+__all__ = ["Unit", "Pass", "FunctionCodeTransformer", "comprehension_targets", "names_bound_in"]
+
+
+class Unit:
+    """A function under optimization: a private copy of its node (passes rewrite it freely, the
+    original stays untouched as the fallback) and the guards its rewrites rely on."""
+
+    def __init__(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+        scope: Scope,
+        facts: ModuleFacts,
+        config: Config,
+        qualname: str,
+    ) -> None:
+        self.node = node
+        self.scope = scope
+        self.facts = facts
+        self.config = config
+        self.qualname = qualname
+        self.builtin_guards: set[str] = set()
+        self.global_guards: dict[str, Any] = {}
+        #: names of the passes that changed something, in the order they first did
+        self.applied: list[str] = []
+
+    @property
+    def guarded(self) -> bool:
+        return bool(self.builtin_guards or self.global_guards)
+
+    def is_module_name(self, name: str) -> bool:
+        """True if ``name`` used directly in this function's code is a module global/builtin."""
+        return resolve(self.scope, name) in ("module", "global")
+
+    def builtin(self, name: str) -> bool:
+        """True if ``name`` here can only be the builtin of that name (once guarded)."""
+        return self.is_module_name(name) and self.facts.assumable_builtin(name)
+
+    def module_constant(self, name: str) -> Any:
+        """The module constant ``name`` refers to here, or ``NOT_FOLDED``."""
+        if name in self.facts.constants and self.is_module_name(name):
+            return self.facts.constants[name]
+        return NOT_FOLDED
+
+    @property
+    def body(self) -> list[ast.stmt]:
+        node = self.node
+        return node.body if not isinstance(node, ast.Lambda) else []
+
+
+class Pass:
+    """A rewrite of one function. Subclasses set ``name`` (used in warnings and reports),
+    ``switch`` (the :class:`~fatopt.config.Config` field that enables it) and ``guarded``
+    (True if its rewrites hold only while guards hold)."""
+
+    name: ClassVar[str]
+    switch: ClassVar[str]
+    guarded: ClassVar[bool] = False
+    #: True if CPython's compiler does the same rewrite itself: such a pass alone is no reason
+    #: to emit a function anew (it only helps other passes)
+    compiler_does_it: ClassVar[bool] = False
+
+    def enabled(self, config: Config) -> bool:
+        return bool(getattr(config, self.switch))
+
+    def run(self, unit: Unit) -> bool:
+        """Rewrite ``unit.node`` in place; return True if anything changed."""
+        raise NotImplementedError
+
+
+def comprehension_targets(node: ast.AST) -> set[str]:
+    """Names bound by the ``for`` targets of a comprehension (local to it)."""
+    names: set[str] = set()
+    for generator in node.generators:  # type: ignore[attr-defined]
+        for sub in ast.walk(generator.target):
+            if type(sub) is ast.Name:
+                names.add(sub.id)
+    return names
+
+
+class FunctionCodeTransformer(ast.NodeTransformer):
+    """A ``NodeTransformer`` over the code of one function (see the module docstring).
+
+    ``self.shadowed`` holds the names bound by the comprehensions being visited: a name in it is
+    not the function's name. Subclasses set ``self.changed`` when they rewrite something.
+    """
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        self.shadowed: list[set[str]] = []
+        self.changed = False
+
+    def run_on(self, unit: Unit) -> bool:
+        node = unit.node
+        if isinstance(node, ast.Lambda):
+            node.body = self.visit(node.body)
+        else:
+            start = 1 if _has_docstring(node.body) else 0
+            node.body[start:] = self.visit_statements(node.body[start:])
+        return self.changed
+
+    def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            result = self.visit(stmt)
+            if result is None:
+                continue
+            if isinstance(result, list):
+                out.extend(result)
+            else:
+                out.append(result)
+        return out
+
+    def is_shadowed(self, name: str) -> bool:
+        return any(name in names for names in self.shadowed)
+
+    def _visit_list(self, nodes: list) -> list:
+        return [self.visit(n) if n is not None else None for n in nodes]
+
+    # -- nested definitions: only what runs now ------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.decorator_list = self._visit_list(node.decorator_list)
+        node.args.defaults = self._visit_list(node.args.defaults)
+        node.args.kw_defaults = self._visit_list(node.args.kw_defaults)
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        node.args.defaults = self._visit_list(node.args.defaults)
+        node.args.kw_defaults = self._visit_list(node.args.kw_defaults)
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        if getattr(node, "type_params", None):
+            return node  # bases are evaluated in the type-parameter scope
+        node.decorator_list = self._visit_list(node.decorator_list)
+        node.bases = self._visit_list(node.bases)
+        for keyword in node.keywords:
+            keyword.value = self.visit(keyword.value)
+        return node
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.AST:
+        first = node.generators[0]
+        first.iter = self.visit(first.iter)
+        return node
+
+    def _visit_comprehension(self, node: ast.AST) -> ast.AST:
+        generators = node.generators  # type: ignore[attr-defined]
+        generators[0].iter = self.visit(generators[0].iter)
+        self.shadowed.append(comprehension_targets(node))
+        try:
+            for index, generator in enumerate(generators):
+                if index:
+                    generator.iter = self.visit(generator.iter)
+                generator.ifs = self._visit_list(generator.ifs)
+            if type(node) is ast.DictComp:
+                node.key = self.visit(node.key)
+                node.value = self.visit(node.value)
+            else:
+                node.elt = self.visit(node.elt)  # type: ignore[attr-defined]
+        finally:
+            self.shadowed.pop()
+        return node
+
+    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
+    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
+    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
+
+    # -- parts never rewritten ------------------------------------------------------------------
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is not None:
+            node.value = self.visit(node.value)
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        # the statement's own value is never replaced: a str constant as first statement would
+        # become a docstring, and its value is discarded anyway; its parts are rewritten
+        if type(node.value) in _FOLDABLE_TOPS:
+            self.generic_visit(node.value)
+        else:
+            node.value = self.visit(node.value)
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        return node
+
+    def visit_match_case(self, node: ast.match_case) -> ast.AST:
+        if node.guard is not None:
+            node.guard = self.visit(node.guard)
+        node.body = self.visit_statements(node.body)
+        return node
+
+    def visit_TypeAlias(self, node: ast.AST) -> ast.AST:
+        return node
+
+    # -- statement lists: a visit may return several statements ---------------------------------
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if type(old) is list:
+                if old and isinstance(old[0], ast.stmt):
+                    setattr(node, field, self.visit_statements(old))
+                else:
+                    new = []
+                    for item in old:
+                        if isinstance(item, ast.AST):
+                            item = self.visit(item)
+                            if item is None:
+                                continue
+                        new.append(item)
+                    setattr(node, field, new)
+            elif isinstance(old, ast.AST):
+                new_node = self.visit(old)
+                setattr(node, field, new_node)
+        return node
+
+
+_FOLDABLE_TOPS = frozenset(
+    {ast.Name, ast.BinOp, ast.BoolOp, ast.IfExp, ast.Subscript, ast.UnaryOp, ast.Compare,
+     ast.Call, ast.Tuple, ast.Attribute}
+)
+
+
+def _has_docstring(body: list[ast.stmt]) -> bool:
+    return bool(body) and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and (
+        type(body[0].value.value) is str
+    )
+
+
+def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
+    """name -> number of binding sites in ``nodes`` (function code only: nested function and
+    class bodies are skipped, their names are theirs; ``nonlocal`` writes there are counted)."""
+    counts: dict[str, int] = {}
+
+    def bind(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is not ast.Load:
+                bind(node.id)
+            continue
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            bind(node.name)
+            for inner in ast.walk(node):
+                if type(inner) is ast.Nonlocal:
+                    for name in inner.names:
+                        bind(name)
+            stack.extend(node.decorator_list)
+            if kind is not ast.ClassDef:
+                stack.extend(node.args.defaults)
+                stack.extend(d for d in node.args.kw_defaults if d is not None)
+            else:
+                stack.extend(node.bases)
+            continue
+        if kind is ast.Lambda:
+            continue
+        if kind in (ast.Import, ast.ImportFrom):
+            for alias in node.names:
+                bind(alias.asname or alias.name.partition(".")[0])
+            continue
+        if kind is ast.ExceptHandler and node.name:
+            bind(node.name)
+        elif kind in (ast.Global, ast.Nonlocal):
+            for name in node.names:
+                bind(name)
+        elif kind in (ast.MatchAs, ast.MatchStar) and node.name:
+            bind(node.name)
+        elif kind is ast.MatchMapping and node.rest:
+            bind(node.rest)
+        stack.extend(ast.iter_child_nodes(node))
+    return counts

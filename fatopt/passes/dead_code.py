@@ -1,0 +1,143 @@
+"""Dead code elimination: statements that can never run are removed.
+
+Code after ``return``/``raise``/``break``/``continue`` in the same block; the branch of an ``if``
+whose test is a constant; a ``while`` whose test is false (its ``else`` runs). A dead block is
+kept when removing it would change what the function *is* (``yield``/``await`` make it a
+generator/coroutine, ``global``/``nonlocal`` change scoping) or hide a syntax error the compiler
+would report (``break`` outside a loop); locals that only a removed block bound are kept local by
+the emitter (:mod:`fatopt.emit`). Lines of the statements that remain do not change.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fatopt.folding import NOT_FOLDED, constant_value
+from fatopt.passes._rewrite import Pass, Unit
+
+__all__ = ["RemoveDeadCode", "removable"]
+
+_TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_MUST_KEEP = (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def removable(stmts: list[ast.stmt], in_loop: bool) -> bool:
+    """True if deleting ``stmts`` changes neither the function's kind, its scoping, nor which
+    syntax errors the compiler reports."""
+    stack: list[tuple[ast.AST, bool]] = [(s, in_loop) for s in stmts]
+    while stack:
+        node, looping = stack.pop()
+        if isinstance(node, _MUST_KEEP):
+            return False
+        if isinstance(node, (ast.Break, ast.Continue)) and not looping:
+            return False
+        if isinstance(node, _SCOPES):
+            # a nested scope's body is its own; only what runs here (decorators, defaults) counts
+            parts = list(getattr(node, "decorator_list", []))
+            if not isinstance(node, ast.ClassDef):
+                parts += node.args.defaults + [d for d in node.args.kw_defaults if d]
+            else:
+                parts += node.bases + [k.value for k in node.keywords]
+            stack.extend((p, looping) for p in parts)
+            continue
+        is_loop = isinstance(node, _LOOPS)
+        for child in ast.iter_child_nodes(node):
+            # inside a loop's body break/continue are fine; its else clause is outside the loop
+            in_else = is_loop and any(child is s for s in node.orelse)  # type: ignore[attr-defined]
+            stack.append((child, looping if (not is_loop or in_else) else True))
+    return True
+
+
+def _truth(node: ast.expr) -> bool | None:
+    value = constant_value(node)
+    if value is NOT_FOLDED:
+        return None
+    try:
+        return bool(value)
+    except Exception:
+        return None
+
+
+class _Remover:
+    def __init__(self) -> None:
+        self.changed = False
+
+    def block(self, stmts: list[ast.stmt], in_loop: bool, placeholder: ast.stmt) -> list[ast.stmt]:
+        """The live statements of a block (never empty: ``pass`` stands in for an empty one)."""
+        out: list[ast.stmt] = []
+        for index, stmt in enumerate(stmts):
+            replacement = self.statement(stmt, in_loop)
+            out.extend(replacement)
+            if replacement and isinstance(replacement[-1], _TERMINAL):
+                rest = stmts[index + 1:]
+                if rest and removable(rest, in_loop):
+                    self.changed = True
+                    break
+                out.extend(self.block(rest, in_loop, placeholder) if rest else [])
+                break
+        if not out:
+            out = [ast.copy_location(ast.Pass(), placeholder)]
+        return out
+
+    def statement(self, stmt: ast.stmt, in_loop: bool) -> list[ast.stmt]:
+        kind = type(stmt)
+        if kind is ast.If:
+            truth = _truth(stmt.test)
+            if truth is not None:
+                live, dead = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
+                if removable(dead, in_loop):
+                    self.changed = True
+                    return self.block(live, in_loop, stmt) if live else []
+            stmt.body = self.block(stmt.body, in_loop, stmt)
+            if stmt.orelse:
+                stmt.orelse = self.block(stmt.orelse, in_loop, stmt.orelse[0])
+            return [stmt]
+        if kind is ast.While:
+            if _truth(stmt.test) is False and removable(stmt.body, True):
+                self.changed = True
+                return self.block(stmt.orelse, in_loop, stmt) if stmt.orelse else []
+            stmt.body = self.block(stmt.body, True, stmt)
+            if stmt.orelse:
+                stmt.orelse = self.block(stmt.orelse, in_loop, stmt.orelse[0])
+            return [stmt]
+        if kind in (ast.For, ast.AsyncFor):
+            stmt.body = self.block(stmt.body, True, stmt)
+            if stmt.orelse:
+                stmt.orelse = self.block(stmt.orelse, in_loop, stmt.orelse[0])
+            return [stmt]
+        if kind in (ast.With, ast.AsyncWith):
+            stmt.body = self.block(stmt.body, in_loop, stmt)
+            return [stmt]
+        if kind in (ast.Try, getattr(ast, "TryStar", ast.Try)):
+            stmt.body = self.block(stmt.body, in_loop, stmt)
+            for handler in stmt.handlers:
+                handler.body = self.block(handler.body, in_loop, handler)
+            if stmt.orelse:
+                stmt.orelse = self.block(stmt.orelse, in_loop, stmt.orelse[0])
+            if stmt.finalbody:
+                stmt.finalbody = self.block(stmt.finalbody, in_loop, stmt.finalbody[0])
+            return [stmt]
+        if kind is ast.Match:
+            for case in stmt.cases:
+                case.body = self.block(case.body, in_loop, case.body[0])
+            return [stmt]
+        return [stmt]
+
+
+class RemoveDeadCode(Pass):
+    """Remove statements that can never run (unguarded by itself; it acts on what guarded passes
+    made constant)."""
+
+    name = "remove_dead_code"
+    compiler_does_it = True
+    switch = "remove_dead_code"
+
+    def run(self, unit: Unit) -> bool:
+        if isinstance(unit.node, ast.Lambda):
+            return False
+        remover = _Remover()
+        node = unit.node
+        node.body = remover.block(node.body, False, node.body[0])
+        return remover.changed

@@ -1,0 +1,151 @@
+"""Constant folding: operators applied to constants become their result.
+
+Unary, binary, comparison and boolean operators, conditional expressions, subscripts and slices
+of constant str/bytes/tuples, and tuples of constants. Folding goes through
+:mod:`fatopt.folding`, so nothing that raises, warns or exceeds a limit is folded. No guard is
+needed: the operators of constants cannot be redefined.
+
+``x + (2 * 3)`` → ``x + 6``; ``"abc"[1:]`` → ``"bc"``; ``True and y`` → ``y``;
+``1 / 0`` and ``2 ** 10**9`` are left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fatopt.folding import (
+    NOT_FOLDED,
+    constant_value,
+    is_foldable_value,
+    make_constant,
+    safe_binop,
+    safe_compare,
+    safe_subscript,
+    safe_unary,
+)
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+
+__all__ = ["ConstantFolding", "ConstantFolder"]
+
+
+class ConstantFolder(FunctionCodeTransformer):
+    """Folds bottom-up: children first, then the node itself."""
+
+    def _fold(self, node: ast.AST, value: object) -> ast.AST:
+        if value is NOT_FOLDED:
+            return node
+        self.changed = True
+        return make_constant(value, node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        node.operand = self.visit(node.operand)
+        operand = constant_value(node.operand)
+        if operand is NOT_FOLDED:
+            return node
+        return self._fold(node, safe_unary(node.op, operand, self.unit.config))
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node.left = self.visit(node.left)
+        node.right = self.visit(node.right)
+        left = constant_value(node.left)
+        right = constant_value(node.right)
+        if left is NOT_FOLDED or right is NOT_FOLDED:
+            return node
+        return self._fold(node, safe_binop(node.op, left, right, self.unit.config))
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        left = constant_value(node.left)
+        comparators = [constant_value(c) for c in node.comparators]
+        if left is NOT_FOLDED or any(c is NOT_FOLDED for c in comparators):
+            return node
+        return self._fold(node, safe_compare(left, node.ops, comparators, self.unit.config))
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        is_and = type(node.op) is ast.And
+        values: list[ast.expr] = []
+        for index, value_node in enumerate(node.values):
+            value = constant_value(value_node)
+            last = index == len(node.values) - 1
+            if value is NOT_FOLDED or last:
+                values.append(value_node)
+                continue
+            try:
+                truth = bool(value)
+            except Exception:
+                values.append(value_node)
+                continue
+            if truth == is_and:
+                continue  # `True and x` is x; `False or x` is x: the constant decides nothing
+            values.append(value_node)  # `False and x` is False: what follows never runs
+            break
+        if len(values) == len(node.values):
+            return node
+        self.changed = True
+        if len(values) == 1:
+            return values[0]
+        node.values = values
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        test = constant_value(node.test)
+        if test is NOT_FOLDED:
+            return node
+        try:
+            truth = bool(test)
+        except Exception:
+            return node
+        self.changed = True
+        return node.body if truth else node.orelse
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if type(node.ctx) is not ast.Load:
+            return node
+        container = constant_value(node.value)
+        if container is NOT_FOLDED:
+            return node
+        index = _index_value(node.slice)
+        if index is NOT_FOLDED:
+            return node
+        return self._fold(node, safe_subscript(container, index, self.unit.config))
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        self.generic_visit(node)
+        if type(node.ctx) is not ast.Load:
+            return node
+        value = constant_value(node)
+        if value is NOT_FOLDED:
+            return node
+        if not is_foldable_value(value, self.unit.config):
+            return node
+        self.changed = True
+        return make_constant(value, node)
+
+
+def _index_value(node: ast.expr) -> object:
+    if type(node) is ast.Slice:
+        parts = []
+        for part in (node.lower, node.upper, node.step):
+            if part is None:
+                parts.append(None)
+                continue
+            value = constant_value(part)
+            if value is NOT_FOLDED:
+                return NOT_FOLDED
+            parts.append(value)
+        return slice(*parts)
+    return constant_value(node)
+
+
+class ConstantFolding(Pass):
+    """Fold operators on constants (unguarded)."""
+
+    name = "constant_folding"
+    compiler_does_it = True
+    switch = "constant_folding"
+
+    def run(self, unit: Unit) -> bool:
+        return ConstantFolder(unit).run_on(unit)

@@ -1,0 +1,76 @@
+"""Constant propagation of locals: a local assigned a constant exactly once, by a statement at
+the top level of the function body (not inside a conditional, loop, ``try`` or ``with``), is
+replaced by its value in the statements that follow.
+
+``n = 4`` then ``return n * 2`` → ``return 4 * 2`` (then folded to ``8``). The assignment stays,
+so the local still exists for debuggers and ``locals()``-free introspection. A local bound
+anywhere else (another assignment, ``+=``, ``del``, ``for``/``with``/``except`` target, import, a
+nested ``nonlocal`` write, a parameter) is not propagated. No guard: locals are private to the
+frame.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from fatopt.folding import NOT_FOLDED, constant_value, is_foldable_value, make_constant
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, names_bound_in
+
+__all__ = ["ConstantPropagation", "substitute"]
+
+
+class _Substitute(FunctionCodeTransformer):
+    def __init__(self, unit: Unit, name: str, value: Any) -> None:
+        super().__init__(unit)
+        self.name = name
+        self.value = value
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == self.name and type(node.ctx) is ast.Load and not self.is_shadowed(node.id):
+            self.changed = True
+            return make_constant(self.value, node)
+        return node
+
+
+def substitute(unit: Unit, stmts: list[ast.stmt], name: str, value: Any) -> bool:
+    """Replace loads of the local ``name`` by ``value`` in ``stmts`` (function code only)."""
+    transformer = _Substitute(unit, name, value)
+    stmts[:] = transformer.visit_statements(stmts)
+    return transformer.changed
+
+
+class ConstantPropagation(Pass):
+    """Propagate locals assigned a constant once (unguarded)."""
+
+    name = "constant_propagation"
+    switch = "constant_propagation"
+
+    def run(self, unit: Unit) -> bool:
+        node = unit.node
+        if isinstance(node, ast.Lambda):
+            return False
+        scope = unit.scope
+        params = {a.arg for a in ast.walk(node.args) if type(a) is ast.arg}
+        counts = names_bound_in(node.body)
+        changed = False
+        for index, stmt in enumerate(node.body):
+            if not (type(stmt) is ast.Assign and len(stmt.targets) == 1):
+                continue
+            target = stmt.targets[0]
+            if type(target) is not ast.Name:
+                continue
+            name = target.id
+            if (
+                counts.get(name) != 1 or name in params or name in scope.declared_global
+                or name in scope.declared_nonlocal or name in scope.deleted
+            ):
+                continue
+            value = constant_value(stmt.value)
+            if value is NOT_FOLDED or not is_foldable_value(value, unit.config):
+                continue
+            rest = node.body[index + 1:]
+            if substitute(unit, rest, name, value):
+                node.body[index + 1:] = rest
+                changed = True
+        return changed

@@ -1,0 +1,90 @@
+"""Comprehension unrolling: a list, set or dict comprehension over a constant sequence of at
+most ``Config.unroll_comprehensions`` items becomes a display.
+
+``[x * 2 for x in (1, 2, 3)]`` → ``[1 * 2, 2 * 2, 3 * 2]`` (then folded to ``[2, 4, 6]``);
+``{k: len(k) for k in ("a", "bc")}`` → ``{"a": len("a"), "bc": len("bc")}``. Only a single
+non-async ``for`` with a target made of names; ``if`` clauses must fold to constants once the item
+is known. Elements containing lambdas, nested comprehensions, ``:=``, ``yield`` or ``await`` are
+left alone (closures would capture a different variable). Generator expressions are lazy and never
+unrolled; an empty set comprehension is kept (there is no empty set display).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fatopt.analyses.purity import contains
+from fatopt.folding import NOT_FOLDED, constant_value
+from fatopt.passes._iteration import bind_target, constant_items, replace_names
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes.fold_constants import ConstantFolder
+
+__all__ = ["UnrollComprehensions"]
+
+_FORBIDDEN = (
+    ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+    ast.Yield, ast.YieldFrom, ast.Await,
+)
+
+
+class _Unroll(FunctionCodeTransformer):
+    def _visit_comprehension(self, node: ast.AST) -> ast.AST:
+        node = super()._visit_comprehension(node)
+        unrolled = self.unroll(node)
+        if unrolled is None:
+            return node
+        self.changed = True
+        return ast.copy_location(unrolled, node)
+
+    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
+    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
+    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
+
+    def unroll(self, node: ast.AST) -> ast.expr | None:
+        generators = node.generators  # type: ignore[attr-defined]
+        if len(generators) != 1 or generators[0].is_async:
+            return None
+        generator = generators[0]
+        items = constant_items(generator.iter)
+        if items is None or len(items) > self.unit.config.unroll_comprehensions:
+            return None
+        parts = [node.key, node.value] if type(node) is ast.DictComp else [node.elt]  # type: ignore[attr-defined]
+        if any(contains(p, _FORBIDDEN) for p in parts + generator.ifs):
+            return None
+        results: list[list[ast.expr]] = []
+        for item in items:
+            mapping = bind_target(generator.target, item)
+            if mapping is None:
+                return None
+            keep = self.conditions_hold(generator.ifs, mapping)
+            if keep is None:
+                return None
+            if keep:
+                results.append([replace_names(p, mapping) for p in parts])  # type: ignore[misc]
+        if type(node) is ast.ListComp:
+            return ast.List(elts=[r[0] for r in results], ctx=ast.Load())
+        if type(node) is ast.SetComp:
+            return ast.Set(elts=[r[0] for r in results]) if results else None
+        return ast.Dict(keys=[r[0] for r in results], values=[r[1] for r in results])
+
+    def conditions_hold(self, ifs: list[ast.expr], mapping: dict) -> bool | None:
+        """True/False if every ``if`` folds to a constant for this item, None if one does not."""
+        folder = ConstantFolder(self.unit)
+        for condition in ifs:
+            folded = folder.visit(replace_names(condition, mapping))
+            value = constant_value(folded)
+            if value is NOT_FOLDED:
+                return None
+            if not value:
+                return False
+        return True
+
+
+class UnrollComprehensions(Pass):
+    """Unroll comprehensions over small constant sequences into displays (unguarded)."""
+
+    name = "unroll_comprehensions"
+    switch = "unroll_comprehensions"
+
+    def run(self, unit: Unit) -> bool:
+        return _Unroll(unit).run_on(unit)

@@ -1,0 +1,124 @@
+"""Loop unrolling: a ``for`` loop over a constant sequence of at most ``Config.unroll_loops``
+items becomes one copy of its body per item.
+
+``for x in (1, 2): f(x)`` → ``x = 1; f(1); x = 2; f(2)``. Each copy is preceded by the
+assignment of the loop variable (so its final value, and what closures and debuggers see, are
+unchanged) and reads the item as a constant when the body does not rebind the variable; the
+``else`` clause follows the last copy. A body with ``break`` or ``continue`` is unrolled only when
+that is statically resolvable: a single ``break`` as its last statement (only the first item runs,
+the ``else`` never does) or a single ``continue`` as its last statement (it is dropped); any other
+``break``/``continue`` leaves the loop alone. Bodies over ``MAX_BODY_NODES`` nodes are not copied.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from fatopt.passes._iteration import constant_items, node_count, target_names
+from fatopt.passes._rewrite import Pass, Unit, names_bound_in
+from fatopt.passes.propagate_constants import substitute
+
+__all__ = ["UnrollLoops"]
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``break``/``continue`` statements that belong to this loop (not to a nested one)."""
+    found: list[ast.stmt] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Continue)):
+            found.append(node)  # type: ignore[arg-type]
+        elif isinstance(node, _LOOPS):
+            stack.extend(node.orelse)  # the else clause of a nested loop is still ours
+        elif not isinstance(node, _SCOPES) and isinstance(node, ast.stmt):
+            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
+        elif isinstance(node, (ast.excepthandler, ast.match_case)):
+            stack.extend(node.body)
+    return found
+
+
+class UnrollLoops(Pass):
+    """Unroll ``for`` loops over small constant sequences (unguarded)."""
+
+    name = "unroll_loops"
+    switch = "unroll_loops"
+    #: bodies larger than this many AST nodes are not copied
+    MAX_BODY_NODES = 200
+
+    def run(self, unit: Unit) -> bool:
+        if isinstance(unit.node, ast.Lambda):
+            return False
+        self.unit = unit
+        self.changed = False
+        unit.node.body = self.block(unit.node.body, unit.node.body[0])
+        return self.changed
+
+    def block(self, stmts: list[ast.stmt], placeholder: ast.AST) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, _SCOPES):
+                out.append(stmt)
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if inner:
+                    setattr(stmt, field, self.block(inner, inner[0]))
+            for handler in getattr(stmt, "handlers", ()):
+                handler.body = self.block(handler.body, handler.body[0])
+            for case in getattr(stmt, "cases", ()):
+                case.body = self.block(case.body, case.body[0])
+            if type(stmt) is ast.For:
+                unrolled = self.unroll(stmt)
+                if unrolled is not None:
+                    self.changed = True
+                    out.extend(unrolled)
+                    continue
+            out.append(stmt)
+        if not out:
+            out.append(ast.copy_location(ast.Pass(), placeholder))
+        return out
+
+    def unroll(self, loop: ast.For) -> list[ast.stmt] | None:
+        items = constant_items(loop.iter)
+        if items is None or len(items) > self.unit.config.unroll_loops:
+            return None
+        names = target_names(loop.target)
+        if names is None:
+            return None
+        body = loop.body
+        exits = _loop_exits(body)
+        first_only = False
+        if exits:
+            last = body[-1]
+            if len(exits) != 1 or exits[0] is not last:
+                return None
+            first_only = type(last) is ast.Break
+            body = body[:-1]
+        if node_count(body) > self.MAX_BODY_NODES:
+            return None
+        rebound = names_bound_in(body)
+        propagate = type(loop.target) is ast.Name and loop.target.id not in rebound
+        out: list[ast.stmt] = []
+        for item in items:
+            assign = ast.Assign(targets=[copy.deepcopy(loop.target)], value=ast.Constant(item))
+            out.append(_located(assign, loop.target))
+            copies = copy.deepcopy(body)
+            if propagate:
+                substitute(self.unit, copies, loop.target.id, item)  # type: ignore[union-attr]
+            out.extend(copies)
+            if first_only:
+                return out
+        out.extend(loop.orelse)
+        return out
+
+
+def _located(node: ast.stmt, like: ast.AST) -> ast.stmt:
+    for sub in ast.walk(node):
+        if "lineno" in sub._attributes:
+            ast.copy_location(sub, like)
+    return node
