@@ -33,6 +33,9 @@ def _options(config_items: list[str] | None) -> Options:
     for item in config_items or ():
         options.update(item)
     options.enabled = True
+    from fatopt.compiler import config_for
+
+    config_for(options)  # report a bad setting now, once, not per file
     return options
 
 
@@ -134,35 +137,39 @@ def cmd_compileall(ns: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def _optimized_source(path: str, config_items: list[str] | None) -> tuple[str, str]:
+def _optimized_source(path: str, config_items: list[str] | None):
+    """(original text, optimized text, report) for ``path``; a SyntaxError ends the command
+    with CPython's message and status 1."""
     from importlib.util import decode_source
 
     from fatopt.compiler import config_for
     from fatopt.optimizer import optimize_source
+    from fatopt.results import Report
 
     original = decode_source(_read(path))
+    report = Report()
     try:
-        optimized = optimize_source(original, path, config_for(_options(config_items)))
+        optimized = optimize_source(original, path, config_for(_options(config_items)), report=report)
     except SyntaxError as exc:
         import traceback
 
         sys.stderr.write("".join(traceback.format_exception_only(exc)))
         raise SystemExit(1)
-    return original, optimized
+    return original, optimized, report
 
 
 def cmd_show(ns: argparse.Namespace) -> int:
     from fatopt.show import annotate
 
-    original, optimized = _optimized_source(ns.file, ns.config)
-    sys.stdout.write(annotate(original, optimized, ns.file, _options(ns.config)))
+    _original, optimized, report = _optimized_source(ns.file, ns.config)
+    sys.stdout.write(annotate(optimized, ns.file, report))
     return 0
 
 
 def cmd_diff(ns: argparse.Namespace) -> int:
     import difflib
 
-    original, optimized = _optimized_source(ns.file, ns.config)
+    original, optimized, _report = _optimized_source(ns.file, ns.config)
     diff = difflib.unified_diff(
         original.splitlines(keepends=True), optimized.splitlines(keepends=True),
         fromfile=ns.file, tofile=f"{ns.file} (fatopt)",
@@ -173,7 +180,7 @@ def cmd_diff(ns: argparse.Namespace) -> int:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    if (ns.module is None) == (ns.script is None):
+    if ns.module is None and ns.script is None:
         _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
     xoption = "fatopt" + ("=" + ",".join(ns.config) if ns.config else "")
     target = ["-m", ns.module] if ns.module else [ns.script]

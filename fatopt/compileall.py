@@ -150,7 +150,7 @@ def compile_file(path: str, root: str, settings: CompileallSettings) -> FileResu
     if result.report is None:
         status = "optimizer-failed" if result.skipped and result.skipped.startswith("optimizer failed") else "opted-out"
         return FileResult(path, status, message=result.skipped or "")
-    return FileResult(path, "compiled", len(result.report.functions), result.report.guards_by_kind())
+    return FileResult(path, "compiled", len(result.report.specialized), dict(result.report.guard_counts()))
 
 
 def _compile_star(args: tuple[str, str, CompileallSettings]) -> FileResult:

@@ -16,7 +16,7 @@ from types import CodeType
 from typing import NamedTuple
 
 from fatopt.config import Config
-from fatopt.report import ModuleReport, report_tree
+from fatopt.results import Report
 
 __all__ = ["compile_source", "module_opt_out", "config_for", "CompileResult"]
 
@@ -49,10 +49,23 @@ def module_opt_out(tree: ast.Module) -> str | None:
     return None
 
 
+def _compile_with_plain_warnings(tree: ast.Module, text: str, path: str, optimize: int) -> CodeType:
+    """Compile the optimized tree; the compile-time warnings shown are exactly those the plain
+    compile of ``text`` shows (an optimized body could warn where the user's code does not, e.g.
+    a constant substituted next to ``is``). Costs a second compile only when there are warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = compile(tree, path, "exec", dont_inherit=True, optimize=optimize)
+    if caught:
+        compile(text, path, "exec", dont_inherit=True, optimize=optimize)  # re-issues its own warnings
+    return code
+
+
 class CompileResult(NamedTuple):
     code: CodeType
-    #: None when the module was not optimized (it opted out, or the optimizer failed).
-    report: ModuleReport | None
+    #: What the optimizer did per function; None when the module was not optimized (it opted
+    #: out, or the optimizer failed).
+    report: Report | None
     #: Why the module was not optimized, or None.
     skipped: str | None
 
@@ -79,21 +92,27 @@ def compile_source(
     if reason is None:
         from fatopt.optimizer import optimize_ast  # imported only when something needs optimizing
 
+        report = Report()
         try:
-            optimized = optimize_ast(tree, path, config)
-            code = compile(optimized, path, "exec", dont_inherit=True, optimize=optimize)
-            report = report_tree(optimized)
+            optimized = optimize_ast(tree, path, config, report=report)
+            code = _compile_with_plain_warnings(optimized, text, path, optimize)
         except Exception as exc:
+            failure = exc
+        else:
+            failure = None
+        if failure is not None:
             # Errors found only when compiling (symbol table: "'return' outside function", ...)
-            # must be CPython's own: the plain compile below raises them. If it does not, the
-            # optimizer is at fault, and that must never break an import.
+            # must be CPython's own: the plain compile raises them (outside the except block, so
+            # nothing is chained to them). If it does not, the optimizer is at fault, and that
+            # must never break an import.
             plain = compile(text, path, "exec", dont_inherit=True, optimize=optimize)
-            reason = f"optimizer failed: {exc!r}"
+            reason = f"optimizer failed: {failure!r}"
             warnings.warn(f"fatopt: {path}: {reason}; module runs unoptimized", RuntimeWarning, stacklevel=2)
             return CompileResult(plain, None, reason)
         if verbose:
-            for function in report.functions:
-                print(f"fatopt: {path}:{function.lineno}: {function.qualname} specialized, guards: {', '.join(function.guards)}", file=sys.stderr)
+            print(f"fatopt: {path}: optimized, {len(report.specialized)} function(s) specialized", file=sys.stderr)
+            for line in report.lines(verbose=True):
+                print(f"fatopt: {path}: {line}", file=sys.stderr)
         return CompileResult(code, report, None)
     if verbose:
         print(f"fatopt: {path}: skipped: {reason}", file=sys.stderr)

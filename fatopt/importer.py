@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from functools import partial
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
     EXTENSION_SUFFIXES,
@@ -43,42 +44,72 @@ def _optimizer_loaded() -> bool:
 
 
 class OptimizingLoader(SourceFileLoader):
-    """``SourceFileLoader`` that runs the optimizer and caches under fatopt's own .pyc name."""
+    """``SourceFileLoader`` that runs the optimizer and caches under fatopt's own .pyc name.
 
-    _already_loaded = None
-    _stashed_code = None  # read from the cache by create_module, used by get_code
+    The work happens in :meth:`create_module`, which never raises. When the module is not to be
+    optimized (excluded, opted out, or its source does not compile), the instance gets importlib's
+    own ``get_code`` instead: CPython then raises the very error, with the very traceback, a plain
+    import gives (it trims importlib's frames from tracebacks, but would show ours).
+    """
+
+    _stashed_code = None  # prepared by create_module, handed out by get_code
 
     def _active(self, fullname: str) -> bool:
         options = _options
         return options is not None and not getattr(_state, "bypass", False) and not options.excludes(fullname)
 
     def create_module(self, spec):
-        if not self._active(spec.name) or _optimizer_loaded():
+        try:
+            code = self._prepare(spec.name)
+        except Exception:  # never break an import: load it the plain way
+            code = None
+        if code is None:
+            self.get_code = partial(SourceFileLoader.get_code, self)  # C callable: no frame of ours
+        elif code is not _REUSE:
+            self._stashed_code = code
+        else:
+            # The optimizer needed this very module and it is loaded (plain) already: reuse it
+            # rather than executing it a second time.
+            module = sys.modules[spec.name]
+            self.exec_module = _noop
+            return module
+        return None
+
+    def _prepare(self, fullname: str):
+        """The code to run: cached, freshly optimized, _REUSE, or None for the plain path."""
+        if not self._active(fullname):
             return None
-        self._stashed_code = self._cached_code(spec.name)
-        if self._stashed_code is None:
-            # About to need the optimizer for the first time. Import it now, before this module
-            # is in sys.modules, with the hook bypassed so its own imports load plain.
+        code = self._cached_code(fullname)
+        if code is not None:
+            return code
+        if not _optimizer_loaded():
+            # First use of the optimizer: import it before this module is in sys.modules, with
+            # the hook bypassed so the optimizer's own imports load plain.
             _state.bypass = True
             try:
                 import fatopt.compiler  # noqa: F401
                 import fatopt.optimizer  # noqa: F401
-            except Exception as exc:  # never break the user's import
+            except Exception as exc:
                 _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
                 return None
             finally:
                 _state.bypass = False
-            if spec.name in sys.modules:
-                # The optimizer needed this very module and it is loaded (plain) already:
-                # reuse it rather than executing it a second time.
-                self._already_loaded = sys.modules[spec.name]
-                return self._already_loaded
-        return None
+            if fullname in sys.modules:
+                return _REUSE
+        try:
+            return self._optimized_code(fullname)
+        except SyntaxError:
+            return None  # the plain path raises it, exactly as CPython does
 
-    def exec_module(self, module) -> None:
-        if module is self._already_loaded:
-            return
-        super().exec_module(module)
+    def get_code(self, fullname: str):
+        """Used by ``create_module``-less loads: ``importlib.reload``, runpy (``-m``), the main
+        script."""
+        code, self._stashed_code = self._stashed_code, None
+        if code is not None:
+            return code
+        if not self._active(fullname):
+            return super().get_code(fullname)
+        return self._cached_code(fullname) or self._optimized_code(fullname)
 
     def _cache_file(self, fullname: str) -> str | None:
         return cache.cache_path(self.get_filename(fullname), _options.cache_tag())
@@ -90,14 +121,7 @@ class OptimizingLoader(SourceFileLoader):
         source_path = self.get_filename(fullname)
         return cache.read(path, source_path, lambda: self.get_data(source_path))
 
-    def get_code(self, fullname: str):
-        if not self._active(fullname):
-            return super().get_code(fullname)
-        code, self._stashed_code = self._stashed_code, None
-        if code is None:
-            code = self._cached_code(fullname)
-        if code is not None:
-            return code
+    def _optimized_code(self, fullname: str):
         from fatopt.compiler import compile_source, config_for
 
         source_path = self.get_filename(fullname)
@@ -108,6 +132,13 @@ class OptimizingLoader(SourceFileLoader):
         if path is not None and cache.enabled():
             cache.write(path, code, cache.header(source_path, source, cache.TIMESTAMP, mtime))
         return code
+
+
+_REUSE = object()
+
+
+def _noop(module) -> None:
+    pass
 
 
 def _disable(reason: str) -> None:

@@ -1,0 +1,117 @@
+"""The fatopt command: compileall (mirroring python -m compileall), show, diff, run, --version,
+usage errors."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from .helpers import fatopt_caches, normal_caches, python, write
+
+SOURCE = 'DEBUG = False\ndef f():\n    if DEBUG:\n        print("debug")\n    return len("abc")\n'
+
+
+def fatopt_cmd(*args, **kwargs):
+    return python("-m", "fatopt", *args, fatopt=None, **kwargs)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/a.py", SOURCE)
+    write(tmp_path, "pkg/sub/b.py", SOURCE)
+    write(tmp_path, "pkg/skipme.py", SOURCE)
+    write(tmp_path, "pkg/broken.py", "def (:\n")
+    return tmp_path
+
+
+def test_version_and_help(tmp_path):
+    proc = fatopt_cmd("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("fatopt ")
+    for command in ("", "compileall", "show", "diff", "run"):
+        proc = fatopt_cmd(*([command] if command else []), "--help", cwd=tmp_path)
+        assert proc.returncode == 0 and "usage: fatopt" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [pytest.param([], id="no-command"), pytest.param(["frobnicate"], id="unknown-command"),
+     pytest.param(["compileall", "-j", "two"], id="bad-int"), pytest.param(["show"], id="missing-file"),
+     pytest.param(["run"], id="run-nothing"), pytest.param(["compileall", "-c", "no_such_option=1", "."], id="bad-config")],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, tmp_path):
+    proc = fatopt_cmd(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "error" in proc.stderr
+
+
+def test_compileall_writes_fatopt_caches_and_summary(tree):
+    proc = fatopt_cmd("compileall", "-q", "pkg", cwd=tree)
+    assert proc.returncode == 1  # broken.py, as python -m compileall
+    assert "broken.py" in proc.stderr
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert "5 files" in summary and "1 syntax-error" in summary and "functions specialized" in summary
+    assert {n.split(".")[0] for n in fatopt_caches(tree)} == {"__init__", "a", "b", "skipme"}
+    assert normal_caches(tree) == []
+
+
+def test_compileall_options(tree):
+    proc = fatopt_cmd("compileall", "-q", "-l", "-x", "skipme|broken", "pkg", cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert {n.split(".")[0] for n in fatopt_caches(tree)} == {"__init__", "a"}
+    again = fatopt_cmd("compileall", "-q", "-l", "-x", "skipme|broken", "pkg", cwd=tree)
+    assert "2 up-to-date" in again.stdout
+    forced = fatopt_cmd("compileall", "-q", "-f", "-l", "-x", "skipme|broken", "-j", "0", "pkg", cwd=tree)
+    assert "2 compiled" in forced.stdout
+
+
+def test_compileall_display_path_and_hash_mode(tree):
+    proc = fatopt_cmd("compileall", "-q", "-d", "/installed", "--invalidation-mode", "checked-hash", "pkg/a.py", cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    [cache] = [p for p in tree.rglob("a.*.opt-fatopt*.pyc")]
+    import marshal
+
+    data = cache.read_bytes()
+    assert int.from_bytes(data[4:8], "little") == 0b11  # hash-based, checked
+    assert marshal.loads(data[16:]).co_filename == "/installed/a.py"
+
+
+def test_compileall_input_list(tree):
+    listing = tree / "files.txt"
+    listing.write_text("pkg/a.py\npkg/sub\n")
+    proc = fatopt_cmd("compileall", "-q", "-i", str(listing), cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert {n.split(".")[0] for n in fatopt_caches(tree)} == {"a", "b"}
+
+
+def test_precompiled_cache_is_used_by_the_import_hook(tree):
+    assert fatopt_cmd("compileall", "-q", "-x", "broken", "pkg", cwd=tree).returncode == 0
+    out = python("-c", "import fatopt, pkg.a; print(pkg.a.f(), bool(fatopt.get_specialized(pkg.a.f)))", cwd=tree, fatopt="verbose")
+    assert out.stdout.split() == ["3", "True"], out.stderr
+    assert "pkg/a.py" not in out.stderr and "pkg/__init__.py" not in out.stderr  # not optimized again
+
+
+def test_show_and_diff(tree):
+    show = fatopt_cmd("show", "pkg/a.py", cwd=tree)
+    assert show.returncode == 0, show.stderr
+    assert show.stdout.startswith("# fatopt show pkg/a.py")
+    assert "GuardBuiltins('len')" in show.stdout
+    compile(show.stdout, "shown", "exec")
+    diff = fatopt_cmd("diff", "pkg/a.py", cwd=tree)
+    assert diff.returncode == 0
+    assert diff.stdout.startswith("--- pkg/a.py\n+++ pkg/a.py (fatopt)\n")
+    broken = fatopt_cmd("show", "pkg/broken.py", cwd=tree)
+    assert broken.returncode == 1 and "SyntaxError" in broken.stderr
+    missing = fatopt_cmd("show", "nope.py", cwd=tree)
+    assert missing.returncode == 1 and "cannot read nope.py" in missing.stderr
+
+
+def test_run_script_and_module(tree):
+    write(tree, "app.py", "import sys, fatopt, pkg.a\nprint(pkg.a.f(), bool(fatopt.get_specialized(pkg.a.f)), sys.argv[1:])\nsys.exit(4)\n")
+    proc = fatopt_cmd("run", "app.py", "x", "--flag", cwd=tree)
+    assert proc.returncode == 4
+    assert proc.stdout.split("\n")[0] == "3 True ['x', '--flag']"
+    proc = fatopt_cmd("run", "-m", "app", "y", cwd=tree)
+    assert proc.stdout.split("\n")[0] == "3 True ['y']"

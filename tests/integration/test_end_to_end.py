@@ -1,0 +1,249 @@
+"""python -X fatopt end to end: activation, the main script, the import hook and its cache."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from .helpers import fatopt_caches, normal_caches, python, write
+
+LIB = """
+def three():
+    return len("abc")
+"""
+
+APP = """
+import sys
+import fatopt
+import lib
+
+def local_three():
+    return len("abc")
+
+print(lib.three(), local_three(), bool(fatopt.get_specialized(lib.three)), bool(fatopt.get_specialized(local_three)))
+import builtins
+original = builtins.len
+builtins.len = lambda s: -1
+print(lib.three(), local_three(), bool(fatopt.get_specialized(lib.three)), bool(fatopt.get_specialized(local_three)))
+builtins.len = original
+print(lib.three(), local_three(), bool(fatopt.get_specialized(lib.three)))
+print("optimizer imported:", "fatopt.optimizer" in sys.modules)
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    write(tmp_path, "lib.py", LIB)
+    write(tmp_path, "app.py", APP)
+    return tmp_path
+
+
+def lines(proc):
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_folds_and_follows_shadowing(project):
+    out = lines(python("app.py", cwd=project))
+    assert out[:3] == ["3 3 True True", "-1 -1 False False", "3 3 True"]
+    plain = lines(python("app.py", cwd=project, fatopt=None))
+    assert plain[:3] == ["3 3 False False", "-1 -1 False False", "3 3 False"]
+
+
+def test_environment_variable_turns_it_on(project):
+    out = lines(python("app.py", cwd=project, fatopt=None, env={"PYTHONFATOPT": "1"}))
+    assert out[0] == "3 3 True True"
+
+
+def test_second_run_loads_the_cache_without_the_optimizer(project):
+    first = python("app.py", cwd=project, fatopt="verbose")
+    assert lines(first)[-1] == "optimizer imported: True"
+    assert "lib.py: optimized" in first.stderr and "app.py: optimized" in first.stderr
+    assert [name.split(".")[0] for name in fatopt_caches(project)] == ["app", "lib"]
+    second = python("app.py", cwd=project, fatopt="verbose")
+    assert lines(second)[:3] == lines(first)[:3]
+    # Every module came from the cache: nothing was optimized, the optimizer never imported.
+    assert lines(second)[-1] == "optimizer imported: False"
+    assert second.stderr == ""
+
+
+def test_normal_pyc_is_never_written_by_fatopt(project):
+    lines(python("app.py", cwd=project))
+    assert normal_caches(project) == []
+    assert len(fatopt_caches(project)) == 2  # lib and the main script
+
+
+def test_editing_the_source_invalidates(project):
+    lines(python("app.py", cwd=project))
+    time.sleep(0.01)
+    write(project, "lib.py", LIB.replace('"abc"', '"abcd"'))
+    os.utime(project / "lib.py", (time.time() + 5, time.time() + 5))
+    out = lines(python("app.py", cwd=project))
+    assert out[0] == "4 3 True True"
+    assert out[-1] == "optimizer imported: True"
+
+
+def test_dont_write_bytecode(project):
+    out = lines(python("app.py", cwd=project, write_bytecode=False))
+    assert out[0] == "3 3 True True"
+    assert fatopt_caches(project) == [] and normal_caches(project) == []
+
+
+def test_unwritable_cache_directory(project):
+    blocker = project / "not-a-directory"
+    blocker.write_text("a file where the cache directory should be")
+    proc = python("app.py", cwd=project, env={"PYTHONPYCACHEPREFIX": str(blocker)})
+    assert lines(proc)[0] == "3 3 True True"
+    assert proc.stderr == ""
+
+
+def test_pycache_prefix(project, tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("prefix")
+    lines(python("app.py", cwd=project, env={"PYTHONPYCACHEPREFIX": str(prefix)}))
+    assert fatopt_caches(project) == []
+    mirrored = prefix / str(project.resolve()).lstrip("/")
+    assert sorted(p.name.split(".")[0] for p in mirrored.rglob("*.opt-fatopt*.pyc")) == ["app", "lib"]
+    assert not (project / "__pycache__").exists()
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None], ids=["empty", "garbage", "truncated"])
+def test_corrupted_cache_is_rebuilt(project, damage):
+    lines(python("app.py", cwd=project))
+    for path in (project / ".prefix").rglob("*.opt-fatopt*.pyc"):
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if damage is None else damage)
+    proc = python("app.py", cwd=project)
+    assert lines(proc)[0] == "3 3 True True"
+    assert proc.stderr == ""
+    assert lines(python("app.py", cwd=project))[-1] == "optimizer imported: False"
+
+
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        pytest.param("app.py", "x = (\n", id="main-parse-error"),
+        pytest.param("app.py", "def f():\n    return 1\nreturn 2\n", id="main-compile-error"),
+        pytest.param("lib.py", "def three(:\n    pass\n", id="imported-parse-error"),
+        pytest.param("lib.py", "nonlocal x\n", id="imported-compile-error"),
+    ],
+)
+def test_syntax_errors_as_plain_python(project, name, source):
+    write(project, name, source)
+    plain = python("app.py", cwd=project, fatopt=None)
+    optimized = python("app.py", cwd=project)
+    assert optimized.returncode == plain.returncode == 1
+    assert optimized.stderr == plain.stderr
+
+
+MAIN_FACTS = """
+import sys, linecache, inspect, importlib, importlib.resources
+import pkg.mod
+print(__name__, __file__, __spec__, __cached__, sys.argv)
+print(pkg.mod.__spec__.name, pkg.mod.__spec__.origin, pkg.mod.__cached__, pkg.mod.__file__)
+print(inspect.getsource(pkg.mod.f).strip())
+print(linecache.getline(pkg.mod.__file__, 2).strip())
+print(importlib.resources.files("pkg").joinpath("data.txt").read_text().strip())
+importlib.reload(pkg.mod)
+print(pkg.mod.f())
+def fail():
+    return pkg.mod.boom()
+if "--fail" in sys.argv:
+    fail()
+if "--exit" in sys.argv:
+    sys.exit(3)
+if "--interrupt" in sys.argv:
+    raise KeyboardInterrupt
+"""
+
+
+@pytest.fixture
+def package(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/data.txt", "resource text\n")
+    write(tmp_path, "pkg/mod.py", 'def f():\n    return len("ab")\ndef boom():\n    return {}["missing"]\n')
+    write(tmp_path, "main.py", MAIN_FACTS)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["main.py", "a", "b"], id="script"),
+        pytest.param(["main.py", "--fail"], id="traceback"),
+        pytest.param(["main.py", "--exit"], id="sys-exit"),
+        pytest.param(["-m", "main", "x"], id="dash-m"),
+        pytest.param(["-m", "main", "--fail"], id="dash-m-traceback"),
+    ],
+)
+def test_module_facts_tracebacks_and_exit_codes_as_plain(package, argv):
+    plain = python(*argv, cwd=package, fatopt=None)
+    optimized = python(*argv, cwd=package)
+    assert optimized.returncode == plain.returncode
+    # The one documented difference: the loader is fatopt's SourceFileLoader subclass.
+    normalize = lambda text: re.sub(r"<[\w.]+(SourceFileLoader|OptimizingLoader) object at 0x[0-9a-f]+>", "<loader>", text)  # noqa: E731
+    assert normalize(optimized.stdout) == normalize(plain.stdout)
+    assert optimized.stderr == plain.stderr
+    assert "fatopt" not in optimized.stderr
+
+
+def test_keyboard_interrupt_exits_like_plain(package):
+    plain = python("main.py", "--interrupt", cwd=package, fatopt=None)
+    optimized = python("main.py", "--interrupt", cwd=package)
+    assert plain.returncode == optimized.returncode == -signal.SIGINT
+    assert optimized.stderr == plain.stderr
+
+
+def test_module_opt_out_and_exclusion(tmp_path):
+    write(tmp_path, "optout.py", '__fatopt__ = {"enabled": False}\ndef f():\n    return len("abc")\n')
+    write(tmp_path, "excluded.py", 'def f():\n    return len("abc")\n')
+    write(tmp_path, "app.py", "import fatopt, optout, excluded\nprint(fatopt.get_specialized(optout.f), fatopt.get_specialized(excluded.f))\n")
+    assert lines(python("app.py", cwd=tmp_path, fatopt="exclude=excluded")) == ["[] []"]
+
+
+def test_bad_option_is_reported_and_runs_unoptimized(project):
+    proc = python("app.py", cwd=project, fatopt="no_such_word")
+    assert proc.returncode == 0
+    assert "fatopt:" in proc.stderr and "no_such_word" in proc.stderr
+    assert proc.stdout.splitlines()[0] == "3 3 False False"
+
+
+STDLIB_SCRIPT = """
+import json, re, argparse, collections, dataclasses, asyncio, decimal, email
+from email.message import EmailMessage
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int = 2
+
+parser = argparse.ArgumentParser(prog="demo")
+parser.add_argument("--n", type=int, default=3)
+args = parser.parse_args(["--n", "5"])
+counts = collections.Counter(re.findall(r"\\w+", "a b a c b a"))
+decimal.getcontext().prec = 30
+message = EmailMessage()
+message["Subject"] = "hello"
+message.set_content("body")
+
+async def main():
+    await asyncio.sleep(0)
+    return sum(range(args.n))
+
+print(json.dumps({"point": dataclasses.asdict(Point(1)), "counts": counts, "n": args.n}, sort_keys=True))
+print(decimal.Decimal(1) / decimal.Decimal(7))
+print(asyncio.run(main()))
+print(message.as_string().splitlines()[0:2])
+print(json.loads('{"a": [1, 2.5, null]}'))
+"""
+
+
+def test_stdlib_script_output_identical(tmp_path):
+    write(tmp_path, "stdlib_app.py", STDLIB_SCRIPT)
+    plain = python("stdlib_app.py", cwd=tmp_path, fatopt=None)
+    optimized = python("stdlib_app.py", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert (optimized.returncode, optimized.stdout, optimized.stderr) == (0, plain.stdout, plain.stderr)

@@ -1,0 +1,59 @@
+"""-X fatopt / PYTHONFATOPT parsing and the cache tag derived from it."""
+
+import pytest
+
+from fatopt.options import Options, OptionsError, from_environment, requested
+
+
+@pytest.mark.parametrize(
+    "env, xopt, enabled, verbose, exclude, overrides",
+    [
+        pytest.param({}, {}, False, False, (), {}, id="nothing"),
+        pytest.param({}, {"fatopt": True}, True, False, (), {}, id="bare-X"),
+        pytest.param({"PYTHONFATOPT": "1"}, {}, True, False, (), {}, id="env-1"),
+        pytest.param({"PYTHONFATOPT": ""}, {}, False, False, (), {}, id="env-empty"),
+        pytest.param({"PYTHONFATOPT": "1"}, {"fatopt": "0"}, False, False, (), {}, id="X-off-wins"),
+        pytest.param({"PYTHONFATOPT": "off"}, {"fatopt": True}, True, False, (), {}, id="X-on-wins"),
+        pytest.param({}, {"fatopt": "verbose"}, True, True, (), {}, id="verbose"),
+        pytest.param({}, {"fatopt": "exclude=a.b:c"}, True, False, ("a.b", "c"), {}, id="exclude"),
+        pytest.param({}, {"fatopt": "unroll_loops=4, module_constants=off"}, True, False, (), {"unroll_loops": "4", "module_constants": "off"}, id="config"),
+        pytest.param({"PYTHONFATOPT": "unroll_loops=2"}, {"fatopt": "unroll_loops=4"}, True, False, (), {"unroll_loops": "4"}, id="X-overrides-env"),
+    ],
+)
+def test_parse(env, xopt, enabled, verbose, exclude, overrides):
+    options = from_environment(env, xopt)
+    assert (options.enabled, options.verbose, options.exclude, options.overrides) == (enabled, verbose, exclude, overrides)
+
+
+@pytest.mark.parametrize("text", ["bogus", "a-b=1", "=3"])
+def test_malformed(text):
+    with pytest.raises(OptionsError):
+        from_environment({}, {"fatopt": text})
+
+
+def test_typed_overrides():
+    options = from_environment({}, {"fatopt": "unroll_loops=4,module_constants=off,remove_dead_code=on"})
+    assert options.config_overrides() == {"unroll_loops": 4, "module_constants": False, "remove_dead_code": True}
+    with pytest.raises(OptionsError):
+        from_environment({}, {"fatopt": "unroll_loops=many"}).config_overrides()
+
+
+def test_cache_tag_depends_on_configuration_only():
+    a = from_environment({}, {"fatopt": True}).cache_tag()
+    assert a == from_environment({"PYTHONFATOPT": "verbose"}, {}).cache_tag()  # verbosity: same code
+    assert a != from_environment({}, {"fatopt": "unroll_loops=4"}).cache_tag()
+    assert a.isalnum() and a.startswith("fatopt")
+    assert from_environment({}, {"fatopt": "a=1,b=2"}).cache_tag() == from_environment({}, {"fatopt": "b=2,a=1"}).cache_tag()
+
+
+def test_excludes_fatopt_itself_and_submodules():
+    options = Options(enabled=True, exclude=("pkg",))
+    assert options.excludes("fatopt") and options.excludes("fatopt.runtime")
+    assert options.excludes("pkg.sub") and not options.excludes("pkgx")
+
+
+def test_requested_is_cheap_test():
+    assert not requested({}, {})
+    assert requested({"PYTHONFATOPT": "1"}, {})
+    assert requested({}, {"fatopt": True})
+    assert not requested({"PYTHONFATOPT": ""}, {})
