@@ -26,7 +26,7 @@ install: $(VENV)/.created
 	$(VPY) -m pip install -q --no-build-isolation -e '.[test,bench]'
 
 demo: install
-	$(VPY) examples/demo.py
+	$(VPY) -X fatopt examples/demo.py
 
 test: install
 	$(VPY) -m pytest $(PYTEST_ARGS)
