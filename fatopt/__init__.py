@@ -20,6 +20,7 @@ __all__ = [
     "stats",
     "optimize_ast",
     "optimize_source",
+    "get_config",
     "Config",
     "Report",
 ]
@@ -32,6 +33,19 @@ _LAZY = {
     "Config": "fatopt.config",
     "Report": "fatopt.results",
 }
+
+
+def get_config():
+    """The optimizer ``Config`` in force in this process (from ``-X fatopt=...`` /
+    ``PYTHONFATOPT``), or None when fatopt is not on."""
+    from fatopt.importer import installed_options
+
+    options = installed_options()
+    if options is None:
+        return None
+    from fatopt.compiler import config_for
+
+    return config_for(options)
 
 
 def __getattr__(name: str):

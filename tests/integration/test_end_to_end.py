@@ -247,3 +247,10 @@ def test_stdlib_script_output_identical(tmp_path):
     optimized = python("stdlib_app.py", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
     assert (optimized.returncode, optimized.stdout, optimized.stderr) == (0, plain.stdout, plain.stderr)
+
+
+def test_get_config_reports_the_configuration_in_force(tmp_path):
+    code = "import fatopt; c = fatopt.get_config(); print(None if c is None else (c.unroll_loops, c.module_constants))"
+    assert lines(python("-c", code, cwd=tmp_path, fatopt=None)) == ["None"]
+    assert lines(python("-c", code, cwd=tmp_path)) == ["(16, True)"]
+    assert lines(python("-c", code, cwd=tmp_path, fatopt="unroll_loops=3,module_constants=off")) == ["(3, False)"]

@@ -1,0 +1,90 @@
+"""Start-up cost of fatopt, measured with pyperf in one run.
+
+Three interpreters, all the same CPython: a venv without fatopt ("bare"), a venv with fatopt
+installed (``pip install .``, not editable) but not enabled ("off"), and the same with
+``-X fatopt`` ("on", warm cache). Two workloads: ``-c pass`` and a script importing json, re,
+argparse, collections, dataclasses, asyncio, decimal and email. Every run uses the same
+``-X pycache_prefix`` directory, warmed before timing, so every case loads cached bytecode.
+
+    python benchmarks/bench_startup.py [--python /path/to/python3.13] [--fast] [pyperf options]
+
+The venvs are built once under benchmarks/results/startup-<version>/ (delete it to rebuild).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyperf
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORTS = "import json, re, argparse, collections, dataclasses, asyncio, decimal, email, email.message"
+
+
+def build(base_python: str, work: Path) -> dict[str, Path]:
+    """The bare and fatopt venvs (created if missing)."""
+    venvs = {"bare": work / "bare", "fatopt": work / "fatopt"}
+    for name, venv in venvs.items():
+        python = venv / "bin" / "python"
+        if python.exists():
+            continue
+        subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
+        if name == "fatopt":
+            subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    return {name: venv / "bin" / "python" for name, venv in venvs.items()}
+
+
+def cases(pythons: dict[str, Path], prefix: Path, script: Path) -> dict[str, list[str]]:
+    x_prefix = ["-X", f"pycache_prefix={prefix}"]
+    out = {}
+    for workload, tail in (("-c pass", ["-c", "pass"]), ("import 8 stdlib modules", [str(script)])):
+        out[f"{workload}: bare venv"] = [str(pythons["bare"]), *x_prefix, *tail]
+        out[f"{workload}: fatopt installed, off"] = [str(pythons["fatopt"]), *x_prefix, *tail]
+        out[f"{workload}: fatopt on (-X fatopt)"] = [str(pythons["fatopt"]), *x_prefix, "-X", "fatopt", *tail]
+    return out
+
+
+def summary(results: dict[str, pyperf.Benchmark]) -> str:
+    rows = [f"{'case':48} {'median':>9} {'vs bare':>8}"]
+    medians = {name: bench.median() * 1e3 for name, bench in results.items()}
+    for name, ms in medians.items():
+        bare = medians[name.split(":")[0] + ": bare venv"]
+        rows.append(f"{name:48} {ms:7.2f}ms {ms / bare:7.3f}x")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--python", default=sys.executable, help="the CPython to measure (default: this one)")
+    known, rest = own.parse_known_args()
+    version = subprocess.run([known.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    work = ROOT / "benchmarks" / "results" / f"startup-{version}"
+    work.mkdir(parents=True, exist_ok=True)
+    script = work / "imports.py"
+    script.write_text(IMPORTS + "\n")
+    prefix = work / "pycache"
+    pythons = build(known.python, work)
+    commands = cases(pythons, prefix, script)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONFATOPT")}
+    for command in commands.values():  # warm every cache, the fatopt ones included
+        subprocess.run(command, check=True, env=env)
+    sys.argv = [sys.argv[0], *rest]
+    runner = pyperf.Runner()
+    runner.metadata["description"] = f"fatopt start-up cost, CPython {version}"
+    results = {}
+    for name, command in commands.items():
+        bench = runner.bench_command(name, command)
+        if bench is not None:
+            results[name] = bench
+    if len(results) == len(commands):
+        print()
+        print(summary(results))
+
+
+if __name__ == "__main__":
+    main()
