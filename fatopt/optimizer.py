@@ -16,7 +16,6 @@ costs the module its optimization. Invalid input raises exactly the ``SyntaxErro
 from __future__ import annotations
 
 import ast
-import copy
 import types
 import warnings
 from dataclasses import dataclass
@@ -26,9 +25,17 @@ from fatopt.analyses.module_facts import ModuleFacts, analyze_module
 from fatopt.analyses.scopes import Scope, analyze_scopes
 from fatopt.analyses.unsafe import unsafe_reasons
 from fatopt.config import Config
-from fatopt.emit import ORIGINAL_PREFIX, Rewrite, Specialization, emit_module, guard_sources, preserve_scope
+from fatopt.emit import (
+    ORIGINAL_PREFIX,
+    Rewrite,
+    Specialization,
+    emit_module,
+    guard_sources,
+    preserve_scope,
+    render_source,
+)
 from fatopt.passes import PIPELINE, Pass
-from fatopt.passes._rewrite import Unit
+from fatopt.passes._rewrite import Unit, clone
 from fatopt.passes.call_pure_builtins import PURE_BUILTINS
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
 
@@ -84,11 +91,14 @@ def _code_scopes(scope: Scope) -> Iterator[Scope]:
 
 
 def _has_opportunity(node: ast.AST, scope: Scope, facts: ModuleFacts, config: Config) -> bool:
-    """A cheap test (no tree walk) for whether the pipeline could change this function."""
+    """A cheap test (no tree walk, facts gathered by the scope analysis) for whether the
+    pipeline could change this function."""
+    loads: set[str] = set()
     for inner in _code_scopes(scope):
-        for name in inner.loads:
-            if config.module_constants and name in facts.constants:
-                return True
+        loads |= inner.loads
+        if config.module_constants and not inner.loads.isdisjoint(facts.constants):
+            return True
+        for name in inner.constant_calls:
             if name in _TRIGGER_BUILTINS and facts.assumable_builtin(name):
                 return True
         if "literal_iteration" in inner.hints and (config.unroll_loops or config.unroll_comprehensions):
@@ -97,7 +107,11 @@ def _has_opportunity(node: ast.AST, scope: Scope, facts: ModuleFacts, config: Co
             return True
     if config.constant_propagation:
         for stmt in node.body:  # type: ignore[attr-defined]
-            if type(stmt) is ast.Assign and type(stmt.value) is ast.Constant:
+            if (
+                type(stmt) is ast.Assign and type(stmt.value) is ast.Constant
+                and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name
+                and scope.bindings.get(stmt.targets[0].id) == 1 and stmt.targets[0].id in loads
+            ):
                 return True
     return False
 
@@ -108,7 +122,10 @@ def _run_pipeline(unit: Unit, passes: tuple[Pass, ...], filename: str) -> str | 
     for _round in range(config.max_iterations):
         changed = False
         for pass_ in passes:
+            if not pass_.worth_trying(unit):
+                continue
             try:
+                unit.ran.add(pass_.name)
                 if pass_.run(unit):
                     changed = True
                     if pass_.name not in unit.applied:
@@ -126,7 +143,11 @@ def _is_worth_emitting(unit: Unit) -> bool:
     """Guarded rewrites always are; otherwise only rewrites the compiler would not do itself."""
     if unit.guarded:
         return True
-    return any(not _PASSES_BY_NAME[name].compiler_does_it for name in unit.applied)
+    applied = [_PASSES_BY_NAME[name] for name in unit.applied]
+    if any(not p.compiler_does_it and not p.enables_only for p in applied):
+        return True
+    # propagation pays only if something was folded or removed thanks to it
+    return any(p.enables_only for p in applied) and any(p.compiler_does_it for p in applied)
 
 
 _PASSES_BY_NAME = {p.name: p for p in PIPELINE}
@@ -148,7 +169,7 @@ def _optimize_function(
     if not _has_opportunity(node, scope, facts, config):
         row.reason = "nothing to optimize"
         return row, None
-    unit = Unit(copy.deepcopy(node), scope, facts, config, candidate.qualname)
+    unit = Unit(clone(node), scope, facts, config, candidate.qualname)  # type: ignore[arg-type]
     failed = _run_pipeline(unit, passes, filename)
     if failed is not None:
         row.status, row.reason = FAILED, f"pass {failed} raised"
@@ -209,9 +230,10 @@ def _compile(tree: ast.Module, filename: str, text: str | None) -> types.CodeTyp
 
 
 def _optimize(
-    tree: ast.Module, filename: str, config: Config, report: Report | None, as_text: bool,
+    tree: ast.Module, filename: str, config: Config, report: Report | None, text_of: str | None,
 ) -> tuple[ast.Module, str | None]:
-    """The optimized module, and its source text when ``as_text`` (None if nothing changed)."""
+    """The optimized module, and its source text if ``text_of`` (the source of ``tree``) is given
+    (None if nothing changed)."""
     rows: list[FunctionReport] = []
     passes = tuple(p for p in PIPELINE if p.enabled(config))
     changes: dict[ast.AST, Specialization | Rewrite] = {}
@@ -248,7 +270,7 @@ def _optimize(
     result, text = tree, None
     while changes:
         result = emit_module(tree, changes)
-        text = ast.unparse(result) if as_text else None
+        text = render_source(text_of, tree, result) if text_of is not None else None
         try:
             code = _compile(result, filename, text)
         except Exception as exc:
@@ -293,7 +315,7 @@ def optimize_ast(
     Fill ``report`` (a :class:`fatopt.results.Report`) to learn what was done and why."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
-    result, _text = _optimize(tree, filename, config or Config.default(), report, as_text=False)
+    result, _text = _optimize(tree, filename, config or Config.default(), report, None)
     return result
 
 
@@ -310,15 +332,13 @@ def optimize_source(
     (:func:`optimize_ast`) can express, so compile the tree to keep tracebacks exact.
     """
     tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    try:
-        result, text = _optimize(tree, filename, config or Config.default(), report, as_text=True)
-    except SyntaxError:
-        compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
-        raise
-    if text is not None:
-        return text
     if isinstance(source, bytes):
         from importlib.util import decode_source
 
-        return decode_source(source)
-    return source
+        source = decode_source(source)
+    try:
+        _result, text = _optimize(tree, filename, config or Config.default(), report, source)
+    except SyntaxError:
+        compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
+        raise
+    return text if text is not None else source

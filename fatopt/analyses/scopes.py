@@ -43,7 +43,7 @@ class Scope:
     __slots__ = (
         "node", "kind", "parent", "children", "bindings", "declared_global",
         "declared_nonlocal", "loads", "deleted", "unsafe", "has_yield", "has_await",
-        "star_import", "hints",
+        "star_import", "hints", "constant_calls",
     )
 
     def __init__(self, node: ast.AST, kind: str, parent: "Scope | None") -> None:
@@ -65,6 +65,8 @@ class Scope:
         #: cheap signs of unguarded opportunities: "literal_iteration" (a loop or comprehension
         #: over a display or constant), "literal_method" (a method called on a str/bytes literal)
         self.hints: set[str] = set()
+        #: names called with only constant arguments (``len("abc")``, ``range(3)``)
+        self.constant_calls: set[str] = set()
         if parent is not None:
             parent.children.append(self)
 
@@ -219,7 +221,9 @@ class _Builder:
         generators = node.generators  # type: ignore[attr-defined]
         self.visit(generators[0].iter, scope)
         inner = self.new_scope(node, "comprehension", scope)
-        if type(generators[0].iter) in _LITERAL_ITERABLES:
+        if type(node) is not ast.GeneratorExp:
+            scope.hints.add("comprehension")
+        if _is_literal(generators[0].iter):
             inner.hints.add("literal_iteration")
         for index, generator in enumerate(generators):
             self.visit(generator.target, inner)
@@ -314,7 +318,8 @@ class _Builder:
         pass
 
     def visit_for(self, node: ast.For, scope: Scope) -> None:
-        if type(node.iter) in _LITERAL_ITERABLES:
+        scope.hints.add("for_loop")
+        if _is_literal(node.iter):
             scope.hints.add("literal_iteration")
         self.visit(node.target, scope)
         self.visit(node.iter, scope)
@@ -323,15 +328,27 @@ class _Builder:
 
     def visit_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
-        if type(func) is ast.Attribute and type(func.value) is ast.Constant:
-            scope.hints.add("literal_method")
+        if not node.keywords and all(_is_literal(arg) for arg in node.args):
+            if type(func) is ast.Name:
+                scope.constant_calls.add(func.id)
+            elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
+                scope.hints.add("literal_method")
         self.visit(func, scope)
         self.visit_list(node.args, scope)
         for keyword in node.keywords:
             self.visit(keyword.value, scope)
 
 
-_LITERAL_ITERABLES = (ast.List, ast.Tuple, ast.Constant)
+def _is_literal(node: ast.AST) -> bool:
+    """A constant, a negated number, or a tuple/list display of those."""
+    kind = type(node)
+    if kind is ast.Constant:
+        return True
+    if kind is ast.UnaryOp:
+        return type(node.operand) is ast.Constant  # type: ignore[attr-defined]
+    if kind in (ast.Tuple, ast.List):
+        return all(_is_literal(elt) for elt in node.elts)  # type: ignore[attr-defined]
+    return False
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:

@@ -4,10 +4,10 @@ simple target, and copying code with some names replaced by constants."""
 from __future__ import annotations
 
 import ast
-import copy
 from typing import Any
 
 from fatopt.folding import NOT_FOLDED, constant_value, make_constant
+from fatopt.passes._rewrite import clone
 
 __all__ = ["constant_items", "target_names", "bind_target", "replace_names", "node_count"]
 
@@ -73,7 +73,7 @@ class _Replace(ast.NodeTransformer):
 def replace_names(node: ast.AST, mapping: dict[str, Any]) -> ast.AST:
     """A copy of ``node`` (an expression without nested scopes) with loads of the names in
     ``mapping`` replaced by constants."""
-    return _Replace(mapping).visit(copy.deepcopy(node))
+    return _Replace(mapping).visit(clone(node))
 
 
 def node_count(nodes: list[ast.AST]) -> int:

@@ -19,7 +19,24 @@ from fatopt.analyses.scopes import Scope, resolve
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
 
-__all__ = ["Unit", "Pass", "FunctionCodeTransformer", "comprehension_targets", "names_bound_in"]
+__all__ = [
+    "Unit", "Pass", "FunctionCodeTransformer", "clone", "comprehension_targets", "names_bound_in",
+]
+
+
+def clone(node: ast.AST) -> ast.AST:
+    """A deep copy of an AST (4x faster than ``copy.deepcopy``); context singletons such as
+    ``ast.Load()`` are shared, as the parser shares them."""
+    cls = type(node)
+    new = cls.__new__(cls)
+    fields = node.__dict__.copy()
+    for key, value in fields.items():
+        if type(value) is list:
+            fields[key] = [clone(v) if isinstance(v, ast.AST) and v._fields else v for v in value]
+        elif isinstance(value, ast.AST) and value._fields:
+            fields[key] = clone(value)
+    new.__dict__.update(fields)
+    return new
 
 
 class Unit:
@@ -39,7 +56,15 @@ class Unit:
         self.facts = facts
         self.config = config
         self.qualname = qualname
+        #: names loaded and hints of the code of the function (its comprehensions included)
+        self.loads: set[str] = set()
+        self.hints: set[str] = set()
+        for inner in _code_scopes(scope):
+            self.loads |= inner.loads
+            self.hints |= inner.hints
         self.builtin_guards: set[str] = set()
+        #: passes that already ran at least once
+        self.ran: set[str] = set()
         self.global_guards: dict[str, Any] = {}
         #: names of the passes that changed something, in the order they first did
         self.applied: list[str] = []
@@ -79,13 +104,36 @@ class Pass:
     #: True if CPython's compiler does the same rewrite itself: such a pass alone is no reason
     #: to emit a function anew (it only helps other passes)
     compiler_does_it: ClassVar[bool] = False
+    #: True if the rewrite gains nothing by itself, only through the folding it enables
+    #: (a local read becomes a constant read)
+    enables_only: ClassVar[bool] = False
 
     def enabled(self, config: Config) -> bool:
         return bool(getattr(config, self.switch))
 
+    def worth_trying(self, unit: "Unit") -> bool:
+        """A cheap test: False if running the pass on ``unit`` now cannot change anything."""
+        return True
+
     def run(self, unit: Unit) -> bool:
         """Rewrite ``unit.node`` in place; return True if anything changed."""
         raise NotImplementedError
+
+
+def _code_scopes(scope: Scope) -> list[Scope]:
+    """The scope of a function and of the comprehensions its code runs."""
+    out = [scope]
+    for child in scope.children:
+        if child.kind == "comprehension":
+            out.extend(_code_scopes(child))
+    return out
+
+
+def substituted(unit: Unit) -> bool:
+    """True once a pass replaced names by constants (new constant operands may exist)."""
+    return bool(unit.global_guards) or "constant_propagation" in unit.applied or (
+        "unroll_loops" in unit.applied
+    )
 
 
 def comprehension_targets(node: ast.AST) -> set[str]:
@@ -105,6 +153,8 @@ class FunctionCodeTransformer(ast.NodeTransformer):
     not the function's name. Subclasses set ``self.changed`` when they rewrite something.
     """
 
+    _methods: dict = {}
+
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
         self.shadowed: list[set[str]] = []
@@ -118,6 +168,19 @@ class FunctionCodeTransformer(ast.NodeTransformer):
             start = 1 if _has_docstring(node.body) else 0
             node.body[start:] = self.visit_statements(node.body[start:])
         return self.changed
+
+    def visit(self, node: ast.AST) -> Any:
+        # NodeVisitor.visit builds "visit_" + class name for every node: cache per class
+        cache = type(self)._methods
+        method = cache.get(type(node))
+        if method is None:
+            method = getattr(type(self), "visit_" + type(node).__name__, None) or type(self).generic_visit
+            cache[type(node)] = method
+        return method(self, node)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
 
     def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -216,23 +279,28 @@ class FunctionCodeTransformer(ast.NodeTransformer):
 
     # -- statement lists: a visit may return several statements ---------------------------------
     def generic_visit(self, node: ast.AST) -> ast.AST:
+        # fields live in the instance dict; constants and context singletons are never rewritten
+        fields = node.__dict__
         for field in node._fields:
-            old = getattr(node, field, None)
+            old = fields.get(field)
+            if old is None:
+                continue
             if type(old) is list:
-                if old and isinstance(old[0], ast.stmt):
-                    setattr(node, field, self.visit_statements(old))
-                else:
-                    new = []
-                    for item in old:
-                        if isinstance(item, ast.AST):
-                            item = self.visit(item)
-                            if item is None:
-                                continue
-                        new.append(item)
-                    setattr(node, field, new)
-            elif isinstance(old, ast.AST):
-                new_node = self.visit(old)
-                setattr(node, field, new_node)
+                if not old:
+                    continue
+                if isinstance(old[0], ast.stmt):
+                    fields[field] = self.visit_statements(old)
+                    continue
+                new = []
+                for item in old:
+                    if isinstance(item, ast.AST) and type(item) is not ast.Constant and item._fields:
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                    new.append(item)
+                fields[field] = new
+            elif isinstance(old, ast.AST) and type(old) is not ast.Constant and old._fields:
+                fields[field] = self.visit(old)
         return node
 
 

@@ -136,6 +136,9 @@ PURE_BUILTINS: dict[str, Callable[[tuple, Config], bool]] = {
 }
 
 
+_CALLABLE_NAMES = frozenset(PURE_BUILTINS) | {"frozenset"}
+
+
 def call_builtin(name: str, args: tuple, config: Config) -> Any:
     """``name(*args)`` if the argument check accepts the arguments, the call does not raise and
     the result is a foldable value; else ``NOT_FOLDED``."""
@@ -215,6 +218,9 @@ class CallPureBuiltins(Pass):
     name = "call_pure_builtins"
     switch = "call_pure_builtins"
     guarded = True
+
+    def worth_trying(self, unit: Unit) -> bool:
+        return not unit.loads.isdisjoint(_CALLABLE_NAMES)
 
     def run(self, unit: Unit) -> bool:
         return _Fold(unit).run_on(unit)

@@ -118,5 +118,10 @@ class CallPureMethods(Pass):
     name = "call_pure_methods"
     switch = "call_pure_methods"
 
+    def worth_trying(self, unit: Unit) -> bool:
+        if "literal_method" in unit.hints or "constant_propagation" in unit.applied:
+            return True
+        return any(type(v) in (str, bytes) for v in unit.global_guards.values())
+
     def run(self, unit: Unit) -> bool:
         return _Fold(unit).run_on(unit)

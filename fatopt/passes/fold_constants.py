@@ -1,7 +1,8 @@
 """Constant folding: operators applied to constants become their result.
 
 Unary, binary, comparison and boolean operators, conditional expressions, subscripts and slices
-of constant str/bytes/tuples, and tuples of constants. Folding goes through
+of constant str/bytes/tuples (a tuple display of constants counts as a constant; the compiler
+turns it into one itself). Folding goes through
 :mod:`fatopt.folding`, so nothing that raises, warns or exceeds a limit is folded. No guard is
 needed: the operators of constants cannot be redefined.
 
@@ -16,7 +17,6 @@ import ast
 from fatopt.folding import (
     NOT_FOLDED,
     constant_value,
-    is_foldable_value,
     make_constant,
     safe_binop,
     safe_compare,
@@ -111,18 +111,6 @@ class ConstantFolder(FunctionCodeTransformer):
         if index is NOT_FOLDED:
             return node
         return self._fold(node, safe_subscript(container, index, self.unit.config))
-
-    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
-        self.generic_visit(node)
-        if type(node.ctx) is not ast.Load:
-            return node
-        value = constant_value(node)
-        if value is NOT_FOLDED:
-            return node
-        if not is_foldable_value(value, self.unit.config):
-            return node
-        self.changed = True
-        return make_constant(value, node)
 
 
 def _index_value(node: ast.expr) -> object:

@@ -36,6 +36,10 @@ class ModuleConstants(Pass):
     switch = "module_constants"
     guarded = True
 
+    def worth_trying(self, unit: Unit) -> bool:
+        # one run substitutes every use; later rewrites only copy substituted code
+        return self.name not in unit.ran and not unit.loads.isdisjoint(unit.facts.constants)
+
     def run(self, unit: Unit) -> bool:
         if not unit.facts.constants:
             return False

@@ -45,6 +45,12 @@ class ConstantPropagation(Pass):
 
     name = "constant_propagation"
     switch = "constant_propagation"
+    enables_only = True
+
+    def worth_trying(self, unit: Unit) -> bool:
+        return any(
+            type(stmt) is ast.Assign and type(stmt.value) is ast.Constant for stmt in unit.body
+        )
 
     def run(self, unit: Unit) -> bool:
         node = unit.node

@@ -78,5 +78,8 @@ class SimplifyIterable(Pass):
     switch = "simplify_iterable"
     guarded = True
 
+    def worth_trying(self, unit: Unit) -> bool:
+        return "range" in unit.loads
+
     def run(self, unit: Unit) -> bool:
         return _Simplify(unit).run_on(unit)

@@ -16,7 +16,7 @@ import ast
 from fatopt.analyses.purity import contains
 from fatopt.folding import NOT_FOLDED, constant_value
 from fatopt.passes._iteration import bind_target, constant_items, replace_names
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, substituted
 from fatopt.passes.fold_constants import ConstantFolder
 
 __all__ = ["UnrollComprehensions"]
@@ -85,6 +85,12 @@ class UnrollComprehensions(Pass):
 
     name = "unroll_comprehensions"
     switch = "unroll_comprehensions"
+
+    def worth_trying(self, unit: Unit) -> bool:
+        return "comprehension" in unit.hints and (
+            "literal_iteration" in unit.hints or "simplify_iterable" in unit.applied
+            or substituted(unit)
+        )
 
     def run(self, unit: Unit) -> bool:
         return _Unroll(unit).run_on(unit)

@@ -13,10 +13,9 @@ the ``else`` never does) or a single ``continue`` as its last statement (it is d
 from __future__ import annotations
 
 import ast
-import copy
 
 from fatopt.passes._iteration import constant_items, node_count, target_names
-from fatopt.passes._rewrite import Pass, Unit, names_bound_in
+from fatopt.passes._rewrite import Pass, Unit, clone, names_bound_in, substituted
 from fatopt.passes.propagate_constants import substitute
 
 __all__ = ["UnrollLoops"]
@@ -49,6 +48,12 @@ class UnrollLoops(Pass):
     switch = "unroll_loops"
     #: bodies larger than this many AST nodes are not copied
     MAX_BODY_NODES = 200
+
+    def worth_trying(self, unit: Unit) -> bool:
+        return "for_loop" in unit.hints and (
+            "literal_iteration" in unit.hints or "simplify_iterable" in unit.applied
+            or substituted(unit)
+        )
 
     def run(self, unit: Unit) -> bool:
         if isinstance(unit.node, ast.Lambda):
@@ -105,9 +110,9 @@ class UnrollLoops(Pass):
         propagate = type(loop.target) is ast.Name and loop.target.id not in rebound
         out: list[ast.stmt] = []
         for item in items:
-            assign = ast.Assign(targets=[copy.deepcopy(loop.target)], value=ast.Constant(item))
+            assign = ast.Assign(targets=[clone(loop.target)], value=ast.Constant(item))
             out.append(_located(assign, loop.target))
-            copies = copy.deepcopy(body)
+            copies = [clone(stmt) for stmt in body]
             if propagate:
                 substitute(self.unit, copies, loop.target.id, item)  # type: ignore[union-attr]
             out.extend(copies)
