@@ -95,6 +95,12 @@ class OptimizingLoader(SourceFileLoader):
             finally:
                 _state.bypass = False
             if fullname in sys.modules:
+                # The optimizer needed this module: it runs plain this time, but is cached
+                # optimized so the next run does not import the optimizer for it.
+                try:
+                    self._optimized_code(fullname)
+                except SyntaxError:
+                    pass
                 return _REUSE
         try:
             return self._optimized_code(fullname)

@@ -254,3 +254,11 @@ def test_get_config_reports_the_configuration_in_force(tmp_path):
     assert lines(python("-c", code, cwd=tmp_path, fatopt=None)) == ["None"]
     assert lines(python("-c", code, cwd=tmp_path)) == ["(16, True)"]
     assert lines(python("-c", code, cwd=tmp_path, fatopt="unroll_loops=3,module_constants=off")) == ["(3, False)"]
+
+
+def test_warm_start_never_imports_the_optimizer(tmp_path):
+    # On 3.13 `-c` imports linecache at start-up, a module the optimizer itself needs: it must
+    # still be cached optimized, or every start would import the optimizer.
+    code = "import sys; print('fatopt.optimizer' in sys.modules)"
+    python("-c", code, cwd=tmp_path)
+    assert lines(python("-c", code, cwd=tmp_path)) == ["False"]
