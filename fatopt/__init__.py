@@ -7,7 +7,6 @@ puts the original code back the instant one breaks. See README.md and docs/.
 
 from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
 from fatopt._version import __version__
-from fatopt.runtime import get_specialized, register, specialize, stats, unspecialize
 
 __all__ = [
     "__version__",
@@ -25,9 +24,15 @@ __all__ = [
     "Report",
 ]
 
-# The optimizer is imported on first use only: optimized modules import fatopt.runtime (and so
-# this package) at run time, and must not pay for the optimizer.
+# Everything is imported on first use: this package is imported at start-up by every
+# `python -X fatopt` run (fatopt._activate), and optimized modules import fatopt.runtime (and so
+# this package) at run time; neither must pay for the optimizer.
 _LAZY = {
+    "specialize": "fatopt.runtime",
+    "register": "fatopt.runtime",
+    "unspecialize": "fatopt.runtime",
+    "get_specialized": "fatopt.runtime",
+    "stats": "fatopt.runtime",
     "optimize_ast": "fatopt.optimizer",
     "optimize_source": "fatopt.optimizer",
     "Config": "fatopt.config",

@@ -77,31 +77,19 @@ class OptimizingLoader(SourceFileLoader):
 
     def _prepare(self, fullname: str):
         """The code to run: cached, freshly optimized, _REUSE, or None for the plain path."""
+        if getattr(_state, "bypass", False):
+            if _options is not None and not _options.excludes(fullname):
+                _state.loaded_plain.append((self, fullname))  # cached once the optimizer is in
+            return None
         if not self._active(fullname):
             return None
         code = self._cached_code(fullname)
         if code is not None:
             return code
-        if not _optimizer_loaded():
-            # First use of the optimizer: import it before this module is in sys.modules, with
-            # the hook bypassed so the optimizer's own imports load plain.
-            _state.bypass = True
-            try:
-                import fatopt.compiler  # noqa: F401
-                import fatopt.optimizer  # noqa: F401
-            except Exception as exc:
-                _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
-                return None
-            finally:
-                _state.bypass = False
-            if fullname in sys.modules:
-                # The optimizer needed this module: it runs plain this time, but is cached
-                # optimized so the next run does not import the optimizer for it.
-                try:
-                    self._optimized_code(fullname)
-                except SyntaxError:
-                    pass
-                return _REUSE
+        if not _ensure_optimizer():
+            return None
+        if fullname in sys.modules:
+            return _REUSE  # the optimizer needed this very module: loaded plain already
         try:
             return self._optimized_code(fullname)
         except SyntaxError:
@@ -115,7 +103,12 @@ class OptimizingLoader(SourceFileLoader):
             return code
         if not self._active(fullname):
             return super().get_code(fullname)
-        return self._cached_code(fullname) or self._optimized_code(fullname)
+        code = self._cached_code(fullname)
+        if code is None:
+            if not _ensure_optimizer():
+                return super().get_code(fullname)
+            code = self._optimized_code(fullname)
+        return code
 
     def _cache_file(self, fullname: str) -> str | None:
         return cache.cache_path(self.get_filename(fullname), _options.cache_tag())
@@ -141,6 +134,33 @@ class OptimizingLoader(SourceFileLoader):
 
 
 _REUSE = object()
+
+
+def _ensure_optimizer() -> bool:
+    """Import the optimizer once, with the hook bypassed: the modules it imports load plain (a
+    module cannot be optimized by an optimizer still being imported). Each of them is then
+    cached optimized, so the next run finds them all in the cache and never imports the
+    optimizer. False if the optimizer cannot be imported (fatopt turns itself off)."""
+    if _optimizer_loaded():
+        return True
+    _state.bypass = True
+    _state.loaded_plain = []
+    try:
+        import fatopt.compiler  # noqa: F401
+        import fatopt.optimizer  # noqa: F401
+    except Exception as exc:
+        _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
+        return False
+    finally:
+        _state.bypass = False
+        loaded, _state.loaded_plain = _state.loaded_plain, []
+    for loader, fullname in loaded:
+        try:
+            if loader._cached_code(fullname) is None:
+                loader._optimized_code(fullname)
+        except Exception:  # a cache for next time is a nicety: never fail for it
+            pass
+    return True
 
 
 def _noop(module) -> None:
