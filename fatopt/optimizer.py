@@ -27,6 +27,7 @@ from fatopt.analyses.unsafe import unsafe_reasons
 from fatopt.config import Config
 from fatopt.emit import (
     ORIGINAL_PREFIX,
+    RUNTIME_NAME,
     Rewrite,
     Specialization,
     emit_module,
@@ -229,6 +230,13 @@ def _compile(tree: ast.Module, filename: str, text: str | None) -> types.CodeTyp
         return compile(text if text is not None else tree, filename, "exec", dont_inherit=True)
 
 
+def _already_optimized(tree: ast.Module) -> bool:
+    for stmt in tree.body:
+        if type(stmt) is ast.Import and any(a.asname == RUNTIME_NAME for a in stmt.names):
+            return True
+    return False
+
+
 def _optimize(
     tree: ast.Module, filename: str, config: Config, report: Report | None, text_of: str | None,
 ) -> tuple[ast.Module, str | None]:
@@ -236,6 +244,13 @@ def _optimize(
     (None if nothing changed)."""
     rows: list[FunctionReport] = []
     passes = tuple(p for p in PIPELINE if p.enabled(config))
+    if _already_optimized(tree):
+        # its fallback bodies must stay as they are: optimizing twice is optimizing once
+        if report is not None:
+            report.filename = filename
+            report.notes.append("already optimized: left as it is")
+        _compile(tree, filename, None)
+        return tree, None
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
     try:

@@ -1,0 +1,150 @@
+"""Emission: what a specialized function keeps (lines, signature, defaults, annotations,
+docstring, decorators, kind, free variables) across every kind of function."""
+
+import ast
+import sys
+import types
+
+import pytest
+
+import fatopt
+from fatopt.optimizer import _code_pairs, _incompatible, optimize_ast, optimize_source
+from tests.optimizer._diff import assert_same_behaviour, optimized_function, run_optimized, source_file
+
+
+def compiled(source: str):
+    source, path = source_file(source)
+    return compile(optimize_ast(ast.parse(source), path), path, "exec", dont_inherit=True), path
+
+
+def test_traceback_line_numbers_are_the_users():
+    source = "def f(x=0):\n    n = len('ab')\n    y = 1\n    return y / x\n"
+    plain, optimized = assert_same_behaviour(source, specialized=("f",))
+    assert optimized.error == ("ZeroDivisionError", "division by zero", 4)
+
+
+def test_statement_lines_survive_in_specialized_code():
+    source = "def f():\n    a = len('ab')\n\n    b = a + 1\n    return b\n"
+    text, _ = optimized_function(source)
+    assert text is not None
+    code, _path = compiled(source)
+    f_code = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == "f")
+    plain = compile(source, "x", "exec").co_consts
+    plain_f = next(c for c in plain if isinstance(c, types.CodeType) and c.co_name == "f")
+    assert {l for _, _, l in f_code.co_lines() if l} == {l for _, _, l in plain_f.co_lines() if l}
+    assert f_code.co_firstlineno == plain_f.co_firstlineno
+
+
+def test_signature_defaults_annotations_docstring_and_defaults_evaluated_once():
+    source = (
+        "calls = []\n"
+        "def d(v):\n    calls.append(v)\n    return v\n"
+        "def f(a, b: int = d(1), /, c=d(2), *args, k: 'K' = d(3), **kw) -> 'R':\n"
+        "    'doc'\n    return len('ab'), a, b, c, args, k, kw\n"
+    )
+    driver = (
+        "import inspect\n"
+        "result = (str(inspect.signature(f)), f.__doc__, f.__name__, f.__qualname__, f.__defaults__,"
+        " f.__kwdefaults__, f.__annotations__, calls, f(0, 1, 2, 3, k=4, z=5))"
+    )
+    assert_same_behaviour(source, driver, specialized=("f",))
+
+
+def test_decorators_apply_to_the_registered_function():
+    source = (
+        "import functools\n"
+        "def deco(fn):\n    @functools.wraps(fn)\n    def wrapper(*a):\n        return ('wrapped', fn(*a))\n    wrapper.inner = fn\n    return wrapper\n"
+        "@deco\ndef f():\n    return len('abc')\n"
+    )
+    driver = "result = (f(), f.__name__, f.inner.__name__)"
+    plain, optimized = assert_same_behaviour(source, driver)
+    assert fatopt.get_specialized(optimized.namespace["f"].inner)  # registered before deco ran
+
+
+def test_methods_super_property_setter_classmethod_staticmethod():
+    source = (
+        "class B:\n    def m(self):\n        return 'B'\n"
+        "class C(B):\n"
+        "    def m(self):\n        return super().m() + str(len('ab'))\n"
+        "    @property\n    def x(self):\n        return len('abc')\n"
+        "    @x.setter\n    def x(self, value):\n        self.v = value + len('a')\n"
+        "    @classmethod\n    def c(cls):\n        return cls.__name__, len('ab')\n"
+        "    @staticmethod\n    def s():\n        return len('abcd')\n"
+    )
+    driver = (
+        "o = C()\no.x = 1\n"
+        "result = (o.m(), o.x, o.v, C.c(), C.s(), sorted(k for k in vars(C) if 'fatopt' in k),"
+        " C.m.__qualname__, C.m.__code__.co_freevars)"
+    )
+    plain, optimized = assert_same_behaviour(source, driver, specialized=("C.m", "C.s"))
+    assert "'__class__'" in optimized.result
+
+
+def test_free_variables_stay_equal_when_super_is_folded_away():
+    source = "DEBUG = False\nclass C:\n    def m(self):\n        return super().__repr__() if DEBUG else len('ab')\n"
+    code, _ = compiled(source)
+    pairs = list(_code_pairs(code))
+    assert pairs and all(_incompatible(a, b) is None for a, b in pairs)
+    assert pairs[0][1].co_freevars == ("__class__",)
+
+
+def test_generators_coroutines_async_generators():
+    source = (
+        "import asyncio\n"
+        "def g():\n    yield len('a')\n    yield len('ab')\n"
+        "async def co():\n    return len('abc')\n"
+        "async def ag():\n    yield len('abcd')\n"
+        "async def main():\n    return await co(), [x async for x in ag()]\n"
+    )
+    driver = "import inspect\nresult = (list(g()), asyncio.run(main()), inspect.isasyncgenfunction(ag), inspect.iscoroutinefunction(co))"
+    assert_same_behaviour(source, driver, specialized=("g", "co", "ag"))
+
+
+def test_nested_functions_and_lambdas_are_not_specialized_by_default():
+    source = (
+        "def f():\n    def inner():\n        return len('ab')\n    k = lambda: len('abc')\n"
+        "    return inner() + k() + len('a')\n"
+    )
+    text, report = optimized_function(source)
+    assert "return len('ab')" in text and "lambda: len('abc')" in text
+    assert_same_behaviour(source, specialized=("f",))
+
+
+def test_nested_function_inherits_free_variables():
+    source = (
+        "def outer():\n    k = 2\n    def f():\n        return k * len('ab')\n    return f()\n"
+        "def g():\n    y = 3\n    return (lambda: y)() + len('a')\n"
+    )
+    assert_same_behaviour(source, "result = (outer(), g())", specialized=("g",))
+
+
+def test_class_body_temporary_names_do_not_leak():
+    source = "import enum\nclass Color(enum.Enum):\n    RED = 1\n    def m(self):\n        return len('ab')\n"
+    driver = "result = (list(Color), Color.RED.m(), [k for k in vars(Color) if 'fatopt' in k])"
+    assert_same_behaviour(source, driver, specialized=("Color.m",))
+
+
+def test_unchanged_functions_stay_as_they_are():
+    source = "def f(x):\n    return x + 1\n"
+    assert optimize_source(source, "m.py") == source
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695")
+def test_type_parameters():
+    source = "def f[T](x: T) -> T:\n    return (x, len('ab'), T.__name__)\n"
+    assert_same_behaviour(source, "result = (f(1), [p.__name__ for p in f.__type_params__])", specialized=("f",))
+
+
+def test_emitted_shape():
+    text = optimize_source('"""doc"""\nfrom __future__ import annotations\ndef f(a, b=1):\n    return len("ab")\n', "m.py")
+    lines = text.splitlines()
+    assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt.runtime as __fatopt_runtime__"]
+    assert "def __fatopt_orig_f(a, b):" in text
+    assert "@__fatopt_runtime__.specialized(__fatopt_orig_f, __fatopt_runtime__.GuardBuiltins('len'))" in text
+    assert "def f(a, b=1):" in text and "del __fatopt_orig_f" in text
+
+
+def test_specialized_function_stays_specialized_after_calls():
+    source = "def f():\n    return len('ab')\n"
+    out = run_optimized(source, "import fatopt\nf(); f()\nresult = (bool(fatopt.get_specialized(f)), f.__code__.co_consts)")
+    assert out.result.startswith("(True,")
