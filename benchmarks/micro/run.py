@@ -1,0 +1,196 @@
+"""Run the micro suite and print one table: what each fatopt transformation gains.
+
+Each ``bm_*.py`` beside this file times one case three ways in one pyperf process group (see
+``_micro.py``): ``plain`` (the code as written, not optimized), ``fatopt`` (the same function
+as fatopt left it) and ``floor`` (the optimal code written by hand). This script runs every case
+in interleaved rounds -- round 1 runs all cases, round 2 all cases again with the variants in
+another order, ... -- appending to one pyperf JSON file per case with a fixed loop count
+(calibrated once per case in an untimed warm-up run, which also fills fatopt's cache), then
+prints medians and two ratios:
+
+* ``plain/fatopt``: the speed-up fatopt gives (> 1: fatopt faster);
+* ``fatopt/floor``: how far fatopt is from hand-written code (1.00: as fast as the floor).
+
+The per-round range of ``plain/fatopt`` shows how stable the figure is on a noisy machine.
+
+    python benchmarks/micro/run.py                       # full run (a few minutes)
+    python benchmarks/micro/run.py --fast                # one short round (noisy)
+    python benchmarks/micro/run.py --cases pure_builtin,nothing --rounds 2
+    python benchmarks/micro/run.py --python .venv-3.12/bin/python
+
+The interpreter given must have fatopt and pyperf installed (``make install``). Byte code,
+optimized or not, is cached under ``--output``/pycache (``PYTHONPYCACHEPREFIX``), the same for
+every variant. Results: ``--output``/micro-<python version>/<case>.json (``python -m pyperf
+compare_to``, ``pyperf stats`` and ``pyperf hist`` read them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CASES = sorted(p.stem[3:] for p in HERE.glob("bm_*.py"))
+VARIANTS = ("plain", "fatopt", "floor")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Cases: " + ", ".join(CASES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--python", default=sys.executable, help="interpreter to measure (default: this one)")
+    parser.add_argument("--cases", help="comma-separated cases (default: all)")
+    parser.add_argument("--fast", action="store_true", help="1 round of 2 processes per variant: quick, noisy")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 4; --fast: 1)")
+    parser.add_argument("--processes", "-p", type=int, help="worker processes per variant per round (default 5; --fast: 2)")
+    parser.add_argument("--values", "-n", type=int, default=3, help="values per worker process (default 3)")
+    parser.add_argument("--output", "-o", type=Path, default=ROOT / "benchmarks" / "results",
+                        help="results directory (default: benchmarks/results)")
+    parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (1 if args.fast else 4)
+    args.processes = args.processes or (2 if args.fast else 5)
+    cases = args.cases.split(",") if args.cases else CASES
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+    args.cases = cases
+    return args
+
+
+def interpreter_version(python: str) -> str:
+    out = subprocess.run(
+        [python, "-c", "import sys, fatopt, pyperf; print('%d.%d' % sys.version_info[:2]); print(sys.version)"],
+        capture_output=True, text=True,
+    )
+    if out.returncode != 0:
+        sys.exit(f"{python} cannot import fatopt and pyperf (run 'make install PYTHON=...'):\n{out.stderr}")
+    return out.stdout.splitlines()[0]
+
+
+def environment(pycache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONFATOPT", None)  # each case script sets its own fatopt options
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def run_case(python: str, case: str, env: dict[str, str], extra: list[str]) -> None:
+    cmd = [python, str(HERE / f"bm_{case}.py"), "--allow-unexpected", "--quiet", *extra]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"case {case} failed ({' '.join(cmd)}):\n{proc.stdout}\n{proc.stderr}")
+    for line in proc.stderr.splitlines():
+        if line.startswith("WARNING: ") and "expected fatopt" in line:
+            print(f"  {case}: {line}", file=sys.stderr)
+
+
+def calibrate(python: str, case: str, env: dict[str, str], work: Path) -> int:
+    """Untimed warm-up run (fills the cache); returns the smallest loop count pyperf chose."""
+    path = work / f"{case}.calibrate.json"
+    path.unlink(missing_ok=True)
+    run_case(python, case, env, ["-p", "1", "-n", "1", "-w", "0", "-o", str(path)])
+    with path.open() as f:
+        data = json.load(f)
+    loops = []
+    for bench in data["benchmarks"]:
+        for run in bench["runs"]:
+            loops.append(run.get("metadata", {}).get("loops") or bench.get("metadata", {}).get("loops"))
+    loops = [n for n in loops if n]
+    path.unlink()
+    return min(loops) if loops else 2 ** 14
+
+
+def load_values(path: Path, processes: int) -> tuple[dict[str, list[float]], dict[str, list[list[float]]], dict]:
+    """Per variant: all values, and values grouped by round; plus the case's metadata."""
+    with path.open() as f:
+        data = json.load(f)
+    common = data.get("metadata", {})
+    values: dict[str, list[float]] = {}
+    rounds: dict[str, list[list[float]]] = {}
+    for bench in data["benchmarks"]:
+        variant = bench["metadata"]["name"].rsplit(": ", 1)[1]
+        meta = {**common, **bench["metadata"]}
+        runs = [r for r in bench["runs"] if r.get("values")]
+        values[variant] = [v for r in runs for v in r["values"]]
+        rounds[variant] = [
+            [v for r in runs[i:i + processes] for v in r["values"]] for i in range(0, len(runs), processes)
+        ]
+    return values, rounds, meta
+
+
+def table(results: list[dict], python_version: str, args: argparse.Namespace) -> str:
+    head = f"{'case':16} {'plain':>9} {'fatopt':>9} {'floor':>9} {'plain/fatopt':>12} {'(per round)':>13} {'fatopt/floor':>12}  fatopt did"
+    rows = [head, "-" * len(head)]
+    for r in results:
+        lo, hi = min(r["round_speedups"]), max(r["round_speedups"])
+        rows.append(
+            f"{r['case']:16} {r['plain_ns']:7.1f}ns {r['fatopt_ns']:7.1f}ns {r['floor_ns']:7.1f}ns "
+            f"{r['speedup']:11.2f}x {lo:6.2f}-{hi:4.2f}x {r['vs_floor']:11.2f}x  {r['did']}"
+        )
+    rows.append("")
+    rows.append(
+        f"python {python_version}; median per call, 20 calls unrolled per loop iteration; "
+        f"{args.rounds} round(s) x {args.processes} process(es) x {args.values} value(s) per variant"
+        + (" (--fast)" if args.fast else "")
+    )
+    rows.append("plain/fatopt > 1: fatopt faster; fatopt/floor = 1: as fast as the hand-written code")
+    unexpected = [r for r in results if not r["did"].startswith(r["expected"])]
+    for r in unexpected:
+        rows.append(f"NOTE: {r['case']}: fatopt was expected to leave the function {r['expected']}, "
+                    f"but it is {r['did']}: its fatopt column times unoptimized code")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    version = interpreter_version(args.python)
+    work = args.output / f"micro-{version}"
+    work.mkdir(parents=True, exist_ok=True)
+    env = environment(args.output / f"pycache-{version}")
+    loops = {}
+    for case in args.cases:
+        (work / f"{case}.json").unlink(missing_ok=True)
+        loops[case] = calibrate(args.python, case, env, work)
+        print(f"warm-up {case}: {loops[case]} loops", file=sys.stderr)
+    for rnd in range(args.rounds):
+        for case in args.cases:
+            print(f"round {rnd + 1}/{args.rounds}: {case}", file=sys.stderr)
+            run_case(args.python, case, env, [
+                f"--rotate={rnd}", "-p", str(args.processes), "-n", str(args.values),
+                "--loops", str(loops[case]), "--append", str(work / f"{case}.json"),
+            ])
+    results = []
+    for case in args.cases:
+        values, rounds, meta = load_values(work / f"{case}.json", args.processes)
+        med = {v: statistics.median(values[v]) * 1e9 for v in VARIANTS}
+        round_speedups = [
+            statistics.median(p) / statistics.median(f) for p, f in zip(rounds["plain"], rounds["fatopt"])
+        ]
+        results.append({
+            "case": case,
+            "plain_ns": med["plain"], "fatopt_ns": med["fatopt"], "floor_ns": med["floor"],
+            "speedup": med["plain"] / med["fatopt"], "vs_floor": med["fatopt"] / med["floor"],
+            "round_speedups": round_speedups,
+            "did": meta.get("fatopt_did", "?"), "expected": meta.get("fatopt_expected", "?"),
+            "fatopt_options": meta.get("fatopt_options", "?"), "loops": loops[case],
+            "values": len(values["plain"]),
+        })
+    print()
+    print(table(results, meta.get("python_version", version), args))
+    if args.json:
+        args.json.write_text(json.dumps({"python": meta.get("python_version", version), "fast": args.fast,
+                                         "rounds": args.rounds, "processes": args.processes,
+                                         "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
