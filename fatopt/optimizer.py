@@ -59,28 +59,34 @@ class _Candidate:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     qualname: str
     nested: bool
+    #: the enclosing function's node, for nested functions
+    parent: ast.AST | None = None
 
 
-def _functions(body: list[ast.stmt], prefix: str, nested: bool, config: Config) -> Iterator[_Candidate]:
-    """Functions defined by ``body``, in source order, with their qualnames."""
+def _functions(
+    body: list[ast.stmt], prefix: str, parent: ast.AST | None, config: Config,
+) -> Iterator[_Candidate]:
+    """Functions defined by ``body``, in source order (enclosing functions first), with their
+    qualnames."""
+    nested = parent is not None
     for stmt in body:
         if isinstance(stmt, _FUNCTIONS):
             qualname = prefix + stmt.name
-            yield _Candidate(stmt, qualname, nested)
+            yield _Candidate(stmt, qualname, nested, parent)
             if config.specialize_nested:
-                yield from _functions(stmt.body, qualname + ".<locals>.", True, config)
+                yield from _functions(stmt.body, qualname + ".<locals>.", stmt, config)
             continue
         if isinstance(stmt, ast.ClassDef):
-            yield from _functions(stmt.body, prefix + stmt.name + ".", nested, config)
+            yield from _functions(stmt.body, prefix + stmt.name + ".", parent, config)
             continue
         for field in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, field, None)
             if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
-                yield from _functions(inner, prefix, nested, config)
+                yield from _functions(inner, prefix, parent, config)
         for handler in getattr(stmt, "handlers", ()):
-            yield from _functions(handler.body, prefix, nested, config)
+            yield from _functions(handler.body, prefix, parent, config)
         for case in getattr(stmt, "cases", ()):
-            yield from _functions(case.body, prefix, nested, config)
+            yield from _functions(case.body, prefix, parent, config)
 
 
 def _code_scopes(scope: Scope) -> Iterator[Scope]:
@@ -263,9 +269,18 @@ def _optimize(
         report.notes.append(
             f"no global or builtin assumed: the module {', '.join(facts.dynamic)}"
         )
-    for candidate in _functions(tree.body, "", False, config):
+    rewritten: set[ast.AST] = set()  # changed functions and those nested in them
+    for candidate in _functions(tree.body, "", None, config):
         scope = scopes.by_node.get(candidate.node)
         if scope is None:  # pragma: no cover - every def has a scope
+            continue
+        if candidate.parent in rewritten:
+            # its enclosing function gets a new body (a copy): leave it to that body
+            rewritten.add(candidate.node)
+            row = FunctionReport(candidate.qualname, candidate.node.lineno, SKIPPED,
+                                 reason="its enclosing function is rewritten")
+            rows.append(row)
+            rows_by_node[candidate.node] = row
             continue
         if passes:
             try:
@@ -282,6 +297,7 @@ def _optimize(
         rows_by_node[candidate.node] = row
         if change is not None:
             changes[candidate.node] = change
+            rewritten.add(candidate.node)
     result, text = tree, None
     while changes:
         result = emit_module(tree, changes)

@@ -148,3 +148,17 @@ def test_specialized_function_stays_specialized_after_calls():
     source = "def f():\n    return len('ab')\n"
     out = run_optimized(source, "import fatopt\nf(); f()\nresult = (bool(fatopt.get_specialized(f)), f.__code__.co_consts)")
     assert out.result.startswith("(True,")
+
+
+def test_nested_functions_with_the_switch_on():
+    from fatopt.config import Config
+
+    config = Config.default().replace(specialize_nested=True)
+    source = (
+        "def parent(x=1):\n    k = 2\n    def inner(y=3):\n        return len('ab') + k + y\n    return inner\n"
+        "def outer():\n    def inner2():\n        return len('a')\n    return inner2() + len('abc')\n"
+    )
+    driver = "import fatopt\ni = parent()\nresult = (i(), bool(fatopt.get_specialized(i)), outer())"
+    plain, optimized = assert_same_behaviour(source, "result = (parent()(), outer())", config=config)
+    out = run_optimized(source, driver, config)
+    assert out.result == "(7, True, 4)"
