@@ -106,10 +106,10 @@ class Options:
         return typed
 
     def cache_tag(self) -> str:
-        """Names this configuration's cache files: fatopt version, Config overrides and the
-        interpreter's -O level, so no two configurations ever share a .pyc."""
+        """Names this configuration's cache files: fatopt's version and code, the Config
+        overrides and the interpreter's -O level, so no two configurations ever share a .pyc."""
         key = "|".join(
-            [__version__, str(sys.flags.optimize)]
+            [__version__, _code_stamp(), str(sys.flags.optimize)]
             + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
         )
         return f"fatopt{zlib.crc32(key.encode()):08x}"
@@ -120,6 +120,29 @@ class Options:
             if module == name or module.startswith(name + "."):
                 return True
         return False
+
+
+_stamp: str | None = None
+
+
+def _code_stamp() -> str:
+    """Size and mtime of every fatopt source file: an edited optimizer (a development checkout,
+    an editable install, an upgrade that keeps the version) never reuses stale optimized code.
+    About 40 stat calls, once per process, only when fatopt is on."""
+    global _stamp
+    if _stamp is None:
+        parts = []
+        stack = [os.path.dirname(os.path.abspath(__file__))]
+        while stack:
+            with os.scandir(stack.pop()) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.is_dir() and entry.name != "__pycache__":
+                        stack.append(entry.path)
+                    elif entry.name.endswith((".py", ".so", ".pyd")):
+                        st = entry.stat()
+                        parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+        _stamp = f"{zlib.crc32(';'.join(parts).encode()):08x}"
+    return _stamp
 
 
 def _parse_bool(key: str, value: str) -> bool:
