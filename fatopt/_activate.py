@@ -13,6 +13,13 @@ from fatopt import options as _options_module
 
 def activate() -> None:
     """Turn fatopt on for this process if the options say so; never raise."""
+    import builtins
+
+    from fatopt import _support
+
+    # Guards compare against the builtins the optimizer assumes; take them now, before
+    # sitecustomize or the program can patch one. (A dict copy: a few microseconds.)
+    _support.STARTUP_BUILTINS = dict(builtins.__dict__)
     try:
         options = _options_module.from_environment()
     except _options_module.OptionsError as exc:

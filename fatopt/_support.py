@@ -25,3 +25,8 @@ else:
         UNAVAILABLE_REASON = None
 
 AVAILABLE = UNAVAILABLE_REASON is None
+
+#: The builtins as they were when fatopt was activated (set by fatopt._activate, which runs from
+#: fatopt.pth before sitecustomize and the program can patch anything); None when fatopt was
+#: imported without activation.
+STARTUP_BUILTINS: dict | None = None

@@ -23,6 +23,8 @@ TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone impo
 if TYPE_CHECKING:  # typing costs milliseconds at import; optimized modules import this one
     from typing import Any, Iterable, Mapping
 
+from fatopt import _support
+
 try:
     from fatopt import _guards
 except ImportError:  # pragma: no cover - exercised on interpreters older than 3.12
@@ -46,10 +48,13 @@ HOLDS = 0
 FAILS = 1
 FAILS_FOREVER = 2
 
-#: The builtins as they were when fatopt was imported (normally at start-up, from the .pth file).
-#: "``len`` is the builtin" means: is this object. Later patches of the builtins module are what
-#: guards detect, so they cannot be the reference.
-ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(dict(builtins.__dict__))
+#: The builtins as they were when fatopt was activated at start-up (from fatopt.pth, before
+#: sitecustomize), or else when this module was first imported. "``len`` is the builtin" means:
+#: is this object. Later patches of the builtins module are what guards detect, so they cannot be
+#: the reference.
+ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(
+    _support.STARTUP_BUILTINS if _support.STARTUP_BUILTINS is not None else dict(builtins.__dict__)
+)
 
 Condition = tuple  # (kind, target, ...) as understood by fatopt._guards
 

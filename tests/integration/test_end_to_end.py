@@ -262,3 +262,28 @@ def test_warm_start_never_imports_the_optimizer(tmp_path):
     code = "import sys; print('fatopt.optimizer' in sys.modules)"
     python("-c", code, cwd=tmp_path)
     assert lines(python("-c", code, cwd=tmp_path)) == ["False"]
+
+
+def test_builtins_patched_by_sitecustomize_are_not_taken_for_the_originals(tmp_path):
+    # sitecustomize runs after fatopt.pth: a builtin it patches must count as rebound, not as
+    # the builtin the optimizer folded calls of.
+    write(tmp_path, "sitecustomize.py", """
+        import builtins
+        CALLS = []
+        def counting_len(obj, _len=builtins.len):
+            CALLS.append(obj)
+            return _len(obj)
+        builtins.len = counting_len
+    """)
+    write(tmp_path, "app.py", """
+        import fatopt, sitecustomize
+        def f():
+            return len('abc')
+        before = len(sitecustomize.CALLS)
+        print(f(), len(sitecustomize.CALLS) - before - 1, fatopt.get_specialized(f))
+    """)
+    env = {"PYTHONPATH": str(tmp_path)}
+    plain = python("app.py", cwd=tmp_path, fatopt=None, env=env)
+    optimized = python("app.py", cwd=tmp_path, env=env)
+    assert plain.stdout == "3 1 []\n", plain.stderr
+    assert optimized.stdout == plain.stdout, optimized.stderr
