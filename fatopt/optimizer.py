@@ -363,13 +363,14 @@ def optimize_source(
     (:func:`optimize_ast`) can express, so compile the tree to keep tracebacks exact.
     """
     tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    if isinstance(source, bytes):
+    text = source
+    if isinstance(text, bytes):
         from importlib.util import decode_source
 
-        source = decode_source(source)
+        text = decode_source(text)
     try:
-        _result, text = _optimize(tree, filename, config or Config.default(), report, source)
+        _result, optimized = _optimize(tree, filename, config or Config.default(), report, text)
     except SyntaxError:
         compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
         raise
-    return text if text is not None else source
+    return optimized if optimized is not None else text

@@ -159,13 +159,14 @@ class _Builder:
         if method is not None:
             method(self, node, scope)
             return
-        for field in node._fields:
-            value = getattr(node, field, None)
+        # fields live in the instance dict (with positions, skipped as non-nodes); leaves with
+        # nothing to record (constants, contexts, operators) are not visited
+        for value in node.__dict__.values():
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:
                         self.visit(item, scope)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and value._fields and type(value) is not ast.Constant:
                 self.visit(value, scope)
 
     def type_params_scope(self, node: ast.AST, scope: Scope) -> Scope:
