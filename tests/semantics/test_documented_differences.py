@@ -1,0 +1,92 @@
+"""Each deliberate difference listed in docs/semantics.md, shown by a test.
+
+(Differences of the runtime itself are tested in tests/runtime; these are about optimized
+modules as the import hook and the optimizer produce them.)
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import textwrap
+
+import fatopt
+
+from integration.helpers import python, write
+
+SOURCE = textwrap.dedent(
+    """
+    DEBUG = False
+
+    def log(message):
+        if DEBUG:
+            print("debug:", message)
+        return message
+    """
+)
+
+
+def load(optimized: bool, name: str = "semmod") -> dict:
+    tree = ast.parse(SOURCE)
+    if optimized:
+        tree = fatopt.optimize_ast(tree, f"<{name}>")
+    namespace: dict = {"__name__": name}
+    exec(compile(tree, f"<{name}>", "exec"), namespace)
+    return namespace
+
+
+def traced_lines(func, *args) -> list[int]:
+    lines: list[int] = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name == func.__name__ and event == "line":
+            lines.append(frame.f_lineno - frame.f_code.co_firstlineno)
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        func(*args)
+    finally:
+        sys.settrace(None)
+    return lines
+
+
+def test_optimized_module_has_one_extra_global():
+    plain, optimized = load(False), load(True)
+    assert set(optimized) - set(plain) == {"__fatopt_runtime__"}
+    assert optimized["__fatopt_runtime__"] is sys.modules["fatopt.runtime"]
+
+
+def test_tracers_see_the_lines_the_specialized_code_runs():
+    plain, optimized = load(False), load(True)
+    assert fatopt.get_specialized(optimized["log"])
+    assert traced_lines(plain["log"], "x") == [1, 3]  # `if DEBUG:` then `return`
+    assert traced_lines(optimized["log"], "x") == [3]  # the test was folded away
+    optimized["DEBUG"] = True  # the guard breaks: original code, original line events
+    assert traced_lines(optimized["log"], "x") == [1, 2, 3]
+
+
+def test_exec_and_compile_are_not_optimized(tmp_path):
+    # (in a module of its own: a module that calls exec is not optimized at all)
+    write(tmp_path, "dynamic.py", """
+        namespace = {}
+        exec(compile("def f():\\n    return len('abc')\\n", "<dynamic>", "exec"), namespace)
+    """)
+    write(tmp_path, "app.py", """
+        import fatopt, dynamic
+        def g():
+            return len('abc')
+        print(bool(fatopt.get_specialized(dynamic.namespace["f"])), bool(fatopt.get_specialized(g)))
+    """)
+    proc = python("app.py", cwd=tmp_path)
+    assert proc.stdout == "False True\n", proc.stderr
+
+
+def test_loader_is_a_source_file_loader_subclass(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", """
+        import importlib.machinery, mod
+        print(type(mod.__loader__).__name__, isinstance(mod.__loader__, importlib.machinery.SourceFileLoader))
+    """)
+    assert python("app.py", cwd=tmp_path).stdout == "OptimizingLoader True\n"
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "SourceFileLoader True\n"
