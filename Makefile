@@ -36,3 +36,12 @@ bench: install
 
 clean:
 	rm -rf build .venv-* fatopt/*.so *.egg-info
+
+# Benchmark harness (docs/benchmarks.md): plain vs fatopt vs hand-written floor, and
+# pyperformance's scripts plain vs fatopt. BENCH_ARGS=--fast for a quick, noisy run.
+.PHONY: bench-micro bench-pyperformance
+bench-micro: install
+	$(VPY) benchmarks/micro/run.py $(BENCH_ARGS)
+
+bench-pyperformance: install
+	$(VPY) benchmarks/pyperformance/run.py $(BENCH_ARGS)

@@ -103,7 +103,7 @@ def calibrate(python: str, case: str, env: dict[str, str], work: Path) -> int:
     loops = []
     for bench in data["benchmarks"]:
         for run in bench["runs"]:
-            loops.append(run.get("metadata", {}).get("loops") or bench.get("metadata", {}).get("loops"))
+            loops.append(run.get("metadata", {}).get("loops") or {**data.get("metadata", {}), **bench.get("metadata", {})}.get("loops"))
     loops = [n for n in loops if n]
     path.unlink()
     return min(loops) if loops else 2 ** 14
