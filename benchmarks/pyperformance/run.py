@@ -1,0 +1,373 @@
+"""Run pyperformance's benchmark scripts plain and under fatopt, and compare.
+
+pyperformance's own ``run`` command builds a venv per benchmark and cannot pass ``-X fatopt``
+to its workers; but each of its benchmarks is a plain pyperf script
+(``pyperformance/data-files/benchmarks/bm_<name>/run_benchmark.py``). This runner takes those
+scripts from the ``pyperformance`` package installed for the interpreter given, copies each
+benchmark directory into a work directory (so the installed package stays clean), and for each
+benchmark:
+
+1. counts what fatopt specializes in the benchmark's own files (so a 1.00x can be told apart
+   from "nothing was specialized");
+2. runs it once plain to calibrate the loop count (pyperf's choice; the smallest one when a
+   script times several benchmarks), and once under fatopt, untimed, to fill fatopt's cache;
+3. times it in alternating batches -- plain, fatopt, fatopt, plain, ... -- every batch with
+   that fixed ``--loops``, appending to ``plain.json`` and ``fatopt.json``;
+4. prints ``pyperf compare_to plain.json fatopt.json`` and a table with the ratio, the number of
+   specialized functions and the peak RSS (pyperf's ``mem_max_rss``, median over worker
+   processes) plain and under fatopt.
+
+Both modes run the same interpreter with the same ``PYTHONPYCACHEPREFIX`` (a directory of the
+work dir); the fatopt mode adds ``PYTHONFATOPT=1`` and ``--inherit-environ PYTHONFATOPT``
+(pyperf's workers get neither ``-X`` options nor unnamed environment variables).
+
+    python benchmarks/pyperformance/run.py                    # the default set, 3 rounds
+    python benchmarks/pyperformance/run.py --fast             # 2 short rounds, noisy
+    python benchmarks/pyperformance/run.py --benchmarks nbody,richards --rounds 4
+    python benchmarks/pyperformance/run.py --python .venv-3.12/bin/python --fast
+    python benchmarks/pyperformance/run.py --list             # every benchmark the package has
+
+The interpreter must have fatopt, pyperf and pyperformance installed (``make install``: the
+``bench`` extra). Results: ``--output``/pyperformance-<version>/ (plain.json, fatopt.json,
+summary.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT = (
+    "richards nbody float chaos deltablue go hexiom nqueens raytrace spectral_norm fannkuch "
+    "unpack_sequence logging json_dumps pyflate deepcopy pickle_pure_python "
+    "unpickle_pure_python scimark regex_compile generators coroutines comprehensions"
+).split()
+
+#: Run inside the interpreter measured: where pyperformance's benchmarks are, its version.
+_LOCATE = """
+import json, os, sys, pyperformance, pyperf, fatopt
+print(json.dumps({
+    "data": os.path.join(os.path.dirname(pyperformance.__file__), "data-files", "benchmarks"),
+    "pyperformance": pyperformance.__version__, "pyperf": pyperf.__version__,
+    "version": "%d.%d" % sys.version_info[:2], "full_version": sys.version,
+}))
+"""
+
+#: Run inside the interpreter measured: what fatopt does to each file (default configuration).
+_COUNT = """
+import json, sys
+from fatopt.optimizer import optimize_source
+from fatopt.results import Report
+out = {}
+for path in sys.argv[1:]:
+    report = Report()
+    with open(path, "rb") as f:
+        optimize_source(f.read(), path, report=report)
+    out[path] = {
+        "specialized": len(report.specialized),
+        "optimized": len(report.by_status("optimized")),
+        "functions": len(report.functions),
+        "guards": dict(report.guard_counts()),
+        "lines": report.lines(),
+    }
+print(json.dumps(out))
+"""
+
+
+@dataclass
+class Benchmark:
+    name: str
+    directory: Path  # in the installed package
+    extra_args: list[str] = field(default_factory=list)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Default benchmarks: " + ", ".join(DEFAULT),
+    )
+    parser.add_argument("--python", default=sys.executable, help="interpreter to measure (default: this one)")
+    parser.add_argument("--benchmarks", "-b", help="comma-separated benchmark names (default: the set above)")
+    parser.add_argument("--fast", action="store_true",
+                        help="2 rounds of 1 process x 3 values per mode: quick and noisy")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (default 3; --fast: 2)")
+    parser.add_argument("--processes", "-p", type=int, help="worker processes per mode per round (default 4; --fast: 1)")
+    parser.add_argument("--values", "-n", type=int, default=3, help="values per worker process (default 3)")
+    parser.add_argument("--output", "-o", type=Path, default=ROOT / "benchmarks" / "results",
+                        help="results directory (default: benchmarks/results)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks the installed package has and exit")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (2 if args.fast else 3)
+    args.processes = args.processes or (1 if args.fast else 4)
+    return args
+
+
+def locate(python: str) -> dict:
+    proc = subprocess.run([python, "-c", _LOCATE], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{python} cannot import fatopt, pyperf and pyperformance; run "
+                 f"'make install PYTHON=...' (the bench extra installs them):\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def _tool_section(toml_path: Path) -> dict:
+    import tomllib
+
+    with toml_path.open("rb") as f:
+        return tomllib.load(f).get("tool", {}).get("pyperformance", {})
+
+
+def available(data: Path) -> dict[str, Benchmark]:
+    """Every benchmark of the package's MANIFEST: name -> directory and extra arguments."""
+    found: dict[str, Benchmark] = {}
+    in_section = False
+    for line in (data / "MANIFEST").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            in_section = line == "[benchmarks]"
+            continue
+        if not in_section or not line or line.startswith("name"):
+            continue
+        name, _, where = line.partition("\t")
+        where = where.strip()
+        if where == "<local>":
+            directory, meta = data / f"bm_{name}", data / f"bm_{name}" / "pyproject.toml"
+        elif where.startswith("<local:") and where.endswith(">"):
+            directory = data / f"bm_{where[7:-1]}"
+            meta = directory / f"bm_{name}.toml"
+        else:
+            continue
+        extra = list(_tool_section(meta).get("extra_opts", [])) if meta.exists() else []
+        found[name] = Benchmark(name, directory, extra)
+    return found
+
+
+def env_for(mode: str, pycache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONFATOPT", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    if mode == "fatopt":
+        env["PYTHONFATOPT"] = "1"
+    return env
+
+
+def inherit(mode: str) -> str:
+    return "--inherit-environ=" + ("PYTHONFATOPT,PYTHONPYCACHEPREFIX" if mode == "fatopt" else "PYTHONPYCACHEPREFIX")
+
+
+def run_script(python: str, script: Path, bench: Benchmark, mode: str, pycache: Path, pyperf_args: list[str]) -> None:
+    cmd = [python, str(script), *bench.extra_args, "--quiet", inherit(mode), *pyperf_args]
+    proc = subprocess.run(cmd, env=env_for(mode, pycache), cwd=script.parent, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{bench.name} ({mode}) failed: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def load(path: Path) -> dict:
+    with path.open() as f:
+        return json.load(f)
+
+
+def bench_meta(data: dict, bench: dict) -> dict:
+    """A benchmark's metadata: pyperf moves what all benchmarks of a file share to the top."""
+    return {**data.get("metadata", {}), **bench.get("metadata", {})}
+
+
+def bench_names(data: dict) -> list[str]:
+    return [bench_meta(data, b)["name"] for b in data["benchmarks"]]
+
+
+def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> tuple[int, list[str]]:
+    """Plain calibration run, then an untimed fatopt run that fills fatopt's cache."""
+    tmp = work / f"{bench.name}.calibrate.json"
+    tmp.unlink(missing_ok=True)
+    run_script(python, script, bench, "plain", pycache, ["-p", "1", "-n", "1", "-w", "0", "-o", str(tmp)])
+    data = load(tmp)
+    tmp.unlink()
+    loops = [r.get("metadata", {}).get("loops") or bench_meta(data, b).get("loops")
+             for b in data["benchmarks"] for r in b["runs"]]
+    loops = [n for n in loops if n]
+    run_script(python, script, bench, "fatopt", pycache, ["-p", "1", "-n", "1", "-w", "0", "-l", "1", "-o", str(tmp)])
+    tmp.unlink()
+    return (min(loops) if loops else 1), bench_names(data)
+
+
+def count_specialized(python: str, directory: Path) -> dict:
+    files = sorted(str(p) for p in directory.rglob("*.py"))
+    proc = subprocess.run([python, "-c", _COUNT, *files], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:]}
+    per_file = json.loads(proc.stdout)
+    total = {"specialized": 0, "optimized": 0, "functions": 0, "guards": {}, "lines": []}
+    for path, r in per_file.items():
+        for key in ("specialized", "optimized", "functions"):
+            total[key] += r[key]
+        for guard, n in r["guards"].items():
+            total["guards"][guard] = total["guards"].get(guard, 0) + n
+        rel = os.path.relpath(path, directory)
+        total["lines"] += [f"{rel}: {line}" for line in r["lines"]]
+    return total
+
+
+def runs_of(data: dict, name: str) -> list[dict]:
+    for b in data["benchmarks"]:
+        if bench_meta(data, b)["name"] == name:
+            return [r for r in b["runs"] if r.get("values")]
+    return []
+
+
+def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict]) -> list[dict]:
+    plain, fatopt = load(work / "plain.json"), load(work / "fatopt.json")
+    rows = []
+    for bench, subnames in names.items():
+        for sub in subnames:
+            p, f = runs_of(plain, sub), runs_of(fatopt, sub)
+            if not p or not f:
+                continue
+            pv = [v for r in p for v in r["values"]]
+            fv = [v for r in f for v in r["values"]]
+            prss = [r["metadata"]["mem_max_rss"] for r in p if "mem_max_rss" in r.get("metadata", {})]
+            frss = [r["metadata"]["mem_max_rss"] for r in f if "mem_max_rss" in r.get("metadata", {})]
+            c = counts.get(bench, {})
+            rows.append({
+                "benchmark": sub, "script": bench,
+                "plain": statistics.median(pv), "fatopt": statistics.median(fv),
+                "ratio": statistics.median(pv) / statistics.median(fv),
+                "values": (len(pv), len(fv)),
+                "specialized": c.get("specialized"), "optimized": c.get("optimized"),
+                "functions": c.get("functions"), "guards": c.get("guards", {}),
+                "rss_plain": statistics.median(prss) if prss else None,
+                "rss_fatopt": statistics.median(frss) if frss else None,
+            })
+    return rows
+
+
+def fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1), ("ms", 1e3), ("us", 1e6), ("ns", 1e9)):
+        if seconds * scale >= 1:
+            return f"{seconds * scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def table(rows: list[dict]) -> str:
+    head = (f"{'benchmark':28} {'plain':>9} {'fatopt':>9} {'plain/fatopt':>12} {'spec/funcs':>10} "
+            f"{'rss plain':>9} {'rss fatopt':>10}")
+    out = [head, "-" * len(head)]
+    for r in rows:
+        spec = f"{r['specialized']}/{r['functions']}" if r["specialized"] is not None else "?"
+        rp = f"{r['rss_plain'] / 2**20:.1f}M" if r["rss_plain"] else "?"
+        rf = f"{r['rss_fatopt'] / 2**20:.1f}M" if r["rss_fatopt"] else "?"
+        out.append(f"{r['benchmark']:28} {fmt_time(r['plain']):>9} {fmt_time(r['fatopt']):>9} "
+                   f"{r['ratio']:11.2f}x {spec:>10} {rp:>9} {rf:>10}")
+    if rows:
+        geo = statistics.geometric_mean([r["ratio"] for r in rows])
+        out.append(f"{'geometric mean':28} {'':>9} {'':>9} {geo:11.2f}x")
+    out.append("plain/fatopt > 1: faster under fatopt. spec/funcs: functions fatopt specialized (guarded) "
+               "in the benchmark's own files / functions there.")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    info = locate(args.python)
+    data = Path(info["data"])
+    known = available(data)
+    if args.list:
+        for name in sorted(known):
+            b = known[name]
+            print(f"{name:36} {b.directory.name} {' '.join(b.extra_args)}")
+        return
+    wanted = args.benchmarks.split(",") if args.benchmarks else DEFAULT
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)} (see --list)")
+
+    work = args.output / f"pyperformance-{info['version']}"
+    src, pycache = work / "src", work / "pycache"
+    for name in ("plain.json", "fatopt.json"):
+        (work / name).unlink(missing_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"python {info['full_version'].split()[0]} ({args.python}); pyperformance {info['pyperformance']}, "
+          f"pyperf {info['pyperf']}; work dir {work}", file=sys.stderr)
+
+    loops: dict[str, int] = {}
+    names: dict[str, list[str]] = {}
+    counts: dict[str, dict] = {}
+    scripts: dict[str, Path] = {}
+    failed: dict[str, str] = {}
+    for name in wanted:
+        bench = known[name]
+        dest = src / bench.directory.name
+        if not dest.exists():
+            shutil.copytree(bench.directory, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        scripts[name] = dest / "run_benchmark.py"
+        counts[name] = count_specialized(args.python, dest)
+        try:
+            t0 = time.monotonic()
+            loops[name], names[name] = calibrate(args.python, scripts[name], bench, pycache, work)
+        except RuntimeError as exc:
+            failed[name] = str(exc)
+            print(f"FAILED {exc}", file=sys.stderr)
+            continue
+        print(f"warm-up {name}: {loops[name]} loops, {counts[name].get('specialized')} function(s) "
+              f"specialized ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
+
+    for rnd in range(args.rounds):
+        modes = ("plain", "fatopt") if rnd % 2 == 0 else ("fatopt", "plain")
+        for name in names:
+            if name in failed:
+                continue
+            print(f"round {rnd + 1}/{args.rounds}: {name}", file=sys.stderr)
+            for mode in modes:
+                try:
+                    run_script(args.python, scripts[name], known[name], mode, pycache, [
+                        "-p", str(args.processes), "-n", str(args.values), "--loops", str(loops[name]),
+                        "--append", str(work / f"{mode}.json"),
+                    ])
+                except RuntimeError as exc:
+                    failed[name] = str(exc)
+                    print(f"FAILED {exc}", file=sys.stderr)
+                    break
+
+    if not (work / "plain.json").exists() or not (work / "fatopt.json").exists():
+        sys.exit("no benchmark ran")
+    compare = subprocess.run(
+        [args.python, "-m", "pyperf", "compare_to", str(work / "plain.json"), str(work / "fatopt.json"),
+         "--table", "--min-speed=1"],
+        capture_output=True, text=True,
+    )
+    print()
+    print(f"pyperf compare_to plain.json fatopt.json  (python {info['full_version'].split()[0]}, "
+          f"{args.rounds} rounds x {args.processes} processes x {args.values} values per mode"
+          f"{', --fast' if args.fast else ''})")
+    print(compare.stdout or compare.stderr)
+    rows = summarize(work, {n: names[n] for n in names if n not in failed}, counts)
+    print(table(rows))
+    for name, error in failed.items():
+        print(f"FAILED: {name}: {error.splitlines()[0]}")
+    if args.verbose:
+        for name in names:
+            print(f"\n{name}: what fatopt specialized")
+            for line in counts[name].get("lines", []):
+                print(f"  {line}")
+    (work / "summary.json").write_text(json.dumps({
+        "python": info["full_version"], "pyperformance": info["pyperformance"], "fast": args.fast,
+        "rounds": args.rounds, "processes": args.processes, "values": args.values,
+        "loops": loops, "rows": rows, "counts": counts, "failed": failed,
+    }, indent=1))
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
