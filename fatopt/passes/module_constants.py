@@ -17,12 +17,36 @@ from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 __all__ = ["ModuleConstants"]
 
 
+#: Constants whose identity is guaranteed: the only ones substituted next to ``is``/``is not``.
+_SINGLETONS = (None, True, False, Ellipsis)
+
+
+def _identity_compared(node: ast.AST) -> set[str]:
+    """Names used anywhere inside an operand of ``is``/``is not`` in the function."""
+    names: set[str] = set()
+    for compare in ast.walk(node):
+        if isinstance(compare, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops):
+            for operand in (compare.left, *compare.comparators):
+                names.update(n.id for n in ast.walk(operand) if isinstance(n, ast.Name))
+    return names
+
+
 class _Substitute(FunctionCodeTransformer):
+    def run_on(self, unit: Unit) -> bool:
+        # `x is BIG` (or `(x or BIG) is BIG`) compares with the object bound to the global; a
+        # substituted constant is an equal object, not necessarily the same one (ints beyond the
+        # small-int cache, floats, tuples, most strings). Such a name keeps its global load
+        # throughout the function, unless its value is a singleton.
+        self._identity_names = _identity_compared(unit.node)
+        return super().run_on(unit)
+
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if type(node.ctx) is not ast.Load or self.is_shadowed(node.id):
             return node
         value = self.unit.module_constant(node.id)
         if value is NOT_FOLDED:
+            return node
+        if node.id in self._identity_names and not any(value is s for s in _SINGLETONS):
             return node
         self.unit.global_guards[node.id] = value
         self.changed = True

@@ -24,6 +24,7 @@ CHANGES = [
         "N = 2\ndef f():\n    global N\n    return N", "def f():\n    global N\n    return 2",
         id="declared-global-read-only",
     ),
+    pytest.param("NOTHING = None\ndef f(x=1):\n    return x is NOTHING", "def f(x=1):\n    return x is None", id="is-singleton"),
 ]
 
 NOOPS = [
@@ -49,6 +50,10 @@ NOOPS = [
     pytest.param("S = 'x' * 200\ndef f():\n    return S", id="over-limit"),
     pytest.param("N = 1\ndef f():\n    return eval('N')", id="function-uses-eval"),
     pytest.param("N = 1\ndef f(x=(5,)):\n    return [N for N in x]", id="comprehension-target"),
+    # identity: the object bound to the global, not an equal constant (see docs/semantics.md)
+    pytest.param("ONE = 1\ndef f(step=1):\n    return step is not ONE", id="is-not-small-int"),
+    pytest.param("PAIR = (1, 2)\ndef f(x=(1, 2)):\n    return x is PAIR or PAIR is x", id="is-tuple"),
+    pytest.param("BIG = 2 ** 70\ndef f(x=None):\n    return (x or BIG) is BIG", id="is-big-int"),
 ]
 
 
