@@ -94,7 +94,7 @@ def compile_source(
 
         report = Report()
         try:
-            optimized = optimize_ast(tree, path, config, report=report)
+            optimized = optimize_ast(tree, path, config, report=report, source=text)
             code = _compile_with_plain_warnings(optimized, text, path, optimize)
         except Exception as exc:
             failure = exc

@@ -19,7 +19,7 @@ import ast
 import types
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Collection, Iterator
 
 from fatopt.analyses.module_facts import ModuleFacts, analyze_module
 from fatopt.analyses.scopes import Scope, analyze_scopes
@@ -38,6 +38,7 @@ from fatopt.emit import (
 from fatopt.passes import PIPELINE, Pass
 from fatopt.passes._rewrite import Unit, clone
 from fatopt.passes.call_pure_builtins import PURE_BUILTINS
+from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
@@ -162,10 +163,13 @@ _PASSES_BY_NAME = {p.name: p for p in PIPELINE}
 
 def _optimize_function(
     candidate: _Candidate, scope: Scope, facts: ModuleFacts, config: Config,
-    passes: tuple[Pass, ...], filename: str,
+    passes: tuple[Pass, ...], filename: str, opted_out: Collection[int] = (),
 ) -> tuple[FunctionReport, Specialization | Rewrite | None]:
     node = candidate.node
     row = FunctionReport(candidate.qualname, node.lineno, UNCHANGED)
+    if node.lineno in opted_out:
+        row.status, row.reason = SKIPPED, PRAGMA_REASON
+        return row, None
     reasons = unsafe_reasons(scope)
     if reasons:
         row.status, row.reason = SKIPPED, ", ".join(reasons)
@@ -245,6 +249,7 @@ def _already_optimized(tree: ast.Module) -> bool:
 
 def _optimize(
     tree: ast.Module, filename: str, config: Config, report: Report | None, text_of: str | None,
+    opted_out: Collection[int] = (),
 ) -> tuple[ast.Module, str | None]:
     """The optimized module, and its source text if ``text_of`` (the source of ``tree``) is given
     (None if nothing changed)."""
@@ -284,7 +289,7 @@ def _optimize(
             continue
         if passes:
             try:
-                row, change = _optimize_function(candidate, scope, facts, config, passes, filename)
+                row, change = _optimize_function(candidate, scope, facts, config, passes, filename, opted_out)
             except Exception as exc:
                 _warn(filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
                       f"{type(exc).__name__}: {exc}; the function is left unoptimized")
@@ -339,14 +344,17 @@ def _optimize(
 
 def optimize_ast(
     tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
+    source: str | None = None,
 ) -> ast.Module:
     """Optimize a module's AST. Returns a new module (``tree`` is not modified) in which each
     specialized function is born holding its specialized code, registered with its guards.
     Raises the ``SyntaxError`` ``compile(tree, filename, "exec")`` raises for invalid input.
-    Fill ``report`` (a :class:`fatopt.results.Report`) to learn what was done and why."""
+    Fill ``report`` (a :class:`fatopt.results.Report`) to learn what was done and why. Give the
+    ``source`` text the tree was parsed from to honour ``# fatopt: off`` comments."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
-    result, _text = _optimize(tree, filename, config or Config.default(), report, None)
+    opted_out = opted_out_lines(source) if source else ()
+    result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out)
     return result
 
 
@@ -369,7 +377,7 @@ def optimize_source(
 
         text = decode_source(text)
     try:
-        _result, optimized = _optimize(tree, filename, config or Config.default(), report, text)
+        _result, optimized = _optimize(tree, filename, config or Config.default(), report, text, opted_out_lines(text))
     except SyntaxError:
         compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
         raise

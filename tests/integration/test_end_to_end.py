@@ -287,3 +287,15 @@ def test_builtins_patched_by_sitecustomize_are_not_taken_for_the_originals(tmp_p
     optimized = python("app.py", cwd=tmp_path, env=env)
     assert plain.stdout == "3 1 []\n", plain.stderr
     assert optimized.stdout == plain.stdout, optimized.stderr
+
+
+def test_function_pragma_opts_out(tmp_path):
+    write(tmp_path, "app.py", """
+        import fatopt
+        def kept():  # fatopt: off
+            return len("abc")
+        def optimized():
+            return len("abc")
+        print(bool(fatopt.get_specialized(kept)), bool(fatopt.get_specialized(optimized)))
+    """)
+    assert lines(python("app.py", cwd=tmp_path)) == ["False True"]
