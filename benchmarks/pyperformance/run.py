@@ -199,6 +199,11 @@ def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: 
     loops = [n for n in loops if n]
     run_script(python, script, bench, "fatopt", pycache, ["-p", "1", "-n", "1", "-w", "0", "-l", "1", "-o", str(tmp)])
     tmp.unlink()
+    # Proof that fatopt was active in the worker: it cached its own code for the main script.
+    cached = pycache / script.parent.relative_to(script.parent.anchor)
+    if not list(cached.glob(f"{script.stem}.*.opt-fatopt*.pyc")):
+        raise RuntimeError(f"{bench.name}: no fatopt cache file for {script} under {cached}: "
+                           "fatopt did not run in pyperf's worker (is PYTHONFATOPT inherited?)")
     return (min(loops) if loops else 1), bench_names(data)
 
 
@@ -219,11 +224,16 @@ def count_specialized(python: str, directory: Path) -> dict:
     return total
 
 
-def runs_of(data: dict, name: str) -> list[dict]:
+def runs_of(data: dict, name: str) -> tuple[list[dict], list[int]]:
+    """The runs with values of benchmark ``name``, and the peak RSS of each worker process
+    (pyperf's ``mem_max_rss``; stored with the benchmark or the file when all runs agree)."""
     for b in data["benchmarks"]:
-        if bench_meta(data, b)["name"] == name:
-            return [r for r in b["runs"] if r.get("values")]
-    return []
+        meta = bench_meta(data, b)
+        if meta["name"] == name:
+            runs = [r for r in b["runs"] if r.get("values")]
+            rss = [r.get("metadata", {}).get("mem_max_rss", meta.get("mem_max_rss")) for r in runs]
+            return runs, [n for n in rss if n]
+    return [], []
 
 
 def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict]) -> list[dict]:
@@ -231,13 +241,11 @@ def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict]) 
     rows = []
     for bench, subnames in names.items():
         for sub in subnames:
-            p, f = runs_of(plain, sub), runs_of(fatopt, sub)
+            (p, prss), (f, frss) = runs_of(plain, sub), runs_of(fatopt, sub)
             if not p or not f:
                 continue
             pv = [v for r in p for v in r["values"]]
             fv = [v for r in f for v in r["values"]]
-            prss = [r["metadata"]["mem_max_rss"] for r in p if "mem_max_rss" in r.get("metadata", {})]
-            frss = [r["metadata"]["mem_max_rss"] for r in f if "mem_max_rss" in r.get("metadata", {})]
             c = counts.get(bench, {})
             rows.append({
                 "benchmark": sub, "script": bench,
