@@ -9,6 +9,7 @@ optimization, with a warning that names the file.
 from __future__ import annotations
 
 import ast
+import gc
 import sys
 import warnings
 from importlib.util import decode_source
@@ -82,6 +83,17 @@ def compile_source(
     """Compile ``source`` optimized; ``display_path`` (default ``path``) is what tracebacks
     show. Bad source raises the SyntaxError plain CPython raises."""
     path = display_path or path
+    # The AST is acyclic and dies by refcount: the cyclic collector walking it is pure cost.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile_source(source, path, config, optimize, verbose)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compile_source(source: bytes | str, path: str, config: Config | None, optimize: int, verbose: bool) -> CompileResult:
     if isinstance(source, bytes):
         text = decode_source(source)
     else:
