@@ -102,12 +102,17 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
     tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize)
     reason = module_opt_out(tree)
     if reason is None:
-        from fatopt.optimizer import optimize_ast  # imported only when something needs optimizing
+        from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 
         report = Report()
         try:
-            optimized = optimize_ast(tree, path, config, report=report, source=text)
-            code = _compile_with_plain_warnings(optimized, text, path, optimize)
+            if optimize != -1:  # the optimizer validates with the default level: compile ourselves
+                optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
+                code = _compile_with_plain_warnings(optimized, text, path, optimize)
+            else:
+                _optimized, code, warned = optimize_to_code(tree, path, config, report=report, source=text)
+                if warned:  # show exactly the warnings the plain compile shows
+                    compile(text, path, "exec", dont_inherit=True, optimize=optimize)
         except Exception as exc:
             failure = exc
         else:

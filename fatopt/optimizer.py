@@ -236,10 +236,21 @@ def _incompatible(original: types.CodeType, specialized: types.CodeType) -> str 
     return None
 
 
-def _compile(tree: ast.Module, filename: str, text: str | None) -> types.CodeType:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the user's own compile reports warnings once
-        return compile(text if text is not None else tree, filename, "exec", dont_inherit=True)
+class _Compiled:
+    """The last successful compile of a module being optimized: its code (when compiled from
+    the tree) and whether the compiler warned."""
+
+    code: types.CodeType | None = None
+    warned: bool = False
+
+
+def _compile(tree: ast.Module, filename: str, text: str | None, into: _Compiled | None = None) -> types.CodeType:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # recorded, not shown: the caller decides what to show
+        code = compile(text if text is not None else tree, filename, "exec", dont_inherit=True)
+    if into is not None and text is None:
+        into.code, into.warned = code, bool(caught)
+    return code
 
 
 def _already_optimized(tree: ast.Module) -> bool:
@@ -271,10 +282,11 @@ def _gc_paused(function):
 
 def _optimize(
     tree: ast.Module, filename: str, config: Config, report: Report | None, text_of: str | None,
-    opted_out: Collection[int] = (),
+    opted_out: Collection[int] = (), compiled: _Compiled | None = None,
 ) -> tuple[ast.Module, str | None]:
     """The optimized module, and its source text if ``text_of`` (the source of ``tree``) is given
-    (None if nothing changed)."""
+    (None if nothing changed). ``compiled`` receives the code of the returned module when it was
+    compiled from the tree on the way (validation does that)."""
     rows: list[FunctionReport] = []
     passes = tuple(p for p in PIPELINE if p.enabled(config))
     if _already_optimized(tree):
@@ -282,7 +294,7 @@ def _optimize(
         if report is not None:
             report.filename = filename
             report.notes.append("already optimized: left as it is")
-        _compile(tree, filename, None)
+        _compile(tree, filename, None, compiled)
         return tree, None
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
@@ -330,7 +342,7 @@ def _optimize(
         result = emit_module(tree, changes)
         text = render_source(text_of, tree, result) if text_of is not None else None
         try:
-            code = _compile(result, filename, text)
+            code = _compile(result, filename, text, compiled)
         except Exception as exc:
             if isinstance(exc, SyntaxError):
                 _compile(tree, filename, None)  # invalid input: raise CPython's own error
@@ -339,6 +351,8 @@ def _optimize(
             for node in changes:
                 rows_by_node[node].status, rows_by_node[node].reason = FAILED, "module did not compile"
             result, text = tree, None
+            if compiled is not None:
+                compiled.code = None
             break
         refused = {}
         for original, specialized in _code_pairs(code):
@@ -357,7 +371,7 @@ def _optimize(
                     del changes[node]
                     break
     else:
-        _compile(tree, filename, None)  # nothing changed: still reject what CPython rejects
+        _compile(tree, filename, None, compiled)  # nothing changed: still reject what CPython rejects
     if report is not None:
         report.filename = filename
         report.functions.extend(rows)
@@ -376,9 +390,24 @@ def optimize_ast(
     ``source`` text the tree was parsed from to honour ``# fatopt: off`` comments."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
+    return optimize_to_code(tree, filename, config, report=report, source=source)[0]
+
+
+@_gc_paused
+def optimize_to_code(
+    tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
+    source: str | None = None,
+) -> tuple[ast.Module, types.CodeType, bool]:
+    """:func:`optimize_ast`, plus the module's code object (the optimizer compiles the result to
+    validate it; the import hook need not compile it again) and whether compiling it warned."""
+    if not isinstance(tree, ast.Module):
+        raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
     opted_out = opted_out_lines(source) if source else ()
-    result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out)
-    return result
+    compiled = _Compiled()
+    result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out, compiled)
+    if compiled.code is None:  # e.g. an analysis failed before anything was compiled
+        _compile(result, filename, None, compiled)
+    return result, compiled.code, compiled.warned
 
 
 @_gc_paused
