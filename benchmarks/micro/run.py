@@ -11,9 +11,11 @@ prints medians and two ratios:
 * ``plain/fatopt``: the speed-up fatopt gives (> 1: fatopt faster);
 * ``fatopt/floor``: how far fatopt is from hand-written code (1.00: as fast as the floor).
 
-The per-round range of ``plain/fatopt`` shows how stable the figure is on a noisy machine.
+Both ratios are the median of the per-round ratios (each round compares variants timed minutes
+apart at most, so a busy spell on a shared machine cancels out); their range over the rounds
+shows how stable the figure is. Many short rounds beat few long ones.
 
-    python benchmarks/micro/run.py                       # full run (a few minutes)
+    python benchmarks/micro/run.py                       # full run (about 5 minutes)
     python benchmarks/micro/run.py --fast                # one short round (noisy)
     python benchmarks/micro/run.py --cases pure_builtin,nothing --rounds 2
     python benchmarks/micro/run.py --python .venv-3.12/bin/python
@@ -49,15 +51,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--python", default=sys.executable, help="interpreter to measure (default: this one)")
     parser.add_argument("--cases", help="comma-separated cases (default: all)")
     parser.add_argument("--fast", action="store_true", help="1 round of 2 processes per variant: quick, noisy")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 4; --fast: 1)")
-    parser.add_argument("--processes", "-p", type=int, help="worker processes per variant per round (default 5; --fast: 2)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 8; --fast: 1)")
+    parser.add_argument("--processes", "-p", type=int, help="worker processes per variant per round (default 2)")
     parser.add_argument("--values", "-n", type=int, default=3, help="values per worker process (default 3)")
     parser.add_argument("--output", "-o", type=Path, default=ROOT / "benchmarks" / "results",
                         help="results directory (default: benchmarks/results)")
     parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
     args = parser.parse_args(argv)
-    args.rounds = args.rounds or (1 if args.fast else 4)
-    args.processes = args.processes or (2 if args.fast else 5)
+    args.rounds = args.rounds or (1 if args.fast else 8)
+    args.processes = args.processes or 2
     cases = args.cases.split(",") if args.cases else CASES
     unknown = [c for c in cases if c not in CASES]
     if unknown:
@@ -128,17 +130,19 @@ def load_values(path: Path, processes: int) -> tuple[dict[str, list[float]], dic
 
 
 def table(results: list[dict], python_version: str, args: argparse.Namespace) -> str:
-    head = f"{'case':16} {'plain':>9} {'fatopt':>9} {'floor':>9} {'plain/fatopt':>12} {'(per round)':>13} {'fatopt/floor':>12}  fatopt did"
+    head = (f"{'case':16} {'plain':>9} {'fatopt':>9} {'floor':>9} {'plain/fatopt':>12} {'(rounds)':>11} "
+            f"{'fatopt/floor':>12} {'(rounds)':>11}  fatopt did")
     rows = [head, "-" * len(head)]
     for r in results:
-        lo, hi = min(r["round_speedups"]), max(r["round_speedups"])
+        s, f = r["round_speedups"], r["round_vs_floor"]
         rows.append(
             f"{r['case']:16} {r['plain_ns']:7.1f}ns {r['fatopt_ns']:7.1f}ns {r['floor_ns']:7.1f}ns "
-            f"{r['speedup']:11.2f}x {lo:6.2f}-{hi:4.2f}x {r['vs_floor']:11.2f}x  {r['did']}"
+            f"{r['speedup']:11.2f}x {min(s):5.2f}-{max(s):4.2f}x {r['vs_floor']:11.2f}x {min(f):5.2f}-{max(f):4.2f}x  {r['did']}"
         )
     rows.append("")
     rows.append(
-        f"python {python_version}; median per call, 20 calls unrolled per loop iteration; "
+        f"python {python_version}; times: median per call over all values; ratios: median of the per-round "
+        "ratios (range over rounds); 20 calls unrolled per loop iteration; "
         f"{args.rounds} round(s) x {args.processes} process(es) x {args.values} value(s) per variant"
         + (" (--fast)" if args.fast else "")
     )
@@ -175,11 +179,14 @@ def main(argv: list[str] | None = None) -> None:
         round_speedups = [
             statistics.median(p) / statistics.median(f) for p, f in zip(rounds["plain"], rounds["fatopt"])
         ]
+        round_vs_floor = [
+            statistics.median(f) / statistics.median(e) for f, e in zip(rounds["fatopt"], rounds["floor"])
+        ]
         results.append({
             "case": case,
             "plain_ns": med["plain"], "fatopt_ns": med["fatopt"], "floor_ns": med["floor"],
-            "speedup": med["plain"] / med["fatopt"], "vs_floor": med["fatopt"] / med["floor"],
-            "round_speedups": round_speedups,
+            "speedup": statistics.median(round_speedups), "vs_floor": statistics.median(round_vs_floor),
+            "round_speedups": round_speedups, "round_vs_floor": round_vs_floor,
             "did": meta.get("fatopt_did", "?"), "expected": meta.get("fatopt_expected", "?"),
             "fatopt_options": meta.get("fatopt_options", "?"), "loops": loops[case],
             "values": len(values["plain"]),
