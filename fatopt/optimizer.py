@@ -306,7 +306,7 @@ def _optimize(
         return tree, None
     if report is not None and facts.dynamic:
         report.notes.append(
-            f"no global or builtin assumed: the module {', '.join(facts.dynamic)}"
+            f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
         )
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
     for candidate in _functions(tree.body, "", None, config):

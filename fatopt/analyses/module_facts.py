@@ -38,8 +38,11 @@ class ModuleFacts:
     dynamic: tuple[str, ...]
 
     def assumable_builtin(self, name: str) -> bool:
-        """True if ``name``, used as a global in this module, can only be the builtin."""
-        return not self.dynamic and name in _BUILTIN_NAMES and name not in self.module_bound
+        """True if ``name``, used as a global in this module, is the builtin unless something
+        shadows it at run time. A dynamic module (``exec``, ``globals()``, ``import *``) may
+        shadow any builtin that way, but the guard on the builtin watches the module's namespace
+        for exactly that, so only names the module's own code binds are excluded."""
+        return name in _BUILTIN_NAMES and name not in self.module_bound
 
 
 def _module_level_bindings(modscope: Scope) -> dict[str, int]:

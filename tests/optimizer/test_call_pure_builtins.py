@@ -54,7 +54,6 @@ NOOPS = [
     pytest.param("len = str\ndef f():\n    return len('abc')", id="module-global"),
     pytest.param("def f():\n    return len('abc')\ndef g():\n    global len\n    len = str", id="global-write"),
     pytest.param("import builtins as len\ndef f():\n    return 1 if len else 2", id="import-shadow"),
-    pytest.param("def f():\n    return len('abc')\nexec('')", id="exec-in-module"),
     pytest.param("def f():\n    return [len('ab') for len in (str,)]", id="comprehension-target"),
     pytest.param("def f():\n    return list(len('ab') for _ in (1,))", id="generator-expression-body"),
     pytest.param("def f():\n    return lambda: len('ab')", id="lambda-body"),
@@ -118,3 +117,9 @@ def test_patched_builtin_at_definition_time_runs_original():
     with patched_builtin("len", lambda s: 7):
         optimized = execute(code, path, "result = f()")
     assert optimized.result == "7"
+
+
+def test_dynamic_module_folds_under_guard_and_follows_exec():
+    source = "def f():\n    return len('abc')\ndef shadow():\n    exec('len = lambda s: -1', globals())\n"
+    driver = "result = [f()]\nshadow()\nresult.append(f())\ndel len\nresult.append(f())"
+    assert_same_behaviour(source, driver, specialized=("f",))

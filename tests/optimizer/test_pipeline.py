@@ -89,11 +89,13 @@ def test_unsafe_function_is_skipped_with_reason(construct):
     assert row.describe().startswith("skip f (line 2): uses ")
 
 
-def test_dynamic_module_assumes_nothing():
-    source = "def f():\n    return len('ab')\ndef g():\n    return globals()\n"
+def test_dynamic_module_assumes_no_module_constant():
+    source = "N = 2\ndef f():\n    return len('ab') + N\ndef g():\n    return globals()\n"
     report = Report()
-    assert optimize_source(source, "m.py", report=report) == source
-    assert report.notes == ["no global or builtin assumed: the module uses globals"]
+    optimize_source(source, "m.py", report=report)
+    assert report.notes == ["no module constant assumed (builtins are, guarded): the module uses globals"]
+    [row] = report.specialized
+    assert row.guards == ("GuardBuiltins('len')",)
 
 
 def test_every_pass_can_be_switched_off():
