@@ -259,6 +259,18 @@ def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> lis
     return out if changed else None
 
 
+def _rewrite_part_bodies(parts: list, changes: dict[ast.AST, Change]) -> list | None:
+    """Copies of except handlers / match cases whose bodies changed; None if none did."""
+    new_parts = []
+    for part in parts:
+        new = _rewrite_block(part.body, changes)
+        if new is not None:
+            part = copy.copy(part)
+            part.body = new
+        new_parts.append(part)
+    return new_parts if any(a is not b for a, b in zip(new_parts, parts)) else None
+
+
 def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stmt:
     """``stmt`` itself, or a shallow copy whose nested statement lists were rewritten."""
     replaced: dict[str, Any] = {}
@@ -268,28 +280,12 @@ def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stm
             new = _rewrite_block(inner, changes)
             if new is not None:
                 replaced[field] = new
-    handlers = getattr(stmt, "handlers", None)
-    if handlers:
-        new_handlers = []
-        for handler in handlers:
-            new = _rewrite_block(handler.body, changes)
-            if new is not None:
-                handler = copy.copy(handler)
-                handler.body = new
-            new_handlers.append(handler)
-        if any(a is not b for a, b in zip(new_handlers, handlers)):
-            replaced["handlers"] = new_handlers
-    cases = getattr(stmt, "cases", None)
-    if cases:
-        new_cases = []
-        for case in cases:
-            new = _rewrite_block(case.body, changes)
-            if new is not None:
-                case = copy.copy(case)
-                case.body = new
-            new_cases.append(case)
-        if any(a is not b for a, b in zip(new_cases, cases)):
-            replaced["cases"] = new_cases
+    for field in ("handlers", "cases"):  # except handlers and match cases hold bodies too
+        parts = getattr(stmt, field, None)
+        if parts:
+            new_parts = _rewrite_part_bodies(parts, changes)
+            if new_parts is not None:
+                replaced[field] = new_parts
     if not replaced:
         return stmt
     stmt = copy.copy(stmt)

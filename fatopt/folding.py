@@ -51,14 +51,20 @@ def constant_value(node: ast.AST) -> Any:
     if type(node) is ast.Constant:
         return node.value
     if type(node) is ast.Tuple and type(node.ctx) is ast.Load:
-        items = []
-        for elt in node.elts:
-            value = constant_value(elt)
-            if value is NOT_FOLDED:
-                return NOT_FOLDED
-            items.append(value)
-        return tuple(items)
+        items = constant_values(node.elts)
+        return NOT_FOLDED if items is None else items
     return NOT_FOLDED
+
+
+def constant_values(nodes: list[ast.expr]) -> tuple | None:
+    """The values of ``nodes`` if every one is a constant (see :func:`constant_value`), else None."""
+    values = []
+    for node in nodes:
+        value = constant_value(node)
+        if value is NOT_FOLDED:
+            return None
+        values.append(value)
+    return tuple(values)
 
 
 def same_constant(a: Any, b: Any) -> bool:

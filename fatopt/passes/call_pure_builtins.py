@@ -15,7 +15,7 @@ from typing import Any, Callable
 from fatopt.config import Config
 from fatopt.folding import (
     NOT_FOLDED,
-    constant_value,
+    constant_values,
     is_foldable_value,
     make_constant,
     safe_binop,
@@ -155,15 +155,7 @@ def call_builtin(name: str, args: tuple, config: Config) -> Any:
 
 
 def _constant_args(node: ast.Call) -> tuple | None:
-    if node.keywords:
-        return None
-    values = []
-    for arg in node.args:
-        value = constant_value(arg)
-        if value is NOT_FOLDED:
-            return None
-        values.append(value)
-    return tuple(values)
+    return None if node.keywords else constant_values(node.args)
 
 
 class _Fold(FunctionCodeTransformer):

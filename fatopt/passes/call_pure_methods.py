@@ -12,7 +12,7 @@ import ast
 from typing import Any, Callable
 
 from fatopt.config import Config
-from fatopt.folding import NOT_FOLDED, constant_value, is_foldable_value, make_constant
+from fatopt.folding import NOT_FOLDED, constant_values, is_foldable_value, make_constant
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["CallPureMethods", "call_method"]
@@ -96,13 +96,10 @@ class _Fold(FunctionCodeTransformer):
         func = node.func
         if type(func) is not ast.Attribute or type(func.value) is not ast.Constant or node.keywords:
             return node
-        args = []
-        for arg in node.args:
-            value = constant_value(arg)
-            if value is NOT_FOLDED:
-                return node
-            args.append(value)
-        result = call_method(func.value.value, func.attr, tuple(args), self.unit.config)
+        args = constant_values(node.args)
+        if args is None:
+            return node
+        result = call_method(func.value.value, func.attr, args, self.unit.config)
         if result is NOT_FOLDED:
             return node
         self.changed = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from fatopt.folding import NOT_FOLDED, constant_value, is_foldable_value, make_constant
+from fatopt.folding import constant_value, is_foldable_value, make_constant
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, comprehension_targets
 
 __all__ = ["SimplifyIterable"]
