@@ -26,6 +26,7 @@ work dir); the fatopt mode adds ``PYTHONFATOPT=1`` and ``--inherit-environ PYTHO
     python benchmarks/pyperformance/run.py --benchmarks nbody,richards --rounds 4
     python benchmarks/pyperformance/run.py --python .venv-3.12/bin/python --fast
     python benchmarks/pyperformance/run.py --list             # every benchmark the package has
+    python benchmarks/pyperformance/run.py --report -v        # the last run's tables again
 
 The interpreter must have fatopt, pyperf and pyperformance installed (``make install``: the
 ``bench`` extra). Results: ``--output``/pyperformance-<version>/ (plain.json, fatopt.json,
@@ -106,6 +107,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", "-o", type=Path, default=ROOT / "benchmarks" / "results",
                         help="results directory (default: benchmarks/results)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks the installed package has and exit")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (2 if args.fast else 3)
@@ -236,7 +239,10 @@ def runs_of(data: dict, name: str) -> tuple[list[dict], list[int]]:
     return [], []
 
 
-def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict]) -> list[dict]:
+def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict], processes: int) -> list[dict]:
+    """One row per pyperf benchmark. ``ratio`` is the median of the per-round ratios (each
+    round's plain and fatopt batches ran back to back, so a busy spell hits both); ``plain`` and
+    ``fatopt`` are medians over all values."""
     plain, fatopt = load(work / "plain.json"), load(work / "fatopt.json")
     rows = []
     for bench, subnames in names.items():
@@ -246,11 +252,16 @@ def summarize(work: Path, names: dict[str, list[str]], counts: dict[str, dict]) 
                 continue
             pv = [v for r in p for v in r["values"]]
             fv = [v for r in f for v in r["values"]]
+            rounds = [
+                statistics.median(v for r in p[i:i + processes] for v in r["values"])
+                / statistics.median(v for r in f[i:i + processes] for v in r["values"])
+                for i in range(0, min(len(p), len(f)), processes)
+            ]
             c = counts.get(bench, {})
             rows.append({
                 "benchmark": sub, "script": bench,
                 "plain": statistics.median(pv), "fatopt": statistics.median(fv),
-                "ratio": statistics.median(pv) / statistics.median(fv),
+                "ratio": statistics.median(rounds), "round_ratios": rounds,
                 "values": (len(pv), len(fv)),
                 "specialized": c.get("specialized"), "optimized": c.get("optimized"),
                 "functions": c.get("functions"), "guards": c.get("guards", {}),
@@ -268,7 +279,7 @@ def fmt_time(seconds: float) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = (f"{'benchmark':28} {'plain':>9} {'fatopt':>9} {'plain/fatopt':>12} {'spec/funcs':>10} "
+    head = (f"{'benchmark':28} {'plain':>9} {'fatopt':>9} {'plain/fatopt':>12} {'(rounds)':>11} {'spec/funcs':>10} "
             f"{'rss plain':>9} {'rss fatopt':>10}")
     out = [head, "-" * len(head)]
     for r in rows:
@@ -276,12 +287,15 @@ def table(rows: list[dict]) -> str:
         rp = f"{r['rss_plain'] / 2**20:.1f}M" if r["rss_plain"] else "?"
         rf = f"{r['rss_fatopt'] / 2**20:.1f}M" if r["rss_fatopt"] else "?"
         out.append(f"{r['benchmark']:28} {fmt_time(r['plain']):>9} {fmt_time(r['fatopt']):>9} "
-                   f"{r['ratio']:11.2f}x {spec:>10} {rp:>9} {rf:>10}")
+                   f"{r['ratio']:11.2f}x {min(r['round_ratios']):5.2f}-{max(r['round_ratios']):4.2f}x "
+                   f"{spec:>10} {rp:>9} {rf:>10}")
     if rows:
         geo = statistics.geometric_mean([r["ratio"] for r in rows])
         out.append(f"{'geometric mean':28} {'':>9} {'':>9} {geo:11.2f}x")
-    out.append("plain/fatopt > 1: faster under fatopt. spec/funcs: functions fatopt specialized (guarded) "
-               "in the benchmark's own files / functions there.")
+    out.append("times: medians over all values. plain/fatopt: median of the per-round ratios (> 1: faster "
+               "under fatopt), range over rounds.")
+    out.append("spec/funcs: functions fatopt specialized (guarded) in the benchmark's own files / functions "
+               "there. rss: peak RSS of a worker process (median).")
     return "\n".join(out)
 
 
@@ -301,6 +315,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"unknown benchmark(s): {', '.join(unknown)} (see --list)")
 
     work = args.output / f"pyperformance-{info['version']}"
+    if args.report:
+        report_only(args.python, info, work, args.verbose)
+        return
     src, pycache = work / "src", work / "pycache"
     for name in ("plain.json", "fatopt.json"):
         (work / name).unlink(missing_ok=True)
@@ -347,34 +364,56 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"FAILED {exc}", file=sys.stderr)
                     break
 
+    report(args.python, info, work, names, counts, failed, args.rounds, args.processes, args.values,
+           args.fast, args.verbose, loops)
+
+
+def report(python: str, info: dict, work: Path, names: dict[str, list[str]], counts: dict[str, dict],
+           failed: dict[str, str], rounds: int, processes: int, values: int, fast: bool, verbose: bool,
+           loops: dict[str, int]) -> None:
+    """Print compare_to and the table; write summary.json; exit 1 if a benchmark failed."""
     if not (work / "plain.json").exists() or not (work / "fatopt.json").exists():
-        sys.exit("no benchmark ran")
+        sys.exit(f"no results in {work}")
     compare = subprocess.run(
-        [args.python, "-m", "pyperf", "compare_to", str(work / "plain.json"), str(work / "fatopt.json"),
+        [python, "-m", "pyperf", "compare_to", str(work / "plain.json"), str(work / "fatopt.json"),
          "--table", "--min-speed=1"],
         capture_output=True, text=True,
     )
     print()
     print(f"pyperf compare_to plain.json fatopt.json  (python {info['full_version'].split()[0]}, "
-          f"{args.rounds} rounds x {args.processes} processes x {args.values} values per mode"
-          f"{', --fast' if args.fast else ''})")
+          f"{rounds} rounds x {processes} processes x {values} values per mode"
+          f"{', --fast' if fast else ''})")
     print(compare.stdout or compare.stderr)
-    rows = summarize(work, {n: names[n] for n in names if n not in failed}, counts)
+    rows = summarize(work, {n: names[n] for n in names if n not in failed}, counts, processes)
     print(table(rows))
     for name, error in failed.items():
         print(f"FAILED: {name}: {error.splitlines()[0]}")
-    if args.verbose:
+    if verbose:
         for name in names:
             print(f"\n{name}: what fatopt specialized")
             for line in counts[name].get("lines", []):
                 print(f"  {line}")
     (work / "summary.json").write_text(json.dumps({
-        "python": info["full_version"], "pyperformance": info["pyperformance"], "fast": args.fast,
-        "rounds": args.rounds, "processes": args.processes, "values": args.values,
+        "python": info["full_version"], "pyperformance": info["pyperformance"], "fast": fast,
+        "rounds": rounds, "processes": processes, "values": values, "names": names,
         "loops": loops, "rows": rows, "counts": counts, "failed": failed,
     }, indent=1))
     if failed:
         sys.exit(1)
+
+
+def report_only(python: str, info: dict, work: Path, verbose: bool) -> None:
+    """--report: the tables again from a finished run's files."""
+    try:
+        summary = json.loads((work / "summary.json").read_text())
+    except FileNotFoundError:
+        sys.exit(f"no finished run in {work} (summary.json is missing)")
+    names = summary.get("names") or {}
+    if not names:
+        for row in summary["rows"]:
+            names.setdefault(row["script"], []).append(row["benchmark"])
+    report(python, info, work, names, summary["counts"], summary["failed"], summary["rounds"],
+           summary["processes"], summary["values"], summary["fast"], verbose, summary["loops"])
 
 
 if __name__ == "__main__":
