@@ -1,0 +1,262 @@
+"""Run one module plain and optimized and compare what happened.
+
+Each run executes in a fresh module object registered in ``sys.modules`` (so the program can
+reach its own namespace through ``sys.modules[__name__]``, which the optimizer cannot see
+through), with stdout captured and runtime warnings recorded. Whatever the program does to
+``builtins`` is undone afterwards, even if it fails. The oracle is the plain run: the optimized
+run must print the same text, let the same exception escape (type, message, line) and issue the
+same runtime warnings.
+
+``minimize`` shrinks a mismatching program statement by statement, for write-ups.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import copy
+import difflib
+import io
+import signal
+import sys
+import threading
+import types
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import fatopt
+from fatopt.config import Config
+from fatopt.optimizer import OptimizerWarning
+from fatopt.results import Report
+
+__all__ = ["Outcome", "Comparison", "compare", "run_plain", "run_optimized", "minimize", "FILENAME"]
+
+FILENAME = "fuzz_case.py"
+MODULE_NAME = "fuzz_case"
+#: seconds a run may take; generated programs finish in milliseconds, but a minimization step
+#: can delete the increment of a `while` loop
+TIMEOUT = 5.0
+_MISSING = object()
+
+
+class _Timeout(BaseException):
+    """Raised in a run that took too long (a BaseException: `except Exception` cannot eat it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of a module showed to the outside world."""
+
+    stdout: str
+    #: (type name, message, line in the module or None) of the exception that escaped
+    error: tuple[str, str, int | None] | None
+    #: (category, message, line) of each runtime warning issued
+    warnings: tuple[tuple[str, str, int], ...] = ()
+
+
+@dataclass
+class Comparison:
+    source: str
+    plain: Outcome
+    optimized: Outcome
+    #: functions the optimizer specialized (registered with guards)
+    specialized: int = 0
+    #: OptimizerWarning messages: a pass or the emitted module failed (a bug, though harmless)
+    optimizer_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def matches(self) -> bool:
+        return self.plain == self.optimized
+
+    @property
+    def timed_out(self) -> bool:
+        return any(o.error is not None and o.error[0] == "Timeout" for o in (self.plain, self.optimized))
+
+    def describe(self) -> str:
+        """The program and a diff of plain (-) vs optimized (+) behaviour."""
+        parts = ["--- program ---", self.source.rstrip(), "--- plain vs optimized ---"]
+        for what in ("stdout", "error", "warnings"):
+            a, b = getattr(self.plain, what), getattr(self.optimized, what)
+            if a == b:
+                continue
+            a_lines = a.splitlines() if what == "stdout" else [repr(a)]
+            b_lines = b.splitlines() if what == "stdout" else [repr(b)]
+            diff = difflib.unified_diff(a_lines, b_lines, "plain", "optimized", lineterm="", n=1)
+            parts.append(f"[{what}]")
+            parts.extend(diff)
+        if self.optimizer_warnings:
+            parts.append("[optimizer warnings]")
+            parts.extend(self.optimizer_warnings)
+        return "\n".join(parts)
+
+
+def _error_line(exc: BaseException) -> int | None:
+    """Line, in the generated module, of the innermost frame the exception went through."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if line is None and isinstance(exc, SyntaxError):
+        line = exc.lineno
+    return line
+
+
+def _restore_builtins(saved: dict) -> None:
+    """Put ``builtins`` back as ``saved`` (a copy of its dict), touching only what changed."""
+    current = builtins.__dict__
+    for key in [k for k in current if k not in saved]:
+        del current[key]
+    for key, value in saved.items():
+        if current.get(key, _MISSING) is not value:
+            current[key] = value
+
+
+def _execute(code: types.CodeType, timeout: float = TIMEOUT) -> Outcome:
+    module = types.ModuleType(MODULE_NAME)
+    module.__dict__["__builtins__"] = builtins
+    saved_builtins = dict(builtins.__dict__)
+    saved_stdout = sys.stdout
+    stdout = io.StringIO()
+    error = None
+    sys.modules[MODULE_NAME] = module
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            try:
+                with _time_limit(timeout), contextlib.redirect_stdout(stdout):
+                    exec(code, module.__dict__)
+            finally:
+                _restore_builtins(saved_builtins)
+                sys.stdout = saved_stdout
+                sys.modules.pop(MODULE_NAME, None)
+        except _Timeout:
+            error = ("Timeout", f"over {timeout} s", None)
+        except Exception as exc:
+            error = (type(exc).__name__, str(exc), _error_line(exc))
+    recorded = tuple(
+        (w.category.__name__, str(w.message), w.lineno) for w in caught if w.filename == FILENAME
+    )
+    module.__dict__.clear()  # break the cycles through the functions' globals now
+    return Outcome(stdout.getvalue(), error, recorded)
+
+
+def _quiet_compile(source: str | ast.Module) -> types.CodeType:
+    # compile-time warnings are fatopt.compiler's business (it shows the plain compile's own)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(source, FILENAME, "exec", dont_inherit=True)
+
+
+def run_plain(source: str) -> Outcome:
+    """Run ``source`` as CPython would."""
+    return _execute(_quiet_compile(source))
+
+
+def optimize(source: str, config: Config | None = None) -> tuple[ast.Module, Report, list[str]]:
+    """(optimized tree, report, OptimizerWarning messages) for ``source``."""
+    report = Report()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tree = fatopt.optimize_ast(ast.parse(source, FILENAME), FILENAME, config, report=report)
+    problems = [str(w.message) for w in caught if issubclass(w.category, OptimizerWarning)]
+    return tree, report, problems
+
+
+def run_optimized(source: str, config: Config | None = None) -> Outcome:
+    """Run ``source`` the way ``python -X fatopt`` would (compiled from the optimized tree)."""
+    tree, _report, _problems = optimize(source, config)
+    return _execute(_quiet_compile(tree))
+
+
+def compare(source: str, config: Config | None = None, timeout: float = TIMEOUT) -> Comparison:
+    """Run ``source`` plain, then optimized, and compare."""
+    plain = _execute(_quiet_compile(source), timeout)
+    tree, report, problems = optimize(source, config)
+    optimized = _execute(_quiet_compile(tree), timeout)
+    return Comparison(source, plain, optimized, len(report.specialized), problems)
+
+
+# -- minimization ---------------------------------------------------------------------------------
+
+def _statement_lists(tree: ast.AST) -> list[list[ast.stmt]]:
+    lists = []
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            value = getattr(node, name, None)
+            if type(value) is list and value and isinstance(value[0], ast.stmt):
+                lists.append(value)
+        for handler in getattr(node, "handlers", ()):
+            lists.append(handler.body)
+    return lists
+
+
+def _candidates(tree: ast.Module):
+    """Smaller variants of ``tree``: one statement removed, or a compound statement replaced by
+    its body; the largest cuts first."""
+    lists = _statement_lists(tree)
+    for list_index, stmts in enumerate(lists):
+        for index in reversed(range(len(stmts))):
+            smaller = copy.deepcopy(tree)
+            target = _statement_lists(smaller)[list_index]
+            removed = target.pop(index)
+            if not target:
+                target.append(ast.copy_location(ast.Pass(), removed))
+            yield smaller
+            body = getattr(stmts[index], "body", None)
+            if type(body) is list and body and isinstance(body[0], ast.stmt):
+                unwrapped = copy.deepcopy(tree)
+                target = _statement_lists(unwrapped)[list_index]
+                target[index:index + 1] = target[index].body
+                yield unwrapped
+
+
+def minimize(source: str, still_fails: Callable[[str], bool], budget: int = 3000) -> str:
+    """A smaller program for which ``still_fails`` still holds (greedy statement deletion)."""
+    best = ast.unparse(ast.parse(source))
+    if not still_fails(best):
+        return source
+    tries = 0
+    improved = True
+    while improved and tries < budget:
+        improved = False
+        for candidate in _candidates(ast.parse(best)):
+            tries += 1
+            text = ast.unparse(candidate)
+            try:
+                _quiet_compile(text)
+            except SyntaxError:
+                continue
+            if len(text) < len(best) and still_fails(text):
+                best, improved = text, True
+                break
+            if tries >= budget:
+                break
+    return best + "\n"
+
+
+def mismatches(source: str) -> bool:
+    """Predicate for :func:`minimize`: plain and optimized runs differ."""
+    result = compare(source, timeout=1.0)
+    return not result.matches and not result.timed_out

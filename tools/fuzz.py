@@ -1,0 +1,96 @@
+"""Long differential fuzz run on demand: generated modules, plain vs optimized.
+
+    python tools/fuzz.py --examples 20000 --seed 1
+    python tools/fuzz.py --examples 2000 --profile loops --expose-known
+
+Generates modules (tests/fuzz/generator.py) without Hypothesis's shrinking, so one run counts
+every mismatch instead of stopping at the first; then minimizes up to ``--minimize`` of them
+statement by statement and prints each minimized program with a diff of plain vs optimized
+behaviour. Prints cases, cases/second, the share of modules with a specialized function and the
+number of mismatches; the exit status is 1 if any case mismatched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+
+from tests.fuzz.generator import AVOID, KNOWN_BUGS, PROFILES, modules  # noqa: E402
+from tests.fuzz.runner import Comparison, compare, minimize, mismatches  # noqa: E402
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    specialized: int = 0
+    timeouts: int = 0
+    failures: list[Comparison] = field(default_factory=list)
+
+    def add(self, result: Comparison) -> None:
+        self.cases += 1
+        self.specialized += result.specialized > 0
+        if result.timed_out:
+            self.timeouts += 1
+        elif not result.matches or result.optimizer_warnings:
+            self.failures.append(result)
+
+
+def run_profile(profile: str, examples: int, seed_value: int, avoid: frozenset[str], tally: Tally,
+                progress_every: int) -> None:
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @seed(seed_value)
+    @given(modules(PROFILES[profile], avoid=avoid))
+    def case(source: str) -> None:
+        tally.add(compare(source))
+        if progress_every and tally.cases % progress_every == 0:
+            print(f"  {tally.cases} cases, {len(tally.failures)} mismatches", file=sys.stderr, flush=True)
+
+    case()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=20_000, help="modules in all (default 20000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
+    parser.add_argument("--minimize", type=int, default=5, help="mismatches to minimize and print")
+    parser.add_argument("--expose-known", action="store_true",
+                        help="also generate what exposes the known bugs: " + "; ".join(KNOWN_BUGS))
+    args = parser.parse_args(argv)
+
+    profiles = list(PROFILES) if args.profile == "all" else [args.profile]
+    avoid = frozenset() if args.expose_known else AVOID
+    tally = Tally()
+    start = time.perf_counter()
+    for index, profile in enumerate(profiles):
+        share = args.examples // len(profiles) + (index < args.examples % len(profiles))
+        print(f"profile {profile}: {share} modules", file=sys.stderr, flush=True)
+        run_profile(profile, share, args.seed + index, avoid, tally, progress_every=1000)
+    elapsed = time.perf_counter() - start
+
+    print(f"python {sys.version.split()[0]}: {tally.cases} cases in {elapsed:.0f} s "
+          f"({tally.cases / elapsed:.1f} cases/s); {tally.specialized / max(tally.cases, 1):.1%} "
+          f"of modules had a specialized function; {len(tally.failures)} mismatches; "
+          f"{tally.timeouts} timeouts")
+    seen: set[str] = set()
+    for result in tally.failures[: args.minimize]:
+        small = minimize(result.source, mismatches) if not result.matches else result.source
+        if small in seen:
+            continue
+        seen.add(small)
+        print("=" * 78)
+        print(compare(small).describe())
+    return 1 if tally.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
