@@ -24,7 +24,8 @@ sys.path.insert(0, ROOT)
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from tests.fuzz.generator import AVOID, KNOWN_BUGS, PROFILES, modules  # noqa: E402
-from tests.fuzz.runner import Comparison, compare, minimize, mismatches  # noqa: E402
+from fatopt.config import Config  # noqa: E402
+from tests.fuzz.runner import Comparison, compare, minimize  # noqa: E402
 
 
 @dataclass
@@ -44,13 +45,13 @@ class Tally:
 
 
 def run_profile(profile: str, examples: int, seed_value: int, avoid: frozenset[str], tally: Tally,
-                progress_every: int) -> None:
+                progress_every: int, config: Config | None = None) -> None:
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), print_blob=False)
     @seed(seed_value)
     @given(modules(PROFILES[profile], avoid=avoid))
     def case(source: str) -> None:
-        tally.add(compare(source))
+        tally.add(compare(source, config))
         if progress_every and tally.cases % progress_every == 0:
             print(f"  {tally.cases} cases, {len(tally.failures)} mismatches", file=sys.stderr, flush=True)
 
@@ -63,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
     parser.add_argument("--minimize", type=int, default=5, help="mismatches to minimize and print")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="optimizer setting, e.g. specialize_nested=1 (repeatable)")
     parser.add_argument("--expose-known", action="store_true",
                         help="also generate what exposes the known bugs: " + "; ".join(KNOWN_BUGS))
     args = parser.parse_args(argv)
 
+    config = Config.from_dict({k: _parse(v) for k, _, v in (item.partition("=") for item in args.config)})
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
     avoid = frozenset() if args.expose_known else AVOID
     tally = Tally()
@@ -74,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for index, profile in enumerate(profiles):
         share = args.examples // len(profiles) + (index < args.examples % len(profiles))
         print(f"profile {profile}: {share} modules", file=sys.stderr, flush=True)
-        run_profile(profile, share, args.seed + index, avoid, tally, progress_every=1000)
+        run_profile(profile, share, args.seed + index, avoid, tally, progress_every=1000, config=config)
     elapsed = time.perf_counter() - start
 
     print(f"python {sys.version.split()[0]}: {tally.cases} cases in {elapsed:.0f} s "
@@ -83,13 +87,21 @@ def main(argv: list[str] | None = None) -> int:
           f"{tally.timeouts} timeouts")
     seen: set[str] = set()
     for result in tally.failures[: args.minimize]:
-        small = minimize(result.source, mismatches) if not result.matches else result.source
+        def still_fails(source: str) -> bool:
+            again = compare(source, config, timeout=1.0)
+            return not again.matches and not again.timed_out
+
+        small = minimize(result.source, still_fails) if not result.matches else result.source
         if small in seen:
             continue
         seen.add(small)
         print("=" * 78)
-        print(compare(small).describe())
+        print(compare(small, config).describe())
     return 1 if tally.failures else 0
+
+
+def _parse(value: str) -> int | bool:
+    return int(value) if value.lstrip("-").isdigit() else value.lower() in ("true", "yes", "on")
 
 
 if __name__ == "__main__":

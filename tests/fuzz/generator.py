@@ -94,6 +94,8 @@ KNOWN_BUGS = {
                             "specialization, which returns the substituted constant (identity differs)",
     "nested-qualname": "code nested in a specialized function is merged with the fallback's and "
                        "carries the __fatopt_orig_ qualname",
+    "defined-while-patched": "registration runs fatopt's Python code with the program's patched "
+                             "builtins (a def while builtins.tuple is patched raises TypeError)",
 }
 AVOID = frozenset(KNOWN_BUGS)
 
@@ -883,9 +885,16 @@ class _Builder:
         lines.append(f"_CONSTANTS = {checked!r}")
         lines.append("_ORIGINALS = {name: _mod.__dict__[name] for name in _CONSTANTS}")
         lines.append("")
+        patched = "defined-while-patched" not in self.avoid and self.chance(10)
+        if patched:
+            # functions defined (and registered) while a builtin is patched
+            name = self.pick(PATCHABLE_BUILTINS)
+            lines.append(f"_b.{name} = {_Driver(self).replacement(name)}")
         for index in range(self.between(*self.profile.functions)):
             lines += self.klass(index) if self.chance(12) else self.function(f"f{index}")
             lines.append("")
+        if patched:
+            lines.append(f"_b.{name} = _ORIG_{name}")
         if self.profile.during and self.chance(60):
             lines += self.during_functions()
         lines += _Driver(self).lines()

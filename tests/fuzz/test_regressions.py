@@ -98,3 +98,22 @@ def test_nested_code_of_the_fallback_keeps_its_qualname() -> None:
         sys.modules[__name__].N = 4
         print(f())
     """)
+
+
+@pytest.mark.xfail(strict=True, reason="fatopt bug: registering a specialization runs fatopt's own "
+                   "Python code (fatopt.guards: tuple(names), ...) with the program's current "
+                   "builtins, so a function defined while a builtin is patched makes the program "
+                   "raise TypeError from the guard constructor")
+def test_function_defined_while_a_builtin_is_patched() -> None:
+    # found with tools/fuzz.py --config specialize_nested=1 (registration at every call of the
+    # parent); the same happens at module level, e.g. a module imported inside mock.patch
+    assert_same_behaviour("""
+        import builtins
+        saved = builtins.tuple
+        builtins.tuple = lambda *args, **kwargs: args
+        N = 3
+        def f():
+            return len("abc") + N
+        builtins.tuple = saved
+        print(f())
+    """)
