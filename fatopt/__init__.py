@@ -5,6 +5,8 @@ Functions get specialized code (constants folded, pure builtin calls replaced by
 puts the original code back the instant one breaks. See README.md and docs/.
 """
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
 from fatopt._version import __version__
 

@@ -6,6 +6,8 @@ cheap: this runs before every program started with fatopt on.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import sys
 
 from fatopt import options as _options_module

@@ -13,6 +13,8 @@ internal error) returns from the hook and lets CPython run the file as usual.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import sys
 
 __all__ = ["install", "run_main"]

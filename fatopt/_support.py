@@ -30,3 +30,23 @@ AVAILABLE = UNAVAILABLE_REASON is None
 #: fatopt.pth before sitecustomize and the program can patch anything); None when fatopt was
 #: imported without activation.
 STARTUP_BUILTINS: dict | None = None
+
+
+def original_builtins() -> dict:
+    """The builtins fatopt assumes: what the optimizer calls to fold ``len("abc")`` and what
+    ``GuardBuiltins`` requires, so the two always agree. Taken at activation, or else on first
+    use."""
+    global STARTUP_BUILTINS
+    if STARTUP_BUILTINS is None:
+        import builtins
+
+        STARTUP_BUILTINS = dict(builtins.__dict__)
+    return STARTUP_BUILTINS
+
+
+#: The ``__builtins__`` of every fatopt module (``from fatopt._support import PRIVATE_BUILTINS as
+#: __builtins__``): functions take their builtins from their module's ``__builtins__`` when they
+#: are created, so fatopt's code keeps the real builtins while the program it runs in patches
+#: ``builtins.len`` or ``builtins.tuple`` (the optimizer and the registration of specialized
+#: functions run inside the user's program).
+PRIVATE_BUILTINS: dict = dict(original_builtins())

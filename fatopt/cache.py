@@ -8,6 +8,8 @@ is the standard one (PEP 552): magic number, flags, then source mtime and size, 
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import marshal
 import os
 import sys

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import argparse
 import os
 import sys

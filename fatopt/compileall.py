@@ -7,6 +7,8 @@ loads optimized code without running the optimizer.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import os
 import re
 import sys

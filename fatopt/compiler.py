@@ -8,6 +8,8 @@ optimization, with a warning that names the file.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 import gc
 import sys

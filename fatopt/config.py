@@ -6,6 +6,8 @@ shared between modules without one pass changing what the next sees.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import dataclasses
 from typing import Any, Mapping
 

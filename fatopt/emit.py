@@ -1,17 +1,22 @@
 """Emission: build the optimized module from the original tree and the optimized functions.
 
-A function changed by a guarded pass becomes three statements, in place of its ``def``::
+A function changed by a guarded pass becomes two statements, in place of its ``def``::
 
-    def __fatopt_orig_f(x, y=..., ...):    # original body; same parameters, without defaults,
-        <original body>                     # annotations or decorators (they run once, below)
+    def f(x, y, ...):                        # original body; same parameters, without defaults,
+        <original body>                      # annotations or decorators (they run once, below)
     @user_decorator
-    @__fatopt_runtime__.specialized(__fatopt_orig_f, <guards>)
+    @__fatopt_runtime__.specialized(f, <guards>)
     def f(x, y=1, ...):                      # same signature, docstring, decorators, lines
         <specialized body>
-    del __fatopt_orig_f
 
-Both ``def`` statements are in the same scope, so free variables match; ``specialized`` registers
-the original code as the fallback before any user decorator sees the function. A function changed
+Both ``def`` statements are in the same scope, so free variables match, and have the same name,
+so every code object nested in either (closures, generator expressions) has the qualified name
+plain CPython gives it: the compiler merges equal nested code objects of the two, so a private
+name for the fallback would leak into the specialized function's closures. The second ``def``
+rebinds the name at once; the optimizer does not specialize a function whose decorators,
+defaults or annotations use its own name (``@x.setter``), since they would see the fallback.
+``specialized`` registers the original code as the fallback before any user decorator sees the
+function. A function changed
 only by unguarded passes keeps its ``def`` with the new body. Nothing else in the module changes,
 and the input tree is never modified (changed statements are shallow copies).
 
@@ -23,6 +28,8 @@ table still sees it).
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 import copy
 from dataclasses import dataclass
@@ -32,16 +39,15 @@ from fatopt.analyses.scopes import Scope, analyze_scopes
 
 __all__ = [
     "RUNTIME_NAME",
-    "ORIGINAL_PREFIX",
     "Specialization",
     "Rewrite",
     "emit_module",
+    "refers_to_own_name",
     "preserve_scope",
     "guard_sources",
 ]
 
 RUNTIME_NAME = "__fatopt_runtime__"
-ORIGINAL_PREFIX = "__fatopt_orig_"
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -191,7 +197,7 @@ def preserve_scope(original: FunctionNode, body: list[ast.stmt], scope: Scope | 
 
 
 def _original_def(node: FunctionNode) -> FunctionNode:
-    """The fallback ``def``: the original body under a private name, parameters without
+    """The fallback ``def``: the original body under the same name, parameters without
     defaults or annotations (evaluated once, for the specialized def), no decorators."""
     args = copy.copy(node.args)
     strip = lambda arg: ast.copy_location(ast.arg(arg=arg.arg, annotation=None), arg)  # noqa: E731
@@ -203,7 +209,6 @@ def _original_def(node: FunctionNode) -> FunctionNode:
     args.defaults = []
     args.kw_defaults = [None] * len(node.args.kwonlyargs)
     orig = copy.copy(node)
-    orig.name = ORIGINAL_PREFIX + node.name
     orig.args = args
     orig.decorator_list = []
     orig.returns = None
@@ -215,7 +220,7 @@ def _original_def(node: FunctionNode) -> FunctionNode:
 
 
 def specialized_statements(change: Specialization) -> list[ast.stmt]:
-    """The three statements replacing the ``def`` of a specialized function."""
+    """The two statements replacing the ``def`` of a specialized function."""
     node = change.original
     orig = _original_def(node)
     decorator = ast.Call(
@@ -228,10 +233,19 @@ def specialized_statements(change: Specialization) -> list[ast.stmt]:
     spec = copy.copy(node)
     spec.decorator_list = [*node.decorator_list, decorator]
     spec.body = change.body
-    delete = ast.Delete(targets=[ast.Name(id=orig.name, ctx=ast.Del())])
-    end = node.body[-1]
-    _locate(delete, end)
-    return [orig, spec, delete]
+    return [orig, spec]
+
+
+def refers_to_own_name(node: FunctionNode) -> bool:
+    """Whether evaluating the ``def`` (decorators, defaults, annotations, type parameters) may
+    read the name it binds: with the fallback emitted under that name, it would see the
+    fallback instead of the previous binding (``@x.setter`` reads the previous ``x``)."""
+    parts: list[ast.AST] = [*node.decorator_list, *node.args.defaults, *filter(None, node.args.kw_defaults)]
+    parts += [a.annotation for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                                     node.args.vararg, node.args.kwarg) if a is not None and a.annotation is not None]
+    parts += [node.returns] if node.returns is not None else []
+    parts += getattr(node, "type_params", None) or []
+    return any(type(n) is ast.Name and n.id == node.name for part in parts for n in ast.walk(part))
 
 
 def _rewritten(change: Rewrite) -> FunctionNode:

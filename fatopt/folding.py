@@ -10,6 +10,8 @@ a literal in source, it is within the :class:`~fatopt.config.Config` limits, it 
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 import marshal
 import math

@@ -11,6 +11,8 @@ duration (see :meth:`OptimizingLoader.create_module`), so no module is ever exec
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import sys
 import threading
 from functools import partial

@@ -15,6 +15,8 @@ costs the module its optimization. Invalid input raises exactly the ``SyntaxErro
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 import functools
 import gc
@@ -28,13 +30,13 @@ from fatopt.analyses.scopes import Scope, analyze_scopes
 from fatopt.analyses.unsafe import unsafe_reasons
 from fatopt.config import Config
 from fatopt.emit import (
-    ORIGINAL_PREFIX,
     RUNTIME_NAME,
     Rewrite,
     Specialization,
     emit_module,
     guard_sources,
     preserve_scope,
+    refers_to_own_name,
     render_source,
 )
 from fatopt.passes import PIPELINE, Pass
@@ -172,6 +174,9 @@ def _optimize_function(
     if node.lineno in opted_out:
         row.status, row.reason = SKIPPED, PRAGMA_REASON
         return row, None
+    if refers_to_own_name(node):
+        row.status, row.reason = SKIPPED, "its decorators, defaults or annotations use its own name"
+        return row, None
     reasons = unsafe_reasons(scope)
     if reasons:
         row.status, row.reason = SKIPPED, ", ".join(reasons)
@@ -203,16 +208,18 @@ def _optimize_function(
 
 
 def _code_pairs(code: types.CodeType) -> Iterator[tuple[types.CodeType, types.CodeType]]:
-    """(original, specialized) code pairs emitted in ``code`` and the code nested in it."""
-    pending: types.CodeType | None = None
+    """(original, specialized) code pairs emitted in ``code`` and the code nested in it: the
+    two ``def`` statements of a specialization have the same qualified name and first line,
+    which no two user functions share."""
+    first: dict[tuple[str, int], types.CodeType] = {}
     for const in code.co_consts:
         if not isinstance(const, types.CodeType):
             continue
-        if ORIGINAL_PREFIX in const.co_name:
-            pending = const
-        elif pending is not None and pending.co_name.endswith(ORIGINAL_PREFIX + const.co_name):
-            yield pending, const
-            pending = None
+        key = (const.co_qualname, const.co_firstlineno)
+        if key in first:
+            yield first.pop(key), const
+        else:
+            first[key] = const
         yield from _code_pairs(const)
 
 

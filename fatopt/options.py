@@ -16,6 +16,8 @@ Syntax, for both sources (``-X`` wins over the environment, item by item)::
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import os
 import sys
 import zlib

@@ -7,6 +7,8 @@ unoptimized, never the reverse.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import re
 
 __all__ = ["opted_out_lines", "PRAGMA_REASON"]

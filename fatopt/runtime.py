@@ -6,6 +6,8 @@ conditions, keeps the documented API stable, and reports what happened.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import types
 import warnings
 TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing

@@ -3,6 +3,8 @@ which guards) and why other functions were not."""
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 from fatopt.results import Report
 
 __all__ = ["annotate"]

@@ -12,6 +12,8 @@ access anywhere: any global could then be rebound while a specialized frame runs
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 import builtins
 from dataclasses import dataclass

@@ -7,6 +7,8 @@ someone decides what the optimizer must do with it.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 __all__ = ["SCOPE_AND_BINDING", "FOLDED", "BLOCKS", "LEFT_ALONE", "TRANSPARENT", "NOT_FOLDED_OPERATORS"]

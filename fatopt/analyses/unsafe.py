@@ -7,6 +7,8 @@ would assume; a function using one, directly or in a nested scope, is left as it
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 from fatopt.analyses.scopes import Scope
 
 __all__ = ["unsafe_reasons"]

@@ -14,7 +14,8 @@ Names follow FAT Python's ``fat`` module where they overlap.
 
 from __future__ import annotations
 
-import builtins
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import sys
 import types
 import weakref
@@ -52,9 +53,7 @@ FAILS_FOREVER = 2
 #: sitecustomize), or else when this module was first imported. "``len`` is the builtin" means:
 #: is this object. Later patches of the builtins module are what guards detect, so they cannot be
 #: the reference.
-ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(
-    _support.STARTUP_BUILTINS if _support.STARTUP_BUILTINS is not None else dict(builtins.__dict__)
-)
+ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(_support.original_builtins())
 
 Condition = tuple  # (kind, target, ...) as understood by fatopt._guards
 

@@ -3,6 +3,8 @@ simple target, and copying code with some names replaced by constants."""
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 from typing import Any
 

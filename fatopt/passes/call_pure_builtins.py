@@ -9,6 +9,8 @@ the compiler stores as a frozenset constant.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 from typing import Any, Callable
 
@@ -20,6 +22,7 @@ from fatopt.folding import (
     make_constant,
     safe_binop,
 )
+from fatopt._support import original_builtins
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["CallPureBuiltins", "PURE_BUILTINS", "call_builtin"]
@@ -142,13 +145,12 @@ _CALLABLE_NAMES = frozenset(PURE_BUILTINS) | {"frozenset"}
 def call_builtin(name: str, args: tuple, config: Config) -> Any:
     """``name(*args)`` if the argument check accepts the arguments, the call does not raise and
     the result is a foldable value; else ``NOT_FOLDED``."""
-    import builtins
-
     check = PURE_BUILTINS.get(name)
     if check is None or not check(args, config):
         return NOT_FOLDED
     try:
-        result = getattr(builtins, name)(*args)
+        # the builtins fatopt assumes, which the guard will require: never a patched one
+        result = original_builtins()[name](*args)
     except Exception:
         return NOT_FOLDED
     return result if is_foldable_value(result, config) else NOT_FOLDED

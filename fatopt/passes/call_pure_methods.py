@@ -8,6 +8,8 @@ returns a new list is replaced by a list display, so every call still gets a fre
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 from typing import Any, Callable
 

@@ -10,6 +10,8 @@ the emitter (:mod:`fatopt.emit`). Lines of the statements that remain do not cha
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.folding import NOT_FOLDED, constant_value

@@ -12,6 +12,8 @@ needed: the operators of constants cannot be redefined.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.folding import (

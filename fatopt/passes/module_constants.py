@@ -9,6 +9,8 @@ Which globals qualify is decided by :mod:`fatopt.analyses.module_facts`.
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.folding import NOT_FOLDED, make_constant

@@ -10,6 +10,8 @@ they are); a set iterated over is left alone (a tuple would iterate in another o
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.folding import constant_value, is_foldable_value, make_constant

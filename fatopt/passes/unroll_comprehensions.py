@@ -11,6 +11,8 @@ unrolled; an empty set comprehension is kept (there is no empty set display).
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.analyses.purity import contains

@@ -12,6 +12,8 @@ the ``else`` never does) or a single ``continue`` as its last statement (it is d
 
 from __future__ import annotations
 
+from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+
 import ast
 
 from fatopt.passes._iteration import constant_items, node_count, target_names

@@ -161,12 +161,13 @@ def optimized_function(source: str, name: str = "f", config: Config | None = Non
     rows = [r for r in report.functions if r.qualname.rpartition(".")[2] == name]
     if not rows or rows[0].status not in ("specialized", "optimized"):
         return None, report
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            node = copy.copy(node)
-            node.decorator_list = [d for d in node.decorator_list if "__fatopt_runtime__" not in ast.unparse(d)]
-            return ast.unparse(node), report
-    raise AssertionError(f"{name} not found")
+    # the last def of that name: a specialization emits its fallback first, under the same name
+    found = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if not found:
+        raise AssertionError(f"{name} not found")
+    node = copy.copy(found[-1])
+    node.decorator_list = [d for d in node.decorator_list if "__fatopt_runtime__" not in ast.unparse(d)]
+    return ast.unparse(node), report
 
 
 @contextlib.contextmanager

@@ -123,3 +123,17 @@ def test_dynamic_module_folds_under_guard_and_follows_exec():
     source = "def f():\n    return len('abc')\ndef shadow():\n    exec('len = lambda s: -1', globals())\n"
     driver = "result = [f()]\nshadow()\nresult.append(f())\ndel len\nresult.append(f())"
     assert_same_behaviour(source, driver, specialized=("f",))
+
+
+def test_folds_with_the_original_builtin_even_while_it_is_patched():
+    # Optimizing while a test has patched len must not fold with the patch: once it is undone,
+    # the guard holds and the folded value would run.
+    import ast
+
+    from fatopt.optimizer import optimize_ast
+
+    with patched_builtin("len", lambda obj: 99):
+        tree = optimize_ast(ast.parse("def f():\n    return len('abc')\n"), "<case>")
+    # (rendered outside the patch: the standard library's ast.unparse uses len too)
+    [spec] = [n for n in tree.body if isinstance(n, ast.FunctionDef)][-1:]
+    assert ast.unparse(spec.body) == "return 3"

@@ -139,9 +139,33 @@ def test_emitted_shape():
     text = optimize_source('"""doc"""\nfrom __future__ import annotations\ndef f(a, b=1):\n    return len("ab")\n', "m.py")
     lines = text.splitlines()
     assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt.runtime as __fatopt_runtime__"]
-    assert "def __fatopt_orig_f(a, b):" in text
-    assert "@__fatopt_runtime__.specialized(__fatopt_orig_f, __fatopt_runtime__.GuardBuiltins('len'))" in text
-    assert "def f(a, b=1):" in text and "del __fatopt_orig_f" in text
+    assert "def f(a, b):" in text  # the fallback: same name, no defaults
+    assert "@__fatopt_runtime__.specialized(f, __fatopt_runtime__.GuardBuiltins('len'))" in text
+    assert "def f(a, b=1):" in text and "del " not in text
+    assert text.index("def f(a, b):") < text.index("def f(a, b=1):")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("class C:\n    @property\n    def x(self):\n        return 1\n    @x.setter\n    def x(self, v):\n        self.v = len('ab') + v\n", id="setter"),
+        pytest.param("f = 1\ndef f(a=f):\n    return len('ab') + a\n", id="default"),
+        pytest.param("f = int\ndef f(a: f = 0) -> f:\n    return len('ab') + a\n", id="annotation"),
+    ],
+)
+def test_def_using_its_own_name_is_not_specialized(source):
+    from fatopt.results import Report
+
+    report = Report()
+    optimize_source(source, "m.py", report=report)
+    [row] = [r for r in report.functions if r.qualname.endswith("x") or r.qualname == "f"][-1:]
+    assert row.status == "skipped" and "own name" in row.reason
+    assert_same_behaviour(source, "result = None")
+
+
+def test_nested_code_keeps_plain_qualnames():
+    source = "N = 3\ndef f():\n    g = (x for x in (N, 2))\n    def inner():\n        return N\n    return g.__qualname__, inner.__qualname__, (lambda: N).__qualname__\n"
+    plain, optimized = assert_same_behaviour(source, "result = f()", specialized=("f",))
 
 
 def test_specialized_function_stays_specialized_after_calls():

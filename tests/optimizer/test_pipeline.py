@@ -29,7 +29,7 @@ def test_pass_failure_costs_only_that_function(monkeypatch):
         text = optimize_source(SOURCE, "m.py", report=report)
     statuses = {row.qualname: row.status for row in report.functions}
     assert statuses == {"f": "specialized", "g": "failed"}
-    assert "def __fatopt_orig_g" not in text and "return len('abc')" in text
+    assert text.count("def g(") == 1 and "return len('abc')" in text
 
 
 @pytest.mark.parametrize(
