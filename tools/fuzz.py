@@ -34,6 +34,8 @@ class Tally:
     specialized: int = 0
     timeouts: int = 0
     failures: list[Comparison] = field(default_factory=list)
+    #: directory where each mismatching program is written as soon as it is found
+    save: str | None = None
 
     def add(self, result: Comparison) -> None:
         self.cases += 1
@@ -42,6 +44,11 @@ class Tally:
             self.timeouts += 1
         elif not result.matches or result.optimizer_warnings:
             self.failures.append(result)
+            if self.save:
+                os.makedirs(self.save, exist_ok=True)
+                path = os.path.join(self.save, f"mismatch_{len(self.failures)}.py")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(result.source)
 
 
 def run_profile(profile: str, examples: int, seed_value: int, avoid: frozenset[str], tally: Tally,
@@ -64,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
     parser.add_argument("--minimize", type=int, default=5, help="mismatches to minimize and print")
+    parser.add_argument("--save", metavar="DIR", help="write each mismatching program to DIR at once")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                         help="optimizer setting, e.g. specialize_nested=1 (repeatable)")
     parser.add_argument("--expose-known", action="store_true",
@@ -73,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     config = Config.from_dict({k: _parse(v) for k, _, v in (item.partition("=") for item in args.config)})
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
     avoid = frozenset() if args.expose_known else AVOID
-    tally = Tally()
+    tally = Tally(save=args.save)
     start = time.perf_counter()
     for index, profile in enumerate(profiles):
         share = args.examples // len(profiles) + (index < args.examples % len(profiles))

@@ -13,6 +13,16 @@ cannot see it statically: that is what the runtime guards exist for. A few modul
 sight (``N = 4``, ``len = ...``, ``globals()["N"] = 5``, ``global N``), which the optimizer's
 analyses must notice.
 
+Also generated: methods (plain and static, class attributes named like constants), coroutines
+(driven without an event loop), decorated functions, positional-only / keyword-only / ``*args``
+signatures, parameters and comprehension variables named like constants or builtins, walrus
+bindings, deletes, late-binding closures made in loops, dead code after ``return``.
+
+"During a call" means a function that rebinds something and then calls a generated function:
+the callee starts after the rebinding, so its guards must already have switched it. A frame that
+is already running keeps its code (docs/semantics.md, "Guards hold at function entry"), so no
+generated function reads a name after rebinding it itself.
+
 Programs are built to terminate quickly: loops run over small constant iterables or bounded
 counters, functions call only functions defined before them, integers stay small (shift counts,
 exponents and repetition counts are small literals). Types are tracked loosely so most
@@ -22,6 +32,7 @@ expressions make sense; a few are deliberately ill-typed so that exceptions are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from hypothesis import strategies as st
 
 __all__ = ["Profile", "PROFILES", "modules", "build", "PATCHABLE_BUILTINS", "KNOWN_BUGS", "AVOID"]
@@ -1010,7 +1021,6 @@ class _Driver:
 
     def __init__(self, builder: _Builder) -> None:
         self.b = builder
-        self.undo: list[list[str]] = []
         #: names rebound and not yet restored (a second `del` of one would fail)
         self.touched: set[str] = set()
 
