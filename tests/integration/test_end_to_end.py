@@ -299,3 +299,18 @@ def test_function_pragma_opts_out(tmp_path):
         print(bool(fatopt.get_specialized(kept)), bool(fatopt.get_specialized(optimized)))
     """)
     assert lines(python("app.py", cwd=tmp_path)) == ["False True"]
+
+
+def test_nothing_stays_installed_once_the_main_script_runs(tmp_path):
+    # A process-wide hook would cost every later audited event (id(), sys._getframe()): the
+    # main script is caught with sys.monitoring, whose tool is freed before the script runs.
+    write(tmp_path, "app.py", "import sys\nprint([sys.monitoring.get_tool(i) for i in range(6)])\n")
+    assert lines(python("app.py", cwd=tmp_path)) == ["[None, None, None, None, None, None]"]
+
+
+def test_monitoring_tools_all_taken_means_falling_back_to_the_audit_hook(tmp_path):
+    code = (
+        "import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, 'other')\n"
+        "from fatopt import _main\nprint(_main._watch_main_start())\n"
+    )
+    assert lines(python("-c", code, cwd=tmp_path, fatopt=None)) == ["False"]
