@@ -207,20 +207,32 @@ def _optimize_function(
     return row, Rewrite(node, body)
 
 
-def _code_pairs(code: types.CodeType) -> Iterator[tuple[types.CodeType, types.CodeType]]:
-    """(original, specialized) code pairs emitted in ``code`` and the code nested in it: the
-    two ``def`` statements of a specialization have the same qualified name and first line,
-    which no two user functions share."""
-    first: dict[tuple[str, int], types.CodeType] = {}
+def _pair_keys(changes: dict) -> dict[tuple[str, int], tuple[str, int]]:
+    """(name, first line) of each specialization's fallback code -> that of its specialized code.
+
+    The fallback ``def`` has no decorator, so its code starts at the ``def`` line; the
+    specialized one starts at its first decorator (ours at least). No other function of the
+    module has the same name at the same line."""
+    keys = {}
+    for node, change in changes.items():
+        if type(change) is Specialization:
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            keys[(node.name, node.lineno)] = (node.name, first)
+    return keys
+
+
+def _code_pairs(code: types.CodeType, keys: dict[tuple[str, int], tuple[str, int]]) -> Iterator[tuple[types.CodeType, types.CodeType]]:
+    """(original, specialized) code pairs emitted in ``code`` and the code nested in it."""
+    pending: dict[tuple[str, int], types.CodeType] = {}
     for const in code.co_consts:
         if not isinstance(const, types.CodeType):
             continue
-        key = (const.co_qualname, const.co_firstlineno)
-        if key in first:
-            yield first.pop(key), const
-        else:
-            first[key] = const
-        yield from _code_pairs(const)
+        key = (const.co_name, const.co_firstlineno)
+        if key in pending:  # the specialized code, after its fallback
+            yield pending.pop(key), const
+        elif key in keys:  # a fallback: wait for its specialized code
+            pending[keys[key]] = const
+        yield from _code_pairs(const, keys)
 
 
 _KIND_FLAGS = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200  # varargs, varkw, generator, coroutine...
@@ -362,21 +374,30 @@ def _optimize(
                 compiled.code = None
             break
         refused = {}
-        for original, specialized in _code_pairs(code):
+        for original, specialized in _code_pairs(code, _pair_keys(changes)):
             why = _incompatible(original, specialized)
             if why is not None:
                 refused[(specialized.co_name, specialized.co_firstlineno)] = why
         if not refused:
             break
+        spec_keys = _pair_keys(changes)
+        dropped = False
         for node in list(changes):
-            for (name, _line), why in refused.items():
-                if node.name == name and type(changes[node]) is Specialization:  # type: ignore[attr-defined]
-                    _warn(filename, node.lineno, f"specialization of {rows_by_node[node].qualname} "
-                          f"dropped: {why}")
-                    rows_by_node[node].status, rows_by_node[node].reason = FAILED, why
-                    rows_by_node[node].guards = ()
-                    del changes[node]
-                    break
+            why = refused.get(spec_keys.get((node.name, node.lineno), (None, None)))
+            if why is not None:
+                _warn(filename, node.lineno, f"specialization of {rows_by_node[node].qualname} dropped: {why}")
+                rows_by_node[node].status, rows_by_node[node].reason = FAILED, why
+                rows_by_node[node].guards = ()
+                del changes[node]
+                dropped = True
+        if not dropped:  # cannot happen; never loop forever if it does
+            _warn(filename, 1, "incompatible code pairs not matched to functions; module left unoptimized")
+            for node in changes:
+                rows_by_node[node].status, rows_by_node[node].reason = FAILED, "unmatched incompatible pair"
+            result, text = tree, None
+            if compiled is not None:
+                compiled.code = None
+            break
     else:
         _compile(tree, filename, None, compiled)  # nothing changed: still reject what CPython rejects
     if report is not None:

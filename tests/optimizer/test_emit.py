@@ -83,7 +83,7 @@ def test_methods_super_property_setter_classmethod_staticmethod():
 def test_free_variables_stay_equal_when_super_is_folded_away():
     source = "DEBUG = False\nclass C:\n    def m(self):\n        return super().__repr__() if DEBUG else len('ab')\n"
     code, _ = compiled(source)
-    pairs = list(_code_pairs(code))
+    pairs = list(_code_pairs(code, {("m", 3): ("m", 3)}))
     assert pairs and all(_incompatible(a, b) is None for a, b in pairs)
     assert pairs[0][1].co_freevars == ("__class__",)
 
@@ -186,3 +186,17 @@ def test_nested_functions_with_the_switch_on():
     plain, optimized = assert_same_behaviour(source, "result = (parent()(), outer())", config=config)
     out = run_optimized(source, driver, config)
     assert out.result == "(7, True, 4)"
+
+
+def test_same_line_lambdas_are_not_taken_for_a_pair():
+    # Two code objects with the same name on the same line (lambdas, genexps) once looked like
+    # a fallback/specialized pair, were "refused" and made emission loop forever.
+    source = "class C:\n    def m(self):\n        return len('ab'), (lambda: 1, lambda x: 2)\n"
+    assert_same_behaviour(source, "result = C().m()[0]", specialized=("C.m",))
+
+
+def test_pairs_of_user_decorated_functions_are_checked():
+    source = "import functools\n@functools.lru_cache\ndef f(a):\n    return len('ab') + a\n"
+    code, _ = compiled(source)
+    pairs = list(_code_pairs(code, {("f", 3): ("f", 2)}))
+    assert len(pairs) == 1 and pairs[0][0].co_firstlineno == 3 and pairs[0][1].co_firstlineno == 2
