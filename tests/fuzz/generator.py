@@ -103,10 +103,8 @@ REPLACEMENTS = ("lambda *a, **k: 99", 'lambda *a, **k: "patched"', "_ORIG_{other
 KNOWN_BUGS = {
     "value-guard-identity": "a global rebound to an equal but distinct object keeps the "
                             "specialization, which returns the substituted constant (identity differs)",
-    "nested-qualname": "code nested in a specialized function is merged with the fallback's and "
-                       "carries the __fatopt_orig_ qualname",
-    "defined-while-patched": "registration runs fatopt's Python code with the program's patched "
-                             "builtins (a def while builtins.tuple is patched raises TypeError)",
+    "bool-invert-warning": "`~` on a bool constant is folded, dropping CPython's run-time "
+                           "DeprecationWarning",
 }
 AVOID = frozenset(KNOWN_BUGS)
 
@@ -285,7 +283,8 @@ class _Builder:
         if choice == 2:
             return f"({e()} ** {self.pick(('0', '1', '2', '3'))})"
         if choice == 3:
-            return f"({self.pick(('-', '~', '+'))}{e()})"
+            signs = ("-", "+") if "bool-invert-warning" in self.avoid else ("-", "~", "+")
+            return f"({self.pick(signs)}{e()})"
         if choice == 4:
             return self.call("len", e(self.pick(("str", "bytes", "tuple"))))
         if choice == 5:
@@ -889,14 +888,14 @@ class _Builder:
         return lines
 
     def module(self) -> str:
-        lines = prelude(self.avoid)
+        lines = list(PRELUDE)
         lines += self.constant_lines()
         # identity of results vs constants: off while the value-guard identity bug is known
         checked = () if "value-guard-identity" in self.avoid else tuple(self.constants)
         lines.append(f"_CONSTANTS = {checked!r}")
         lines.append("_ORIGINALS = {name: _mod.__dict__[name] for name in _CONSTANTS}")
         lines.append("")
-        patched = "defined-while-patched" not in self.avoid and self.chance(10)
+        patched = self.chance(10)
         if patched:
             # functions defined (and registered) while a builtin is patched
             name = self.pick(PATCHABLE_BUILTINS)
@@ -948,14 +947,6 @@ class _Context:
 
 #: Helpers every module starts with. They keep the builtins they use in defaults, so a patched
 #: builtin changes what the functions under test do, not how results are printed.
-def prelude(avoid: frozenset[str]) -> list[str]:
-    """The helpers, showing less where a known bug would make every run mismatch."""
-    lines = list(PRELUDE)
-    if "nested-qualname" in avoid:
-        lines = [line.replace("_getattr(x, '__qualname__', '?')", "'?'") for line in lines]
-    return lines
-
-
 PRELUDE = (
     "import builtins as _b",
     "import sys",
