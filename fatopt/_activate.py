@@ -4,24 +4,21 @@ Installs the import hook and arranges for the main script to run optimized. Kept
 cheap: this runs before every program started with fatopt on.
 """
 
-from __future__ import annotations
-
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import sys
 
-from fatopt import options as _options_module
-
 
 def activate() -> None:
     """Turn fatopt on for this process if the options say so; never raise."""
-    import builtins
+    if sys.version_info < (3, 12):  # nothing to do; say why only if asked (fatopt.UNAVAILABLE_REASON)
+        return
+    from fatopt import _support, options as _options_module
 
-    from fatopt import _support
+    # Guards compare against the builtins the optimizer assumes: take them now, before
+    # sitecustomize or the program can patch one (importing fatopt._support, above, already did).
+    _support.original_builtins()
 
-    # Guards compare against the builtins the optimizer assumes; take them now, before
-    # sitecustomize or the program can patch one. (A dict copy: a few microseconds.)
-    _support.STARTUP_BUILTINS = dict(builtins.__dict__)
     try:
         options = _options_module.from_environment()
     except _options_module.OptionsError as exc:

@@ -12,8 +12,6 @@ internal error) returns from the hook and lets CPython run the file as usual.
 ``-m`` needs nothing of this: runpy loads the module through the import hook.
 """
 
-from __future__ import annotations
-
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import sys

@@ -3,12 +3,10 @@
 Kept apart so that ``import fatopt`` works everywhere and says plainly what is missing.
 """
 
-from __future__ import annotations
-
 import sys
 
 # No `platform` here: this module is imported by every optimized module, start-up time counts.
-UNAVAILABLE_REASON: str | None
+UNAVAILABLE_REASON = None  # type: str | None
 if sys.implementation.name != "cpython":
     UNAVAILABLE_REASON = f"fatopt needs CPython 3.12+, this is {sys.implementation.name}"
 elif sys.version_info < (3, 12):
@@ -29,7 +27,7 @@ AVAILABLE = UNAVAILABLE_REASON is None
 #: The builtins as they were when fatopt was activated (set by fatopt._activate, which runs from
 #: fatopt.pth before sitecustomize and the program can patch anything); None when fatopt was
 #: imported without activation.
-STARTUP_BUILTINS: dict | None = None
+STARTUP_BUILTINS = None  # type: dict | None
 
 
 def original_builtins() -> dict:

@@ -6,16 +6,14 @@ tag encodes fatopt's version and configuration. The normal ``.pyc`` is never tou
 is the standard one (PEP 552): magic number, flags, then source mtime and size, or a source hash.
 """
 
-from __future__ import annotations
-
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import marshal
 import os
 import sys
-from importlib.util import MAGIC_NUMBER, cache_from_source
 
 import _imp
+from _frozen_importlib_external import MAGIC_NUMBER, cache_from_source  # what importlib.util re-exports
 
 __all__ = ["cache_path", "read", "write", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
 

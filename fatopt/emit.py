@@ -90,8 +90,9 @@ def _guard_calls(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...
     if globals_:
         values = ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
                           values=[ast.Constant(value) for _, value in globals_])
+        # objects=: the very object (see GuardGlobals), not just an equal value
         calls.append(ast.Call(func=_runtime_attr("GuardGlobals"), args=[],
-                              keywords=[ast.keyword(arg="values", value=values)]))
+                              keywords=[ast.keyword(arg="objects", value=values)]))
     return calls
 
 

@@ -9,14 +9,14 @@ The optimizer is imported only on a cache miss. Importing it imports modules of 
 duration (see :meth:`OptimizingLoader.create_module`), so no module is ever executed twice.
 """
 
-from __future__ import annotations
-
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import sys
-import threading
-from functools import partial
-from importlib.machinery import (
+
+# Start-up cost matters here (this module loads on every `python -X fatopt` run): the C and frozen
+# modules the interpreter already has, not threading, functools or importlib.machinery, which
+# would import a dozen more modules.
+from _frozen_importlib_external import (
     BYTECODE_SUFFIXES,
     EXTENSION_SUFFIXES,
     SOURCE_SUFFIXES,
@@ -25,13 +25,15 @@ from importlib.machinery import (
     SourceFileLoader,
     SourcelessFileLoader,
 )
+from _functools import partial
+from _thread import _local
 
 from fatopt import cache
 from fatopt.options import Options
 
 __all__ = ["OptimizingLoader", "install", "uninstall", "installed_options"]
 
-_state = threading.local()  # .bypass: the optimizer is being imported on this thread
+_state = _local()  # .bypass: the optimizer is being imported on this thread
 _options: Options | None = None
 _hook = None
 

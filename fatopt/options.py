@@ -14,13 +14,10 @@ Syntax, for both sources (``-X`` wins over the environment, item by item)::
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options)
 """
 
-from __future__ import annotations
-
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import os
 import sys
-import zlib
 
 from fatopt._version import __version__
 
@@ -114,7 +111,7 @@ class Options:
             [__version__, _code_stamp(), str(sys.flags.optimize)]
             + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
         )
-        return f"fatopt{zlib.crc32(key.encode()):08x}"
+        return f"fatopt{_fnv1a(key):08x}"
 
     def excludes(self, module: str) -> bool:
         """True for modules fatopt must leave alone (and their submodules)."""
@@ -125,6 +122,14 @@ class Options:
 
 
 _stamp: str | None = None
+
+
+def _fnv1a(text: str) -> int:
+    """A stable 32-bit hash (FNV-1a; hash() is salted per process, zlib costs an import)."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
 
 
 def _code_stamp() -> str:
@@ -143,7 +148,7 @@ def _code_stamp() -> str:
                     elif entry.name.endswith((".py", ".so", ".pyd")):
                         st = entry.stat()
                         parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
-        _stamp = f"{zlib.crc32(';'.join(parts).encode()):08x}"
+        _stamp = f"{_fnv1a(';'.join(parts)):08x}"
     return _stamp
 
 

@@ -191,24 +191,37 @@ class GuardBuiltins(Guard):
 
 class GuardGlobals(Guard):
     """The global names keep their values: the object bound when the specialization is registered
-    (an unbound guard: when it was created, in the creating code's globals), or, for names given in
-    ``values``, the same constant (same type and value; ``0.0`` is not ``-0.0``). A name unbound
-    at that moment is expected to stay unbound."""
+    (an unbound guard: when it was created, in the creating code's globals); for names given in
+    ``objects``, that very object; for names given in ``values``, the same constant (same type
+    and value; ``0.0`` is not ``-0.0``). A name unbound at that moment is expected to stay unbound.
 
-    __slots__ = ("names", "_expected", "_constants")
+    The optimizer uses ``objects``: a substituted module constant must be the very object the
+    global holds, or identity (``f() is NAME``) would change. CPython makes the literal in the
+    guard, the module's own binding and the function's constant one object (it merges equal
+    constants of a module)."""
 
-    def __init__(self, *names: str, values: Mapping[str, Any] | None = None) -> None:
+    __slots__ = ("names", "_expected", "_constants", "_fixed")
+
+    def __init__(
+        self, *names: str, values: Mapping[str, Any] | None = None, objects: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         values = dict(values or {})
-        self.names = _check_names(tuple(names) + tuple(n for n in values if n not in names), "GuardGlobals")
+        objects = dict(objects or {})
+        if set(values) & set(objects):
+            raise ValueError("GuardGlobals: a name is given both in values and in objects")
+        extra = [n for n in (*values, *objects) if n not in names]
+        self.names = _check_names(tuple(names) + tuple(extra), "GuardGlobals")
         captured, _ = _caller_namespace()
-        self._expected = {n: values[n] if n in values else captured.get(n, _ABSENT) for n in self.names}
+        fixed = {**values, **objects}
+        self._expected = {n: fixed[n] if n in fixed else captured.get(n, _ABSENT) for n in self.names}
         self._constants = frozenset(values)
+        self._fixed = frozenset(fixed)
 
     def _bound_to(self, func: types.FunctionType) -> None:
         namespace = func.__globals__
         self._expected = {
-            n: v if n in self._constants else namespace.get(n, _ABSENT) for n, v in self._expected.items()
+            n: v if n in self._fixed else namespace.get(n, _ABSENT) for n, v in self._expected.items()
         }
 
     def _conditions_for(self, globals_: dict, builtins_: dict) -> list[Condition]:
@@ -220,13 +233,14 @@ class GuardGlobals(Guard):
         return {k: v for k, v in self._expected.items() if v is not _ABSENT}
 
     def _args(self) -> str:
-        args = [repr(n) for n in self.names if n not in self._constants]
-        if self._constants:
-            args.append("values={%s}" % ", ".join(f"{n!r}: {self._expected[n]!r}" for n in self.names if n in self._constants))
+        args = [repr(n) for n in self.names if n not in self._fixed]
+        for keyword, chosen in (("objects", self._fixed - self._constants), ("values", self._constants)):
+            if chosen:
+                args.append(f"{keyword}={{%s}}" % ", ".join(f"{n!r}: {self._expected[n]!r}" for n in self.names if n in chosen))
         return ", ".join(args)
 
     def _key(self) -> tuple:
-        return self.names, tuple((n, type(v), repr(v)) for n, v in self._expected.items())
+        return self.names, self._constants, tuple((n, type(v), repr(v)) for n, v in self._expected.items())
 
 
 class GuardDict(Guard):

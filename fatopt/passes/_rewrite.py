@@ -148,6 +148,20 @@ def comprehension_targets(node: ast.AST) -> set[str]:
     return names
 
 
+def _keep_bool_from_invert(before: ast.expr, result: Any) -> Any:
+    """CPython's compiler folds ``~True`` itself, at compile time, which drops the
+    DeprecationWarning the plain code (``~FLAG``, ``~bool(x)``) raises at run time: whatever a
+    pass makes of an operand of ``~``, it never becomes a bool constant."""
+    if (
+        type(result) is ast.UnaryOp
+        and type(result.op) is ast.Invert
+        and type(result.operand) is ast.Constant
+        and type(result.operand.value) is bool
+    ):
+        result.operand = before
+    return result
+
+
 class FunctionCodeTransformer(ast.NodeTransformer):
     """A ``NodeTransformer`` over the code of one function (see the module docstring).
 
@@ -178,6 +192,8 @@ class FunctionCodeTransformer(ast.NodeTransformer):
         if method is None:
             method = getattr(type(self), "visit_" + type(node).__name__, None) or type(self).generic_visit
             cache[type(node)] = method
+        if type(node) is ast.UnaryOp and type(node.op) is ast.Invert and type(node.operand) is not ast.Constant:
+            return _keep_bool_from_invert(node.operand, method(self, node))
         return method(self, node)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -364,3 +380,4 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
             bind(node.rest)
         stack.extend(ast.iter_child_nodes(node))
     return counts
+

@@ -2,7 +2,7 @@
 the module, is replaced by its value in functions, guarded on that global.
 
 ``DEBUG = False`` at module level makes ``if DEBUG: ...`` in a function ``if False: ...``, which
-dead-code removal then drops. The guard ``GuardGlobals(values={'DEBUG': False})`` brings the
+dead-code removal then drops. The guard ``GuardGlobals(objects={'DEBUG': False})`` brings the
 original code back if anything (another module, a test's ``mock.patch``) rebinds ``DEBUG`` later.
 Which globals qualify is decided by :mod:`fatopt.analyses.module_facts`.
 """

@@ -100,11 +100,9 @@ REPLACEMENTS = ("lambda *a, **k: 99", 'lambda *a, **k: "patched"', "_ORIG_{other
 #: Known fatopt bugs (each has an xfail test in test_regressions.py) that the generator does not
 #: expose by default, so that the CI run stays green and can find new ones. Re-enable them with
 #: ``tools/fuzz.py --expose-known`` (or ``avoid=frozenset()``) once they are fixed.
-KNOWN_BUGS = {
-    "value-guard-identity": "a global rebound to an equal but distinct object keeps the "
-                            "specialization, which returns the substituted constant (identity differs)",
-    "bool-invert-warning": "`~` on a bool constant is folded, dropping CPython's run-time "
-                           "DeprecationWarning",
+KNOWN_BUGS: dict[str, str] = {
+    # none open: "value-guard-identity" was fixed by GuardGlobals(objects=...), "bool-invert-warning"
+    # by never leaving a bool constant under `~` (see test_regressions.py)
 }
 AVOID = frozenset(KNOWN_BUGS)
 

@@ -54,9 +54,6 @@ def test_identity_comparison_with_module_constant_adds_no_syntax_warning() -> No
         compile(tree, FILENAME, "exec", dont_inherit=True)
 
 
-@pytest.mark.xfail(strict=True, reason="fatopt bug: a value guard (GuardGlobals(values=...)) holds "
-                   "for an equal but distinct object, and the specialized code returns the "
-                   "substituted constant instead of the global's object")
 def test_constant_returned_keeps_the_identity_of_the_global() -> None:
     assert_same_behaviour("""
         import sys
@@ -115,9 +112,6 @@ def test_function_defined_while_a_builtin_is_patched() -> None:
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="fatopt bug: `~` on a bool constant is folded, which drops the "
-                   "DeprecationWarning ('Bitwise inversion ~ on bool is deprecated') that plain "
-                   "CPython issues at run time (CPython's own folding leaves `~True` alone)")
 def test_inverting_a_bool_constant_still_warns() -> None:
     # found by the 20,000-case long run on 3.12 and 3.13 (7 mismatches each; the 5 minimized were all this)
     assert_same_behaviour("""

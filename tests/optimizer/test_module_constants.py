@@ -61,7 +61,7 @@ NOOPS = [
 def test_substitutes(before, after):
     text, report = optimized_function(before)
     assert text == normalized(after)
-    assert any(g.startswith("GuardGlobals(values=") for g in report.specialized[0].guards)
+    assert any(g.startswith("GuardGlobals(objects=") for g in report.specialized[0].guards)
     assert_same_behaviour(before, specialized=("f",))
 
 

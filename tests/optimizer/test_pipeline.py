@@ -116,7 +116,7 @@ def test_report_lines():
     assert report.guard_counts() == {"GuardBuiltins": 2, "GuardGlobals": 1}
     assert report.lines() == [
         "specialize f (line 2): module_constants, call_pure_builtins, remove_dead_code; "
-        "guards GuardBuiltins('len'), GuardGlobals(values={'DEBUG': False})",
+        "guards GuardBuiltins('len'), GuardGlobals(objects={'DEBUG': False})",
         "specialize g (line 7): call_pure_builtins; guards GuardBuiltins('len')",
     ]
     assert report.lines(verbose=True)[-1] == "keep h (line 9): nothing to optimize"

@@ -178,3 +178,20 @@ def test_globals_guard_binds_to_the_functions_namespace():
     assert bound.check() == HOLDS  # bound: X keeps the object it has in f's globals
     ns["X"] = object()
     assert bound.check() == FAILS
+
+
+def test_globals_objects_require_the_very_object():
+    global SOME_GLOBAL
+    saved = SOME_GLOBAL
+    try:
+        SOME_GLOBAL = 10 ** 20
+        guard = GuardGlobals(objects={"SOME_GLOBAL": SOME_GLOBAL})
+        assert guard.check() == HOLDS
+        SOME_GLOBAL = int(str(10 ** 20))  # equal, another object
+        assert guard.check() == FAILS
+        assert GuardGlobals(values={"SOME_GLOBAL": 10 ** 20}).check() == HOLDS
+        assert repr(GuardGlobals(objects={"A": 1}, values={"B": 2})) == "GuardGlobals(objects={'A': 1}, values={'B': 2})"
+    finally:
+        SOME_GLOBAL = saved
+    with pytest.raises(ValueError):
+        GuardGlobals(values={"A": 1}, objects={"A": 1})
