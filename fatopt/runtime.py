@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
-import types
-import warnings
 TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
 
 from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
@@ -24,6 +22,7 @@ from fatopt.guards import (  # noqa: F401 - re-exported for emitted code
 )
 
 if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module imports this one
+    import types
     from typing import Callable, Iterable, Sequence, TypedDict
 
     class FunctionStats(TypedDict):
@@ -57,8 +56,12 @@ def _require() -> None:
         raise RuntimeError(UNAVAILABLE_REASON)
 
 
-def _prepare(func: types.FunctionType, guards: Iterable[Guard]) -> tuple[tuple[Guard, ...], list]:
-    if not isinstance(func, types.FunctionType):
+_FunctionType = type(lambda: None)  # types.FunctionType/CodeType, without importing types
+_CodeType = type((lambda: None).__code__)
+
+
+def _prepare(func: types.FunctionType, guards: Iterable[Guard], fresh: bool = False) -> tuple[tuple[Guard, ...], list]:
+    if not isinstance(func, _FunctionType):
         raise TypeError(f"expected a Python function, got {type(func).__name__}")
     guards = tuple(guards)
     if not guards:
@@ -66,7 +69,7 @@ def _prepare(func: types.FunctionType, guards: Iterable[Guard]) -> tuple[tuple[G
     for guard in guards:
         if not isinstance(guard, Guard):
             raise TypeError(f"not a guard: {guard!r}")
-    bound = tuple(guard.bind(func) for guard in guards)
+    bound = tuple(guard._bind_in_place(func) if fresh else guard.bind(func) for guard in guards)
     conditions = [c for guard in bound for c in guard.conditions(func)]
     return bound, conditions
 
@@ -83,7 +86,7 @@ def specialize(func: types.FunctionType, code: types.CodeType, guards: Sequence[
     born holding their specialized code and use :func:`register` instead.
     """
     _require()
-    if not isinstance(code, types.CodeType):
+    if not isinstance(code, _CodeType):
         raise TypeError(f"code must be a code object, got {type(code).__name__}")
     bound, conditions = _prepare(func, guards)
     return _guards.specialize(func, code, bound, conditions)
@@ -101,16 +104,20 @@ def register(
     name the right function. Returns as :func:`specialize` does; if a guard fails now, the
     original code is installed at once.
     """
+    return _register(func, original, guards, fresh=False)
+
+
+def _register(func, original, guards, fresh: bool) -> bool:
     _require()
-    if isinstance(original, types.FunctionType):
+    if isinstance(original, _FunctionType):
         code = original.__code__
-        target = func.__code__ if isinstance(func, types.FunctionType) else None
+        target = func.__code__ if isinstance(func, _FunctionType) else None
         if target is not None and (code.co_name, code.co_qualname) != (target.co_name, target.co_qualname):
             code = code.replace(co_name=target.co_name, co_qualname=target.co_qualname)
         original = code
-    if not isinstance(original, types.CodeType):
+    if not isinstance(original, _CodeType):
         raise TypeError(f"original must be a code object or a function, got {type(original).__name__}")
-    bound, conditions = _prepare(func, guards)
+    bound, conditions = _prepare(func, guards, fresh)
     return _guards.register(func, original, bound, conditions)
 
 
@@ -141,9 +148,11 @@ def specialized(original: types.FunctionType, *guards: Guard) -> "Callable[[type
 
     def install(func: types.FunctionType) -> types.FunctionType:
         try:
-            register(func, original, guards)
+            _register(func, original, guards, fresh=True)  # the guards were built for this def
             return func
         except Exception as exc:  # never break an import: fall back to the original code
+            import warnings
+
             code = func.__code__
             warnings.warn(
                 f"fatopt: {code.co_filename}:{code.co_firstlineno}: {code.co_qualname} runs "
@@ -169,7 +178,7 @@ def get_specialized(func: object) -> list[tuple[types.CodeType, list[Guard]]]:
     Like FAT Python's ``fat.get_specialized``: a specialization whose guards fail right now is
     not listed (it comes back when they hold again).
     """
-    if not AVAILABLE or not isinstance(func, types.FunctionType):
+    if not AVAILABLE or not isinstance(func, _FunctionType):
         return []
     info = _guards.get(func)
     if info is None or not info[3]:

@@ -17,11 +17,13 @@ from __future__ import annotations
 from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
 
 import sys
-import types
-import weakref
+from _weakref import ref as _weakref_ref  # not `weakref`: optimized modules import this module
+
 TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
 
 if TYPE_CHECKING:  # typing costs milliseconds at import; optimized modules import this one
+    import types
+    import weakref
     from typing import Any, Iterable, Mapping
 
 from fatopt import _support
@@ -53,7 +55,10 @@ FAILS_FOREVER = 2
 #: sitecustomize), or else when this module was first imported. "``len`` is the builtin" means:
 #: is this object. Later patches of the builtins module are what guards detect, so they cannot be
 #: the reference.
-ORIGINAL_BUILTINS: Mapping[str, Any] = types.MappingProxyType(_support.original_builtins())
+_FunctionType = type(lambda: None)  # types.FunctionType, without importing types
+_MappingProxyType = type(type.__dict__)
+
+ORIGINAL_BUILTINS: Mapping[str, Any] = _MappingProxyType(_support.original_builtins())
 
 Condition = tuple  # (kind, target, ...) as understood by fatopt._guards
 
@@ -134,9 +139,19 @@ class Guard:
             for slot in getattr(cls, "__slots__", ()):
                 if hasattr(self, slot):
                     object.__setattr__(bound, slot, getattr(self, slot))
-        bound._func_ref = weakref.ref(func)
+        bound._func_ref = _weakref_ref(func)
         bound._bound_to(func)
         return bound
+
+    def _bind_in_place(self, func: types.FunctionType) -> "Guard":
+        """:meth:`bind` without the copy, for guards nobody else holds (those built by the
+        decorator of an optimized function: registration runs at import, speed counts)."""
+        if self._func_ref is not None:
+            return self.bind(func)
+        self._validate(func)
+        self._func_ref = _weakref_ref(func)
+        self._bound_to(func)
+        return self
 
     def check(self) -> int:
         """0 if the guard holds, 1 if it fails now, 2 if it can never hold again."""
@@ -277,7 +292,7 @@ class GuardFunc(Guard):
 
     def __init__(self, func: types.FunctionType) -> None:
         super().__init__()
-        if not isinstance(func, types.FunctionType):
+        if not isinstance(func, _FunctionType):
             raise TypeError(f"GuardFunc needs a Python function, got {type(func).__name__}")
         self.func = func
         self._code = func.__code__
