@@ -7,6 +7,10 @@ argparse, collections, dataclasses, asyncio, decimal and email. Every run uses t
 ``-X pycache_prefix`` directory, warmed before timing, so every case loads cached bytecode.
 
     python benchmarks/bench_startup.py [--python /path/to/python3.13] [--fast] [pyperf options]
+    python benchmarks/bench_startup.py --paired 40   # interleaved rounds instead of pyperf blocks
+
+On a noisy machine prefer --paired: each round runs every command once, in turn, so drift hits
+all cases alike (pyperf times one case after the other).
 
 The venvs are built once under benchmarks/results/startup-<version>/ (delete it to rebuild).
 """
@@ -57,9 +61,29 @@ def summary(results: dict[str, pyperf.Benchmark]) -> str:
     return "\n".join(rows)
 
 
+def paired(commands: dict[str, list[str]], env: dict, rounds: int) -> str:
+    """Run every command once per round, in turn; report the median per case and its ratio."""
+    import statistics
+    import time
+
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    rows = [f"{'case':48} {'median':>9} {'vs bare':>8}   ({rounds} interleaved rounds)"]
+    medians = {name: statistics.median(values) * 1e3 for name, values in times.items()}
+    for name, ms in medians.items():
+        bare = medians[name.split(":")[0] + ": bare venv"]
+        rows.append(f"{name:48} {ms:7.2f}ms {ms / bare:7.3f}x")
+    return "\n".join(rows)
+
+
 def main() -> None:
     own = argparse.ArgumentParser(add_help=False)
     own.add_argument("--python", default=sys.executable, help="the CPython to measure (default: this one)")
+    own.add_argument("--paired", type=int, metavar="ROUNDS", help="interleaved rounds, medians (no pyperf)")
     known, rest = own.parse_known_args()
     version = subprocess.run([known.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -73,6 +97,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONFATOPT")}
     for command in commands.values():  # warm every cache, the fatopt ones included
         subprocess.run(command, check=True, env=env)
+    if known.paired:
+        print(paired(commands, env, known.paired))
+        return
     sys.argv = [sys.argv[0], *rest]
     runner = pyperf.Runner()
     runner.metadata["description"] = f"fatopt start-up cost, CPython {version}"

@@ -38,7 +38,7 @@ class OptionsError(ValueError):
 class Options:
     """What the user asked for: on/off, verbosity, exclusions and raw Config overrides."""
 
-    __slots__ = ("enabled", "verbose", "exclude", "overrides")
+    __slots__ = ("enabled", "verbose", "exclude", "overrides", "_tag")
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class Options:
         self.verbose = verbose
         self.exclude = exclude
         self.overrides = dict(overrides or {})
+        self._tag: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -60,6 +61,7 @@ class Options:
 
     def update(self, text: str | bool) -> None:
         """Apply one option string (``True`` is a bare ``-X fatopt``)."""
+        self._tag = None
         if text is True or text == "":
             self.enabled = text is True
             return
@@ -107,11 +109,13 @@ class Options:
     def cache_tag(self) -> str:
         """Names this configuration's cache files: fatopt's version and code, the Config
         overrides and the interpreter's -O level, so no two configurations ever share a .pyc."""
-        key = "|".join(
-            [__version__, _code_stamp(), str(sys.flags.optimize)]
-            + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
-        )
-        return f"fatopt{_fnv1a(key):08x}"
+        if self._tag is None:  # asked for by every module imported: computed once
+            key = "|".join(
+                [__version__, _code_stamp(), str(sys.flags.optimize)]
+                + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
+            )
+            self._tag = f"fatopt{_fnv1a(key):08x}"
+        return self._tag
 
     def excludes(self, module: str) -> bool:
         """True for modules fatopt must leave alone (and their submodules)."""
