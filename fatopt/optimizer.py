@@ -272,6 +272,15 @@ def _compile(tree: ast.Module, filename: str, text: str | None, into: _Compiled 
     return code
 
 
+def _abandon(changes: dict, rows_by_node: dict, compiled: _Compiled | None, filename: str, what: str, reason: str) -> None:
+    """Give up on optimizing the module: warn, mark every changed function, drop the code."""
+    _warn(filename, 1, f"{what}; module left unoptimized")
+    for node in changes:
+        rows_by_node[node].status, rows_by_node[node].reason = FAILED, reason
+    if compiled is not None:
+        compiled.code = None
+
+
 def _already_optimized(tree: ast.Module) -> bool:
     for stmt in tree.body:
         if type(stmt) is ast.Import and any(a.asname == RUNTIME_NAME for a in stmt.names):
@@ -365,13 +374,9 @@ def _optimize(
         except Exception as exc:
             if isinstance(exc, SyntaxError):
                 _compile(tree, filename, None)  # invalid input: raise CPython's own error
-            _warn(filename, 1, f"emitted module does not compile ({type(exc).__name__}: {exc}); "
-                  "module left unoptimized")
-            for node in changes:
-                rows_by_node[node].status, rows_by_node[node].reason = FAILED, "module did not compile"
+            _abandon(changes, rows_by_node, compiled, filename,
+                     f"emitted module does not compile ({type(exc).__name__}: {exc})", "module did not compile")
             result, text = tree, None
-            if compiled is not None:
-                compiled.code = None
             break
         refused = {}
         for original, specialized in _code_pairs(code, _pair_keys(changes)):
@@ -391,12 +396,9 @@ def _optimize(
                 del changes[node]
                 dropped = True
         if not dropped:  # cannot happen; never loop forever if it does
-            _warn(filename, 1, "incompatible code pairs not matched to functions; module left unoptimized")
-            for node in changes:
-                rows_by_node[node].status, rows_by_node[node].reason = FAILED, "unmatched incompatible pair"
+            _abandon(changes, rows_by_node, compiled, filename,
+                     "incompatible code pairs not matched to functions", "unmatched incompatible pair")
             result, text = tree, None
-            if compiled is not None:
-                compiled.code = None
             break
     else:
         _compile(tree, filename, None, compiled)  # nothing changed: still reject what CPython rejects
