@@ -237,11 +237,17 @@ def test_mock_patch_module_attribute():
         del sys.modules["config_mod"]
 
 
-def test_cloned_event():
+@pytest.fixture
+def watched_empty_dict():
+    """(d, f): f, specialized on "k" being absent from the empty dict d, falls back to d.get."""
     d: dict = {}
     ns = load("def plain():\n    return D.get('k', 'none')\ndef fast():\n    return 'none'\n")
     ns["D"] = d
-    f = born(ns, "fast", "plain", GuardDict(d, "k"), GuardGlobals("D"))
+    return d, born(ns, "fast", "plain", GuardDict(d, "k"), GuardGlobals("D"))
+
+
+def test_cloned_event(watched_empty_dict):
+    d, f = watched_empty_dict
     d.update({"k": "cloned"})  # an empty exact dict updated from an exact dict: a CLONED event
     assert f() == "cloned"
     fatopt._guards.flush()
@@ -252,22 +258,16 @@ def test_cloned_event():
     assert active(f)
 
 
-def test_cloned_event_with_unrelated_keys_revalidates_on_recheck():
-    d: dict = {}
-    ns = load("def plain():\n    return D.get('k', 'none')\ndef fast():\n    return 'none'\n")
-    ns["D"] = d
-    f = born(ns, "fast", "plain", GuardDict(d, "k"), GuardGlobals("D"))
+def test_cloned_event_with_unrelated_keys_revalidates_on_recheck(watched_empty_dict):
+    d, f = watched_empty_dict
     d.update({"other": 1})
     assert f() == "none"
     fatopt._guards.flush()  # the re-check finds "k" still absent
     assert active(f)
 
 
-def test_pending_recheck_runs_without_explicit_flush():
-    d: dict = {}
-    ns = load("def plain():\n    return D.get('k', 'none')\ndef fast():\n    return 'none'\n")
-    ns["D"] = d
-    f = born(ns, "fast", "plain", GuardDict(d, "k"), GuardGlobals("D"))
+def test_pending_recheck_runs_without_explicit_flush(watched_empty_dict):
+    d, f = watched_empty_dict
     d.update({"other": 1})
     info = fatopt._guards.runtime_info
     for _ in range(1000):  # the eval loop runs pending calls at its next check
