@@ -103,7 +103,15 @@ def run_tests(python: str, mode: str, tests: list[str], jobs: int, prefix: Path,
     proc = subprocess.run(command, env=clean_env(prefix, MODES[mode]), capture_output=True, text=True, cwd=work)
     seconds = time.perf_counter() - start
     (work / f"regrtest-{mode}.log").write_text(proc.stdout + proc.stderr)
-    result = RunResult(mode, seconds, proc.returncode)
+    (work / f"run-{mode}.json").write_text(json.dumps({"seconds": seconds, "returncode": proc.returncode, "tests": tests}))
+    return load_run(mode, work)
+
+
+def load_run(mode: str, work: Path) -> RunResult:
+    """Read a finished run back from its junit XML and regrtest log (see --reuse-baseline)."""
+    junit = work / f"junit-{mode}.xml"
+    meta = json.loads((work / f"run-{mode}.json").read_text())
+    result = RunResult(mode, meta["seconds"], meta["returncode"])
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
             outcome = "ok"
@@ -111,7 +119,7 @@ def run_tests(python: str, mode: str, tests: list[str], jobs: int, prefix: Path,
                 if child.tag in ("failure", "error", "skipped"):
                     outcome = child.tag
             result.cases[case.get("name", "?")] = outcome
-    result.failed_files = _failed_files(proc.stdout)
+    result.failed_files = _failed_files((work / f"regrtest-{mode}.log").read_text())
     for outcome in result.cases.values():
         result.counts[outcome] = result.counts.get(outcome, 0) + 1
     return result
@@ -148,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Test names are passed to `python -m test` (default: the whole suite).")
     parser.add_argument("tests", nargs="*", help="test files to run, e.g. test_json (default: all)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with fatopt installed (default: this one)")
-    parser.add_argument("--mode", choices=["a", "b", "both"], default="both")
+    parser.add_argument("--mode", choices=["a", "b", "both", "baseline"], default="both",
+                        help="which fatopt runs to make after the baseline (baseline: only the plain run)")
+    parser.add_argument("--reuse-baseline", action="store_true",
+                        help="read the plain run left in the work directory by an earlier call with the same tests "
+                             "instead of running it again (it does not depend on fatopt's code)")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="regrtest worker processes (default 2)")
     parser.add_argument("--timeout", type=int, default=900, help="per-test-file timeout in seconds (regrtest --timeout)")
     parser.add_argument("--workdir", type=Path, help="where caches, logs and reports go (default: build/stdlib-check-X.Y)")
@@ -159,11 +171,19 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     prefix = work / "pycache"
     print(f"CPython {facts['version']}, stdlib {facts['stdlib']}, work dir {work}", flush=True)
-    print("precompiling:", precompile(args.python, facts["stdlib"], prefix, work / "compileall.log"), flush=True)
+    if args.mode != "baseline":
+        print("precompiling:", precompile(args.python, facts["stdlib"], prefix, work / "compileall.log"), flush=True)
 
-    modes = ["a", "b"] if args.mode == "both" else [args.mode]
+    modes = {"both": ["a", "b"], "baseline": []}.get(args.mode, [args.mode])
     results = {}
     for mode in ["baseline", *modes]:
+        if mode == "baseline" and args.reuse_baseline:
+            meta = work / "run-baseline.json"
+            if not meta.exists() or json.loads(meta.read_text())["tests"] != args.tests:
+                parser.error(f"--reuse-baseline: no baseline for these tests in {work}")
+            results[mode] = load_run(mode, work)
+            print(f"baseline reused from {meta}", flush=True)
+            continue
         print(f"running {mode} ... ({probe(args.python, mode, prefix)})", flush=True)
         results[mode] = run_tests(args.python, mode, args.tests, args.jobs, prefix, work, args.timeout)
         r = results[mode]
