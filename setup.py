@@ -6,6 +6,7 @@ On older interpreters or other implementations the package installs without the 
 ``fatopt.pth`` goes to the root of site-packages: its one line turns fatopt on at start-up when
 ``-X fatopt`` or ``PYTHONFATOPT`` is given, and imports nothing otherwise.
 """
+import hashlib
 import os
 import sys
 
@@ -14,22 +15,48 @@ from setuptools.command.build_py import build_py
 
 PTH_NAME = "fatopt.pth"
 PTH_LINE = (
-    "import sys; exec('from fatopt._activate import activate; activate()') "
+    "import sys; exec('from fatopt.importer import activate; activate()') "
     "if 'fatopt' in sys._xoptions or 'PYTHONFATOPT' in __import__('os').environ else None\n"
 )
 
 
+STAMP_NAME = os.path.join("fatopt", "_build_stamp.txt")  # read by fatopt.options._code_stamp
+
+
+def source_stamp(root):
+    """A hash of fatopt's sources (its .py files and the C extension's source): names the cache
+    files of this build, so each build's optimized code is its own."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(os.path.join(root, "fatopt"))):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".c")):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode() + b"\0")
+                with open(path, "rb") as f:
+                    digest.update(f.read())
+    return digest.hexdigest()[:8]
+
+
 class BuildWithPth(build_py):
-    """build_py that also places fatopt.pth at the top of the build (so of site-packages)."""
+    """build_py that also places fatopt.pth at the top of the build (so of site-packages), and
+    the source stamp in the package (not for editable installs: their code changes in place,
+    so fatopt stamps the files' sizes and times at run time)."""
 
     def run(self):
         super().run()
         target = os.path.join(self.build_lib, PTH_NAME)
         with open(target, "w") as f:
             f.write(PTH_LINE)
+        if not getattr(self, "editable_mode", False):
+            with open(os.path.join(self.build_lib, STAMP_NAME), "w") as f:
+                f.write(source_stamp(os.path.dirname(os.path.abspath(__file__))) + "\n")
 
     def get_outputs(self, include_bytecode=True):
-        return super().get_outputs(include_bytecode) + [os.path.join(self.build_lib, PTH_NAME)]
+        extra = [os.path.join(self.build_lib, PTH_NAME)]
+        if not getattr(self, "editable_mode", False):
+            extra.append(os.path.join(self.build_lib, STAMP_NAME))
+        return super().get_outputs(include_bytecode) + extra
 
 
 try:  # editable installs (pip install -e) build a wheel of their own

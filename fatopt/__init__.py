@@ -3,12 +3,15 @@
 Functions get specialized code (constants folded, pure builtin calls replaced by their result,
 ...) that stays in place only while its assumptions hold; a C runtime watches the assumptions and
 puts the original code back the instant one breaks. See README.md and docs/.
+
+This package is imported at start-up by every ``python -X fatopt`` run (``fatopt.pth`` ->
+``fatopt.importer.activate``), so it imports nothing: the API below is loaded on first use, and
+even ``AVAILABLE``, which means loading the C extension, is computed when first asked for.
 """
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+import sys
 
-from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
-from fatopt._version import __version__
+__version__ = "0.1.0"  # the single place the version is written (pyproject reads it)
 
 __all__ = [
     "__version__",
@@ -26,9 +29,47 @@ __all__ = [
     "Report",
 ]
 
-# Everything is imported on first use: this package is imported at start-up by every
-# `python -X fatopt` run (fatopt._activate), and optimized modules import fatopt.runtime (and so
-# this package) at run time; neither must pay for the optimizer.
+#: The builtins as they were when fatopt was first imported: at activation (from fatopt.pth,
+#: before sitecustomize and the program can patch anything), or else when the program imported
+#: it. What the optimizer calls to fold ``len("abc")`` and what ``GuardBuiltins`` requires, so
+#: the two always agree.
+_ORIGINAL_BUILTINS: dict = dict(__builtins__ if isinstance(__builtins__, dict) else __builtins__.__dict__)
+
+#: The ``__builtins__`` of every fatopt module (``from fatopt import _PRIVATE_BUILTINS as
+#: __builtins__``): functions take their builtins from their module's ``__builtins__`` when they
+#: are created, so fatopt's code keeps the real builtins while the program it runs in patches
+#: ``builtins.len`` or ``builtins.tuple`` (the optimizer and the registration of specialized
+#: functions run inside the user's program). A copy: the optimizer may not mutate what it folds
+#: with, nor the program what fatopt runs on.
+_PRIVATE_BUILTINS: dict = dict(_ORIGINAL_BUILTINS)
+__builtins__ = _PRIVATE_BUILTINS  # this module's own functions, defined below, too
+
+_unavailable: "str | None | bool" = False  # False: not computed yet
+
+
+def unavailable_reason() -> "str | None":
+    """Why specialization cannot run here, or None when it can (computed once)."""
+    global _unavailable
+    if _unavailable is False:
+        if sys.implementation.name != "cpython":
+            _unavailable = f"fatopt needs CPython 3.12+, this is {sys.implementation.name}"
+        elif sys.version_info < (3, 12):
+            _unavailable = (
+                "fatopt needs CPython 3.12+ (dict, function and type watchers); "
+                f"this is {sys.version.split()[0]}: code runs unoptimized"
+            )
+        else:
+            try:
+                from fatopt import _guards  # noqa: F401
+            except ImportError as exc:  # pragma: no cover - a broken build
+                _unavailable = f"fatopt's C extension fatopt._guards could not be imported: {exc}"
+            else:
+                _unavailable = None
+    return _unavailable
+
+
+# Everything else is imported on first use: optimized modules import fatopt.runtime (and so
+# this package) at run time, and must not pay for the optimizer.
 _LAZY = {
     "specialize": "fatopt.runtime",
     "register": "fatopt.runtime",
@@ -56,6 +97,10 @@ def get_config():
 
 
 def __getattr__(name: str):
+    if name == "UNAVAILABLE_REASON":
+        return unavailable_reason()
+    if name == "AVAILABLE":
+        return unavailable_reason() is None
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fatopt' has no attribute {name!r}")

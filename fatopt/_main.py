@@ -12,7 +12,7 @@ internal error) returns from the hook and lets CPython run the file as usual.
 ``-m`` needs nothing of this: runpy loads the module through the import hook.
 """
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import sys
 

@@ -9,14 +9,14 @@
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import argparse
 import os
 import sys
 
-from fatopt._version import __version__
-from fatopt.options import Options, OptionsError, from_environment
+from fatopt import __version__
+from fatopt.importer import Options, OptionsError, from_environment
 
 __all__ = ["main"]
 

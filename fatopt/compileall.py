@@ -7,7 +7,7 @@ loads optimized code without running the optimizer.
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import os
 import re
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from fatopt import cache
-from fatopt.options import Options
+from fatopt.importer import Options
 
 __all__ = ["CompileallSettings", "FileResult", "Summary", "find_sources", "run"]
 

@@ -8,7 +8,7 @@ optimization, with a warning that names the file.
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 import gc
@@ -21,7 +21,7 @@ from typing import NamedTuple
 from fatopt.config import Config
 from fatopt.results import Report
 
-__all__ = ["compile_source", "module_opt_out", "config_for", "CompileResult"]
+__all__ = ["compile_source", "module_opt_out", "config_for", "typed_overrides", "CompileResult"]
 
 _configs: dict = {}
 
@@ -30,8 +30,27 @@ def config_for(options) -> Config:
     """The Config an ``Options`` asks for (built once per process)."""
     key = tuple(sorted(options.overrides.items()))
     if key not in _configs:
-        _configs[key] = Config.from_dict(options.config_overrides())
+        _configs[key] = Config.from_dict(typed_overrides(options))
     return _configs[key]
+
+
+def typed_overrides(options) -> dict[str, bool | int]:
+    """The options' Config overrides typed for ``Config.from_dict``: on/off words become
+    bools, digits ints (raises OptionsError for anything else)."""
+    from fatopt.importer import OptionsError
+
+    typed: dict[str, bool | int] = {}
+    for key, value in options.overrides.items():
+        low = value.lower()
+        if low in ("on", "yes", "true"):
+            typed[key] = True
+        elif low in ("off", "no", "false"):
+            typed[key] = False
+        elif value.isdigit():
+            typed[key] = int(value)
+        else:
+            raise OptionsError(f"fatopt option {key}={value!r}: expected on/off or a number")
+    return typed
 
 
 def module_opt_out(tree: ast.Module) -> str | None:

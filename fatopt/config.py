@@ -6,7 +6,7 @@ shared between modules without one pass changing what the next sees.
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import dataclasses
 from typing import Any, Mapping

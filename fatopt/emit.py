@@ -5,7 +5,7 @@ A function changed by a guarded pass becomes two statements, in place of its ``d
     def f(x, y, ...):                        # original body; same parameters, without defaults,
         <original body>                      # annotations or decorators (they run once, below)
     @user_decorator
-    @__fatopt_runtime__.specialized(f, <guards>)
+    @__fatopt_runtime__.born(f, builtins=(...), objects={...})   # the guards, as data
     def f(x, y=1, ...):                      # same signature, docstring, decorators, lines
         <specialized body>
 
@@ -15,7 +15,7 @@ plain CPython gives it: the compiler merges equal nested code objects of the two
 name for the fallback would leak into the specialized function's closures. The second ``def``
 rebinds the name at once; the optimizer does not specialize a function whose decorators,
 defaults or annotations use its own name (``@x.setter``), since they would see the fallback.
-``specialized`` registers the original code as the fallback before any user decorator sees the
+``born`` registers the original code as the fallback before any user decorator sees the
 function. A function changed
 only by unguarded passes keeps its ``def`` with the new body. Nothing else in the module changes,
 and the input tree is never modified (changed statements are shallow copies).
@@ -28,7 +28,7 @@ table still sees it).
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 import copy
@@ -94,6 +94,20 @@ def _guard_calls(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...
         calls.append(ast.Call(func=_runtime_attr("GuardGlobals"), args=[],
                               keywords=[ast.keyword(arg="objects", value=values)]))
     return calls
+
+
+def _born_keywords(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.keyword]:
+    """The guards as ``runtime.born`` takes them: plain data, no guard objects (registration
+    runs at every import of the module, and guard objects cost microseconds each)."""
+    keywords = []
+    if builtins:
+        names = ast.Tuple(elts=[ast.Constant(name) for name in builtins], ctx=ast.Load())
+        keywords.append(ast.keyword(arg="builtins", value=names))
+    if globals_:
+        values = ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
+                          values=[ast.Constant(value) for _, value in globals_])
+        keywords.append(ast.keyword(arg="objects", value=values))
+    return keywords
 
 
 def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
@@ -225,10 +239,9 @@ def specialized_statements(change: Specialization) -> list[ast.stmt]:
     node = change.original
     orig = _original_def(node)
     decorator = ast.Call(
-        func=_runtime_attr("specialized"),
-        args=[ast.Name(id=orig.name, ctx=ast.Load()),
-              *_guard_calls(change.builtin_guards, change.global_guards)],
-        keywords=[],
+        func=_runtime_attr("born"),
+        args=[ast.Name(id=orig.name, ctx=ast.Load())],
+        keywords=_born_keywords(change.builtin_guards, change.global_guards),
     )
     _locate(decorator, node)
     spec = copy.copy(node)

@@ -10,7 +10,7 @@ a literal in source, it is within the :class:`~fatopt.config.Config` limits, it 
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 import marshal

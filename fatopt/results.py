@@ -4,7 +4,7 @@ without guards, left alone and why. The CLI (``fatopt show -v``) prints it; test
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 from collections import Counter
 from dataclasses import dataclass, field

@@ -1,25 +1,23 @@
 """The Python face of the guard runtime: register, inspect and drop specializations.
 
-``fatopt._guards`` (C) does the watching and swapping; this module turns guard objects into its
+``fatopt._guards`` (C) does the watching and swapping; this module turns guards into its
 conditions, keeps the documented API stable, and reports what happened.
 """
 
-from __future__ import annotations
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+# Every module with specialized functions imports this one at its own import: it loads only the
+# C extension. Guard objects (fatopt.guards) are built only when asked for: emitted code gives
+# its guards as data (see born). No `from __future__ import annotations` either: that imports
+# the __future__ module; annotations naming types that are not imported are strings.
+from _functools import partial as _partial
+
+from fatopt import _ORIGINAL_BUILTINS, unavailable_reason
+
+UNAVAILABLE_REASON = unavailable_reason()
+AVAILABLE = UNAVAILABLE_REASON is None
 
 TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
-
-from fatopt._support import AVAILABLE, UNAVAILABLE_REASON
-from fatopt.guards import (  # noqa: F401 - re-exported for emitted code
-    Guard,
-    GuardArgType,
-    GuardBuiltins,
-    GuardDict,
-    GuardFunc,
-    GuardGlobals,
-    GuardTypeAttr,
-)
 
 if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module imports this one
     import types
@@ -31,6 +29,8 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module
         guards: int
         invalidations: int
         revalidations: int
+
+    from fatopt.guards import Guard
 
     class Stats(TypedDict):
         available: bool
@@ -45,10 +45,23 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module
 
 if AVAILABLE:
     from fatopt import _guards
+
+    _COND_IS, _COND_ABSENT = _guards.COND_DICT_IS, _guards.COND_DICT_ABSENT
 else:  # pragma: no cover - exercised on interpreters older than 3.12
     _guards = None  # type: ignore[assignment]
 
-__all__ = ["specialize", "register", "specialized", "unspecialize", "get_specialized", "stats"]
+__all__ = ["specialize", "register", "specialized", "born", "unspecialize", "get_specialized", "stats"]
+
+_GUARD_CLASSES = ("Guard", "GuardArgType", "GuardBuiltins", "GuardDict", "GuardFunc", "GuardGlobals", "GuardTypeAttr")
+
+
+def __getattr__(name: str):
+    # The guard classes, re-exported (code emitted by earlier versions names them here).
+    if name in _GUARD_CLASSES:
+        from fatopt import guards
+
+        return getattr(guards, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _require() -> None:
@@ -60,7 +73,9 @@ _FunctionType = type(lambda: None)  # types.FunctionType/CodeType, without impor
 _CodeType = type((lambda: None).__code__)
 
 
-def _prepare(func: types.FunctionType, guards: Iterable[Guard], fresh: bool = False) -> tuple[tuple[Guard, ...], list]:
+def _prepare(func: "types.FunctionType", guards: "Iterable[Guard]", fresh: bool = False) -> "tuple[tuple[Guard, ...], list]":
+    from fatopt.guards import Guard
+
     if not isinstance(func, _FunctionType):
         raise TypeError(f"expected a Python function, got {type(func).__name__}")
     guards = tuple(guards)
@@ -74,7 +89,7 @@ def _prepare(func: types.FunctionType, guards: Iterable[Guard], fresh: bool = Fa
     return bound, conditions
 
 
-def specialize(func: types.FunctionType, code: types.CodeType, guards: Sequence[Guard]) -> bool:
+def specialize(func: "types.FunctionType", code: "types.CodeType", guards: "Sequence[Guard]") -> bool:
     """Install ``code`` on ``func`` while ``guards`` hold (PEP 510's ``specialize``).
 
     The function's current code becomes the fallback. Returns True if the specialized code is in
@@ -93,13 +108,12 @@ def specialize(func: types.FunctionType, code: types.CodeType, guards: Sequence[
 
 
 def register(
-    func: types.FunctionType,
-    original: types.CodeType | types.FunctionType,
-    guards: Sequence[Guard],
+    func: "types.FunctionType",
+    original: "types.CodeType | types.FunctionType",
+    guards: "Sequence[Guard]",
 ) -> bool:
     """Guard ``func``, which already holds its specialized code, with ``original`` as fallback.
 
-    This is the entry point for code emitted by the optimizer: functions are born specialized.
     ``original`` may be a function, whose code is taken and renamed after ``func`` so tracebacks
     name the right function. Returns as :func:`specialize` does; if a guard fails now, the
     original code is installed at once.
@@ -109,23 +123,28 @@ def register(
 
 def _register(func, original, guards, fresh: bool) -> bool:
     _require()
-    if isinstance(original, _FunctionType):
+    code = _fallback_code(func, original)
+    bound, conditions = _prepare(func, guards, fresh)
+    return _guards.register(func, code, bound, conditions)
+
+
+def _fallback_code(func, original) -> "types.CodeType":
+    if type(original) is _FunctionType:
         code = original.__code__
-        target = func.__code__ if isinstance(func, _FunctionType) else None
-        if target is not None and (code.co_name, code.co_qualname) != (target.co_name, target.co_qualname):
+        target = func.__code__ if type(func) is _FunctionType else None
+        if target is not None and (code.co_qualname != target.co_qualname or code.co_name != target.co_name):
             code = code.replace(co_name=target.co_name, co_qualname=target.co_qualname)
-        original = code
+        return code
     if not isinstance(original, _CodeType):
         raise TypeError(f"original must be a code object or a function, got {type(original).__name__}")
-    bound, conditions = _prepare(func, guards, fresh)
-    return _guards.register(func, original, bound, conditions)
+    return original
 
 
 _METADATA = ("__module__", "__name__", "__qualname__", "__doc__", "__defaults__", "__kwdefaults__",
              "__annotations__", "__type_params__")
 
 
-def _dress_original(func: types.FunctionType, original: types.FunctionType) -> types.FunctionType:
+def _dress_original(func: "types.FunctionType", original: "types.FunctionType") -> "types.FunctionType":
     """The original function, carrying func's name, defaults, annotations and attributes."""
     for attr in _METADATA:
         if hasattr(func, attr):
@@ -134,45 +153,107 @@ def _dress_original(func: types.FunctionType, original: types.FunctionType) -> t
     return original
 
 
-def specialized(original: types.FunctionType, *guards: Guard) -> "Callable[[types.FunctionType], types.FunctionType]":
-    """Decorator used by optimized modules: ``@specialized(original_function, *guards)`` on the
-    ``def`` holding the specialized body.
+def _unoptimized(func: "types.FunctionType", original: "types.FunctionType", exc: Exception) -> "types.FunctionType":
+    """Registration failed: the function must not run unguarded specialized code. A warning
+    names it, and the original function, dressed as ``func``, takes its place."""
+    import warnings
 
-    The decorated function is born specialized (the fast path on 3.13, see :func:`register`).
+    code = func.__code__
+    warnings.warn(
+        f"fatopt: {code.co_filename}:{code.co_firstlineno}: {code.co_qualname} runs "
+        f"unoptimized (registration failed: {exc})",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return _dress_original(func, original)
+
+
+def specialized(original: "types.FunctionType", *guards: "Guard") -> "Callable[[types.FunctionType], types.FunctionType]":
+    """Decorator: ``@specialized(original_function, *guards)`` on the ``def`` holding the
+    specialized body; the function is born specialized (the fast path on 3.13, see
+    :func:`register`).
+
     ``original`` is a function defined from the original body in the same scope (so free
     variables match) with no defaults, annotations or decorators; only its code is used. If
-    registration fails for any reason, the function must not run unguarded specialized code: a
-    warning names the function, and the original function, dressed with the specialized one's
-    name, defaults and attributes, is returned instead.
+    registration fails for any reason, a warning names the function, and the original
+    function, dressed with the specialized one's name, defaults and attributes, is returned
+    instead. Code emitted by the optimizer uses :func:`born`, the same with guards as data.
     """
 
-    def install(func: types.FunctionType) -> types.FunctionType:
+    def install(func: "types.FunctionType") -> "types.FunctionType":
         try:
             _register(func, original, guards, fresh=True)  # the guards were built for this def
             return func
         except Exception as exc:  # never break an import: fall back to the original code
-            import warnings
-
-            code = func.__code__
-            warnings.warn(
-                f"fatopt: {code.co_filename}:{code.co_firstlineno}: {code.co_qualname} runs "
-                f"unoptimized (registration failed: {exc})",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return _dress_original(func, original)
+            return _unoptimized(func, original, exc)
 
     return install
 
 
-def unspecialize(func: types.FunctionType) -> bool:
+def born(
+    original: "types.FunctionType", builtins: "tuple[str, ...]" = (), objects: "dict | None" = None,
+) -> "Callable[[types.FunctionType], types.FunctionType]":
+    """The decorator the optimizer emits: ``@born(original, builtins=(...), objects={...})`` is
+    ``@specialized(original, GuardBuiltins(*builtins), GuardGlobals(objects=objects))``, with
+    the guards given as data. Registration runs at every import of an optimized module, for each
+    specialized function; building guard objects would cost several microseconds each, so the
+    conditions are made directly and the guard objects only when asked for
+    (:func:`get_specialized`)."""
+    return _partial(_install_born, original, builtins, objects)
+
+
+def _install_born(original, builtins, objects, func):
+    # Written for speed (it runs for each specialized function at each import).
+    try:
+        if _guards is None:
+            raise RuntimeError(UNAVAILABLE_REASON)
+        globals_ = func.__globals__
+        conditions = []
+        if builtins:
+            builtins_ = func.__builtins__
+            for name in builtins:  # as GuardBuiltins: the original builtin, not shadowed
+                conditions.append((_COND_IS, builtins_, name, _ORIGINAL_BUILTINS[name]))
+                conditions.append((_COND_ABSENT, globals_, name))
+            recipes = (("GuardBuiltins", builtins), ("GuardGlobals", objects)) if objects else (("GuardBuiltins", builtins),)
+        elif objects:
+            recipes = (("GuardGlobals", objects),)
+        else:
+            raise ValueError("a specialization needs at least one guard")
+        if objects:
+            for name, value in objects.items():  # as GuardGlobals(objects=...): that very object
+                conditions.append((_COND_IS, globals_, name, value))
+        _guards.register(func, _fallback_code(func, original), recipes, conditions)
+        return func
+    except Exception as exc:  # never break an import: fall back to the original code
+        return _unoptimized(func, original, exc)
+
+
+def _guard_objects(func: "types.FunctionType", guards: tuple) -> "list[Guard]":
+    """The guards of a specialization as guard objects bound to ``func`` (those registered by
+    :func:`born` are kept as data until now)."""
+    out = []
+    for guard in guards:
+        if type(guard) is tuple:
+            from fatopt import guards as guards_module
+
+            kind, data = guard
+            if kind == "GuardBuiltins":
+                guard = guards_module.GuardBuiltins(*data)
+            else:
+                guard = guards_module.GuardGlobals(objects=data)
+            guard = guard._bind_in_place(func)
+        out.append(guard)
+    return out
+
+
+def unspecialize(func: "types.FunctionType") -> bool:
     """Drop ``func``'s specialization and restore its original code. False if it had none."""
     if not AVAILABLE:
         return False
     return _guards.unregister(func)
 
 
-def get_specialized(func: object) -> list[tuple[types.CodeType, list[Guard]]]:
+def get_specialized(func: object) -> "list[tuple[types.CodeType, list[Guard]]]":
     """``[(specialized_code, guards)]`` while ``func`` runs specialized code, else ``[]``.
 
     Like FAT Python's ``fat.get_specialized``: a specialization whose guards fail right now is
@@ -183,17 +264,17 @@ def get_specialized(func: object) -> list[tuple[types.CodeType, list[Guard]]]:
     info = _guards.get(func)
     if info is None or not info[3]:
         return []
-    return [(info[0], list(info[2]))]
+    return [(info[0], _guard_objects(func, info[2]))]
 
 
-def stats() -> Stats:
+def stats() -> "Stats":
     """Counts of specializations: registered ever, live now, active vs invalidated, and how often
     guards broke (invalidations) and came back (revalidations), per function."""
     if not AVAILABLE:
         return {"available": False, "registered": 0, "live": 0, "active": 0, "invalidated": 0,
                 "invalidations": 0, "revalidations": 0, "functions": []}
     rows = _guards.specializations()
-    functions: list[FunctionStats] = [
+    functions: "list[FunctionStats]" = [
         {
             "function": f"{func.__module__}.{func.__qualname__}",
             "active": active,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from fatopt.options import Options, OptionsError, from_environment, requested
+from fatopt.compiler import typed_overrides
+from fatopt.importer import Options, OptionsError, from_environment
 
 
 @pytest.mark.parametrize(
@@ -33,9 +34,9 @@ def test_malformed(text):
 
 def test_typed_overrides():
     options = from_environment({}, {"fatopt": "unroll_loops=4,module_constants=off,remove_dead_code=on"})
-    assert options.config_overrides() == {"unroll_loops": 4, "module_constants": False, "remove_dead_code": True}
+    assert typed_overrides(options) == {"unroll_loops": 4, "module_constants": False, "remove_dead_code": True}
     with pytest.raises(OptionsError):
-        from_environment({}, {"fatopt": "unroll_loops=many"}).config_overrides()
+        typed_overrides(from_environment({}, {"fatopt": "unroll_loops=many"}))
 
 
 def test_cache_tag_depends_on_configuration_only():
@@ -50,10 +51,3 @@ def test_excludes_fatopt_itself_and_submodules():
     options = Options(enabled=True, exclude=("pkg",))
     assert options.excludes("fatopt") and options.excludes("fatopt.runtime")
     assert options.excludes("pkg.sub") and not options.excludes("pkgx")
-
-
-def test_requested_is_cheap_test():
-    assert not requested({}, {})
-    assert requested({"PYTHONFATOPT": "1"}, {})
-    assert requested({}, {"fatopt": True})
-    assert not requested({"PYTHONFATOPT": ""}, {})

@@ -4,7 +4,7 @@ An analysis never changes the tree; passes (``fatopt.passes``) read its results.
 computed once per module by :func:`fatopt.optimizer.optimize_ast` and handed to the passes.
 """
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 from fatopt.analyses.module_facts import ModuleFacts, analyze_module
 from fatopt.analyses.purity import contains, is_pure

@@ -11,7 +11,7 @@ while ``:=`` targets bind in the enclosing function, type parameters live in a s
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 from typing import Iterator

@@ -7,7 +7,7 @@ would assume; a function using one, directly or in a nested scope, is left as it
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 from fatopt.analyses.scopes import Scope
 

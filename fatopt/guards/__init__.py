@@ -14,7 +14,7 @@ Names follow FAT Python's ``fat`` module where they overlap.
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import sys
 from _weakref import ref as _weakref_ref  # not `weakref`: optimized modules import this module
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; optimized modules impo
     import weakref
     from typing import Any, Iterable, Mapping
 
-from fatopt import _support
+from fatopt import _ORIGINAL_BUILTINS, unavailable_reason
 
 try:
     from fatopt import _guards
@@ -58,7 +58,7 @@ FAILS_FOREVER = 2
 _FunctionType = type(lambda: None)  # types.FunctionType, without importing types
 _MappingProxyType = type(type.__dict__)
 
-ORIGINAL_BUILTINS: Mapping[str, Any] = _MappingProxyType(_support.original_builtins())
+ORIGINAL_BUILTINS: Mapping[str, Any] = _MappingProxyType(_ORIGINAL_BUILTINS)
 
 Condition = tuple  # (kind, target, ...) as understood by fatopt._guards
 
@@ -67,9 +67,7 @@ _ABSENT = object()  # marks "expected to be unbound" in captured values
 
 def _runtime() -> Any:
     if _guards is None:
-        from fatopt._support import UNAVAILABLE_REASON
-
-        raise RuntimeError(UNAVAILABLE_REASON)
+        raise RuntimeError(unavailable_reason())
     return _guards
 
 

@@ -6,7 +6,7 @@ locals), then folding of what they made constant, then the structural rewrites t
 constants (iterables, unrolling) and dead code removal last, so a round ends with the least code.
 """
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.call_pure_builtins import CallPureBuiltins

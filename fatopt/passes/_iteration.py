@@ -3,7 +3,7 @@ simple target, and copying code with some names replaced by constants."""
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 from typing import Any

@@ -11,7 +11,7 @@ them. Annotations, f-strings and ``match`` patterns are left alone: rewriting th
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 from typing import Any, ClassVar

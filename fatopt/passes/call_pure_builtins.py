@@ -9,7 +9,7 @@ the compiler stores as a frozenset constant.
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 from typing import Any, Callable
@@ -22,7 +22,7 @@ from fatopt.folding import (
     make_constant,
     safe_binop,
 )
-from fatopt._support import original_builtins
+from fatopt import _ORIGINAL_BUILTINS
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["CallPureBuiltins", "PURE_BUILTINS", "call_builtin"]
@@ -150,7 +150,7 @@ def call_builtin(name: str, args: tuple, config: Config) -> Any:
         return NOT_FOLDED
     try:
         # the builtins fatopt assumes, which the guard will require: never a patched one
-        result = original_builtins()[name](*args)
+        result = _ORIGINAL_BUILTINS[name](*args)
     except Exception:
         return NOT_FOLDED
     return result if is_foldable_value(result, config) else NOT_FOLDED

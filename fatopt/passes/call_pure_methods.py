@@ -8,7 +8,7 @@ returns a new list is replaced by a list display, so every call still gets a fre
 
 from __future__ import annotations
 
-from fatopt._support import PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt._support
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
 from typing import Any, Callable
