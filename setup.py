@@ -16,7 +16,8 @@ from setuptools.command.build_py import build_py
 PTH_NAME = "fatopt.pth"
 PTH_LINE = (
     "import sys; exec('from fatopt.importer import activate; activate()') "
-    "if 'fatopt' in sys._xoptions or 'PYTHONFATOPT' in __import__('os').environ else None\n"
+    "if 'fatopt' in sys._xoptions or ('PYTHONFATOPT' in __import__('os').environ "
+    "and not sys.flags.ignore_environment) else None\n"
 )
 
 

@@ -15,7 +15,8 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
     -X fatopt=verbose              on, and log each specialization and skip to stderr
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
-    PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options)
+    PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
+                                   ignored under -E and -I, like every PYTHON* variable)
 
 Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
 
@@ -210,12 +211,20 @@ def _parse_bool(key: str, value: str) -> bool:
     raise OptionsError(f"fatopt option {key}={value!r}: expected on/off")
 
 
-def from_environment(environ: dict[str, str] | None = None, xoptions: dict | None = None) -> Options:
-    """The options in force for this process: PYTHONFATOPT, then -X fatopt on top."""
+def from_environment(
+    environ: dict[str, str] | None = None, xoptions: dict | None = None, ignore_environment: bool | None = None,
+) -> Options:
+    """The options in force for this process: PYTHONFATOPT, then -X fatopt on top.
+
+    Like every PYTHON* variable, PYTHONFATOPT is ignored under ``-E`` and ``-I``
+    (``sys.flags.ignore_environment``); ``-X fatopt`` still counts. (Test suites start children
+    with ``-I`` precisely so that they run unaffected by the parent's environment.)"""
     environ = os.environ if environ is None else environ
     xoptions = sys._xoptions if xoptions is None else xoptions
+    if ignore_environment is None:
+        ignore_environment = bool(sys.flags.ignore_environment)
     options = Options()
-    if ENV_VAR in environ:
+    if ENV_VAR in environ and not ignore_environment:
         options.update(environ[ENV_VAR])
     if XOPTION in xoptions:
         options.update(xoptions[XOPTION])

@@ -51,3 +51,8 @@ def test_excludes_fatopt_itself_and_submodules():
     options = Options(enabled=True, exclude=("pkg",))
     assert options.excludes("fatopt") and options.excludes("fatopt.runtime")
     assert options.excludes("pkg.sub") and not options.excludes("pkgx")
+
+
+def test_environment_ignored_under_dash_E():
+    assert not from_environment({"PYTHONFATOPT": "1"}, {}, ignore_environment=True).enabled
+    assert from_environment({"PYTHONFATOPT": "0"}, {"fatopt": True}, ignore_environment=True).enabled

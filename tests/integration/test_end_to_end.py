@@ -59,6 +59,16 @@ def test_environment_variable_turns_it_on(project):
     assert out[0] == "3 3 True True"
 
 
+def test_environment_variable_is_ignored_under_dash_E(project):
+    # -E (and -I) make Python ignore every PYTHON* variable: PYTHONFATOPT too. An explicit
+    # -X fatopt still counts. (-X pycache_prefix: -E ignores PYTHONPYCACHEPREFIX as well.)
+    prefix = f"pycache_prefix={project / '.prefix'}"
+    out = lines(python("-E", "-X", prefix, "app.py", cwd=project, fatopt=None, env={"PYTHONFATOPT": "1"}))
+    assert out[0] == "3 3 False False"
+    out = lines(python("-E", "-X", prefix, "app.py", cwd=project, env={"PYTHONFATOPT": "0"}))
+    assert out[0] == "3 3 True True"
+
+
 def test_second_run_loads_the_cache_without_the_optimizer(project):
     first = python("app.py", cwd=project, fatopt="verbose")
     assert lines(first)[-1] == "optimizer imported: True"
