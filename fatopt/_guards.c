@@ -874,30 +874,36 @@ conds_free(SpecObject *spec)
 }
 
 /* Remove a specialization from the runtime: out of the index and the registry.  Does not touch
- * the function's code.  Runs Python-level decrefs: never from a watcher callback. */
+ * the function's code.  Runs Python-level decrefs: never from a watcher callback.
+ *
+ * Callers may hold only a borrowed reference (from the registry): the registry entry is dropped
+ * last, and `spec` is not touched after it, since that may free it. */
 static void
 spec_detach(State *st, SpecObject *spec)
 {
     spec->dead = 1;
     spec_unindex(st, spec);
-    if (spec->func != NULL) {
-        PyObject *k = PyLong_FromVoidPtr(spec->func);
+    PyObject *ref = spec->func_ref;     /* ours now: released at the end */
+    spec->func_ref = NULL;
+    PyFunctionObject *func = spec->func;
+    spec->func = NULL;
+    if (ref != NULL && st->refs != NULL && PyDict_Contains(st->refs, ref) == 1
+        && PyDict_DelItem(st->refs, ref) < 0) {
+        PyErr_Clear();
+    }
+    PyErr_Clear();
+    if (func != NULL) {
+        PyObject *k = PyLong_FromVoidPtr(func);
         if (k != NULL) {
             PyObject *cur = PyDict_GetItemWithError(st->registry, k);
-            if (cur == (PyObject *)spec && PyDict_DelItem(st->registry, k) < 0) {
+            if (cur == (PyObject *)spec && PyDict_DelItem(st->registry, k) < 0) {   /* may free spec */
                 PyErr_Clear();
             }
             Py_DECREF(k);
         }
         PyErr_Clear();
-        spec->func = NULL;
     }
-    if (spec->func_ref != NULL && st->refs != NULL && PyDict_Contains(st->refs, spec->func_ref) == 1
-        && PyDict_DelItem(st->refs, spec->func_ref) < 0) {
-        PyErr_Clear();
-    }
-    PyErr_Clear();
-    Py_CLEAR(spec->func_ref);
+    Py_XDECREF(ref);
 }
 
 /* ---------------------------------------------------------------------- pending re-checks --- */
@@ -1678,8 +1684,110 @@ guards_install_main_hook(PyObject *module, PyObject *runner)
     Py_RETURN_NONE;
 }
 
+/* Running the main script outside any hook.  Code run inside a sys.monitoring callback (or
+ * any callback) is not traced: sys.settrace, breakpoint(), profilers and coverage would see
+ * nothing of the script.  So the hook that catches the script's start only arms this and raises:
+ * the plain frame unwinds before running an instruction, the interpreter hands the exception to
+ * sys.excepthook, which is main_trampoline, and there, with no Python frame on the stack and no
+ * callback running, the optimized module code runs as the interpreter would have run the plain
+ * one.  Its outcome ends the process as a SystemExit raised by the excepthook does (CPython exits
+ * with it, atexit handlers included).  A C function, so no frame of ours sits under the script's
+ * (stack inspection, external profilers). */
+static PyObject *g_armed_code = NULL;      /* the optimized module code */
+static PyObject *g_armed_globals = NULL;   /* __main__.__dict__ */
+static PyObject *g_armed_hook = NULL;      /* the sys.excepthook to put back */
+static PyObject *g_armed_report = NULL;    /* reports an unhandled exception as CPython does */
+
+PyDoc_STRVAR(arm_main_doc,
+"arm_main(code, globals, previous_excepthook, report)\n\n"
+"Make main_trampoline, once installed as sys.excepthook, run `code` in `globals`: it puts\n"
+"previous_excepthook back, removes the sys.last_* the interpreter set for the exception that\n"
+"brought it there, runs the code, and ends the process: SystemExit(0), the script's own\n"
+"SystemExit, or, for any other exception, report(exc) (which prints it as the interpreter\n"
+"would) and SystemExit(1).");
+
+static PyObject *
+guards_arm_main(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyCode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "arm_main(code, globals, previous_excepthook, report)");
+        return NULL;
+    }
+    Py_XSETREF(g_armed_code, Py_NewRef(args[0]));
+    Py_XSETREF(g_armed_globals, Py_NewRef(args[1]));
+    Py_XSETREF(g_armed_hook, Py_NewRef(args[2]));
+    Py_XSETREF(g_armed_report, Py_NewRef(args[3]));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+raise_system_exit(long status)
+{
+    PyObject *code = PyLong_FromLong(status);
+    if (code != NULL) {
+        PyErr_SetObject(PyExc_SystemExit, code);
+        Py_DECREF(code);
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(main_trampoline_doc,
+"main_trampoline(type, value, traceback)\n\n"
+"sys.excepthook while the main script starts (see arm_main); when not armed, it hands the\n"
+"exception to sys.__excepthook__.");
+
+static PyObject *
+guards_main_trampoline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *code = g_armed_code, *globals = g_armed_globals;
+    PyObject *hook = g_armed_hook, *report = g_armed_report;
+    g_armed_code = g_armed_globals = g_armed_hook = g_armed_report = NULL;   /* ours now */
+    if (code == NULL) {
+        PyObject *fallback = PySys_GetObject("__excepthook__");   /* borrowed */
+        if (fallback == NULL) {
+            Py_RETURN_NONE;
+        }
+        return PyObject_Vectorcall(fallback, args, nargs, NULL);
+    }
+    PyObject *result = NULL;
+    if (PySys_SetObject("excepthook", hook) < 0) {
+        goto done;
+    }
+    static const char *const last[] = {"last_exc", "last_type", "last_value", "last_traceback"};
+    for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++) {
+        if (PySys_GetObject(last[i]) != NULL && PySys_SetObject(last[i], NULL) < 0) {
+            PyErr_Clear();
+        }
+    }
+    PyObject *value = PyEval_EvalCode(code, globals, globals);
+    if (value != NULL) {
+        Py_DECREF(value);
+        result = raise_system_exit(0);
+        goto done;
+    }
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        goto done;   /* the script's own exit status */
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *printed = PyObject_CallOneArg(report, exc);
+    Py_DECREF(exc);
+    if (printed == NULL) {
+        PyErr_WriteUnraisable(report);
+    }
+    Py_XDECREF(printed);
+    result = raise_system_exit(1);
+done:
+    Py_DECREF(code);
+    Py_DECREF(globals);
+    Py_DECREF(hook);
+    Py_DECREF(report);
+    return result;
+}
+
 static PyMethodDef guards_methods[] = {
     {"install_main_hook", guards_install_main_hook, METH_O, main_hook_doc},
+    {"arm_main", (PyCFunction)(void (*)(void))guards_arm_main, METH_FASTCALL, arm_main_doc},
+    {"main_trampoline", (PyCFunction)(void (*)(void))guards_main_trampoline, METH_FASTCALL, main_trampoline_doc},
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
     {"specialize", (PyCFunction)(void (*)(void))guards_specialize, METH_FASTCALL, specialize_doc},
     {"unregister", guards_unregister, METH_O, unregister_doc},
@@ -1774,6 +1882,10 @@ guards_clear(PyObject *module)
         map_free(&st->index);
     }
     Py_CLEAR(g_main_runner);
+    Py_CLEAR(g_armed_code);
+    Py_CLEAR(g_armed_globals);
+    Py_CLEAR(g_armed_hook);
+    Py_CLEAR(g_armed_report);
     Py_CLEAR(st->registry);
     Py_CLEAR(st->refs);
     Py_CLEAR(st->pending);

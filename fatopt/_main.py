@@ -1,13 +1,19 @@
 """``python -X fatopt app.py``: run the main script optimized.
 
-The import system never sees the main script: the interpreter compiles it itself. CPython raises
-the audit event ``cpython.run_file`` just before; an audit hook installed at start-up, in C (a
-Python hook would cost every audited event of the process, such as each ``id()`` call, a Python
-call), catches it, runs the script's optimized code in the real ``__main__`` module, and ends the process with
-the script's outcome by raising ``SystemExit``, which the interpreter handles as if the script
-had raised it. Tracebacks are cut to the user's frames and printed through ``sys.excepthook``,
-as plain Python prints them. Anything this does not handle (``-i``, an unreadable file, an
-internal error) returns from the hook and lets CPython run the file as usual.
+The import system never sees the main script: the interpreter compiles and runs it itself. A hook
+catches the moment it starts (a sys.monitoring PY_START callback on the script's module code, or,
+when no monitoring tool id is free, a C audit hook on ``cpython.run_file``) and only prepares:
+it gets the optimized code, arms ``fatopt._guards.main_trampoline`` with it, makes that
+``sys.excepthook`` and raises. The plain frame unwinds before running an instruction, the
+interpreter hands the exception to ``sys.excepthook``, and the trampoline (C, so no frame of ours
+sits under the script's) puts the real hook back and runs the optimized module code in the real
+``__main__``. The script does not run inside the hook: code run inside a monitoring callback is
+never traced, so ``breakpoint()``, ``sys.settrace``, profilers and coverage would see nothing.
+The outcome ends the process as the interpreter ends it: exit status 0, the script's own
+``SystemExit``, or an unhandled exception printed through ``sys.excepthook`` (after the
+``sys.excepthook`` audit event) and status 1; after ``KeyboardInterrupt``, SIGINT. Anything this
+does not handle (``-i``, an unreadable file, an internal error) returns from the hook and lets
+CPython run the file as usual.
 
 ``-m`` needs nothing of this: runpy loads the module through the import hook.
 """
@@ -16,7 +22,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import sys
 
-__all__ = ["install", "run_main"]
+__all__ = ["install", "start"]
 
 _installed = False
 _interrupted = False
@@ -35,14 +41,14 @@ def install() -> None:
     if not _watch_main_start():
         from fatopt import _guards
 
-        _guards.install_main_hook(lambda args: run_main(args[0]))
+        _guards.install_main_hook(lambda args: start(args[0]))
 
 
 # -- catching the main script ------------------------------------------------------------------
 # Preferred: sys.monitoring. A PY_START callback, active only from start-up until the main
-# module's code starts, runs the optimized module instead and ends the process; then the tool is
-# freed and nothing stays installed. (An audit hook would stay for the whole process and cost
-# every audited event - each id() and sys._getframe() call - for good.)
+# module's code starts; then the tool is freed and nothing stays installed. (An audit hook
+# would stay for the whole process and cost every audited event - each id() and
+# sys._getframe() call - for good.)
 
 _tool: int | None = None
 
@@ -82,56 +88,59 @@ def _on_py_start(code, offset):
         return sys.monitoring.DISABLE if code.co_filename != path else None  # never this code again
     _release_tool()
     # The interpreter compiled the script (a syntax error was reported as usual) and is about
-    # to run its first instruction: run the optimized module instead, then end the process
-    # with its outcome (the plain frame never executes an instruction).
-    run_main(path)
+    # to run its first instruction.
+    start(path)
     return None
 
 
-def run_main(path: str) -> None:
-    """Run ``path`` as ``__main__``, optimized; always ends by raising SystemExit, unless the
-    script cannot be handled here (then it returns and CPython runs it plainly)."""
-    try:
-        from fatopt.importer import OptimizingLoader
+class _StartOptimized(BaseException):
+    """Raised by the hook that caught the script's start; only main_trampoline sees it."""
 
-        loader = OptimizingLoader("__main__", path)
+
+def start(path: str) -> None:
+    """Arrange for the optimized code of ``path`` to run as ``__main__`` and raise
+    _StartOptimized; or return (CPython then runs the file itself) if it cannot be had."""
+    try:
+        from fatopt import _guards
+        from fatopt.importer import optimizing_loader
+
+        loader = optimizing_loader("__main__", path)
         code = loader.get_code("__main__")
-    except SyntaxError as exc:
-        exc.__traceback__ = None  # plain CPython shows no traceback for a script's syntax error
-        _report(exc)
-        raise SystemExit(1) from None
     except Exception:
-        return  # not ours to handle: CPython compiles and runs the file itself
+        return  # a syntax error included: CPython reports it, as plain Python does
     namespace = sys.modules["__main__"].__dict__
-    namespace["__file__"] = path
     namespace["__cached__"] = None
     namespace["__loader__"] = loader
-    try:
-        exec(code, namespace)
-    except SystemExit:
-        raise
-    except BaseException as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code is not code:
-            tb = tb.tb_next  # drop fatopt's own frames
-        exc.__traceback__ = tb
-        _report(exc)
-        if isinstance(exc, KeyboardInterrupt):
-            global _interrupted
-            _interrupted = True
-        raise SystemExit(1) from None
-    raise SystemExit(0)
+    _guards.arm_main(code, namespace, sys.excepthook, _report_unhandled)
+    sys.excepthook = _guards.main_trampoline
+    raise _StartOptimized
 
 
-def _report(exc: BaseException) -> None:
-    """What the interpreter does with an unhandled exception: remember it, print it."""
+def _report_unhandled(exc: BaseException) -> None:
+    """What the interpreter does with the main script's unhandled exception: remember it, raise
+    the ``sys.excepthook`` audit event, print it through ``sys.excepthook``."""
+    global _interrupted
+    if isinstance(exc, KeyboardInterrupt):
+        _interrupted = True
     sys.last_exc = exc
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+    hook = getattr(sys, "excepthook", None)
     try:
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-    except BaseException:
+        sys.audit("sys.excepthook", hook, type(exc), exc, exc.__traceback__)
+    except RuntimeError:
+        return  # as CPython: an audit hook's RuntimeError means the hook is not called
+    except Exception:
+        pass
+    try:
+        if hook is None:
+            raise RuntimeError("lost sys.excepthook")
+        hook(type(exc), exc, exc.__traceback__)
+    except BaseException as hook_exc:
         import traceback
 
+        sys.stderr.write("Error in sys.excepthook:\n")
+        traceback.print_exception(hook_exc)
+        sys.stderr.write("\nOriginal exception was:\n")
         traceback.print_exception(exc)
 
 

@@ -59,8 +59,27 @@ def optimized_code(loader, fullname: str):
     code = compile_source(source, source_path, config_for(options), verbose=options.verbose).code
     path = loader._cache_file(fullname)
     if path is not None and cache.enabled():
-        cache.write(path, code, cache.header(source_path, source, cache.TIMESTAMP, mtime))
+        # The main script's cache is checked against a hash of its source: plain Python never
+        # caches a main script, so a script rewritten within the same second with the same size
+        # (the resolution of a timestamp .pyc) must not find its old code.
+        mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
+        cache.write(path, code, cache.header(source_path, source, mode, mtime))
+    if fullname != "__main__":  # plain Python caches no main script
+        _write_plain_bytecode(loader, fullname)
     return code
+
+
+def _write_plain_bytecode(loader, fullname: str) -> None:
+    """Leave behind the normal .pyc plain Python would have: importlib's own code reads it, or
+    compiles the source and writes it (honouring -B, pycache_prefix, the source's permissions).
+    Code that imports a module and then expects its .pyc (compileall checks, sourceless
+    deployment, test suites) finds it. Only on a miss: a warm start does not look."""
+    from _frozen_importlib_external import SourceFileLoader
+
+    try:
+        SourceFileLoader.get_code(loader, fullname)
+    except Exception:  # the optimized code is what runs; this is a courtesy
+        pass
 
 
 def _disable(reason: str) -> None:

@@ -21,7 +21,7 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
 Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
 
 The hook: a path hook placed before the standard one gives every directory on ``sys.path`` a
-``FileFinder`` whose source loader is :class:`OptimizingLoader`. Extension modules, ``.pyc``-only
+``FileFinder`` whose source loaders are made by :func:`optimizing_loader`. Extension modules, ``.pyc``-only
 modules, frozen and built-in modules, zip imports and namespace packages keep their usual
 loaders. Optimized code is cached beside the normal bytecode, in ``__pycache__`` (or under
 ``sys.pycache_prefix``), under its own name: ``mod.cpython-313.opt-fatoptXXXXXXXX.pyc``, where
@@ -56,7 +56,7 @@ from fatopt import __version__, unavailable_reason
 
 __all__ = [
     "Options", "OptionsError", "from_environment",
-    "OptimizingLoader", "activate", "install", "uninstall", "installed_options",
+    "OptimizingLoader", "optimizing_loader", "activate", "install", "uninstall", "installed_options",
     "cache_path", "read_cache",
 ]
 
@@ -308,16 +308,34 @@ def uninstall_options() -> None:
     _options = None
 
 
+def optimizing_loader(fullname: str, path: str) -> SourceFileLoader:
+    """The loader made for each source module: a plain ``SourceFileLoader`` (so its type, repr,
+    ``get_source`` and resources are exactly what plain Python gives; code that checks
+    ``type(module.__loader__)`` sees no difference) whose ``create_module`` and ``get_code`` are
+    those of an :class:`OptimizingLoader` standing behind it."""
+    public = SourceFileLoader(fullname, path)
+    worker = OptimizingLoader(fullname, path, public)
+    public.create_module = worker.create_module
+    public.get_code = worker.get_code
+    return public
+
+
 class OptimizingLoader(SourceFileLoader):
-    """``SourceFileLoader`` that runs the optimizer and caches under fatopt's own .pyc name.
+    """Runs the optimizer and caches under fatopt's own .pyc name, for the plain loader
+    ``public`` (see :func:`optimizing_loader`).
 
     The work happens in :meth:`create_module`, which never raises. When the module is not to be
-    optimized (excluded, opted out, or its source does not compile), the instance gets importlib's
-    own ``get_code`` instead: CPython then raises the very error, with the very traceback, a plain
-    import gives (it trims importlib's frames from tracebacks, but would show ours).
+    optimized (excluded, opted out, or its source does not compile), the public loader gets
+    importlib's own ``get_code`` back: CPython then raises the very error, with the very
+    traceback, a plain import gives (it trims importlib's frames from tracebacks, but would show
+    ours).
     """
 
     _stashed_code = None  # prepared by create_module, handed out by get_code
+
+    def __init__(self, fullname: str, path: str, public: SourceFileLoader | None = None) -> None:
+        super().__init__(fullname, path)
+        self._public = self if public is None else public
 
     def _active(self, fullname: str) -> bool:
         options = _options
@@ -333,16 +351,20 @@ class OptimizingLoader(SourceFileLoader):
         except Exception:  # never break an import: load it the plain way
             code = None
         if code is None:
-            # importlib's own method, bound: no frame of ours in a traceback (CPython trims
+            # importlib's own method again: no frame of ours in a traceback (CPython trims
             # importlib's own frames from import tracebacks, not ours)
-            self.get_code = SourceFileLoader.get_code.__get__(self)
+            public = self._public
+            if public is not self:
+                public.__dict__.pop("get_code", None)
+            else:
+                self.get_code = SourceFileLoader.get_code.__get__(self)
         elif code is not _REUSE:
             self._stashed_code = code
         else:
             # The optimizer needed this very module and it is loaded (plain) already: reuse it
             # rather than executing it a second time.
             module = sys.modules[spec.name]
-            self.exec_module = _noop
+            self._public.exec_module = _noop
             return module
         return None
 
@@ -426,7 +448,7 @@ def _noop(module) -> None:
 def _loader_details():
     return (
         (ExtensionFileLoader, EXTENSION_SUFFIXES),
-        (OptimizingLoader, SOURCE_SUFFIXES),
+        (optimizing_loader, SOURCE_SUFFIXES),
         (SourcelessFileLoader, BYTECODE_SUFFIXES),
     )
 
@@ -468,10 +490,10 @@ def install(options: Options) -> None:
     # Before the standard FileFinder hook, after zipimport (zip files keep their importer).
     position = next((i for i, h in enumerate(hooks) if "FileFinder" in getattr(h, "__qualname__", "")), len(hooks))
     hooks.insert(position, _hook)
-    _swap_loaders(SourceFileLoader, OptimizingLoader)
+    _swap_loaders(SourceFileLoader, optimizing_loader)
 
 
-def _swap_loaders(old: type, new: type) -> None:
+def _swap_loaders(old, new) -> None:
     """Finders already made for sys.path entries carry the old source loader: give them the new
     one. In place, when the finder is a plain FileFinder: dropping them instead would make the
     next import list every directory on sys.path again (a quarter of a millisecond at start-up,
@@ -494,6 +516,6 @@ def uninstall() -> None:
     if _hook is not None:
         if _hook in sys.path_hooks:
             sys.path_hooks.remove(_hook)
-        _swap_loaders(OptimizingLoader, SourceFileLoader)
+        _swap_loaders(optimizing_loader, SourceFileLoader)
     _options = None
     _hook = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import re
 import signal
+import sys
 import time
+from importlib._bootstrap_external import _code_to_timestamp_pyc
 
 import pytest
 
@@ -81,10 +84,18 @@ def test_second_run_loads_the_cache_without_the_optimizer(project):
     assert second.stderr == ""
 
 
-def test_normal_pyc_is_never_written_by_fatopt(project):
+def test_normal_pyc_is_what_plain_python_writes(project):
+    # fatopt's code goes to its own .pyc; the normal one is left exactly as plain Python leaves
+    # it (code that imports a module and then uses its .pyc finds it), and none for the script.
     lines(python("app.py", cwd=project))
-    assert normal_caches(project) == []
+    assert normal_caches(project) == ["lib.cpython-313.pyc".replace("313", "%d%d" % sys.version_info[:2])]
     assert len(fatopt_caches(project)) == 2  # lib and the main script
+    ours = next(project.rglob("lib.cpython-*[0-9].pyc")).read_bytes()
+    st = (project / "lib.py").stat()
+    code = compile((project / "lib.py").read_bytes(), str(project / "lib.py"), "exec", dont_inherit=True)
+    plain = _code_to_timestamp_pyc(code, st.st_mtime, st.st_size)
+    assert ours[:16] == plain[:16]  # magic, flags, mtime, size
+    assert marshal.loads(ours[16:]) == code  # the plain code (marshal's bytes vary with refcounts)
 
 
 def test_editing_the_source_invalidates(project):
@@ -159,9 +170,18 @@ print(linecache.getline(pkg.mod.__file__, 2).strip())
 print(importlib.resources.files("pkg").joinpath("data.txt").read_text().strip())
 importlib.reload(pkg.mod)
 print(pkg.mod.f())
+print(type(__loader__).__name__, type(pkg.mod.__loader__).__name__, len(inspect.stack()))
+calls = []
+sys.settrace(lambda frame, event, arg: calls.append(frame.f_code.co_name) if event == "call" else None)
+def traced():
+    return 1
+traced()
+sys.settrace(None)
+print("traced:", calls)
 def fail():
     return pkg.mod.boom()
 if "--fail" in sys.argv:
+    sys.addaudithook(lambda event, args: print("audit:", event, type(args[2]).__name__) if event == "sys.excepthook" else None)
     fail()
 if "--exit" in sys.argv:
     sys.exit(3)
@@ -193,8 +213,10 @@ def test_module_facts_tracebacks_and_exit_codes_as_plain(package, argv):
     plain = python(*argv, cwd=package, fatopt=None)
     optimized = python(*argv, cwd=package)
     assert optimized.returncode == plain.returncode
-    # The one documented difference: the loader is fatopt's SourceFileLoader subclass.
-    normalize = lambda text: re.sub(r"<[\w.]+(SourceFileLoader|OptimizingLoader) object at 0x[0-9a-f]+>", "<loader>", text)  # noqa: E731
+    # Same loader type (fatopt's stands behind a plain SourceFileLoader), same stack depth at
+    # the script's top level, tracing works in the script, the sys.excepthook audit event.
+    normalize = lambda text: re.sub(r" object at 0x[0-9a-f]+>", ">", text)  # noqa: E731
+    assert "traced: ['traced']" in plain.stdout
     assert normalize(optimized.stdout) == normalize(plain.stdout)
     assert optimized.stderr == plain.stderr
     assert "fatopt" not in optimized.stderr

@@ -161,3 +161,39 @@ def test_import_on_an_interpreter_older_than_3_12():
     assert "needs CPython 3.12+" in lines[1]
     assert lines[2] == "[] False False"
     assert lines[3].startswith("RuntimeError: fatopt needs CPython 3.12+")
+
+
+FUNCTIONS_DYING_IN_CYCLES = """
+import gc
+import fatopt.runtime as rt
+
+def make(kind):
+    ns = {}
+    exec("def f():\\n    return len('a')\\n", ns)
+    original = ns["f"]
+    exec("def f():\\n    return 1\\n", ns)
+    if kind == "born":
+        ns["f"] = rt.born(original, builtins=("len",))(ns["f"])
+    else:
+        from fatopt.guards import GuardBuiltins
+        rt.register(ns["f"], original, [GuardBuiltins("len")])
+    assert rt.get_specialized(ns["f"])  # ns -> f -> ns: only the cyclic GC frees them
+
+for i in range(50):
+    make("born" if i % 2 else "register")
+gc.collect()
+print("live", rt.stats()["live"])
+"""
+
+
+@pytest.mark.parametrize("when", ["gc.collect", "shutdown"])
+def test_functions_freed_by_the_gc_under_the_debug_allocator(when):
+    # The weakref callback of a dying function used to read its specialization after dropping
+    # the registry's reference to it, the last one: a use after free that only the debug
+    # allocator (PYTHONMALLOC=malloc_debug, as test_os.ForkTests runs) turned into a crash.
+    code = FUNCTIONS_DYING_IN_CYCLES
+    if when == "shutdown":
+        code = code.replace("gc.collect()\n", "").replace('print("live", rt.stats()["live"])', 'print("live", 0)')
+    proc = run(code, env_extra={"PYTHONMALLOC": "malloc_debug"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["live", "0"]

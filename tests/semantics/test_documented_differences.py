@@ -82,11 +82,20 @@ def test_exec_and_compile_are_not_optimized(tmp_path):
     assert proc.stdout == "False True\n", proc.stderr
 
 
-def test_loader_is_a_source_file_loader_subclass(tmp_path):
+def test_debuggers_stepping_into_an_import_step_through_the_import_hook(tmp_path):
+    # A tracer sees the frames of fatopt's loader while an optimized module is imported, where
+    # plain CPython runs only frozen importlib code (which debuggers skip by module name).
     write(tmp_path, "mod.py", "X = 1\n")
     write(tmp_path, "app.py", """
-        import importlib.machinery, mod
-        print(type(mod.__loader__).__name__, isinstance(mod.__loader__, importlib.machinery.SourceFileLoader))
+        import sys
+        seen = set()
+        def trace(frame, event, arg):
+            if event == "call":
+                seen.add(frame.f_globals.get("__name__"))
+        sys.settrace(trace)
+        import mod
+        sys.settrace(None)
+        print("fatopt.importer" in seen)
     """)
-    assert python("app.py", cwd=tmp_path).stdout == "OptimizingLoader True\n"
-    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "SourceFileLoader True\n"
+    assert python("app.py", cwd=tmp_path).stdout == "True\n"
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "False\n"
