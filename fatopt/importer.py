@@ -421,6 +421,7 @@ class OptimizingLoader(SourceFileLoader):
 
         return cache_miss.optimized_code(self, fullname)
 
+
 _REUSE = object()
 
 

@@ -108,6 +108,17 @@ def test_editing_the_source_invalidates(project):
     assert out[-1] == "optimizer imported: True"
 
 
+def test_main_script_rewritten_within_the_same_second(tmp_path):
+    # Same size, same mtime second: a timestamp .pyc cannot tell; plain Python caches no main
+    # script, so fatopt's cache of it is checked against a hash of the source.
+    script = write(tmp_path, "app.py", "print('first')\n")
+    assert lines(python("app.py", cwd=tmp_path)) == ["first"]
+    stat = script.stat()
+    script.write_text("print('other')\n")
+    os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert lines(python("app.py", cwd=tmp_path)) == ["other"]
+
+
 def test_dont_write_bytecode(project):
     out = lines(python("app.py", cwd=project, write_bytecode=False))
     assert out[0] == "3 3 True True"
