@@ -2,7 +2,7 @@
 
 Optimized code is cached beside the normal bytecode, in ``__pycache__`` (or under
 ``sys.pycache_prefix``), under its own name: ``mod.cpython-313.opt-fatoptXXXXXXXX.pyc``, where the
-tag encodes fatopt's version and configuration. The normal ``.pyc`` is never touched. The header
+tag encodes fatopt's version and configuration. The normal ``.pyc`` is never overwritten. The header
 is the standard one (PEP 552): magic number, flags, then source mtime and size, or a source hash.
 
 Reading (``cache_path``, ``read``) is defined in :mod:`fatopt.importer`, the start-up module,
