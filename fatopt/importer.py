@@ -315,9 +315,30 @@ def optimizing_loader(fullname: str, path: str) -> SourceFileLoader:
     those of an :class:`OptimizingLoader` standing behind it."""
     public = SourceFileLoader(fullname, path)
     worker = OptimizingLoader(fullname, path, public)
-    public.create_module = worker.create_module
-    public.get_code = worker.get_code
+    public.create_module = _Hook(worker.create_module, ("create_module", fullname, path))
+    public.get_code = _Hook(worker.get_code, ("get_code", fullname, path))
     return public
+
+
+class _Hook:
+    """A method of the worker, set on the public loader. Equal for the same module:
+    ``FileLoader.__eq__`` compares instance dicts, and two specs found for one module must
+    compare equal (``ModuleSpec.__eq__`` compares loaders), as with plain Python."""
+
+    __slots__ = ("method", "key")
+
+    def __init__(self, method, key: tuple) -> None:
+        self.method = method
+        self.key = key
+
+    def __call__(self, *args):
+        return self.method(*args)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Hook and self.key == other.key  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
 
 class OptimizingLoader(SourceFileLoader):

@@ -172,7 +172,7 @@ def test_syntax_errors_as_plain_python(project, name, source):
 
 
 MAIN_FACTS = """
-import sys, linecache, inspect, importlib, importlib.resources
+import sys, linecache, inspect, importlib, importlib.resources, importlib.machinery
 import pkg.mod
 print(__name__, __file__, __spec__, __cached__, sys.argv)
 print(pkg.mod.__spec__.name, pkg.mod.__spec__.origin, pkg.mod.__cached__, pkg.mod.__file__)
@@ -182,6 +182,7 @@ print(importlib.resources.files("pkg").joinpath("data.txt").read_text().strip())
 importlib.reload(pkg.mod)
 print(pkg.mod.f())
 print(type(__loader__).__name__, type(pkg.mod.__loader__).__name__, len(inspect.stack()))
+print("spec found again is equal:", importlib.machinery.PathFinder.find_spec("pkg.mod", pkg.__path__) == pkg.mod.__spec__)
 calls = []
 sys.settrace(lambda frame, event, arg: calls.append(frame.f_code.co_name) if event == "call" else None)
 def traced():
