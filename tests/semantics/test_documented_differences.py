@@ -7,6 +7,7 @@ modules as the import hook and the optimizer produce them.)
 from __future__ import annotations
 
 import ast
+import marshal
 import sys
 import textwrap
 
@@ -99,3 +100,32 @@ def test_debuggers_stepping_into_an_import_step_through_the_import_hook(tmp_path
     """)
     assert python("app.py", cwd=tmp_path).stdout == "True\n"
     assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "False\n"
+
+
+def _normal_pyc(directory):
+    # helpers.python() sends caches to <cwd>/.prefix (PYTHONPYCACHEPREFIX)
+    return [p for p in (directory / ".prefix").rglob("mod.cpython-*.pyc") if ".opt-" not in p.name]
+
+
+def test_a_warm_start_does_not_rewrite_a_deleted_normal_pyc(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # a cache miss: both .pyc files written
+    [normal] = _normal_pyc(tmp_path)
+    normal.unlink()
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # served from fatopt's cache
+    assert _normal_pyc(tmp_path) == []
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "1\n"  # plain Python writes it
+    assert len(_normal_pyc(tmp_path)) == 1
+
+
+def test_fatopt_runs_the_source_not_a_pyc_that_differs_from_it(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "1\n"
+    [normal] = _normal_pyc(tmp_path)
+    data = normal.read_bytes()
+    code = marshal.loads(data[16:])
+    normal.write_bytes(data[:16] + marshal.dumps(code.replace(co_consts=tuple(2 if c == 1 else c for c in code.co_consts))))
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "2\n"  # plain: the .pyc's code
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # fatopt: the source's
