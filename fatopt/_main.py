@@ -108,11 +108,20 @@ def start(path: str) -> None:
         code = loader.get_code("__main__")
     except Exception:
         return  # a syntax error included: CPython reports it, as plain Python does
-    namespace = sys.modules["__main__"].__dict__
+    # A fresh __main__ module, as runpy makes for -m: the plain module frame that unwinds holds
+    # its globals until the process ends (the interpreter keeps that exception while it runs
+    # the trampoline); the script's objects must be freed when __main__ is, as plain.
+    plain_main = sys.modules["__main__"]
+    main = type(sys)("__main__")
+    namespace = main.__dict__
+    namespace.update(plain_main.__dict__)
     namespace["__cached__"] = None
     namespace["__loader__"] = loader
+    sys.modules["__main__"] = main
     _guards.arm_main(code, namespace, sys.excepthook, _report_unhandled)
     sys.excepthook = _guards.main_trampoline
+    # This frame stays alive with the exception (see above): it must not hold the new module.
+    del main, namespace, code, loader, plain_main
     raise _StartOptimized
 
 

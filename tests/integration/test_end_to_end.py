@@ -90,7 +90,7 @@ def test_normal_pyc_is_what_plain_python_writes(project):
     lines(python("app.py", cwd=project))
     assert normal_caches(project) == ["lib.cpython-313.pyc".replace("313", "%d%d" % sys.version_info[:2])]
     assert len(fatopt_caches(project)) == 2  # lib and the main script
-    ours = next(project.rglob("lib.cpython-*[0-9].pyc")).read_bytes()
+    [ours] = [p.read_bytes() for p in project.rglob("lib.cpython-*.pyc") if ".opt-" not in p.name]
     st = (project / "lib.py").stat()
     code = compile((project / "lib.py").read_bytes(), str(project / "lib.py"), "exec", dont_inherit=True)
     plain = _code_to_timestamp_pyc(code, st.st_mtime, st.st_size)
@@ -358,3 +358,24 @@ def test_monitoring_tools_all_taken_means_falling_back_to_the_audit_hook(tmp_pat
         "from fatopt import _main\nprint(_main._watch_main_start())\n"
     )
     assert lines(python("-c", code, cwd=tmp_path, fatopt=None)) == ["False"]
+
+
+def test_main_script_objects_are_freed_when_plain_frees_them(tmp_path):
+    # The frame of the plain module that fatopt's start unwinds stays alive to the end of the
+    # process; the script's objects live in a __main__ of their own, freed as plain frees it
+    # (here: before the modules they use are torn down at exit).
+    write(tmp_path, "helper.py", "class Missing(Exception):\n    pass\n")
+    write(tmp_path, "app.py", """
+        import helper
+        class Obj:
+            def __del__(self):
+                try:
+                    raise helper.Missing
+                except helper.Missing:
+                    print("freed with helper intact")
+        obj = Obj()
+        raise RuntimeError("boom")
+    """)
+    plain = python("app.py", cwd=tmp_path, fatopt=None)
+    optimized = python("app.py", cwd=tmp_path)
+    assert (optimized.returncode, optimized.stdout, optimized.stderr) == (plain.returncode, plain.stdout, plain.stderr)

@@ -129,3 +129,15 @@ def test_fatopt_runs_the_source_not_a_pyc_that_differs_from_it(tmp_path):
     normal.write_bytes(data[:16] + marshal.dumps(code.replace(co_consts=tuple(2 if c == 1 else c for c in code.co_consts))))
     assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "2\n"  # plain: the .pyc's code
     assert python("app.py", cwd=tmp_path).stdout == "1\n"  # fatopt: the source's
+
+
+def test_loader_differs_from_one_made_anew(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", """
+        import importlib.machinery, mod
+        fresh = importlib.machinery.SourceFileLoader("mod", mod.__file__)
+        found = importlib.machinery.PathFinder.find_spec("mod")
+        print(type(mod.__loader__) is type(fresh), mod.__loader__ == fresh, found == mod.__spec__)
+    """)
+    assert python("app.py", cwd=tmp_path).stdout == "True False True\n"
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "True True True\n"
