@@ -16,6 +16,11 @@ drop -X options, so fatopt is turned on with the PYTHONFATOPT environment variab
 keep. PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are removed for every run (some tests assert
 on them), identically for the baseline and the modes.
 
+Start it from a foreground shell: a background job inherits SIGINT ignored, the tests that
+interrupt the main thread fail alike in every run, and one child of test_threading then recurses
+for ever (kill it: `pkill -f "faulthandler -I -c if True"`). --mode baseline, then
+--reuse-baseline, runs the plain suite once for several fatopt runs.
+
 A "new failure" is a test case (or a whole test file) that passes in the baseline and fails or
 errors with fatopt. The report (text and JSON) goes to the work directory; the exit status is 1
 if any mode has a new failure.
