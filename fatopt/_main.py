@@ -29,10 +29,11 @@ _interrupted = False
 
 
 def install() -> None:
-    """Arrange for the main script to run optimized, if this process runs one."""
+    """Arrange for the main script to run optimized (fatopt.importer.activate calls this when
+    the process runs one: not -c, -m, the prompt or -i)."""
     global _installed
-    if _installed or not sys.argv or sys.argv[0] in ("", "-c", "-m") or sys.flags.inspect:
-        return  # -c, -m (runpy uses the import hook), the prompt and -i need nothing here
+    if _installed:
+        return
     _installed = True
     import atexit
 

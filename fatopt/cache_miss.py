@@ -41,7 +41,7 @@ def ensure_optimizer() -> bool:
     for loader, fullname in loaded:
         try:
             if loader._cached_code(fullname) is None:
-                loader._optimized_code(fullname)
+                optimized_code(loader, fullname)
         except Exception:  # a cache for next time is a nicety: never fail for it
             pass
     return True

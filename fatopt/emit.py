@@ -88,12 +88,15 @@ def _guard_calls(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...
         calls.append(ast.Call(func=_runtime_attr("GuardBuiltins"),
                               args=[ast.Constant(name) for name in builtins], keywords=[]))
     if globals_:
-        values = ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
-                          values=[ast.Constant(value) for _, value in globals_])
         # objects=: the very object (see GuardGlobals), not just an equal value
         calls.append(ast.Call(func=_runtime_attr("GuardGlobals"), args=[],
-                              keywords=[ast.keyword(arg="objects", value=values)]))
+                              keywords=[ast.keyword(arg="objects", value=_objects_dict(globals_))]))
     return calls
+
+
+def _objects_dict(globals_: tuple[tuple[str, Any], ...]) -> ast.Dict:
+    return ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
+                    values=[ast.Constant(value) for _, value in globals_])
 
 
 def _born_keywords(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.keyword]:
@@ -104,9 +107,7 @@ def _born_keywords(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], .
         names = ast.Tuple(elts=[ast.Constant(name) for name in builtins], ctx=ast.Load())
         keywords.append(ast.keyword(arg="builtins", value=names))
     if globals_:
-        values = ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
-                          values=[ast.Constant(value) for _, value in globals_])
-        keywords.append(ast.keyword(arg="objects", value=values))
+        keywords.append(ast.keyword(arg="objects", value=_objects_dict(globals_)))
     return keywords
 
 

@@ -140,7 +140,7 @@ class Options:
                 [__version__, _code_stamp(), str(sys.flags.optimize)]
                 + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
             )
-            self._tag = f"fatopt{_fnv1a(key):08x}"
+            self._tag = f"fatopt{_hash8(key)}"
         return self._tag
 
     def excludes(self, module: str) -> bool:
@@ -158,12 +158,10 @@ _stamp: str | None = None
 BUILD_STAMP_FILE = "_build_stamp.txt"
 
 
-def _fnv1a(text: str) -> int:
-    """A stable 32-bit hash (FNV-1a; hash() is salted per process, zlib costs an import)."""
-    h = 0x811C9DC5
-    for byte in text.encode():
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return h
+def _hash8(text: str) -> str:
+    """A stable 8-hex-digit hash: hash() is salted per process and zlib costs an import;
+    _imp.source_hash is SipHash in C with a fixed key (what hash-based .pyc files use)."""
+    return _imp.source_hash(0xFA7, text.encode()).hex()[:8]
 
 
 def _code_stamp() -> str:
@@ -195,11 +193,7 @@ def _scan_stamp(package: str) -> str:
                 elif entry.name.endswith((".py", ".so", ".pyd", ".c")):
                     st = entry.stat()
                     parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
-    # _imp.source_hash: SipHash in C, with a fixed key (what hash-based .pyc files use); FNV in
-    # Python costs a few hundred microseconds on this much text.
-    import _imp
-
-    return _imp.source_hash(0xFA7, ";".join(parts).encode()).hex()[:8]
+    return _hash8(";".join(parts))
 
 
 def _parse_bool(key: str, value: str) -> bool:
@@ -354,9 +348,9 @@ class OptimizingLoader(SourceFileLoader):
 
     _stashed_code = None  # prepared by create_module, handed out by get_code
 
-    def __init__(self, fullname: str, path: str, public: SourceFileLoader | None = None) -> None:
+    def __init__(self, fullname: str, path: str, public: SourceFileLoader) -> None:
         super().__init__(fullname, path)
-        self._public = self if public is None else public
+        self._public = public
 
     def _active(self, fullname: str) -> bool:
         options = _options
@@ -374,11 +368,7 @@ class OptimizingLoader(SourceFileLoader):
         if code is None:
             # importlib's own method again: no frame of ours in a traceback (CPython trims
             # importlib's own frames from import tracebacks, not ours)
-            public = self._public
-            if public is not self:
-                public.__dict__.pop("get_code", None)
-            else:
-                self.get_code = SourceFileLoader.get_code.__get__(self)
+            self._public.__dict__.pop("get_code", None)
         elif code is not _REUSE:
             self._stashed_code = code
         else:
@@ -395,8 +385,20 @@ class OptimizingLoader(SourceFileLoader):
             if _options is not None and not _options.excludes(fullname):
                 _state.loaded_plain.append((self, fullname))  # cached once the optimizer is in
             return None
-        if not self._active(fullname):
-            return None
+        return self._code(fullname, reuse=True) if self._active(fullname) else None
+
+    def get_code(self, fullname: str):
+        """Hands out what create_module prepared; used alone by ``importlib.reload``, runpy
+        (``-m``) and the main script."""
+        code, self._stashed_code = self._stashed_code, None
+        if code is None and self._active(fullname):
+            code = self._code(fullname)
+        return super().get_code(fullname) if code is None else code
+
+    def _code(self, fullname: str, reuse: bool = False):
+        """Cached or freshly optimized code, or None (the plain path; a syntax error is raised
+        there, as CPython raises it). With ``reuse``, _REUSE when the optimizer needed this very
+        module and it is loaded (plain) already."""
         code = self._cached_code(fullname)
         if code is not None:
             return code
@@ -404,43 +406,22 @@ class OptimizingLoader(SourceFileLoader):
 
         if not cache_miss.ensure_optimizer():
             return None
-        if fullname in sys.modules:
-            return _REUSE  # the optimizer needed this very module: loaded plain already
+        if reuse and fullname in sys.modules:
+            return _REUSE
         try:
-            return _runnable(self._optimized_code(fullname))
+            return _runnable(cache_miss.optimized_code(self, fullname))
         except SyntaxError:
-            return None  # the plain path raises it, exactly as CPython does
-
-    def get_code(self, fullname: str):
-        """Used by ``create_module``-less loads: ``importlib.reload``, runpy (``-m``), the main
-        script."""
-        code, self._stashed_code = self._stashed_code, None
-        if code is not None:
-            return code
-        if not self._active(fullname):
-            return super().get_code(fullname)
-        code = self._cached_code(fullname)
-        if code is None:
-            from fatopt import cache_miss
-
-            if cache_miss.ensure_optimizer():
-                code = _runnable(self._optimized_code(fullname))
-        return super().get_code(fullname) if code is None else code
+            return None
 
     def _cache_file(self, fullname: str) -> str | None:
         return cache_path(self.get_filename(fullname), _options.cache_tag())
 
     def _cached_code(self, fullname: str):
-        path = self._cache_file(fullname)
+        source_path = self.get_filename(fullname)
+        path = cache_path(source_path, _options.cache_tag())
         if path is None:
             return None
-        source_path = self.get_filename(fullname)
         return _runnable(read_cache(path, source_path, lambda: self.get_data(source_path)))
-
-    def _optimized_code(self, fullname: str):
-        from fatopt import cache_miss
-
-        return cache_miss.optimized_code(self, fullname)
 
 
 _REUSE = object()
@@ -451,7 +432,6 @@ def _runnable(code):
     build): then None, and fatopt turns itself off, saying why in verbose mode. Checked when
     the first module with specialized functions loads, not at start-up; modules without any
     never load the C extension."""
-    global _options
     if code is None or "fatopt.runtime" not in code.co_names:
         return code
     reason = unavailable_reason()
@@ -459,7 +439,7 @@ def _runnable(code):
         return code
     if _options is not None and _options.verbose:
         sys.stderr.write(f"fatopt: {reason}\n")
-    _options = None
+    uninstall_options()
     return None
 
 
