@@ -14,14 +14,16 @@ from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 PTH_NAME = "fatopt.pth"
+# The C hook when it can be imported, else fatopt.importer.activate says why it cannot.
 PTH_LINE = (
-    "import sys; exec('from fatopt.importer import activate; activate()') "
+    "import sys; exec('try: from fatopt._importhook import activate\\n"
+    "except ImportError: from fatopt.importer import activate\\nactivate()') "
     "if 'fatopt' in sys._xoptions or ('PYTHONFATOPT' in __import__('os').environ "
     "and not sys.flags.ignore_environment) else None\n"
 )
 
 
-STAMP_NAME = os.path.join("fatopt", "_build_stamp.txt")  # read by fatopt.options._code_stamp
+STAMP_NAME = os.path.join("fatopt", "_build_stamp.txt")  # read by fatopt._importhook (and fatopt.importer._code_stamp)
 
 
 def source_stamp(root):
@@ -93,15 +95,16 @@ if editable_wheel is not None and hasattr(editable_wheel, "_select_strategy"):
 
     cmdclass["editable_wheel"] = EditableWithPth
 
+COMPILE_ARGS = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
 ext_modules = []
 if sys.version_info >= (3, 12) and sys.implementation.name == "cpython":
     ext_modules.append(
         Extension(
             "fatopt._guards",
             sources=["fatopt/_guards.c"],
-            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                                "-Wno-missing-field-initializers"],
+            extra_compile_args=COMPILE_ARGS,
         )
     )
+    ext_modules.append(Extension("fatopt._importhook", sources=["fatopt/_importhook.c"], extra_compile_args=COMPILE_ARGS))
 
 setup(ext_modules=ext_modules, cmdclass=cmdclass)

@@ -29,7 +29,7 @@ _interrupted = False
 
 
 def install() -> None:
-    """Arrange for the main script to run optimized (fatopt.importer.activate calls this when
+    """Arrange for the main script to run optimized (fatopt._importhook.activate calls this when
     the process runs one: not -c, -m, the prompt or -i)."""
     global _installed
     if _installed:
@@ -102,10 +102,11 @@ def start(path: str) -> None:
     """Arrange for the optimized code of ``path`` to run as ``__main__`` and raise
     _StartOptimized; or return (CPython then runs the file itself) if it cannot be had."""
     try:
-        from fatopt import _guards
-        from fatopt.importer import optimizing_loader
+        from _frozen_importlib_external import SourceFileLoader
 
-        loader = optimizing_loader("__main__", path)
+        from fatopt import _guards, _importhook
+
+        loader = _importhook.register(SourceFileLoader("__main__", path))
         code = loader.get_code("__main__")
     except Exception:
         return  # a syntax error included: CPython reports it, as plain Python does

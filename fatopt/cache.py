@@ -5,8 +5,8 @@ Optimized code is cached beside the normal bytecode, in ``__pycache__`` (or unde
 tag encodes fatopt's version and configuration. The normal ``.pyc`` is never overwritten. The header
 is the standard one (PEP 552): magic number, flags, then source mtime and size, or a source hash.
 
-Reading (``cache_path``, ``read``) is defined in :mod:`fatopt.importer`, the start-up module,
-and re-exported here: every warm start reads, only cache misses and ``fatopt compileall`` write.
+Every warm start reads, in C (``fatopt/_importhook.c``, the import hook); :func:`read` is that
+same reader. Only cache misses and ``fatopt compileall`` write.
 """
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
@@ -15,18 +15,36 @@ import marshal
 import os
 import sys
 
+import _imp
+
 from _frozen_importlib_external import MAGIC_NUMBER  # what importlib.util re-exports
 
-# Reading is part of every warm start, so it lives in the start-up module; the names are
-# re-exported here, with the rest of the format.
-from fatopt.importer import _FLAG_CHECK_SOURCE, _FLAG_HASH, _source_hash, cache_path
-from fatopt.importer import read_cache as read
+from fatopt.importer import cache_path
+
+_FLAG_HASH = 0b01
+_FLAG_CHECK_SOURCE = 0b10
 
 __all__ = ["cache_path", "read", "write", "header", "enabled", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
 
 TIMESTAMP = "timestamp"
 CHECKED_HASH = "checked-hash"
 UNCHECKED_HASH = "unchecked-hash"
+
+
+def read(path: str, source_path: str, get_source) -> object | None:
+    """The code object cached at ``path`` if it is valid for the source, else None.
+
+    ``get_source()`` returns the source bytes; called only to check a hash-based file. Any
+    problem (missing, truncated, corrupted, stale, another Python's magic number) is a miss.
+    The import hook's own reader, in C."""
+    from fatopt import _importhook
+
+    return _importhook.read_cache(path, source_path, lambda _path: get_source())
+
+
+def _source_hash(source: bytes) -> bytes:
+    """As importlib hashes sources for hash-based .pyc files (PEP 552)."""
+    return _imp.source_hash(int.from_bytes(MAGIC_NUMBER, "little"), source)
 
 
 def header(source_path: str, source: bytes, mode: str = TIMESTAMP, mtime: float | None = None) -> bytes:

@@ -1,17 +1,40 @@
 """What the import hook does when fatopt's cache holds nothing valid for a module: import the
 optimizer (once, with the hook stepped aside), optimize the module, write the cache.
 
-Kept out of :mod:`fatopt.importer`, which every ``python -X fatopt`` process loads at start-up:
-a warm start never needs this.
+The C hook (``fatopt/_importhook.c``) calls :func:`code_for` on a miss, with tracing and
+monitoring suspended: a debugger stepping into an import never stops in the optimizer. A warm
+start never loads this module.
 """
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import sys
 
-from fatopt import cache, importer
+from fatopt import _importhook, cache, importer, unavailable_reason
 
-__all__ = ["ensure_optimizer", "optimized_code"]
+__all__ = ["code_for", "ensure_optimizer", "optimized_code"]
+
+
+def code_for(loader, fullname: str, creating: bool):
+    """The code the module runs: freshly optimized (and cached), or None for the plain path
+    (importlib's own ``get_code`` then raises a syntax error exactly as plain Python does).
+    ``creating`` (asked from ``create_module``, before the module exists): the module itself
+    when importing the optimizer loaded it, plain, just now; the import then uses that module
+    rather than executing the code a second time."""
+    loaded_before = fullname in sys.modules
+    if not ensure_optimizer():
+        return None
+    if creating and not loaded_before and fullname in sys.modules:
+        loader.exec_module = _noop  # already executed
+        return sys.modules[fullname]
+    try:
+        return _runnable(optimized_code(loader, fullname))
+    except SyntaxError:
+        return None
+
+
+def _noop(module) -> None:
+    pass
 
 
 def _optimizer_loaded() -> bool:
@@ -19,16 +42,13 @@ def _optimizer_loaded() -> bool:
 
 
 def ensure_optimizer() -> bool:
-    """Import the optimizer once, with the hook bypassed: the modules it imports load plain (a
-    module cannot be optimized by an optimizer still being imported; if one of them is the very
-    module being loaded, the loader reuses it rather than executing it twice). Each of them is
-    then cached optimized, so the next run finds them all in the cache and never imports the
+    """Import the optimizer once, with the hook bypassed on this thread: the modules it imports
+    load plain (a module cannot be optimized by an optimizer still being imported). Each of them
+    is then cached optimized, so the next run finds them all in the cache and never imports the
     optimizer. False if the optimizer cannot be imported (fatopt turns itself off)."""
     if _optimizer_loaded():
         return True
-    state = importer._state
-    state.bypass = True
-    state.loaded_plain = []
+    _importhook.set_bypass(True)
     try:
         import fatopt.compiler  # noqa: F401
         import fatopt.optimizer  # noqa: F401
@@ -36,11 +56,11 @@ def ensure_optimizer() -> bool:
         _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
         return False
     finally:
-        state.bypass = False
-        loaded, state.loaded_plain = state.loaded_plain, []
+        _importhook.set_bypass(False)
+        loaded = _importhook.take_loaded_plain()
     for loader, fullname in loaded:
         try:
-            if loader._cached_code(fullname) is None:
+            if _importhook.cached_code(loader, fullname) is None:
                 optimized_code(loader, fullname)
         except Exception:  # a cache for next time is a nicety: never fail for it
             pass
@@ -49,37 +69,57 @@ def ensure_optimizer() -> bool:
 
 def optimized_code(loader, fullname: str):
     """Optimize the module ``loader`` loads and cache the result (unless bytecode is not to be
-    written); raises SyntaxError as ``compile`` does."""
+    written); raises SyntaxError as ``compile`` does.
+
+    A module whose normal ``.pyc`` is valid for the source by its header but is not what the
+    source compiles to (written by a tool, or by hand) runs that bytecode, unoptimized and not
+    cached, as plain Python runs it."""
     from fatopt.compiler import compile_source, config_for
 
     options = importer.installed_options()
     source_path = loader.get_filename(fullname)
     source = loader.get_data(source_path)
     mtime = loader.path_stats(source_path)["mtime"]
+    if fullname != "__main__":  # plain Python caches no main script, nor reads one
+        plain = _plain_code(loader, fullname)
+        if plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
+            return plain
     code = compile_source(source, source_path, config_for(options), verbose=options.verbose).code
-    path = loader._cache_file(fullname)
+    path = importer.cache_path(source_path, options.cache_tag())
     if path is not None and cache.enabled():
         # The main script's cache is checked against a hash of its source: plain Python never
         # caches a main script, so a script rewritten within the same second with the same size
         # (the resolution of a timestamp .pyc) must not find its old code.
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
         cache.write(path, code, cache.header(source_path, source, mode, mtime))
-    if fullname != "__main__":  # plain Python caches no main script
-        _write_plain_bytecode(loader, fullname)
     return code
 
 
-def _write_plain_bytecode(loader, fullname: str) -> None:
-    """Leave behind the normal .pyc plain Python would have: importlib's own code reads it, or
-    compiles the source and writes it (honouring -B, pycache_prefix, the source's permissions).
-    Code that imports a module and then expects its .pyc (compileall checks, sourceless
-    deployment, test suites) finds it. Only on a miss: a warm start does not look."""
-    from _frozen_importlib_external import SourceFileLoader
+def _plain_code(loader, fullname: str):
+    """What plain Python would run: importlib's own code reads the normal .pyc, or compiles the
+    source and writes it (honouring -B, pycache_prefix, the source's permissions), so the .pyc
+    plain Python leaves behind is there too. None if that fails (the optimized code runs)."""
+    from _frozen_importlib_external import SourceLoader
 
     try:
-        SourceFileLoader.get_code(loader, fullname)
-    except Exception:  # the optimized code is what runs; this is a courtesy
-        pass
+        return SourceLoader.get_code(loader, fullname)
+    except Exception:
+        return None
+
+
+def _runnable(code):
+    """``code``, unless it needs the guard runtime and the runtime cannot load here (a broken
+    build): then None, and fatopt turns itself off, saying why in verbose mode."""
+    if code is None or "fatopt.runtime" not in code.co_names:
+        return code
+    reason = unavailable_reason()
+    if reason is None:
+        return code
+    options = importer.installed_options()
+    if options is not None and options.verbose:
+        sys.stderr.write(f"fatopt: {reason}\n")
+    importer.uninstall_options()
+    return None
 
 
 def _disable(reason: str) -> None:

@@ -1,12 +1,14 @@
-"""Turning fatopt on: the ``-X fatopt`` / ``PYTHONFATOPT`` options, and the import hook that
-loads source modules optimized, from fatopt's own cache.
+"""Turning fatopt on: the ``-X fatopt`` / ``PYTHONFATOPT`` options, and the Python side of the
+import hook that loads source modules optimized, from fatopt's own cache.
 
-This is everything a warm start runs, in one module on purpose: ``fatopt.pth`` imports it in
-every ``python -X fatopt`` process, and each module imported at start-up costs about 0.1 ms
-besides its content (measured on 3.13; the start-up budget is 5% of ``python -c pass``, about
-0.75 ms). What a cache miss needs (the optimizer, writing the cache) is in
-:mod:`fatopt.cache_miss`, the main-script hook in :mod:`fatopt._main`, the cache format's
-writing side in :mod:`fatopt.cache`.
+The hook itself is C (``fatopt/_importhook.c``): ``fatopt.pth`` imports it in every
+``python -X fatopt`` process, and it runs for every module imported, so a warm start runs no
+Python code of fatopt's at all (the start-up budget is 5% of ``python -c pass``, about 0.75 ms;
+importing this module alone costs most of that). It comes here only for what is rare: option
+values other than a bare ``-X fatopt`` / ``PYTHONFATOPT=1`` (:func:`hook_options`), and the
+Python API (:func:`install`, :func:`installed_options`, ...). A cache miss runs
+:mod:`fatopt.cache_miss`, the main script :mod:`fatopt._main`; the cache format is
+:mod:`fatopt.cache`.
 
 Options, for both sources (``-X`` wins over the environment, item by item)::
 
@@ -21,7 +23,7 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
 Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
 
 The hook: a path hook placed before the standard one gives every directory on ``sys.path`` a
-``FileFinder`` whose source loaders are made by :func:`optimizing_loader`. Extension modules, ``.pyc``-only
+``FileFinder`` whose source loaders are recorded by the C hook. Extension modules, ``.pyc``-only
 modules, frozen and built-in modules, zip imports and namespace packages keep their usual
 loaders. Optimized code is cached beside the normal bytecode, in ``__pycache__`` (or under
 ``sys.pycache_prefix``), under its own name: ``mod.cpython-313.opt-fatoptXXXXXXXX.pyc``, where
@@ -31,33 +33,18 @@ the tag encodes fatopt's version, code and configuration. The header is the stan
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-import marshal
 import os
 import sys
 
 import _imp
 
-# The C and frozen modules the interpreter already has, not threading, functools or
-# importlib.machinery, which would import a dozen more modules.
-from _frozen_importlib_external import (
-    BYTECODE_SUFFIXES,
-    EXTENSION_SUFFIXES,
-    MAGIC_NUMBER,
-    SOURCE_SUFFIXES,
-    ExtensionFileLoader,
-    FileFinder,
-    SourceFileLoader,
-    SourcelessFileLoader,
-    cache_from_source,
-)
-from _thread import _local
+from _frozen_importlib_external import cache_from_source  # what importlib.util re-exports
 
-from fatopt import __version__, unavailable_reason
+from fatopt import __version__
 
 __all__ = [
-    "Options", "OptionsError", "from_environment",
-    "OptimizingLoader", "optimizing_loader", "activate", "install", "uninstall", "installed_options",
-    "cache_path", "read_cache",
+    "Options", "OptionsError", "from_environment", "hook_options",
+    "activate", "install", "uninstall", "installed_options", "uninstall_options", "cache_path",
 ]
 
 # -- options ------------------------------------------------------------------------------------
@@ -225,10 +212,9 @@ def from_environment(
     return options
 
 
-# -- reading the cache ------------------------------------------------------------------------
+# -- the hook -----------------------------------------------------------------------------------
 
-_FLAG_HASH = 0b01
-_FLAG_CHECK_SOURCE = 0b10
+_options: Options | None = None  # what the hook was installed with, once asked for
 
 
 def cache_path(source_path: str, tag: str) -> str | None:
@@ -240,284 +226,80 @@ def cache_path(source_path: str, tag: str) -> str | None:
         return None
 
 
-def _source_hash(source: bytes) -> bytes:
-    return _imp.source_hash(int.from_bytes(MAGIC_NUMBER[:2], "little"), source)
+def _hook_module():
+    """fatopt._importhook if this process loaded it (activation did), else None."""
+    return sys.modules.get("fatopt._importhook")
 
 
-def read_cache(path: str, source_path: str, get_source) -> object | None:
-    """The code object cached at ``path`` if it is valid for the source, else None.
-
-    ``get_source()`` returns the source bytes; called only to check a hash-based file. Any
-    problem (missing, truncated, corrupted, stale, another Python's magic number) is a miss.
-    """
+def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
+    """For the C activation when the option values need parsing: (cache tag, excluded modules,
+    verbose), or None when fatopt stays off (a malformed value is reported on stderr)."""
+    global _options
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+        options = from_environment()
+    except OptionsError as exc:
+        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
         return None
-    if len(data) < 16 or data[:4] != MAGIC_NUMBER:
+    if not options.enabled:
         return None
-    flags = int.from_bytes(data[4:8], "little")
-    if flags & ~(_FLAG_HASH | _FLAG_CHECK_SOURCE):
-        return None
-    if flags & _FLAG_HASH:
-        check = _imp.check_hash_based_pycs
-        if check == "always" or (check != "never" and flags & _FLAG_CHECK_SOURCE):
-            try:
-                if data[8:16] != _source_hash(get_source()):
-                    return None
-            except OSError:
-                return None
-    else:
-        try:
-            st = os.stat(source_path)
-        except OSError:
-            return None
-        if int.from_bytes(data[8:12], "little") != (int(st.st_mtime) & 0xFFFFFFFF):
-            return None
-        if int.from_bytes(data[12:16], "little") != (st.st_size & 0xFFFFFFFF):
-            return None
+    _options = options
+    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose
+
+
+def activate() -> None:
+    """What ``fatopt.pth`` runs when the C hook (``fatopt._importhook.activate``, the normal
+    path) cannot be imported: on Python < 3.12 nothing (``fatopt.UNAVAILABLE_REASON`` says
+    why); with a broken build, a one-line notice, and Python runs unoptimized."""
+    if sys.version_info < (3, 12):
+        return
     try:
-        return marshal.loads(memoryview(data)[16:])
-    except (EOFError, ValueError, TypeError):
-        return None
-
-
-
-# -- the loader -------------------------------------------------------------------------------
-
-_state = _local()  # .bypass: the optimizer is being imported on this thread (see cache_miss)
-_options: Options | None = None
-_hook = None
+        enabled = from_environment().enabled
+    except OptionsError as exc:
+        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
+        return
+    if enabled:
+        sys.stderr.write(
+            "fatopt: the import hook fatopt._importhook could not be imported "
+            "(a broken build?); running unoptimized\n"
+        )
 
 
 def installed_options() -> Options | None:
-    """The options the hook was installed with, or None when fatopt is not active."""
+    """The options the hook is installed with, or None when fatopt is not active."""
+    global _options
+    hook = _hook_module()
+    if hook is None or hook.options() is None:
+        return None
+    if _options is None:  # activated from C, which parsed nothing: the environment's options
+        try:
+            _options = from_environment()
+        except OptionsError:
+            _options = Options(enabled=True)
     return _options
+
+
+def install(options: Options) -> None:
+    """Turn the hook on with ``options`` (idempotent; the options are replaced)."""
+    global _options
+    from fatopt import _importhook
+
+    _importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose)
+    _options = options
 
 
 def uninstall_options() -> None:
     """fatopt off for the rest of the process (the hook stays, loading plainly)."""
     global _options
+    hook = _hook_module()
+    if hook is not None:
+        hook.disable()
     _options = None
-
-
-def optimizing_loader(fullname: str, path: str) -> SourceFileLoader:
-    """The loader made for each source module: a plain ``SourceFileLoader`` (so its type, repr,
-    ``get_source`` and resources are exactly what plain Python gives; code that checks
-    ``type(module.__loader__)`` sees no difference) whose ``create_module`` and ``get_code`` are
-    those of an :class:`OptimizingLoader` standing behind it."""
-    public = SourceFileLoader(fullname, path)
-    worker = OptimizingLoader(fullname, path, public)
-    public.create_module = _Hook(worker.create_module, ("create_module", fullname, path))
-    public.get_code = _Hook(worker.get_code, ("get_code", fullname, path))
-    return public
-
-
-class _Hook:
-    """A method of the worker, set on the public loader. Equal for the same module:
-    ``FileLoader.__eq__`` compares instance dicts, and two specs found for one module must
-    compare equal (``ModuleSpec.__eq__`` compares loaders), as with plain Python."""
-
-    __slots__ = ("method", "key")
-
-    def __init__(self, method, key: tuple) -> None:
-        self.method = method
-        self.key = key
-
-    def __call__(self, *args):
-        return self.method(*args)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is _Hook and self.key == other.key  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-
-class OptimizingLoader(SourceFileLoader):
-    """Runs the optimizer and caches under fatopt's own .pyc name, for the plain loader
-    ``public`` (see :func:`optimizing_loader`).
-
-    The work happens in :meth:`create_module`, which never raises. When the module is not to be
-    optimized (excluded, opted out, or its source does not compile), the public loader gets
-    importlib's own ``get_code`` back: CPython then raises the very error, with the very
-    traceback, a plain import gives (it trims importlib's frames from tracebacks, but would show
-    ours).
-    """
-
-    _stashed_code = None  # prepared by create_module, handed out by get_code
-
-    def __init__(self, fullname: str, path: str, public: SourceFileLoader) -> None:
-        super().__init__(fullname, path)
-        self._public = public
-
-    def _active(self, fullname: str) -> bool:
-        options = _options
-        return (
-            options is not None
-            and not getattr(_state, "bypass", False)
-            and not options.excludes(fullname)
-        )
-
-    def create_module(self, spec):
-        try:
-            code = self._prepare(spec.name)
-        except Exception:  # never break an import: load it the plain way
-            code = None
-        if code is None:
-            # importlib's own method again: no frame of ours in a traceback (CPython trims
-            # importlib's own frames from import tracebacks, not ours)
-            self._public.__dict__.pop("get_code", None)
-        elif code is not _REUSE:
-            self._stashed_code = code
-        else:
-            # The optimizer needed this very module and it is loaded (plain) already: reuse it
-            # rather than executing it a second time.
-            module = sys.modules[spec.name]
-            self._public.exec_module = _noop
-            return module
-        return None
-
-    def _prepare(self, fullname: str):
-        """The code to run: cached, freshly optimized, _REUSE, or None for the plain path."""
-        if getattr(_state, "bypass", False):
-            if _options is not None and not _options.excludes(fullname):
-                _state.loaded_plain.append((self, fullname))  # cached once the optimizer is in
-            return None
-        return self._code(fullname, reuse=True) if self._active(fullname) else None
-
-    def get_code(self, fullname: str):
-        """Hands out what create_module prepared; used alone by ``importlib.reload``, runpy
-        (``-m``) and the main script."""
-        code, self._stashed_code = self._stashed_code, None
-        if code is None and self._active(fullname):
-            code = self._code(fullname)
-        return super().get_code(fullname) if code is None else code
-
-    def _code(self, fullname: str, reuse: bool = False):
-        """Cached or freshly optimized code, or None (the plain path; a syntax error is raised
-        there, as CPython raises it). With ``reuse``, _REUSE when the optimizer needed this very
-        module and it is loaded (plain) already."""
-        code = self._cached_code(fullname)
-        if code is not None:
-            return code
-        from fatopt import cache_miss
-
-        if not cache_miss.ensure_optimizer():
-            return None
-        if reuse and fullname in sys.modules:
-            return _REUSE
-        try:
-            return _runnable(cache_miss.optimized_code(self, fullname))
-        except SyntaxError:
-            return None
-
-    def _cache_file(self, fullname: str) -> str | None:
-        return cache_path(self.get_filename(fullname), _options.cache_tag())
-
-    def _cached_code(self, fullname: str):
-        source_path = self.get_filename(fullname)
-        path = cache_path(source_path, _options.cache_tag())
-        if path is None:
-            return None
-        return _runnable(read_cache(path, source_path, lambda: self.get_data(source_path)))
-
-
-_REUSE = object()
-
-
-def _runnable(code):
-    """``code``, unless it needs the guard runtime and the runtime cannot load here (a broken
-    build): then None, and fatopt turns itself off, saying why in verbose mode. Checked when
-    the first module with specialized functions loads, not at start-up; modules without any
-    never load the C extension."""
-    if code is None or "fatopt.runtime" not in code.co_names:
-        return code
-    reason = unavailable_reason()
-    if reason is None:
-        return code
-    if _options is not None and _options.verbose:
-        sys.stderr.write(f"fatopt: {reason}\n")
-    uninstall_options()
-    return None
-
-
-def _noop(module) -> None:
-    pass
-
-
-def _loader_details():
-    return (
-        (ExtensionFileLoader, EXTENSION_SUFFIXES),
-        (optimizing_loader, SOURCE_SUFFIXES),
-        (SourcelessFileLoader, BYTECODE_SUFFIXES),
-    )
-
-
-def activate() -> None:
-    """Start-up: what the ``fatopt.pth`` line runs when ``-X fatopt`` or ``PYTHONFATOPT`` is
-    given. Installs this hook and arranges for the main script to run optimized; never raises.
-
-    This runs before every program started with fatopt on, so it loads nothing but this module
-    (and the fatopt package). The C extension is loaded by the first module with specialized
-    functions, the optimizer by the first cache miss, the main-script hook only when there is a
-    main script. The builtins fatopt assumes were taken when the fatopt package was imported,
-    just before this, so before sitecustomize or the program could patch one.
-    """
-    if sys.version_info < (3, 12):  # nothing to do; say why only if asked (fatopt.UNAVAILABLE_REASON)
-        return
-    try:
-        options = from_environment()
-    except OptionsError as exc:
-        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
-        return
-    if not options.enabled:
-        return
-    install(options)
-    if sys.argv and sys.argv[0] not in ("", "-c", "-m") and not sys.flags.inspect:
-        from fatopt import _main  # only a main script needs it (-m goes through the import hook)
-
-        _main.install()
-
-
-def install(options: Options) -> None:
-    """Put the hook in front of the standard file-system hook (idempotent)."""
-    global _options, _hook
-    _options = options
-    if _hook is not None:
-        return
-    _hook = FileFinder.path_hook(*_loader_details())
-    hooks = sys.path_hooks
-    # Before the standard FileFinder hook, after zipimport (zip files keep their importer).
-    position = next((i for i, h in enumerate(hooks) if "FileFinder" in getattr(h, "__qualname__", "")), len(hooks))
-    hooks.insert(position, _hook)
-    _swap_loaders(SourceFileLoader, optimizing_loader)
-
-
-def _swap_loaders(old, new) -> None:
-    """Finders already made for sys.path entries carry the old source loader: give them the new
-    one. In place, when the finder is a plain FileFinder: dropping them instead would make the
-    next import list every directory on sys.path again (a quarter of a millisecond at start-up,
-    where this runs). None entries (no finder for that path) are dropped so our hook is asked."""
-    cache = sys.path_importer_cache
-    for key, finder in list(cache.items()):
-        if finder is None:
-            del cache[key]
-        elif isinstance(finder, FileFinder):
-            loaders = getattr(finder, "_loaders", None)
-            if type(finder) is FileFinder and isinstance(loaders, list):
-                finder._loaders = [(suffix, new if loader is old else loader) for suffix, loader in loaders]
-            else:
-                del cache[key]
 
 
 def uninstall() -> None:
     """Remove the hook; already imported modules stay as they are."""
-    global _options, _hook
-    if _hook is not None:
-        if _hook in sys.path_hooks:
-            sys.path_hooks.remove(_hook)
-        _swap_loaders(optimizing_loader, SourceFileLoader)
+    global _options
+    hook = _hook_module()
+    if hook is not None:
+        hook.uninstall()
     _options = None
-    _hook = None

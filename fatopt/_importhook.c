@@ -1,0 +1,1425 @@
+/* fatopt._importhook: the import hook's warm path, in C.
+ *
+ * Every `python -X fatopt` process runs this at start-up and for every source module it
+ * imports, so it is written to cost what plain Python's own import costs, and to be invisible:
+ *
+ *  - No Python frame of fatopt's runs while a module is loaded from fatopt's cache.  Debuggers
+ *    (bdb's `skip`), profilers and tracebacks see importlib's frames only, as with plain Python.
+ *    When the cache misses, the optimizer (Python) runs with tracing and monitoring suspended.
+ *  - Loaders stay plain: FileFinder makes them with `loader_factory`, which returns an ordinary
+ *    `SourceFileLoader` and records its (name, path).  Its `get_code` and `create_module` are
+ *    looked up on the class, where `install()` puts two `HookMethod` descriptors; they handle
+ *    the recorded modules and call importlib's own methods for every other loader.  A loader's
+ *    type, repr and instance dict (which `FileLoader.__eq__` compares, and `ModuleSpec.__eq__`
+ *    through it) are exactly plain Python's.
+ *  - At start-up it loads no Python module: the options in the common case (`-X fatopt`,
+ *    `PYTHONFATOPT=1`) are read here; anything else is parsed by fatopt.importer.
+ *
+ * What a cache miss does (optimize, write the cache) is fatopt.cache_miss; the cache format is
+ * fatopt.cache (which reads through `read_cache` here, so there is one reader).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+#include <stddef.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030C0000
+#error "fatopt._importhook needs CPython 3.12 or newer"
+#endif
+
+#define FLAG_HASH 0x1
+#define FLAG_CHECK_SOURCE 0x2
+#define STAMP_FILE "_build_stamp.txt"
+
+typedef struct {
+    int enabled;                /* options installed: registered modules load optimized */
+    int verbose;
+    int runtime_ok;             /* -1 not known yet, 0 the guard runtime cannot load, 1 it can */
+    PyObject *bypass;           /* set of thread ids importing the optimizer (their imports load plain) */
+    PyObject *tag;              /* str: names this configuration's cache files */
+    PyObject *exclude;          /* tuple of str: modules (and their submodules) left alone */
+    PyObject *registered;       /* set of (name, path): modules found by the hooked FileFinders */
+    PyObject *stash;            /* dict loader -> code prepared by create_module, or None (plain) */
+    PyObject *loaded_plain;     /* list of (loader, name) loaded plain while the optimizer loaded */
+    PyObject *source_loader;    /* importlib's SourceFileLoader class */
+    PyObject *orig_get_code;    /* SourceLoader.get_code */
+    PyObject *orig_create_module; /* _LoaderBasics.create_module */
+    PyObject *cache_from_source;
+    PyObject *magic;            /* bytes: importlib.util.MAGIC_NUMBER */
+    PyObject *imp;              /* the _imp module */
+    PyObject *stat;             /* os.stat */
+    PyObject *factory;          /* loader_factory, bound to this module */
+    PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
+    PyObject *get_code;         /* HookMethod descriptors */
+    PyObject *create_module;
+    PyTypeObject *hook_method_type;
+} HookState;
+
+static int flag(const char *name);
+
+static inline HookState *
+get_state(PyObject *module)
+{
+    return (HookState *)PyModule_GetState(module);
+}
+
+/* An Exception (not a BaseException such as KeyboardInterrupt) is a cache miss, never an
+ * import error: returns 0 after clearing it, -1 to let a BaseException through. */
+static int
+clear_if_exception(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ the cache, read -------- */
+
+static uint32_t
+read_le32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] | ((uint32_t)u[1] << 8) | ((uint32_t)u[2] << 16) | ((uint32_t)u[3] << 24);
+}
+
+/* The source's hash as a hash-based .pyc stores it (PEP 552). New reference. */
+static PyObject *
+source_hash(HookState *st, PyObject *source)
+{
+    const char *m = PyBytes_AS_STRING(st->magic);
+    PyObject *key = PyLong_FromUnsignedLong(read_le32(m));
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *h = PyObject_CallMethod(st->imp, "source_hash", "OO", key, source);
+    Py_DECREF(key);
+    return h;
+}
+
+/* Whether `data` (a whole cache file) is valid for the source.  1 valid, 0 not, -1 error. */
+static int
+header_valid(HookState *st, const char *data, Py_ssize_t size, PyObject *source_path, PyObject *get_source)
+{
+    if (size < 16 || memcmp(data, PyBytes_AS_STRING(st->magic), 4) != 0) {
+        return 0;
+    }
+    uint32_t flags = read_le32(data + 4);
+    if (flags & ~(uint32_t)(FLAG_HASH | FLAG_CHECK_SOURCE)) {
+        return 0;
+    }
+    if (flags & FLAG_HASH) {
+        PyObject *check = PyObject_GetAttrString(st->imp, "check_hash_based_pycs");
+        if (check == NULL) {
+            return -1;
+        }
+        int always = PyUnicode_Check(check) && PyUnicode_CompareWithASCIIString(check, "always") == 0;
+        int never = PyUnicode_Check(check) && PyUnicode_CompareWithASCIIString(check, "never") == 0;
+        Py_DECREF(check);
+        if (!(always || (!never && (flags & FLAG_CHECK_SOURCE)))) {
+            return 1;
+        }
+        PyObject *source = PyObject_CallOneArg(get_source, source_path);
+        if (source == NULL) {
+            return -1;
+        }
+        PyObject *h = PyBytes_Check(source) ? source_hash(st, source) : NULL;
+        Py_DECREF(source);
+        if (h == NULL) {
+            return PyErr_Occurred() ? -1 : 0;
+        }
+        int same = PyBytes_Check(h) && PyBytes_GET_SIZE(h) == 8 && memcmp(PyBytes_AS_STRING(h), data + 8, 8) == 0;
+        Py_DECREF(h);
+        return same;
+    }
+    PyObject *sr = PyObject_CallOneArg(st->stat, source_path);
+    if (sr == NULL) {
+        return -1;
+    }
+    /* stat_result[8] is st_mtime as an int, [6] st_size: what the header stores, mod 2**32 */
+    int same = 0;
+    if (PyTuple_Check(sr) && PyTuple_GET_SIZE(sr) >= 9) {
+        unsigned long long mtime = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 8));
+        unsigned long long fsize = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 6));
+        same = !PyErr_Occurred()
+               && read_le32(data + 8) == (uint32_t)(mtime & 0xFFFFFFFFu)
+               && read_le32(data + 12) == (uint32_t)(fsize & 0xFFFFFFFFu);
+    }
+    Py_DECREF(sr);
+    return PyErr_Occurred() ? -1 : same;
+}
+
+/* The code object cached at `path` if it is valid for the source, else NULL without an error.
+ * Missing, truncated, corrupted or stale files and another Python's magic number are misses. */
+static PyObject *
+read_cache_file(HookState *st, PyObject *path, PyObject *source_path, PyObject *get_source)
+{
+    PyObject *file = PyFile_OpenCodeObject(path); /* io.open_code: the PEP 578 hook sees it */
+    if (file == NULL) {
+        clear_if_exception();
+        return NULL;
+    }
+    PyObject *data = PyObject_CallMethod(file, "read", NULL);
+    PyObject *closed = PyObject_CallMethod(file, "close", NULL);
+    Py_DECREF(file);
+    Py_XDECREF(closed);
+    if (data == NULL || closed == NULL || !PyBytes_Check(data)) {
+        Py_XDECREF(data);
+        if (PyErr_Occurred()) {
+            clear_if_exception();
+        }
+        return NULL;
+    }
+    PyObject *code = NULL;
+    int valid = header_valid(st, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), source_path, get_source);
+    if (valid > 0) {
+        code = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(data) + 16, PyBytes_GET_SIZE(data) - 16);
+        if (code != NULL && !PyCode_Check(code)) {
+            Py_CLEAR(code);
+        }
+    }
+    Py_DECREF(data);
+    if (code == NULL && PyErr_Occurred()) {
+        clear_if_exception();
+    }
+    return code;
+}
+
+/* fatopt's cache file for `source_path`, or NULL without an error when this interpreter keeps
+ * no bytecode cache.  importlib's own cache_from_source: __pycache__, pycache_prefix, -O. */
+static PyObject *
+cache_file(HookState *st, PyObject *source_path)
+{
+    PyObject *args[2] = {source_path, st->tag};
+    PyObject *kwnames = Py_BuildValue("(s)", "optimization");
+    if (kwnames == NULL) {
+        return NULL;
+    }
+    PyObject *path = PyObject_Vectorcall(st->cache_from_source, args, 1, kwnames);
+    Py_DECREF(kwnames);
+    if (path == NULL) {
+        clear_if_exception();
+    }
+    return path;
+}
+
+/* Whether the guard runtime can load (checked once, by the first module that needs it: modules
+ * without specialized functions never load the C runtime).  0 means fatopt turns itself off. */
+static int
+runtime_available(HookState *st, PyObject *code)
+{
+    if (st->runtime_ok >= 0) {
+        return st->runtime_ok;
+    }
+    PyObject *names = ((PyCodeObject *)code)->co_names;
+    int needs = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "fatopt.runtime") == 0) {
+            needs = 1;
+            break;
+        }
+    }
+    if (!needs) {
+        return 1;
+    }
+    PyThreadState *tstate = PyThreadState_Get();
+    PyThreadState_EnterTracing(tstate); /* no fatopt frame for tracers (see code_on_miss) */
+    PyObject *fatopt = PyImport_ImportModule("fatopt");
+    PyObject *reason = fatopt ? PyObject_CallMethod(fatopt, "unavailable_reason", NULL) : NULL;
+    Py_XDECREF(fatopt);
+    PyThreadState_LeaveTracing(tstate);
+    if (reason == NULL) {
+        return -1;
+    }
+    st->runtime_ok = reason == Py_None;
+    if (!st->runtime_ok) {
+        if (st->verbose) {
+            PySys_FormatStderr("fatopt: %S\n", reason);
+        }
+        st->enabled = 0;
+    }
+    Py_DECREF(reason);
+    return st->runtime_ok;
+}
+
+/* ------------------------------------------------------------------ the loaders ------------ */
+
+static PyObject *
+loader_key(PyObject *loader)
+{
+    PyObject *name = PyObject_GetAttrString(loader, "name");
+    if (name == NULL) {
+        return NULL;
+    }
+    PyObject *path = PyObject_GetAttrString(loader, "path");
+    if (path == NULL) {
+        Py_DECREF(name);
+        return NULL;
+    }
+    PyObject *key = PyTuple_Pack(2, name, path);
+    Py_DECREF(name);
+    Py_DECREF(path);
+    return key;
+}
+
+/* 1 if fatopt handles this loader's module: a plain SourceFileLoader found by a hooked
+ * FileFinder (or registered), while fatopt is on and the module is not excluded. */
+static int
+handles(HookState *st, PyObject *loader, PyObject *fullname)
+{
+    if (!st->enabled || (PyObject *)Py_TYPE(loader) != st->source_loader || !PyUnicode_Check(fullname)) {
+        return 0;
+    }
+    PyObject *key = loader_key(loader);
+    if (key == NULL) {
+        return clear_if_exception();
+    }
+    int found = PySet_Contains(st->registered, key);
+    Py_DECREF(key);
+    if (found <= 0) {
+        return found < 0 ? clear_if_exception() : 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->exclude); i++) {
+        PyObject *name = PyTuple_GET_ITEM(st->exclude, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(name);
+        if (PyUnicode_Tailmatch(fullname, name, 0, n, -1) == 1
+            && (PyUnicode_GET_LENGTH(fullname) == n || PyUnicode_READ_CHAR(fullname, n) == '.')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Plain Python writes the normal .pyc when it is missing; a warm start that reads fatopt's file
+ * instead must do so too (code that imports a module may expect its .pyc).  One stat. */
+static void
+ensure_plain_bytecode(HookState *st, PyObject *loader, PyObject *fullname, PyObject *path)
+{
+    PyObject *dont_write = PySys_GetObject("dont_write_bytecode"); /* borrowed */
+    if (dont_write != NULL && PyObject_IsTrue(dont_write) != 0) {
+        PyErr_Clear();
+        return;
+    }
+    /* ".../mod.cpython-313.opt-fatoptXXXXXXXX.pyc" -> ".../mod.cpython-313[.opt-N].pyc" */
+    Py_ssize_t cut = PyUnicode_GET_LENGTH(path) - PyUnicode_GET_LENGTH(st->tag) - 9; /* ".opt-" ".pyc" */
+    if (cut <= 0) {
+        return;
+    }
+    PyObject *base = PyUnicode_Substring(path, 0, cut);
+    if (base == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    int optimize = flag("optimize");
+    PyObject *plain = optimize ? PyUnicode_FromFormat("%U.opt-%d.pyc", base, optimize)
+                               : PyUnicode_FromFormat("%U.pyc", base);
+    Py_DECREF(base);
+    if (plain == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *sr = PyObject_CallOneArg(st->stat, plain);
+    Py_DECREF(plain);
+    if (sr != NULL) {
+        Py_DECREF(sr);
+        return;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_OSError)) {
+        PyErr_Clear();
+        return;
+    }
+    PyErr_Clear();
+    /* importlib compiles the source and writes it, honouring everything plain Python does */
+    PyObject *code = PyObject_CallFunctionObjArgs(st->orig_get_code, loader, fullname, NULL);
+    Py_XDECREF(code);
+    PyErr_Clear();
+}
+
+/* The module's code from fatopt's cache, or NULL without an error (miss). */
+static PyObject *
+cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain)
+{
+    PyObject *source_path = PyObject_GetAttrString(loader, "path");
+    if (source_path == NULL) {
+        clear_if_exception();
+        return NULL;
+    }
+    PyObject *path = cache_file(st, source_path);
+    PyObject *code = NULL;
+    if (path != NULL) {
+        PyObject *get_source = PyObject_GetAttrString(loader, "get_data");
+        if (get_source != NULL) {
+            code = read_cache_file(st, path, source_path, get_source);
+            Py_DECREF(get_source);
+        }
+        else {
+            clear_if_exception();
+        }
+        if (code != NULL) {
+            int ok = runtime_available(st, code);
+            if (ok <= 0) {
+                Py_CLEAR(code);
+                if (ok < 0) {
+                    clear_if_exception();
+                }
+            }
+            else if (check_plain && PyUnicode_CompareWithASCIIString(fullname, "__main__") != 0) {
+                ensure_plain_bytecode(st, loader, fullname, path);
+            }
+        }
+        Py_DECREF(path);
+    }
+    Py_DECREF(source_path);
+    return code;
+}
+
+/* The cache missed: fatopt.cache_miss.code_for() (Python: import the optimizer, optimize, write
+ * the cache) with tracing and monitoring suspended, so no debugger or profiler stops in fatopt.
+ * Returns code, a module (create_module: reuse it), or None (load plain).  Never raises an
+ * Exception. */
+static PyObject *
+code_on_miss(PyObject *loader, PyObject *fullname, int creating)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+    PyThreadState_EnterTracing(tstate);
+    PyObject *result = NULL;
+    PyObject *miss = PyImport_ImportModule("fatopt.cache_miss");
+    if (miss != NULL) {
+        result = PyObject_CallMethod(miss, "code_for", "OOO", loader, fullname, creating ? Py_True : Py_False);
+        Py_DECREF(miss);
+    }
+    PyThreadState_LeaveTracing(tstate);
+    if (result == NULL) {
+        if (clear_if_exception() < 0) {
+            return NULL;
+        }
+        result = Py_NewRef(Py_None);
+    }
+    return result;
+}
+
+/* The code a handled module runs: prepared by create_module, cached, or freshly optimized. NULL
+ * without an error means: importlib's own get_code. */
+static PyObject *
+handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
+{
+    PyObject *stashed = PyDict_GetItemWithError(st->stash, loader); /* borrowed */
+    if (stashed == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (stashed != NULL) {
+        Py_INCREF(stashed);
+        if (PyDict_DelItem(st->stash, loader) < 0) {
+            Py_DECREF(stashed);
+            return NULL;
+        }
+        if (stashed == Py_None) {
+            Py_DECREF(stashed);
+            return NULL;
+        }
+        return stashed;
+    }
+    PyObject *code = cached_code(st, loader, fullname, 1);
+    if (code != NULL || PyErr_Occurred()) {
+        return code;
+    }
+    code = code_on_miss(loader, fullname, 0);
+    if (code == NULL) {
+        return NULL;
+    }
+    if (!PyCode_Check(code)) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    return code;
+}
+
+/* Whether this thread is importing the optimizer (fatopt.cache_miss.ensure_optimizer). */
+static int
+in_bypass(HookState *st)
+{
+    if (PySet_GET_SIZE(st->bypass) == 0) {
+        return 0;
+    }
+    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    int found = me ? PySet_Contains(st->bypass, me) : -1;
+    Py_XDECREF(me);
+    if (found < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------ HookMethod ------------- */
+
+enum { HOOK_GET_CODE, HOOK_CREATE_MODULE };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *module;   /* this extension module (its state) */
+    PyObject *wrapped;  /* importlib's own method */
+    int kind;
+} HookMethod;
+
+static PyObject *
+hook_call_original(HookMethod *self, PyObject *loader, PyObject *arg)
+{
+    return PyObject_CallFunctionObjArgs(self->wrapped, loader, arg, NULL);
+}
+
+static PyObject *
+hook_get_code(HookMethod *self, HookState *st, PyObject *loader, PyObject *fullname)
+{
+    if (handles(st, loader, fullname) > 0
+        && !in_bypass(st)) {
+        PyObject *code = handled_get_code(st, loader, fullname);
+        if (code != NULL || PyErr_Occurred()) {
+            return code;
+        }
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return hook_call_original(self, loader, fullname);
+}
+
+/* Where the work happens for an import: before the module object exists, so that when the
+ * optimizer must first be imported (a cache miss) and needs this very module, it can load it
+ * plain and this import reuses that module instead of executing the code twice. */
+static PyObject *
+hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *spec)
+{
+    PyObject *fullname = PyObject_GetAttrString(spec, "name");
+    if (fullname == NULL) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int handled = handles(st, loader, fullname);
+    if (handled < 0) {
+        goto done;
+    }
+    if (handled && in_bypass(st)) {
+        /* loaded plain now; cached optimized once the optimizer is in (fatopt.cache_miss) */
+        PyObject *item = PyTuple_Pack(2, loader, fullname);
+        if (item == NULL || PyList_Append(st->loaded_plain, item) < 0) {
+            Py_XDECREF(item);
+            goto done;
+        }
+        Py_DECREF(item);
+    }
+    else if (handled) {
+        PyObject *code = cached_code(st, loader, fullname, 1);
+        if (code == NULL && PyErr_Occurred()) {
+            goto done;
+        }
+        if (code == NULL) {
+            code = code_on_miss(loader, fullname, 1);
+            if (code == NULL) {
+                goto done;
+            }
+            if (PyModule_Check(code)) {
+                result = code; /* reuse the module the optimizer's import loaded */
+                goto done;
+            }
+            if (!PyCode_Check(code)) {
+                Py_SETREF(code, Py_NewRef(Py_None)); /* plain: importlib's get_code raises what plain raises */
+            }
+        }
+        int failed = PyDict_SetItem(st->stash, loader, code);
+        Py_DECREF(code);
+        if (failed) {
+            goto done;
+        }
+    }
+    result = hook_call_original(self, loader, spec);
+done:
+    Py_DECREF(fullname);
+    return result;
+}
+
+static PyObject *
+hook_method_call(HookMethod *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *loader, *arg;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs)) || PyTuple_GET_SIZE(args) != 2) {
+        /* an unusual call: importlib's own method handles it (or says what is wrong with it) */
+        return PyObject_Call(self->wrapped, args, kwargs);
+    }
+    loader = PyTuple_GET_ITEM(args, 0);
+    arg = PyTuple_GET_ITEM(args, 1);
+    HookState *st = get_state(self->module);
+    if (self->kind == HOOK_GET_CODE) {
+        return hook_get_code(self, st, loader, arg);
+    }
+    return hook_create_module(self, st, loader, arg);
+}
+
+static PyObject *
+hook_method_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    return PyMethod_New(self, obj);
+}
+
+/* inspect and pydoc see importlib's method: name, docs, signature (through __wrapped__) */
+static PyObject *
+hook_method_getattro(PyObject *self, PyObject *name)
+{
+    PyObject *value = PyObject_GenericGetAttr(self, name);
+    if (value != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return value;
+    }
+    if (PyUnicode_Check(name) && (PyUnicode_CompareWithASCIIString(name, "__name__") == 0
+                                  || PyUnicode_CompareWithASCIIString(name, "__qualname__") == 0
+                                  || PyUnicode_CompareWithASCIIString(name, "__module__") == 0)) {
+        PyErr_Clear();
+        return PyObject_GetAttr(((HookMethod *)self)->wrapped, name);
+    }
+    return NULL;
+}
+
+static PyObject *
+hook_method_doc(HookMethod *self, void *closure)
+{
+    return PyObject_GetAttrString(self->wrapped, "__doc__");
+}
+
+static PyObject *
+hook_method_repr(HookMethod *self)
+{
+    return PyUnicode_FromFormat("<fatopt import hook for %R>", self->wrapped);
+}
+
+static int
+hook_method_traverse(HookMethod *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->module);
+    Py_VISIT(self->wrapped);
+    return 0;
+}
+
+static int
+hook_method_clear(HookMethod *self)
+{
+    Py_CLEAR(self->module);
+    Py_CLEAR(self->wrapped);
+    return 0;
+}
+
+static void
+hook_method_dealloc(HookMethod *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    hook_method_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef hook_method_members[] = {
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(HookMethod, wrapped), Py_READONLY, NULL},
+    {NULL},
+};
+
+static PyGetSetDef hook_method_getset[] = {
+    {"__doc__", (getter)hook_method_doc, NULL, NULL, NULL},
+    {NULL},
+};
+
+static PyType_Slot hook_method_slots[] = {
+    {Py_tp_call, hook_method_call},
+    {Py_tp_descr_get, hook_method_get},
+    {Py_tp_getattro, hook_method_getattro},
+    {Py_tp_repr, hook_method_repr},
+    {Py_tp_traverse, hook_method_traverse},
+    {Py_tp_clear, hook_method_clear},
+    {Py_tp_dealloc, hook_method_dealloc},
+    {Py_tp_members, hook_method_members},
+    {Py_tp_getset, hook_method_getset},
+    {0, NULL},
+};
+
+static PyType_Spec hook_method_spec = {
+    .name = "fatopt._importhook.HookMethod",
+    .basicsize = sizeof(HookMethod),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = hook_method_slots,
+};
+
+static PyObject *
+new_hook_method(PyObject *module, PyObject *wrapped, int kind)
+{
+    HookMethod *self = PyObject_GC_New(HookMethod, get_state(module)->hook_method_type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->module = Py_NewRef(module);
+    self->wrapped = Py_NewRef(wrapped);
+    self->kind = kind;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+/* ------------------------------------------------------------------ module functions ------- */
+
+/* What FileFinder calls for each source module it finds: a plain SourceFileLoader, recorded. */
+static PyObject *
+loader_factory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    HookState *st = get_state(module);
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "loader_factory(fullname, path)");
+        return NULL;
+    }
+    PyObject *loader = PyObject_Vectorcall(st->source_loader, args, 2, NULL);
+    if (loader == NULL) {
+        return NULL;
+    }
+    PyObject *key = PyTuple_Pack(2, args[0], args[1]);
+    if (key == NULL || PySet_Add(st->registered, key) < 0) {
+        Py_XDECREF(key);
+        Py_DECREF(loader);
+        return NULL;
+    }
+    Py_DECREF(key);
+    return loader;
+}
+
+static PyObject *
+register_loader(PyObject *module, PyObject *loader)
+{
+    PyObject *key = loader_key(loader);
+    if (key == NULL) {
+        return NULL;
+    }
+    int failed = PySet_Add(get_state(module)->registered, key);
+    Py_DECREF(key);
+    return failed ? NULL : Py_NewRef(loader);
+}
+
+/* Finders already made for sys.path entries carry `old` as their source loader: give them
+ * `new`, in place for plain FileFinders (dropping them would make the next import list every
+ * directory on sys.path again).  None entries are dropped so the new hook is asked. */
+static int
+swap_loaders(PyObject *file_finder, PyObject *old, PyObject *new)
+{
+    PyObject *cache = PySys_GetObject("path_importer_cache"); /* borrowed */
+    if (cache == NULL || !PyDict_Check(cache)) {
+        return 0;
+    }
+    PyObject *items = PyDict_Items(cache);
+    if (items == NULL) {
+        return -1;
+    }
+    int status = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items) && status == 0; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+        PyObject *finder = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        if (finder == Py_None) {
+            status = PyDict_DelItem(cache, key);
+            continue;
+        }
+        int is_ff = PyObject_IsInstance(finder, file_finder);
+        if (is_ff <= 0) {
+            status = is_ff;
+            continue;
+        }
+        PyObject *loaders = (PyObject *)Py_TYPE(finder) == file_finder
+                            ? PyObject_GetAttrString(finder, "_loaders") : NULL;
+        if (loaders == NULL || !PyList_Check(loaders)) {
+            Py_XDECREF(loaders);
+            PyErr_Clear();
+            status = PyDict_DelItem(cache, key);
+            continue;
+        }
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(loaders); j++) {
+            PyObject *pair = PyList_GET_ITEM(loaders, j);
+            if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2 && PyTuple_GET_ITEM(pair, 1) == old) {
+                PyObject *swapped = PyTuple_Pack(2, PyTuple_GET_ITEM(pair, 0), new);
+                if (swapped == NULL || PyList_SetItem(loaders, j, swapped) < 0) {
+                    status = -1;
+                    break;
+                }
+            }
+        }
+        Py_DECREF(loaders);
+    }
+    Py_DECREF(items);
+    return status;
+}
+
+static PyObject *
+machinery_attr(const char *name)
+{
+    PyObject *m = PyImport_ImportModule("_frozen_importlib_external");
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyObject_GetAttrString(m, name);
+    Py_DECREF(m);
+    return value;
+}
+
+/* The FileFinder path hook with the factory for source files; standard loaders otherwise. */
+static PyObject *
+make_path_hook(HookState *st)
+{
+    PyObject *file_finder = machinery_attr("FileFinder");
+    PyObject *ext_loader = machinery_attr("ExtensionFileLoader");
+    PyObject *ext_suffixes = machinery_attr("EXTENSION_SUFFIXES");
+    PyObject *src_suffixes = machinery_attr("SOURCE_SUFFIXES");
+    PyObject *pyc_loader = machinery_attr("SourcelessFileLoader");
+    PyObject *pyc_suffixes = machinery_attr("BYTECODE_SUFFIXES");
+    PyObject *hook = NULL;
+    if (file_finder && ext_loader && ext_suffixes && src_suffixes && pyc_loader && pyc_suffixes) {
+        hook = PyObject_CallMethod(file_finder, "path_hook", "(OO)(OO)(OO)", ext_loader, ext_suffixes,
+                                   st->factory, src_suffixes, pyc_loader, pyc_suffixes);
+    }
+    Py_XDECREF(file_finder);
+    Py_XDECREF(ext_loader);
+    Py_XDECREF(ext_suffixes);
+    Py_XDECREF(src_suffixes);
+    Py_XDECREF(pyc_loader);
+    Py_XDECREF(pyc_suffixes);
+    return hook;
+}
+
+static int
+set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose)
+{
+    if (!PyUnicode_Check(tag) || !PyTuple_Check(exclude)) {
+        PyErr_SetString(PyExc_TypeError, "install(tag: str, exclude: tuple[str, ...], verbose: bool)");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(exclude); i++) {
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(exclude, i))) {
+            PyErr_SetString(PyExc_TypeError, "exclude: module names (str)");
+            return -1;
+        }
+    }
+    Py_XSETREF(st->tag, Py_NewRef(tag));
+    Py_XSETREF(st->exclude, Py_NewRef(exclude));
+    st->verbose = verbose;
+    st->enabled = 1;
+    return 0;
+}
+
+static int
+has_file_finder_name(PyObject *hook)
+{
+    PyObject *qualname = PyObject_GetAttrString(hook, "__qualname__");
+    if (qualname == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int found = 0;
+    if (PyUnicode_Check(qualname)) {
+        PyObject *needle = PyUnicode_FromString("FileFinder");
+        if (needle != NULL) {
+            found = PyUnicode_Find(qualname, needle, 0, PY_SSIZE_T_MAX, 1) >= 0;
+            Py_DECREF(needle);
+        }
+        PyErr_Clear();
+    }
+    Py_DECREF(qualname);
+    return found;
+}
+
+/* Put the hook in place (idempotent): the path hook before the standard FileFinder one, the
+ * factory into the finders already made, the two methods onto SourceFileLoader. */
+static int
+install_hook(HookState *st)
+{
+    if (st->path_hook != NULL) {
+        return 0;
+    }
+    PyObject *hooks = PySys_GetObject("path_hooks"); /* borrowed */
+    if (hooks == NULL || !PyList_Check(hooks)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path_hooks is not a list");
+        return -1;
+    }
+    PyObject *file_finder = machinery_attr("FileFinder");
+    if (file_finder == NULL) {
+        return -1;
+    }
+    PyObject *hook = make_path_hook(st);
+    if (hook == NULL) {
+        Py_DECREF(file_finder);
+        return -1;
+    }
+    /* after zipimport (zip files keep their importer), before the standard FileFinder hook */
+    Py_ssize_t position = PyList_GET_SIZE(hooks);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hooks); i++) {
+        if (has_file_finder_name(PyList_GET_ITEM(hooks, i))) {
+            position = i;
+            break;
+        }
+    }
+    if (PyList_Insert(hooks, position, hook) < 0
+        || PyObject_SetAttrString(st->source_loader, "get_code", st->get_code) < 0
+        || PyObject_SetAttrString(st->source_loader, "create_module", st->create_module) < 0
+        || swap_loaders(file_finder, st->source_loader, st->factory) < 0) {
+        Py_DECREF(file_finder);
+        Py_DECREF(hook);
+        return -1;
+    }
+    Py_DECREF(file_finder);
+    st->path_hook = hook;
+    return 0;
+}
+
+/* Everything install_hook did, undone; modules already imported stay as they are. */
+static int
+uninstall_hook(HookState *st)
+{
+    st->enabled = 0;
+    if (st->path_hook == NULL) {
+        return 0;
+    }
+    PyObject *hooks = PySys_GetObject("path_hooks");
+    if (hooks != NULL && PyList_Check(hooks)) {
+        Py_ssize_t i = PySequence_Index(hooks, st->path_hook);
+        if (i >= 0) {
+            if (PySequence_DelItem(hooks, i) < 0) {
+                return -1;
+            }
+        }
+        else {
+            PyErr_Clear();
+        }
+    }
+    Py_CLEAR(st->path_hook);
+    const char *names[] = {"get_code", "create_module"};
+    PyObject *mine[] = {st->get_code, st->create_module};
+    for (int i = 0; i < 2; i++) {
+        PyObject *dict = PyObject_GetAttrString(st->source_loader, "__dict__");
+        PyObject *current = dict ? PyMapping_GetItemString(dict, names[i]) : NULL;
+        Py_XDECREF(dict);
+        if (current == mine[i] && PyObject_DelAttrString(st->source_loader, names[i]) < 0) {
+            Py_DECREF(current);
+            return -1;
+        }
+        Py_XDECREF(current);
+        PyErr_Clear();
+    }
+    PyObject *file_finder = machinery_attr("FileFinder");
+    if (file_finder == NULL) {
+        return -1;
+    }
+    int status = swap_loaders(file_finder, st->factory, st->source_loader);
+    Py_DECREF(file_finder);
+    return status;
+}
+
+/* ------------------------------------------------------------------ activation ------------- */
+
+/* fatopt's code stamp from the file the build writes beside this module, or NULL without an
+ * error when there is none (a development checkout, an editable install). */
+static PyObject *
+build_stamp(PyObject *module)
+{
+    PyObject *file = PyModule_GetFilenameObject(module);
+    if (file == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *stamp = NULL;
+    PyObject *encoded = PyUnicode_EncodeFSDefault(file);
+    Py_DECREF(file);
+    if (encoded == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    const char *path = PyBytes_AS_STRING(encoded);
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    char buf[4096];
+    if (dirlen + sizeof(STAMP_FILE) <= sizeof(buf)) {
+        memcpy(buf, path, dirlen);
+        memcpy(buf + dirlen, STAMP_FILE, sizeof(STAMP_FILE));
+        FILE *f = fopen(buf, "rb");
+        if (f != NULL) {
+            char text[65];
+            size_t n = fread(text, 1, 64, f);
+            fclose(f);
+            while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ')) {
+                n--;
+            }
+            if (n > 0) {
+                stamp = PyUnicode_DecodeASCII(text, (Py_ssize_t)n, "strict");
+                if (stamp == NULL) {
+                    PyErr_Clear();
+                }
+            }
+        }
+    }
+    Py_DECREF(encoded);
+    return stamp;
+}
+
+static PyObject *
+call_python(const char *module_name, const char *function)
+{
+    PyObject *m = PyImport_ImportModule(module_name);
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_CallMethod(m, function, NULL);
+    Py_DECREF(m);
+    return result;
+}
+
+/* The tag of the default configuration: what fatopt.importer.Options().cache_tag() gives. */
+static PyObject *
+default_tag(PyObject *module, PyObject *unused)
+{
+    HookState *st = get_state(module);
+    PyObject *stamp = build_stamp(module);
+    if (stamp == NULL) {
+        stamp = call_python("fatopt.importer", "_code_stamp");
+        if (stamp == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *fatopt = PyImport_ImportModule("fatopt");
+    PyObject *version = fatopt ? PyObject_GetAttrString(fatopt, "__version__") : NULL;
+    Py_XDECREF(fatopt);
+    if (version == NULL) {
+        Py_DECREF(stamp);
+        return NULL;
+    }
+    PyObject *key = PyUnicode_FromFormat("%S|%S|%d", version, stamp, flag("optimize"));
+    Py_DECREF(version);
+    Py_DECREF(stamp);
+    PyObject *encoded = key ? PyUnicode_AsUTF8String(key) : NULL;
+    Py_XDECREF(key);
+    if (encoded == NULL) {
+        return NULL;
+    }
+    PyObject *digest = PyObject_CallMethod(st->imp, "source_hash", "iO", 0xFA7, encoded);
+    Py_DECREF(encoded);
+    if (digest == NULL) {
+        return NULL;
+    }
+    if (!PyBytes_Check(digest) || PyBytes_GET_SIZE(digest) < 4) {
+        Py_DECREF(digest);
+        PyErr_SetString(PyExc_RuntimeError, "_imp.source_hash gave no digest");
+        return NULL;
+    }
+    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(digest);
+    PyObject *tag = PyUnicode_FromFormat("fatopt%02x%02x%02x%02x", d[0], d[1], d[2], d[3]);
+    Py_DECREF(digest);
+    return tag;
+}
+
+/* The -X fatopt / PYTHONFATOPT value that is on with the default configuration, which needs no
+ * parsing: a bare -X fatopt (True) or "1". */
+static int
+is_plain_on(PyObject *value)
+{
+    return value == Py_True || (PyUnicode_Check(value) && PyUnicode_CompareWithASCIIString(value, "1") == 0);
+}
+
+/* sys.flags.<name> as an int (0 if it cannot be read) */
+static int
+flag(const char *name)
+{
+    PyObject *flags = PySys_GetObject("flags"); /* borrowed */
+    PyObject *value = flags ? PyObject_GetAttrString(flags, name) : NULL;
+    if (value == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    long n = PyLong_Check(value) ? PyLong_AsLong(value) : PyObject_IsTrue(value);
+    Py_DECREF(value);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (int)n;
+}
+
+/* The environment's PYTHONFATOPT (os.environ, as fatopt.importer reads it), or NULL. */
+static PyObject *
+environment_value(void)
+{
+    if (flag("ignore_environment")) {
+        return NULL;
+    }
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
+    Py_XDECREF(os);
+    PyObject *value = environ ? PyObject_CallMethod(environ, "get", "s", "PYTHONFATOPT") : NULL;
+    Py_XDECREF(environ);
+    if (value == Py_None) {
+        Py_CLEAR(value);
+    }
+    PyErr_Clear();
+    return value;
+}
+
+/* The main script runs optimized too (fatopt._main); -c, -m (the import hook has it) and the
+ * interactive prompt stay as they are. */
+static int
+wants_main_hook(void)
+{
+    PyObject *argv = PySys_GetObject("argv"); /* borrowed */
+    if (argv == NULL || !PyList_Check(argv) || PyList_GET_SIZE(argv) == 0 || flag("inspect")) {
+        return 0;
+    }
+    PyObject *first = PyList_GET_ITEM(argv, 0);
+    if (!PyUnicode_Check(first)) {
+        return 0;
+    }
+    return !(PyUnicode_GET_LENGTH(first) == 0 || PyUnicode_CompareWithASCIIString(first, "-c") == 0
+             || PyUnicode_CompareWithASCIIString(first, "-m") == 0);
+}
+
+static int
+activate_hook(PyObject *module)
+{
+    HookState *st = get_state(module);
+    PyObject *xoptions = PySys_GetXOptions(); /* borrowed */
+    PyObject *xvalue = xoptions ? PyDict_GetItemString(xoptions, "fatopt") : NULL; /* borrowed */
+    PyObject *envvalue = environment_value();
+    int simple = (xvalue == NULL || is_plain_on(xvalue)) && (envvalue == NULL || is_plain_on(envvalue))
+                 && (xvalue != NULL || envvalue != NULL);
+    Py_XDECREF(envvalue);
+    if (simple) {
+        PyObject *tag = default_tag(module, NULL);
+        if (tag == NULL) {
+            return -1;
+        }
+        PyObject *exclude = Py_BuildValue("(s)", "fatopt");
+        int failed = exclude == NULL || set_options(st, tag, exclude, 0) < 0;
+        Py_DECREF(tag);
+        Py_XDECREF(exclude);
+        if (failed) {
+            return -1;
+        }
+    }
+    else {
+        /* anything else is parsed in Python: (tag, exclude, verbose), or None for off (a
+         * malformed value has been reported) */
+        PyObject *parsed = call_python("fatopt.importer", "hook_options");
+        if (parsed == NULL) {
+            return -1;
+        }
+        if (parsed == Py_None) {
+            Py_DECREF(parsed);
+            return 0;
+        }
+        PyObject *tag, *exclude;
+        int verbose;
+        int failed = !PyArg_ParseTuple(parsed, "OOp", &tag, &exclude, &verbose)
+                     || set_options(st, tag, exclude, verbose) < 0;
+        Py_DECREF(parsed);
+        if (failed) {
+            return -1;
+        }
+    }
+    if (install_hook(st) < 0) {
+        return -1;
+    }
+    if (wants_main_hook()) {
+        PyObject *done = call_python("fatopt._main", "install");
+        if (done == NULL) {
+            return -1;
+        }
+        Py_DECREF(done);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ module functions ------- */
+
+PyDoc_STRVAR(activate_doc,
+"activate()\n--\n\n"
+"Start-up: what fatopt.pth runs when -X fatopt or PYTHONFATOPT is given.  Reads the options,\n"
+"installs the hook, arranges for the main script to run optimized.  Never raises: a problem is\n"
+"reported on stderr and Python runs unoptimized.");
+
+static PyObject *
+activate(PyObject *module, PyObject *unused)
+{
+    if (activate_hook(module) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyObject *exc = PyErr_GetRaisedException();
+        PySys_FormatStderr("fatopt: could not start (%R); running unoptimized\n", exc);
+        Py_XDECREF(exc);
+        uninstall_hook(get_state(module));
+        PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+install(PyObject *module, PyObject *args)
+{
+    PyObject *tag, *exclude;
+    int verbose;
+    if (!PyArg_ParseTuple(args, "UO!p:install", &tag, &PyTuple_Type, &exclude, &verbose)) {
+        return NULL;
+    }
+    HookState *st = get_state(module);
+    if (set_options(st, tag, exclude, verbose) < 0 || install_hook(st) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+uninstall(PyObject *module, PyObject *unused)
+{
+    if (uninstall_hook(get_state(module)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+disable(PyObject *module, PyObject *unused)
+{
+    get_state(module)->enabled = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+options(PyObject *module, PyObject *unused)
+{
+    HookState *st = get_state(module);
+    if (!st->enabled) {
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(OOO)", st->tag, st->exclude, st->verbose ? Py_True : Py_False);
+}
+
+static PyObject *
+set_bypass(PyObject *module, PyObject *on)
+{
+    int value = PyObject_IsTrue(on);
+    if (value < 0) {
+        return NULL;
+    }
+    HookState *st = get_state(module);
+    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (me == NULL) {
+        return NULL;
+    }
+    int failed = value ? PySet_Add(st->bypass, me) : PySet_Discard(st->bypass, me) < 0;
+    Py_DECREF(me);
+    if (failed) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+take_loaded_plain(PyObject *module, PyObject *unused)
+{
+    HookState *st = get_state(module);
+    PyObject *fresh = PyList_New(0);
+    if (fresh == NULL) {
+        return NULL;
+    }
+    PyObject *taken = st->loaded_plain;
+    st->loaded_plain = fresh;
+    return taken;
+}
+
+static PyObject *
+cached_code_py(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "cached_code(loader, fullname)");
+        return NULL;
+    }
+    HookState *st = get_state(module);
+    if (st->tag == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *code = cached_code(st, args[0], args[1], 0);
+    if (code == NULL && !PyErr_Occurred()) {
+        Py_RETURN_NONE;
+    }
+    return code;
+}
+
+static PyObject *
+read_cache(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "read_cache(path, source_path, get_source)");
+        return NULL;
+    }
+    PyObject *code = read_cache_file(get_state(module), args[0], args[1], args[2]);
+    if (code == NULL && !PyErr_Occurred()) {
+        Py_RETURN_NONE;
+    }
+    return code;
+}
+
+static PyMethodDef importhook_methods[] = {
+    {"activate", activate, METH_NOARGS, activate_doc},
+    {"install", install, METH_VARARGS,
+     "install(tag, exclude, verbose)\n--\n\nTurn the hook on with these options (idempotent)."},
+    {"uninstall", uninstall, METH_NOARGS,
+     "uninstall()\n--\n\nRemove the hook; modules already imported stay as they are."},
+    {"disable", disable, METH_NOARGS,
+     "disable()\n--\n\nfatopt off for the rest of the process (the hook stays, loading plainly)."},
+    {"options", options, METH_NOARGS,
+     "options()\n--\n\n(tag, exclude, verbose) while on, else None."},
+    {"default_tag", default_tag, METH_NOARGS,
+     "default_tag()\n--\n\nThe cache tag of the default configuration."},
+    {"loader_factory", (PyCFunction)(void (*)(void))loader_factory, METH_FASTCALL,
+     "loader_factory(fullname, path)\n--\n\nWhat hooked FileFinders call: a plain SourceFileLoader, handled by fatopt."},
+    {"register", register_loader, METH_O,
+     "register(loader)\n--\n\nHave fatopt handle this SourceFileLoader's module (the main script)."},
+    {"set_bypass", set_bypass, METH_O,
+     "set_bypass(on)\n--\n\nWhile on, imports on this thread load plain (the optimizer is being imported)."},
+    {"take_loaded_plain", take_loaded_plain, METH_NOARGS,
+     "take_loaded_plain()\n--\n\nThe (loader, name) pairs loaded plain during the bypass, and forget them."},
+    {"cached_code", (PyCFunction)(void (*)(void))cached_code_py, METH_FASTCALL,
+     "cached_code(loader, fullname)\n--\n\nThe module's optimized code from the cache, or None."},
+    {"read_cache", (PyCFunction)(void (*)(void))read_cache, METH_FASTCALL,
+     "read_cache(path, source_path, get_source)\n--\n\n"
+     "The code object cached at path if valid for the source, else None (get_source(path) gives\n"
+     "the source bytes, for hash-based files)."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ------------------------------------------------------------------ module state ----------- */
+
+static int
+importhook_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    HookState *st = get_state(module);
+    Py_VISIT(st->tag);
+    Py_VISIT(st->exclude);
+    Py_VISIT(st->registered);
+    Py_VISIT(st->bypass);
+    Py_VISIT(st->stash);
+    Py_VISIT(st->loaded_plain);
+    Py_VISIT(st->source_loader);
+    Py_VISIT(st->orig_get_code);
+    Py_VISIT(st->orig_create_module);
+    Py_VISIT(st->cache_from_source);
+    Py_VISIT(st->magic);
+    Py_VISIT(st->imp);
+    Py_VISIT(st->stat);
+    Py_VISIT(st->factory);
+    Py_VISIT(st->path_hook);
+    Py_VISIT(st->get_code);
+    Py_VISIT(st->create_module);
+    Py_VISIT(st->hook_method_type);
+    return 0;
+}
+
+static int
+importhook_clear(PyObject *module)
+{
+    HookState *st = get_state(module);
+    Py_CLEAR(st->tag);
+    Py_CLEAR(st->exclude);
+    Py_CLEAR(st->registered);
+    Py_CLEAR(st->bypass);
+    Py_CLEAR(st->stash);
+    Py_CLEAR(st->loaded_plain);
+    Py_CLEAR(st->source_loader);
+    Py_CLEAR(st->orig_get_code);
+    Py_CLEAR(st->orig_create_module);
+    Py_CLEAR(st->cache_from_source);
+    Py_CLEAR(st->magic);
+    Py_CLEAR(st->imp);
+    Py_CLEAR(st->stat);
+    Py_CLEAR(st->factory);
+    Py_CLEAR(st->path_hook);
+    Py_CLEAR(st->get_code);
+    Py_CLEAR(st->create_module);
+    Py_CLEAR(st->hook_method_type);
+    return 0;
+}
+
+static void
+importhook_free(void *module)
+{
+    importhook_clear((PyObject *)module);
+}
+
+static int
+importhook_exec(PyObject *module)
+{
+    HookState *st = get_state(module);
+    st->runtime_ok = -1;
+    st->hook_method_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &hook_method_spec, NULL);
+    if (st->hook_method_type == NULL) {
+        return -1;
+    }
+    PyObject *source_loader_base = machinery_attr("SourceLoader");
+    if (source_loader_base == NULL) {
+        return -1;
+    }
+    st->orig_get_code = PyObject_GetAttrString(source_loader_base, "get_code");
+    st->orig_create_module = PyObject_GetAttrString(source_loader_base, "create_module");
+    Py_DECREF(source_loader_base);
+    st->source_loader = machinery_attr("SourceFileLoader");
+    st->cache_from_source = machinery_attr("cache_from_source");
+    st->magic = machinery_attr("MAGIC_NUMBER");
+    st->imp = PyImport_ImportModule("_imp");
+    PyObject *os = PyImport_ImportModule("os");
+    st->stat = os ? PyObject_GetAttrString(os, "stat") : NULL;
+    Py_XDECREF(os);
+    st->registered = PySet_New(NULL);
+    st->bypass = PySet_New(NULL);
+    st->stash = PyDict_New();
+    st->loaded_plain = PyList_New(0);
+    st->exclude = PyTuple_New(0);
+    st->factory = PyObject_GetAttrString(module, "loader_factory");
+    if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source
+        || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
+        || !st->exclude || !st->factory) {
+        return -1;
+    }
+    if (!PyBytes_Check(st->magic) || PyBytes_GET_SIZE(st->magic) != 4) {
+        PyErr_SetString(PyExc_ImportError, "fatopt._importhook: unexpected importlib MAGIC_NUMBER");
+        return -1;
+    }
+    st->get_code = new_hook_method(module, st->orig_get_code, HOOK_GET_CODE);
+    st->create_module = new_hook_method(module, st->orig_create_module, HOOK_CREATE_MODULE);
+    if (st->get_code == NULL || st->create_module == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot importhook_slots[] = {
+    {Py_mod_exec, importhook_exec},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    {0, NULL},
+};
+
+static PyModuleDef importhook_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "fatopt._importhook",
+    .m_doc = "The import hook's warm path (see fatopt/importer.py for the options it is given).",
+    .m_size = sizeof(HookState),
+    .m_methods = importhook_methods,
+    .m_slots = importhook_slots,
+    .m_traverse = importhook_traverse,
+    .m_clear = importhook_clear,
+    .m_free = importhook_free,
+};
+
+PyMODINIT_FUNC
+PyInit__importhook(void)
+{
+    return PyModuleDef_Init(&importhook_module);
+}

@@ -1,0 +1,108 @@
+"""The import hook leaves no trace plain Python would not leave: no fatopt frame for tracers and
+debuggers, loaders equal to plain ones, the normal .pyc kept, a foreign .pyc honoured."""
+
+from __future__ import annotations
+
+import marshal
+
+import pytest
+
+from integration.helpers import python, write
+
+TRACE_IMPORT = """
+    import sys
+    seen = set()
+    def trace(frame, event, arg):
+        if event == "call":
+            seen.add(frame.f_globals.get("__name__"))
+    sys.settrace(trace)
+    import mod
+    sys.settrace(None)
+    print(sorted(name for name in seen if name and name.startswith("fatopt")), mod.f())
+"""
+
+
+def test_tracers_see_no_fatopt_frame_while_a_module_is_imported(tmp_path):
+    # plain CPython runs only frozen importlib code there, which debuggers skip by module name.
+    # (A module with specialized functions registers them as its body runs: see
+    # tests/semantics/test_documented_differences.py.)
+    write(tmp_path, "mod.py", "def f():\n    return 3\n")
+    write(tmp_path, "app.py", TRACE_IMPORT)
+    cold = python("app.py", cwd=tmp_path)  # a cache miss: the optimizer runs, untraced
+    warm = python("app.py", cwd=tmp_path)
+    plain = python("app.py", cwd=tmp_path, fatopt=None)
+    assert cold.stdout == warm.stdout == plain.stdout == "[] 3\n", (cold.stderr, warm.stderr)
+
+
+def test_bdb_skipping_importlib_steps_over_an_optimized_import(tmp_path):
+    # CPython's test_bdb.test_skip, in short: stepping over `import mod` with importlib skipped
+    write(tmp_path, "mod.py", "def main():\n    lno = 3\n")
+    write(tmp_path, "app.py", """
+        import bdb, sys
+        stops = []
+        class Stepper(bdb.Bdb):
+            def user_line(self, frame):
+                stops.append((frame.f_globals.get("__name__"), frame.f_lineno))
+                if len(stops) < 3:
+                    self.set_step()
+                else:
+                    self.set_quit()
+            def user_call(self, frame, args):
+                self.user_line(frame)
+        def importer():
+            import mod
+            return mod
+        Stepper(skip=["importlib*", "zipimport", "encodings.*", "mod"]).runcall(importer)
+        print([name for name, _ in stops])
+    """)
+    for _ in range(2):  # cold, then warm
+        proc = python("app.py", cwd=tmp_path)
+        assert proc.stdout == python("app.py", cwd=tmp_path, fatopt=None).stdout, proc.stderr
+        assert "fatopt" not in proc.stdout
+
+
+def test_loader_equals_one_made_anew(tmp_path):
+    # pydoc.importfile compares the spec of a module loaded again with a fresh loader
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", """
+        import importlib.machinery, mod
+        fresh = importlib.machinery.SourceFileLoader("mod", mod.__file__)
+        found = importlib.machinery.PathFinder.find_spec("mod")
+        print(type(mod.__loader__) is type(fresh), mod.__loader__ == fresh, found == mod.__spec__,
+              sorted(vars(mod.__loader__)))
+    """)
+    expected = "True True True ['name', 'path']\n"
+    assert python("app.py", cwd=tmp_path).stdout == expected
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout == expected
+
+
+def _normal_pyc(directory):
+    # helpers.python() sends caches to <cwd>/.prefix (PYTHONPYCACHEPREFIX)
+    return [p for p in (directory / ".prefix").rglob("mod.cpython-*.pyc") if ".opt-" not in p.name]
+
+
+def test_a_warm_start_writes_a_deleted_normal_pyc_again(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # a cache miss: both .pyc files written
+    [normal] = _normal_pyc(tmp_path)
+    normal.unlink()
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # served from fatopt's cache
+    assert len(_normal_pyc(tmp_path)) == 1
+    normal.unlink()
+    assert python("app.py", cwd=tmp_path, env={"PYTHONDONTWRITEBYTECODE": "1"}).stdout == "1\n"
+    assert _normal_pyc(tmp_path) == []  # -B: neither writes it
+
+
+@pytest.mark.parametrize("fatopt_first", [False, True])
+def test_a_pyc_that_differs_from_its_source_runs_as_plain_python_runs_it(tmp_path, fatopt_first):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
+    python("app.py", cwd=tmp_path, fatopt=None)
+    [normal] = _normal_pyc(tmp_path)
+    data = normal.read_bytes()
+    code = marshal.loads(data[16:])
+    normal.write_bytes(data[:16] + marshal.dumps(code.replace(co_consts=tuple(2 if c == 1 else c for c in code.co_consts))))
+    runs = [None, ""] if not fatopt_first else ["", None]
+    for fatopt in runs * 2:
+        assert python("app.py", cwd=tmp_path, fatopt=fatopt).stdout == "2\n"
