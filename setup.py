@@ -14,10 +14,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 PTH_NAME = "fatopt.pth"
-# The C hook when it can be imported, else fatopt.importer.activate says why it cannot.
+# fatopt._activate: the C hook (fatopt._importhook) when it can be imported, else a notice.
 PTH_LINE = (
-    "import sys; exec('try: from fatopt._importhook import activate\\n"
-    "except ImportError: from fatopt.importer import activate\\nactivate()') "
+    "import sys; __import__('fatopt')._activate() "
     "if 'fatopt' in sys._xoptions or ('PYTHONFATOPT' in __import__('os').environ "
     "and not sys.flags.ignore_environment) else None\n"
 )

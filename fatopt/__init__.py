@@ -5,7 +5,7 @@ Functions get specialized code (constants folded, pure builtin calls replaced by
 puts the original code back the instant one breaks. See README.md and docs/.
 
 This package is imported at start-up by every ``python -X fatopt`` run (``fatopt.pth`` ->
-``fatopt.importer.activate``), so it imports nothing: the API below is loaded on first use, and
+``fatopt._activate`` -> ``fatopt._importhook.activate``, in C), so it imports nothing: the API below is loaded on first use, and
 even ``AVAILABLE``, which means loading the C extension, is computed when first asked for.
 """
 
@@ -66,6 +66,17 @@ def unavailable_reason() -> "str | None":
             else:
                 _unavailable = None
     return _unavailable
+
+
+def _activate() -> None:
+    """What ``fatopt.pth`` runs at start-up when ``-X fatopt`` or ``PYTHONFATOPT`` is given:
+    the C import hook's activation, or, when it cannot be imported (Python < 3.12, a broken
+    build), :func:`fatopt.importer.activate`, which says why if it should."""
+    try:
+        from fatopt._importhook import activate
+    except ImportError:
+        from fatopt.importer import activate
+    activate()
 
 
 # Everything else is imported on first use: optimized modules import fatopt.runtime (and so

@@ -240,6 +240,9 @@ typedef struct {
     PyObject *refs;          /* dict: weakref -> int(id(func)), to find a dead function's entry */
     PyObject *pending;       /* list of Spec to re-check or tear down */
     PyObject *died;          /* the weakref callback (a builtin function bound to the module) */
+    PyObject *born_install;  /* _born_install, bound to the module (see born()) */
+    PyObject *partial;       /* functools.partial */
+    PyObject *original_builtins; /* fatopt._ORIGINAL_BUILTINS: what "the builtin" means */
     PtrMap index;
     int dict_watcher;        /* -1: not registered (yet) */
     int func_watcher;
@@ -1437,6 +1440,192 @@ guards_register(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
+
+/* ------------------------------------------------------------------------ born ------------- */
+/* The decorator the optimizer emits on each specialized function:
+ *     @__fatopt_runtime__.born(f, builtins=("len",), objects={"DEBUG": False})
+ * registers the function (which holds its specialized code) with the original code of `f` as the
+ * fallback, guarded by: each named builtin is still the original builtin and not shadowed by a
+ * global; each named global is still that very object.  In C because it runs for every
+ * specialized function at every import of an optimized module: no Python frame (tracers and
+ * debuggers stepping through the module body see none of fatopt's) and no Python module to
+ * import at start-up.  A failure costs that function its specialization, never the import:
+ * fatopt.runtime._unoptimized warns and returns the original function. */
+
+PyDoc_STRVAR(born_doc,
+"born(original, builtins=(), objects=None)\n--\n\n"
+"Decorator emitted by the optimizer: register the decorated function, born holding its\n"
+"specialized code, with the code of `original` as fallback, guarded by the builtins named (still\n"
+"the original builtins, not shadowed by globals) and the globals in `objects` (still those very\n"
+"objects).");
+
+static PyObject *
+guards_born(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"original", "builtins", "objects", NULL};
+    PyObject *original, *builtins = NULL, *objects = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O!O:born", kwlist, &original, &PyTuple_Type,
+                                     &builtins, &objects)) {
+        return NULL;
+    }
+    State *st = get_state(module);
+    if (builtins == NULL) {
+        builtins = PyTuple_New(0);
+        if (builtins == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        Py_INCREF(builtins);
+    }
+    PyObject *decorator = PyObject_CallFunctionObjArgs(st->partial, st->born_install, original, builtins,
+                                                       objects, NULL);
+    Py_DECREF(builtins);
+    return decorator;
+}
+
+/* The fallback code: the original's, named as the function (tracebacks name the right one). */
+static PyObject *
+fallback_code(PyObject *func, PyObject *original)
+{
+    if (PyCode_Check(original)) {
+        return Py_NewRef(original);
+    }
+    if (!PyFunction_Check(original)) {
+        PyErr_Format(PyExc_TypeError, "original must be a code object or a function, got %.100s",
+                     Py_TYPE(original)->tp_name);
+        return NULL;
+    }
+    PyCodeObject *code = (PyCodeObject *)PyFunction_GET_CODE(original);
+    PyCodeObject *target = (PyCodeObject *)PyFunction_GET_CODE(func);
+    int same_name = PyObject_RichCompareBool(code->co_name, target->co_name, Py_EQ);
+    int same_qualname = same_name > 0 ? PyObject_RichCompareBool(code->co_qualname, target->co_qualname, Py_EQ) : 0;
+    if (same_name < 0 || same_qualname < 0) {
+        return NULL;
+    }
+    if (same_name && same_qualname) {
+        return Py_NewRef(code);
+    }
+    PyObject *replace = PyObject_GetAttrString((PyObject *)code, "replace");
+    if (replace == NULL) {
+        return NULL;
+    }
+    PyObject *names = Py_BuildValue("{sOsO}", "co_name", target->co_name, "co_qualname", target->co_qualname);
+    PyObject *noargs = PyTuple_New(0);
+    PyObject *renamed = names && noargs ? PyObject_Call(replace, noargs, names) : NULL;
+    Py_XDECREF(noargs);
+    Py_XDECREF(names);
+    Py_DECREF(replace);
+    return renamed;
+}
+
+static int
+append_condition(PyObject *conditions, int kind, PyObject *dict, PyObject *name, PyObject *expected)
+{
+    PyObject *c = expected ? Py_BuildValue("(iOOO)", kind, dict, name, expected)
+                           : Py_BuildValue("(iOO)", kind, dict, name);
+    if (c == NULL) {
+        return -1;
+    }
+    int r = PyList_Append(conditions, c);
+    Py_DECREF(c);
+    return r;
+}
+
+static int
+born_register(State *st, PyObject *module, PyObject *original, PyObject *builtins, PyObject *objects,
+              PyObject *func)
+{
+    if (parse_func(func) < 0) {
+        return -1;
+    }
+    PyFunctionObject *f = (PyFunctionObject *)func;
+    int has_objects = objects != Py_None && PyObject_IsTrue(objects);
+    if (has_objects < 0) {
+        return -1;
+    }
+    if (has_objects && !PyDict_Check(objects)) {
+        PyErr_SetString(PyExc_TypeError, "objects must be a dict");
+        return -1;
+    }
+    Py_ssize_t nbuiltins = PyTuple_GET_SIZE(builtins);
+    if (nbuiltins == 0 && !has_objects) {
+        PyErr_SetString(PyExc_ValueError, "a specialization needs at least one guard");
+        return -1;
+    }
+    PyObject *conditions = PyList_New(0);
+    PyObject *recipes = NULL, *fallback = NULL;
+    int r = -1;
+    if (conditions == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nbuiltins; i++) {
+        PyObject *name = PyTuple_GET_ITEM(builtins, i);
+        PyObject *value = PyDict_GetItemWithError(st->original_builtins, name); /* borrowed */
+        if (value == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_KeyError, "%R is not a builtin", name);
+            }
+            goto done;
+        }
+        if (append_condition(conditions, COND_DICT_IS, f->func_builtins, name, value) < 0
+            || append_condition(conditions, COND_DICT_ABSENT, f->func_globals, name, NULL) < 0) {
+            goto done;
+        }
+    }
+    if (has_objects) {
+        Py_ssize_t pos = 0;
+        PyObject *name, *value;
+        while (PyDict_Next(objects, &pos, &name, &value)) {
+            if (append_condition(conditions, COND_DICT_IS, f->func_globals, name, value) < 0) {
+                goto done;
+            }
+        }
+    }
+    /* the guards as data, turned into guard objects only if get_specialized() asks */
+    if (nbuiltins && has_objects) {
+        recipes = Py_BuildValue("((sO)(sO))", "GuardBuiltins", builtins, "GuardGlobals", objects);
+    }
+    else if (nbuiltins) {
+        recipes = Py_BuildValue("((sO))", "GuardBuiltins", builtins);
+    }
+    else {
+        recipes = Py_BuildValue("((sO))", "GuardGlobals", objects);
+    }
+    if (recipes == NULL || (fallback = fallback_code(func, original)) == NULL) {
+        goto done;
+    }
+    r = do_register(st, module, f, fallback, recipes, conditions) < 0 ? -1 : 0;
+done:
+    Py_DECREF(conditions);
+    Py_XDECREF(recipes);
+    Py_XDECREF(fallback);
+    return r;
+}
+
+static PyObject *
+guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_born_install(original, builtins, objects, func)");
+        return NULL;
+    }
+    PyObject *original = args[0], *func = args[3];
+    if (born_register(get_state(module), module, original, args[1], args[2], func) == 0) {
+        return Py_NewRef(func);
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return NULL;
+    }
+    /* never break an import: the original function, dressed as func, with a warning */
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *runtime = PyImport_ImportModule("fatopt.runtime");
+    PyObject *result = runtime ? PyObject_CallMethod(runtime, "_unoptimized", "OOO", func, original, exc) : NULL;
+    Py_XDECREF(runtime);
+    Py_DECREF(exc);
+    return result;
+}
+
 PyDoc_STRVAR(specialize_doc,
 "specialize(func, code, guards, conditions) -> bool\n\n"
 "Install `code` on `func` and register its current code as the original (see register()).");
@@ -1789,6 +1978,8 @@ static PyMethodDef guards_methods[] = {
     {"arm_main", (PyCFunction)(void (*)(void))guards_arm_main, METH_FASTCALL, arm_main_doc},
     {"main_trampoline", (PyCFunction)(void (*)(void))guards_main_trampoline, METH_FASTCALL, main_trampoline_doc},
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
+    {"born", (PyCFunction)(void (*)(void))guards_born, METH_VARARGS | METH_KEYWORDS, born_doc},
+    {"_born_install", (PyCFunction)(void (*)(void))guards_born_install, METH_FASTCALL, "born's decorator (internal)"},
     {"specialize", (PyCFunction)(void (*)(void))guards_specialize, METH_FASTCALL, specialize_doc},
     {"unregister", guards_unregister, METH_O, unregister_doc},
     {"get", guards_get, METH_O, get_doc},
@@ -1820,7 +2011,21 @@ guards_exec(PyObject *module)
         || (st->pending = PyList_New(0)) == NULL) {
         return -1;
     }
-    if ((st->died = PyObject_GetAttrString(module, "_died")) == NULL) {
+    if ((st->died = PyObject_GetAttrString(module, "_died")) == NULL
+        || (st->born_install = PyObject_GetAttrString(module, "_born_install")) == NULL) {
+        return -1;
+    }
+    PyObject *functools = PyImport_ImportModule("_functools");
+    st->partial = functools ? PyObject_GetAttrString(functools, "partial") : NULL;
+    Py_XDECREF(functools);
+    PyObject *fatopt = PyImport_ImportModule("fatopt");
+    st->original_builtins = fatopt ? PyObject_GetAttrString(fatopt, "_ORIGINAL_BUILTINS") : NULL;
+    Py_XDECREF(fatopt);
+    if (st->partial == NULL || st->original_builtins == NULL) {
+        return -1;
+    }
+    if (!PyDict_Check(st->original_builtins)) {
+        PyErr_SetString(PyExc_ImportError, "fatopt._ORIGINAL_BUILTINS is not a dict");
         return -1;
     }
     if (PyModule_AddIntConstant(module, "COND_DICT_IS", COND_DICT_IS) < 0
@@ -1844,6 +2049,9 @@ guards_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->refs);
     Py_VISIT(st->pending);
     Py_VISIT(st->died);
+    Py_VISIT(st->born_install);
+    Py_VISIT(st->partial);
+    Py_VISIT(st->original_builtins);
     return 0;
 }
 
@@ -1890,6 +2098,9 @@ guards_clear(PyObject *module)
     Py_CLEAR(st->refs);
     Py_CLEAR(st->pending);
     Py_CLEAR(st->died);
+    Py_CLEAR(st->born_install);
+    Py_CLEAR(st->partial);
+    Py_CLEAR(st->original_builtins);
     Py_CLEAR(st->spec_type);
     return 0;
 }

@@ -216,7 +216,8 @@ runtime_available(HookState *st, PyObject *code)
     PyObject *names = ((PyCodeObject *)code)->co_names;
     int needs = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "fatopt.runtime") == 0) {
+        /* fatopt.emit.RUNTIME_MODULE: what optimized modules with specialized functions import */
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "fatopt._guards") == 0) {
             needs = 1;
             break;
         }

@@ -11,6 +11,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import sys
 
 from fatopt import _importhook, cache, importer, unavailable_reason
+from fatopt.emit import RUNTIME_MODULE
 
 __all__ = ["code_for", "ensure_optimizer", "optimized_code"]
 
@@ -110,7 +111,7 @@ def _plain_code(loader, fullname: str):
 def _runnable(code):
     """``code``, unless it needs the guard runtime and the runtime cannot load here (a broken
     build): then None, and fatopt turns itself off, saying why in verbose mode."""
-    if code is None or "fatopt.runtime" not in code.co_names:
+    if code is None or RUNTIME_MODULE not in code.co_names:
         return code
     reason = unavailable_reason()
     if reason is None:

@@ -39,6 +39,7 @@ from fatopt.analyses.scopes import Scope, analyze_scopes
 
 __all__ = [
     "RUNTIME_NAME",
+    "RUNTIME_MODULE",
     "Specialization",
     "Rewrite",
     "emit_module",
@@ -48,6 +49,10 @@ __all__ = [
 ]
 
 RUNTIME_NAME = "__fatopt_runtime__"
+#: What optimized modules import as RUNTIME_NAME: the C runtime itself, whose ``born`` registers
+#: specialized functions (no Python module to import, no Python frame while the module body runs).
+#: The import hook checks for this name in a module's code to know that it needs the runtime.
+RUNTIME_MODULE = "fatopt._guards"
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -100,7 +105,7 @@ def _objects_dict(globals_: tuple[tuple[str, Any], ...]) -> ast.Dict:
 
 
 def _born_keywords(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.keyword]:
-    """The guards as ``runtime.born`` takes them: plain data, no guard objects (registration
+    """The guards as ``born`` (``fatopt/_guards.c``) takes them: plain data, no guard objects (registration
     runs at every import of the module, and guard objects cost microseconds each)."""
     keywords = []
     if builtins:
@@ -344,7 +349,7 @@ def emit_module(tree: ast.Module, changes: dict[ast.AST, Change]) -> ast.Module:
     if any(type(change) is Specialization for change in changes.values()):
         position = _runtime_import_position(body)
         anchor = body[position] if position < len(body) else body[-1]
-        runtime_import = ast.Import(names=[ast.alias(name="fatopt.runtime", asname=RUNTIME_NAME)])
+        runtime_import = ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])
         _locate(runtime_import, anchor)
         body.insert(position, runtime_import)
     return ast.Module(body=body, type_ignores=list(tree.type_ignores))

@@ -6,12 +6,10 @@ conditions, keeps the documented API stable, and reports what happened.
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-# Every module with specialized functions imports this one at its own import: it loads only the
-# C extension. Guard objects (fatopt.guards) are built only when asked for: emitted code gives
-# its guards as data (see born). No `from __future__ import annotations` either: that imports
-# the __future__ module; annotations naming types that are not imported are strings.
-from _functools import partial as _partial
-
+# Optimized modules import the C runtime (fatopt._guards) directly, not this module; it is still
+# kept light: guard objects (fatopt.guards) are built only when asked for. No `from __future__
+# import annotations`: that imports the __future__ module; annotations naming types that are not
+# imported are strings.
 from fatopt import _ORIGINAL_BUILTINS, unavailable_reason
 
 UNAVAILABLE_REASON = unavailable_reason()
@@ -190,42 +188,11 @@ def specialized(original: "types.FunctionType", *guards: "Guard") -> "Callable[[
     return install
 
 
-def born(
-    original: "types.FunctionType", builtins: "tuple[str, ...]" = (), objects: "dict | None" = None,
-) -> "Callable[[types.FunctionType], types.FunctionType]":
-    """The decorator the optimizer emits: ``@born(original, builtins=(...), objects={...})`` is
-    ``@specialized(original, GuardBuiltins(*builtins), GuardGlobals(objects=objects))``, with
-    the guards given as data. Registration runs at every import of an optimized module, for each
-    specialized function; building guard objects would cost several microseconds each, so the
-    conditions are made directly and the guard objects only when asked for
-    (:func:`get_specialized`)."""
-    return _partial(_install_born, original, builtins, objects)
-
-
-def _install_born(original, builtins, objects, func):
-    # Written for speed (it runs for each specialized function at each import).
-    try:
-        if _guards is None:
-            raise RuntimeError(UNAVAILABLE_REASON)
-        globals_ = func.__globals__
-        conditions = []
-        if builtins:
-            builtins_ = func.__builtins__
-            for name in builtins:  # as GuardBuiltins: the original builtin, not shadowed
-                conditions.append((_COND_IS, builtins_, name, _ORIGINAL_BUILTINS[name]))
-                conditions.append((_COND_ABSENT, globals_, name))
-            recipes = (("GuardBuiltins", builtins), ("GuardGlobals", objects)) if objects else (("GuardBuiltins", builtins),)
-        elif objects:
-            recipes = (("GuardGlobals", objects),)
-        else:
-            raise ValueError("a specialization needs at least one guard")
-        if objects:
-            for name, value in objects.items():  # as GuardGlobals(objects=...): that very object
-                conditions.append((_COND_IS, globals_, name, value))
-        _guards.register(func, _fallback_code(func, original), recipes, conditions)
-        return func
-    except Exception as exc:  # never break an import: fall back to the original code
-        return _unoptimized(func, original, exc)
+if AVAILABLE:
+    #: The decorator the optimizer emits (``@__fatopt_runtime__.born(f, builtins=(...),
+    #: objects={...})``): in C, see ``fatopt/_guards.c``. Optimized modules import it from
+    #: ``fatopt._guards`` directly; it is here for the API.
+    born = _guards.born
 
 
 def _guard_objects(func: "types.FunctionType", guards: tuple) -> "list[Guard]":

@@ -138,7 +138,7 @@ def test_type_parameters():
 def test_emitted_shape():
     text = optimize_source('"""doc"""\nfrom __future__ import annotations\ndef f(a, b=1):\n    return len("ab")\n', "m.py")
     lines = text.splitlines()
-    assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt.runtime as __fatopt_runtime__"]
+    assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt._guards as __fatopt_runtime__"]
     assert "def f(a, b):" in text  # the fallback: same name, no defaults
     assert "@__fatopt_runtime__.born(f, builtins=('len',))" in text
     assert "def f(a, b=1):" in text and "del " not in text

@@ -8,6 +8,7 @@ import tracemalloc
 import pytest
 
 import fatopt
+import fatopt.runtime
 from fatopt.guards import GuardBuiltins, GuardDict, GuardFunc, GuardGlobals, GuardTypeAttr
 
 from .helpers import load
@@ -113,6 +114,21 @@ def inspect_everything():
     GuardGlobals(values={"DEBUG": False}).bind(SHARED["fast"]).check()
 
 
+def born_and_drop():
+    ns = fresh()
+    # the fallback is renamed after the function ("plain" -> "fast")
+    fatopt.runtime.born(ns["plain"], builtins=("len",), objects={"DEBUG": False})(ns["fast"])
+
+
+def born_failure():
+    import warnings
+
+    ns = fresh()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fatopt.runtime.born(ns["plain"], builtins=("no_such_builtin",))(ns["fast"])
+
+
 SCENARIOS = [
     register_and_drop,
     register_in_cycle,
@@ -125,6 +141,8 @@ SCENARIOS = [
     registration_error,
     user_assigns_code,
     inspect_everything,
+    born_and_drop,
+    born_failure,
 ]
 
 
@@ -144,7 +162,7 @@ def settle():
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 def test_no_leak(scenario):
-    for _ in range(100):  # warm caches, interned strings, free lists
+    for _ in range(REPEAT):  # warm caches, interned strings, free lists, gc thresholds
         scenario()
     objects, blocks, entries, specs = measure()
     growth = []
