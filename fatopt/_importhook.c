@@ -23,6 +23,9 @@
 #include <marshal.h>
 #include <stddef.h>
 #include <string.h>
+#ifndef MS_WINDOWS
+#include <sys/stat.h>
+#endif
 
 #if PY_VERSION_HEX < 0x030C0000
 #error "fatopt._importhook needs CPython 3.12 or newer"
@@ -151,16 +154,38 @@ header_valid(HookState *st, const char *data, Py_ssize_t size, PyObject *source_
     return PyErr_Occurred() ? -1 : same;
 }
 
+#ifndef MS_WINDOWS
+#  if defined(__APPLE__)
+#    define MTIME_NS(sb) ((long long)(sb).st_mtimespec.tv_sec * 1000000000LL + (sb).st_mtimespec.tv_nsec)
+#  else
+#    define MTIME_NS(sb) ((long long)(sb).st_mtim.tv_sec * 1000000000LL + (sb).st_mtim.tv_nsec)
+#  endif
+#endif
+
 /* The code object cached at `path` if it is valid for the source, else NULL without an error.
- * Missing, truncated, corrupted or stale files and another Python's magic number are misses. */
+ * Missing, truncated, corrupted or stale files and another Python's magic number are misses.
+ * `*mtime_ns` (if given) gets the file's modification time, or -1 if unknown. */
 static PyObject *
-read_cache_file(HookState *st, PyObject *path, PyObject *source_path, PyObject *get_source)
+read_cache_file(HookState *st, PyObject *path, PyObject *source_path, PyObject *get_source, long long *mtime_ns)
 {
+    if (mtime_ns != NULL) {
+        *mtime_ns = -1;
+    }
     PyObject *file = PyFile_OpenCodeObject(path); /* io.open_code: the PEP 578 hook sees it */
     if (file == NULL) {
         clear_if_exception();
         return NULL;
     }
+#ifndef MS_WINDOWS
+    if (mtime_ns != NULL) {
+        int fd = PyObject_AsFileDescriptor(file);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0) {
+            *mtime_ns = MTIME_NS(sb);
+        }
+        PyErr_Clear();
+    }
+#endif
     PyObject *data = PyObject_CallMethod(file, "read", NULL);
     PyObject *closed = PyObject_CallMethod(file, "close", NULL);
     Py_DECREF(file);
@@ -293,25 +318,25 @@ handles(HookState *st, PyObject *loader, PyObject *fullname)
     return 1;
 }
 
-/* Plain Python writes the normal .pyc when it is missing; a warm start that reads fatopt's file
- * instead must do so too (code that imports a module may expect its .pyc).  One stat. */
-static void
-ensure_plain_bytecode(HookState *st, PyObject *loader, PyObject *fullname, PyObject *path)
+/* The normal .pyc, as plain Python keeps it, on a warm start (one stat):
+ *  - missing: plain Python would write it, so importlib's own get_code writes it (not under -B);
+ *  - newer than fatopt's file: something rewrote it since fatopt compiled the module (plain
+ *    Python, compileall, a tool writing its own bytecode): returns 1, and the module is taken as
+ *    a miss, where fatopt checks it against the source (a .pyc that is not the source's
+ *    compilation runs as plain Python runs it, see fatopt.cache_miss).
+ * Returns 0 otherwise. */
+static int
+plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyObject *path, long long ours_ns)
 {
-    PyObject *dont_write = PySys_GetObject("dont_write_bytecode"); /* borrowed */
-    if (dont_write != NULL && PyObject_IsTrue(dont_write) != 0) {
-        PyErr_Clear();
-        return;
-    }
     /* ".../mod.cpython-313.opt-fatoptXXXXXXXX.pyc" -> ".../mod.cpython-313[.opt-N].pyc" */
     Py_ssize_t cut = PyUnicode_GET_LENGTH(path) - PyUnicode_GET_LENGTH(st->tag) - 9; /* ".opt-" ".pyc" */
     if (cut <= 0) {
-        return;
+        return 0;
     }
     PyObject *base = PyUnicode_Substring(path, 0, cut);
     if (base == NULL) {
         PyErr_Clear();
-        return;
+        return 0;
     }
     int optimize = flag("optimize");
     PyObject *plain = optimize ? PyUnicode_FromFormat("%U.opt-%d.pyc", base, optimize)
@@ -319,23 +344,39 @@ ensure_plain_bytecode(HookState *st, PyObject *loader, PyObject *fullname, PyObj
     Py_DECREF(base);
     if (plain == NULL) {
         PyErr_Clear();
-        return;
+        return 0;
     }
+    int exists = 0, newer = 0;
+#ifndef MS_WINDOWS
+    PyObject *encoded = PyUnicode_EncodeFSDefault(plain);
+    if (encoded != NULL) {
+        struct stat sb;
+        if (stat(PyBytes_AS_STRING(encoded), &sb) == 0) {
+            exists = 1;
+            newer = ours_ns >= 0 && MTIME_NS(sb) > ours_ns;
+        }
+        Py_DECREF(encoded);
+    }
+#else
     PyObject *sr = PyObject_CallOneArg(st->stat, plain);
+    exists = sr != NULL;
+    Py_XDECREF(sr);
+#endif
     Py_DECREF(plain);
-    if (sr != NULL) {
-        Py_DECREF(sr);
-        return;
-    }
-    if (!PyErr_ExceptionMatches(PyExc_OSError)) {
-        PyErr_Clear();
-        return;
-    }
     PyErr_Clear();
+    if (newer) {
+        return 1;
+    }
+    PyObject *dont_write = PySys_GetObject("dont_write_bytecode"); /* borrowed */
+    if (exists || (dont_write != NULL && PyObject_IsTrue(dont_write) != 0)) {
+        PyErr_Clear();
+        return 0;
+    }
     /* importlib compiles the source and writes it, honouring everything plain Python does */
     PyObject *code = PyObject_CallFunctionObjArgs(st->orig_get_code, loader, fullname, NULL);
     Py_XDECREF(code);
     PyErr_Clear();
+    return 0;
 }
 
 /* The module's code from fatopt's cache, or NULL without an error (miss). */
@@ -351,8 +392,9 @@ cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain
     PyObject *code = NULL;
     if (path != NULL) {
         PyObject *get_source = PyObject_GetAttrString(loader, "get_data");
+        long long ours_ns = -1;
         if (get_source != NULL) {
-            code = read_cache_file(st, path, source_path, get_source);
+            code = read_cache_file(st, path, source_path, get_source, &ours_ns);
             Py_DECREF(get_source);
         }
         else {
@@ -366,8 +408,9 @@ cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain
                     clear_if_exception();
                 }
             }
-            else if (check_plain && PyUnicode_CompareWithASCIIString(fullname, "__main__") != 0) {
-                ensure_plain_bytecode(st, loader, fullname, path);
+            else if (check_plain && PyUnicode_CompareWithASCIIString(fullname, "__main__") != 0
+                     && plain_bytecode_changed(st, loader, fullname, path, ours_ns)) {
+                Py_CLEAR(code);
             }
         }
         Py_DECREF(path);
@@ -425,6 +468,9 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
     PyObject *code = cached_code(st, loader, fullname, 1);
     if (code != NULL || PyErr_Occurred()) {
         return code;
+    }
+    if (!st->enabled) {
+        return NULL; /* turned off just now (the guard runtime cannot load): plain */
     }
     code = code_on_miss(loader, fullname, 0);
     if (code == NULL) {
@@ -515,6 +561,9 @@ hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *
         PyObject *code = cached_code(st, loader, fullname, 1);
         if (code == NULL && PyErr_Occurred()) {
             goto done;
+        }
+        if (code == NULL && !st->enabled) {
+            code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
         }
         if (code == NULL) {
             code = code_on_miss(loader, fullname, 1);
@@ -1086,6 +1135,11 @@ static int
 activate_hook(PyObject *module)
 {
     HookState *st = get_state(module);
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        /* the guard runtime (fatopt._guards) serves the main interpreter only: subinterpreters
+         * run plain */
+        return 0;
+    }
     PyObject *xoptions = PySys_GetXOptions(); /* borrowed */
     PyObject *xvalue = xoptions ? PyDict_GetItemString(xoptions, "fatopt") : NULL; /* borrowed */
     PyObject *envvalue = environment_value();
@@ -1261,7 +1315,7 @@ read_cache(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "read_cache(path, source_path, get_source)");
         return NULL;
     }
-    PyObject *code = read_cache_file(get_state(module), args[0], args[1], args[2]);
+    PyObject *code = read_cache_file(get_state(module), args[0], args[1], args[2], NULL);
     if (code == NULL && !PyErr_Occurred()) {
         Py_RETURN_NONE;
     }
@@ -1403,7 +1457,8 @@ importhook_exec(PyObject *module)
 
 static PyModuleDef_Slot importhook_slots[] = {
     {Py_mod_exec, importhook_exec},
-    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    /* all state is per module; fatopt activates in the main interpreter only (see activate) */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     {0, NULL},
 };
 

@@ -105,3 +105,43 @@ def test_a_pyc_that_differs_from_its_source_runs_as_plain_python_runs_it(tmp_pat
     runs = [None, ""] if not fatopt_first else ["", None]
     for fatopt in runs * 2:
         assert python("app.py", cwd=tmp_path, fatopt=fatopt).stdout == "2\n"
+
+
+def test_a_pyc_edited_after_fatopt_cached_the_module_runs_as_plain_python_runs_it(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # a cache miss: both .pyc files written
+    assert python("app.py", cwd=tmp_path).stdout == "1\n"  # warm
+    [normal] = _normal_pyc(tmp_path)
+    data = normal.read_bytes()
+    code = marshal.loads(data[16:])
+    normal.write_bytes(data[:16] + marshal.dumps(code.replace(co_consts=tuple(2 if c == 1 else c for c in code.co_consts))))
+    for fatopt in ("", None, ""):
+        assert python("app.py", cwd=tmp_path, fatopt=fatopt).stdout == "2\n"
+
+
+def test_a_normal_pyc_rewritten_by_plain_python_costs_one_miss(tmp_path):
+    write(tmp_path, "mod.py", "X = 1\n")
+    write(tmp_path, "app.py", "import mod, sys\nprint(mod.X, 'fatopt.cache_miss' in sys.modules)\n")
+    assert python("app.py", cwd=tmp_path).stdout == "1 True\n"
+    assert python("app.py", cwd=tmp_path).stdout == "1 False\n"
+    python("-m", "compileall", "-q", "-f", "mod.py", cwd=tmp_path, fatopt=None)
+    assert python("app.py", cwd=tmp_path).stdout == "1 True\n"  # compared with the source again
+    assert python("app.py", cwd=tmp_path).stdout == "1 False\n"
+
+
+def test_subinterpreters_run_plain(tmp_path):
+    write(tmp_path, "mod.py", "def f():\n    return len('abc')\n")
+    write(tmp_path, "app.py", """
+        try:
+            import _interpreters
+        except ImportError:  # 3.12
+            import _xxsubinterpreters as _interpreters
+        import fatopt, mod
+        print(bool(fatopt.get_specialized(mod.f)))
+        interp = _interpreters.create()
+        _interpreters.run_string(interp, "import sys, mod; print(mod.f(), sorted(m for m in sys.modules if m.startswith('fatopt')))")
+    """)
+    proc = python("app.py", cwd=tmp_path)
+    assert proc.stdout == "True\n3 ['fatopt', 'fatopt._importhook']\n", proc.stderr
+    assert proc.stderr == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import marshal
+import os
 import sys
 import textwrap
 
@@ -95,11 +96,13 @@ def _edit_constant(pyc, old, new):
     pyc.write_bytes(data[:16] + marshal.dumps(code.replace(co_consts=tuple(new if c == old else c for c in code.co_consts))))
 
 
-def test_a_pyc_edited_after_fatopt_cached_the_module_is_not_run(tmp_path):
+def test_a_pyc_edited_after_fatopt_cached_the_module_but_dated_back_is_not_run(tmp_path):
     write(tmp_path, "mod.py", "X = 1\n")
     write(tmp_path, "app.py", "import mod\nprint(mod.X)\n")
     assert python("app.py", cwd=tmp_path).stdout == "1\n"  # a cache miss: both .pyc files written
     [normal] = _normal_pyc(tmp_path)
+    [ours] = [p for p in normal.parent.glob("mod.*.pyc") if ".opt-fatopt" in p.name]
     _edit_constant(normal, 1, 2)
+    os.utime(normal, ns=(ours.stat().st_atime_ns, ours.stat().st_mtime_ns - 10**9))  # older than ours
     assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "2\n"  # plain: the .pyc's code
     assert python("app.py", cwd=tmp_path).stdout == "1\n"  # fatopt: its cache, made from the source
