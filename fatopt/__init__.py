@@ -4,8 +4,9 @@ Functions get specialized code (constants folded, pure builtin calls replaced by
 ...) that stays in place only while its assumptions hold; a C runtime watches the assumptions and
 puts the original code back the instant one breaks. See README.md and docs/.
 
-This package is imported at start-up by every ``python -X fatopt`` run (``fatopt.pth`` ->
-``fatopt._activate`` -> ``fatopt._importhook.activate``, in C), so it imports nothing: the API below is loaded on first use, and
+``python -X fatopt`` starts with the C import hook alone (``fatopt.pth`` ->
+``_fatopt_importhook.activate``); this package is imported by the first optimized module with
+specialized functions, or by the program. It imports nothing: the API below is loaded on first use, and
 even ``AVAILABLE``, which means loading the C extension, is computed when first asked for.
 """
 
@@ -29,11 +30,15 @@ __all__ = [
     "Report",
 ]
 
-#: The builtins as they were when fatopt was first imported: at activation (from fatopt.pth,
-#: before sitecustomize and the program can patch anything), or else when the program imported
-#: it. What the optimizer calls to fold ``len("abc")`` and what ``GuardBuiltins`` requires, so
+#: The builtins as they were at activation (the C import hook takes them when fatopt.pth loads
+#: it, before sitecustomize and the program can patch anything), or else when fatopt was first
+#: imported. What the optimizer calls to fold ``len("abc")`` and what ``GuardBuiltins`` requires, so
 #: the two always agree.
-_ORIGINAL_BUILTINS: dict = dict(__builtins__ if isinstance(__builtins__, dict) else __builtins__.__dict__)
+_ORIGINAL_BUILTINS: dict = (
+    sys.modules["_fatopt_importhook"].original_builtins()  # taken at start-up, by fatopt.pth
+    if "_fatopt_importhook" in sys.modules
+    else dict(__builtins__ if isinstance(__builtins__, dict) else __builtins__.__dict__)
+)
 
 #: The ``__builtins__`` of every fatopt module (``from fatopt import _PRIVATE_BUILTINS as
 #: __builtins__``): functions take their builtins from their module's ``__builtins__`` when they
@@ -66,17 +71,6 @@ def unavailable_reason() -> "str | None":
             else:
                 _unavailable = None
     return _unavailable
-
-
-def _activate() -> None:
-    """What ``fatopt.pth`` runs at start-up when ``-X fatopt`` or ``PYTHONFATOPT`` is given:
-    the C import hook's activation, or, when it cannot be imported (Python < 3.12, a broken
-    build), :func:`fatopt.importer.activate`, which says why if it should."""
-    try:
-        from fatopt._importhook import activate
-    except ImportError:
-        from fatopt.importer import activate
-    activate()
 
 
 # Everything else is imported on first use: optimized modules import fatopt.runtime (and so

@@ -1,4 +1,4 @@
-/* fatopt._importhook: the import hook's warm path, in C.
+/* _fatopt_importhook: the import hook's warm path, in C (source fatopt/_importhook.c).
  *
  * Every `python -X fatopt` process runs this at start-up and for every source module it
  * imports, so it is written to cost what plain Python's own import costs, and to be invisible:
@@ -12,8 +12,12 @@
  *    the recorded modules and call importlib's own methods for every other loader.  A loader's
  *    type, repr and instance dict (which `FileLoader.__eq__` compares, and `ModuleSpec.__eq__`
  *    through it) are exactly plain Python's.
- *  - At start-up it loads no Python module: the options in the common case (`-X fatopt`,
- *    `PYTHONFATOPT=1`) are read here; anything else is parsed by fatopt.importer.
+ *  - At start-up it loads no Python module, not even the fatopt package: it is a top-level
+ *    module (each module imported at start-up costs about 0.1-0.2 ms besides its content, and
+ *    a submodule imports its package first).  The options in the common case (`-X fatopt`,
+ *    `PYTHONFATOPT=1`) are read here; anything else is parsed by fatopt.importer.  It also takes
+ *    the snapshot of the builtins that fatopt's guards compare with (fatopt._ORIGINAL_BUILTINS),
+ *    before sitecustomize or the program can patch one.
  *
  * What a cache miss does (optimize, write the cache) is fatopt.cache_miss; the cache format is
  * fatopt.cache (which reads through `read_cache` here, so there is one reader).
@@ -28,12 +32,15 @@
 #endif
 
 #if PY_VERSION_HEX < 0x030C0000
-#error "fatopt._importhook needs CPython 3.12 or newer"
+#error "_fatopt_importhook needs CPython 3.12 or newer"
+#endif
+#ifndef FATOPT_VERSION
+#error "FATOPT_VERSION (fatopt.__version__, a C string) must be defined by the build"
 #endif
 
 #define FLAG_HASH 0x1
 #define FLAG_CHECK_SOURCE 0x2
-#define STAMP_FILE "_build_stamp.txt"
+#define STAMP_FILE "fatopt/_build_stamp.txt" /* beside this module, in site-packages */
 
 typedef struct {
     int enabled;                /* options installed: registered modules load optimized */
@@ -53,6 +60,7 @@ typedef struct {
     PyObject *imp;              /* the _imp module */
     PyObject *stat;             /* os.stat */
     PyObject *factory;          /* loader_factory, bound to this module */
+    PyObject *original_builtins; /* the builtins dict as it was when this module was loaded */
     PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
@@ -696,7 +704,7 @@ static PyType_Slot hook_method_slots[] = {
 };
 
 static PyType_Spec hook_method_spec = {
-    .name = "fatopt._importhook.HookMethod",
+    .name = "_fatopt_importhook.HookMethod",
     .basicsize = sizeof(HookMethod),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = hook_method_slots,
@@ -1025,27 +1033,19 @@ call_python(const char *module_name, const char *function)
     return result;
 }
 
-/* The tag of the default configuration: what fatopt.importer.Options().cache_tag() gives. */
+/* The tag of the default configuration: what fatopt.importer.Options().cache_tag() gives.  An
+ * installed fatopt has a build stamp, and this build's version; a development checkout or an
+ * editable install has none, and fatopt.importer computes the tag (its code may have changed
+ * since this module was built). */
 static PyObject *
 default_tag(PyObject *module, PyObject *unused)
 {
     HookState *st = get_state(module);
     PyObject *stamp = build_stamp(module);
     if (stamp == NULL) {
-        stamp = call_python("fatopt.importer", "_code_stamp");
-        if (stamp == NULL) {
-            return NULL;
-        }
+        return call_python("fatopt.importer", "default_tag");
     }
-    PyObject *fatopt = PyImport_ImportModule("fatopt");
-    PyObject *version = fatopt ? PyObject_GetAttrString(fatopt, "__version__") : NULL;
-    Py_XDECREF(fatopt);
-    if (version == NULL) {
-        Py_DECREF(stamp);
-        return NULL;
-    }
-    PyObject *key = PyUnicode_FromFormat("%S|%S|%d", version, stamp, flag("optimize"));
-    Py_DECREF(version);
+    PyObject *key = PyUnicode_FromFormat("%s|%S|%d", FATOPT_VERSION, stamp, flag("optimize"));
     Py_DECREF(stamp);
     PyObject *encoded = key ? PyUnicode_AsUTF8String(key) : NULL;
     Py_XDECREF(key);
@@ -1322,7 +1322,16 @@ read_cache(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return code;
 }
 
+static PyObject *
+original_builtins(PyObject *module, PyObject *unused)
+{
+    return Py_NewRef(get_state(module)->original_builtins);
+}
+
 static PyMethodDef importhook_methods[] = {
+    {"original_builtins", original_builtins, METH_NOARGS,
+     "original_builtins()\n--\n\nThe builtins dict as it was when this module was loaded (at start-up,\n"
+     "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},
     {"activate", activate, METH_NOARGS, activate_doc},
     {"install", install, METH_VARARGS,
      "install(tag, exclude, verbose)\n--\n\nTurn the hook on with these options (idempotent)."},
@@ -1371,6 +1380,7 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->imp);
     Py_VISIT(st->stat);
     Py_VISIT(st->factory);
+    Py_VISIT(st->original_builtins);
     Py_VISIT(st->path_hook);
     Py_VISIT(st->get_code);
     Py_VISIT(st->create_module);
@@ -1396,6 +1406,7 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->imp);
     Py_CLEAR(st->stat);
     Py_CLEAR(st->factory);
+    Py_CLEAR(st->original_builtins);
     Py_CLEAR(st->path_hook);
     Py_CLEAR(st->get_code);
     Py_CLEAR(st->create_module);
@@ -1438,13 +1449,15 @@ importhook_exec(PyObject *module)
     st->loaded_plain = PyList_New(0);
     st->exclude = PyTuple_New(0);
     st->factory = PyObject_GetAttrString(module, "loader_factory");
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
-        || !st->exclude || !st->factory) {
+        || !st->exclude || !st->factory || !st->original_builtins) {
         return -1;
     }
     if (!PyBytes_Check(st->magic) || PyBytes_GET_SIZE(st->magic) != 4) {
-        PyErr_SetString(PyExc_ImportError, "fatopt._importhook: unexpected importlib MAGIC_NUMBER");
+        PyErr_SetString(PyExc_ImportError, "_fatopt_importhook: unexpected importlib MAGIC_NUMBER");
         return -1;
     }
     st->get_code = new_hook_method(module, st->orig_get_code, HOOK_GET_CODE);
@@ -1464,7 +1477,7 @@ static PyModuleDef_Slot importhook_slots[] = {
 
 static PyModuleDef importhook_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "fatopt._importhook",
+    .m_name = "_fatopt_importhook",
     .m_doc = "The import hook's warm path (see fatopt/importer.py for the options it is given).",
     .m_size = sizeof(HookState),
     .m_methods = importhook_methods,
@@ -1475,7 +1488,7 @@ static PyModuleDef importhook_module = {
 };
 
 PyMODINIT_FUNC
-PyInit__importhook(void)
+PyInit__fatopt_importhook(void)
 {
     return PyModuleDef_Init(&importhook_module);
 }

@@ -29,7 +29,7 @@ _interrupted = False
 
 
 def install() -> None:
-    """Arrange for the main script to run optimized (fatopt._importhook.activate calls this when
+    """Arrange for the main script to run optimized (_fatopt_importhook.activate calls this when
     the process runs one: not -c, -m, the prompt or -i)."""
     global _installed
     if _installed:
@@ -104,9 +104,11 @@ def start(path: str) -> None:
     try:
         from _frozen_importlib_external import SourceFileLoader
 
-        from fatopt import _guards, _importhook
+        import _fatopt_importhook
 
-        loader = _importhook.register(SourceFileLoader("__main__", path))
+        from fatopt import _guards
+
+        loader = _fatopt_importhook.register(SourceFileLoader("__main__", path))
         code = loader.get_code("__main__")
     except Exception:
         return  # a syntax error included: CPython reports it, as plain Python does

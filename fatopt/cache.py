@@ -37,9 +37,9 @@ def read(path: str, source_path: str, get_source) -> object | None:
     ``get_source()`` returns the source bytes; called only to check a hash-based file. Any
     problem (missing, truncated, corrupted, stale, another Python's magic number) is a miss.
     The import hook's own reader, in C."""
-    from fatopt import _importhook
+    import _fatopt_importhook
 
-    return _importhook.read_cache(path, source_path, lambda _path: get_source())
+    return _fatopt_importhook.read_cache(path, source_path, lambda _path: get_source())
 
 
 def _source_hash(source: bytes) -> bytes:

@@ -10,8 +10,9 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import sys
 
-from fatopt import _importhook, cache, importer, unavailable_reason
-from fatopt.emit import RUNTIME_MODULE
+import _fatopt_importhook as _importhook
+
+from fatopt import cache, importer, unavailable_reason
 
 __all__ = ["code_for", "ensure_optimizer", "optimized_code"]
 
@@ -111,6 +112,8 @@ def _plain_code(loader, fullname: str):
 def _runnable(code):
     """``code``, unless it needs the guard runtime and the runtime cannot load here (a broken
     build): then None, and fatopt turns itself off, saying why in verbose mode."""
+    from fatopt.emit import RUNTIME_MODULE  # the optimizer is in by now (emit comes with it)
+
     if code is None or RUNTIME_MODULE not in code.co_names:
         return code
     reason = unavailable_reason()

@@ -1,7 +1,8 @@
 """Turning fatopt on: the ``-X fatopt`` / ``PYTHONFATOPT`` options, and the Python side of the
 import hook that loads source modules optimized, from fatopt's own cache.
 
-The hook itself is C (``fatopt/_importhook.c``): ``fatopt.pth`` imports it in every
+The hook itself is C (``fatopt/_importhook.c``, the top-level module ``_fatopt_importhook``):
+``fatopt.pth`` imports it in every
 ``python -X fatopt`` process, and it runs for every module imported, so a warm start runs no
 Python code of fatopt's at all (the start-up budget is 5% of ``python -c pass``, about 0.75 ms;
 importing this module alone costs most of that). It comes here only for what is rare: option
@@ -44,7 +45,7 @@ from fatopt import __version__
 
 __all__ = [
     "Options", "OptionsError", "from_environment", "hook_options",
-    "activate", "install", "uninstall", "installed_options", "uninstall_options", "cache_path",
+    "default_tag", "install", "uninstall", "installed_options", "uninstall_options", "cache_path",
 ]
 
 # -- options ------------------------------------------------------------------------------------
@@ -227,8 +228,14 @@ def cache_path(source_path: str, tag: str) -> str | None:
 
 
 def _hook_module():
-    """fatopt._importhook if this process loaded it (activation did), else None."""
-    return sys.modules.get("fatopt._importhook")
+    """The C hook if this process loaded it (activation did), else None."""
+    return sys.modules.get("_fatopt_importhook")
+
+
+def default_tag() -> str:
+    """The cache tag of the default configuration (the C hook asks when fatopt has no build
+    stamp: a development checkout or an editable install)."""
+    return Options(enabled=True).cache_tag()
 
 
 def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
@@ -244,24 +251,6 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
         return None
     _options = options
     return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose
-
-
-def activate() -> None:
-    """What ``fatopt.pth`` runs when the C hook (``fatopt._importhook.activate``, the normal
-    path) cannot be imported: on Python < 3.12 nothing (``fatopt.UNAVAILABLE_REASON`` says
-    why); with a broken build, a one-line notice, and Python runs unoptimized."""
-    if sys.version_info < (3, 12):
-        return
-    try:
-        enabled = from_environment().enabled
-    except OptionsError as exc:
-        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
-        return
-    if enabled:
-        sys.stderr.write(
-            "fatopt: the import hook fatopt._importhook could not be imported "
-            "(a broken build?); running unoptimized\n"
-        )
 
 
 def installed_options() -> Options | None:
@@ -281,9 +270,9 @@ def installed_options() -> Options | None:
 def install(options: Options) -> None:
     """Turn the hook on with ``options`` (idempotent; the options are replaced)."""
     global _options
-    from fatopt import _importhook
+    import _fatopt_importhook
 
-    _importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose)
+    _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose)
     _options = options
 
 

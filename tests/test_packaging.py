@@ -30,5 +30,6 @@ def test_every_module_is_packaged(wheel):
 
 def test_extension_typing_marker_and_pth(wheel):
     assert any(name.startswith("fatopt/_guards.") and name.endswith(".so") for name in wheel)
+    assert any(name.startswith("_fatopt_importhook.") and name.endswith(".so") for name in wheel)  # top level
     assert "fatopt/py.typed" in wheel
     assert "fatopt.pth" in wheel
