@@ -61,6 +61,14 @@ typedef struct {
     PyObject *stat;             /* os.stat */
     PyObject *factory;          /* loader_factory, bound to this module */
     PyObject *original_builtins; /* the builtins dict as it was when this module was loaded */
+    int activated;              /* activate() ran (site may process fatopt.pth twice: a venv's
+                                 * site-packages can be added both as the venv's and as global) */
+    int main_tool;              /* the sys.monitoring tool id watching for the main script, or -1 */
+    PyObject *start_optimized;  /* exception type: raised where the plain main script starts */
+    PyObject *on_py_start;      /* these module functions, bound */
+    PyObject *audit_start;
+    PyObject *report_unhandled;
+    PyObject *exit_like_sigint;
     PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
@@ -975,6 +983,278 @@ uninstall_hook(HookState *st)
     return status;
 }
 
+
+/* ------------------------------------------------------------------ the main script -------- */
+/* `python -X fatopt app.py`: the import system never sees the main script; the interpreter
+ * compiles and runs it itself.  A sys.monitoring PY_START callback (or, when no tool id is free,
+ * a C audit hook on cpython.run_file, in fatopt._guards) catches the moment it starts and only
+ * prepares: it gets the optimized code, arms fatopt._guards.main_trampoline with it, makes that
+ * sys.excepthook and raises StartOptimized.  The plain frame unwinds before running an
+ * instruction, the interpreter hands the exception to sys.excepthook, and the trampoline (C: no
+ * frame of ours under the script's) puts the real hook back and runs the optimized code in a
+ * fresh __main__.  The script does not run inside the callback: code run there is never traced,
+ * so breakpoint(), sys.settrace, profilers and coverage would see nothing.  The outcome ends the
+ * process as the interpreter ends it (fatopt._main reports an unhandled exception).  Anything
+ * this does not handle (-i, an unreadable file, a syntax error, an internal error) leaves the
+ * callback without an exception, and CPython runs the file as usual.  In C, like the rest of the
+ * start-up: a script's start loads no Python module of fatopt's. */
+
+/* sys.monitoring.<name>.  Not through an import: the PY_START callback runs in any frame, and
+ * an import looks up __import__ in that frame's builtins (namedtuple's eval has none). */
+static PyObject *
+monitoring_attr(const char *name)
+{
+    PyObject *mon = PySys_GetObject("monitoring"); /* borrowed */
+    if (mon == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_AttributeError, "sys.monitoring");
+        }
+        return NULL;
+    }
+    return PyObject_GetAttrString(mon, name);
+}
+
+static long
+py_start_event(void)
+{
+    PyObject *events = monitoring_attr("events");
+    PyObject *value = events ? PyObject_GetAttrString(events, "PY_START") : NULL;
+    Py_XDECREF(events);
+    long n = value ? PyLong_AsLong(value) : -1;
+    Py_XDECREF(value);
+    return n;
+}
+
+/* 1 if a monitoring tool now watches for the main script's start, 0 if none is free. */
+static int
+watch_main_start(HookState *st)
+{
+    PyObject *use = monitoring_attr("use_tool_id");
+    PyObject *reg = monitoring_attr("register_callback");
+    PyObject *set = monitoring_attr("set_events");
+    PyObject *optimizer_id = monitoring_attr("OPTIMIZER_ID");
+    long event = py_start_event();
+    int found = 0;
+    if (use && reg && set && optimizer_id && event >= 0) {
+        long tools[] = {PyLong_AsLong(optimizer_id), 4, 3};
+        for (int i = 0; i < 3 && !found; i++) {
+            PyObject *r = PyObject_CallFunction(use, "ls", tools[i], "fatopt");
+            if (r == NULL) {
+                PyErr_Clear(); /* taken */
+                continue;
+            }
+            Py_DECREF(r);
+            PyObject *r1 = PyObject_CallFunction(reg, "llO", tools[i], event, st->on_py_start);
+            PyObject *r2 = r1 ? PyObject_CallFunction(set, "ll", tools[i], event) : NULL;
+            Py_XDECREF(r1);
+            Py_XDECREF(r2);
+            if (r2 == NULL) {
+                break;
+            }
+            st->main_tool = (int)tools[i];
+            found = 1;
+        }
+    }
+    Py_XDECREF(use);
+    Py_XDECREF(reg);
+    Py_XDECREF(set);
+    Py_XDECREF(optimizer_id);
+    PyErr_Clear();
+    return found;
+}
+
+/* Nothing stays installed once the script starts. */
+static void
+release_tool(HookState *st)
+{
+    if (st->main_tool < 0) {
+        return;
+    }
+    long tool = st->main_tool;
+    st->main_tool = -1;
+    long event = py_start_event();
+    PyObject *set = monitoring_attr("set_events");
+    PyObject *reg = monitoring_attr("register_callback");
+    PyObject *free_tool = monitoring_attr("free_tool_id");
+    PyObject *r;
+    if (set && (r = PyObject_CallFunction(set, "li", tool, 0))) {
+        Py_DECREF(r);
+    }
+    if (reg && event >= 0 && (r = PyObject_CallFunction(reg, "llO", tool, event, Py_None))) {
+        Py_DECREF(r);
+    }
+    if (free_tool && (r = PyObject_CallFunction(free_tool, "l", tool))) {
+        Py_DECREF(r);
+    }
+    Py_XDECREF(set);
+    Py_XDECREF(reg);
+    Py_XDECREF(free_tool);
+    PyErr_Clear();
+}
+
+/* Prepare the optimized run of the script at `path` and raise StartOptimized; or return None
+ * (CPython then runs the file itself) if its code cannot be had. */
+static PyObject *
+start_main(HookState *st, PyObject *path)
+{
+    PyObject *guards = PyImport_ImportModule("fatopt._guards");
+    PyObject *loader = NULL, *code = NULL, *main = NULL, *armed = NULL;
+    if (guards == NULL) {
+        goto plain;
+    }
+    loader = PyObject_CallFunction(st->source_loader, "sO", "__main__", path);
+    if (loader == NULL) {
+        goto plain;
+    }
+    PyObject *name = PyUnicode_FromString("__main__");
+    PyObject *k = name ? PyTuple_Pack(2, name, path) : NULL;
+    int failed = k == NULL || PySet_Add(st->registered, k) < 0;
+    Py_XDECREF(k);
+    code = (!failed && name) ? PyObject_CallMethod(loader, "get_code", "O", name) : NULL;
+    Py_XDECREF(name);
+    if (code == NULL || !PyCode_Check(code)) {
+        goto plain; /* a syntax error included: CPython reports it, as plain Python does */
+    }
+    /* A fresh __main__, as runpy makes for -m: the plain module frame that unwinds holds its
+     * globals until the process ends; the script's objects must be freed when __main__ is. */
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *plain_main = PyDict_GetItemString(modules, "__main__"); /* borrowed */
+    main = PyModule_New("__main__");
+    if (main == NULL || plain_main == NULL || !PyModule_Check(plain_main)) {
+        goto plain;
+    }
+    PyObject *ns = PyModule_GetDict(main); /* borrowed */
+    PyObject *hook = PySys_GetObject("excepthook"); /* borrowed */
+    if (PyDict_Update(ns, PyModule_GetDict(plain_main)) < 0
+        || PyDict_SetItemString(ns, "__cached__", Py_None) < 0
+        || PyDict_SetItemString(ns, "__loader__", loader) < 0 || hook == NULL) {
+        goto plain;
+    }
+    armed = PyObject_CallMethod(guards, "arm_main", "OOOO", code, ns, hook, st->report_unhandled);
+    PyObject *trampoline = armed ? PyObject_GetAttrString(guards, "main_trampoline") : NULL;
+    if (trampoline == NULL) {
+        goto plain;
+    }
+    failed = PyDict_SetItemString(modules, "__main__", main) < 0 || PySys_SetObject("excepthook", trampoline) < 0;
+    Py_DECREF(trampoline);
+    if (failed) {
+        goto plain;
+    }
+    Py_DECREF(guards);
+    Py_DECREF(loader);
+    Py_DECREF(code);
+    Py_DECREF(main);
+    Py_DECREF(armed);
+    PyErr_SetNone(st->start_optimized);
+    return NULL;
+plain:
+    if (PyErr_Occurred() && clear_if_exception() < 0) {
+        return NULL;
+    }
+    Py_XDECREF(guards);
+    Py_XDECREF(loader);
+    Py_XDECREF(code);
+    Py_XDECREF(main);
+    Py_XDECREF(armed);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+on_py_start(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || !PyCode_Check(args[0])) {
+        Py_RETURN_NONE;
+    }
+    HookState *st = get_state(module);
+    PyCodeObject *code = (PyCodeObject *)args[0];
+    if (PyUnicode_CompareWithASCIIString(code->co_name, "<module>") != 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *plain_main = PyDict_GetItemString(modules, "__main__"); /* borrowed */
+    PyObject *path = plain_main ? PyObject_GetAttrString(plain_main, "__file__") : NULL;
+    int same_file = path ? PyObject_RichCompareBool(code->co_filename, path, Py_EQ) : 0;
+    PyErr_Clear();
+    if (same_file <= 0) {
+        Py_XDECREF(path);
+        return monitoring_attr("DISABLE"); /* never this code again */
+    }
+    PyFrameObject *frame = PyEval_GetFrame(); /* borrowed: the frame starting */
+    PyObject *globals = frame ? PyFrame_GetGlobals(frame) : NULL;
+    int is_main = globals != NULL && globals == PyModule_GetDict(plain_main);
+    Py_XDECREF(globals);
+    if (!is_main) {
+        Py_DECREF(path);
+        Py_RETURN_NONE;
+    }
+    release_tool(st);
+    /* The interpreter compiled the script (a syntax error was reported as usual) and is about
+     * to run its first instruction. */
+    PyObject *result = start_main(st, path);
+    Py_DECREF(path);
+    return result;
+}
+
+static PyObject *
+audit_start(PyObject *module, PyObject *args)
+{
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) {
+        Py_RETURN_NONE;
+    }
+    return start_main(get_state(module), PyTuple_GET_ITEM(args, 0));
+}
+
+static PyObject *
+report_unhandled(PyObject *module, PyObject *exc)
+{
+    PyObject *m = PyImport_ImportModule("fatopt._main");
+    PyObject *r = m ? PyObject_CallMethod(m, "_report_unhandled", "O", exc) : NULL;
+    Py_XDECREF(m);
+    return r;
+}
+
+static PyObject *
+exit_like_sigint(PyObject *module, PyObject *unused)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *main_support = PyDict_GetItemString(modules, "fatopt._main"); /* borrowed */
+    if (main_support == NULL) {
+        Py_RETURN_NONE; /* no unhandled exception was reported */
+    }
+    return PyObject_CallMethod(main_support, "_exit_like_sigint", NULL);
+}
+
+/* Arrange for the main script to run optimized. */
+static int
+install_main_hook(HookState *st)
+{
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    /* registered first, so it runs after every handler the program registers (LIFO) */
+    PyObject *r = atexit ? PyObject_CallMethod(atexit, "register", "O", st->exit_like_sigint) : NULL;
+    Py_XDECREF(atexit);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    if (watch_main_start(st)) {
+        return 0;
+    }
+    PyObject *guards = PyImport_ImportModule("fatopt._guards");
+    r = guards ? PyObject_CallMethod(guards, "install_main_hook", "O", st->audit_start) : NULL;
+    Py_XDECREF(guards);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+watch_main_start_py(PyObject *module, PyObject *unused)
+{
+    return PyBool_FromLong(watch_main_start(get_state(module)));
+}
+
 /* ------------------------------------------------------------------ activation ------------- */
 
 /* fatopt's code stamp from the file the build writes beside this module, or NULL without an
@@ -1135,6 +1415,10 @@ static int
 activate_hook(PyObject *module)
 {
     HookState *st = get_state(module);
+    if (st->activated) {
+        return 0;
+    }
+    st->activated = 1;
     if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
         /* the guard runtime (fatopt._guards) serves the main interpreter only: subinterpreters
          * run plain */
@@ -1182,12 +1466,8 @@ activate_hook(PyObject *module)
     if (install_hook(st) < 0) {
         return -1;
     }
-    if (wants_main_hook()) {
-        PyObject *done = call_python("fatopt._main", "install");
-        if (done == NULL) {
-            return -1;
-        }
-        Py_DECREF(done);
+    if (wants_main_hook() && install_main_hook(st) < 0) {
+        return -1;
     }
     return 0;
 }
@@ -1329,6 +1609,12 @@ original_builtins(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef importhook_methods[] = {
+    {"_on_py_start", (PyCFunction)(void (*)(void))on_py_start, METH_FASTCALL, "sys.monitoring PY_START callback (internal)"},
+    {"_audit_start", audit_start, METH_O, "cpython.run_file audit hook runner (internal)"},
+    {"_report_unhandled", report_unhandled, METH_O, "the main script's unhandled exception (internal)"},
+    {"_exit_like_sigint", exit_like_sigint, METH_NOARGS, "atexit handler (internal)"},
+    {"_watch_main_start", watch_main_start_py, METH_NOARGS,
+     "_watch_main_start()\n--\n\nWatch for the main script's start with sys.monitoring; False if no tool id is free."},
     {"original_builtins", original_builtins, METH_NOARGS,
      "original_builtins()\n--\n\nThe builtins dict as it was when this module was loaded (at start-up,\n"
      "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},
@@ -1381,6 +1667,11 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->stat);
     Py_VISIT(st->factory);
     Py_VISIT(st->original_builtins);
+    Py_VISIT(st->exit_like_sigint);
+    Py_VISIT(st->report_unhandled);
+    Py_VISIT(st->audit_start);
+    Py_VISIT(st->on_py_start);
+    Py_VISIT(st->start_optimized);
     Py_VISIT(st->path_hook);
     Py_VISIT(st->get_code);
     Py_VISIT(st->create_module);
@@ -1407,6 +1698,11 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->stat);
     Py_CLEAR(st->factory);
     Py_CLEAR(st->original_builtins);
+    Py_CLEAR(st->exit_like_sigint);
+    Py_CLEAR(st->report_unhandled);
+    Py_CLEAR(st->audit_start);
+    Py_CLEAR(st->on_py_start);
+    Py_CLEAR(st->start_optimized);
     Py_CLEAR(st->path_hook);
     Py_CLEAR(st->get_code);
     Py_CLEAR(st->create_module);
@@ -1449,11 +1745,18 @@ importhook_exec(PyObject *module)
     st->loaded_plain = PyList_New(0);
     st->exclude = PyTuple_New(0);
     st->factory = PyObject_GetAttrString(module, "loader_factory");
+    st->main_tool = -1;
+    st->start_optimized = PyErr_NewException("_fatopt_importhook.StartOptimized", PyExc_BaseException, NULL);
+    st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
+    st->audit_start = PyObject_GetAttrString(module, "_audit_start");
+    st->report_unhandled = PyObject_GetAttrString(module, "_report_unhandled");
+    st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
-        || !st->exclude || !st->factory || !st->original_builtins) {
+        || !st->exclude || !st->factory || !st->original_builtins || !st->start_optimized
+        || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint) {
         return -1;
     }
     if (!PyBytes_Check(st->magic) || PyBytes_GET_SIZE(st->magic) != 4) {

@@ -355,7 +355,7 @@ def test_nothing_stays_installed_once_the_main_script_runs(tmp_path):
 def test_monitoring_tools_all_taken_means_falling_back_to_the_audit_hook(tmp_path):
     code = (
         "import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, 'other')\n"
-        "from fatopt import _main\nprint(_main._watch_main_start())\n"
+        "import _fatopt_importhook\nprint(_fatopt_importhook._watch_main_start())\n"
     )
     assert lines(python("-c", code, cwd=tmp_path, fatopt=None)) == ["False"]
 
