@@ -1148,14 +1148,14 @@ start_main(HookState *st, PyObject *path)
     PyErr_SetNone(st->start_optimized);
     return NULL;
 plain:
-    if (PyErr_Occurred() && clear_if_exception() < 0) {
-        return NULL;
-    }
     Py_XDECREF(guards);
     Py_XDECREF(loader);
     Py_XDECREF(code);
     Py_XDECREF(main);
     Py_XDECREF(armed);
+    if (PyErr_Occurred() && clear_if_exception() < 0) {
+        return NULL; /* KeyboardInterrupt and the like: as the script's */
+    }
     Py_RETURN_NONE;
 }
 
