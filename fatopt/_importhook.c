@@ -7,7 +7,7 @@
  *    (bdb's `skip`), profilers and tracebacks see importlib's frames only, as with plain Python.
  *    When the cache misses, the optimizer (Python) runs with tracing and monitoring suspended.
  *  - Loaders stay plain: FileFinder makes them with `loader_factory`, which returns an ordinary
- *    `SourceFileLoader` and records its (name, path).  Its `get_code` and `create_module` are
+ *    `SourceFileLoader` and records its path.  Its `get_code` and `create_module` are
  *    looked up on the class, where `install()` puts two `HookMethod` descriptors; they handle
  *    the recorded modules and call importlib's own methods for every other loader.  A loader's
  *    type, repr and instance dict (which `FileLoader.__eq__` compares, and `ModuleSpec.__eq__`
@@ -49,13 +49,14 @@ typedef struct {
     PyObject *bypass;           /* set of thread ids importing the optimizer (their imports load plain) */
     PyObject *tag;              /* str: names this configuration's cache files */
     PyObject *exclude;          /* tuple of str: modules (and their submodules) left alone */
-    PyObject *registered;       /* set of (name, path): modules found by the hooked FileFinders */
+    PyObject *registered;       /* set of source paths: modules found by the hooked FileFinders */
     PyObject *stash;            /* dict loader -> code prepared by create_module, or None (plain) */
     PyObject *loaded_plain;     /* list of (loader, name) loaded plain while the optimizer loaded */
     PyObject *source_loader;    /* importlib's SourceFileLoader class */
     PyObject *orig_get_code;    /* SourceLoader.get_code */
     PyObject *orig_create_module; /* _LoaderBasics.create_module */
     PyObject *cache_from_source;
+    PyObject *optimization_kwnames; /* ("optimization",), for cache_from_source */
     PyObject *magic;            /* bytes: importlib.util.MAGIC_NUMBER */
     PyObject *imp;              /* the _imp module */
     PyObject *stat;             /* os.stat */
@@ -234,12 +235,7 @@ static PyObject *
 cache_file(HookState *st, PyObject *source_path)
 {
     PyObject *args[2] = {source_path, st->tag};
-    PyObject *kwnames = Py_BuildValue("(s)", "optimization");
-    if (kwnames == NULL) {
-        return NULL;
-    }
-    PyObject *path = PyObject_Vectorcall(st->cache_from_source, args, 1, kwnames);
-    Py_DECREF(kwnames);
+    PyObject *path = PyObject_Vectorcall(st->cache_from_source, args, 1, st->optimization_kwnames);
     if (path == NULL) {
         clear_if_exception();
     }
@@ -288,22 +284,12 @@ runtime_available(HookState *st, PyObject *code)
 
 /* ------------------------------------------------------------------ the loaders ------------ */
 
+/* What `registered` holds for a loader: its source path (a str, which the garbage collector does
+ * not track: a registry of tuples would add a tracked object per module, and collections). */
 static PyObject *
 loader_key(PyObject *loader)
 {
-    PyObject *name = PyObject_GetAttrString(loader, "name");
-    if (name == NULL) {
-        return NULL;
-    }
-    PyObject *path = PyObject_GetAttrString(loader, "path");
-    if (path == NULL) {
-        Py_DECREF(name);
-        return NULL;
-    }
-    PyObject *key = PyTuple_Pack(2, name, path);
-    Py_DECREF(name);
-    Py_DECREF(path);
-    return key;
+    return PyObject_GetAttrString(loader, "path");
 }
 
 /* 1 if fatopt handles this loader's module: a plain SourceFileLoader found by a hooked
@@ -747,13 +733,10 @@ loader_factory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (loader == NULL) {
         return NULL;
     }
-    PyObject *key = PyTuple_Pack(2, args[0], args[1]);
-    if (key == NULL || PySet_Add(st->registered, key) < 0) {
-        Py_XDECREF(key);
+    if (PySet_Add(st->registered, args[1]) < 0) {
         Py_DECREF(loader);
         return NULL;
     }
-    Py_DECREF(key);
     return loader;
 }
 
@@ -1106,12 +1089,8 @@ start_main(HookState *st, PyObject *path)
     if (loader == NULL) {
         goto plain;
     }
-    PyObject *name = PyUnicode_FromString("__main__");
-    PyObject *k = name ? PyTuple_Pack(2, name, path) : NULL;
-    int failed = k == NULL || PySet_Add(st->registered, k) < 0;
-    Py_XDECREF(k);
-    code = (!failed && name) ? PyObject_CallMethod(loader, "get_code", "O", name) : NULL;
-    Py_XDECREF(name);
+    int failed = PySet_Add(st->registered, path) < 0;
+    code = failed ? NULL : PyObject_CallMethod(loader, "get_code", "s", "__main__");
     if (code == NULL || !PyCode_Check(code)) {
         goto plain; /* a syntax error included: CPython reports it, as plain Python does */
     }
@@ -1662,6 +1641,7 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->orig_get_code);
     Py_VISIT(st->orig_create_module);
     Py_VISIT(st->cache_from_source);
+    Py_VISIT(st->optimization_kwnames);
     Py_VISIT(st->magic);
     Py_VISIT(st->imp);
     Py_VISIT(st->stat);
@@ -1693,6 +1673,7 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->orig_get_code);
     Py_CLEAR(st->orig_create_module);
     Py_CLEAR(st->cache_from_source);
+    Py_CLEAR(st->optimization_kwnames);
     Py_CLEAR(st->magic);
     Py_CLEAR(st->imp);
     Py_CLEAR(st->stat);
@@ -1734,6 +1715,7 @@ importhook_exec(PyObject *module)
     Py_DECREF(source_loader_base);
     st->source_loader = machinery_attr("SourceFileLoader");
     st->cache_from_source = machinery_attr("cache_from_source");
+    st->optimization_kwnames = Py_BuildValue("(s)", "optimization");
     st->magic = machinery_attr("MAGIC_NUMBER");
     st->imp = PyImport_ImportModule("_imp");
     PyObject *os = PyImport_ImportModule("os");
@@ -1753,7 +1735,7 @@ importhook_exec(PyObject *module)
     st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
-    if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source
+    if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->factory || !st->original_builtins || !st->start_optimized
         || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint) {
