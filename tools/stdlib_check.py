@@ -16,10 +16,10 @@ drop -X options, so fatopt is turned on with the PYTHONFATOPT environment variab
 keep. PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are removed for every run (some tests assert
 on them), identically for the baseline and the modes.
 
-Start it from a foreground shell: a background job inherits SIGINT ignored, the tests that
-interrupt the main thread fail alike in every run, and one child of test_threading then recurses
-for ever (kill it: `pkill -f "faulthandler -I -c if True"`). --mode baseline, then
---reuse-baseline, runs the plain suite once for several fatopt runs.
+A job started in the background inherits SIGINT ignored, which its children keep: the tests that
+interrupt the main thread would fail alike in every run, and one child of test_threading would
+recurse for ever. So this script puts SIGINT back to its default before it starts anything.
+--mode baseline, then --reuse-baseline, runs the plain suite once for several fatopt runs.
 
 A "new failure" is a test case (or a whole test file) that passes in the baseline and fails or
 errors with fatopt. The report (text and JSON) goes to the work directory; the exit status is 1
@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="per-test-file timeout in seconds (regrtest --timeout)")
     parser.add_argument("--workdir", type=Path, help="where caches, logs and reports go (default: build/stdlib-check-X.Y)")
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # a background job: see the docstring
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     facts = interpreter_facts(args.python)
     work = (args.workdir or ROOT / "build" / f"stdlib-check-{facts['version']}").resolve()
