@@ -19,7 +19,7 @@ import builtins
 from dataclasses import dataclass
 from typing import Any
 
-from fatopt.analyses.scopes import ModuleScopes, Scope
+from fatopt.analyses.scopes import INLINED_TARGETS_REASON, ModuleScopes, Scope
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED, evaluate
 
@@ -63,8 +63,9 @@ def _dynamic_reasons(modscope: Scope) -> tuple[str, ...]:
     reasons: set[str] = set()
     for scope in modscope.walk():
         for reason, _line in scope.unsafe:
-            # locals() in a function reads that function's locals only
-            if reason == "uses locals" and scope.kind != "module":
+            # locals() in a function reads that function's locals only; 3.12's comprehension
+            # scoping concerns one function's names
+            if (reason == "uses locals" and scope.kind != "module") or reason == INLINED_TARGETS_REASON:
                 continue
             reasons.add(reason)
     return tuple(sorted(reasons))

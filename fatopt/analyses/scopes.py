@@ -14,6 +14,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+import sys
 from typing import Iterator
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "FUNCTION_NODES",
     "COMPREHENSION_NODES",
     "resolve",
+    "INLINED_TARGETS_REASON",
 ]
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -117,6 +119,44 @@ def resolve(scope: Scope, name: str) -> str:
             return "free"
         parent = parent.parent
     return "module"
+
+
+#: CPython 3.12 inlines list, set and dict comprehensions into their function (PEP 709), and a
+#: name bound as the target of one of them is then a local of the whole function inside every
+#: other inlined comprehension: ``[len for len in ()]`` then ``[len(s) for s in x]`` raises
+#: UnboundLocalError on 3.12 (not on 3.13). fatopt leaves such a function as it is there.
+_INLINED_TARGETS_LEAK = sys.version_info[:2] == (3, 12)
+INLINED_TARGETS_REASON = "3.12 comprehension scoping (a comprehension reads a name another one binds)"
+
+
+def _is_inlined(scope: Scope) -> bool:
+    return scope.kind == "comprehension" and type(scope.node) is not ast.GeneratorExp
+
+
+def _inlined(function: Scope) -> list[Scope]:
+    """The comprehensions whose code runs in ``function``'s (3.12), nested ones included."""
+    found, stack = [], [c for c in function.children if _is_inlined(c)]
+    while stack:
+        comprehension = stack.pop()
+        found.append(comprehension)
+        stack.extend(c for c in comprehension.children if _is_inlined(c))
+    return found
+
+
+def _reads_another_comprehensions_target(function: Scope) -> bool:
+    comprehensions = _inlined(function)
+    if len(comprehensions) < 2:
+        return False
+    bound = set().union(*(c.bindings for c in comprehensions))
+    for comprehension in comprehensions:
+        visible = set(comprehension.bindings)
+        outer = comprehension.parent
+        while outer is not None and _is_inlined(outer):  # an enclosing comprehension's target
+            visible.update(outer.bindings)
+            outer = outer.parent
+        if (comprehension.loads - visible) & bound:
+            return True
+    return False
 
 
 class ModuleScopes:
@@ -401,6 +441,10 @@ def analyze_scopes(tree: ast.Module) -> ModuleScopes:
     module = Scope(tree, "module", None)
     builder.by_node[tree] = module
     builder.visit_list(tree.body, module)
+    if _INLINED_TARGETS_LEAK:
+        for scope in module.walk():
+            if scope.is_function and _reads_another_comprehensions_target(scope):
+                scope.unsafe.append((INLINED_TARGETS_REASON, getattr(scope.node, "lineno", 0)))
     return ModuleScopes(module, builder.by_node)
 
 

@@ -89,6 +89,8 @@ FRESH_EQUAL = {
     'b"ab"': 'bytes([97, 98])', "(1, 2, 3)": "tuple([1, 2, 3])", '("a", "b")': 'tuple("ab")',
     "(True, 1, 2)": "tuple([True, 1, 2])",
 }
+#: literals that call a builtin, and a spelling of the same value that reads no name
+CALL_LITERALS = {'float("nan")': "(1e309 - 1e309)", 'float("-0.0")': "-0.0"}
 #: an equal value of another type (or another sign): the value guard must fail
 EQUAL_OTHER_TYPE = {"1": "True", "0": "False", "3": "3.0", "7": "7.0", "0.0": "-0.0", "-0.0": "0.0",
                     "True": "1", "False": "0", "1 << 3": "8.0", "256": "256.0", "-2": "-2.0"}
@@ -982,6 +984,23 @@ PRELUDE = (
     "        return fn(*args, **kwargs)",
     "    return wrapper",
     "",
+    "def _fresh(x, _type=type, _float=float, _int=int, _str=str, _bytes=bytes, _tuple=tuple,",
+    "           _list=list, _bytearray=bytearray):",
+    "    # an equal value in a new object (where CPython makes new objects: not small ints,",
+    "    # single characters, empty or singleton values)",
+    "    t = _type(x)",
+    "    if t is _float:",
+    "        return x * 1.0",
+    "    if t is _int:",
+    "        return x + 0",
+    "    if t is _str:",
+    "        return ''.join(_list(x))",
+    "    if t is _bytes:",
+    "        return _bytes(_bytearray(x))",
+    "    if t is _tuple:",
+    "        return _tuple(_list(x))",
+    "    return x",
+    "",
     "def _identities(result, _type=type, _list=list, _tuple=tuple, _getattr=getattr):",
     "    # which rebound module constants the result (or an item of it) is, by identity; before",
     "    # rebinding a folded result may be the very constant object (as CPython's own folding)",
@@ -1014,14 +1033,19 @@ class _Driver:
         self.touched: set[str] = set()
 
     def value(self, type_: str, literal_only: bool) -> str:
-        """A literal or a module constant (``f(N)``), usually of ``type_``."""
+        """A literal or a module constant (``f(N)``), usually of ``type_``. ``literal_only``: no
+        name is read, not even a builtin's (``float("nan")`` reads ``float``)."""
         b = self.b
         if b.chance(6):
             type_ = b.pick(TYPES)
         constants = [n for n, (t, _v) in b.constants.items() if t == type_]
         if constants and not literal_only and b.chance(35):
             return b.pick(constants)
-        return b.literal(type_)
+        literal = b.literal(type_)
+        if literal_only:
+            for call, same in CALL_LITERALS.items():
+                literal = literal.replace(call, same)
+        return literal
 
     def arguments(self, function: _Function, literal_only: bool = False) -> str:
         """Arguments for a call respecting the signature: positional, then keywords; trailing
@@ -1105,10 +1129,14 @@ class _Driver:
         if choice == 0 and value in FRESH_EQUAL:
             return FRESH_EQUAL[value]
         if choice == 1 and value in EQUAL_OTHER_TYPE:
-            return EQUAL_OTHER_TYPE[value]
+            return f"_fresh({EQUAL_OTHER_TYPE[value]})"
         if choice == 2:
             return value  # the same constant again
-        return self.b.literal(type_ if self.b.chance(80) else self.b.pick(TYPES))
+        # A new object, not a constant of the module's code: CPython shares equal constants of
+        # one module, and a call fatopt folds returns such a constant, so a literal here could be
+        # the very object a folded call returns (docs/semantics.md, "Folded calls return
+        # constants"), which `_identities` would report.
+        return f"_fresh({self.b.literal(type_ if self.b.chance(80) else self.b.pick(TYPES))})"
 
     def hidden_rebinding(self) -> tuple[str, list[str], list[str]]:
         """(what is rebound, statements the optimizer cannot attribute to a name, their undo)."""

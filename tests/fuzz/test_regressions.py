@@ -120,3 +120,33 @@ def test_inverting_a_bool_constant_still_warns() -> None:
             return ~FLAG, ~bool((4, True))
         print(f())
     """)
+
+
+def test_a_comprehension_reading_a_name_another_comprehension_binds() -> None:
+    """Found by the long run on 3.12.1 (2026-11-22): 3.12 inlines comprehensions (PEP 709) and
+    ``len``, the target of one, is then a local of the function inside the other: plain 3.12
+    raises UnboundLocalError, 3.13 calls the builtin. fatopt folded ``len(...)`` (no error);
+    on 3.12 it now leaves such a function as it is."""
+    source = """
+        def f1():
+            out = []
+            out.append({len: 1 for len in ()})
+            out.append([len(('aaa',)) for c in b'ab'])
+            return out
+        def f2():
+            return len('abc')
+        try:
+            print(f1())
+        except Exception as e:
+            print(type(e).__name__, e)
+        print(f2())
+    """
+    assert_same_behaviour(source)
+
+
+def test_a_nested_comprehension_reading_the_outer_target_is_still_optimized() -> None:
+    assert_same_behaviour("""
+        def g(m):
+            return [[x * len("ab") for y in m] for x in (1, 2)]
+        print(g("xy"))
+    """)

@@ -106,3 +106,18 @@ def test_a_pyc_edited_after_fatopt_cached_the_module_but_dated_back_is_not_run(t
     os.utime(normal, ns=(ours.stat().st_atime_ns, ours.stat().st_mtime_ns - 10**9))  # older than ours
     assert python("app.py", cwd=tmp_path, fatopt=None).stdout == "2\n"  # plain: the .pyc's code
     assert python("app.py", cwd=tmp_path).stdout == "1\n"  # fatopt: its cache, made from the source
+
+
+def test_folded_calls_return_constants():
+    source = "def f():\n    return float('-0.0'), int('1000')\n"
+    results = {}
+    for optimized in (False, True):
+        tree = ast.parse(source)
+        if optimized:
+            tree = fatopt.optimize_ast(tree, "<folded>")
+        namespace: dict = {"__name__": "folded"}
+        exec(compile(tree, "<folded>", "exec"), namespace)
+        first, second = namespace["f"](), namespace["f"]()
+        assert first == second == (-0.0, 1000)
+        results[optimized] = (first[0] is second[0], first[1] is second[1])
+    assert results == {False: (False, False), True: (True, True)}
