@@ -145,3 +145,37 @@ def test_subinterpreters_run_plain(tmp_path):
     proc = python("app.py", cwd=tmp_path)
     assert proc.stdout == "True\n3 []\n", proc.stderr
     assert proc.stderr == ""
+
+
+def test_the_import_hook_does_not_leak(tmp_path):
+    # Every path of the C hook, thousands of times: a fresh import (create_module + get_code),
+    # reload (get_code alone), a loader fatopt did not make, the class-level call. A leak of one
+    # block per cycle would show as >= 1000 per round; caches settle within a few rounds.
+    write(tmp_path, "lmod.py", "def f():\n    return len('abc')\nX = 1\n")
+    write(tmp_path, "lplain.py", "def g():\n    return 2\n")
+    write(tmp_path, "run.py", """
+        import gc, importlib, sys
+        import lmod, lplain
+        from importlib.machinery import SourceFileLoader
+        def cycle():
+            importlib.reload(sys.modules["lmod"])
+            importlib.reload(sys.modules["lplain"])
+            del sys.modules["lmod"]
+            import lmod as m
+            SourceFileLoader("lmod", m.__file__).get_code("lmod")
+            SourceFileLoader.get_code(m.__loader__, "lmod")
+        for _ in range(300):
+            cycle()
+        growth = []
+        for _ in range(6):
+            gc.collect()
+            before = sys.getallocatedblocks()
+            for _ in range(1000):
+                cycle()
+            gc.collect()
+            growth.append(sys.getallocatedblocks() - before)
+        import fatopt
+        print(bool(fatopt.get_specialized(sys.modules["lmod"].f)), min(growth[-3:]) < 100, growth)
+    """)
+    proc = python("run.py", cwd=tmp_path, timeout=300)
+    assert proc.stdout.startswith("True True"), (proc.stdout, proc.stderr)
