@@ -48,6 +48,7 @@ typedef struct {
     int runtime_ok;             /* -1 not known yet, 0 the guard runtime cannot load, 1 it can */
     PyObject *bypass;           /* set of thread ids importing the optimizer (their imports load plain) */
     PyObject *tag;              /* str: names this configuration's cache files */
+    PyObject *plain_suffix;     /* str: the normal .pyc's ending, ".pyc" or ".opt-N.pyc" (-O) */
     PyObject *exclude;          /* tuple of str: modules (and their submodules) left alone */
     PyObject *registered;       /* set of source paths: modules found by the hooked FileFinders */
     PyObject *stash;            /* dict loader -> code prepared by create_module, or None (plain) */
@@ -119,6 +120,48 @@ source_hash(HookState *st, PyObject *source)
     return h;
 }
 
+#ifndef MS_WINDOWS
+#  if defined(__APPLE__)
+#    define MTIME_NS(sb) ((long long)(sb).st_mtimespec.tv_sec * 1000000000LL + (sb).st_mtimespec.tv_nsec)
+#  else
+#    define MTIME_NS(sb) ((long long)(sb).st_mtim.tv_sec * 1000000000LL + (sb).st_mtim.tv_nsec)
+#  endif
+#endif
+
+/* The source's mtime as int(os.stat(path).st_mtime) and its size.  A stat call of every import:
+ * in C, not through os.stat (whose stat_result costs more than the system call). */
+static int
+source_stat(HookState *st, PyObject *source_path, unsigned long long *mtime, unsigned long long *size)
+{
+#ifndef MS_WINDOWS
+    PyObject *encoded = PyUnicode_EncodeFSDefault(source_path);
+    if (encoded == NULL) {
+        return -1;
+    }
+    struct stat sb;
+    int failed = stat(PyBytes_AS_STRING(encoded), &sb) != 0;
+    Py_DECREF(encoded);
+    if (failed) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, source_path);
+        return -1;
+    }
+    long long seconds = MTIME_NS(sb) / 1000000000LL; /* toward zero, as int() */
+    *mtime = (unsigned long long)seconds;
+    *size = (unsigned long long)sb.st_size;
+    return 0;
+#else
+    PyObject *sr = PyObject_CallOneArg(st->stat, source_path);
+    if (sr == NULL) {
+        return -1;
+    }
+    /* stat_result[8] is st_mtime as an int, [6] st_size */
+    *mtime = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 8));
+    *size = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 6));
+    Py_DECREF(sr);
+    return PyErr_Occurred() ? -1 : 0;
+#endif
+}
+
 /* Whether `data` (a whole cache file) is valid for the source.  1 valid, 0 not, -1 error. */
 static int
 header_valid(HookState *st, const char *data, Py_ssize_t size, PyObject *source_path, PyObject *get_source)
@@ -154,30 +197,14 @@ header_valid(HookState *st, const char *data, Py_ssize_t size, PyObject *source_
         Py_DECREF(h);
         return same;
     }
-    PyObject *sr = PyObject_CallOneArg(st->stat, source_path);
-    if (sr == NULL) {
+    /* source mtime (int(st_mtime), as importlib takes it) and size, mod 2**32 */
+    unsigned long long mtime, fsize;
+    if (source_stat(st, source_path, &mtime, &fsize) < 0) {
         return -1;
     }
-    /* stat_result[8] is st_mtime as an int, [6] st_size: what the header stores, mod 2**32 */
-    int same = 0;
-    if (PyTuple_Check(sr) && PyTuple_GET_SIZE(sr) >= 9) {
-        unsigned long long mtime = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 8));
-        unsigned long long fsize = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(sr, 6));
-        same = !PyErr_Occurred()
-               && read_le32(data + 8) == (uint32_t)(mtime & 0xFFFFFFFFu)
-               && read_le32(data + 12) == (uint32_t)(fsize & 0xFFFFFFFFu);
-    }
-    Py_DECREF(sr);
-    return PyErr_Occurred() ? -1 : same;
+    return read_le32(data + 8) == (uint32_t)(mtime & 0xFFFFFFFFu)
+           && read_le32(data + 12) == (uint32_t)(fsize & 0xFFFFFFFFu);
 }
-
-#ifndef MS_WINDOWS
-#  if defined(__APPLE__)
-#    define MTIME_NS(sb) ((long long)(sb).st_mtimespec.tv_sec * 1000000000LL + (sb).st_mtimespec.tv_nsec)
-#  else
-#    define MTIME_NS(sb) ((long long)(sb).st_mtim.tv_sec * 1000000000LL + (sb).st_mtim.tv_nsec)
-#  endif
-#endif
 
 /* The code object cached at `path` if it is valid for the source, else NULL without an error.
  * Missing, truncated, corrupted or stale files and another Python's magic number are misses.
@@ -340,9 +367,7 @@ plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyOb
         PyErr_Clear();
         return 0;
     }
-    int optimize = flag("optimize");
-    PyObject *plain = optimize ? PyUnicode_FromFormat("%U.opt-%d.pyc", base, optimize)
-                               : PyUnicode_FromFormat("%U.pyc", base);
+    PyObject *plain = PyUnicode_Concat(base, st->plain_suffix);
     Py_DECREF(base);
     if (plain == NULL) {
         PyErr_Clear();
@@ -426,7 +451,7 @@ cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain
  * Returns code, a module (create_module: reuse it), or None (load plain).  Never raises an
  * Exception. */
 static PyObject *
-code_on_miss(PyObject *loader, PyObject *fullname, int creating)
+code_on_miss(HookState *st, PyObject *loader, PyObject *fullname, int creating)
 {
     PyThreadState *tstate = PyThreadState_Get();
     PyThreadState_EnterTracing(tstate);
@@ -442,6 +467,16 @@ code_on_miss(PyObject *loader, PyObject *fullname, int creating)
             return NULL;
         }
         result = Py_NewRef(Py_None);
+    }
+    else if (PyCode_Check(result)) {
+        int ok = runtime_available(st, result); /* as for cached code */
+        if (ok <= 0) {
+            if (ok < 0 && clear_if_exception() < 0) {
+                Py_DECREF(result);
+                return NULL;
+            }
+            Py_SETREF(result, Py_NewRef(Py_None));
+        }
     }
     return result;
 }
@@ -474,7 +509,7 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
     if (!st->enabled) {
         return NULL; /* turned off just now (the guard runtime cannot load): plain */
     }
-    code = code_on_miss(loader, fullname, 0);
+    code = code_on_miss(st, loader, fullname, 0);
     if (code == NULL) {
         return NULL;
     }
@@ -568,7 +603,7 @@ hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *
             code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
         }
         if (code == NULL) {
-            code = code_on_miss(loader, fullname, 1);
+            code = code_on_miss(st, loader, fullname, 1);
             if (code == NULL) {
                 goto done;
             }
@@ -852,6 +887,12 @@ set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose)
             return -1;
         }
     }
+    int optimize = flag("optimize");
+    PyObject *suffix = optimize ? PyUnicode_FromFormat(".opt-%d.pyc", optimize) : PyUnicode_FromString(".pyc");
+    if (suffix == NULL) {
+        return -1;
+    }
+    Py_XSETREF(st->plain_suffix, suffix);
     Py_XSETREF(st->tag, Py_NewRef(tag));
     Py_XSETREF(st->exclude, Py_NewRef(exclude));
     st->verbose = verbose;
@@ -1632,6 +1673,7 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
 {
     HookState *st = get_state(module);
     Py_VISIT(st->tag);
+    Py_VISIT(st->plain_suffix);
     Py_VISIT(st->exclude);
     Py_VISIT(st->registered);
     Py_VISIT(st->bypass);
@@ -1664,6 +1706,7 @@ importhook_clear(PyObject *module)
 {
     HookState *st = get_state(module);
     Py_CLEAR(st->tag);
+    Py_CLEAR(st->plain_suffix);
     Py_CLEAR(st->exclude);
     Py_CLEAR(st->registered);
     Py_CLEAR(st->bypass);

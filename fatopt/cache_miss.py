@@ -8,11 +8,12 @@ start never loads this module.
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
+import os
 import sys
 
 import _fatopt_importhook as _importhook
 
-from fatopt import cache, importer, unavailable_reason
+from fatopt import cache, importer
 
 __all__ = ["code_for", "ensure_optimizer", "optimized_code"]
 
@@ -30,7 +31,7 @@ def code_for(loader, fullname: str, creating: bool):
         loader.exec_module = _noop  # already executed
         return sys.modules[fullname]
     try:
-        return _runnable(optimized_code(loader, fullname))
+        return optimized_code(loader, fullname)  # the C hook checks that the runtime can load
     except SyntaxError:
         return None
 
@@ -71,7 +72,8 @@ def ensure_optimizer() -> bool:
 
 def optimized_code(loader, fullname: str):
     """Optimize the module ``loader`` loads and cache the result (unless bytecode is not to be
-    written); raises SyntaxError as ``compile`` does.
+    written), or None when fatopt was turned off meanwhile; raises SyntaxError as ``compile``
+    does.
 
     A module whose normal ``.pyc`` is valid for the source by its header but is not what the
     source compiles to (written by a tool, or by hand) runs that bytecode, unoptimized and not
@@ -79,15 +81,20 @@ def optimized_code(loader, fullname: str):
     from fatopt.compiler import compile_source, config_for
 
     options = importer.installed_options()
+    hooked = _importhook.options()
+    if options is None or hooked is None:  # fatopt turned off meanwhile
+        return None
     source_path = loader.get_filename(fullname)
     source = loader.get_data(source_path)
     mtime = loader.path_stats(source_path)["mtime"]
     if fullname != "__main__":  # plain Python caches no main script, nor reads one
+        had_pyc = _has_plain_pyc(source_path)
         plain = _plain_code(loader, fullname)
-        if plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
+        # only a .pyc importlib read can differ from the source's compilation
+        if had_pyc and plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
             return plain
     code = compile_source(source, source_path, config_for(options), verbose=options.verbose).code
-    path = importer.cache_path(source_path, options.cache_tag())
+    path = importer.cache_path(source_path, hooked[0])  # the tag the hook reads with
     if path is not None and cache.enabled():
         # The main script's cache is checked against a hash of its source: plain Python never
         # caches a main script, so a script rewritten within the same second with the same size
@@ -95,6 +102,15 @@ def optimized_code(loader, fullname: str):
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
         cache.write(path, code, cache.header(source_path, source, mode, mtime))
     return code
+
+
+def _has_plain_pyc(source_path: str) -> bool:
+    from _frozen_importlib_external import cache_from_source
+
+    try:
+        return os.path.exists(cache_from_source(source_path))
+    except NotImplementedError:  # no bytecode cache on this interpreter
+        return False
 
 
 def _plain_code(loader, fullname: str):
@@ -107,23 +123,6 @@ def _plain_code(loader, fullname: str):
         return SourceLoader.get_code(loader, fullname)
     except Exception:
         return None
-
-
-def _runnable(code):
-    """``code``, unless it needs the guard runtime and the runtime cannot load here (a broken
-    build): then None, and fatopt turns itself off, saying why in verbose mode."""
-    from fatopt.emit import RUNTIME_MODULE  # the optimizer is in by now (emit comes with it)
-
-    if code is None or RUNTIME_MODULE not in code.co_names:
-        return code
-    reason = unavailable_reason()
-    if reason is None:
-        return code
-    options = importer.installed_options()
-    if options is not None and options.verbose:
-        sys.stderr.write(f"fatopt: {reason}\n")
-    importer.uninstall_options()
-    return None
 
 
 def _disable(reason: str) -> None:

@@ -2,9 +2,8 @@
 import hook that loads source modules optimized, from fatopt's own cache.
 
 The hook itself is C (``fatopt/_importhook.c``, the top-level module ``_fatopt_importhook``):
-``fatopt.pth`` imports it in every
-``python -X fatopt`` process, and it runs for every module imported, so a warm start runs no
-Python code of fatopt's at all (the start-up budget is 5% of ``python -c pass``, about 0.75 ms;
+``fatopt.pth`` imports it in every ``python -X fatopt`` process, and it runs for every module
+imported, so a warm start runs no Python code of fatopt's at all (the start-up budget is 5% of ``python -c pass``, about 0.75 ms;
 importing this module alone costs most of that). It comes here only for what is rare: option
 values other than a bare ``-X fatopt`` / ``PYTHONFATOPT=1`` (:func:`hook_options`), and the
 Python API (:func:`install`, :func:`installed_options`, ...). A cache miss runs
