@@ -16,14 +16,24 @@ from setuptools.command.build_py import build_py
 
 PTH_NAME = "fatopt.pth"
 # The C import hook, a top-level module (importing fatopt._importhook would import the fatopt
-# package first: a fifth of a millisecond at every start). It exists for CPython 3.12+ only;
-# elsewhere nothing happens and fatopt.UNAVAILABLE_REASON says why.
+# package first: a fifth of a millisecond at every start). The line runs at every start of this
+# interpreter, twice in a venv (site processes the venv's site-packages as both its own and the
+# global one), and compiling it is most of its cost: it is kept as short as it can be. `os` is
+# already imported by site. activate() itself honours -E/-I (a PYTHONFATOPT that the
+# interpreter ignores is ignored there), so the test here is only "might be on".
 PTH_LINE = (
-    "import sys; __import__('_fatopt_importhook').activate() "
-    "if sys.version_info >= (3, 12) and sys.implementation.name == 'cpython' and "
-    "('fatopt' in sys._xoptions or ('PYTHONFATOPT' in __import__('os').environ "
-    "and not sys.flags.ignore_environment)) else None\n"
+    "import os, sys; ('fatopt' in sys._xoptions or 'PYTHONFATOPT' in os.environ) "
+    "and __import__('_fatopt_importhook').activate()\n"
 )
+# Where the C hook cannot be built (before CPython 3.12, other implementations) the .pth stays,
+# without code: fatopt.UNAVAILABLE_REASON says why nothing is optimized.
+PTH_UNSUPPORTED = "# fatopt: this interpreter cannot run fatopt (it needs CPython 3.12+)\n"
+SUPPORTED = sys.version_info >= (3, 12) and sys.implementation.name == "cpython"
+
+
+def pth_text() -> str:
+    """What fatopt.pth holds for the interpreter building it."""
+    return PTH_LINE if SUPPORTED else PTH_UNSUPPORTED
 
 
 STAMP_NAME = os.path.join("fatopt", "_build_stamp.txt")  # read by fatopt._importhook (and fatopt.importer._code_stamp)
@@ -53,7 +63,7 @@ class BuildWithPth(build_py):
         super().run()
         target = os.path.join(self.build_lib, PTH_NAME)
         with open(target, "w") as f:
-            f.write(PTH_LINE)
+            f.write(pth_text())
         if not getattr(self, "editable_mode", False):
             with open(os.path.join(self.build_lib, STAMP_NAME), "w") as f:
                 f.write(source_stamp(os.path.dirname(os.path.abspath(__file__))) + "\n")
@@ -79,7 +89,7 @@ class _StrategyWithPth:
 
     def __call__(self, wheel, files, mapping):
         self._strategy(wheel, files, mapping)
-        wheel.writestr(PTH_NAME, PTH_LINE)
+        wheel.writestr(PTH_NAME, pth_text())
 
     def __enter__(self):
         self._strategy.__enter__()
@@ -101,7 +111,7 @@ if editable_wheel is not None and hasattr(editable_wheel, "_select_strategy"):
 VERSION = re.search(r'^__version__ = "([^"]+)"', open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fatopt", "__init__.py")).read(), re.M).group(1)
 COMPILE_ARGS = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
 ext_modules = []
-if sys.version_info >= (3, 12) and sys.implementation.name == "cpython":
+if SUPPORTED:
     ext_modules.append(
         Extension(
             "fatopt._guards",

@@ -789,7 +789,9 @@ register_loader(PyObject *module, PyObject *loader)
 
 /* Finders already made for sys.path entries carry `old` as their source loader: give them
  * `new`, in place for plain FileFinders (dropping them would make the next import list every
- * directory on sys.path again).  None entries are dropped so the new hook is asked. */
+ * directory on sys.path again).  None entries (paths no hook took: python3XX.zip, missing
+ * directories) stay: fatopt's hook takes what the standard FileFinder hook takes, so asking
+ * again would only repeat the stat calls and zipimport's probing, as plain Python does not. */
 static int
 swap_loaders(PyObject *file_finder, PyObject *old, PyObject *new)
 {
@@ -806,7 +808,6 @@ swap_loaders(PyObject *file_finder, PyObject *old, PyObject *new)
         PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
         PyObject *finder = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
         if (finder == Py_None) {
-            status = PyDict_DelItem(cache, key);
             continue;
         }
         int is_ff = PyObject_IsInstance(finder, file_finder);
@@ -1121,8 +1122,16 @@ release_tool(HookState *st)
 static PyObject *
 start_main(HookState *st, PyObject *path)
 {
-    PyObject *guards = PyImport_ImportModule("fatopt._guards");
-    PyObject *loader = NULL, *code = NULL, *main = NULL, *armed = NULL;
+    PyObject *guards = NULL, *loader = NULL, *code = NULL, *main = NULL, *armed = NULL;
+    /* made here, not when the module loads: -c, -m and the prompt never need it (making a class
+     * costs every start some dozens of microseconds) */
+    if (st->start_optimized == NULL) {
+        st->start_optimized = PyErr_NewException("_fatopt_importhook.StartOptimized", PyExc_BaseException, NULL);
+        if (st->start_optimized == NULL) {
+            goto plain;
+        }
+    }
+    guards = PyImport_ImportModule("fatopt._guards");
     if (guards == NULL) {
         goto plain;
     }
@@ -1447,6 +1456,11 @@ activate_hook(PyObject *module)
     PyObject *xoptions = PySys_GetXOptions(); /* borrowed */
     PyObject *xvalue = xoptions ? PyDict_GetItemString(xoptions, "fatopt") : NULL; /* borrowed */
     PyObject *envvalue = environment_value();
+    if (xvalue == NULL && envvalue == NULL) {
+        /* fatopt.pth asks for os.environ's PYTHONFATOPT, which -E and -I leave in os.environ:
+         * what the interpreter ignores, fatopt ignores too */
+        return 0;
+    }
     int simple = (xvalue == NULL || is_plain_on(xvalue)) && (envvalue == NULL || is_plain_on(envvalue))
                  && (xvalue != NULL || envvalue != NULL);
     Py_XDECREF(envvalue);
@@ -1771,7 +1785,6 @@ importhook_exec(PyObject *module)
     st->exclude = PyTuple_New(0);
     st->factory = PyObject_GetAttrString(module, "loader_factory");
     st->main_tool = -1;
-    st->start_optimized = PyErr_NewException("_fatopt_importhook.StartOptimized", PyExc_BaseException, NULL);
     st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
     st->audit_start = PyObject_GetAttrString(module, "_audit_start");
     st->report_unhandled = PyObject_GetAttrString(module, "_report_unhandled");
@@ -1780,7 +1793,7 @@ importhook_exec(PyObject *module)
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
-        || !st->exclude || !st->factory || !st->original_builtins || !st->start_optimized
+        || !st->exclude || !st->factory || !st->original_builtins
         || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint) {
         return -1;
     }
