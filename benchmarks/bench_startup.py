@@ -12,7 +12,8 @@ argparse, collections, dataclasses, asyncio, decimal and email. Every run uses t
     python benchmarks/bench_startup.py --paired 40   # interleaved rounds instead of pyperf blocks
 
 On a noisy machine prefer --paired: each round runs every command once, in turn, so drift hits
-all cases alike (pyperf times one case after the other).
+all cases alike (pyperf times one case after the other); it reports wall time and the children's
+CPU time (user + system).
 
 The venvs are built once under benchmarks/results/startup-<version>/ (delete it to rebuild).
 """
@@ -23,6 +24,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyperf
@@ -60,12 +62,14 @@ def cases(pythons: dict[str, Path], prefix: Path, script: Path) -> dict[str, lis
 
 
 def table(medians: dict[str, float], note: str = "") -> str:
-    """Median per case, and its ratio to the bare venv and to fatopt installed but off."""
-    rows = [f"{'case':48} {'median':>9} {'vs bare':>8} {'vs off':>7}   {note}".rstrip()]
+    """Median per case, and its ratio to the bare venv, to the bare venv with an empty .pth (what
+    any .pth costs is CPython's), and to fatopt installed but off."""
+    rows = [f"{'case':48} {'median':>9} {'vs bare':>8} {'vs .pth':>8} {'vs off':>7}   {note}".rstrip()]
     for name, ms in medians.items():
         workload = name.split(":")[0]
-        bare, off = medians[f"{workload}: bare venv"], medians[f"{workload}: fatopt installed, off"]
-        rows.append(f"{name:48} {ms:7.2f}ms {ms / bare:7.3f}x {ms / off:6.3f}x")
+        bare, pth = medians[f"{workload}: bare venv"], medians[f"{workload}: bare venv + empty .pth"]
+        off = medians[f"{workload}: fatopt installed, off"]
+        rows.append(f"{name:48} {ms:7.2f}ms {ms / bare:7.3f}x {ms / pth:7.3f}x {ms / off:6.3f}x")
     return "\n".join(rows)
 
 
@@ -73,27 +77,44 @@ def summary(results: dict[str, pyperf.Benchmark]) -> str:
     return table({name: bench.median() * 1e3 for name, bench in results.items()})
 
 
+def run_once(command: list[str], env: dict) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, from wait4) of one run of `command`. posix_spawn
+    and wait4 keep the parent's own work out of the figure (subprocess.run adds pipes and
+    bookkeeping to every run)."""
+    start = time.perf_counter()
+    pid = os.posix_spawn(command[0], command, env, file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(command)}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def paired(commands: dict[str, list[str]], env: dict, rounds: int) -> str:
     """Run every command once per round, in a new random order each round (so neither drift
-    nor a command's place in the round favours a case); report medians and ratios."""
+    nor a command's place in the round favours a case); report medians and ratios, of wall
+    time and of CPU time."""
     import random
     import statistics
-    import time
 
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     order = list(commands.items())
     for done in range(rounds):
         random.shuffle(order)
         for name, command in order:
-            start = time.perf_counter()
-            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
-            times[name].append(time.perf_counter() - start)
+            wall, cpu = run_once(command, env)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
         if sys.stderr.isatty():
             sys.stderr.write(f"\rround {done + 1}/{rounds}")
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    medians = {name: statistics.median(values) * 1e3 for name, values in times.items()}
-    return table(medians, f"({rounds} shuffled rounds)")
+    return "\n\n".join(
+        table({name: statistics.median(values) * 1e3 for name, values in figures.items()},
+              f"({what}, medians of {rounds} shuffled rounds)")
+        for what, figures in (("wall time", walls), ("CPU time", cpus))
+    )
 
 
 def main() -> None:

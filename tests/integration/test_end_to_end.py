@@ -9,8 +9,11 @@ import signal
 import sys
 import time
 from importlib._bootstrap_external import _code_to_timestamp_pyc
+from pathlib import Path
 
 import pytest
+
+import fatopt
 
 from .helpers import fatopt_caches, normal_caches, python, write
 
@@ -70,6 +73,34 @@ def test_environment_variable_is_ignored_under_dash_E(project):
     assert out[0] == "3 3 False False"
     out = lines(python("-E", "-X", prefix, "app.py", cwd=project, env={"PYTHONFATOPT": "0"}))
     assert out[0] == "3 3 True True"
+
+
+FATOPT_MODULES = (
+    "import sys; print(sorted(n for n in sys.modules if n == 'fatopt' or n.startswith(('fatopt.', '_fatopt_'))))"
+)
+# An installed fatopt knows its cache tag from the stamp its build wrote; an editable install
+# (this test suite's) computes it in fatopt.importer, so its start-up loads that too.
+STAMPED = (Path(fatopt.__file__).parent / "_build_stamp.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "args, env, loaded",
+    [
+        ((), {}, []),  # installed, not enabled: fatopt.pth imports nothing
+        (("-E",), {"PYTHONFATOPT": "1"}, ["_fatopt_importhook"]),  # loads, stays off (see below)
+        (("-X", "fatopt"), {}, ["_fatopt_importhook"] + ([] if STAMPED else ["fatopt", "fatopt.importer"])),
+    ],
+)
+def test_what_start_up_loads(tmp_path, args, env, loaded):
+    # -c with a warm cache (3.13's -c imports linecache): no optimizer, no guard runtime
+    python(*args, "-c", "pass", cwd=tmp_path, fatopt=None, env=env)
+    proc = python(*args, "-c", FATOPT_MODULES, cwd=tmp_path, fatopt=None, env=env)
+    assert lines(proc) == [repr(loaded)]
+
+
+def test_dash_E_leaves_the_hook_off(tmp_path):
+    code = "import _fatopt_importhook as h; print(h.options())"
+    assert lines(python("-E", "-c", code, cwd=tmp_path, fatopt=None, env={"PYTHONFATOPT": "1"})) == ["None"]
 
 
 def test_second_run_loads_the_cache_without_the_optimizer(project):
