@@ -10,6 +10,7 @@ argparse, collections, dataclasses, asyncio, decimal and email. Every run uses t
 
     python benchmarks/bench_startup.py [--python /path/to/python3.13] [--fast] [pyperf options]
     python benchmarks/bench_startup.py --paired 40   # interleaved rounds instead of pyperf blocks
+    python benchmarks/bench_startup.py --instructions  # instructions executed (valgrind)
 
 On a noisy machine prefer --paired: each round runs every command once, in turn, so drift hits
 all cases alike (pyperf times one case after the other); it reports wall time and the children's
@@ -61,15 +62,15 @@ def cases(pythons: dict[str, Path], prefix: Path, script: Path) -> dict[str, lis
     return out
 
 
-def table(medians: dict[str, float], note: str = "") -> str:
+def table(medians: dict[str, float], note: str = "", unit: str = "ms", title: str = "median") -> str:
     """Median per case, and its ratio to the bare venv, to the bare venv with an empty .pth (what
     any .pth costs is CPython's), and to fatopt installed but off."""
-    rows = [f"{'case':48} {'median':>9} {'vs bare':>8} {'vs .pth':>8} {'vs off':>7}   {note}".rstrip()]
+    rows = [f"{'case':48} {title:>9} {'vs bare':>8} {'vs .pth':>8} {'vs off':>7}   {note}".rstrip()]
     for name, ms in medians.items():
         workload = name.split(":")[0]
         bare, pth = medians[f"{workload}: bare venv"], medians[f"{workload}: bare venv + empty .pth"]
         off = medians[f"{workload}: fatopt installed, off"]
-        rows.append(f"{name:48} {ms:7.2f}ms {ms / bare:7.3f}x {ms / pth:7.3f}x {ms / off:6.3f}x")
+        rows.append(f"{name:48} {ms:7.2f}{unit:2} {ms / bare:7.3f}x {ms / pth:7.3f}x {ms / off:6.3f}x")
     return "\n".join(rows)
 
 
@@ -117,10 +118,32 @@ def paired(commands: dict[str, list[str]], env: dict, rounds: int) -> str:
     )
 
 
+def instructions(commands: dict[str, list[str]], env: dict) -> str:
+    """Instructions each command executes, counted by valgrind's callgrind: identical from run
+    to run, where wall time on a shared machine moves by a few per cent between runs (it misses
+    what is not an instruction: page faults, cache misses, the kernel's work)."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind on PATH")
+    counts = {}
+    for name, command in commands.items():
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+        found = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
+        if found is None:
+            raise SystemExit(f"no instruction count from valgrind for {name}:\n{proc.stderr}")
+        counts[name] = int(found.group(1)) / 1e6
+    return table(counts, "(millions of instructions, callgrind)", unit="M", title="count")
+
+
 def main() -> None:
     own = argparse.ArgumentParser(add_help=False)
     own.add_argument("--python", default=sys.executable, help="the CPython to measure (default: this one)")
     own.add_argument("--paired", type=int, metavar="ROUNDS", help="interleaved rounds, medians (no pyperf)")
+    own.add_argument("--instructions", action="store_true",
+                     help="count instructions with valgrind (deterministic; no pyperf)")
     known, rest = own.parse_known_args()
     version = subprocess.run([known.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -134,6 +157,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONFATOPT")}
     for command in commands.values():  # warm every cache, the fatopt ones included
         subprocess.run(command, check=True, env=env)
+    if known.instructions:
+        print(instructions(commands, env))
+        return
     if known.paired:
         print(paired(commands, env, known.paired))
         return
