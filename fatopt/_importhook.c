@@ -1461,8 +1461,7 @@ activate_hook(PyObject *module)
          * what the interpreter ignores, fatopt ignores too */
         return 0;
     }
-    int simple = (xvalue == NULL || is_plain_on(xvalue)) && (envvalue == NULL || is_plain_on(envvalue))
-                 && (xvalue != NULL || envvalue != NULL);
+    int simple = (xvalue == NULL || is_plain_on(xvalue)) && (envvalue == NULL || is_plain_on(envvalue));
     Py_XDECREF(envvalue);
     if (simple) {
         PyObject *tag = default_tag(module, NULL);
