@@ -243,6 +243,12 @@ typedef struct {
     PyObject *born_install;  /* _born_install, bound to the module (see born()) */
     PyObject *partial;       /* functools.partial */
     PyObject *original_builtins; /* fatopt._ORIGINAL_BUILTINS: what "the builtin" means */
+    /* Names used on born()'s paths, made once: a name made per call costs an allocation, and
+     * CPython's type attribute cache keys on the name's address, so fresh names would each keep
+     * a cache slot (and their memory) alive until evicted. */
+    PyObject *str_replace;   /* "replace" */
+    PyObject *str_runtime;   /* "fatopt.runtime" */
+    PyObject *str_unoptimized; /* "_unoptimized" */
     PtrMap index;
     int dict_watcher;        /* -1: not registered (yet) */
     int func_watcher;
@@ -1486,7 +1492,7 @@ guards_born(PyObject *module, PyObject *args, PyObject *kwargs)
 
 /* The fallback code: the original's, named as the function (tracebacks name the right one). */
 static PyObject *
-fallback_code(PyObject *func, PyObject *original)
+fallback_code(State *st, PyObject *func, PyObject *original)
 {
     if (PyCode_Check(original)) {
         return Py_NewRef(original);
@@ -1506,7 +1512,7 @@ fallback_code(PyObject *func, PyObject *original)
     if (same_name && same_qualname) {
         return Py_NewRef(code);
     }
-    PyObject *replace = PyObject_GetAttrString((PyObject *)code, "replace");
+    PyObject *replace = PyObject_GetAttr((PyObject *)code, st->str_replace);
     if (replace == NULL) {
         return NULL;
     }
@@ -1592,7 +1598,7 @@ born_register(State *st, PyObject *module, PyObject *original, PyObject *builtin
     else {
         recipes = Py_BuildValue("((sO))", "GuardGlobals", objects);
     }
-    if (recipes == NULL || (fallback = fallback_code(func, original)) == NULL) {
+    if (recipes == NULL || (fallback = fallback_code(st, func, original)) == NULL) {
         goto done;
     }
     r = do_register(st, module, f, fallback, recipes, conditions) < 0 ? -1 : 0;
@@ -1610,8 +1616,9 @@ guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "_born_install(original, builtins, objects, func)");
         return NULL;
     }
+    State *st = get_state(module);
     PyObject *original = args[0], *func = args[3];
-    if (born_register(get_state(module), module, original, args[1], args[2], func) == 0) {
+    if (born_register(st, module, original, args[1], args[2], func) == 0) {
         return Py_NewRef(func);
     }
     if (!PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -1619,8 +1626,9 @@ guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     /* never break an import: the original function, dressed as func, with a warning */
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *runtime = PyImport_ImportModule("fatopt.runtime");
-    PyObject *result = runtime ? PyObject_CallMethod(runtime, "_unoptimized", "OOO", func, original, exc) : NULL;
+    PyObject *runtime = PyImport_Import(st->str_runtime);
+    PyObject *result = runtime ? PyObject_CallMethodObjArgs(runtime, st->str_unoptimized, func, original, exc, NULL)
+                               : NULL;
     Py_XDECREF(runtime);
     Py_DECREF(exc);
     return result;
@@ -2021,7 +2029,10 @@ guards_exec(PyObject *module)
     PyObject *fatopt = PyImport_ImportModule("fatopt");
     st->original_builtins = fatopt ? PyObject_GetAttrString(fatopt, "_ORIGINAL_BUILTINS") : NULL;
     Py_XDECREF(fatopt);
-    if (st->partial == NULL || st->original_builtins == NULL) {
+    if (st->partial == NULL || st->original_builtins == NULL
+        || (st->str_replace = PyUnicode_InternFromString("replace")) == NULL
+        || (st->str_runtime = PyUnicode_InternFromString("fatopt.runtime")) == NULL
+        || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL) {
         return -1;
     }
     if (!PyDict_Check(st->original_builtins)) {
@@ -2101,6 +2112,9 @@ guards_clear(PyObject *module)
     Py_CLEAR(st->born_install);
     Py_CLEAR(st->partial);
     Py_CLEAR(st->original_builtins);
+    Py_CLEAR(st->str_replace);
+    Py_CLEAR(st->str_runtime);
+    Py_CLEAR(st->str_unoptimized);
     Py_CLEAR(st->spec_type);
     return 0;
 }

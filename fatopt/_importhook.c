@@ -75,6 +75,8 @@ typedef struct {
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
     PyTypeObject *hook_method_type;
+    /* Attribute names used on every import, made once (see _guards.c's State for why). */
+    PyObject *str_path, *str_get_data, *str_name, *str_read, *str_close, *str_source_hash;
 } HookState;
 
 static int flag(const char *name);
@@ -115,7 +117,7 @@ source_hash(HookState *st, PyObject *source)
     if (key == NULL) {
         return NULL;
     }
-    PyObject *h = PyObject_CallMethod(st->imp, "source_hash", "OO", key, source);
+    PyObject *h = PyObject_CallMethodObjArgs(st->imp, st->str_source_hash, key, source, NULL);
     Py_DECREF(key);
     return h;
 }
@@ -230,8 +232,8 @@ read_cache_file(HookState *st, PyObject *path, PyObject *source_path, PyObject *
         PyErr_Clear();
     }
 #endif
-    PyObject *data = PyObject_CallMethod(file, "read", NULL);
-    PyObject *closed = PyObject_CallMethod(file, "close", NULL);
+    PyObject *data = PyObject_CallMethodNoArgs(file, st->str_read);
+    PyObject *closed = PyObject_CallMethodNoArgs(file, st->str_close);
     Py_DECREF(file);
     Py_XDECREF(closed);
     if (data == NULL || closed == NULL || !PyBytes_Check(data)) {
@@ -314,9 +316,9 @@ runtime_available(HookState *st, PyObject *code)
 /* What `registered` holds for a loader: its source path (a str, which the garbage collector does
  * not track: a registry of tuples would add a tracked object per module, and collections). */
 static PyObject *
-loader_key(PyObject *loader)
+loader_key(HookState *st, PyObject *loader)
 {
-    return PyObject_GetAttrString(loader, "path");
+    return PyObject_GetAttr(loader, st->str_path);
 }
 
 /* 1 if fatopt handles this loader's module: a plain SourceFileLoader found by a hooked
@@ -327,7 +329,7 @@ handles(HookState *st, PyObject *loader, PyObject *fullname)
     if (!st->enabled || (PyObject *)Py_TYPE(loader) != st->source_loader || !PyUnicode_Check(fullname)) {
         return 0;
     }
-    PyObject *key = loader_key(loader);
+    PyObject *key = loader_key(st, loader);
     if (key == NULL) {
         return clear_if_exception();
     }
@@ -410,7 +412,7 @@ plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyOb
 static PyObject *
 cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain)
 {
-    PyObject *source_path = PyObject_GetAttrString(loader, "path");
+    PyObject *source_path = PyObject_GetAttr(loader, st->str_path);
     if (source_path == NULL) {
         clear_if_exception();
         return NULL;
@@ -418,7 +420,7 @@ cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain
     PyObject *path = cache_file(st, source_path);
     PyObject *code = NULL;
     if (path != NULL) {
-        PyObject *get_source = PyObject_GetAttrString(loader, "get_data");
+        PyObject *get_source = PyObject_GetAttr(loader, st->str_get_data);
         long long ours_ns = -1;
         if (get_source != NULL) {
             code = read_cache_file(st, path, source_path, get_source, &ours_ns);
@@ -576,7 +578,7 @@ hook_get_code(HookMethod *self, HookState *st, PyObject *loader, PyObject *fulln
 static PyObject *
 hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *spec)
 {
-    PyObject *fullname = PyObject_GetAttrString(spec, "name");
+    PyObject *fullname = PyObject_GetAttr(spec, st->str_name);
     if (fullname == NULL) {
         return NULL;
     }
@@ -778,11 +780,12 @@ loader_factory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 register_loader(PyObject *module, PyObject *loader)
 {
-    PyObject *key = loader_key(loader);
+    HookState *st = get_state(module);
+    PyObject *key = loader_key(st, loader);
     if (key == NULL) {
         return NULL;
     }
-    int failed = PySet_Add(get_state(module)->registered, key);
+    int failed = PySet_Add(st->registered, key);
     Py_DECREF(key);
     return failed ? NULL : Py_NewRef(loader);
 }
@@ -1744,6 +1747,12 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->get_code);
     Py_CLEAR(st->create_module);
     Py_CLEAR(st->hook_method_type);
+    Py_CLEAR(st->str_path);
+    Py_CLEAR(st->str_get_data);
+    Py_CLEAR(st->str_name);
+    Py_CLEAR(st->str_read);
+    Py_CLEAR(st->str_close);
+    Py_CLEAR(st->str_source_hash);
     return 0;
 }
 
@@ -1790,6 +1799,15 @@ importhook_exec(PyObject *module)
     st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
+    st->str_path = PyUnicode_InternFromString("path");
+    st->str_get_data = PyUnicode_InternFromString("get_data");
+    st->str_name = PyUnicode_InternFromString("name");
+    st->str_read = PyUnicode_InternFromString("read");
+    st->str_close = PyUnicode_InternFromString("close");
+    st->str_source_hash = PyUnicode_InternFromString("source_hash");
+    if (!st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close || !st->str_source_hash) {
+        return -1;
+    }
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->factory || !st->original_builtins
