@@ -120,13 +120,15 @@ def paired(commands: dict[str, list[str]], env: dict, rounds: int) -> str:
 
 def instructions(commands: dict[str, list[str]], env: dict) -> str:
     """Instructions each command executes, counted by valgrind's callgrind: identical from run
-    to run, where wall time on a shared machine moves by a few per cent between runs (it misses
-    what is not an instruction: page faults, cache misses, the kernel's work)."""
+    to run (string hashing is fixed, PYTHONHASHSEED=0: random seeds move dict layouts and the
+    counts by about 0.1%), where wall time on a shared machine moves by a few per cent between
+    runs (it misses what is not an instruction: page faults, cache misses, the kernel's work)."""
     import re
     import shutil
 
     if shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind on PATH")
+    env = {**env, "PYTHONHASHSEED": "0"}
     counts = {}
     for name, command in commands.items():
         proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
