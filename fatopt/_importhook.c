@@ -313,8 +313,9 @@ runtime_available(HookState *st, PyObject *code)
 
 /* ------------------------------------------------------------------ the loaders ------------ */
 
-/* What `registered` holds for a loader: its source path (a str, which the garbage collector does
- * not track: a registry of tuples would add a tracked object per module, and collections). */
+/* A loader's source path, which is also what `registered` holds for it (a str, which the garbage
+ * collector does not track: a registry of tuples would add a tracked object per module, and
+ * collections). */
 static PyObject *
 loader_key(HookState *st, PyObject *loader)
 {
@@ -412,7 +413,7 @@ plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyOb
 static PyObject *
 cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain)
 {
-    PyObject *source_path = PyObject_GetAttr(loader, st->str_path);
+    PyObject *source_path = loader_key(st, loader);
     if (source_path == NULL) {
         clear_if_exception();
         return NULL;
@@ -1805,13 +1806,12 @@ importhook_exec(PyObject *module)
     st->str_read = PyUnicode_InternFromString("read");
     st->str_close = PyUnicode_InternFromString("close");
     st->str_source_hash = PyUnicode_InternFromString("source_hash");
-    if (!st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close || !st->str_source_hash) {
-        return -1;
-    }
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->factory || !st->original_builtins
-        || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint) {
+        || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint
+        || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
+        || !st->str_source_hash) {
         return -1;
     }
     if (!PyBytes_Check(st->magic) || PyBytes_GET_SIZE(st->magic) != 4) {
