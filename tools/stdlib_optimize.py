@@ -1,6 +1,7 @@
 """Acceptance run of the optimizer over every .py file of a CPython standard library.
 
     .venv-3.13/bin/python tools/stdlib_optimize.py [--lib DIR] [--workers 1|2]
+        [--hashes OUT.json] [--compare BEFORE.json]
 
 Copies the library's .py files (site-packages excluded) to a temporary directory, then, in the
 same run and with the same number of worker processes:
@@ -13,12 +14,22 @@ same run and with the same number of worker processes:
 
 Prints a summary; exits non-zero if an exception escaped, an output did not compile or a syntax
 error differed from CPython's.
+
+``--hashes OUT.json`` also records, per file, digests of what the optimizer produced (untimed, a
+separate pass): the optimized tree with every position (``ast``), the same tree with the guard
+arguments of each ``born(...)`` decorator left out (``body``: the code, whatever the guards'
+spelling), and the report (``report``: status, guards and passes of each function). ``--compare
+BEFORE.json`` lists every file whose digests differ from an earlier run's: the way to show that a
+refactoring of the optimizer changed nothing, or exactly what it changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import collections
+import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -72,6 +83,62 @@ def optimize_one(path: str) -> tuple:
     return path, "ok", stats, output if stats["changed"] else None
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _without_guard_arguments(tree: ast.Module) -> ast.Module:
+    """``tree`` with each ``__fatopt_runtime__.born(f, ...)`` decorator reduced to ``born(f)``."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if (
+                    type(decorator) is ast.Call and type(decorator.func) is ast.Attribute
+                    and decorator.func.attr == "born" and type(decorator.func.value) is ast.Name
+                    and decorator.func.value.id == "__fatopt_runtime__"
+                ):
+                    decorator.args[1:] = []
+                    decorator.keywords = []
+    return tree
+
+
+def digests_of(path: str) -> tuple[str, dict | None]:
+    """(path, digests of what the optimizer makes of the file), None for a syntax error."""
+    import fatopt
+
+    with open(path, "rb") as f:
+        source = f.read()
+    report = fatopt.Report()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            text = source.decode("utf-8", "surrogateescape")
+            result = fatopt.optimize_ast(tree, path, report=report, source=text)
+        except SyntaxError:
+            return path, None
+    rows = [(r.qualname, r.lineno, r.status, r.guards, r.passes, r.reason) for r in report.functions]
+    return path, {
+        "ast": _digest(ast.dump(result, include_attributes=True)),
+        "body": _digest(ast.dump(_without_guard_arguments(result), include_attributes=True)),
+        "report": _digest(repr(rows)),
+    }
+
+
+def compare_digests(before: dict, after: dict) -> list[str]:
+    """One line per file whose digests differ, naming which ones."""
+    lines = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path, "missing"), after.get(path, "missing")
+        if old != new:
+            if isinstance(old, dict) and isinstance(new, dict):
+                what = ", ".join(k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+            else:
+                what = f"{old if not isinstance(old, dict) else 'present'} -> {new if not isinstance(new, dict) else 'present'}"
+            lines.append(f"{path}: {what}")
+    return lines
+
+
 def verify(item: tuple) -> str | None:
     """None if the file's outcome is right, else what is wrong."""
     path, outcome, details, output = item
@@ -120,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lib", default=DEFAULT_LIB, help="standard library directory")
     parser.add_argument("--workers", type=int, choices=(1, 2), default=1,
                         help="worker processes, for both fatopt and compileall")
+    parser.add_argument("--hashes", metavar="OUT.json",
+                        help="write digests of each file's optimized tree and report here")
+    parser.add_argument("--compare", metavar="BEFORE.json",
+                        help="list files whose digests differ from this earlier --hashes file")
     args = parser.parse_args(argv)
 
     relative = collect(args.lib)
@@ -134,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         compileall_time = run_compileall(workdir, args.workers)
         results, fatopt_time = run_fatopt(paths, args.workers)
         problems = [p for p in map(verify, results) if p is not None]
+        digests = None
+        if args.hashes or args.compare:
+            with multiprocessing.Pool(args.workers) as pool:
+                pairs = pool.map(digests_of, paths, chunksize=8)
+            digests = {os.path.relpath(path, workdir): d for path, d in pairs}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -165,6 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time fatopt         {fatopt_time:.2f} s")
     print(f"time compileall     {compileall_time:.2f} s  (python -m compileall -f -q -j {args.workers})")
     print(f"ratio               {ratio:.2f}x  (goal: at most 3x)")
+    if digests is not None and args.hashes:
+        with open(args.hashes, "w") as f:
+            json.dump(digests, f, indent=0, sort_keys=True)
+        print(f"digests             {len(digests)} files -> {args.hashes}")
+    if digests is not None and args.compare:
+        with open(args.compare) as f:
+            differences = compare_digests(json.load(f), digests)
+        print(f"digests differing from {args.compare}: {len(differences)}")
+        for line in differences[:50]:
+            print(f"    {line}")
     return 1 if problems else 0
 
 
