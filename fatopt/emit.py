@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from fatopt.analyses.scopes import Scope, analyze_scopes
+from fatopt.blocks import map_blocks
 
 __all__ = [
     "RUNTIME_NAME",
@@ -179,15 +180,19 @@ def _is_generator(scope: Scope) -> bool:
 _CLASS_CELL_NAMES = frozenset({"super", "__class__"})
 
 
-def preserve_scope(original: FunctionNode, body: list[ast.stmt], scope: Scope | None = None) -> list[ast.stmt]:
+def preserve_scope(
+    original: FunctionNode, body: list[ast.stmt], scope: Scope | None = None, after: Scope | None = None,
+) -> list[ast.stmt]:
     """``body`` (the specialized body of ``original``), with what it must keep to compile to the
     same kind of code with the same locals, free variables and docstring as the original.
     ``scope`` is the original's scope in the module's analysis (needed for free variables of
-    nested functions; without it only ``super``/``__class__`` are kept)."""
-    spec_node = copy.copy(original)
-    spec_node.body = body
-    before = _function_scope(original)
-    after = _function_scope(spec_node)
+    nested functions; without it only ``super``/``__class__`` are kept); ``after`` the scope
+    analysis of the specialized function (``CurrentScope``; computed here if not given)."""
+    before = scope if scope is not None else _function_scope(original)
+    if after is None:
+        spec_node = copy.copy(original)
+        spec_node.body = body
+        after = _function_scope(spec_node)
     stub: list[ast.stmt] = []
     lost_globals = sorted(before.declared_global - after.declared_global)
     if lost_globals:
@@ -293,39 +298,9 @@ def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> lis
     return out if changed else None
 
 
-def _rewrite_part_bodies(parts: list, changes: dict[ast.AST, Change]) -> list | None:
-    """Copies of except handlers / match cases whose bodies changed; None if none did."""
-    new_parts = []
-    for part in parts:
-        new = _rewrite_block(part.body, changes)
-        if new is not None:
-            part = copy.copy(part)
-            part.body = new
-        new_parts.append(part)
-    return new_parts if any(a is not b for a, b in zip(new_parts, parts)) else None
-
-
 def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stmt:
     """``stmt`` itself, or a shallow copy whose nested statement lists were rewritten."""
-    replaced: dict[str, Any] = {}
-    for field in ("body", "orelse", "finalbody"):
-        inner = getattr(stmt, field, None)
-        if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
-            new = _rewrite_block(inner, changes)
-            if new is not None:
-                replaced[field] = new
-    for field in ("handlers", "cases"):  # except handlers and match cases hold bodies too
-        parts = getattr(stmt, field, None)
-        if parts:
-            new_parts = _rewrite_part_bodies(parts, changes)
-            if new_parts is not None:
-                replaced[field] = new_parts
-    if not replaced:
-        return stmt
-    stmt = copy.copy(stmt)
-    for field, value in replaced.items():
-        setattr(stmt, field, value)
-    return stmt
+    return map_blocks(stmt, lambda block: _rewrite_block(block, changes), copy=True)
 
 
 def _runtime_import_position(body: list[ast.stmt]) -> int:

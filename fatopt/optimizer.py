@@ -22,11 +22,12 @@ import functools
 import gc
 import types
 import warnings
-from dataclasses import dataclass
 from typing import Collection, Iterator
 
-from fatopt.analyses.module_facts import ModuleFacts, analyze_module
-from fatopt.analyses.scopes import Scope, analyze_scopes
+from fatopt.analyses.callgraph import ModuleCallGraph, callees_first
+from fatopt.analyses.functions import Candidate, FunctionCandidates
+from fatopt.analyses.module_facts import FactsOfModule
+from fatopt.analyses.scopes import Scope, ScopesOfModule
 from fatopt.analyses.unsafe import unsafe_reasons
 from fatopt.config import Config
 from fatopt.emit import (
@@ -39,17 +40,13 @@ from fatopt.emit import (
     refers_to_own_name,
     render_source,
 )
+from fatopt.module_unit import ModuleUnit
 from fatopt.passes import PIPELINE, Pass
-from fatopt.passes._rewrite import Unit, clone
-from fatopt.passes.call_pure_builtins import PURE_BUILTINS
+from fatopt.passes._rewrite import CurrentScope, Unit, clone
 from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
-
-_TRIGGER_BUILTINS = frozenset(PURE_BUILTINS) | {"range", "frozenset"}
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
 
 class OptimizerWarning(RuntimeWarning):
     """An optimization was abandoned because of an internal error (the code runs unoptimized)."""
@@ -59,89 +56,20 @@ def _warn(filename: str, lineno: int, what: str) -> None:
     warnings.warn(f"fatopt: {filename}:{lineno}: {what}", OptimizerWarning, stacklevel=4)
 
 
-@dataclass
-class _Candidate:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    qualname: str
-    nested: bool
-    #: the enclosing function's node, for nested functions
-    parent: ast.AST | None = None
-
-
-def _functions(
-    body: list[ast.stmt], prefix: str, parent: ast.AST | None, config: Config,
-) -> Iterator[_Candidate]:
-    """Functions defined by ``body``, in source order (enclosing functions first), with their
-    qualnames."""
-    nested = parent is not None
-    for stmt in body:
-        if isinstance(stmt, _FUNCTIONS):
-            qualname = prefix + stmt.name
-            yield _Candidate(stmt, qualname, nested, parent)
-            if config.specialize_nested:
-                yield from _functions(stmt.body, qualname + ".<locals>.", stmt, config)
-            continue
-        if isinstance(stmt, ast.ClassDef):
-            yield from _functions(stmt.body, prefix + stmt.name + ".", parent, config)
-            continue
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, field, None)
-            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
-                yield from _functions(inner, prefix, parent, config)
-        for handler in getattr(stmt, "handlers", ()):
-            yield from _functions(handler.body, prefix, parent, config)
-        for case in getattr(stmt, "cases", ()):
-            yield from _functions(case.body, prefix, parent, config)
-
-
-def _code_scopes(scope: Scope) -> Iterator[Scope]:
-    """The scope of a function and of the comprehensions its code runs."""
-    yield scope
-    for child in scope.children:
-        if child.kind == "comprehension":
-            yield from _code_scopes(child)
-
-
-def _has_opportunity(node: ast.AST, scope: Scope, facts: ModuleFacts, config: Config) -> bool:
-    """A cheap test (no tree walk, facts gathered by the scope analysis) for whether the
-    pipeline could change this function."""
-    loads: set[str] = set()
-    for inner in _code_scopes(scope):
-        loads |= inner.loads
-        if config.module_constants and not inner.loads.isdisjoint(facts.constants):
-            return True
-        for name in inner.constant_calls:
-            if name in _TRIGGER_BUILTINS and facts.assumable_builtin(name):
-                return True
-        if "literal_iteration" in inner.hints and (config.unroll_loops or config.unroll_comprehensions):
-            return True
-        if "literal_method" in inner.hints and config.call_pure_methods:
-            return True
-    if config.constant_propagation:
-        for stmt in node.body:  # type: ignore[attr-defined]
-            if (
-                type(stmt) is ast.Assign and type(stmt.value) is ast.Constant
-                and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name
-                and scope.bindings.get(stmt.targets[0].id) == 1 and stmt.targets[0].id in loads
-            ):
-                return True
-    return False
-
-
-def _run_pipeline(unit: Unit, passes: tuple[Pass, ...], filename: str) -> str | None:
+def _run_pipeline(unit: Unit, passes: list[Pass], filename: str) -> str | None:
     """Run the passes to a fixed point; the name of the pass that raised, or None."""
     config = unit.config
+    unit.started = True
     for _round in range(config.max_iterations):
         changed = False
         for pass_ in passes:
-            if not pass_.worth_trying(unit):
+            if not pass_.may_apply(unit):
                 continue
             try:
-                unit.ran.add(pass_.name)
+                unit.ran.add(type(pass_))
                 if pass_.run(unit):
                     changed = True
-                    if pass_.name not in unit.applied:
-                        unit.applied.append(pass_.name)
+                    unit.changed(pass_)
             except Exception as exc:
                 _warn(filename, unit.node.lineno, f"pass {pass_.name} failed on {unit.qualname}: "
                       f"{type(exc).__name__}: {exc}; the function is left unoptimized")
@@ -155,21 +83,24 @@ def _is_worth_emitting(unit: Unit) -> bool:
     """Guarded rewrites always are; otherwise only rewrites the compiler would not do itself."""
     if unit.guarded:
         return True
-    applied = [_PASSES_BY_NAME[name] for name in unit.applied]
+    applied = unit.applied
     if any(not p.compiler_does_it and not p.enables_only for p in applied):
         return True
     # propagation pays only if something was folded or removed thanks to it
     return any(p.enables_only for p in applied) and any(p.compiler_does_it for p in applied)
 
 
-_PASSES_BY_NAME = {p.name: p for p in PIPELINE}
+def new_passes(config: Config) -> list[Pass]:
+    """Fresh pass objects for one function's pipeline run, in pipeline order (a pass may keep
+    state for the function it rewrites, so no pass object serves two runs)."""
+    return [cls() for cls in PIPELINE if cls.enabled(config)]
 
 
 def _optimize_function(
-    candidate: _Candidate, scope: Scope, facts: ModuleFacts, config: Config,
-    passes: tuple[Pass, ...], filename: str, opted_out: Collection[int] = (),
+    candidate: Candidate, scope: Scope, module: ModuleUnit,
 ) -> tuple[FunctionReport, Specialization | Rewrite | None]:
     node = candidate.node
+    config, filename, opted_out = module.config, module.filename, module.opted_out
     row = FunctionReport(candidate.qualname, node.lineno, UNCHANGED)
     if node.lineno in opted_out:
         row.status, row.reason = SKIPPED, PRAGMA_REASON
@@ -184,10 +115,12 @@ def _optimize_function(
     if candidate.nested and not config.specialize_nested:
         row.status, row.reason = SKIPPED, "nested function"
         return row, None
-    if not _has_opportunity(node, scope, facts, config):
+    unit = Unit(node, scope, module.fact(FactsOfModule), config, candidate.qualname, module)
+    passes = new_passes(config)
+    if not any(p.may_apply(unit) for p in passes):
         row.reason = "nothing to optimize"
         return row, None
-    unit = Unit(clone(node), scope, facts, config, candidate.qualname)  # type: ignore[arg-type]
+    unit.node = clone(node)  # type: ignore[assignment]  # the passes' private copy
     failed = _run_pipeline(unit, passes, filename)
     if failed is not None:
         row.status, row.reason = FAILED, f"pass {failed} raised"
@@ -195,8 +128,9 @@ def _optimize_function(
     if not _is_worth_emitting(unit):
         row.reason = "nothing to optimize"
         return row, None
-    body = preserve_scope(node, unit.node.body, scope)
-    row.passes = tuple(unit.applied)
+    module.optimized[node] = unit
+    body = preserve_scope(node, unit.node.body, scope, unit.fact(CurrentScope))
+    row.passes = tuple(p.name for p in unit.applied)
     if unit.guarded:
         builtins = tuple(sorted(unit.builtin_guards))
         globals_ = tuple(sorted(unit.global_guards.items()))
@@ -315,8 +249,7 @@ def _optimize(
     """The optimized module, and its source text if ``text_of`` (the source of ``tree``) is given
     (None if nothing changed). ``compiled`` receives the code of the returned module when it was
     compiled from the tree on the way (validation does that)."""
-    rows: list[FunctionReport] = []
-    passes = tuple(p for p in PIPELINE if p.enabled(config))
+    any_pass = any(cls.enabled(config) for cls in PIPELINE)
     if _already_optimized(tree):
         # its fallback bodies must stay as they are: optimizing twice is optimizing once
         if report is not None:
@@ -324,11 +257,16 @@ def _optimize(
             report.notes.append("already optimized: left as it is")
         _compile(tree, filename, None, compiled)
         return tree, None
+    module = ModuleUnit(tree, filename, config, opted_out)
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
     try:
-        scopes = analyze_scopes(tree)
-        facts = analyze_module(tree, scopes, config)
+        scopes = module.fact(ScopesOfModule)
+        facts = module.fact(FactsOfModule)
+        candidates = module.fact(FunctionCandidates)
+        if any_pass:
+            # callees first: a caller's passes can use its callees' optimized units
+            candidates = callees_first(candidates, module.fact(ModuleCallGraph))
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
         return tree, None
@@ -337,21 +275,19 @@ def _optimize(
             f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
         )
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
-    for candidate in _functions(tree.body, "", None, config):
+    for candidate in candidates:
         scope = scopes.by_node.get(candidate.node)
         if scope is None:  # pragma: no cover - every def has a scope
             continue
         if candidate.parent in rewritten:
             # its enclosing function gets a new body (a copy): leave it to that body
             rewritten.add(candidate.node)
-            row = FunctionReport(candidate.qualname, candidate.node.lineno, SKIPPED,
-                                 reason="its enclosing function is rewritten")
-            rows.append(row)
-            rows_by_node[candidate.node] = row
+            rows_by_node[candidate.node] = FunctionReport(
+                candidate.qualname, candidate.node.lineno, SKIPPED, reason="its enclosing function is rewritten")
             continue
-        if passes:
+        if any_pass:
             try:
-                row, change = _optimize_function(candidate, scope, facts, config, passes, filename, opted_out)
+                row, change = _optimize_function(candidate, scope, module)
             except Exception as exc:
                 _warn(filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
                       f"{type(exc).__name__}: {exc}; the function is left unoptimized")
@@ -360,11 +296,12 @@ def _optimize(
                 change = None
         else:
             row, change = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED), None
-        rows.append(row)
         rows_by_node[candidate.node] = row
         if change is not None:
             changes[candidate.node] = change
             rewritten.add(candidate.node)
+    # the report lists functions in source order, whatever order they were optimized in
+    rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
     result, text = tree, None
     while changes:
         result = emit_module(tree, changes)

@@ -16,14 +16,18 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 import builtins
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from fatopt.analyses.scopes import INLINED_TARGETS_REASON, ModuleScopes, Scope
+from fatopt.analyses.manager import Analysis
+from fatopt.analyses.scopes import INLINED_TARGETS_REASON, ModuleScopes, Scope, ScopesOfModule
+
+if TYPE_CHECKING:
+    from fatopt.module_unit import ModuleUnit
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED, evaluate
 
-__all__ = ["ModuleFacts", "analyze_module"]
+__all__ = ["ModuleFacts", "FactsOfModule", "analyze_module"]
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -38,6 +42,12 @@ class ModuleFacts:
     module_bound: frozenset[str]
     #: why the namespace is unknowable (empty tuple: it is known)
     dynamic: tuple[str, ...]
+    #: name -> number of statements that may bind it in the module namespace
+    binding_counts: dict[str, int] = field(default_factory=dict)
+
+    def binding_count(self, name: str) -> int:
+        """How many statements of the module may bind ``name`` in its namespace."""
+        return self.binding_counts.get(name, 0)
 
     def assumable_builtin(self, name: str) -> bool:
         """True if ``name``, used as a global in this module, is the builtin unless something
@@ -103,4 +113,15 @@ def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> Mo
             value = evaluate(value_node, config)
             if value is not NOT_FOLDED:
                 constants[name] = value
-    return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic)
+    return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic, binding_counts=counts)
+
+
+class FactsOfModule(Analysis[ModuleFacts]):
+    """:func:`analyze_module` of a :class:`fatopt.module_unit.ModuleUnit` (stable: it describes
+    the module's source, which the optimizer never rewrites outside function bodies)."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: "ModuleUnit") -> ModuleFacts:
+        return analyze_module(module.tree, module.fact(ScopesOfModule), module.config)

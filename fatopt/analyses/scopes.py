@@ -15,7 +15,12 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+from fatopt.analyses.manager import Analysis
+
+if TYPE_CHECKING:
+    from fatopt.module_unit import ModuleUnit
 
 __all__ = [
     "Scope",
@@ -27,6 +32,7 @@ __all__ = [
     "COMPREHENSION_NODES",
     "resolve",
     "INLINED_TARGETS_REASON",
+    "ScopesOfModule",
 ]
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -47,7 +53,7 @@ class Scope:
     __slots__ = (
         "node", "kind", "parent", "children", "bindings", "declared_global",
         "declared_nonlocal", "loads", "deleted", "unsafe", "has_yield", "has_await",
-        "star_import", "hints", "constant_calls",
+        "star_import", "hints", "constant_calls", "calls", "attribute_writes",
     )
 
     def __init__(self, node: ast.AST, kind: str, parent: "Scope | None") -> None:
@@ -71,6 +77,11 @@ class Scope:
         self.hints: set[str] = set()
         #: names called with only constant arguments (``len("abc")``, ``range(3)``)
         self.constant_calls: set[str] = set()
+        #: the calls this scope's code makes, in the order the walk met them (the call graph
+        #: resolves them without walking the tree again)
+        self.calls: list[ast.Call] = []
+        #: (name, attribute) for each ``name.attribute`` this scope stores or deletes
+        self.attribute_writes: set[tuple[str, str]] = set()
         if parent is not None:
             parent.children.append(self)
 
@@ -301,7 +312,10 @@ class _Builder:
     def visit_attribute(self, node: ast.Attribute, scope: Scope) -> None:
         if node.attr in UNSAFE_ATTRIBUTES:
             scope.unsafe.append((f"uses .{node.attr}", node.lineno))
-        self.visit(node.value, scope)
+        value = node.value
+        if type(node.ctx) is not ast.Load and type(value) is ast.Name:
+            scope.attribute_writes.add((value.id, node.attr))
+        self.visit(value, scope)
 
     def visit_named_expr(self, node: ast.NamedExpr, scope: Scope) -> None:
         target_scope = scope
@@ -371,6 +385,7 @@ class _Builder:
 
     def visit_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
+        scope.calls.append(node)
         if not node.keywords and all(_is_literal(arg) for arg in node.args):
             if type(func) is ast.Name:
                 scope.constant_calls.add(func.id)
@@ -452,3 +467,15 @@ def function_scope_names(scope: Scope) -> dict[str, str]:
     """name -> resolution for every name used or bound in a function scope (for reports)."""
     names = set(scope.bindings) | scope.loads | scope.declared_global | scope.declared_nonlocal
     return {name: resolve(scope, name) for name in sorted(names)}
+
+
+class ScopesOfModule(Analysis[ModuleScopes]):
+    """The module's scope tree (:func:`analyze_scopes`), as a managed analysis of a
+    :class:`fatopt.module_unit.ModuleUnit`. Stable: emission keeps every function's names, so
+    how a name resolves never changes with rewrites."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: "ModuleUnit") -> ModuleScopes:
+        return analyze_scopes(module.tree)

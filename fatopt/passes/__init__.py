@@ -1,7 +1,9 @@
 """Passes: rewrites of one function's code, one module each, each behind a ``Config`` switch.
 
 ``PIPELINE`` is the order they run in, repeated until nothing changes (at most
-``Config.max_iterations`` rounds). Substitutions come first (module constants, builtin calls,
+``Config.max_iterations`` rounds); each pass's ``may_apply`` says, from the unit's facts, whether
+running it can change anything (before the first round: whether the function shows an
+opportunity for it at all, which decides whether the function is optimized). Substitutions come first (module constants, builtin calls,
 locals), then folding of what they made constant, then the structural rewrites that need
 constants (iterables, unrolling) and dead code removal last, so a round ends with the least code.
 """
@@ -34,15 +36,16 @@ __all__ = [
     "UnrollLoops",
 ]
 
-#: The passes in the order they run in each round.
-PIPELINE: tuple[Pass, ...] = (
-    ModuleConstants(),
-    ConstantPropagation(),
-    ConstantFolding(),
-    CallPureBuiltins(),
-    CallPureMethods(),
-    SimplifyIterable(),
-    UnrollLoops(),
-    UnrollComprehensions(),
-    RemoveDeadCode(),
+#: The pass classes in the order they run in each round (the driver makes fresh pass objects
+#: for each function: :func:`fatopt.optimizer.new_passes`).
+PIPELINE: tuple[type[Pass], ...] = (
+    ModuleConstants,
+    ConstantPropagation,
+    ConstantFolding,
+    CallPureBuiltins,
+    CallPureMethods,
+    SimplifyIterable,
+    UnrollLoops,
+    UnrollComprehensions,
+    RemoveDeadCode,
 )

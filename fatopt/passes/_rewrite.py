@@ -14,16 +14,21 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from fatopt.analyses.manager import Analysis, AnalysisCache
 from fatopt.analyses.module_facts import ModuleFacts
-from fatopt.analyses.scopes import Scope, resolve
+from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
+from fatopt.analyses.statements import names_bound_in
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
 
 __all__ = [
-    "Unit", "Pass", "FunctionCodeTransformer", "clone", "comprehension_targets", "names_bound_in",
+    "Unit", "Pass", "FunctionCodeTransformer", "OriginalCode", "CurrentScope", "clone",
+    "code_scopes", "comprehension_targets", "names_bound_in",
 ]
+
+T = TypeVar("T")
 
 
 def clone(node: ast.AST) -> ast.AST:
@@ -43,7 +48,8 @@ def clone(node: ast.AST) -> ast.AST:
 
 class Unit:
     """A function under optimization: a private copy of its node (passes rewrite it freely, the
-    original stays untouched as the fallback) and the guards its rewrites rely on."""
+    original stays untouched as the fallback), the guards its rewrites rely on, the facts the
+    passes recorded, and the cache of its analyses (:mod:`fatopt.analyses.manager`)."""
 
     def __init__(
         self,
@@ -52,28 +58,54 @@ class Unit:
         facts: ModuleFacts,
         config: Config,
         qualname: str,
+        module: Any = None,
     ) -> None:
         self.node = node
         self.scope = scope
         self.facts = facts
         self.config = config
         self.qualname = qualname
-        #: names loaded and hints of the code of the function (its comprehensions included)
-        self.loads: set[str] = set()
-        self.hints: set[str] = set()
-        for inner in _code_scopes(scope):
-            self.loads |= inner.loads
-            self.hints |= inner.hints
+        #: the :class:`fatopt.module_unit.ModuleUnit` this function belongs to (None when a
+        #: test builds a unit alone)
+        self.module = module
+        self.analyses = AnalysisCache(self)
         self.builtin_guards: set[str] = set()
-        #: passes that already ran at least once
-        self.ran: set[str] = set()
         self.global_guards: dict[str, Any] = {}
-        #: names of the passes that changed something, in the order they first did
-        self.applied: list[str] = []
+        #: what the passes' rewrites made so far, as facts other passes' ``may_apply`` read:
+        #: "constants" (new constant operands may exist), "string_constants" (a str/bytes module
+        #: constant was substituted), "locals_propagated", "iterables" (a ``range`` became a tuple)
+        self.made: set[str] = set()
+        #: True while the pipeline runs (before it, ``may_apply`` answers the cheap entry question)
+        self.started = False
+        #: pass classes that already ran at least once
+        self.ran: set[type] = set()
+        #: the passes that changed something, in the order they first did
+        self.applied: list["Pass"] = []
 
     @property
     def guarded(self) -> bool:
         return bool(self.builtin_guards or self.global_guards)
+
+    def fact(self, analysis: type[Analysis[T]]) -> T:
+        """The result of a managed analysis of this function (computed once per tree state)."""
+        return self.analyses.get(analysis)
+
+    def changed(self, by: "Pass") -> None:
+        """Record that ``by`` rewrote the tree: its facts are recorded, stale analyses dropped."""
+        self.made |= by.makes
+        self.analyses.invalidate()
+        if by not in self.applied:
+            self.applied.append(by)
+
+    @property
+    def loads(self) -> set[str]:
+        """Names loaded by the original code of the function (its comprehensions included)."""
+        return self.fact(OriginalCode).loads
+
+    @property
+    def hints(self) -> set[str]:
+        """Hints (:class:`fatopt.analyses.scopes.Scope`) of the original code of the function."""
+        return self.fact(OriginalCode).hints
 
     def is_module_name(self, name: str) -> bool:
         """True if ``name`` used directly in this function's code is a module global/builtin."""
@@ -98,7 +130,8 @@ class Unit:
 class Pass:
     """A rewrite of one function. Subclasses set ``name`` (used in warnings and reports),
     ``switch`` (the :class:`~fatopt.config.Config` field that enables it) and ``guarded``
-    (True if its rewrites hold only while guards hold)."""
+    (True if its rewrites hold only while guards hold). A pass object serves one function's
+    pipeline run and may keep state for it; the driver makes new ones for each function."""
 
     name: ClassVar[str]
     switch: ClassVar[str]
@@ -109,33 +142,68 @@ class Pass:
     #: True if the rewrite gains nothing by itself, only through the folding it enables
     #: (a local read becomes a constant read)
     enables_only: ClassVar[bool] = False
+    #: facts (``Unit.made``) a change by this pass records
+    makes: ClassVar[frozenset[str]] = frozenset()
+    #: the managed analyses the pass reads (documentation, and what tests check it declares)
+    requires: ClassVar[tuple[type, ...]] = ()
 
-    def enabled(self, config: Config) -> bool:
-        return bool(getattr(config, self.switch))
+    @classmethod
+    def enabled(cls, config: Config) -> bool:
+        return bool(getattr(config, cls.switch))
 
-    def worth_trying(self, unit: "Unit") -> bool:
-        """A cheap test: False if running the pass on ``unit`` now cannot change anything."""
-        return True
+    def may_apply(self, unit: "Unit") -> bool:
+        """From the unit's facts alone (no tree walk): False if running the pass now cannot
+        change anything. Before the pipeline starts (``unit.started`` false) it answers the
+        entry question: does the function show an opportunity for this pass at all."""
+        return unit.started
 
     def run(self, unit: Unit) -> bool:
         """Rewrite ``unit.node`` in place; return True if anything changed."""
         raise NotImplementedError
 
 
-def _code_scopes(scope: Scope) -> list[Scope]:
+class OriginalCode(Analysis["OriginalCode"]):
+    """Names loaded, hints and constant-argument calls of the function's original code (its
+    comprehensions included), from the module's scope analysis. Stable: it describes the
+    original, and the passes' later opportunities are recorded in ``Unit.made`` instead."""
+
+    stable = True
+    __slots__ = ("loads", "hints", "constant_calls")
+
+    def __init__(self, loads: set[str], hints: set[str], constant_calls: set[str]) -> None:
+        self.loads = loads
+        self.hints = hints
+        self.constant_calls = constant_calls
+
+    @classmethod
+    def compute(cls, unit: "Unit") -> "OriginalCode":  # type: ignore[override]
+        loads: set[str] = set()
+        hints: set[str] = set()
+        calls: set[str] = set()
+        for inner in code_scopes(unit.scope):
+            loads |= inner.loads
+            hints |= inner.hints
+            calls |= inner.constant_calls
+        return cls(loads, hints, calls)
+
+
+class CurrentScope(Analysis[Scope]):
+    """The scope analysis of the function's current code, alone (emission compares it with the
+    original's to keep the same locals, free variables and kind)."""
+
+    @classmethod
+    def compute(cls, unit: "Unit") -> Scope:
+        node = unit.node
+        return analyze_scopes(ast.Module(body=[node], type_ignores=[])).scope_of(node)
+
+
+def code_scopes(scope: Scope) -> list[Scope]:
     """The scope of a function and of the comprehensions its code runs."""
     out = [scope]
     for child in scope.children:
         if child.kind == "comprehension":
-            out.extend(_code_scopes(child))
+            out.extend(code_scopes(child))
     return out
-
-
-def substituted(unit: Unit) -> bool:
-    """True once a pass replaced names by constants (new constant operands may exist)."""
-    return bool(unit.global_guards) or "constant_propagation" in unit.applied or (
-        "unroll_loops" in unit.applied
-    )
 
 
 def comprehension_targets(node: ast.AST) -> set[str]:
@@ -332,52 +400,3 @@ def _has_docstring(body: list[ast.stmt]) -> bool:
     return bool(body) and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and (
         type(body[0].value.value) is str
     )
-
-
-def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
-    """name -> number of binding sites in ``nodes`` (function code only: nested function and
-    class bodies are skipped, their names are theirs; ``nonlocal`` writes there are counted)."""
-    counts: dict[str, int] = {}
-
-    def bind(name: str) -> None:
-        counts[name] = counts.get(name, 0) + 1
-
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is ast.Name:
-            if type(node.ctx) is not ast.Load:
-                bind(node.id)
-            continue
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            bind(node.name)
-            for inner in ast.walk(node):
-                if type(inner) is ast.Nonlocal:
-                    for name in inner.names:
-                        bind(name)
-            stack.extend(node.decorator_list)
-            if kind is not ast.ClassDef:
-                stack.extend(node.args.defaults)
-                stack.extend(d for d in node.args.kw_defaults if d is not None)
-            else:
-                stack.extend(node.bases)
-            continue
-        if kind is ast.Lambda:
-            continue
-        if kind in (ast.Import, ast.ImportFrom):
-            for alias in node.names:
-                bind(alias.asname or alias.name.partition(".")[0])
-            continue
-        if kind is ast.ExceptHandler and node.name:
-            bind(node.name)
-        elif kind in (ast.Global, ast.Nonlocal):
-            for name in node.names:
-                bind(name)
-        elif kind in (ast.MatchAs, ast.MatchStar) and node.name:
-            bind(node.name)
-        elif kind is ast.MatchMapping and node.rest:
-            bind(node.rest)
-        stack.extend(ast.iter_child_nodes(node))
-    return counts
-

@@ -23,7 +23,7 @@ from fatopt.folding import (
     safe_binop,
 )
 from fatopt import _ORIGINAL_BUILTINS
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes._rewrite import FunctionCodeTransformer, OriginalCode, Pass, Unit
 
 __all__ = ["CallPureBuiltins", "PURE_BUILTINS", "call_builtin"]
 
@@ -206,6 +206,20 @@ class _Fold(FunctionCodeTransformer):
         return ast.copy_location(ast.Set(elts=[make_constant(v, node) for v in items]), node)
 
 
+#: builtins whose call on constants shows an opportunity (folded here, or a ``range`` or set
+#: display made a constant by :mod:`fatopt.passes.simplify_iterable`)
+_TRIGGER_BUILTINS = frozenset(PURE_BUILTINS) | {"range", "frozenset"}
+
+
+def calls_trigger_builtin(unit: Unit) -> bool:
+    """True if the function's original code calls, with constant arguments, a builtin that
+    can be folded or simplified, and the name is the builtin there (once guarded)."""
+    return any(
+        name in _TRIGGER_BUILTINS and unit.facts.assumable_builtin(name)
+        for name in unit.fact(OriginalCode).constant_calls
+    )
+
+
 class CallPureBuiltins(Pass):
     """Replace calls of pure builtins on constants by their result (guarded on each builtin)."""
 
@@ -213,7 +227,9 @@ class CallPureBuiltins(Pass):
     switch = "call_pure_builtins"
     guarded = True
 
-    def worth_trying(self, unit: Unit) -> bool:
+    def may_apply(self, unit: Unit) -> bool:
+        if not unit.started:
+            return calls_trigger_builtin(unit)
         return not unit.loads.isdisjoint(_CALLABLE_NAMES)
 
     def run(self, unit: Unit) -> bool:

@@ -117,10 +117,10 @@ class CallPureMethods(Pass):
     name = "call_pure_methods"
     switch = "call_pure_methods"
 
-    def worth_trying(self, unit: Unit) -> bool:
-        if "literal_method" in unit.hints or "constant_propagation" in unit.applied:
+    def may_apply(self, unit: Unit) -> bool:
+        if "literal_method" in unit.hints:
             return True
-        return any(type(v) in (str, bytes) for v in unit.global_guards.values())
+        return unit.started and not unit.made.isdisjoint(("locals_propagated", "string_constants"))
 
     def run(self, unit: Unit) -> bool:
         return _Fold(unit).run_on(unit)

@@ -15,41 +15,12 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.folding import NOT_FOLDED, constant_value
+from fatopt.analyses.statements import deletable
 from fatopt.passes._rewrite import Pass, Unit
 
-__all__ = ["RemoveDeadCode", "removable"]
+__all__ = ["RemoveDeadCode"]
 
 _TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
-_MUST_KEEP = (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-
-def removable(stmts: list[ast.stmt], in_loop: bool) -> bool:
-    """True if deleting ``stmts`` changes neither the function's kind, its scoping, nor which
-    syntax errors the compiler reports."""
-    stack: list[tuple[ast.AST, bool]] = [(s, in_loop) for s in stmts]
-    while stack:
-        node, looping = stack.pop()
-        if isinstance(node, _MUST_KEEP):
-            return False
-        if isinstance(node, (ast.Break, ast.Continue)) and not looping:
-            return False
-        if isinstance(node, _SCOPES):
-            # a nested scope's body is its own; only what runs here (decorators, defaults) counts
-            parts = list(getattr(node, "decorator_list", []))
-            if not isinstance(node, ast.ClassDef):
-                parts += node.args.defaults + [d for d in node.args.kw_defaults if d]
-            else:
-                parts += node.bases + [k.value for k in node.keywords]
-            stack.extend((p, looping) for p in parts)
-            continue
-        is_loop = isinstance(node, _LOOPS)
-        for child in ast.iter_child_nodes(node):
-            # inside a loop's body break/continue are fine; its else clause is outside the loop
-            in_else = is_loop and any(child is s for s in node.orelse)  # type: ignore[attr-defined]
-            stack.append((child, looping if (not is_loop or in_else) else True))
-    return True
 
 
 def _truth(node: ast.expr) -> bool | None:
@@ -74,7 +45,7 @@ class _Remover:
             out.extend(replacement)
             if replacement and isinstance(replacement[-1], _TERMINAL):
                 rest = stmts[index + 1:]
-                if rest and removable(rest, in_loop):
+                if rest and deletable(rest, in_loop):
                     self.changed = True
                     break
                 out.extend(self.block(rest, in_loop, placeholder) if rest else [])
@@ -89,7 +60,7 @@ class _Remover:
             truth = _truth(stmt.test)
             if truth is not None:
                 live, dead = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
-                if removable(dead, in_loop):
+                if deletable(dead, in_loop):
                     self.changed = True
                     return self.block(live, in_loop, stmt) if live else []
             stmt.body = self.block(stmt.body, in_loop, stmt)
@@ -97,7 +68,7 @@ class _Remover:
                 stmt.orelse = self.block(stmt.orelse, in_loop, stmt.orelse[0])
             return [stmt]
         if kind is ast.While:
-            if _truth(stmt.test) is False and removable(stmt.body, True):
+            if _truth(stmt.test) is False and deletable(stmt.body, True):
                 self.changed = True
                 return self.block(stmt.orelse, in_loop, stmt) if stmt.orelse else []
             stmt.body = self.block(stmt.body, True, stmt)

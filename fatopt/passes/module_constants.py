@@ -13,6 +13,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 
+from fatopt.analyses.statements import IdentityCompared
 from fatopt.folding import NOT_FOLDED, make_constant
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
@@ -23,23 +24,13 @@ __all__ = ["ModuleConstants"]
 _SINGLETONS = (None, True, False, Ellipsis)
 
 
-def _identity_compared(node: ast.AST) -> set[str]:
-    """Names used anywhere inside an operand of ``is``/``is not`` in the function."""
-    names: set[str] = set()
-    for compare in ast.walk(node):
-        if isinstance(compare, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops):
-            for operand in (compare.left, *compare.comparators):
-                names.update(n.id for n in ast.walk(operand) if isinstance(n, ast.Name))
-    return names
-
-
 class _Substitute(FunctionCodeTransformer):
     def run_on(self, unit: Unit) -> bool:
         # `x is BIG` (or `(x or BIG) is BIG`) compares with the object bound to the global; a
         # substituted constant is an equal object, not necessarily the same one (ints beyond the
         # small-int cache, floats, tuples, most strings). Such a name keeps its global load
         # throughout the function, unless its value is a singleton.
-        self._identity_names = _identity_compared(unit.node)
+        self._identity_names = unit.fact(IdentityCompared)
         return super().run_on(unit)
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -51,6 +42,8 @@ class _Substitute(FunctionCodeTransformer):
         if node.id in self._identity_names and not any(value is s for s in _SINGLETONS):
             return node
         self.unit.global_guards[node.id] = value
+        if type(value) in (str, bytes):
+            self.unit.made.add("string_constants")
         self.changed = True
         return make_constant(value, node)
 
@@ -61,10 +54,12 @@ class ModuleConstants(Pass):
     name = "module_constants"
     switch = "module_constants"
     guarded = True
+    makes = frozenset({"constants"})
+    requires = (IdentityCompared,)
 
-    def worth_trying(self, unit: Unit) -> bool:
+    def may_apply(self, unit: Unit) -> bool:
         # one run substitutes every use; later rewrites only copy substituted code
-        return self.name not in unit.ran and not unit.loads.isdisjoint(unit.facts.constants)
+        return type(self) not in unit.ran and not unit.loads.isdisjoint(unit.facts.constants)
 
     def run(self, unit: Unit) -> bool:
         if not unit.facts.constants:

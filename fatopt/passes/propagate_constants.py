@@ -17,7 +17,8 @@ import ast
 from typing import Any
 
 from fatopt.folding import NOT_FOLDED, constant_value, is_foldable_value, make_constant
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, names_bound_in
+from fatopt.analyses.statements import LocalBindings
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["ConstantPropagation", "substitute"]
 
@@ -48,8 +49,19 @@ class ConstantPropagation(Pass):
     name = "constant_propagation"
     switch = "constant_propagation"
     enables_only = True
+    makes = frozenset({"constants", "locals_propagated"})
+    requires = (LocalBindings,)
 
-    def worth_trying(self, unit: Unit) -> bool:
+    def may_apply(self, unit: Unit) -> bool:
+        if not unit.started:
+            # a top-level `name = <constant>` of a local bound once and read somewhere
+            scope = unit.scope
+            return any(
+                type(stmt) is ast.Assign and type(stmt.value) is ast.Constant
+                and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name
+                and scope.bindings.get(stmt.targets[0].id) == 1 and stmt.targets[0].id in unit.loads
+                for stmt in unit.body
+            )
         return any(
             type(stmt) is ast.Assign and type(stmt.value) is ast.Constant for stmt in unit.body
         )
@@ -60,7 +72,7 @@ class ConstantPropagation(Pass):
             return False
         scope = unit.scope
         params = {a.arg for a in ast.walk(node.args) if type(a) is ast.arg}
-        counts = names_bound_in(node.body)
+        counts = unit.fact(LocalBindings)
         changed = False
         for index, stmt in enumerate(node.body):
             if not (type(stmt) is ast.Assign and len(stmt.targets) == 1):

@@ -16,6 +16,7 @@ import ast
 
 from fatopt.folding import constant_value, is_foldable_value, make_constant
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, comprehension_targets
+from fatopt.passes.call_pure_builtins import calls_trigger_builtin
 
 __all__ = ["SimplifyIterable"]
 
@@ -80,7 +81,11 @@ class SimplifyIterable(Pass):
     switch = "simplify_iterable"
     guarded = True
 
-    def worth_trying(self, unit: Unit) -> bool:
+    makes = frozenset({"iterables"})
+
+    def may_apply(self, unit: Unit) -> bool:
+        if not unit.started:
+            return calls_trigger_builtin(unit)
         return "range" in unit.loads
 
     def run(self, unit: Unit) -> bool:

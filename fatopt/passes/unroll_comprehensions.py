@@ -18,7 +18,7 @@ import ast
 from fatopt.analyses.purity import contains
 from fatopt.folding import NOT_FOLDED, constant_value
 from fatopt.passes._iteration import bind_target, constant_items, replace_names
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, substituted
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 from fatopt.passes.fold_constants import ConstantFolder
 
 __all__ = ["UnrollComprehensions"]
@@ -88,10 +88,11 @@ class UnrollComprehensions(Pass):
     name = "unroll_comprehensions"
     switch = "unroll_comprehensions"
 
-    def worth_trying(self, unit: Unit) -> bool:
+    def may_apply(self, unit: Unit) -> bool:
+        if not unit.started:
+            return "literal_iteration" in unit.hints
         return "comprehension" in unit.hints and (
-            "literal_iteration" in unit.hints or "simplify_iterable" in unit.applied
-            or substituted(unit)
+            "literal_iteration" in unit.hints or not unit.made.isdisjoint(("iterables", "constants"))
         )
 
     def run(self, unit: Unit) -> bool:

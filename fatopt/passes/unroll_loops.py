@@ -17,30 +17,14 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.passes._iteration import constant_items, node_count, target_names
-from fatopt.passes._rewrite import Pass, Unit, clone, names_bound_in, substituted
+from fatopt.analyses.statements import loop_exits, names_bound_in
+from fatopt.blocks import map_blocks
+from fatopt.passes._rewrite import Pass, Unit, clone
 from fatopt.passes.propagate_constants import substitute
 
 __all__ = ["UnrollLoops"]
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def _loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:
-    """``break``/``continue`` statements that belong to this loop (not to a nested one)."""
-    found: list[ast.stmt] = []
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Break, ast.Continue)):
-            found.append(node)  # type: ignore[arg-type]
-        elif isinstance(node, _LOOPS):
-            stack.extend(node.orelse)  # the else clause of a nested loop is still ours
-        elif not isinstance(node, _SCOPES) and isinstance(node, ast.stmt):
-            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
-        elif isinstance(node, (ast.excepthandler, ast.match_case)):
-            stack.extend(node.body)
-    return found
 
 
 class UnrollLoops(Pass):
@@ -51,10 +35,14 @@ class UnrollLoops(Pass):
     #: bodies larger than this many AST nodes are not copied
     MAX_BODY_NODES = 200
 
-    def worth_trying(self, unit: Unit) -> bool:
+    makes = frozenset({"constants"})
+    requires = ()
+
+    def may_apply(self, unit: Unit) -> bool:
+        if not unit.started:
+            return "literal_iteration" in unit.hints
         return "for_loop" in unit.hints and (
-            "literal_iteration" in unit.hints or "simplify_iterable" in unit.applied
-            or substituted(unit)
+            "literal_iteration" in unit.hints or not unit.made.isdisjoint(("iterables", "constants"))
         )
 
     def run(self, unit: Unit) -> bool:
@@ -71,14 +59,7 @@ class UnrollLoops(Pass):
             if isinstance(stmt, _SCOPES):
                 out.append(stmt)
                 continue
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, field, None)
-                if inner:
-                    setattr(stmt, field, self.block(inner, inner[0]))
-            for handler in getattr(stmt, "handlers", ()):
-                handler.body = self.block(handler.body, handler.body[0])
-            for case in getattr(stmt, "cases", ()):
-                case.body = self.block(case.body, case.body[0])
+            map_blocks(stmt, lambda inner: self.block(inner, inner[0]))
             if type(stmt) is ast.For:
                 unrolled = self.unroll(stmt)
                 if unrolled is not None:
@@ -98,7 +79,7 @@ class UnrollLoops(Pass):
         if names is None:
             return None
         body = loop.body
-        exits = _loop_exits(body)
+        exits = loop_exits(body)
         first_only = False
         if exits:
             last = body[-1]

@@ -134,6 +134,20 @@ def only(*switches: str, **limits: Any) -> Config:
     return Config.from_dict(overrides)
 
 
+def run_to_fixed_point(unit: Unit, passes: list) -> None:
+    """Run ``passes`` on ``unit`` (each every round, whatever ``may_apply`` says) until none
+    changes anything, recording each change as the driver does."""
+    unit.started = True
+    for _ in range(unit.config.max_iterations):
+        changed = False
+        for pass_ in passes:
+            if pass_.run(unit):
+                unit.changed(pass_)
+                changed = True
+        if not changed:
+            break
+
+
 def apply_passes(source: str, *switches: str, name: str = "f", config: Config | None = None) -> str:
     """``ast.unparse`` of function ``name`` after running only the named passes on it to a fixed
     point (no emission: the pass's own output)."""
@@ -143,10 +157,7 @@ def apply_passes(source: str, *switches: str, name: str = "f", config: Config | 
     facts = analyze_module(tree, scopes, config)
     node = next(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name)
     unit = Unit(copy.deepcopy(node), scopes.scope_of(node), facts, config, name)
-    passes = [p for p in PIPELINE if p.switch in switches]
-    for _ in range(config.max_iterations):
-        if not any([p.run(unit) for p in passes]):
-            break
+    run_to_fixed_point(unit, [p() for p in PIPELINE if p.switch in switches])
     return ast.unparse(unit.node)
 
 
@@ -189,10 +200,7 @@ def transformed_tree(source: str, *switches: str, name: str = "f", config: Confi
     facts = analyze_module(tree, scopes, config)
     node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name)
     unit = Unit(copy.deepcopy(node), scopes.scope_of(node), facts, config, name)
-    passes = [p for p in PIPELINE if p.switch in switches]
-    for _ in range(config.max_iterations):
-        if not any([p.run(unit) for p in passes]):
-            break
+    run_to_fixed_point(unit, [p() for p in PIPELINE if p.switch in switches])
     new_tree = copy.copy(tree)
     new_tree.body = [unit.node if n is node else n for n in tree.body]
     return new_tree, ast.unparse(unit.node)

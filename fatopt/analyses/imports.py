@@ -1,0 +1,179 @@
+"""Imported names: what a module's top-level imports bind, and what the imported sibling
+module's source says about it, read from source (never by importing it).
+
+``from .config import DEBUG`` and ``import config`` + ``config.DEBUG`` are how real programs
+spread their constants over modules; a module constant of ``config.py`` is a constant in the
+importer too while the importer's binding (and, for attribute access, the sibling module's dict)
+stays as it was: the optimizer speculates from the sibling's source and guards at run time.
+
+Only sibling *source files* are read: ``.py`` files found next to the importing file (or up the
+package for relative imports of level > 1), packages through their ``__init__.py``. An absolute
+``import config`` is looked up next to the importer too and marked ``absolute``: it is that file
+only when the importer's directory comes first on ``sys.path`` (a script and its neighbours);
+the run-time guard on the module object decides.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from fatopt.analyses.manager import Analysis
+from fatopt.analyses.module_facts import FactsOfModule, analyze_module
+from fatopt.analyses.scopes import analyze_scopes
+
+if TYPE_CHECKING:
+    from fatopt.config import Config
+    from fatopt.module_unit import ModuleUnit
+
+__all__ = ["SiblingModule", "ImportedName", "Imports", "ImportedNames", "sibling_module"]
+
+
+@dataclass(frozen=True)
+class SiblingModule:
+    """What a sibling module's source binds as module constants."""
+
+    path: str
+    #: name -> value of its module constants (:mod:`fatopt.analyses.module_facts`)
+    constants: dict[str, Any]
+    #: every name its statements may bind
+    bound: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    """One name a top-level import statement binds in the importer."""
+
+    #: the importer's global name
+    local: str
+    #: the module as written (``config``, ``.config``, ``pkg.sub``)
+    module: str
+    #: the attribute imported from it (``from m import attr``), None for ``import m``
+    attr: str | None
+    #: the sibling module's source, when found
+    sibling: SiblingModule | None
+    #: True for absolute imports (see the module docstring)
+    absolute: bool
+    line: int
+
+    @property
+    def constant(self) -> Any:
+        """The sibling's module constant this name is bound to (``from .config import DEBUG``),
+        or ``NOT_FOLDED``."""
+        from fatopt.folding import NOT_FOLDED
+
+        if self.attr is None or self.sibling is None:
+            return NOT_FOLDED
+        return self.sibling.constants.get(self.attr, NOT_FOLDED)
+
+
+@dataclass
+class Imports:
+    """The module's top-level imports by local name (names imported more than once, or also
+    bound otherwise, are left out: their value is not one import's)."""
+
+    names: dict[str, ImportedName] = field(default_factory=dict)
+
+    def constant(self, local: str, attr: str | None = None) -> Any:
+        """The constant ``local`` (or ``local.attr`` for a module import) is bound to in its
+        sibling's source, or ``NOT_FOLDED``."""
+        from fatopt.folding import NOT_FOLDED
+
+        found = self.names.get(local)
+        if found is None:
+            return NOT_FOLDED
+        if attr is None:
+            return found.constant
+        if found.attr is not None or found.sibling is None:
+            return NOT_FOLDED
+        return found.sibling.constants.get(attr, NOT_FOLDED)
+
+
+def _candidates(directory: str, dotted: str) -> list[str]:
+    base = os.path.join(directory, *dotted.split("."))
+    return [base + ".py", os.path.join(base, "__init__.py")]
+
+
+def _find(filename: str, module: str | None, level: int) -> str | None:
+    """The source file of ``module`` imported from ``filename`` at ``level``, or None."""
+    if not module or not os.path.isabs(filename) and not os.path.exists(filename):
+        return None
+    directory = os.path.dirname(os.path.abspath(filename))
+    for _ in range(max(level - 1, 0)):
+        directory = os.path.dirname(directory)
+    for path in _candidates(directory, module):
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def sibling_module(path: str, config: Config) -> SiblingModule | None:
+    """The module constants of the source file ``path`` (None if it cannot be read or parsed).
+    Cached per file version (path, size, modification time) and configuration."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _sibling(path, stat.st_size, stat.st_mtime_ns, config)
+
+
+@lru_cache(maxsize=64)
+def _sibling(path: str, size: int, mtime: int, config: Config) -> SiblingModule | None:
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    facts = analyze_module(tree, analyze_scopes(tree), config)
+    return SiblingModule(path, dict(facts.constants), facts.module_bound)
+
+
+def _imports(module: ModuleUnit) -> Imports:
+    facts = module.fact(FactsOfModule)
+    found: dict[str, list[ImportedName]] = {}
+    for stmt in module.tree.body:
+        if type(stmt) is ast.ImportFrom and stmt.module != "__future__":
+            level = stmt.level or 0
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                local = alias.asname or alias.name
+                # `from . import config` imports a module; `from .config import DEBUG` a name
+                path = _find(module.filename, stmt.module, level) if stmt.module else None
+                if stmt.module is None:
+                    path = _find(module.filename, alias.name, level)
+                    sibling = sibling_module(path, module.config) if path else None
+                    entry = ImportedName(local, "." * level + alias.name, None, sibling, False, stmt.lineno)
+                else:
+                    sibling = sibling_module(path, module.config) if path else None
+                    entry = ImportedName(local, "." * level + stmt.module, alias.name, sibling,
+                                         level == 0, stmt.lineno)
+                found.setdefault(local, []).append(entry)
+        elif type(stmt) is ast.Import:
+            for alias in stmt.names:
+                if alias.asname is None and "." in alias.name:
+                    continue  # `import a.b` binds `a`, not the module read
+                local = alias.asname or alias.name
+                path = _find(module.filename, alias.name, 0)
+                sibling = sibling_module(path, module.config) if path else None
+                found.setdefault(local, []).append(ImportedName(local, alias.name, None, sibling, True, stmt.lineno))
+    return Imports({
+        local: entries[0] for local, entries in found.items()
+        if len(entries) == 1 and facts.binding_count(local) == 1
+    })
+
+
+class ImportedNames(Analysis[Imports]):
+    """The :class:`Imports` of a :class:`fatopt.module_unit.ModuleUnit` (stable)."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> Imports:
+        return _imports(module)

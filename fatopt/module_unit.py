@@ -1,0 +1,46 @@
+"""The module unit of work: one module under optimization, its module-level analyses, and the
+functions optimized so far.
+
+The driver (:mod:`fatopt.optimizer`) makes one per module and optimizes its functions
+callees-first (:func:`fatopt.analyses.callgraph.callees_first`), so when a caller is optimized
+its callees' final units are in :attr:`ModuleUnit.optimized`: a pass that inlines a call can use
+the callee's optimized body. Module-level facts (scopes, constants, call graph, class table,
+imported names) are managed analyses (:mod:`fatopt.analyses.manager`) of the unit.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+from typing import TYPE_CHECKING, Collection, TypeVar
+
+from fatopt.analyses.manager import Analysis, AnalysisCache
+from fatopt.config import Config
+
+if TYPE_CHECKING:
+    from fatopt.passes._rewrite import Unit
+
+__all__ = ["ModuleUnit"]
+
+T = TypeVar("T")
+
+
+class ModuleUnit:
+    """One module under optimization."""
+
+    def __init__(
+        self, tree: ast.Module, filename: str, config: Config, opted_out: Collection[int] = (),
+    ) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.config = config
+        #: lines of ``def`` statements carrying a ``# fatopt: off`` comment
+        self.opted_out = opted_out
+        self.analyses = AnalysisCache(self)
+        #: function node -> its unit after the pipeline ran, for the functions optimized so far
+        self.optimized: dict[ast.AST, Unit] = {}
+
+    def fact(self, analysis: type[Analysis[T]]) -> T:
+        """The result of a module-level managed analysis (computed once)."""
+        return self.analyses.get(analysis)
