@@ -44,28 +44,40 @@ def map_blocks(
     ``copy=True`` copy-on-write: ``stmt`` and its handlers/cases are shallow-copied only where a
     block changed, so the original tree is never modified; the result is ``stmt`` itself if
     nothing changed."""
+    # Emission calls this on every statement of a module: no generator, no allocation unless
+    # something changes (it is the same walk as blocks_of, inlined).
+    fields = stmt.__dict__
     result = stmt
-    parts: dict[int, ast.AST] = {}  # id(original handler/case) -> its copy
-    for owner, field, block in list(blocks_of(stmt)):
-        new = rewrite(block)
+    for field in _FIELDS:
+        inner = fields.get(field)
+        if inner and type(inner) is list and isinstance(inner[0], ast.stmt):
+            new = rewrite(inner)
+            if new is not None:
+                if copy and result is stmt:
+                    result = _shallow(stmt)
+                setattr(result, field, new)
+    name = "handlers" if fields.get("handlers") else "cases" if fields.get("cases") else None
+    if name is None:
+        return result
+    parts = fields[name]
+    new_parts = None
+    for index, part in enumerate(parts):
+        if not part.body:
+            continue
+        new = rewrite(part.body)
         if new is None:
             continue
-        if copy:
-            if owner is stmt:
-                if result is stmt:
-                    result = _shallow(stmt)
-                target = result
-            else:
-                target = parts.get(id(owner))
-                if target is None:
-                    if result is stmt:
-                        result = _shallow(stmt)
-                    target = parts[id(owner)] = _shallow(owner)
-                    name = "handlers" if "handlers" in result.__dict__ else "cases"
-                    setattr(result, name, [target if p is owner else p for p in getattr(result, name)])
-            setattr(target, field, new)
-        else:
-            setattr(owner, field, new)
+        if not copy:
+            part.body = new
+            continue
+        if new_parts is None:
+            new_parts = list(parts)
+        new_parts[index] = _shallow(part)
+        new_parts[index].body = new
+    if new_parts is not None:
+        if result is stmt:
+            result = _shallow(stmt)
+        setattr(result, name, new_parts)
     return result
 
 

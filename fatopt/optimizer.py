@@ -258,15 +258,11 @@ def _optimize(
         _compile(tree, filename, None, compiled)
         return tree, None
     module = ModuleUnit(tree, filename, config, opted_out)
-    changes: dict[ast.AST, Specialization | Rewrite] = {}
-    rows_by_node: dict[ast.AST, FunctionReport] = {}
     try:
-        scopes = module.fact(ScopesOfModule)
         facts = module.fact(FactsOfModule)
-        candidates = module.fact(FunctionCandidates)
-        if any_pass:
-            # callees first: a caller's passes can use its callees' optimized units
-            candidates = callees_first(candidates, module.fact(ModuleCallGraph))
+        # callees first: a caller's passes can use its callees' optimized units
+        order = callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallGraph)) if any_pass else (
+            module.fact(FunctionCandidates))
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
         return tree, None
@@ -274,8 +270,27 @@ def _optimize(
         report.notes.append(
             f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
         )
+    changes, rows_by_node = _optimize_functions(module, order, any_pass)
+    # the report lists functions in source order, whatever order they were optimized in
+    rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
+    result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
+    if report is not None:
+        report.filename = filename
+        report.functions.extend(rows)
+    return result, text
+
+
+def _optimize_functions(
+    module: ModuleUnit, order: list[Candidate], any_pass: bool,
+) -> tuple[dict[ast.AST, Specialization | Rewrite], dict[ast.AST, FunctionReport]]:
+    """Run the pipeline on each function in ``order``: the changes to emit and a report row
+    per function, both keyed by the original function node."""
+    filename = module.filename
+    scopes = module.fact(ScopesOfModule)
+    changes: dict[ast.AST, Specialization | Rewrite] = {}
+    rows_by_node: dict[ast.AST, FunctionReport] = {}
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
-    for candidate in candidates:
+    for candidate in order:
         scope = scopes.by_node.get(candidate.node)
         if scope is None:  # pragma: no cover - every def has a scope
             continue
@@ -300,8 +315,16 @@ def _optimize(
         if change is not None:
             changes[candidate.node] = change
             rewritten.add(candidate.node)
-    # the report lists functions in source order, whatever order they were optimized in
-    rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
+    return changes, rows_by_node
+
+
+def _emit_validated(
+    tree: ast.Module, filename: str, changes: dict[ast.AST, Specialization | Rewrite],
+    rows_by_node: dict[ast.AST, FunctionReport], text_of: str | None, compiled: _Compiled | None,
+) -> tuple[ast.Module, str | None]:
+    """Emit the module with ``changes`` and compile it; drop each specialization the runtime
+    would refuse and emit again; on any other failure, the module unchanged. Returns the module
+    and, if ``text_of`` is given, its text (None when nothing changed)."""
     result, text = tree, None
     while changes:
         result = emit_module(tree, changes)
@@ -339,9 +362,6 @@ def _optimize(
             break
     else:
         _compile(tree, filename, None, compiled)  # nothing changed: still reject what CPython rejects
-    if report is not None:
-        report.filename = filename
-        report.functions.extend(rows)
     return result, text
 
 

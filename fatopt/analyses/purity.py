@@ -1,9 +1,5 @@
-"""Purity of expressions: can evaluating this node do anything observable (run user code,
-raise, bind a name)?
-
-Dead-code removal and loop unrolling may only drop or duplicate what is pure. The answer is
-conservative: a name load is impure (it can raise ``NameError``), any call or attribute access is
-impure (it can run user code), only constants and displays of pure items are pure.
+"""Which node kinds an expression contains (a pass that must not copy or drop code holding a
+``yield``, ``await`` or ``:=`` asks here).
 """
 
 from __future__ import annotations
@@ -12,21 +8,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 
-__all__ = ["is_pure", "contains"]
-
-
-def is_pure(node: ast.AST) -> bool:
-    """True if evaluating ``node`` cannot raise, run user code or bind anything."""
-    kind = type(node)
-    if kind is ast.Constant:
-        return True
-    if kind in (ast.Tuple, ast.List):
-        return type(node.ctx) is ast.Load and all(  # type: ignore[attr-defined]
-            type(elt) is not ast.Starred and is_pure(elt) for elt in node.elts  # type: ignore[attr-defined]
-        )
-    if kind is ast.Lambda:
-        return not node.args.defaults and not node.args.kw_defaults  # type: ignore[attr-defined]
-    return False
+__all__ = ["contains"]
 
 
 def contains(node: ast.AST, kinds: tuple[type, ...], into_scopes: bool = True) -> bool:
