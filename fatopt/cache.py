@@ -65,7 +65,7 @@ def header(source_path: str, source: bytes, mode: str = TIMESTAMP, mtime: float 
 def write(path: str, code: object, head: bytes) -> bool:
     """Write atomically (a half-written file is never seen); False if it could not be written
     (read-only directory, ...), which is not an error: the code still runs."""
-    data = head + marshal.dumps(code)
+    data = head + marshal.dumps(code)  # type: ignore[arg-type]  # a code object
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)

@@ -121,7 +121,7 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
         text = source
     # CPython parses first: invalid input raises exactly what a plain import raises.
     tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize)
-    reason = module_opt_out(tree)
+    reason = module_opt_out(tree)  # type: ignore[arg-type]  # mode "exec": an ast.Module
     if reason is None:
         from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 

@@ -10,7 +10,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 # kept light: guard objects (fatopt.guards) are built only when asked for. No `from __future__
 # import annotations`: that imports the __future__ module; annotations naming types that are not
 # imported are strings.
-from fatopt import _ORIGINAL_BUILTINS, unavailable_reason
+from fatopt import unavailable_reason
 
 UNAVAILABLE_REASON = unavailable_reason()
 AVAILABLE = UNAVAILABLE_REASON is None
@@ -67,7 +67,7 @@ def _require() -> None:
         raise RuntimeError(UNAVAILABLE_REASON)
 
 
-_FunctionType = type(lambda: None)  # types.FunctionType/CodeType, without importing types
+_FunctionType: "type[types.FunctionType]" = type(lambda: None)  # type: ignore[assignment]  # types.FunctionType/CodeType, without importing types
 _CodeType = type((lambda: None).__code__)
 
 

@@ -419,7 +419,7 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     return out
 
 
-_DISPATCH = {
+_DISPATCH: dict = {
     ast.FunctionDef: _Builder.visit_function,
     ast.AsyncFunctionDef: _Builder.visit_function,
     ast.Lambda: _Builder.visit_lambda,

@@ -83,7 +83,7 @@ def _check_names(names: Iterable[str], what: str) -> tuple[str, ...]:
 
 def _dict_conditions(mapping: dict, expected: Mapping[str, Any], const: frozenset = frozenset()) -> list:
     g = _runtime()
-    out = []
+    out: list = []
     for key, value in expected.items():
         if value is _ABSENT:
             out.append((g.COND_DICT_ABSENT, mapping, key))
