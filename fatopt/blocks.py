@@ -12,7 +12,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 __all__ = ["blocks_of", "map_blocks", "BlockOwner"]
 
@@ -20,6 +20,7 @@ __all__ = ["blocks_of", "map_blocks", "BlockOwner"]
 BlockOwner = ast.AST
 
 _FIELDS = ("body", "orelse", "finalbody")
+N = TypeVar("N", bound=ast.AST)
 
 
 def blocks_of(stmt: ast.stmt) -> Iterator[tuple[BlockOwner, str, list[ast.stmt]]]:
@@ -81,7 +82,7 @@ def map_blocks(
     return result
 
 
-def _shallow(node: ast.AST) -> ast.AST:
+def _shallow(node: N) -> N:
     new = type(node).__new__(type(node))
     new.__dict__.update(node.__dict__)
     return new

@@ -179,7 +179,7 @@ def _table(module: ModuleUnit) -> ClassTable:
     classes: list[ClassInfo] = []
 
     def visit(body: list[ast.stmt], prefix: str, top: bool) -> None:
-        local = {}
+        local: dict[str, ClassInfo] = {}
         for stmt in body:
             if type(stmt) is not ast.ClassDef:
                 continue
