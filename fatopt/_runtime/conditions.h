@@ -1,0 +1,36 @@
+/* The condition kinds: what each one means, how one is parsed from its tuple and evaluated. */
+#ifndef FATOPT_CONDITIONS_H
+#define FATOPT_CONDITIONS_H
+
+#include "state.h"
+
+/* Which watcher sees a change of a condition's target. */
+typedef enum {
+    WATCH_DICT = 0,
+    WATCH_FUNC = 1,
+    WATCH_TYPE = 2,
+} WatcherKind;
+#define N_WATCHER_KINDS 3
+
+WatcherKind cond_watcher(CondKind kind);
+/* Whether the condition holds its target strongly (dicts are borrowed: their deallocation is an
+ * event the dict watcher handles). */
+int cond_owns_target(CondKind kind);
+
+/* Parse a sequence of condition tuples (kind, target, ...) into a fresh array (free it with
+ * conds_free).  need[w] is set for each watcher kind some condition needs.  NULL with an
+ * exception set. */
+Condition *conds_parse(PyObject *conditions, Py_ssize_t *n_out, int need[N_WATCHER_KINDS]);
+void conds_free(Condition *conds, Py_ssize_t n);
+
+/* New state of a dict condition when its key is bound to `value` (NULL: absent).  Runs no
+ * Python code: callable from a watcher callback. */
+int dict_cond_holds(Condition *c, PyObject *value);
+/* New state of a COND_FUNC condition when its function has these code and defaults (None or
+ * NULL: no defaults).  Runs no Python code. */
+int func_cond_holds(State *st, Condition *c, PyObject *code, PyObject *defaults, PyObject *kwdefaults);
+/* Evaluate a condition against the live state: 1 holds, 0 not, -1 error.  Outside watcher
+ * callbacks only (dict lookups with exotic keys may run __eq__). */
+int cond_eval_now(State *st, Condition *c);
+
+#endif
