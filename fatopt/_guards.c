@@ -23,6 +23,7 @@
 #include "_runtime/state.h"
 
 #include "_runtime/conditions.h"
+#include "_runtime/guard_kinds.h"
 #include "_runtime/registration.h"
 #include "_runtime/swap.h"
 #include "_runtime/watchers.h"
@@ -38,7 +39,7 @@ get_state(PyObject *module)
 PyDoc_STRVAR(register_doc,
 "register(func, original, guards, conditions) -> bool\n\n"
 "Register `func`, which already holds its specialized code, with its `original` code and the\n"
-"conditions the specialized code relies on.  `guards` (a tuple) is kept for get().  Returns True\n"
+"conditions the specialized code relies on.  `guards` (a tuple of recipes) is kept for get().  Returns True\n"
 "when the specialized code is in place, False when a condition fails now (the original code is\n"
 "installed and the specialized code comes back when the conditions hold).");
 
@@ -61,55 +62,74 @@ guards_register(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* The decorator the optimizer emits on each specialized function:
- *     @__fatopt_runtime__.born(f, builtins=("len",), objects={"DEBUG": False})
+ *     @__fatopt_runtime__.born(f, ("builtins", "len"), ("globals", ("DEBUG", False)))
  * registers the function (which holds its specialized code) with the original code of `f` as the
- * fallback, guarded by: each named builtin is still the original builtin and not shadowed by a
- * global; each named global is still that very object.  In C because it runs for every
- * specialized function at every import of an optimized module: no Python frame (tracers and
- * debuggers stepping through the module body see none of fatopt's) and no Python module to
- * import at start-up.  A failure costs that function its specialization, never the import:
+ * fallback, guarded by the guards whose recipes follow (see _runtime/guard_kinds.c): constant
+ * tuples, so the call builds nothing at import.  In C because it runs for every specialized
+ * function at every import of an optimized module: no Python frame (tracers and debuggers
+ * stepping through the module body see none of fatopt's) and no Python module to import at
+ * start-up.  A failure costs that function its specialization, never the import:
  * fatopt.runtime._unoptimized warns and returns the original function. */
 
 PyDoc_STRVAR(born_doc,
-"born(original, builtins=(), objects=None)\n--\n\n"
+"born(original, *recipes)\n--\n\n"
 "Decorator emitted by the optimizer: register the decorated function, born holding its\n"
-"specialized code, with the code of `original` as fallback, guarded by the builtins named (still\n"
-"the original builtins, not shadowed by globals) and the globals in `objects` (still those very\n"
-"objects).");
+"specialized code, with the code of `original` as fallback, guarded by the guards whose recipes\n"
+"are given: tuples (kind, *args), such as (\"builtins\", \"len\") (see fatopt.guards).");
 
 static PyObject *
-guards_born(PyObject *module, PyObject *args, PyObject *kwargs)
+guards_born(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    static char *kwlist[] = {"original", "builtins", "objects", NULL};
-    PyObject *original, *builtins = NULL, *objects = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O!O:born", kwlist, &original, &PyTuple_Type,
-                                     &builtins, &objects)) {
+    if (nargs < 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0)) {
+        PyErr_SetString(PyExc_TypeError, "born(original, *recipes): the original, then recipes, no keywords");
         return NULL;
     }
-    State *st = get_state(module);
-    if (builtins == NULL) {
-        builtins = PyTuple_New(0);
-        if (builtins == NULL) {
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        if (!PyTuple_Check(args[i])) {
+            PyErr_Format(PyExc_TypeError, "born(): a recipe is a tuple, got %.100s", Py_TYPE(args[i])->tp_name);
             return NULL;
         }
     }
-    else {
-        Py_INCREF(builtins);
+    State *st = get_state(module);
+    PyObject *recipes = PyTuple_New(nargs - 1);
+    if (recipes == NULL) {
+        return NULL;
     }
-    PyObject *decorator = PyObject_CallFunctionObjArgs(st->partial, st->born_install, original, builtins,
-                                                       objects, NULL);
-    Py_DECREF(builtins);
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        PyTuple_SET_ITEM(recipes, i - 1, Py_NewRef(args[i]));
+    }
+    PyObject *decorator = PyObject_CallFunctionObjArgs(st->partial, st->born_install, args[0], recipes, NULL);
+    Py_DECREF(recipes);
     return decorator;
 }
 
 static PyObject *
 guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "_born_install(original, builtins, objects, func)");
+    if (nargs != 3 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_born_install(original, recipes, func)");
         return NULL;
     }
-    return born_install(get_state(module), args[0], args[1], args[2], args[3]);
+    return born_install(get_state(module), args[0], args[1], args[2]);
+}
+
+PyDoc_STRVAR(conditions_doc,
+"conditions(recipe, globals, builtins) -> list\n\n"
+"The condition tuples of the guard whose recipe is given, against a function's namespace (what\n"
+"names are bound to is taken now): the one builder, used by born() and by fatopt.guards.");
+
+static PyObject *
+guards_conditions(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "conditions(recipe, globals, builtins) with two dicts");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out != NULL && guard_conditions(get_state(module), args[0], args[1], args[2], out) < 0) {
+        Py_CLEAR(out);
+    }
+    return out;
 }
 
 PyDoc_STRVAR(specialize_doc,
@@ -295,7 +315,8 @@ guards_died(PyObject *module, PyObject *ref)
 
 static PyMethodDef guards_methods[] = {
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
-    {"born", (PyCFunction)(void (*)(void))guards_born, METH_VARARGS | METH_KEYWORDS, born_doc},
+    {"born", (PyCFunction)(void (*)(void))guards_born, METH_FASTCALL | METH_KEYWORDS, born_doc},
+    {"conditions", (PyCFunction)(void (*)(void))guards_conditions, METH_FASTCALL, conditions_doc},
     {"_born_install", (PyCFunction)(void (*)(void))guards_born_install, METH_FASTCALL, "born's decorator (internal)"},
     {"specialize", (PyCFunction)(void (*)(void))guards_specialize, METH_FASTCALL, specialize_doc},
     {"unregister", guards_unregister, METH_O, unregister_doc},
@@ -353,7 +374,16 @@ guards_exec(PyObject *module)
         || PyModule_AddIntConstant(module, "COND_DICT_ABSENT", COND_DICT_ABSENT) < 0
         || PyModule_AddIntConstant(module, "COND_FUNC", COND_FUNC) < 0
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR", COND_TYPE_ATTR) < 0
+        || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_ABSENT", COND_TYPE_ATTR_ABSENT) < 0
+        || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_CONST", COND_TYPE_ATTR_CONST) < 0
+        || PyModule_AddIntConstant(module, "COND_NEVER", COND_NEVER) < 0
         || PyModule_AddType(module, st->spec_type) < 0) {
+        return -1;
+    }
+    PyObject *kinds = guard_kind_names();
+    int added = kinds != NULL ? PyModule_AddObjectRef(module, "GUARD_KINDS", kinds) : -1;
+    Py_XDECREF(kinds);
+    if (added < 0) {
         return -1;
     }
     watchers_attach(st);

@@ -18,7 +18,11 @@ cond_watcher(CondKind kind)
     case COND_FUNC:
         return WATCH_FUNC;
     case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
         return WATCH_TYPE;
+    case COND_NEVER:
+        return WATCH_NONE;
     }
     Py_UNREACHABLE();
 }
@@ -33,7 +37,11 @@ cond_owns_target(CondKind kind)
         return 0;
     case COND_FUNC:
     case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
         return 1;
+    case COND_NEVER:
+        return 0;  /* it has none */
     }
     Py_UNREACHABLE();
 }
@@ -85,7 +93,7 @@ same_constant(PyObject *a, PyObject *b)
     return 0;  /* bool, None, Ellipsis, frozenset, anything else: identity only */
 }
 
-static int
+int
 is_constant(PyObject *v)
 {
     PyTypeObject *t = Py_TYPE(v);
@@ -117,6 +125,9 @@ dict_cond_holds(Condition *c, PyObject *value)
         return value == NULL;
     case COND_FUNC:
     case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
+    case COND_NEVER:
         return 0;  /* not a dict condition */
     }
     return 0;
@@ -176,6 +187,29 @@ mro_lookup(PyObject *mro, PyObject *name, int *error)
     return NULL;
 }
 
+/* Two MRO tuples hold the same types, in the same order. */
+static int
+same_types(PyObject *a, PyObject *b)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(a);
+    if (n != PyTuple_GET_SIZE(b)) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(a, i) != PyTuple_GET_ITEM(b, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+PyObject *
+type_lookup(PyTypeObject *t, PyObject *name, int *error)
+{
+    *error = 0;
+    return t->tp_mro != NULL ? mro_lookup(t->tp_mro, name, error) : NULL;
+}
+
 int
 cond_eval_now(State *st, Condition *c)
 {
@@ -196,10 +230,12 @@ cond_eval_now(State *st, Condition *c)
         PyFunctionObject *f = (PyFunctionObject *)c->target;
         return func_cond_holds(st, c, f->func_code, f->func_defaults, f->func_kwdefaults);
     }
-    case COND_TYPE_ATTR: {
+    case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST: {
         PyTypeObject *t = (PyTypeObject *)c->target;
-        if (t->tp_mro == NULL || PyObject_RichCompareBool(t->tp_mro, c->mro, Py_EQ) != 1) {
-            PyErr_Clear();
+        /* The MRO's types are compared by identity (the metaclass's __eq__ never runs). */
+        if (t->tp_mro == NULL || !same_types(t->tp_mro, c->mro)) {
             c->dead = 1;  /* the hierarchy changed under us: we no longer watch the right types */
             return 0;
         }
@@ -208,8 +244,12 @@ cond_eval_now(State *st, Condition *c)
         if (error) {
             return -1;
         }
-        return v == c->expected;
+        return c->kind == COND_TYPE_ATTR ? v == c->expected
+               : c->kind == COND_TYPE_ATTR_CONST ? v != NULL && same_constant(v, c->expected)
+               : v == NULL;
     }
+    case COND_NEVER:
+        return 0;
     }
     return 0;
 }
@@ -243,7 +283,7 @@ cond_parse(Condition *c, PyObject *t)
     Py_ssize_t n = PyTuple_GET_SIZE(t);
     PyObject *target = PyTuple_GET_ITEM(t, 1);
     CondKind kind = (CondKind)number;
-    if (number < COND_DICT_IS || number > COND_TYPE_ATTR) {
+    if (number < COND_DICT_IS || number > COND_NEVER) {
         PyErr_Format(PyExc_ValueError, "unknown condition kind %ld", number);
         return -1;
     }
@@ -279,20 +319,34 @@ cond_parse(Condition *c, PyObject *t)
         c->kwdefaults = Py_XNewRef(none_to_null(PyTuple_GET_ITEM(t, 4)));
         return 0;
     case COND_TYPE_ATTR:
-        if (n != 4 || !PyType_Check(target)) {
-            PyErr_SetString(PyExc_TypeError, "type condition: (kind, type, name, expected)");
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
+        if (n != (kind == COND_TYPE_ATTR_ABSENT ? 3 : 4) || !PyType_Check(target)) {
+            PyErr_SetString(PyExc_TypeError, "type condition: (kind, type, name[, expected])");
             return -1;
         }
         if (((PyTypeObject *)target)->tp_mro == NULL) {
             PyErr_SetString(PyExc_ValueError, "type is not ready");
             return -1;
         }
+        if (kind == COND_TYPE_ATTR_CONST && !is_constant(PyTuple_GET_ITEM(t, 3))) {
+            PyErr_Format(PyExc_TypeError, "not a constant: %R", PyTuple_GET_ITEM(t, 3));
+            return -1;
+        }
         c->target = Py_NewRef(target);
         if ((c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL) {
             return -1;
         }
-        c->expected = Py_NewRef(PyTuple_GET_ITEM(t, 3));
+        c->expected = kind == COND_TYPE_ATTR_ABSENT ? NULL : Py_NewRef(PyTuple_GET_ITEM(t, 3));
         c->mro = Py_NewRef(((PyTypeObject *)target)->tp_mro);
+        return 0;
+    case COND_NEVER:
+        /* (COND_NEVER, why): nothing to watch, nothing to keep */
+        if (n != 2 || !PyUnicode_Check(target)) {
+            PyErr_SetString(PyExc_TypeError, "never condition: (kind, reason)");
+            return -1;
+        }
+        c->dead = 1;
         return 0;
     }
     Py_UNREACHABLE();

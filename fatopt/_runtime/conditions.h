@@ -9,8 +9,9 @@ typedef enum {
     WATCH_DICT = 0,
     WATCH_FUNC = 1,
     WATCH_TYPE = 2,
+    WATCH_NONE = 3,  /* COND_NEVER: nothing to watch */
 } WatcherKind;
-#define N_WATCHER_KINDS 3
+#define N_WATCHER_KINDS 4
 
 WatcherKind cond_watcher(CondKind kind);
 /* Whether the condition holds its target strongly (dicts are borrowed: their deallocation is an
@@ -32,5 +33,12 @@ int func_cond_holds(State *st, Condition *c, PyObject *code, PyObject *defaults,
 /* Evaluate a condition against the live state: 1 holds, 0 not, -1 error.  Outside watcher
  * callbacks only (dict lookups with exotic keys may run __eq__). */
 int cond_eval_now(State *st, Condition *c);
+
+/* Look `name` up along the type's MRO as type attribute lookup does, without running code:
+ * borrowed reference, or NULL (not found; -1 in *error on failure). */
+PyObject *type_lookup(PyTypeObject *t, PyObject *name, int *error);
+/* Whether `v` is a constant as COND_DICT_CONST/COND_TYPE_ATTR_CONST compare them (None, bool,
+ * int, float, complex, str, bytes, Ellipsis, tuples of those). */
+int is_constant(PyObject *v);
 
 #endif

@@ -1,9 +1,10 @@
 /* Specializations: the Specialization type, registering one (checking that its two codes are
- * interchangeable, parsing and indexing its conditions), born()'s registration from the names
- * the optimizer emits, and detaching one. */
+ * interchangeable, parsing and indexing its conditions), born()'s registration from the recipes
+ * the optimizer emits (their conditions come from guard_kinds.c), and detaching one. */
 #include "registration.h"
 
 #include "conditions.h"
+#include "guard_kinds.h"
 #include "swap.h"
 #include "watchers.h"
 
@@ -373,93 +374,45 @@ fallback_code(State *st, PyObject *func, PyObject *original)
     return renamed;
 }
 
+/* born()'s registration: the conditions of each recipe (guard_kinds.c) against func's namespace.
+ * The recipes are kept as the guards, turned into guard objects only if get_specialized() asks. */
 static int
-append_condition(PyObject *conditions, CondKind kind, PyObject *dict, PyObject *name, PyObject *expected)
-{
-    PyObject *c = expected ? Py_BuildValue("(iOOO)", (int)kind, dict, name, expected)
-                           : Py_BuildValue("(iOO)", (int)kind, dict, name);
-    if (c == NULL) {
-        return -1;
-    }
-    int r = PyList_Append(conditions, c);
-    Py_DECREF(c);
-    return r;
-}
-
-static int
-born_register(State *st, PyObject *original, PyObject *builtins, PyObject *objects, PyObject *func)
+born_register(State *st, PyObject *original, PyObject *recipes, PyObject *func)
 {
     if (check_function(func) < 0) {
         return -1;
     }
     PyFunctionObject *f = (PyFunctionObject *)func;
-    int has_objects = objects != Py_None && PyObject_IsTrue(objects);
-    if (has_objects < 0) {
-        return -1;
-    }
-    if (has_objects && !PyDict_Check(objects)) {
-        PyErr_SetString(PyExc_TypeError, "objects must be a dict");
-        return -1;
-    }
-    Py_ssize_t nbuiltins = PyTuple_GET_SIZE(builtins);
-    if (nbuiltins == 0 && !has_objects) {
+    if (PyTuple_GET_SIZE(recipes) == 0) {
         PyErr_SetString(PyExc_ValueError, "a specialization needs at least one guard");
         return -1;
     }
     PyObject *conditions = PyList_New(0);
-    PyObject *recipes = NULL, *fallback = NULL;
+    PyObject *fallback = NULL;
     int r = -1;
     if (conditions == NULL) {
         return -1;
     }
-    for (Py_ssize_t i = 0; i < nbuiltins; i++) {
-        PyObject *name = PyTuple_GET_ITEM(builtins, i);
-        PyObject *value = PyDict_GetItemWithError(st->original_builtins, name); /* borrowed */
-        if (value == NULL) {
-            if (!PyErr_Occurred()) {
-                PyErr_Format(PyExc_KeyError, "%R is not a builtin", name);
-            }
-            goto done;
-        }
-        if (append_condition(conditions, COND_DICT_IS, f->func_builtins, name, value) < 0
-            || append_condition(conditions, COND_DICT_ABSENT, f->func_globals, name, NULL) < 0) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(recipes); i++) {
+        if (guard_conditions(st, PyTuple_GET_ITEM(recipes, i), f->func_globals, f->func_builtins,
+                             conditions) < 0) {
             goto done;
         }
     }
-    if (has_objects) {
-        Py_ssize_t pos = 0;
-        PyObject *name, *value;
-        while (PyDict_Next(objects, &pos, &name, &value)) {
-            if (append_condition(conditions, COND_DICT_IS, f->func_globals, name, value) < 0) {
-                goto done;
-            }
-        }
-    }
-    /* the guards as data, turned into guard objects only if get_specialized() asks */
-    if (nbuiltins && has_objects) {
-        recipes = Py_BuildValue("((sO)(sO))", "GuardBuiltins", builtins, "GuardGlobals", objects);
-    }
-    else if (nbuiltins) {
-        recipes = Py_BuildValue("((sO))", "GuardBuiltins", builtins);
-    }
-    else {
-        recipes = Py_BuildValue("((sO))", "GuardGlobals", objects);
-    }
-    if (recipes == NULL || (fallback = fallback_code(st, func, original)) == NULL) {
+    if ((fallback = fallback_code(st, func, original)) == NULL) {
         goto done;
     }
     r = do_register(st, f, fallback, recipes, conditions) < 0 ? -1 : 0;
 done:
     Py_DECREF(conditions);
-    Py_XDECREF(recipes);
     Py_XDECREF(fallback);
     return r;
 }
 
 PyObject *
-born_install(State *st, PyObject *original, PyObject *builtins, PyObject *objects, PyObject *func)
+born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func)
 {
-    if (born_register(st, original, builtins, objects, func) == 0) {
+    if (born_register(st, original, recipes, func) == 0) {
         return Py_NewRef(func);
     }
     if (!PyErr_ExceptionMatches(PyExc_Exception)) {

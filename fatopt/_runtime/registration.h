@@ -26,8 +26,7 @@ int do_specialize(State *st, PyFunctionObject *func, PyObject *code, PyObject *g
                   PyObject *conditions);
 /* born()'s decorator at work: register `func` (see _guards.c's born) and return it, or, when
  * that fails with an Exception, the original function dressed as func, with a warning. */
-PyObject *born_install(State *st, PyObject *original, PyObject *builtins, PyObject *objects,
-                       PyObject *func);
+PyObject *born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func);
 
 /* Remove a specialization from the runtime: out of the index and the registry.  Does not touch
  * the function's code.  Runs Python-level decrefs: never from a watcher callback. */

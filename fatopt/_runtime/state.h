@@ -3,6 +3,7 @@
  * A *specialization* pairs a function's specialized code with its original code and the
  * conditions the specialized code relies on.  Which file does what:
  *   ptrindex.c      the pointer-pair index: which conditions depend on an object or a key of it
+ *   guard_kinds.c   the guard kinds: a guard's recipe -> its conditions (one builder per kind)
  *   conditions.c    the condition kinds: parsing a condition, evaluating it
  *   watchers.c      dict/function/type watcher callbacks, watching and unwatching objects
  *   swap.c          a condition changed: keep the function's code in step, deferred re-checks
@@ -32,6 +33,9 @@ typedef enum {
     COND_DICT_ABSENT = 3, /* key not in dict */
     COND_FUNC = 4,        /* function's code, defaults and kwdefaults unchanged */
     COND_TYPE_ATTR = 5,   /* attribute found on the type's MRO is expected */
+    COND_TYPE_ATTR_ABSENT = 6, /* attribute found nowhere on the type's MRO */
+    COND_TYPE_ATTR_CONST = 7,  /* attribute found on the type's MRO is the same constant as expected */
+    COND_NEVER = 8,       /* never holds: a guard that cannot apply (see guard_kinds.c) */
 } CondKind;
 
 typedef struct SpecObject SpecObject;
@@ -41,11 +45,11 @@ struct Condition {
     SpecObject *spec;      /* owner (borrowed) */
     /* dict: borrowed (its deallocation is an event we handle); function and type: strong. */
     PyObject *target;
-    PyObject *key;         /* strong, interned str: dict key or attribute name; NULL for COND_FUNC */
-    PyObject *expected;    /* strong: object, constant, or code (COND_FUNC); NULL for ABSENT */
+    PyObject *key;         /* strong, interned str: dict key or attribute name; NULL for COND_FUNC, COND_NEVER */
+    PyObject *expected;    /* strong: object, constant, or code (COND_FUNC); NULL for ABSENT, COND_NEVER */
     PyObject *defaults;    /* strong or NULL: COND_FUNC */
     PyObject *kwdefaults;  /* strong or NULL: COND_FUNC */
-    PyObject *mro;         /* strong tuple: COND_TYPE_ATTR, the MRO watched at registration */
+    PyObject *mro;         /* strong tuple: COND_TYPE_ATTR*, the MRO watched at registration */
     char holds;
     char dead;             /* target gone or unwatchable: never holds again */
 };
@@ -56,7 +60,7 @@ struct SpecObject {
     PyObject *func_ref;     /* weakref to func whose callback detaches this specialization */
     PyObject *original;     /* code */
     PyObject *specialized;  /* code */
-    PyObject *guards;       /* tuple of the Python guard objects, for get_specialized() */
+    PyObject *guards;       /* tuple of the guards' recipes, for get_specialized() */
     Condition *conds;
     Py_ssize_t nconds;
     Py_ssize_t nfailing;    /* conditions that do not hold */

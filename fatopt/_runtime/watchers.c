@@ -278,6 +278,8 @@ watch_object(State *st, CondKind kind, PyObject *obj)
         return 0;  /* function watchers see every function */
     case WATCH_TYPE:
         return PyType_Watch(st->type_watcher, obj);
+    case WATCH_NONE:
+        return 0;
     }
     return 0;
 }
@@ -294,6 +296,8 @@ unwatch_object(State *st, CondKind kind, PyObject *obj)
         break;
     case WATCH_TYPE:
         rc = PyType_Unwatch(st->type_watcher, obj);
+        break;
+    case WATCH_NONE:
         break;
     }
     if (rc < 0) {
@@ -352,12 +356,16 @@ cond_index(State *st, Condition *c)
     case COND_FUNC:
         return index_add(st, c, c->target, NULL);
     case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->mro); i++) {
             if (index_add(st, c, PyTuple_GET_ITEM(c->mro, i), NULL) < 0) {
                 return -1;
             }
         }
         return 0;
+    case COND_NEVER:
+        return 0;  /* nothing can make it hold */
     }
     Py_UNREACHABLE();
 }
@@ -380,9 +388,13 @@ cond_unindex(State *st, Condition *c)
         index_discard(st, c, c->target, NULL);
         break;
     case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->mro); i++) {
             index_discard(st, c, PyTuple_GET_ITEM(c->mro, i), NULL);
         }
+        break;
+    case COND_NEVER:
         break;
     }
 }
@@ -404,7 +416,7 @@ rearm_types(State *st, SpecObject *spec)
 {
     for (Py_ssize_t i = 0; i < spec->nconds; i++) {
         Condition *c = &spec->conds[i];
-        if (c->kind != COND_TYPE_ATTR || c->dead) {
+        if (cond_watcher(c->kind) != WATCH_TYPE || c->dead) {
             continue;
         }
         for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(c->mro); j++) {

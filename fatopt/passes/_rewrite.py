@@ -14,12 +14,14 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Hashable
 
 from fatopt.analyses.module_facts import ModuleFacts
 from fatopt.analyses.scopes import Scope, resolve
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
+from fatopt.guards import Guard
+from fatopt.guards.global_names import GuardGlobals
 
 __all__ = [
     "Unit", "Pass", "FunctionCodeTransformer", "clone", "comprehension_targets", "names_bound_in",
@@ -64,16 +66,33 @@ class Unit:
         for inner in _code_scopes(scope):
             self.loads |= inner.loads
             self.hints |= inner.hints
-        self.builtin_guards: set[str] = set()
         #: passes that already ran at least once
         self.ran: set[str] = set()
-        self.global_guards: dict[str, Any] = {}
         #: names of the passes that changed something, in the order they first did
         self.applied: list[str] = []
+        #: guard kind -> request key -> arguments: what the rewrites so far rely on
+        self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
+
+    def require(self, kind: type[Guard], *args: Any) -> None:
+        """Record that a rewrite holds only while the guard ``kind(*args)`` holds (requests of a
+        kind are merged into its recipes by ``kind.merge``)."""
+        self._guard_requests.setdefault(kind, {})[kind.request_key(args)] = args
+
+    def requested(self, kind: type[Guard]) -> list[tuple]:
+        """The arguments of every request of ``kind`` so far."""
+        return list(self._guard_requests.get(kind, {}).values())
 
     @property
     def guarded(self) -> bool:
-        return bool(self.builtin_guards or self.global_guards)
+        return bool(self._guard_requests)
+
+    def guard_recipes(self) -> tuple[tuple, ...]:
+        """The recipes of the guards requested, ordered by kind name (as ``born`` receives
+        them)."""
+        recipes: list[tuple] = []
+        for kind in sorted(self._guard_requests, key=lambda kind: kind.kind):
+            recipes.extend(kind.merge(list(self._guard_requests[kind].values())))
+        return tuple(recipes)
 
     def is_module_name(self, name: str) -> bool:
         """True if ``name`` used directly in this function's code is a module global/builtin."""
@@ -133,7 +152,7 @@ def _code_scopes(scope: Scope) -> list[Scope]:
 
 def substituted(unit: Unit) -> bool:
     """True once a pass replaced names by constants (new constant operands may exist)."""
-    return bool(unit.global_guards) or "constant_propagation" in unit.applied or (
+    return bool(unit.requested(GuardGlobals)) or "constant_propagation" in unit.applied or (
         "unroll_loops" in unit.applied
     )
 

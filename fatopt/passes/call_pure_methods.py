@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED, constant_values, is_foldable_value, make_constant
+from fatopt.guards.global_names import GuardGlobals
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["CallPureMethods", "call_method"]
@@ -120,7 +121,7 @@ class CallPureMethods(Pass):
     def worth_trying(self, unit: Unit) -> bool:
         if "literal_method" in unit.hints or "constant_propagation" in unit.applied:
             return True
-        return any(type(v) in (str, bytes) for v in unit.global_guards.values())
+        return any(type(value) in (str, bytes) for _name, value in unit.requested(GuardGlobals))
 
     def run(self, unit: Unit) -> bool:
         return _Fold(unit).run_on(unit)

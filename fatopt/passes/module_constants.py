@@ -14,6 +14,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.folding import NOT_FOLDED, make_constant
+from fatopt.guards.global_names import GuardGlobals
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["ModuleConstants"]
@@ -50,7 +51,7 @@ class _Substitute(FunctionCodeTransformer):
             return node
         if node.id in self._identity_names and not any(value is s for s in _SINGLETONS):
             return node
-        self.unit.global_guards[node.id] = value
+        self.unit.require(GuardGlobals, node.id, value)
         self.changed = True
         return make_constant(value, node)
 

@@ -140,7 +140,7 @@ def test_emitted_shape():
     lines = text.splitlines()
     assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt._guards as __fatopt_runtime__"]
     assert "def f(a, b):" in text  # the fallback: same name, no defaults
-    assert "@__fatopt_runtime__.born(f, builtins=('len',))" in text
+    assert "@__fatopt_runtime__.born(f, ('builtins', 'len'))" in text
     assert "def f(a, b=1):" in text and "del " not in text
     assert text.index("def f(a, b):") < text.index("def f(a, b=1):")
 
