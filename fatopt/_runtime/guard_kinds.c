@@ -37,25 +37,24 @@ typedef struct {
 
 /* --------------------------------------------------------------------------- helpers ----- */
 
-/* Append the condition (kind, target, a[, b[, c]]): NULL ends the arguments. */
+/* Append the condition (kind, target, x[, y[, z]]): NULL ends the arguments.  Built by hand, not
+ * with Py_BuildValue: born() runs this for every guard at every import. */
 static int
 add(Build *b, CondKind kind, PyObject *target, PyObject *x, PyObject *y, PyObject *z)
 {
-    PyObject *c;
-    if (x == NULL) {
-        c = Py_BuildValue("(iO)", (int)kind, target);
+    PyObject *items[5] = {NULL, target, x, y, z};
+    Py_ssize_t n = 2;
+    while (n < 5 && items[n] != NULL) {
+        n++;
     }
-    else if (y == NULL) {
-        c = Py_BuildValue("(iOO)", (int)kind, target, x);
-    }
-    else if (z == NULL) {
-        c = Py_BuildValue("(iOOO)", (int)kind, target, x, y);
-    }
-    else {
-        c = Py_BuildValue("(iOOOO)", (int)kind, target, x, y, z);
-    }
-    if (c == NULL) {
+    PyObject *c = PyTuple_New(n);
+    if (c == NULL || (items[0] = PyLong_FromLong((long)kind)) == NULL) {
+        Py_XDECREF(c);
         return -1;
+    }
+    PyTuple_SET_ITEM(c, 0, items[0]);
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyTuple_SET_ITEM(c, i, Py_NewRef(items[i]));
     }
     int r = PyList_Append(b->out, c);
     Py_DECREF(c);
