@@ -7,13 +7,30 @@
  * is taken at that moment.  Both born() and the Python guard objects (fatopt._guards.conditions)
  * build conditions here: there is no other builder.
  *
- * Adding a kind: a GuardKind value, its name in GUARD_KIND_NAMES, a builder, its case in
- * build_kind() (the compiler lists a missing one with -Wswitch-enum); then its Python class in
- * fatopt/guards/<name>.py and its tests.
+ * Adding a kind touches three files: this one (a GuardKind value, its name in GUARD_KIND_NAMES, a
+ * builder, its case in build_kind(): -Wswitch-enum names a missing case), its Python class in a
+ * module of fatopt/guards/, and its tests in tests/runtime/kinds/ (an example that the tests over
+ * every kind run, and its own event paths).  A kind that needs a new condition kind also touches
+ * state.h, conditions.c and watchers.c (see conditions.c).
  */
 #include "guard_kinds.h"
 
 #include "conditions.h"
+
+/* The kinds, in the order of their names (fatopt._guards.GUARD_KINDS).  Each has one builder
+ * below and one class in fatopt/guards/. */
+typedef enum {
+    GUARD_ARG_TYPE,
+    GUARD_BUILTINS,
+    GUARD_CALLEE,
+    GUARD_CLASS_ATTRS,
+    GUARD_CLASS_CONSTANT,
+    GUARD_DICT,
+    GUARD_FUNC,
+    GUARD_GLOBALS,
+    GUARD_TYPE_ATTR,
+} GuardKind;
+#define N_GUARD_KINDS 9
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",

@@ -96,7 +96,7 @@ class Guard:
 
     #: the kind's name in recipes and in the C runtime (``fatopt._guards.GUARD_KINDS``)
     kind: ClassVar[str]
-    #: what it watches, in a few words (docs/runtime.md's table, ``fatopt.guards.kinds()``)
+    #: what it watches, in a few words (as docs/runtime.md's table says it)
     watches: ClassVar[str]
     #: True if its conditions depend on the function's globals or builtins
     namespaced: ClassVar[bool] = True
