@@ -154,6 +154,26 @@ def kind_scenario(example):
     return scenario
 
 
+BAD_RECIPES = [(), ("no_such_kind",), ("builtins", 3), ("builtins", "no_such_builtin"), ("globals", ("X", 1, "x")),
+               ("class_constant", "K", "X", [1]), ("type_attr", int, "no_such_attribute"), ("arg_type", -1, (int,))]
+
+
+def recipe_errors():
+    ns = SHARED
+    for recipe in BAD_RECIPES:
+        try:
+            fatopt._guards.conditions(recipe, ns, ns["fast"].__builtins__)
+        except (TypeError, ValueError, KeyError):
+            pass
+
+
+def born_never():
+    # the callee is not a Python function: a condition that never holds, nothing watched
+    ns = load("helper = 3\ndef plain():\n    return helper\ndef fast():\n    return 3\n", "leaknever")
+    fatopt.runtime.born(ns["plain"], ("callee", "helper"), ("class_attrs", "helper", "x"))(ns["fast"])
+    assert not fatopt.get_specialized(ns["fast"])
+
+
 SCENARIOS = [
     register_and_drop,
     register_in_cycle,
@@ -168,6 +188,8 @@ SCENARIOS = [
     inspect_everything,
     born_and_drop,
     born_failure,
+    recipe_errors,
+    born_never,
     *map(kind_scenario, all_examples()),
 ]
 
