@@ -39,11 +39,70 @@ cond_owns_target(CondKind kind)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
-        return 1;
+        return 0;  /* followed by a weakref (target_ref): see Condition */
     case COND_NEVER:
         return 0;  /* it has none */
     }
     Py_UNREACHABLE();
+}
+
+/* The object a weakref refers to (borrowed), or NULL once it is gone.  Runs no Python code. */
+static PyObject *
+weak_referent(PyObject *ref)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *obj;
+    if (PyWeakref_GetRef(ref, &obj) != 1) {
+        return NULL;  /* gone (0); -1 cannot happen: `ref` is a weakref */
+    }
+    Py_DECREF(obj);  /* never the last reference: the referent is alive, held elsewhere */
+    return obj;
+#else
+    PyObject *obj = PyWeakref_GetObject(ref);
+    return obj == Py_None ? NULL : obj;
+#endif
+}
+
+/* Objects that may refer to a module's namespace (a Python function through __globals__, a
+ * class through its methods) are held weakly by conditions; the rest (constants, builtins,
+ * codes) strongly. */
+static int
+held_weakly(PyObject *v)
+{
+    return PyFunction_Check(v) || (PyType_Check(v) && PyType_HasFeature((PyTypeObject *)v, Py_TPFLAGS_HEAPTYPE));
+}
+
+static int
+hold_expected(Condition *c, PyObject *v)
+{
+    if (v != NULL && held_weakly(v)) {
+        c->expected = PyWeakref_NewRef(v, NULL);
+        c->expected_weak = 1;
+        return c->expected != NULL ? 0 : -1;
+    }
+    c->expected = Py_XNewRef(v);
+    return 0;
+}
+
+/* What the condition expects (borrowed): NULL for none (ABSENT) or once a weakly held expected
+ * object is gone (it can never be bound again). */
+static inline PyObject *
+cond_expected(Condition *c)
+{
+    return c->expected_weak ? weak_referent(c->expected) : c->expected;
+}
+
+PyObject *
+cond_target(Condition *c)
+{
+    if (c->dead) {
+        return NULL;
+    }
+    if (c->target_ref != NULL && weak_referent(c->target_ref) == NULL) {
+        c->dead = 1;  /* gone: nothing can bring it back */
+        return NULL;
+    }
+    return c->target;
 }
 
 /* ------------------------------------------------------------------------ evaluation ----- */
@@ -118,7 +177,7 @@ dict_cond_holds(Condition *c, PyObject *value)
 {
     switch (c->kind) {
     case COND_DICT_IS:
-        return value == c->expected;
+        return value != NULL && value == cond_expected(c);
     case COND_DICT_CONST:
         return value != NULL && same_constant(value, c->expected);
     case COND_DICT_ABSENT:
@@ -159,7 +218,7 @@ func_code_matches(State *st, PyFunctionObject *f, PyObject *code, PyObject *expe
 int
 func_cond_holds(State *st, Condition *c, PyObject *code, PyObject *defaults, PyObject *kwdefaults)
 {
-    return func_code_matches(st, (PyFunctionObject *)c->target, code, c->expected)
+    return cond_target(c) != NULL && func_code_matches(st, (PyFunctionObject *)c->target, code, c->expected)
            && none_to_null(defaults) == c->defaults && none_to_null(kwdefaults) == c->kwdefaults;
 }
 
@@ -187,20 +246,24 @@ mro_lookup(PyObject *mro, PyObject *name, int *error)
     return NULL;
 }
 
-/* Two MRO tuples hold the same types, in the same order. */
-static int
-same_types(PyObject *a, PyObject *b)
+PyTypeObject *
+cond_live_type(Condition *c)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(a);
-    if (n != PyTuple_GET_SIZE(b)) {
-        return 0;
+    PyTypeObject *t = (PyTypeObject *)cond_target(c);
+    if (t == NULL) {
+        return NULL;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (PyTuple_GET_ITEM(a, i) != PyTuple_GET_ITEM(b, i)) {
-            return 0;
-        }
+    /* The same types, by identity (a metaclass's __eq__ never runs). */
+    PyObject *mro = t->tp_mro;
+    int same = mro != NULL && PyTuple_GET_SIZE(mro) == c->nmro;
+    for (Py_ssize_t i = 0; same && i < c->nmro; i++) {
+        same = PyTuple_GET_ITEM(mro, i) == c->mro[i];
     }
-    return 1;
+    if (!same) {
+        c->dead = 1;  /* the hierarchy changed under us: we no longer watch the right types */
+        return NULL;
+    }
+    return t;
 }
 
 PyObject *
@@ -227,24 +290,22 @@ cond_eval_now(State *st, Condition *c)
         return dict_cond_holds(c, v);
     }
     case COND_FUNC: {
-        PyFunctionObject *f = (PyFunctionObject *)c->target;
-        return func_cond_holds(st, c, f->func_code, f->func_defaults, f->func_kwdefaults);
+        PyFunctionObject *f = (PyFunctionObject *)cond_target(c);
+        return f != NULL && func_cond_holds(st, c, f->func_code, f->func_defaults, f->func_kwdefaults);
     }
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST: {
-        PyTypeObject *t = (PyTypeObject *)c->target;
-        /* The MRO's types are compared by identity (the metaclass's __eq__ never runs). */
-        if (t->tp_mro == NULL || !same_types(t->tp_mro, c->mro)) {
-            c->dead = 1;  /* the hierarchy changed under us: we no longer watch the right types */
+        PyTypeObject *t = cond_live_type(c);
+        if (t == NULL) {
             return 0;
         }
         int error;
-        PyObject *v = mro_lookup(c->mro, c->key, &error);
+        PyObject *v = mro_lookup(t->tp_mro, c->key, &error);
         if (error) {
             return -1;
         }
-        return c->kind == COND_TYPE_ATTR ? v == c->expected
+        return c->kind == COND_TYPE_ATTR ? v != NULL && v == cond_expected(c)
                : c->kind == COND_TYPE_ATTR_CONST ? v != NULL && same_constant(v, c->expected)
                : v == NULL;
     }
@@ -305,16 +366,18 @@ cond_parse(Condition *c, PyObject *t)
         if ((c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL) {
             return -1;
         }
-        c->expected = kind == COND_DICT_ABSENT ? NULL : Py_NewRef(PyTuple_GET_ITEM(t, 3));
-        return 0;
+        return hold_expected(c, kind == COND_DICT_ABSENT ? NULL : PyTuple_GET_ITEM(t, 3));
     case COND_FUNC:
         if (n != 5 || !PyFunction_Check(target) || !PyCode_Check(PyTuple_GET_ITEM(t, 2))) {
             PyErr_SetString(PyExc_TypeError,
                             "function condition: (kind, function, code, defaults, kwdefaults)");
             return -1;
         }
-        c->target = Py_NewRef(target);
-        c->expected = Py_NewRef(PyTuple_GET_ITEM(t, 2));
+        c->target = target;  /* borrowed: see Condition */
+        if ((c->target_ref = PyWeakref_NewRef(target, NULL)) == NULL) {
+            return -1;
+        }
+        c->expected = Py_NewRef(PyTuple_GET_ITEM(t, 2));  /* a code object refers to no namespace */
         c->defaults = Py_XNewRef(none_to_null(PyTuple_GET_ITEM(t, 3)));
         c->kwdefaults = Py_XNewRef(none_to_null(PyTuple_GET_ITEM(t, 4)));
         return 0;
@@ -333,12 +396,21 @@ cond_parse(Condition *c, PyObject *t)
             PyErr_Format(PyExc_TypeError, "not a constant: %R", PyTuple_GET_ITEM(t, 3));
             return -1;
         }
-        c->target = Py_NewRef(target);
-        if ((c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL) {
+        c->target = target;  /* borrowed: see Condition */
+        if ((c->target_ref = PyWeakref_NewRef(target, NULL)) == NULL
+            || (c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL
+            || hold_expected(c, kind == COND_TYPE_ATTR_ABSENT ? NULL : PyTuple_GET_ITEM(t, 3)) < 0) {
             return -1;
         }
-        c->expected = kind == COND_TYPE_ATTR_ABSENT ? NULL : Py_NewRef(PyTuple_GET_ITEM(t, 3));
-        c->mro = Py_NewRef(((PyTypeObject *)target)->tp_mro);
+        PyObject *mro = ((PyTypeObject *)target)->tp_mro;
+        c->nmro = PyTuple_GET_SIZE(mro);
+        if ((c->mro = PyMem_Malloc(c->nmro * sizeof(PyObject *))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < c->nmro; i++) {
+            c->mro[i] = PyTuple_GET_ITEM(mro, i);
+        }
         return 0;
     case COND_NEVER:
         /* (COND_NEVER, why): nothing to watch, nothing to keep */
@@ -388,11 +460,14 @@ conds_free(Condition *conds, Py_ssize_t n)
             Py_CLEAR(c->target);
         }
         c->target = NULL;
+        Py_CLEAR(c->target_ref);
         Py_CLEAR(c->key);
         Py_CLEAR(c->expected);
         Py_CLEAR(c->defaults);
         Py_CLEAR(c->kwdefaults);
-        Py_CLEAR(c->mro);
+        PyMem_Free(c->mro);
+        c->mro = NULL;
+        c->nmro = 0;
     }
     PyMem_Free(conds);
 }

@@ -34,6 +34,13 @@ int func_cond_holds(State *st, Condition *c, PyObject *code, PyObject *defaults,
  * callbacks only (dict lookups with exotic keys may run __eq__). */
 int cond_eval_now(State *st, Condition *c);
 
+/* The condition's target (borrowed), or NULL (and the condition marked dead) once a function or
+ * type target is gone.  Runs no Python code. */
+PyObject *cond_target(Condition *c);
+/* A type condition's target, or NULL (and the condition marked dead) once it is gone or its MRO
+ * is no longer the one watched.  Runs no Python code. */
+PyTypeObject *cond_live_type(Condition *c);
+
 /* Look `name` up along the type's MRO as type attribute lookup does, without running code:
  * borrowed reference, or NULL (not found; -1 in *error on failure). */
 PyObject *type_lookup(PyTypeObject *t, PyObject *name, int *error);

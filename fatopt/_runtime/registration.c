@@ -92,10 +92,10 @@ spec_traverse(SpecObject *self, visitproc visit, void *arg)
         if (cond_owns_target(c->kind)) {
             Py_VISIT(c->target);
         }
+        Py_VISIT(c->target_ref);
         Py_VISIT(c->expected);
         Py_VISIT(c->defaults);
         Py_VISIT(c->kwdefaults);
-        Py_VISIT(c->mro);
     }
     return 0;
 }

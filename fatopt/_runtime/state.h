@@ -43,13 +43,23 @@ typedef struct SpecObject SpecObject;
 struct Condition {
     CondKind kind;
     SpecObject *spec;      /* owner (borrowed) */
-    /* dict: borrowed (its deallocation is an event we handle); function and type: strong. */
+    /* Borrowed, never owned: a condition must not keep alive what may refer back to the guarded
+     * function (a callee or a class of its own module refers to the module's namespace, which
+     * holds the function: the registry would keep that cycle alive for good).  A dict's
+     * deallocation is an event the dict watcher handles; a function or type target is followed
+     * by `target_ref` and read only while that is alive. */
     PyObject *target;
+    PyObject *target_ref;  /* strong weakref to the target: COND_FUNC, COND_TYPE_ATTR* */
     PyObject *key;         /* strong, interned str: dict key or attribute name; NULL for COND_FUNC, COND_NEVER */
-    PyObject *expected;    /* strong: object, constant, or code (COND_FUNC); NULL for ABSENT, COND_NEVER */
+    /* Object, constant, or code (COND_FUNC); NULL for *_ABSENT, COND_NEVER.  Strong, except a
+     * Python function or a heap type, held by a weakref (expected_weak): see cond_expected(). */
+    PyObject *expected;
     PyObject *defaults;    /* strong or NULL: COND_FUNC */
     PyObject *kwdefaults;  /* strong or NULL: COND_FUNC */
-    PyObject *mro;         /* strong tuple: COND_TYPE_ATTR*, the MRO watched at registration */
+    PyObject **mro;        /* COND_TYPE_ATTR*: the MRO watched at registration (PyMem array of */
+    Py_ssize_t nmro;       /* borrowed pointers, the index's keys; read only while the target
+                            * is alive and still has this very MRO) */
+    char expected_weak;
     char holds;
     char dead;             /* target gone or unwatchable: never holds again */
 };

@@ -202,9 +202,10 @@ static int
 func_watch_cb(PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_value)
 {
     State *st = watched;
-    /* CREATE is by far the most frequent event and never concerns us. */
+    /* CREATE is by far the most frequent event and never concerns us.  Nor does DESTROY:
+     * conditions follow their functions by weakref and never read a dead one (see cond_target);
+     * its index entries go with the specialization. */
     if (st == NULL || event == PyFunction_EVENT_CREATE || event == PyFunction_EVENT_DESTROY) {
-        /* DESTROY cannot concern a watched function: conditions hold it strongly. */
         return 0;
     }
     PyObject *exc = PyErr_GetRaisedException();
@@ -295,7 +296,8 @@ unwatch_object(State *st, CondKind kind, PyObject *obj)
     case WATCH_FUNC:
         break;
     case WATCH_TYPE:
-        rc = PyType_Unwatch(st->type_watcher, obj);
+        /* Not unwatched: the type may be gone (a condition does not keep it alive).  A watched
+         * type that no condition depends on costs one index lookup per change. */
         break;
     case WATCH_NONE:
         break;
@@ -319,7 +321,9 @@ index_add(State *st, Condition *c, PyObject *obj, PyObject *key)
     if (all == NULL) {
         return -1;
     }
-    int fresh = all->n == 0;
+    /* A type is watched anew each time: the slot may be left over from a type that died at the
+     * same address (types are never unwatched), and watching again is cheap. */
+    int fresh = all->n == 0 || cond_watcher(c->kind) == WATCH_TYPE;
     if (slot_add(all, c) < 0) {
         return -1;
     }
@@ -358,8 +362,8 @@ cond_index(State *st, Condition *c)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->mro); i++) {
-            if (index_add(st, c, PyTuple_GET_ITEM(c->mro, i), NULL) < 0) {
+        for (Py_ssize_t i = 0; i < c->nmro; i++) {
+            if (index_add(st, c, c->mro[i], NULL) < 0) {
                 return -1;
             }
         }
@@ -390,8 +394,8 @@ cond_unindex(State *st, Condition *c)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->mro); i++) {
-            index_discard(st, c, PyTuple_GET_ITEM(c->mro, i), NULL);
+        for (Py_ssize_t i = 0; i < c->nmro; i++) {  /* pointers as keys only: never read */
+            index_discard(st, c, c->mro[i], NULL);
         }
         break;
     case COND_NEVER:
@@ -416,11 +420,12 @@ rearm_types(State *st, SpecObject *spec)
 {
     for (Py_ssize_t i = 0; i < spec->nconds; i++) {
         Condition *c = &spec->conds[i];
-        if (cond_watcher(c->kind) != WATCH_TYPE || c->dead) {
+        if (cond_watcher(c->kind) != WATCH_TYPE) {
             continue;
         }
-        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(c->mro); j++) {
-            PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(c->mro, j);
+        PyTypeObject *target = cond_live_type(c);  /* its live MRO holds the watched types */
+        for (Py_ssize_t j = 0; target != NULL && j < c->nmro; j++) {
+            PyTypeObject *t = (PyTypeObject *)c->mro[j];
             /* PyType_Watch assigns a version tag, so the next change fires again; it cannot say
              * when tags ran out, so look. */
             if (PyType_Watch(st->type_watcher, (PyObject *)t) < 0 || t->tp_version_tag == 0) {

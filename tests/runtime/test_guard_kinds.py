@@ -3,11 +3,13 @@ and C, one builder of conditions, recipes and reprs that round-trip, born() and 
 agreeing, an event that breaks it and one that restores it, and an interpreter shutting down
 with it in place."""
 
+import gc
 import importlib
 import os
 import subprocess
 import sys
 import textwrap
+import weakref
 
 import pytest
 
@@ -94,6 +96,25 @@ def test_born_and_register_follow_events_alike(example):
             _guards.flush()
             assert active(f) is holds, (what, f)
             assert outcome(f) == (fast_value if holds else outcome(ns["plain"]))
+
+
+FREED = [e for e in EXAMPLES if not e.recipe_holds_the_namespace]
+
+
+@pytest.mark.parametrize("example", FREED, ids=[e.id for e in FREED])
+def test_a_dropped_namespace_is_freed(example):
+    # A condition holds functions and classes weakly: the callee or class of a module refers to
+    # the module's namespace, which holds the specialized function, and the runtime's registry
+    # would keep that cycle alive for good.
+    ns = example.module().__dict__
+    example.born(ns)
+    ref = weakref.ref(ns["fast"])
+    gc.collect()
+    live = fatopt.stats()["live"]
+    del ns
+    gc.collect()
+    _guards.flush()
+    assert ref() is None and fatopt.stats()["live"] == live - 1
 
 
 SHUTDOWN = """

@@ -154,6 +154,24 @@ def kind_scenario(example):
     return scenario
 
 
+def kind_dropped_scenario(example):
+    """One example of a guard kind in a namespace of its own, born, broken, restored and dropped:
+    its conditions must not keep the namespace (the callee, the class) alive."""
+    code = compile(textwrap.dedent(example.source), f"<{example.id}>", "exec")
+    events = [compile(textwrap.dedent(what), "<event>", "exec") for what in (example.breaks, example.restores) if what]
+
+    def scenario():
+        ns: dict = {"__name__": "leakkind"}
+        exec(code, ns)
+        example.born(ns)
+        for event in events:
+            exec(event, ns)
+        fatopt._guards.flush()
+
+    scenario.__name__ = f"kind_dropped_{example.id}"
+    return scenario
+
+
 BAD_RECIPES = [(), ("no_such_kind",), ("builtins", 3), ("builtins", "no_such_builtin"), ("globals", ("X", 1, "x")),
                ("class_constant", "K", "X", [1]), ("type_attr", int, "no_such_attribute"), ("arg_type", -1, (int,))]
 
@@ -191,6 +209,7 @@ SCENARIOS = [
     recipe_errors,
     born_never,
     *map(kind_scenario, all_examples()),
+    *map(kind_dropped_scenario, [e for e in all_examples() if not e.recipe_holds_the_namespace]),
 ]
 
 

@@ -34,6 +34,10 @@ class Example:
     #: (None for kinds that are never watched)
     breaks: str | None = None
     restores: str | None = None
+    #: the recipe names objects of the module itself (a function, a class: kinds of the Python API,
+    #: never emitted), which the runtime keeps, as it keeps every recipe, while the function lives;
+    #: through them, the module's namespace, so the function lives as long as the runtime
+    recipe_holds_the_namespace: bool = False
 
     def module(self, name: str = "kind_example") -> types.ModuleType:
         module = types.ModuleType(name)

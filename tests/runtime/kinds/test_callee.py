@@ -3,6 +3,8 @@ Every event path: the name rebound, deleted, restored; the function's code, defa
 defaults changed and restored; a callee swapping between its own two codes; a name not bound to
 a Python function at registration."""
 
+import gc
+
 import pytest
 
 import fatopt
@@ -162,3 +164,18 @@ def test_the_guard_object_checks_what_it_captured():
 def test_invalid_name(name):
     with pytest.raises((TypeError, ValueError)):
         GuardCallee(name)
+
+
+def test_the_callee_dying_fails_the_guard_for_good(inlined):
+    # conditions follow the callee by weakref: it dies with its last binding, and no function
+    # made later (even from the same code, even at the same address) counts as it
+    ns, f = inlined
+    code, defaults, kwdefaults = ns["helper"].__code__, ns["helper"].__defaults__, ns["helper"].__kwdefaults__
+    del ns["helper"], ns["SAVED"]
+    gc.collect()
+    assert not active(f)
+    again = type(f)(code, ns, "helper", defaults)
+    again.__kwdefaults__ = kwdefaults
+    ns["helper"] = again
+    again.__defaults__ = defaults  # a function event on a new function
+    assert not active(f) and f() == 3

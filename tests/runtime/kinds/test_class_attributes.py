@@ -4,6 +4,8 @@ gaining, changing and losing the attributes (a data descriptor in the way among 
 ``__getattribute__`` and ``__getattr__``; an unrelated attribute; ``__bases__`` assigned on the
 class or on a base; ``__class__`` assignment; a name that is not a plain class at registration."""
 
+import gc
+
 import pytest
 
 from fatopt import _guards
@@ -225,3 +227,14 @@ def test_requests_merge_per_class():
 def test_invalid_arguments(args):
     with pytest.raises((TypeError, ValueError)):
         GuardClass(*args)
+
+
+def test_the_class_dying_fails_the_guard_for_good(inlined):
+    ns, f = inlined
+    ns["Vector"] = ns["Other"]
+    del ns["SAVED"]
+    gc.collect()  # the class, held weakly by the conditions, is gone
+    assert not settled(f)
+    exec("class Vector(Base):\n    pass", ns)  # an equal class: not the one the guard took
+    ns["Vector"].other = 1  # a type event on the new class
+    assert not settled(f) and f() == ("base-add", "root-norm")

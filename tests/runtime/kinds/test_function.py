@@ -20,5 +20,6 @@ EXAMPLES = [
         text="GuardFunc(helper)",
         breaks="helper.__defaults__ = (10,)",
         restores="helper.__defaults__ = SAVED",
+        recipe_holds_the_namespace=True,
     ),
 ]

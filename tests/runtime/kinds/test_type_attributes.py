@@ -22,5 +22,6 @@ EXAMPLES = [
         text="GuardTypeAttr(Child, 'greet')",
         breaks="Child.greet = lambda self: 4",
         restores="del Child.greet",
+        recipe_holds_the_namespace=True,
     ),
 ]
