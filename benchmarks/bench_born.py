@@ -7,6 +7,12 @@ registering N specializations costs at each import.
 
     python benchmarks/bench_born.py              # N=50, pyperf
     python benchmarks/bench_born.py --fast
+
+Instruction counts (deterministic, unlike times on a shared machine): run K executions without
+pyperf under callgrind, K=100 and K=0, for each module; per execution = difference / 100:
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        python benchmarks/bench_born.py --exec 100 optimized     # and 0; and plain
 """
 
 from __future__ import annotations
@@ -40,13 +46,23 @@ def run_module(loops: int, code) -> float:
     return pyperf.perf_counter() - t0
 
 
-def main() -> None:
-    runner = pyperf.Runner()
+def codes():
     source = module_source()
     tree = compile(source, "<bench_born>", "exec", 0x400)
     _tree, optimized, _warned = optimize_to_code(tree, "<bench_born>", Config.default())
-    plain = compile(source, "<bench_born>", "exec")
     assert "__fatopt_runtime__" in optimized.co_names, "nothing was specialized"
+    return compile(source, "<bench_born>", "exec"), optimized
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--exec"]:  # --exec K plain|optimized: for instruction counts
+        plain, optimized = codes()
+        code = optimized if sys.argv[3] == "optimized" else plain
+        for _ in range(int(sys.argv[2])):
+            exec(code, {"__name__": "bench_born_module"})
+        return
+    runner = pyperf.Runner()
+    plain, optimized = codes()
     runner.bench_time_func(f"exec plain module ({N} functions)", run_module, plain)
     runner.bench_time_func(f"exec optimized module ({N} born functions)", run_module, optimized)
 
