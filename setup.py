@@ -40,13 +40,13 @@ STAMP_NAME = os.path.join("fatopt", "_build_stamp.txt")  # read by fatopt._impor
 
 
 def source_stamp(root):
-    """A hash of fatopt's sources (its .py files and the C extension's source): names the cache
+    """A hash of fatopt's sources (its .py files and the C extensions' sources): names the cache
     files of this build, so each build's optimized code is its own."""
     digest = hashlib.sha256()
     for folder, dirs, files in sorted(os.walk(os.path.join(root, "fatopt"))):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
-            if name.endswith((".py", ".c")):
+            if name.endswith((".py", ".c", ".h")):
                 path = os.path.join(folder, name)
                 digest.update(os.path.relpath(path, root).encode() + b"\0")
                 with open(path, "rb") as f:
@@ -109,13 +109,25 @@ if editable_wheel is not None and hasattr(editable_wheel, "_select_strategy"):
     cmdclass["editable_wheel"] = EditableWithPth
 
 VERSION = re.search(r'^__version__ = "([^"]+)"', open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fatopt", "__init__.py")).read(), re.M).group(1)
-COMPILE_ARGS = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+# -Wswitch-enum: a switch over an enum (CondKind, watcher events) must name every value, so a new
+# condition kind is flagged wherever it needs a case. -fvisibility=hidden: the runtime's files share
+# functions with each other, not with the process (PyMODINIT_FUNC stays exported).
+COMPILE_ARGS = [
+    "-std=c11", "-Wall", "-Wextra", "-Wswitch-enum", "-Wno-unused-parameter", "-Wno-missing-field-initializers",
+    "-fvisibility=hidden",
+]
+# The guard runtime: fatopt/_guards.c is the module, fatopt/_runtime/ its parts (state.h says which
+# file does what).
+RUNTIME_PARTS = ["ptrindex", "conditions", "guard_kinds", "watchers", "swap", "registration"]
+RUNTIME_SOURCES = ["fatopt/_guards.c"] + ["fatopt/_runtime/%s.c" % part for part in RUNTIME_PARTS]
+RUNTIME_HEADERS = ["fatopt/_runtime/state.h"] + ["fatopt/_runtime/%s.h" % part for part in RUNTIME_PARTS]
 ext_modules = []
 if SUPPORTED:
     ext_modules.append(
         Extension(
             "fatopt._guards",
-            sources=["fatopt/_guards.c"],
+            sources=RUNTIME_SOURCES,
+            depends=RUNTIME_HEADERS,
             extra_compile_args=COMPILE_ARGS,
         )
     )

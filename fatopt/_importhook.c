@@ -68,14 +68,19 @@ typedef struct {
     int main_tool;              /* the sys.monitoring tool id watching for the main script, or -1 */
     PyObject *start_optimized;  /* exception type: raised where the plain main script starts */
     PyObject *on_py_start;      /* these module functions, bound */
-    PyObject *audit_start;
-    PyObject *report_unhandled;
     PyObject *exit_like_sigint;
+    PyObject *main_trampoline;
+    int audit_hook_added;       /* the cpython.run_file audit hook is installed (for good) */
+    int audit_hook_armed;       /* ... and has not caught the script's start yet */
+    /* What main_trampoline runs, set by start_main (see "the main script"). */
+    PyObject *armed_code;       /* the optimized module code */
+    PyObject *armed_globals;    /* the fresh __main__.__dict__ */
+    PyObject *armed_hook;       /* the sys.excepthook to put back */
     PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
     PyTypeObject *hook_method_type;
-    /* Attribute names used on every import, made once (see _guards.c's State for why). */
+    /* Attribute names used on every import, made once (see fatopt/_runtime/state.h's State for why). */
     PyObject *str_path, *str_get_data, *str_name, *str_read, *str_close, *str_source_hash;
 } HookState;
 
@@ -1016,9 +1021,9 @@ uninstall_hook(HookState *st)
 /* ------------------------------------------------------------------ the main script -------- */
 /* `python -X fatopt app.py`: the import system never sees the main script; the interpreter
  * compiles and runs it itself.  A sys.monitoring PY_START callback (or, when no tool id is free,
- * a C audit hook on cpython.run_file, in fatopt._guards) catches the moment it starts and only
- * prepares: it gets the optimized code, arms fatopt._guards.main_trampoline with it, makes that
- * sys.excepthook and raises StartOptimized.  The plain frame unwinds before running an
+ * a C audit hook on cpython.run_file) catches the moment it starts and only prepares: it gets the
+ * optimized code, arms main_trampoline with it, makes that sys.excepthook and raises
+ * StartOptimized.  The plain frame unwinds before running an
  * instruction, the interpreter hands the exception to sys.excepthook, and the trampoline (C: no
  * frame of ours under the script's) puts the real hook back and runs the optimized code in a
  * fresh __main__.  The script does not run inside the callback: code run there is never traced,
@@ -1126,7 +1131,7 @@ release_tool(HookState *st)
 static PyObject *
 start_main(HookState *st, PyObject *path)
 {
-    PyObject *guards = NULL, *loader = NULL, *code = NULL, *main = NULL, *armed = NULL;
+    PyObject *loader = NULL, *code = NULL, *main = NULL;
     /* made here, not when the module loads: -c, -m and the prompt never need it (making a class
      * costs every start some dozens of microseconds) */
     if (st->start_optimized == NULL) {
@@ -1134,10 +1139,6 @@ start_main(HookState *st, PyObject *path)
         if (st->start_optimized == NULL) {
             goto plain;
         }
-    }
-    guards = PyImport_ImportModule("fatopt._guards");
-    if (guards == NULL) {
-        goto plain;
     }
     loader = PyObject_CallFunction(st->source_loader, "sO", "__main__", path);
     if (loader == NULL) {
@@ -1163,29 +1164,22 @@ start_main(HookState *st, PyObject *path)
         || PyDict_SetItemString(ns, "__loader__", loader) < 0 || hook == NULL) {
         goto plain;
     }
-    armed = PyObject_CallMethod(guards, "arm_main", "OOOO", code, ns, hook, st->report_unhandled);
-    PyObject *trampoline = armed ? PyObject_GetAttrString(guards, "main_trampoline") : NULL;
-    if (trampoline == NULL) {
+    if (PyDict_SetItemString(modules, "__main__", main) < 0
+        || PySys_SetObject("excepthook", st->main_trampoline) < 0) {
         goto plain;
     }
-    failed = PyDict_SetItemString(modules, "__main__", main) < 0 || PySys_SetObject("excepthook", trampoline) < 0;
-    Py_DECREF(trampoline);
-    if (failed) {
-        goto plain;
-    }
-    Py_DECREF(guards);
+    Py_XSETREF(st->armed_code, Py_NewRef(code));
+    Py_XSETREF(st->armed_globals, Py_NewRef(ns));
+    Py_XSETREF(st->armed_hook, Py_NewRef(hook));
     Py_DECREF(loader);
     Py_DECREF(code);
     Py_DECREF(main);
-    Py_DECREF(armed);
     PyErr_SetNone(st->start_optimized);
     return NULL;
 plain:
-    Py_XDECREF(guards);
     Py_XDECREF(loader);
     Py_XDECREF(code);
     Py_XDECREF(main);
-    Py_XDECREF(armed);
     if (PyErr_Occurred() && clear_if_exception() < 0) {
         return NULL; /* KeyboardInterrupt and the like: as the script's */
     }
@@ -1228,13 +1222,31 @@ on_py_start(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
-static PyObject *
-audit_start(PyObject *module, PyObject *args)
+/* When no sys.monitoring tool id is free: a C audit hook on cpython.run_file, which the
+ * interpreter raises just before it runs the main script.  A C hook costs every audited event of
+ * the process (id(), sys._getframe(), open(), ...) one character comparison, where a Python hook
+ * costs a Python call (about 380 ns: it made deepcopy and pickle twice as slow).  Audit hooks
+ * are process-wide and cannot be removed, and their only data is a pointer: `data` is this
+ * module's state, kept valid for as long as the process runs by a reference to the module that
+ * is never released (see install_main_hook). */
+static int
+main_script_hook(const char *event, PyObject *args, void *data)
 {
-    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) {
-        Py_RETURN_NONE;
+    if (event[0] != 'c' || strcmp(event, "cpython.run_file") != 0
+        || PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        return 0;
     }
-    return start_main(get_state(module), PyTuple_GET_ITEM(args, 0));
+    HookState *st = (HookState *)data;
+    if (!st->audit_hook_armed || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) {
+        return 0;
+    }
+    st->audit_hook_armed = 0; /* once: the script may raise the event again */
+    PyObject *result = start_main(st, PyTuple_GET_ITEM(args, 0));
+    if (result == NULL) {
+        return -1; /* StartOptimized: the plain run of the file does not start */
+    }
+    Py_DECREF(result);
+    return 0;
 }
 
 static PyObject *
@@ -1257,10 +1269,76 @@ exit_like_sigint(PyObject *module, PyObject *unused)
     return PyObject_CallMethod(main_support, "_exit_like_sigint", NULL);
 }
 
+static PyObject *
+raise_system_exit(long status)
+{
+    PyObject *code = PyLong_FromLong(status);
+    if (code != NULL) {
+        PyErr_SetObject(PyExc_SystemExit, code);
+        Py_DECREF(code);
+    }
+    return NULL;
+}
+
+/* sys.excepthook while the main script starts.  Armed by start_main, it puts the previous
+ * excepthook back, removes the sys.last_* the interpreter set for the StartOptimized that brought
+ * it here, runs the optimized code, and ends the process as the interpreter would: SystemExit(0),
+ * the script's own SystemExit, or, for any other exception, reports it as CPython does
+ * (fatopt._main) and SystemExit(1), which CPython exits with, atexit handlers included.  A C
+ * function, so no frame of ours sits under the script's (stack inspection, external profilers).
+ * When not armed, it hands the exception to sys.__excepthook__. */
+static PyObject *
+main_trampoline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    HookState *st = get_state(module);
+    PyObject *code = st->armed_code, *globals = st->armed_globals, *hook = st->armed_hook;
+    st->armed_code = st->armed_globals = st->armed_hook = NULL; /* ours now */
+    if (code == NULL) {
+        PyObject *fallback = PySys_GetObject("__excepthook__"); /* borrowed */
+        if (fallback == NULL) {
+            Py_RETURN_NONE;
+        }
+        return PyObject_Vectorcall(fallback, args, nargs, NULL);
+    }
+    PyObject *result = NULL;
+    if (PySys_SetObject("excepthook", hook) < 0) {
+        goto done;
+    }
+    static const char *const last[] = {"last_exc", "last_type", "last_value", "last_traceback"};
+    for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++) {
+        if (PySys_GetObject(last[i]) != NULL && PySys_SetObject(last[i], NULL) < 0) {
+            PyErr_Clear();
+        }
+    }
+    PyObject *value = PyEval_EvalCode(code, globals, globals);
+    if (value != NULL) {
+        Py_DECREF(value);
+        result = raise_system_exit(0);
+        goto done;
+    }
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        goto done; /* the script's own exit status */
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *printed = report_unhandled(module, exc);
+    Py_DECREF(exc);
+    if (printed == NULL) {
+        PyErr_WriteUnraisable(NULL);
+    }
+    Py_XDECREF(printed);
+    result = raise_system_exit(1);
+done:
+    Py_DECREF(code);
+    Py_DECREF(globals);
+    Py_DECREF(hook);
+    return result;
+}
+
 /* Arrange for the main script to run optimized. */
 static int
-install_main_hook(HookState *st)
+install_main_hook(PyObject *module)
 {
+    HookState *st = get_state(module);
     PyObject *atexit = PyImport_ImportModule("atexit");
     /* registered first, so it runs after every handler the program registers (LIFO) */
     PyObject *r = atexit ? PyObject_CallMethod(atexit, "register", "O", st->exit_like_sigint) : NULL;
@@ -1272,13 +1350,14 @@ install_main_hook(HookState *st)
     if (watch_main_start(st)) {
         return 0;
     }
-    PyObject *guards = PyImport_ImportModule("fatopt._guards");
-    r = guards ? PyObject_CallMethod(guards, "install_main_hook", "O", st->audit_start) : NULL;
-    Py_XDECREF(guards);
-    if (r == NULL) {
-        return -1;
+    if (!st->audit_hook_added) {
+        if (PySys_AddAuditHook(main_script_hook, st) < 0) {
+            return -1;
+        }
+        st->audit_hook_added = 1;
+        Py_INCREF(module); /* never released: the hook's `data` is this module's state */
     }
-    Py_DECREF(r);
+    st->audit_hook_armed = 1;
     return 0;
 }
 
@@ -1503,7 +1582,7 @@ activate_hook(PyObject *module)
     if (install_hook(st) < 0) {
         return -1;
     }
-    if (wants_main_hook() && install_main_hook(st) < 0) {
+    if (wants_main_hook() && install_main_hook(module) < 0) {
         return -1;
     }
     return 0;
@@ -1647,7 +1726,8 @@ original_builtins(PyObject *module, PyObject *unused)
 
 static PyMethodDef importhook_methods[] = {
     {"_on_py_start", (PyCFunction)(void (*)(void))on_py_start, METH_FASTCALL, "sys.monitoring PY_START callback (internal)"},
-    {"_audit_start", audit_start, METH_O, "cpython.run_file audit hook runner (internal)"},
+    {"_main_trampoline", (PyCFunction)(void (*)(void))main_trampoline, METH_FASTCALL,
+     "sys.excepthook while the main script starts (internal)"},
     {"_report_unhandled", report_unhandled, METH_O, "the main script's unhandled exception (internal)"},
     {"_exit_like_sigint", exit_like_sigint, METH_NOARGS, "atexit handler (internal)"},
     {"_watch_main_start", watch_main_start_py, METH_NOARGS,
@@ -1707,8 +1787,10 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->factory);
     Py_VISIT(st->original_builtins);
     Py_VISIT(st->exit_like_sigint);
-    Py_VISIT(st->report_unhandled);
-    Py_VISIT(st->audit_start);
+    Py_VISIT(st->main_trampoline);
+    Py_VISIT(st->armed_code);
+    Py_VISIT(st->armed_globals);
+    Py_VISIT(st->armed_hook);
     Py_VISIT(st->on_py_start);
     Py_VISIT(st->start_optimized);
     Py_VISIT(st->path_hook);
@@ -1740,8 +1822,10 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->factory);
     Py_CLEAR(st->original_builtins);
     Py_CLEAR(st->exit_like_sigint);
-    Py_CLEAR(st->report_unhandled);
-    Py_CLEAR(st->audit_start);
+    Py_CLEAR(st->main_trampoline);
+    Py_CLEAR(st->armed_code);
+    Py_CLEAR(st->armed_globals);
+    Py_CLEAR(st->armed_hook);
     Py_CLEAR(st->on_py_start);
     Py_CLEAR(st->start_optimized);
     Py_CLEAR(st->path_hook);
@@ -1795,8 +1879,7 @@ importhook_exec(PyObject *module)
     st->factory = PyObject_GetAttrString(module, "loader_factory");
     st->main_tool = -1;
     st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
-    st->audit_start = PyObject_GetAttrString(module, "_audit_start");
-    st->report_unhandled = PyObject_GetAttrString(module, "_report_unhandled");
+    st->main_trampoline = PyObject_GetAttrString(module, "_main_trampoline");
     st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
@@ -1809,7 +1892,7 @@ importhook_exec(PyObject *module)
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->factory || !st->original_builtins
-        || !st->on_py_start || !st->audit_start || !st->report_unhandled || !st->exit_like_sigint
+        || !st->on_py_start || !st->main_trampoline || !st->exit_like_sigint
         || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
         || !st->str_source_hash) {
         return -1;

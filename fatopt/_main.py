@@ -2,7 +2,7 @@
 
 The main script is caught and started by the C import hook (``fatopt/_importhook.c``, "the main
 script"): a sys.monitoring PY_START callback (or, when no monitoring tool id is free, a C audit
-hook on ``cpython.run_file``) gets the optimized code, arms ``fatopt._guards.main_trampoline``
+hook on ``cpython.run_file``) gets the optimized code, arms the hook's ``_main_trampoline``
 with it, makes that ``sys.excepthook`` and raises; the trampoline runs the code at top level in a
 fresh ``__main__``. This module is imported only when the script ends with an unhandled
 exception: it reports it as the interpreter does (``sys.last_*``, the ``sys.excepthook`` audit

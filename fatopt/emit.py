@@ -5,7 +5,7 @@ A function changed by a guarded pass becomes two statements, in place of its ``d
     def f(x, y, ...):                        # original body; same parameters, without defaults,
         <original body>                      # annotations or decorators (they run once, below)
     @user_decorator
-    @__fatopt_runtime__.born(f, builtins=(...), objects={...})   # the guards, as data
+    @__fatopt_runtime__.born(f, ("builtins", "len"), ...)   # the guards' recipes, as constants
     def f(x, y=1, ...):                      # same signature, docstring, decorators, lines
         <specialized body>
 
@@ -37,6 +37,7 @@ from typing import Any, Union
 
 from fatopt.analyses.scopes import Scope, analyze_scopes
 from fatopt.blocks import map_blocks
+from fatopt.guards import source
 
 __all__ = [
     "RUNTIME_NAME",
@@ -60,12 +61,12 @@ FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 @dataclass
 class Specialization:
-    """A function born specialized: ``body`` holds while the guards hold."""
+    """A function born specialized: ``body`` holds while the guards hold. ``guards`` are their
+    recipes (``("builtins", "len")``, see :mod:`fatopt.guards`), whose arguments are constants."""
 
     original: FunctionNode
     body: list[ast.stmt]
-    builtin_guards: tuple[str, ...]
-    global_guards: tuple[tuple[str, Any], ...]
+    guards: tuple[tuple, ...]
 
 
 @dataclass
@@ -79,42 +80,18 @@ class Rewrite:
 Change = Union[Specialization, Rewrite]
 
 
-def guard_sources(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
-    """The guards as they read in the emitted source (without the runtime prefix)."""
-    return tuple(ast.unparse(call).partition(".")[2] for call in _guard_calls(builtins, globals_))
+def guard_sources(recipes: tuple[tuple, ...]) -> tuple[str, ...]:
+    """The guards as calls of their classes (``GuardBuiltins('len')``), each value written as
+    the optimized source writes constants: what reports show."""
+    return tuple(source(recipe, _constant_source) for recipe in recipes)
+
+
+def _constant_source(value: Any) -> str:
+    return ast.unparse(ast.Constant(value))
 
 
 def _runtime_attr(name: str) -> ast.Attribute:
     return ast.Attribute(value=ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), attr=name, ctx=ast.Load())
-
-
-def _guard_calls(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.Call]:
-    calls = []
-    if builtins:
-        calls.append(ast.Call(func=_runtime_attr("GuardBuiltins"),
-                              args=[ast.Constant(name) for name in builtins], keywords=[]))
-    if globals_:
-        # objects=: the very object (see GuardGlobals), not just an equal value
-        calls.append(ast.Call(func=_runtime_attr("GuardGlobals"), args=[],
-                              keywords=[ast.keyword(arg="objects", value=_objects_dict(globals_))]))
-    return calls
-
-
-def _objects_dict(globals_: tuple[tuple[str, Any], ...]) -> ast.Dict:
-    return ast.Dict(keys=[ast.Constant(name) for name, _ in globals_],
-                    values=[ast.Constant(value) for _, value in globals_])
-
-
-def _born_keywords(builtins: tuple[str, ...], globals_: tuple[tuple[str, Any], ...]) -> list[ast.keyword]:
-    """The guards as ``born`` (``fatopt/_guards.c``) takes them: plain data, no guard objects (registration
-    runs at every import of the module, and guard objects cost microseconds each)."""
-    keywords = []
-    if builtins:
-        names = ast.Tuple(elts=[ast.Constant(name) for name in builtins], ctx=ast.Load())
-        keywords.append(ast.keyword(arg="builtins", value=names))
-    if globals_:
-        keywords.append(ast.keyword(arg="objects", value=_objects_dict(globals_)))
-    return keywords
 
 
 def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
@@ -249,10 +226,12 @@ def specialized_statements(change: Specialization) -> list[ast.stmt]:
     """The two statements replacing the ``def`` of a specialized function."""
     node = change.original
     orig = _original_def(node)
+    # The recipes as constants: no guard objects, no dict built at each import (registration
+    # runs at every import of the module, in C: fatopt/_guards.c).
     decorator = ast.Call(
         func=_runtime_attr("born"),
-        args=[ast.Name(id=orig.name, ctx=ast.Load())],
-        keywords=_born_keywords(change.builtin_guards, change.global_guards),
+        args=[ast.Name(id=orig.name, ctx=ast.Load()), *(ast.Constant(recipe) for recipe in change.guards)],
+        keywords=[],
     )
     _locate(decorator, node)
     spec = copy.copy(node)

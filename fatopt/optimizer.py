@@ -132,11 +132,10 @@ def _optimize_function(
     body = preserve_scope(node, unit.node.body, scope, unit.fact(CurrentScope))
     row.passes = tuple(p.name for p in unit.applied)
     if unit.guarded:
-        builtins = tuple(sorted(unit.builtin_guards))
-        globals_ = tuple(sorted(unit.global_guards.items()))
+        recipes = unit.guard_recipes()
         row.status = SPECIALIZED
-        row.guards = guard_sources(builtins, globals_)
-        return row, Specialization(node, body, builtins, globals_)
+        row.guards = guard_sources(recipes)
+        return row, Specialization(node, body, recipes)
     row.status = OPTIMIZED
     return row, Rewrite(node, body)
 

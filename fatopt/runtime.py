@@ -43,22 +43,18 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module
 
 if AVAILABLE:
     from fatopt import _guards
-
-    _COND_IS, _COND_ABSENT = _guards.COND_DICT_IS, _guards.COND_DICT_ABSENT
 else:  # pragma: no cover - exercised on interpreters older than 3.12
     _guards = None  # type: ignore[assignment]
 
 __all__ = ["specialize", "register", "specialized", "born", "unspecialize", "get_specialized", "stats"]
 
-_GUARD_CLASSES = ("Guard", "GuardArgType", "GuardBuiltins", "GuardDict", "GuardFunc", "GuardGlobals", "GuardTypeAttr")
-
-
 def __getattr__(name: str):
     # The guard classes, re-exported (code emitted by earlier versions names them here).
-    if name in _GUARD_CLASSES:
+    if name.startswith("Guard"):
         from fatopt import guards
 
-        return getattr(guards, name)
+        if name == "Guard" or name in guards.__all__:
+            return getattr(guards, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -71,7 +67,10 @@ _FunctionType: "type[types.FunctionType]" = type(lambda: None)  # type: ignore[a
 _CodeType = type((lambda: None).__code__)
 
 
-def _prepare(func: "types.FunctionType", guards: "Iterable[Guard]", fresh: bool = False) -> "tuple[tuple[Guard, ...], list]":
+def _prepare(func: "types.FunctionType", guards: "Iterable[Guard]", fresh: bool = False) -> "tuple[tuple[tuple, ...], list]":
+    """The guards' recipes (what the runtime keeps, for get_specialized: a bound guard holds its
+    conditions, so its function's namespace, and the runtime's registry must not hold that),
+    and their conditions bound to ``func``."""
     from fatopt.guards import Guard
 
     if not isinstance(func, _FunctionType):
@@ -84,7 +83,7 @@ def _prepare(func: "types.FunctionType", guards: "Iterable[Guard]", fresh: bool 
             raise TypeError(f"not a guard: {guard!r}")
     bound = tuple(guard._bind_in_place(func) if fresh else guard.bind(func) for guard in guards)
     conditions = [c for guard in bound for c in guard.conditions(func)]
-    return bound, conditions
+    return tuple(guard.recipe() for guard in bound), conditions
 
 
 def specialize(func: "types.FunctionType", code: "types.CodeType", guards: "Sequence[Guard]") -> bool:
@@ -101,8 +100,8 @@ def specialize(func: "types.FunctionType", code: "types.CodeType", guards: "Sequ
     _require()
     if not isinstance(code, _CodeType):
         raise TypeError(f"code must be a code object, got {type(code).__name__}")
-    bound, conditions = _prepare(func, guards)
-    return _guards.specialize(func, code, bound, conditions)
+    recipes, conditions = _prepare(func, guards)
+    return _guards.specialize(func, code, recipes, conditions)
 
 
 def register(
@@ -122,8 +121,8 @@ def register(
 def _register(func, original, guards, fresh: bool) -> bool:
     _require()
     code = _fallback_code(func, original)
-    bound, conditions = _prepare(func, guards, fresh)
-    return _guards.register(func, code, bound, conditions)
+    recipes, conditions = _prepare(func, guards, fresh)
+    return _guards.register(func, code, recipes, conditions)
 
 
 def _fallback_code(func, original) -> "types.CodeType":
@@ -189,28 +188,18 @@ def specialized(original: "types.FunctionType", *guards: "Guard") -> "Callable[[
 
 
 if AVAILABLE:
-    #: The decorator the optimizer emits (``@__fatopt_runtime__.born(f, builtins=(...),
-    #: objects={...})``): in C, see ``fatopt/_guards.c``. Optimized modules import it from
-    #: ``fatopt._guards`` directly; it is here for the API.
+    #: The decorator the optimizer emits (``@__fatopt_runtime__.born(f, ("builtins", "len"),
+    #: ("globals", ("DEBUG", False)))``, one recipe per guard): in C, see ``fatopt/_guards.c``.
+    #: Optimized modules import it from ``fatopt._guards`` directly; it is here for the API.
     born = _guards.born
 
 
-def _guard_objects(func: "types.FunctionType", guards: tuple) -> "list[Guard]":
-    """The guards of a specialization as guard objects bound to ``func`` (those registered by
-    :func:`born` are kept as data until now)."""
-    out = []
-    for guard in guards:
-        if type(guard) is tuple:
-            from fatopt import guards as guards_module
+def _guard_objects(func: "types.FunctionType", recipes: tuple) -> "list[Guard]":
+    """The guards of a specialization, kept as recipes until now, as guard objects bound to
+    ``func``."""
+    from fatopt.guards import from_recipe
 
-            kind, data = guard
-            if kind == "GuardBuiltins":
-                guard = guards_module.GuardBuiltins(*data)
-            else:
-                guard = guards_module.GuardGlobals(objects=data)
-            guard = guard._bind_in_place(func)
-        out.append(guard)
-    return out
+    return [from_recipe(recipe, func) for recipe in recipes]
 
 
 def unspecialize(func: "types.FunctionType") -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Hashable, TypeVar
 
 from fatopt.analyses.manager import Analysis, AnalysisCache
 from fatopt.analyses.module_facts import ModuleFacts
@@ -22,6 +22,7 @@ from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
 from fatopt.analyses.statements import names_bound_in
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
+from fatopt.guards import Guard
 
 __all__ = [
     "Unit", "Pass", "FunctionCodeTransformer", "OriginalCode", "CurrentScope", "clone",
@@ -69,8 +70,6 @@ class Unit:
         #: test builds a unit alone)
         self.module = module
         self.analyses = AnalysisCache(self)
-        self.builtin_guards: set[str] = set()
-        self.global_guards: dict[str, Any] = {}
         #: what the passes' rewrites made so far, as facts other passes' ``may_apply`` read:
         #: "constants" (new constant operands may exist), "string_constants" (a str/bytes module
         #: constant was substituted), "locals_propagated", "iterables" (a ``range`` became a tuple)
@@ -81,10 +80,29 @@ class Unit:
         self.ran: set[type] = set()
         #: the passes that changed something, in the order they first did
         self.applied: list["Pass"] = []
+        #: guard kind -> request key -> arguments: what the rewrites so far rely on
+        self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
+
+    def require(self, kind: type[Guard], *args: Any) -> None:
+        """Record that a rewrite holds only while the guard ``kind(*args)`` holds (requests of a
+        kind are merged into its recipes by ``kind.merge``)."""
+        self._guard_requests.setdefault(kind, {})[kind.request_key(args)] = args
+
+    def requested(self, kind: type[Guard]) -> list[tuple]:
+        """The arguments of every request of ``kind`` so far."""
+        return list(self._guard_requests.get(kind, {}).values())
 
     @property
     def guarded(self) -> bool:
-        return bool(self.builtin_guards or self.global_guards)
+        return bool(self._guard_requests)
+
+    def guard_recipes(self) -> tuple[tuple, ...]:
+        """The recipes of the guards requested, ordered by kind name (as ``born`` receives
+        them)."""
+        recipes: list[tuple] = []
+        for kind in sorted(self._guard_requests, key=lambda kind: kind.kind):
+            recipes.extend(kind.merge(list(self._guard_requests[kind].values())))
+        return tuple(recipes)
 
     def fact(self, analysis: type[Analysis[T]]) -> T:
         """The result of a managed analysis of this function (computed once per tree state)."""

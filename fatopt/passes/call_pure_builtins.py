@@ -23,6 +23,7 @@ from fatopt.folding import (
     safe_binop,
 )
 from fatopt import _ORIGINAL_BUILTINS
+from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.passes._rewrite import FunctionCodeTransformer, OriginalCode, Pass, Unit
 
 __all__ = ["CallPureBuiltins", "PURE_BUILTINS", "call_builtin"]
@@ -174,7 +175,7 @@ class _Fold(FunctionCodeTransformer):
         result = call_builtin(func.id, args, self.unit.config)
         if result is NOT_FOLDED:
             return node
-        self.unit.builtin_guards.add(func.id)
+        self.unit.require(GuardBuiltins, func.id)
         self.changed = True
         return make_constant(result, node)
 
@@ -201,7 +202,7 @@ class _Fold(FunctionCodeTransformer):
         config = self.unit.config
         if not items or len(items) > config.max_seq_len or not is_foldable_value(items, config):
             return None  # `x in frozenset()` raises for unhashable x; `x in ()` would not
-        self.unit.builtin_guards.add("frozenset")
+        self.unit.require(GuardBuiltins, "frozenset")
         self.changed = True
         return ast.copy_location(ast.Set(elts=[make_constant(v, node) for v in items]), node)
 

@@ -15,6 +15,7 @@ import ast
 
 from fatopt.analyses.statements import IdentityCompared
 from fatopt.folding import NOT_FOLDED, make_constant
+from fatopt.guards.global_names import GuardGlobals
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["ModuleConstants"]
@@ -41,7 +42,7 @@ class _Substitute(FunctionCodeTransformer):
             return node
         if node.id in self._identity_names and not any(value is s for s in _SINGLETONS):
             return node
-        self.unit.global_guards[node.id] = value
+        self.unit.require(GuardGlobals, node.id, value)
         if type(value) in (str, bytes):
             self.unit.made.add("string_constants")
         self.changed = True

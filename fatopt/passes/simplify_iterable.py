@@ -15,6 +15,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.folding import constant_value, is_foldable_value, make_constant
+from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, comprehension_targets
 from fatopt.passes.call_pure_builtins import calls_trigger_builtin
 
@@ -43,7 +44,7 @@ class _Simplify(FunctionCodeTransformer):
             return node
         if not is_foldable_value(value, config):
             return node
-        self.unit.builtin_guards.add("range")
+        self.unit.require(GuardBuiltins, "range")
         self.changed = True
         return make_constant(value, node)
 

@@ -140,7 +140,7 @@ def test_emitted_shape():
     lines = text.splitlines()
     assert lines[:3] == ['"""doc"""', "from __future__ import annotations", "import fatopt._guards as __fatopt_runtime__"]
     assert "def f(a, b):" in text  # the fallback: same name, no defaults
-    assert "@__fatopt_runtime__.born(f, builtins=('len',))" in text
+    assert "@__fatopt_runtime__.born(f, ('builtins', 'len'))" in text
     assert "def f(a, b=1):" in text and "del " not in text
     assert text.index("def f(a, b):") < text.index("def f(a, b=1):")
 
@@ -200,3 +200,36 @@ def test_pairs_of_user_decorated_functions_are_checked():
     code, _ = compiled(source)
     pairs = list(_code_pairs(code, {("f", 3): ("f", 2)}))
     assert len(pairs) == 1 and pairs[0][0].co_firstlineno == 3 and pairs[0][1].co_firstlineno == 2
+
+
+def test_guard_recipes_are_emitted_as_constants_for_every_kind_the_optimizer_may_request():
+    # The passes of later issues request these kinds: emission is generic over them.
+    import dis
+
+    from fatopt.emit import Specialization, emit_module, guard_sources
+
+    source = (
+        "class Vector:\n    def norm(self):\n        return 1\n    LIMIT = 3\n"
+        "def helper():\n    return 2\n"
+        "def f():\n    return helper() + Vector().norm() + Vector.LIMIT + len('a')\n"
+    )
+    tree = ast.parse(source)
+    node = tree.body[-1]
+    recipes = (("builtins", "len"), ("callee", "helper"), ("class_attrs", "Vector", "norm"),
+               ("class_constant", "Vector", "LIMIT", 3))
+    body = [ast.Return(value=ast.Constant(7), lineno=node.lineno + 1, col_offset=4)]
+    module = ast.fix_missing_locations(emit_module(tree, {node: Specialization(node, body, recipes)}))
+    code = compile(module, "<kinds>", "exec")
+    call = [i for i in dis.get_instructions(code) if i.positions.lineno == node.lineno]
+    assert [i.argval for i in call if i.opname == "LOAD_CONST" and type(i.argval) is tuple] == list(recipes)
+    assert not any(i.opname.startswith("BUILD_") for i in call)  # no dict, no tuple built at import
+    ns: dict = {"__name__": "kinds"}
+    exec(code, ns)
+    assert ns["f"]() == 7
+    [(_code, guards)] = fatopt.get_specialized(ns["f"])
+    assert [repr(g) for g in guards] == list(guard_sources(recipes)) == [
+        "GuardBuiltins('len')", "GuardCallee('helper')", "GuardClass('Vector', 'norm')",
+        "GuardClassConstant('Vector', 'LIMIT', 3)",
+    ]
+    ns["Vector"].LIMIT = 4
+    assert ns["f"]() == 8 and not fatopt.get_specialized(ns["f"])

@@ -1,5 +1,5 @@
 """``born``: the decorator the optimizer emits on each specialized function (C, in
-fatopt/_guards.c), with the guards given as data."""
+fatopt/_guards.c), with the guards given as recipes (constant tuples)."""
 
 from __future__ import annotations
 
@@ -37,15 +37,15 @@ def test_born_is_the_c_runtime():
 
 
 @pytest.mark.parametrize(
-    "kwargs, rebind, value",
+    "recipes, rebind, value",
     [
-        ({"builtins": ("len",)}, ("len", lambda s: 7), 7),
-        ({"objects": {"DEBUG": False}}, ("DEBUG", True), -1),
-        ({"builtins": ("len",), "objects": {"DEBUG": False}}, ("DEBUG", True), -1),
+        ((("builtins", "len"),), ("len", lambda s: 7), 7),
+        ((("globals", ("DEBUG", False)),), ("DEBUG", True), -1),
+        ((("builtins", "len"), ("globals", ("DEBUG", False))), ("DEBUG", True), -1),
     ],
 )
-def test_guards_given_as_data_follow_rebinding(kwargs, rebind, value):
-    ns = module(lambda original: born(original, **kwargs))
+def test_guards_given_as_data_follow_rebinding(recipes, rebind, value):
+    ns = module(lambda original: born(original, *recipes))
     f = ns["f"]
     assert f() == 3 and fatopt.get_specialized(f)
     ns[rebind[0]] = rebind[1]
@@ -58,9 +58,9 @@ def test_guards_given_as_data_follow_rebinding(kwargs, rebind, value):
 
 
 def test_guard_objects_are_built_when_asked_for():
-    ns = module(lambda original: born(original, builtins=("len",), objects={"DEBUG": False}))
+    ns = module(lambda original: born(original, ("builtins", "len"), ("globals", ("DEBUG", False))))
     [(code, guards)] = fatopt.get_specialized(ns["f"])
-    assert [type(g).__name__ for g in guards] == ["GuardBuiltins", "GuardGlobals"]
+    assert [repr(g) for g in guards] == ["GuardBuiltins('len')", "GuardGlobals(objects={'DEBUG': False})"]
 
 
 def test_the_fallback_is_named_after_the_function():
@@ -68,7 +68,7 @@ def test_the_fallback_is_named_after_the_function():
         def _original():
             return len("abc")
     """)
-    ns["__decorate__"] = lambda original: born(original, builtins=("len",))
+    ns["__decorate__"] = lambda original: born(original, ("builtins", "len"))
     exec("@__decorate__(_original)\ndef g():\n    return 3\n", ns)
     ns["len"] = lambda s: 0  # the original code runs now: its name is g's
     assert ns["g"]() == 0
@@ -76,17 +76,19 @@ def test_the_fallback_is_named_after_the_function():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "recipes, message",
     [
-        ({}, "needs at least one guard"),
-        ({"builtins": ("no_such_builtin",)}, "no_such_builtin"),
-        ({"objects": [("DEBUG", False)]}, "objects must be a dict"),
+        pytest.param((), "needs at least one guard", id="no-guard"),
+        pytest.param((("builtins", "no_such_builtin"),), "no_such_builtin", id="not-a-builtin"),
+        pytest.param((("globals", ["DEBUG", False]),), "an entry is name", id="bad-entry"),
+        pytest.param((("no_such_kind", "x"),), "unknown guard kind 'no_such_kind'", id="unknown-kind"),
+        pytest.param(((),), "a guard recipe is a tuple", id="empty-recipe"),
     ],
 )
-def test_a_failed_registration_warns_and_keeps_the_original(kwargs, message):
+def test_a_failed_registration_warns_and_keeps_the_original(recipes, message):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ns = module(lambda original: born(original, **kwargs))
+        ns = module(lambda original: born(original, *recipes))
     [warning] = caught
     assert issubclass(warning.category, RuntimeWarning)
     assert "f runs unoptimized" in str(warning.message) and message in str(warning.message)
@@ -100,4 +102,6 @@ def test_born_checks_its_arguments():
     with pytest.raises(TypeError):
         born()
     with pytest.raises(TypeError):
-        born(lambda: None, builtins=["len"])  # a tuple, as emitted
+        born(lambda: None, ["builtins", "len"])  # a tuple, as emitted
+    with pytest.raises(TypeError):
+        born(lambda: None, builtins=("len",))  # the keywords of earlier versions are gone

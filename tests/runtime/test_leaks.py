@@ -3,6 +3,7 @@ traced memory and the runtime's own index where they were."""
 
 import gc
 import sys
+import textwrap
 import tracemalloc
 
 import pytest
@@ -12,6 +13,7 @@ import fatopt.runtime
 from fatopt.guards import GuardBuiltins, GuardDict, GuardFunc, GuardGlobals, GuardTypeAttr
 
 from .helpers import load
+from .kinds import all_examples
 
 REPEAT = 1000
 PAIR = "DEBUG = False\ndef plain():\n    return len('abc') if not DEBUG else 0\ndef fast():\n    return 3\n"
@@ -117,7 +119,7 @@ def inspect_everything():
 def born_and_drop():
     ns = fresh()
     # the fallback is renamed after the function ("plain" -> "fast")
-    fatopt.runtime.born(ns["plain"], builtins=("len",), objects={"DEBUG": False})(ns["fast"])
+    fatopt.runtime.born(ns["plain"], ("builtins", "len"), ("globals", ("DEBUG", False)))(ns["fast"])
 
 
 def _quiet_unoptimized(func, original, exc):
@@ -130,9 +132,64 @@ def born_failure():
     ns = fresh()
     saved, fatopt.runtime._unoptimized = fatopt.runtime._unoptimized, _quiet_unoptimized
     try:
-        assert fatopt.runtime.born(ns["plain"], builtins=("no_such_builtin",))(ns["fast"]) is ns["plain"]
+        assert fatopt.runtime.born(ns["plain"], ("builtins", "no_such_builtin"))(ns["fast"]) is ns["plain"]
     finally:
         fatopt.runtime._unoptimized = saved
+
+
+def kind_scenario(example):
+    """One example of a guard kind (kinds/), born once: its guard broken and restored (events,
+    re-checks, code swaps), then its guards inspected."""
+    ns = example.module(f"leak_{example.id}").__dict__
+    f = example.born(ns)
+    events = [compile(textwrap.dedent(what), "<event>", "exec") for what in (example.breaks, example.restores) if what]
+
+    def scenario():
+        for event in events:
+            exec(event, ns)
+            fatopt._guards.flush()
+        fatopt.get_specialized(f)
+
+    scenario.__name__ = f"kind_{example.id}"
+    return scenario
+
+
+def kind_dropped_scenario(example):
+    """One example of a guard kind in a namespace of its own, born, broken, restored and dropped:
+    its conditions must not keep the namespace (the callee, the class) alive."""
+    code = compile(textwrap.dedent(example.source), f"<{example.id}>", "exec")
+    events = [compile(textwrap.dedent(what), "<event>", "exec") for what in (example.breaks, example.restores) if what]
+
+    def scenario():
+        ns: dict = {"__name__": "leakkind"}
+        exec(code, ns)
+        example.born(ns)
+        for event in events:
+            exec(event, ns)
+        fatopt._guards.flush()
+
+    scenario.__name__ = f"kind_dropped_{example.id}"
+    return scenario
+
+
+BAD_RECIPES = [(), ("no_such_kind",), ("builtins", 3), ("builtins", "no_such_builtin"), ("globals", ("X", 1, "x")),
+               ("class_constant", "K", "X", [1]), ("type_attr", int, "no_such_attribute"), ("arg_type", -1, (int,))]
+
+
+def recipe_errors():
+    ns = SHARED
+    for recipe in BAD_RECIPES:
+        try:
+            fatopt._guards.conditions(recipe, ns, ns["fast"].__builtins__)
+        except (TypeError, ValueError, KeyError):
+            pass
+
+
+def born_never():
+    # the callee is not a Python function: a condition that never holds, nothing watched
+    ns = load("helper = 3\ndef plain():\n    return helper\ndef fast():\n    return 3\n", "leaknever")
+    fatopt.runtime.born(ns["plain"], ("callee", "helper"), ("class_attrs", "helper", "x"))(ns["fast"])
+    assert not fatopt.get_specialized(ns["fast"])
 
 
 SCENARIOS = [
@@ -149,6 +206,10 @@ SCENARIOS = [
     inspect_everything,
     born_and_drop,
     born_failure,
+    recipe_errors,
+    born_never,
+    *map(kind_scenario, all_examples()),
+    *map(kind_dropped_scenario, [e for e in all_examples() if not e.recipe_holds_the_namespace]),
 ]
 
 

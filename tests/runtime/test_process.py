@@ -173,7 +173,7 @@ def make(kind):
     original = ns["f"]
     exec("def f():\\n    return 1\\n", ns)
     if kind == "born":
-        ns["f"] = rt.born(original, builtins=("len",))(ns["f"])
+        ns["f"] = rt.born(original, ("builtins", "len"))(ns["f"])
     else:
         from fatopt.guards import GuardBuiltins
         rt.register(ns["f"], original, [GuardBuiltins("len")])

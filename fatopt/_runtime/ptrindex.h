@@ -1,0 +1,75 @@
+/* The pointer-pair index: which conditions depend on an object, or on one key of it.
+ *
+ * Open addressing (linear probing, tombstones) keyed by (object, key) pointer pairs:
+ * (dict, key) -> the conditions on that binding; (obj, NULL) -> every condition on obj.  Keys are
+ * compared by address only, so a lookup never runs Python code (watcher callbacks rely on it).
+ * map_find is inline: it is the whole cost of the common dict write (a key nobody depends on).
+ */
+#ifndef FATOPT_PTRINDEX_H
+#define FATOPT_PTRINDEX_H
+
+#ifndef PY_SSIZE_T_CLEAN
+#define PY_SSIZE_T_CLEAN
+#endif
+#include <Python.h>
+#include <stdint.h>
+
+typedef struct Condition Condition;
+
+#define SLOT_TOMBSTONE ((void *)1)
+
+typedef struct {
+    void *a;             /* NULL: never used; SLOT_TOMBSTONE: removed */
+    void *b;
+    Condition **items;
+    Py_ssize_t n, cap;
+} Slot;
+
+typedef struct {
+    Slot *slots;
+    size_t mask;    /* capacity - 1; capacity is a power of two */
+    size_t used;    /* live entries */
+    size_t filled;  /* live entries + tombstones */
+} PtrMap;
+
+static inline size_t
+pair_hash(void *a, void *b)
+{
+    uint64_t x = (uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ULL;
+    uint64_t y = (uint64_t)(uintptr_t)b * 0xC2B2AE3D27D4EB4FULL;
+    uint64_t h = x ^ (y + (x >> 29));
+    return (size_t)(h ^ (h >> 32));
+}
+
+static inline Slot *
+map_find(PtrMap *m, void *a, void *b)
+{
+    if (m->slots == NULL) {
+        return NULL;
+    }
+    size_t i = pair_hash(a, b) & m->mask;
+    for (;;) {
+        Slot *s = &m->slots[i];
+        if (s->a == NULL) {
+            return NULL;
+        }
+        if (s->a == a && s->b == b) {
+            return s;
+        }
+        i = (i + 1) & m->mask;
+    }
+}
+
+/* Find or create the slot for (a, b); NULL with MemoryError set.  May move slots: never call it
+ * while holding a Slot *. */
+Slot *map_insert(PtrMap *m, void *a, void *b);
+/* Drop a slot and its list.  Never moves other slots. */
+void map_remove(PtrMap *m, Slot *s);
+void map_free(PtrMap *m);
+
+/* A slot's list of conditions. */
+int slot_add(Slot *s, Condition *c);
+/* Remove c from the slot; returns the number of conditions left. */
+Py_ssize_t slot_discard(Slot *s, Condition *c);
+
+#endif

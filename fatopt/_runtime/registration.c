@@ -1,0 +1,429 @@
+/* Specializations: the Specialization type, registering one (checking that its two codes are
+ * interchangeable, parsing and indexing its conditions), born()'s registration from the recipes
+ * the optimizer emits (their conditions come from guard_kinds.c), and detaching one. */
+#include "registration.h"
+
+#include "conditions.h"
+#include "guard_kinds.h"
+#include "swap.h"
+#include "watchers.h"
+
+int
+check_function(PyObject *f)
+{
+    if (!PyFunction_Check(f)) {
+        PyErr_Format(PyExc_TypeError, "expected a Python function, got %.100s",
+                     Py_TYPE(f)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+SpecObject *
+spec_of(State *st, PyFunctionObject *f)
+{
+    PyObject *k = PyLong_FromVoidPtr(f);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *spec = PyDict_GetItemWithError(st->registry, k);  /* int keys: no Python code */
+    Py_DECREF(k);
+    return (SpecObject *)spec;
+}
+
+SpecObject *
+lookup_spec(State *st, PyObject *func)
+{
+    SpecObject *s = spec_of(st, (PyFunctionObject *)func);
+    if (s == NULL) {
+        return NULL;
+    }
+    PyObject *cur = ((PyFunctionObject *)func)->func_code;
+    if (s->dead || (cur != s->original && cur != s->specialized)) {
+        /* The user assigned __code__ since: the specialization is gone for good. */
+        spec_detach(st, s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Callers may hold only a borrowed reference (from the registry): the registry entry is dropped
+ * last, and `spec` is not touched after it, since that may free it. */
+void
+spec_detach(State *st, SpecObject *spec)
+{
+    spec->dead = 1;
+    spec_unindex(st, spec);
+    PyObject *ref = spec->func_ref;     /* ours now: released at the end */
+    spec->func_ref = NULL;
+    PyFunctionObject *func = spec->func;
+    spec->func = NULL;
+    if (ref != NULL && st->refs != NULL && PyDict_Contains(st->refs, ref) == 1
+        && PyDict_DelItem(st->refs, ref) < 0) {
+        PyErr_Clear();
+    }
+    PyErr_Clear();
+    if (func != NULL) {
+        PyObject *k = PyLong_FromVoidPtr(func);
+        if (k != NULL) {
+            PyObject *cur = PyDict_GetItemWithError(st->registry, k);
+            if (cur == (PyObject *)spec && PyDict_DelItem(st->registry, k) < 0) {   /* may free spec */
+                PyErr_Clear();
+            }
+            Py_DECREF(k);
+        }
+        PyErr_Clear();
+    }
+    Py_XDECREF(ref);
+}
+
+/* ------------------------------------------------------------------ Specialization type ----- */
+
+static int
+spec_traverse(SpecObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->func_ref);
+    Py_VISIT(self->original);
+    Py_VISIT(self->specialized);
+    Py_VISIT(self->guards);
+    for (Py_ssize_t i = 0; i < self->nconds; i++) {
+        Condition *c = &self->conds[i];
+        if (cond_owns_target(c->kind)) {
+            Py_VISIT(c->target);
+        }
+        Py_VISIT(c->target_ref);
+        Py_VISIT(c->expected);
+        Py_VISIT(c->defaults);
+        Py_VISIT(c->kwdefaults);
+    }
+    return 0;
+}
+
+static int
+spec_clear(SpecObject *self)
+{
+    /* The type holds the module, so its state is there; the registry is gone once the module
+     * was cleared (it detached every specialization then). */
+    State *st = PyType_GetModuleState(Py_TYPE(self));
+    if (st != NULL && st->registry != NULL && (self->indexed || self->func_ref != NULL)) {
+        spec_detach(st, self);
+    }
+    self->indexed = 0;
+    Py_CLEAR(self->func_ref);
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->specialized);
+    Py_CLEAR(self->guards);
+    conds_free(self->conds, self->nconds);
+    self->conds = NULL;
+    self->nconds = 0;
+    return 0;
+}
+
+static void
+spec_dealloc(SpecObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    spec_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+spec_repr(SpecObject *self)
+{
+    const char *state = self->dead ? "detached"
+                        : (self->nfailing || self->unknown) ? "invalidated" : "active";
+    if (self->specialized == NULL) {
+        return PyUnicode_FromFormat("<fatopt specialization (%s)>", state);
+    }
+    return PyUnicode_FromFormat("<fatopt specialization of %R (%s)>",
+                                ((PyCodeObject *)self->specialized)->co_qualname, state);
+}
+
+static PyType_Slot spec_slots[] = {
+    {Py_tp_doc, "A function's specialized code, its original code and the guards in between."},
+    {Py_tp_dealloc, spec_dealloc},
+    {Py_tp_traverse, spec_traverse},
+    {Py_tp_clear, spec_clear},
+    {Py_tp_repr, spec_repr},
+    {0, NULL},
+};
+
+PyType_Spec spec_type_spec = {
+    .name = "fatopt._guards.Specialization",
+    .basicsize = sizeof(SpecObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = spec_slots,
+};
+
+/* ------------------------------------------------------------------------ registration ----- */
+
+static int
+flags_kind(PyCodeObject *co)
+{
+    return co->co_flags & (CO_VARARGS | CO_VARKEYWORDS | CO_GENERATOR | CO_COROUTINE
+                           | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE);
+}
+
+/* Original and specialized code must be interchangeable for every caller of the function. */
+static int
+check_compatible(PyCodeObject *a, PyCodeObject *b)
+{
+    const char *what = NULL;
+    if (a->co_argcount != b->co_argcount || a->co_posonlyargcount != b->co_posonlyargcount
+        || a->co_kwonlyargcount != b->co_kwonlyargcount) {
+        what = "argument counts";
+    }
+    else if (flags_kind(a) != flags_kind(b)) {
+        what = "kind (generator/coroutine/async generator, *args/**kwargs)";
+    }
+    else if (a->co_nfreevars != b->co_nfreevars) {
+        what = "free variables";
+    }
+    if (what == NULL) {
+        PyObject *fa = PyCode_GetFreevars(a), *fb = PyCode_GetFreevars(b);
+        PyObject *va = PyCode_GetVarnames(a), *vb = PyCode_GetVarnames(b);
+        int ok = -1;
+        if (fa && fb && va && vb) {
+            ok = PyObject_RichCompareBool(fa, fb, Py_EQ);
+            Py_ssize_t nargs = a->co_argcount + a->co_kwonlyargcount
+                               + !!(a->co_flags & CO_VARARGS) + !!(a->co_flags & CO_VARKEYWORDS);
+            if (ok == 1) {
+                PyObject *sa = PyTuple_GetSlice(va, 0, nargs), *sb = PyTuple_GetSlice(vb, 0, nargs);
+                ok = (sa && sb) ? PyObject_RichCompareBool(sa, sb, Py_EQ) : -1;
+                Py_XDECREF(sa);
+                Py_XDECREF(sb);
+                if (ok == 0) {
+                    what = "argument names";
+                }
+            }
+            else if (ok == 0) {
+                what = "free variables";
+            }
+        }
+        Py_XDECREF(fa);
+        Py_XDECREF(fb);
+        Py_XDECREF(va);
+        Py_XDECREF(vb);
+        if (ok < 0) {
+            return -1;
+        }
+    }
+    if (what != NULL) {
+        PyErr_Format(PyExc_ValueError,
+                     "original and specialized code of %R differ in %s", a->co_qualname, what);
+        return -1;
+    }
+    return 0;
+}
+
+int
+do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *guards,
+            PyObject *conditions)
+{
+    PyObject *key = NULL, *ref = NULL;
+    SpecObject *spec = NULL;
+    int need[N_WATCHER_KINDS] = {0};
+    Py_ssize_t nconds = 0;
+    Condition *conds = NULL;
+
+    if (lookup_spec(st, (PyObject *)func) != NULL) {
+        PyErr_Format(PyExc_ValueError, "%R is already specialized", func);
+        return -1;
+    }
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (check_compatible((PyCodeObject *)original, (PyCodeObject *)func->func_code) < 0) {
+        return -1;
+    }
+    if (!PyTuple_Check(guards)) {
+        PyErr_SetString(PyExc_TypeError, "guards must be a tuple");
+        return -1;
+    }
+    if ((conds = conds_parse(conditions, &nconds, need)) == NULL) {
+        return -1;
+    }
+    spec = PyObject_GC_New(SpecObject, st->spec_type);
+    if (spec == NULL) {
+        conds_free(conds, nconds);
+        return -1;
+    }
+    spec->func = func;
+    spec->func_ref = NULL;
+    spec->original = Py_NewRef(original);
+    spec->specialized = Py_NewRef(func->func_code);
+    spec->guards = Py_NewRef(guards);
+    spec->conds = conds;
+    spec->nconds = nconds;
+    spec->nfailing = 0;
+    spec->unknown = spec->indexed = spec->dead = spec->queued = 0;
+    spec->invalidations = spec->revalidations = 0;
+    for (Py_ssize_t i = 0; i < nconds; i++) {
+        conds[i].spec = spec;
+    }
+    PyObject_GC_Track(spec);
+
+    int have = ensure_watchers(st, need);
+    if (have < 0) {
+        goto error;
+    }
+    if (have == 0) {
+        /* No watcher: run the original code, unguarded specialization is never an option. */
+        install_code(st, func, original);
+        spec->func = NULL;
+        Py_DECREF(spec);
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < nconds; i++) {
+        int h = cond_eval_now(st, &conds[i]);
+        if (h < 0) {
+            goto error;
+        }
+        conds[i].holds = (char)h;
+        spec->nfailing += !h;
+    }
+    spec->indexed = 1;
+    for (Py_ssize_t i = 0; i < nconds; i++) {
+        if (cond_index(st, &conds[i]) < 0) {
+            goto error;
+        }
+    }
+    if ((ref = PyWeakref_NewRef((PyObject *)func, st->died)) == NULL) {
+        goto error;
+    }
+    spec->func_ref = ref;
+    if ((key = PyLong_FromVoidPtr(func)) == NULL
+        || PyDict_SetItem(st->registry, key, (PyObject *)spec) < 0
+        || PyDict_SetItem(st->refs, ref, key) < 0) {  /* hashes ref while alive: cached */
+        goto error;
+    }
+    Py_DECREF(key);
+    st->total_registered++;
+    spec_sync(st, spec);
+    int active = func->func_code == spec->specialized;
+    Py_DECREF(spec);
+    return active;
+
+error:
+    Py_XDECREF(key);
+    spec_detach(st, spec);
+    Py_DECREF(spec);
+    return -1;
+}
+
+int
+do_specialize(State *st, PyFunctionObject *f, PyObject *code, PyObject *guards,
+              PyObject *conditions)
+{
+    if (lookup_spec(st, (PyObject *)f) != NULL) {
+        PyErr_Format(PyExc_ValueError, "%R is already specialized", f);
+        return -1;
+    }
+    if (PyErr_Occurred() || check_compatible((PyCodeObject *)f->func_code,
+                                             (PyCodeObject *)code) < 0) {
+        return -1;
+    }
+    PyObject *original = Py_NewRef(f->func_code);
+    install_code(st, f, code);
+    int r = do_register(st, f, original, guards, conditions);
+    if (r < 0 && f->func_code == code) {
+        install_code(st, f, original);
+    }
+    Py_DECREF(original);
+    return r;
+}
+
+/* ------------------------------------------------------------------------------- born ----- */
+
+/* The fallback code: the original's, named as the function (tracebacks name the right one). */
+static PyObject *
+fallback_code(State *st, PyObject *func, PyObject *original)
+{
+    if (PyCode_Check(original)) {
+        return Py_NewRef(original);
+    }
+    if (!PyFunction_Check(original)) {
+        PyErr_Format(PyExc_TypeError, "original must be a code object or a function, got %.100s",
+                     Py_TYPE(original)->tp_name);
+        return NULL;
+    }
+    PyCodeObject *code = (PyCodeObject *)PyFunction_GET_CODE(original);
+    PyCodeObject *target = (PyCodeObject *)PyFunction_GET_CODE(func);
+    int same_name = PyObject_RichCompareBool(code->co_name, target->co_name, Py_EQ);
+    int same_qualname = same_name > 0 ? PyObject_RichCompareBool(code->co_qualname, target->co_qualname, Py_EQ) : 0;
+    if (same_name < 0 || same_qualname < 0) {
+        return NULL;
+    }
+    if (same_name && same_qualname) {
+        return Py_NewRef(code);
+    }
+    PyObject *replace = PyObject_GetAttr((PyObject *)code, st->str_replace);
+    if (replace == NULL) {
+        return NULL;
+    }
+    PyObject *names = Py_BuildValue("{sOsO}", "co_name", target->co_name, "co_qualname", target->co_qualname);
+    PyObject *noargs = PyTuple_New(0);
+    PyObject *renamed = names && noargs ? PyObject_Call(replace, noargs, names) : NULL;
+    Py_XDECREF(noargs);
+    Py_XDECREF(names);
+    Py_DECREF(replace);
+    return renamed;
+}
+
+/* born()'s registration: the conditions of each recipe (guard_kinds.c) against func's namespace.
+ * The recipes are kept as the guards, turned into guard objects only if get_specialized() asks. */
+static int
+born_register(State *st, PyObject *original, PyObject *recipes, PyObject *func)
+{
+    if (check_function(func) < 0) {
+        return -1;
+    }
+    PyFunctionObject *f = (PyFunctionObject *)func;
+    if (PyTuple_GET_SIZE(recipes) == 0) {
+        PyErr_SetString(PyExc_ValueError, "a specialization needs at least one guard");
+        return -1;
+    }
+    PyObject *conditions = PyList_New(0);
+    PyObject *fallback = NULL;
+    int r = -1;
+    if (conditions == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(recipes); i++) {
+        if (guard_conditions(st, PyTuple_GET_ITEM(recipes, i), f->func_globals, f->func_builtins,
+                             conditions) < 0) {
+            goto done;
+        }
+    }
+    if ((fallback = fallback_code(st, func, original)) == NULL) {
+        goto done;
+    }
+    r = do_register(st, f, fallback, recipes, conditions) < 0 ? -1 : 0;
+done:
+    Py_DECREF(conditions);
+    Py_XDECREF(fallback);
+    return r;
+}
+
+PyObject *
+born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func)
+{
+    if (born_register(st, original, recipes, func) == 0) {
+        return Py_NewRef(func);
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return NULL;
+    }
+    /* never break an import: the original function, dressed as func, with a warning */
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *runtime = PyImport_Import(st->str_runtime);
+    PyObject *result = runtime ? PyObject_CallMethodObjArgs(runtime, st->str_unoptimized, func, original, exc, NULL)
+                               : NULL;
+    Py_XDECREF(runtime);
+    Py_DECREF(exc);
+    return result;
+}

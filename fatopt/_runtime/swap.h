@@ -1,0 +1,19 @@
+/* Keeping each function's code in step with its conditions: swapping code, and the re-checks
+ * that watcher callbacks cannot do themselves and defer to a pending call. */
+#ifndef FATOPT_SWAP_H
+#define FATOPT_SWAP_H
+
+#include "state.h"
+
+/* Install `code` as the function's code, without running Python code. */
+void install_code(State *st, PyFunctionObject *f, PyObject *code);
+/* Make the function's code agree with the specialization's state. */
+void spec_sync(State *st, SpecObject *spec);
+/* A condition's new state, derived from a watcher event. */
+void cond_set(State *st, Condition *c, int holds);
+/* The state of `spec` cannot be derived here: fall back now, re-check from the pending call. */
+void spec_mark_unknown(State *st, SpecObject *spec);
+/* Run the queued re-checks and teardowns now (normal context: Python code may run). */
+void process_pending(State *st);
+
+#endif

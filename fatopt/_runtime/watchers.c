@@ -1,0 +1,437 @@
+/* The watcher callbacks and the arming of watches.
+ *
+ * Callbacks run *before* a mutation and must not run Python code: they derive the new state of
+ * the conditions from the event's data when that is exact; otherwise the specialization falls
+ * back at once (the original code is always correct) and a re-check is queued (swap.c).  The
+ * common dict write, a key no condition depends on, costs one pointer-keyed lookup.
+ */
+#include "watchers.h"
+
+#include "swap.h"
+
+/* Watcher callbacks receive no user data, and watchers belong to the interpreter: the one
+ * module instance (subinterpreters are refused) publishes its state here for them, and for the
+ * pending call that finishes their work (swap.c). */
+static State *watched = NULL;
+
+void
+watchers_attach(State *st)
+{
+    watched = st;
+}
+
+State *
+watchers_state(void)
+{
+    return watched;
+}
+
+void
+watchers_detach(State *st)
+{
+    if (watched != st) {
+        return;
+    }
+    watched = NULL;
+    if (st->dict_watcher >= 0 && PyDict_ClearWatcher(st->dict_watcher) < 0) {
+        PyErr_Clear();
+    }
+    if (st->func_watcher >= 0 && PyFunction_ClearWatcher(st->func_watcher) < 0) {
+        PyErr_Clear();
+    }
+    if (st->type_watcher >= 0 && PyType_ClearWatcher(st->type_watcher) < 0) {
+        PyErr_Clear();
+    }
+    st->dict_watcher = st->func_watcher = st->type_watcher = -1;
+    map_free(&st->index);
+}
+
+/* ------------------------------------------------------------------------- dict watcher ----- */
+
+/* A write whose key is not an interned str.  Rare; the key may still equal a watched one. */
+static void
+on_dict_odd_key(State *st, PyObject *d, PyObject *key, PyObject *new_value)
+{
+    Slot *all = map_find(&st->index, d, NULL);
+    if (all == NULL) {
+        return;
+    }
+    PyTypeObject *kt = Py_TYPE(key);
+    if (kt == &PyUnicode_Type) {
+        /* An equal but distinct str object: compare values (C only). */
+        for (Py_ssize_t i = 0; i < all->n; i++) {
+            Condition *c = all->items[i];
+            if (PyUnicode_Compare(c->key, key) == 0) {
+                cond_set(st, c, dict_cond_holds(c, new_value));
+            }
+        }
+        return;
+    }
+    if (kt == &PyLong_Type || kt == &PyFloat_Type || kt == &PyBytes_Type || kt == &PyTuple_Type
+        || kt == &PyBool_Type || kt == &PyComplex_Type || kt == &PyFrozenSet_Type
+        || key == Py_None) {
+        return;  /* built-in types never compare equal to a str */
+    }
+    /* A str subclass or an object with its own __eq__ may match a watched key; deciding would run
+     * its code.  Be conservative. */
+    for (Py_ssize_t i = 0; i < all->n; i++) {
+        spec_mark_unknown(st, all->items[i]->spec);
+    }
+}
+
+static void
+on_dict_dealloc(State *st, PyObject *d)
+{
+    Slot *all = map_find(&st->index, d, NULL);
+    if (all == NULL) {
+        return;
+    }
+    for (Py_ssize_t i = 0; i < all->n; i++) {
+        Condition *c = all->items[i];
+        Slot *s = map_find(&st->index, d, c->key);
+        if (s != NULL && slot_discard(s, c) == 0) {
+            map_remove(&st->index, s);  /* removal never moves slots, so `all` stays valid */
+        }
+        c->dead = 1;
+        cond_set(st, c, 0);
+    }
+    map_remove(&st->index, all);
+}
+
+static void
+on_dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+{
+    switch (event) {
+    case PyDict_EVENT_ADDED:
+    case PyDict_EVENT_MODIFIED:
+    case PyDict_EVENT_DELETED:
+        on_dict_odd_key(st, d, key, new_value);
+        return;
+    case PyDict_EVENT_CLEARED: {
+        Slot *all = map_find(&st->index, d, NULL);
+        if (all != NULL) {
+            for (Py_ssize_t i = 0; i < all->n; i++) {
+                cond_set(st, all->items[i], dict_cond_holds(all->items[i], NULL));
+            }
+        }
+        return;
+    }
+    case PyDict_EVENT_CLONED: {
+        /* `d` (empty) is about to receive a copy of the dict passed as `key`; new_value is NULL.
+         * Reading the source could run __eq__ of exotic keys: re-check later. */
+        Slot *all = map_find(&st->index, d, NULL);
+        if (all != NULL) {
+            for (Py_ssize_t i = 0; i < all->n; i++) {
+                spec_mark_unknown(st, all->items[i]->spec);
+            }
+        }
+        return;
+    }
+    case PyDict_EVENT_DEALLOCATED:
+        on_dict_dealloc(st, d);
+        return;
+    }
+}
+
+static int
+dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+{
+    State *st = watched;
+    if (st == NULL) {
+        return 0;
+    }
+    Slot *s = NULL;
+    if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED
+        || event == PyDict_EVENT_DELETED) {
+        if (PyUnicode_CheckExact(key) && PyUnicode_CHECK_INTERNED(key)) {
+            /* Fast path: one lookup; a key nobody depends on ends here. */
+            s = map_find(&st->index, d, key);
+            if (s == NULL) {
+                return 0;
+            }
+        }
+        else if (map_find(&st->index, d, NULL) == NULL) {
+            return 0;
+        }
+    }
+    /* The write may happen while an exception is being raised: keep it intact. */
+    PyObject *exc = PyErr_GetRaisedException();
+    if (s != NULL) {
+        for (Py_ssize_t i = 0; i < s->n; i++) {
+            cond_set(st, s->items[i], dict_cond_holds(s->items[i], new_value));
+        }
+    }
+    else {
+        on_dict_event(st, event, d, key, new_value);
+    }
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+/* --------------------------------------------------------------------- function watcher ----- */
+
+void
+on_func_event(State *st, PyFunctionObject *f, PyFunction_WatchEvent event, PyObject *new_value)
+{
+    Slot *all = map_find(&st->index, f, NULL);
+    if (all == NULL) {
+        return;
+    }
+    for (Py_ssize_t i = 0; i < all->n; i++) {
+        Condition *c = all->items[i];
+        int holds = 0;
+        switch (event) {
+        case PyFunction_EVENT_MODIFY_CODE:
+            holds = func_cond_holds(st, c, new_value, f->func_defaults, f->func_kwdefaults);
+            break;
+        case PyFunction_EVENT_MODIFY_DEFAULTS:
+            holds = func_cond_holds(st, c, f->func_code, new_value, f->func_kwdefaults);
+            break;
+        case PyFunction_EVENT_MODIFY_KWDEFAULTS:
+            holds = func_cond_holds(st, c, f->func_code, f->func_defaults, new_value);
+            break;
+        case PyFunction_EVENT_CREATE:
+        case PyFunction_EVENT_DESTROY:
+            continue;
+        }
+        cond_set(st, c, holds);
+    }
+}
+
+static int
+func_watch_cb(PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_value)
+{
+    State *st = watched;
+    /* CREATE is by far the most frequent event and never concerns us.  Nor does DESTROY:
+     * conditions follow their functions by weakref and never read a dead one (see cond_target);
+     * its index entries go with the specialization. */
+    if (st == NULL || event == PyFunction_EVENT_CREATE || event == PyFunction_EVENT_DESTROY) {
+        return 0;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    on_func_event(st, f, event, new_value);
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- type watcher ----- */
+
+static int
+type_watch_cb(PyTypeObject *t)
+{
+    State *st = watched;
+    if (st == NULL) {
+        return 0;
+    }
+    /* The event may come before the type's dict changes (3.13), and it says nothing about which
+     * attribute: fall back now and re-check once the change is done.  The type stays unwatched
+     * (events coalesce) until the re-check re-arms it. */
+    Slot *all = map_find(&st->index, t, NULL);
+    if (all != NULL) {
+        PyObject *exc = PyErr_GetRaisedException();
+        for (Py_ssize_t i = 0; i < all->n; i++) {
+            spec_mark_unknown(st, all->items[i]->spec);
+        }
+        PyErr_SetRaisedException(exc);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ arming ----- */
+
+int
+ensure_watchers(State *st, const int need[N_WATCHER_KINDS])
+{
+    if (need[WATCH_DICT] && st->dict_watcher < 0) {
+        st->dict_watcher = PyDict_AddWatcher(dict_watch_cb);
+    }
+    /* The function watcher costs every function creation in the process a few ns: only once a
+     * guard needs it. */
+    if (need[WATCH_FUNC] && st->func_watcher < 0) {
+        st->func_watcher = PyFunction_AddWatcher(func_watch_cb);
+    }
+    if (need[WATCH_TYPE] && st->type_watcher < 0) {
+        st->type_watcher = PyType_AddWatcher(type_watch_cb);
+    }
+    if ((need[WATCH_DICT] && st->dict_watcher < 0) || (need[WATCH_FUNC] && st->func_watcher < 0)
+        || (need[WATCH_TYPE] && st->type_watcher < 0)) {
+        PyErr_Clear();
+        if (!st->no_watcher_warned) {
+            st->no_watcher_warned = 1;
+            if (PyErr_WarnEx(PyExc_RuntimeWarning,
+                             "fatopt: no free dict/function/type watcher id in this interpreter "
+                             "(other extensions use them all); functions run unoptimized", 1) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static int
+watch_object(State *st, CondKind kind, PyObject *obj)
+{
+    switch (cond_watcher(kind)) {
+    case WATCH_DICT:
+        return PyDict_Watch(st->dict_watcher, obj);
+    case WATCH_FUNC:
+        return 0;  /* function watchers see every function */
+    case WATCH_TYPE:
+        return PyType_Watch(st->type_watcher, obj);
+    case WATCH_NONE:
+        return 0;
+    }
+    return 0;
+}
+
+static void
+unwatch_object(State *st, CondKind kind, PyObject *obj)
+{
+    int rc = 0;
+    switch (cond_watcher(kind)) {
+    case WATCH_DICT:
+        rc = PyDict_Unwatch(st->dict_watcher, obj);
+        break;
+    case WATCH_FUNC:
+        break;
+    case WATCH_TYPE:
+        /* Not unwatched: the type may be gone (a condition does not keep it alive).  A watched
+         * type that no condition depends on costs one index lookup per change. */
+        break;
+    case WATCH_NONE:
+        break;
+    }
+    if (rc < 0) {
+        PyErr_Clear();
+    }
+}
+
+/* Add (obj, key) -> c, and (obj, NULL) -> c, watching obj when it is new. */
+static int
+index_add(State *st, Condition *c, PyObject *obj, PyObject *key)
+{
+    if (key != NULL) {
+        Slot *s = map_insert(&st->index, obj, key);
+        if (s == NULL || slot_add(s, c) < 0) {
+            return -1;
+        }
+    }
+    Slot *all = map_insert(&st->index, obj, NULL);
+    if (all == NULL) {
+        return -1;
+    }
+    /* A type is watched anew each time: the slot may be left over from a type that died at the
+     * same address (types are never unwatched), and watching again is cheap. */
+    int fresh = all->n == 0 || cond_watcher(c->kind) == WATCH_TYPE;
+    if (slot_add(all, c) < 0) {
+        return -1;
+    }
+    if (fresh && watch_object(st, c->kind, obj) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static void
+index_discard(State *st, Condition *c, PyObject *obj, PyObject *key)
+{
+    if (key != NULL) {
+        Slot *s = map_find(&st->index, obj, key);
+        if (s != NULL && slot_discard(s, c) == 0) {
+            map_remove(&st->index, s);
+        }
+    }
+    Slot *all = map_find(&st->index, obj, NULL);
+    if (all != NULL && slot_discard(all, c) == 0) {
+        map_remove(&st->index, all);
+        unwatch_object(st, c->kind, obj);
+    }
+}
+
+int
+cond_index(State *st, Condition *c)
+{
+    switch (c->kind) {
+    case COND_DICT_IS:
+    case COND_DICT_CONST:
+    case COND_DICT_ABSENT:
+        return index_add(st, c, c->target, c->key);
+    case COND_FUNC:
+        return index_add(st, c, c->target, NULL);
+    case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
+        for (Py_ssize_t i = 0; i < c->nmro; i++) {
+            if (index_add(st, c, c->mro[i], NULL) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    case COND_NEVER:
+        return 0;  /* nothing can make it hold */
+    }
+    Py_UNREACHABLE();
+}
+
+static void
+cond_unindex(State *st, Condition *c)
+{
+    if (c->target == NULL) {
+        return;
+    }
+    switch (c->kind) {
+    case COND_DICT_IS:
+    case COND_DICT_CONST:
+    case COND_DICT_ABSENT:
+        if (!c->dead) {  /* a dead dict's entries went with it */
+            index_discard(st, c, c->target, c->key);
+        }
+        break;
+    case COND_FUNC:
+        index_discard(st, c, c->target, NULL);
+        break;
+    case COND_TYPE_ATTR:
+    case COND_TYPE_ATTR_ABSENT:
+    case COND_TYPE_ATTR_CONST:
+        for (Py_ssize_t i = 0; i < c->nmro; i++) {  /* pointers as keys only: never read */
+            index_discard(st, c, c->mro[i], NULL);
+        }
+        break;
+    case COND_NEVER:
+        break;
+    }
+}
+
+void
+spec_unindex(State *st, SpecObject *spec)
+{
+    if (!spec->indexed) {
+        return;
+    }
+    for (Py_ssize_t i = 0; i < spec->nconds; i++) {
+        cond_unindex(st, &spec->conds[i]);
+    }
+    spec->indexed = 0;
+}
+
+void
+rearm_types(State *st, SpecObject *spec)
+{
+    for (Py_ssize_t i = 0; i < spec->nconds; i++) {
+        Condition *c = &spec->conds[i];
+        if (cond_watcher(c->kind) != WATCH_TYPE) {
+            continue;
+        }
+        PyTypeObject *target = cond_live_type(c);  /* its live MRO holds the watched types */
+        for (Py_ssize_t j = 0; target != NULL && j < c->nmro; j++) {
+            PyTypeObject *t = (PyTypeObject *)c->mro[j];
+            /* PyType_Watch assigns a version tag, so the next change fires again; it cannot say
+             * when tags ran out, so look. */
+            if (PyType_Watch(st->type_watcher, (PyObject *)t) < 0 || t->tp_version_tag == 0) {
+                PyErr_Clear();
+                c->dead = 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/* Watching the objects conditions depend on: the dict, function and type watcher callbacks, and
+ * adding conditions to (and removing them from) the index that routes events to them. */
+#ifndef FATOPT_WATCHERS_H
+#define FATOPT_WATCHERS_H
+
+#include "conditions.h"
+
+/* Make `st` the state the callbacks serve (the module's exec), or none (its clear: also drops
+ * the watchers and the index). */
+void watchers_attach(State *st);
+void watchers_detach(State *st);
+/* The state the callbacks serve, or NULL once the module is gone. */
+State *watchers_state(void);
+
+/* Register the watchers that `need` asks for, once per process.  1: all there; 0: some watcher
+ * id is not free (warned once: functions then run unoptimized); -1: error (the warning raised). */
+int ensure_watchers(State *st, const int need[N_WATCHER_KINDS]);
+
+/* Add a specialization's conditions to the index, watching objects as they first appear; and
+ * the reverse. */
+int cond_index(State *st, Condition *c);
+void spec_unindex(State *st, SpecObject *spec);
+/* Type watchers fire once per change until re-armed: re-arm the spec's types (conditions whose
+ * type can no longer be watched are marked dead). */
+void rearm_types(State *st, SpecObject *spec);
+
+/* What the function watcher does for an event on `f`; also called for fatopt's own code swaps,
+ * which write the code field directly and so fire no watcher. */
+void on_func_event(State *st, PyFunctionObject *f, PyFunction_WatchEvent event, PyObject *new_value);
+
+#endif
