@@ -158,7 +158,7 @@ class Guard:
         if bound is func and self._conditions is not None:
             return self._conditions
         if self.namespaced or self._conditions is None:
-            return _runtime().conditions(self.recipe(), func.__globals__, func.__builtins__)
+            return _runtime().conditions(self.recipe(), func.__globals__, func.__builtins__)  # type: ignore[attr-defined]  # typeshed: 3.13+
         return self._conditions
 
     def bind(self, func: types.FunctionType) -> Guard:
