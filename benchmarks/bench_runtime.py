@@ -2,8 +2,11 @@
 
 Calls: ``def f(): return len("abc")`` plain, specialized to ``return 3`` (born specialized through
 ``fatopt.register``, and installed on an existing function through ``fatopt.specialize``), against
-the floor ``def e(): return 3``. Writes: ``counter += 1`` on a global of a module whose dict is
-watched (a specialization there depends on another key) and of one that is not.
+the floor ``def e(): return 3``; and after swaps: a specialized ``f`` invalidated (a guarded global
+changed: it runs the plain code, to compare with plain ``f``) and one invalidated then revalidated
+(to compare with the floor), which shows whether call sites specialize again after a swap.
+Writes: ``counter += 1`` on a global of a module whose dict is watched (a specialization there
+depends on another key) and of one that is not.
 
     python benchmarks/bench_runtime.py            # full run (about 2 minutes)
     python benchmarks/bench_runtime.py --fast     # quicker, noisier
@@ -57,6 +60,19 @@ calls = make_module("bench_calls")
 assert fatopt.register(calls.born, calls.plain, [GuardBuiltins("len")])
 assert fatopt.specialize(calls.assigned, calls.born.__code__, [GuardBuiltins("len")])
 
+# Swapped once (invalidated: a guarded global changed for good) and twice (invalidated, then
+# revalidated: the global changed back).
+swapped = make_module("bench_swapped")
+swapped.TRACE = False
+invalidated = swapped.born
+revalidated = types.FunctionType(swapped.born.__code__, swapped.__dict__, "born")
+assert fatopt.register(invalidated, swapped.plain, [GuardGlobals("TRACE"), GuardBuiltins("len")])
+assert fatopt.register(revalidated, swapped.plain, [GuardGlobals("DEBUG"), GuardBuiltins("len")])
+swapped.TRACE = swapped.DEBUG = True
+assert not fatopt.get_specialized(invalidated) and not fatopt.get_specialized(revalidated)
+swapped.DEBUG = False
+assert fatopt.get_specialized(revalidated) and not fatopt.get_specialized(invalidated)
+
 unwatched = make_module("bench_unwatched")
 watched = make_module("bench_watched")
 # Any specialization in the module makes the runtime watch its dict; `counter` is not guarded.
@@ -77,6 +93,8 @@ CASES = {
     "call specialized f, born (fatopt.register)": calls.born,
     "call specialized f, assigned (fatopt.specialize)": calls.assigned,
     "call floor e (return 3)": calls.floor,
+    "call invalidated f (runs len('abc'))": invalidated,
+    "call revalidated specialized f": revalidated,
     "global write, unwatched module dict": unwatched.bump,
     "global write, watched module dict": watched.bump,
 }

@@ -259,15 +259,17 @@ guards_flush(PyObject *module, PyObject *unused)
 }
 
 PyDoc_STRVAR(info_doc,
-"runtime_info() -> dict\n\nWatcher ids, index and registry sizes: for tests and diagnostics.");
+"runtime_info() -> dict\n\nWatcher ids, whether swaps give functions a valid version (3.13+),\n"
+"index and registry sizes: for tests and diagnostics.");
 
 static PyObject *
 guards_runtime_info(PyObject *module, PyObject *unused)
 {
     State *st = get_state(module);
-    return Py_BuildValue("{s:i,s:i,s:i,s:n,s:n,s:n,s:n}",
+    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:n,s:n,s:n,s:n}",
                          "dict_watcher", st->dict_watcher, "func_watcher", st->func_watcher,
                          "type_watcher", st->type_watcher,
+                         "sets_function_versions", st->set_func_version ? Py_True : Py_False,
                          "index_entries", (Py_ssize_t)st->index.used,
                          "specializations", PyDict_GET_SIZE(st->registry),
                          "pending", PyList_GET_SIZE(st->pending),
@@ -342,6 +344,9 @@ guards_exec(PyObject *module)
         || (st->str_replace = PyUnicode_InternFromString("replace")) == NULL
         || (st->str_runtime = PyUnicode_InternFromString("fatopt.runtime")) == NULL
         || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL) {
+        return -1;
+    }
+    if (find_set_version(st) < 0) {
         return -1;
     }
     if (!PyDict_Check(st->original_builtins)) {
