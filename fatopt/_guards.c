@@ -13,7 +13,8 @@
  *    when the mutation is complete and running code is allowed.
  *  - Swaps write the function's code field directly and reset its call-site version with
  *    PyFunction_SetVectorcall(); no audit hook or descriptor runs.
- *  - The common dict write (a key no condition depends on) costs one pointer-keyed lookup.
+ *  - The common dict write (a key no condition depends on) costs one bit test: a filter in front
+ *    of the pointer-keyed index (ptrindex.h), read by a callback that saves and calls nothing.
  *  - Nothing decrefs a user object inside a watcher callback (that could run __del__): dead
  *    specializations are torn down from the pending call.
  *
