@@ -12,9 +12,14 @@ depends on another key) and of one that is not.
     python benchmarks/bench_runtime.py --fast     # quicker, noisier
     python benchmarks/bench_runtime.py -o out.json
     python benchmarks/bench_runtime.py --cases "global write"   # only the cases named so
+    python benchmarks/bench_runtime.py --paired   # differences, alternating in one process
 
 Each timed loop makes CALLS calls unrolled, so loop overhead is a small, equal share of every
 case. The summary table (medians, ratios) prints at the end.
+
+Differences of a few ns drown in this machine's drift between pyperf's workers (other jobs come
+and go): ``--paired`` times the two cases of each pair in alternation, in one process, and prints
+the median of the per-round differences, which drift cancels out of.
 """
 
 from __future__ import annotations
@@ -120,6 +125,37 @@ def summary(results: dict[str, pyperf.Benchmark]) -> str:
     return "\n".join(rows)
 
 
+# (reference, case): what each case should cost as much as.
+PAIRS = [
+    ("call floor e (return 3)", "call specialized f, born (fatopt.register)"),
+    ("call floor e (return 3)", "call specialized f, assigned (fatopt.specialize)"),
+    ("call floor e (return 3)", "call revalidated specialized f"),
+    ("call plain f (len('abc'))", "call invalidated f (runs len('abc'))"),
+    ("global write, unwatched module dict", "global write, watched module dict"),
+]
+
+
+def paired(rounds: int = 2000, loops: int = 500) -> str:
+    """Per pair: median ns per call/write of each case and of their difference, the two loops
+    alternating round by round."""
+    import statistics
+
+    rows = [f"{'case':50} {'median':>8} {'reference':>10} {'difference':>11}"]
+    for reference, case in PAIRS:
+        ref_loop, case_loop = time_calls(CASES[reference]), time_calls(CASES[case])
+        ref_loop(5000), case_loop(5000)  # warm: call sites specialize
+        refs, cases, diffs = [], [], []
+        for _ in range(rounds):
+            r, c = ref_loop(loops) / loops / CALLS * 1e9, case_loop(loops) / loops / CALLS * 1e9
+            refs.append(r), cases.append(c), diffs.append(c - r)
+        rows.append(
+            f"{case:50} {statistics.median(cases):6.1f}ns {statistics.median(refs):8.1f}ns"
+            f" {statistics.median(diffs):+9.2f}ns  (vs {reference})"
+        )
+    rows.append(f"python {sys.version.split()[0]}; {rounds} alternating rounds of {loops} loops x {CALLS}")
+    return "\n".join(rows)
+
+
 def pass_cases(cmd: list[str], args) -> None:
     """pyperf starts its workers with their own command line: pass --cases on."""
     if args.cases:
@@ -127,6 +163,9 @@ def pass_cases(cmd: list[str], args) -> None:
 
 
 def main() -> None:
+    if "--paired" in sys.argv[1:]:
+        print(paired())
+        return
     runner = pyperf.Runner(add_cmdline_args=pass_cases)
     runner.argparser.add_argument("--cases", default="", help="only the cases whose name contains this text")
     runner.metadata["description"] = "fatopt guard runtime micro-benchmarks"
