@@ -14,26 +14,9 @@
 #include "registration.h"
 #include "watchers.h"
 
-/* Install `code` as the function's code.  The direct write runs no audit hook or descriptor;
- * PyFunction_SetVectorcall() is the public call that resets the function version, so call sites
- * specialized for the old code drop their cache.  Then the function gets the version a function
- * made from `code` would have (see give_version), so call sites specialize again. */
-void
-install_code(State *st, PyFunctionObject *f, PyObject *code)
-{
-    if (st->func_watcher >= 0) {
-        on_func_event(st, f, PyFunction_EVENT_MODIFY_CODE, code);  /* our own watchers */
-    }
-    PyObject *old = f->func_code;
-    PyFunction_SetVectorcall(f, f->vectorcall);
-    f->func_code = Py_NewRef(code);
-    give_version(st, f);
-    Py_DECREF(old);  /* never the last reference: the specialization holds both codes */
-}
-
 /* --------------------------------------------------------------------- function versions --- */
-/* Call sites specialized by the adaptive interpreter (CALL_PY_EXACT_ARGS, __init__, __getitem__,
- * properties) cache the function's version and check it on each call.  A swap must change the
+/* Call sites specialized by the adaptive interpreter (CALL_PY_EXACT_ARGS, BINARY_SUBSCR_GETITEM,
+ * LOAD_ATTR_PROPERTY) cache the function's version and check it on each call.  A swap must change the
  * version, and it must then be valid again: a function whose version stays 0 is never specialized
  * for again.  3.12 assigns a fresh version lazily when a call site next specializes.  From 3.13
  * on, a version is given only by MAKE_FUNCTION, which copies the code object's co_version (a
@@ -88,7 +71,8 @@ find_set_version(State *st)
     return 0;
 }
 
-void
+/* Give `f` the valid version its code stands for, where the interpreter allows. */
+static void
 give_version(State *st, PyFunctionObject *f)
 {
 #if PY_VERSION_HEX >= 0x030D0000
@@ -100,6 +84,23 @@ give_version(State *st, PyFunctionObject *f)
     f->func_version = 0;
     st->set_func_version(f, version);
 #endif
+}
+
+/* Install `code` as the function's code.  The direct write runs no audit hook or descriptor;
+ * PyFunction_SetVectorcall() is the public call that resets the function version, so call sites
+ * specialized for the old code drop their cache.  Then the function gets the version a function
+ * made from `code` would have (see give_version), so call sites specialize again. */
+void
+install_code(State *st, PyFunctionObject *f, PyObject *code)
+{
+    if (st->func_watcher >= 0) {
+        on_func_event(st, f, PyFunction_EVENT_MODIFY_CODE, code);  /* our own watchers */
+    }
+    PyObject *old = f->func_code;
+    PyFunction_SetVectorcall(f, f->vectorcall);
+    f->func_code = Py_NewRef(code);
+    give_version(st, f);
+    Py_DECREF(old);  /* never the last reference: the specialization holds both codes */
 }
 
 static int run_pending(void *arg);
