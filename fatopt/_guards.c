@@ -13,7 +13,8 @@
  *    when the mutation is complete and running code is allowed.
  *  - Swaps write the function's code field directly and reset its call-site version with
  *    PyFunction_SetVectorcall(); no audit hook or descriptor runs.
- *  - The common dict write (a key no condition depends on) costs one pointer-keyed lookup.
+ *  - The common dict write (a key no condition depends on) costs one bit test: a filter in front
+ *    of the pointer-keyed index (ptrindex.h), read by a callback that saves and calls nothing.
  *  - Nothing decrefs a user object inside a watcher callback (that could run __del__): dead
  *    specializations are torn down from the pending call.
  *
@@ -279,15 +280,17 @@ guards_flush(PyObject *module, PyObject *unused)
 }
 
 PyDoc_STRVAR(info_doc,
-"runtime_info() -> dict\n\nWatcher ids, index and registry sizes: for tests and diagnostics.");
+"runtime_info() -> dict\n\nWatcher ids, whether swaps give functions a valid version (3.13+),\n"
+"index and registry sizes: for tests and diagnostics.");
 
 static PyObject *
 guards_runtime_info(PyObject *module, PyObject *unused)
 {
     State *st = get_state(module);
-    return Py_BuildValue("{s:i,s:i,s:i,s:n,s:n,s:n,s:n}",
+    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:n,s:n,s:n,s:n}",
                          "dict_watcher", st->dict_watcher, "func_watcher", st->func_watcher,
                          "type_watcher", st->type_watcher,
+                         "sets_function_versions", st->set_func_version ? Py_True : Py_False,
                          "index_entries", (Py_ssize_t)st->index.used,
                          "specializations", PyDict_GET_SIZE(st->registry),
                          "pending", PyList_GET_SIZE(st->pending),
@@ -363,6 +366,9 @@ guards_exec(PyObject *module)
         || (st->str_replace = PyUnicode_InternFromString("replace")) == NULL
         || (st->str_runtime = PyUnicode_InternFromString("fatopt.runtime")) == NULL
         || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL) {
+        return -1;
+    }
+    if (find_set_version(st) < 0) {
         return -1;
     }
     if (!PyDict_Check(st->original_builtins)) {

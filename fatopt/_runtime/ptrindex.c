@@ -3,16 +3,31 @@
 
 #include <string.h>
 
+static inline void
+filter_add(PtrMap *m, void *a, void *b)
+{
+    size_t bit = filter_bit(a, b);
+    m->filter[(bit >> 6) & m->filter_mask] |= (uint64_t)1 << (bit & 63);
+}
+
+/* Rehash into `cap` slots, and rebuild the filter (dropping the bits of removed pairs). */
 static int
 map_resize(PtrMap *m, size_t cap)
 {
     Slot *old = m->slots;
     size_t oldcap = old ? m->mask + 1 : 0;
+    size_t words = cap * FILTER_BITS_PER_SLOT / 64;
     Slot *slots = PyMem_Calloc(cap, sizeof(Slot));
-    if (slots == NULL) {
+    uint64_t *filter = PyMem_Calloc(words, sizeof(uint64_t));
+    if (slots == NULL || filter == NULL) {
+        PyMem_Free(slots);
+        PyMem_Free(filter);
         PyErr_NoMemory();
         return -1;
     }
+    PyMem_Free(m->filter);
+    m->filter = filter;
+    m->filter_mask = words - 1;
     m->slots = slots;
     m->mask = cap - 1;
     m->filled = m->used;
@@ -26,6 +41,9 @@ map_resize(PtrMap *m, size_t cap)
             i = (i + 1) & m->mask;
         }
         slots[i] = *s;
+        if (s->b != NULL) {
+            filter_add(m, s->a, s->b);
+        }
     }
     PyMem_Free(old);
     return 0;
@@ -59,6 +77,9 @@ map_insert(PtrMap *m, void *a, void *b)
     m->used++;
     s->a = a;
     s->b = b;
+    if (b != NULL) {
+        filter_add(m, a, b);
+    }
     s->items = NULL;
     s->n = s->cap = 0;
     return s;
@@ -84,6 +105,7 @@ map_free(PtrMap *m)
         }
         PyMem_Free(m->slots);
     }
+    PyMem_Free(m->filter);
     memset(m, 0, sizeof(*m));
 }
 

@@ -310,8 +310,10 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
 
 error:
     Py_XDECREF(key);
+    PyObject *exc = PyErr_GetRaisedException();  /* spec_detach clears errors as it goes */
     spec_detach(st, spec);
     Py_DECREF(spec);
+    PyErr_SetRaisedException(exc);
     return -1;
 }
 

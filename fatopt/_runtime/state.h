@@ -97,6 +97,9 @@ typedef struct {
     PyObject *str_replace;   /* "replace" */
     PyObject *str_runtime;   /* "fatopt.runtime" */
     PyObject *str_unoptimized; /* "_unoptimized" */
+    /* 3.13+: the interpreter's _PyFunction_SetVersion, or NULL (see swap.c) */
+    void (*set_func_version)(PyFunctionObject *, uint32_t);
+    vectorcallfunc plain_vectorcall; /* what a Python function is called through */
     PtrMap index;
     int dict_watcher;        /* -1: not registered (yet) */
     int func_watcher;

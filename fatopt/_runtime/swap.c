@@ -5,13 +5,91 @@
  * could run __del__): dead specializations are torn down from the pending call. */
 #include "swap.h"
 
+#if PY_VERSION_HEX >= 0x030D0000 && !defined(MS_WINDOWS) && !defined(Py_GIL_DISABLED)
+#include <dlfcn.h>
+#define CAN_SET_FUNC_VERSION 1
+#endif
+
 #include "conditions.h"
 #include "registration.h"
 #include "watchers.h"
 
+/* --------------------------------------------------------------------- function versions --- */
+/* Call sites specialized by the adaptive interpreter (CALL_PY_EXACT_ARGS, BINARY_SUBSCR_GETITEM,
+ * LOAD_ATTR_PROPERTY) cache the function's version and check it on each call.  A swap must change the
+ * version, and it must then be valid again: a function whose version stays 0 is never specialized
+ * for again.  3.12 assigns a fresh version lazily when a call site next specializes.  From 3.13
+ * on, a version is given only by MAKE_FUNCTION, which copies the code object's co_version (a
+ * number from a per-interpreter counter, given to each code object once): so versions stand for
+ * codes, and functions made from the same code share one.  After a swap the function gets the
+ * co_version of its new code through _PyFunction_SetVersion, which also keeps the interpreter's
+ * version -> (function, code) cache right; a call site that cached that version was specialized
+ * for that very code, so it stays right.  The function is internal (not in the public headers) but
+ * exported, so it is looked up at run time (find_set_version); where it is missing, or the code
+ * has no version (the counter ran out), or another extension replaced the function's vectorcall
+ * (a version would let call sites bypass it), the version stays 0 as before: slower, still exact.
+ * 3.14 marks a cleared version 1 rather than 0 and takes versions from 2 (its
+ * _PyFunction_SetVersion asserts an unset version: the field is reset first). */
+
+#if PY_VERSION_HEX >= 0x030E0000
+#define FIRST_VALID_FUNC_VERSION 2
+#else
+#define FIRST_VALID_FUNC_VERSION 1
+#endif
+
+int
+find_set_version(State *st)
+{
+    st->set_func_version = NULL;
+    st->plain_vectorcall = NULL;
+#ifdef CAN_SET_FUNC_VERSION
+    /* A function made here shows what calls a plain Python function (the symbol is private). */
+    PyObject *code = (PyObject *)PyCode_NewEmpty("<fatopt>", "probe", 0);
+    PyObject *globals = code ? PyDict_New() : NULL;
+    PyObject *probe = globals ? PyFunction_New(code, globals) : NULL;
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    if (probe == NULL) {
+        return -1;
+    }
+    st->plain_vectorcall = ((PyFunctionObject *)probe)->vectorcall;
+    Py_DECREF(probe);
+    /* The process's global scope has it when libpython is a dependency of the executable or the
+     * executable exports its symbols; an embedding application may have loaded libpython
+     * privately: then ask the library that holds the C API itself. */
+    void *found = dlsym(RTLD_DEFAULT, "_PyFunction_SetVersion");
+    Dl_info info;
+    if (found == NULL && dladdr((void *)&PyFunction_SetVectorcall, &info) && info.dli_fname) {
+        void *library = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+        if (library != NULL) {
+            found = dlsym(library, "_PyFunction_SetVersion");
+            dlclose(library);  /* NOLOAD took a reference to a library that stays loaded */
+        }
+    }
+    st->set_func_version = (void (*)(PyFunctionObject *, uint32_t))found;
+#endif
+    return 0;
+}
+
+/* Give `f` the valid version its code stands for, where the interpreter allows. */
+static void
+give_version(State *st, PyFunctionObject *f)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    uint32_t version = ((PyCodeObject *)f->func_code)->co_version;
+    if (st->set_func_version == NULL || version < FIRST_VALID_FUNC_VERSION
+        || f->vectorcall != st->plain_vectorcall) {
+        return;
+    }
+    f->func_version = 0;
+    st->set_func_version(f, version);
+#endif
+}
+
 /* Install `code` as the function's code.  The direct write runs no audit hook or descriptor;
  * PyFunction_SetVectorcall() is the public call that resets the function version, so call sites
- * specialized for the old code drop their cache. */
+ * specialized for the old code drop their cache.  Then the function gets the version a function
+ * made from `code` would have (see give_version), so call sites specialize again. */
 void
 install_code(State *st, PyFunctionObject *f, PyObject *code)
 {
@@ -19,8 +97,9 @@ install_code(State *st, PyFunctionObject *f, PyObject *code)
         on_func_event(st, f, PyFunction_EVENT_MODIFY_CODE, code);  /* our own watchers */
     }
     PyObject *old = f->func_code;
-    f->func_code = Py_NewRef(code);
     PyFunction_SetVectorcall(f, f->vectorcall);
+    f->func_code = Py_NewRef(code);
+    give_version(st, f);
     Py_DECREF(old);  /* never the last reference: the specialization holds both codes */
 }
 

@@ -5,6 +5,9 @@
 
 #include "state.h"
 
+/* Look up the interpreter's version setter (see swap.c); NULL where there is none to use.
+ * Sets st->set_func_version and st->plain_vectorcall; -1 with an exception on failure. */
+int find_set_version(State *st);
 /* Install `code` as the function's code, without running Python code. */
 void install_code(State *st, PyFunctionObject *f, PyObject *code);
 /* Make the function's code agree with the specialization's state. */

@@ -3,7 +3,7 @@
  * Callbacks run *before* a mutation and must not run Python code: they derive the new state of
  * the conditions from the event's data when that is exact; otherwise the specialization falls
  * back at once (the original code is always correct) and a re-check is queued (swap.c).  The
- * common dict write, a key no condition depends on, costs one pointer-keyed lookup.
+ * common dict write, a key no condition depends on, costs one bit test (dict_watch_cb).
  */
 #include "watchers.h"
 
@@ -133,10 +133,11 @@ on_dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, Py
     }
 }
 
-static int
-dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+/* Every event but the common write: a key some condition names, a key that is not an interned
+ * str, a clear, a clone, a deallocation. */
+static Py_NO_INLINE int
+dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
 {
-    State *st = watched;
     if (st == NULL) {
         return 0;
     }
@@ -144,10 +145,9 @@ dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new
     if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED
         || event == PyDict_EVENT_DELETED) {
         if (PyUnicode_CheckExact(key) && PyUnicode_CHECK_INTERNED(key)) {
-            /* Fast path: one lookup; a key nobody depends on ends here. */
             s = map_find(&st->index, d, key);
             if (s == NULL) {
-                return 0;
+                return 0;  /* the filter's false positive, or a removed condition's stale bit */
             }
         }
         else if (map_find(&st->index, d, NULL) == NULL) {
@@ -166,6 +166,23 @@ dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new
     }
     PyErr_SetRaisedException(exc);
     return 0;
+}
+
+/* Every write to every watched dict (module globals, builtins) comes here first.  The common one
+ * sets an interned str key no condition names on that dict (`counter += 1` on a global): the
+ * filter's bit says so, and nothing else is read, called or saved (no stack frame: the rest is in
+ * dict_event).  Keys of other types may equal a watched key without being it: dict_event. */
+static int
+dict_watch_cb(PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObject *new_value)
+{
+    State *st = watched;
+    if (st != NULL
+        && (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED || event == PyDict_EVENT_DELETED)
+        && Py_IS_TYPE(key, &PyUnicode_Type) && PyUnicode_CHECK_INTERNED(key)
+        && !map_may_hold(&st->index, d, key)) {
+        return 0;
+    }
+    return dict_event(st, event, d, key, new_value);
 }
 
 /* --------------------------------------------------------------------- function watcher ----- */
