@@ -269,6 +269,7 @@ def _optimize(
             candidates = callees_first(candidates, module.fact(ModuleCallGraph))
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
+        module.release()
         return tree, None
     if report is not None and facts.dynamic:
         report.notes.append(
@@ -342,6 +343,7 @@ def _optimize(
     if report is not None:
         report.filename = filename
         report.functions.extend(rows)
+    module.release()
     return result, text
 
 

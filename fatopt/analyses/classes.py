@@ -209,6 +209,7 @@ def _table(module: ModuleUnit) -> ClassTable:
             visit(stmt.body, qualname + ".", False)
 
     visit(module.tree.body, "", True)
+    del visit  # it refers to itself: a reference cycle that would keep the module unit alive
     return ClassTable(classes, bindings)
 
 

@@ -102,6 +102,15 @@ class Scope:
             yield scope
             stack.extend(reversed(scope.children))
 
+    def release(self) -> None:
+        """Unlink this scope from its parent and the scopes nested in it from their children:
+        parents and children refer to each other, a reference cycle that would keep the scopes
+        and the tree they point into alive until the cyclic garbage collector runs. Call it when
+        done with them."""
+        for scope in list(self.walk()):
+            scope.children = []
+        self.parent = None
+
     def __repr__(self) -> str:
         name = getattr(self.node, "name", type(self.node).__name__)
         return f"<Scope {self.kind} {name}>"
@@ -184,6 +193,10 @@ class ModuleScopes:
 
     def all_scopes(self) -> Iterator[Scope]:
         return self.module.walk()
+
+    def release(self) -> None:
+        """Break the scope tree's reference cycles (:meth:`Scope.release`) when done with it."""
+        self.module.release()
 
 
 def _bind(scope: Scope, name: str) -> None:

@@ -50,7 +50,10 @@ class UnrollLoops(Pass):
             return False
         self.unit = unit
         self.changed = False
-        unit.node.body = self.block(unit.node.body, unit.node.body[0])
+        try:
+            unit.node.body = self.block(unit.node.body, unit.node.body[0])
+        finally:
+            del self.unit  # the unit holds this pass (Unit.applied): no reference cycle
         return self.changed
 
     def block(self, stmts: list[ast.stmt], placeholder: ast.AST) -> list[ast.stmt]:
