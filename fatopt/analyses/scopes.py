@@ -225,9 +225,11 @@ class _Builder:
         if method is not None:
             method(self, node, scope)
             return
-        # fields live in the instance dict (with positions, skipped as non-nodes); leaves with
-        # nothing to record (constants, contexts, operators) are not visited
-        for value in node.__dict__.values():
+        # fields live in the instance dict (read directly: not the positions, not getattr);
+        # leaves with nothing to record (constants, contexts, operators) are not visited
+        fields = node.__dict__
+        for name in node._fields:
+            value = fields.get(name)
             if type(value) is list:
                 for item in value:
                     if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:

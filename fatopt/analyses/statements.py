@@ -16,6 +16,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from fatopt.analyses.manager import Analysis
+from fatopt.nodes import child_nodes, walk
 
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
@@ -49,7 +50,7 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
             continue
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             bind(node.name)  # type: ignore[attr-defined]
-            for inner in ast.walk(node):
+            for inner in walk(node):
                 if type(inner) is ast.Nonlocal:
                     for name in inner.names:
                         bind(name)
@@ -75,7 +76,7 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
             bind(node.name)  # type: ignore[attr-defined]
         elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
             bind(node.rest)  # type: ignore[attr-defined]
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_nodes(node))
     return counts
 
 
@@ -91,7 +92,7 @@ def loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:
         elif isinstance(node, _LOOPS):
             stack.extend(node.orelse)
         elif not isinstance(node, _SCOPES) and isinstance(node, ast.stmt):
-            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
+            stack.extend(n for n in child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
         elif isinstance(node, (ast.excepthandler, ast.match_case)):
             stack.extend(node.body)
     return found
@@ -118,7 +119,7 @@ def deletable(stmts: list[ast.stmt], in_loop: bool) -> bool:
             stack.extend((p, looping) for p in parts)
             continue
         is_loop = isinstance(node, _LOOPS)
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             # inside a loop's body break/continue are fine; its else clause is outside the loop
             in_else = is_loop and any(child is s for s in node.orelse)  # type: ignore[attr-defined]
             stack.append((child, looping if (not is_loop or in_else) else True))
@@ -128,10 +129,10 @@ def deletable(stmts: list[ast.stmt], in_loop: bool) -> bool:
 def identity_compared(node: ast.AST) -> set[str]:
     """Names used anywhere inside an operand of ``is``/``is not`` in ``node``."""
     names: set[str] = set()
-    for compare in ast.walk(node):
+    for compare in walk(node):
         if isinstance(compare, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops):
             for operand in (compare.left, *compare.comparators):
-                names.update(n.id for n in ast.walk(operand) if isinstance(n, ast.Name))
+                names.update(n.id for n in walk(operand) if isinstance(n, ast.Name))
     return names
 
 

@@ -22,6 +22,7 @@ from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
 from fatopt.analyses.statements import names_bound_in
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
+from fatopt.nodes import walk
 
 __all__ = [
     "Unit", "Pass", "FunctionCodeTransformer", "OriginalCode", "CurrentScope", "clone",
@@ -32,17 +33,19 @@ T = TypeVar("T")
 
 
 def clone(node: ast.AST) -> ast.AST:
-    """A deep copy of an AST (4x faster than ``copy.deepcopy``); context singletons such as
+    """A deep copy of an AST (about 9x faster than ``copy.deepcopy``); context singletons such as
     ``ast.Load()`` are shared, as the parser shares them."""
     cls = type(node)
     new = cls.__new__(cls)
     fields = node.__dict__.copy()
-    for key, value in fields.items():
+    # only the fields can hold nodes (positions are ints); the copied dict becomes the new node's
+    for key in cls._fields:
+        value = fields.get(key)
         if type(value) is list:
             fields[key] = [clone(v) if isinstance(v, ast.AST) and v._fields else v for v in value]
         elif isinstance(value, ast.AST) and value._fields:
             fields[key] = clone(value)
-    new.__dict__.update(fields)
+    new.__dict__ = fields
     return new
 
 
@@ -210,7 +213,7 @@ def comprehension_targets(node: ast.AST) -> set[str]:
     """Names bound by the ``for`` targets of a comprehension (local to it)."""
     names: set[str] = set()
     for generator in node.generators:  # type: ignore[attr-defined]
-        for sub in ast.walk(generator.target):
+        for sub in walk(generator.target):
             if type(sub) is ast.Name:
                 names.add(sub.id)
     return names

@@ -19,6 +19,7 @@ import ast
 from fatopt.passes._iteration import constant_items, node_count, target_names
 from fatopt.analyses.statements import loop_exits, names_bound_in
 from fatopt.blocks import map_blocks
+from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit, clone
 from fatopt.passes.propagate_constants import substitute
 
@@ -109,7 +110,7 @@ class UnrollLoops(Pass):
 
 
 def _located(node: ast.stmt, like: ast.AST) -> ast.stmt:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if "lineno" in sub._attributes:
             ast.copy_location(sub, like)
     return node
