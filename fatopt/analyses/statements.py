@@ -41,6 +41,7 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
         counts[name] = counts.get(name, 0) + 1
 
     stack = list(nodes)
+    push = stack.append
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -48,36 +49,54 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
             if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
                 bind(node.id)  # type: ignore[attr-defined]
             continue
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            bind(node.name)  # type: ignore[attr-defined]
-            for inner in walk(node):
-                if type(inner) is ast.Nonlocal:
-                    for name in inner.names:
-                        bind(name)
-            stack.extend(node.decorator_list)  # type: ignore[attr-defined]
-            if kind is not ast.ClassDef:
-                stack.extend(node.args.defaults)  # type: ignore[attr-defined]
-                stack.extend(d for d in node.args.kw_defaults if d is not None)  # type: ignore[attr-defined]
-            else:
-                stack.extend(node.bases)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Lambda:
-            continue
-        if kind in (ast.Import, ast.ImportFrom):
-            for alias in node.names:  # type: ignore[attr-defined]
-                bind(alias.asname or alias.name.partition(".")[0])
-            continue
-        if kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
-            bind(node.name)  # type: ignore[attr-defined]
-        elif kind in (ast.Global, ast.Nonlocal):
-            for name in node.names:  # type: ignore[attr-defined]
-                bind(name)
-        elif kind in (ast.MatchAs, ast.MatchStar) and node.name:  # type: ignore[attr-defined]
-            bind(node.name)  # type: ignore[attr-defined]
-        elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
-            bind(node.rest)  # type: ignore[attr-defined]
-        stack.extend(child_nodes(node))
+        if kind in _BINDING_KINDS:
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                bind(node.name)  # type: ignore[attr-defined]
+                for inner in walk(node):
+                    if type(inner) is ast.Nonlocal:
+                        for name in inner.names:
+                            bind(name)
+                stack.extend(node.decorator_list)  # type: ignore[attr-defined]
+                if kind is not ast.ClassDef:
+                    stack.extend(node.args.defaults)  # type: ignore[attr-defined]
+                    stack.extend(d for d in node.args.kw_defaults if d is not None)  # type: ignore[attr-defined]
+                else:
+                    stack.extend(node.bases)  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Lambda:
+                continue
+            if kind in (ast.Import, ast.ImportFrom):
+                for alias in node.names:  # type: ignore[attr-defined]
+                    bind(alias.asname or alias.name.partition(".")[0])
+                continue
+            if kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
+                bind(node.name)  # type: ignore[attr-defined]
+            elif kind in (ast.Global, ast.Nonlocal):
+                for name in node.names:  # type: ignore[attr-defined]
+                    bind(name)
+            elif kind in (ast.MatchAs, ast.MatchStar) and node.name:  # type: ignore[attr-defined]
+                bind(node.name)  # type: ignore[attr-defined]
+            elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
+                bind(node.rest)  # type: ignore[attr-defined]
+        # the children, in ast.iter_child_nodes order; leaves that bind nothing (constants,
+        # contexts, operators, pass/break/continue) are not pushed
+        fields = node.__dict__
+        for field in node._fields:
+            value = fields.get(field)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:
+                        push(item)
+            elif isinstance(value, ast.AST) and value._fields and type(value) is not ast.Constant:
+                push(value)
     return counts
+
+
+#: the kinds :func:`names_bound_in` looks at (besides ``Name``); the others only hold children
+_BINDING_KINDS = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Import, ast.ImportFrom,
+    ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.MatchAs, ast.MatchStar, ast.MatchMapping,
+})
 
 
 def loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:

@@ -241,6 +241,9 @@ class FunctionCodeTransformer(ast.NodeTransformer):
     """
 
     _methods: dict = {}
+    #: no ``visit_Name``: a name (a string and a context) then has nothing to visit, and
+    #: ``generic_visit`` passes it by without a call (names are a third of all nodes)
+    _names_are_leaves = True
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
@@ -270,6 +273,7 @@ class FunctionCodeTransformer(ast.NodeTransformer):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._methods = {}
+        cls._names_are_leaves = getattr(cls, "visit_Name", None) is None
 
     def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -370,6 +374,7 @@ class FunctionCodeTransformer(ast.NodeTransformer):
     def generic_visit(self, node: ast.AST) -> ast.AST:
         # fields live in the instance dict; constants and context singletons are never rewritten
         fields = node.__dict__
+        leaf = ast.Name if type(self)._names_are_leaves else ast.Constant
         for field in node._fields:
             old = fields.get(field)
             if old is None:
@@ -382,13 +387,14 @@ class FunctionCodeTransformer(ast.NodeTransformer):
                     continue
                 new = []
                 for item in old:
-                    if isinstance(item, ast.AST) and type(item) is not ast.Constant and item._fields:
+                    kind = type(item)
+                    if kind is not ast.Constant and kind is not leaf and isinstance(item, ast.AST) and item._fields:
                         item = self.visit(item)
                         if item is None:
                             continue
                     new.append(item)
                 fields[field] = new
-            elif isinstance(old, ast.AST) and type(old) is not ast.Constant and old._fields:
+            elif type(old) is not ast.Constant and type(old) is not leaf and isinstance(old, ast.AST) and old._fields:
                 fields[field] = self.visit(old)
         return node
 
