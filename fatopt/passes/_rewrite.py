@@ -233,6 +233,9 @@ def _keep_bool_from_invert(before: ast.expr, result: Any) -> Any:
     return result
 
 
+_UnaryOp = ast.UnaryOp  # read for every node visited: one global lookup, not two
+
+
 class FunctionCodeTransformer(ast.NodeTransformer):
     """A ``NodeTransformer`` over the code of one function (see the module docstring).
 
@@ -261,13 +264,13 @@ class FunctionCodeTransformer(ast.NodeTransformer):
 
     def visit(self, node: ast.AST) -> Any:
         # NodeVisitor.visit builds "visit_" + class name for every node: cache per class
-        cache = type(self)._methods
-        method = cache.get(type(node))
+        kind = type(node)
+        method = type(self)._methods.get(kind)
         if method is None:
-            method = getattr(type(self), "visit_" + type(node).__name__, None) or type(self).generic_visit
-            cache[type(node)] = method
-        if type(node) is ast.UnaryOp and type(node.op) is ast.Invert and type(node.operand) is not ast.Constant:
-            return _keep_bool_from_invert(node.operand, method(self, node))
+            method = getattr(type(self), "visit_" + kind.__name__, None) or type(self).generic_visit
+            type(self)._methods[kind] = method
+        if kind is _UnaryOp and type(node.op) is ast.Invert and type(node.operand) is not ast.Constant:  # type: ignore[attr-defined]
+            return _keep_bool_from_invert(node.operand, method(self, node))  # type: ignore[attr-defined]
         return method(self, node)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
