@@ -20,6 +20,10 @@ __all__ = ["blocks_of", "map_blocks", "BlockOwner"]
 BlockOwner = ast.AST
 
 _FIELDS = ("body", "orelse", "finalbody")
+#: every field a block can hang from (directly, or through except handlers or match cases)
+_BLOCK_FIELDS = frozenset({*_FIELDS, "handlers", "cases"})
+#: node type -> whether it has one of those fields at all (most statements have none)
+_may_hold_blocks: dict[type, bool] = {}
 
 
 def blocks_of(stmt: ast.stmt) -> Iterator[tuple[BlockOwner, str, list[ast.stmt]]]:
@@ -44,6 +48,12 @@ def map_blocks(
     ``copy=True`` copy-on-write: ``stmt`` and its handlers/cases are shallow-copied only where a
     block changed, so the original tree is never modified; the result is ``stmt`` itself if
     nothing changed."""
+    kind = type(stmt)
+    holds = _may_hold_blocks.get(kind)
+    if holds is None:
+        holds = _may_hold_blocks[kind] = not _BLOCK_FIELDS.isdisjoint(kind._fields)
+    if not holds:  # a simple statement: nothing to rewrite, and no generator to start
+        return stmt
     result = stmt
     parts: dict[int, ast.AST] = {}  # id(original handler/case) -> its copy
     for owner, field, block in list(blocks_of(stmt)):
