@@ -21,6 +21,10 @@ BlockOwner = ast.AST
 
 _FIELDS = ("body", "orelse", "finalbody")
 N = TypeVar("N", bound=ast.AST)
+#: every field a block can hang from (directly, or through except handlers or match cases)
+_BLOCK_FIELDS = frozenset({*_FIELDS, "handlers", "cases"})
+#: node type -> whether it has one of those fields at all (most statements have none)
+_may_hold_blocks: dict[type, bool] = {}
 
 
 def blocks_of(stmt: ast.stmt) -> Iterator[tuple[BlockOwner, str, list[ast.stmt]]]:
@@ -45,8 +49,12 @@ def map_blocks(
     ``copy=True`` copy-on-write: ``stmt`` and its handlers/cases are shallow-copied only where a
     block changed, so the original tree is never modified; the result is ``stmt`` itself if
     nothing changed."""
-    # Emission calls this on every statement of a module: no generator, no allocation unless
-    # something changes (it is the same walk as blocks_of, inlined).
+    kind = type(stmt)
+    holds = _may_hold_blocks.get(kind)
+    if holds is None:
+        holds = _may_hold_blocks[kind] = not _BLOCK_FIELDS.isdisjoint(kind._fields)
+    if not holds:  # a simple statement (most are): nothing to rewrite
+        return stmt
     fields = stmt.__dict__
     result = stmt
     for field in _FIELDS:

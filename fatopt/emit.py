@@ -38,6 +38,7 @@ from typing import Any, Union
 from fatopt.analyses.scopes import Scope, analyze_scopes
 from fatopt.blocks import map_blocks
 from fatopt.guards import source
+from fatopt.nodes import walk
 
 __all__ = [
     "RUNTIME_NAME",
@@ -96,7 +97,7 @@ def _runtime_attr(name: str) -> ast.Attribute:
 
 def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
     """Give ``node`` and its descendants that have no position the position of ``like``."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if "lineno" in sub._attributes and getattr(sub, "lineno", None) is None:
             ast.copy_location(sub, like)
     return node
@@ -249,7 +250,7 @@ def refers_to_own_name(node: FunctionNode) -> bool:
                                      node.args.vararg, node.args.kwarg) if a is not None and a.annotation is not None]
     parts += [node.returns] if node.returns is not None else []
     parts += getattr(node, "type_params", None) or []
-    return any(type(n) is ast.Name and n.id == node.name for part in parts for n in ast.walk(part))
+    return any(type(n) is ast.Name and n.id == node.name for part in parts for n in walk(part))
 
 
 def _rewritten(change: Rewrite) -> FunctionNode:

@@ -44,3 +44,14 @@ class ModuleUnit:
     def fact(self, analysis: type[Analysis[T]]) -> T:
         """The result of a module-level managed analysis (computed once)."""
         return self.analyses.get(analysis)
+
+    def release(self) -> None:
+        """Drop the units and analyses once the module is optimized, breaking their reference
+        cycles (this unit and its function units refer to each other, scope trees link both
+        ways), so the trees and facts die by reference counting as soon as the driver returns:
+        left to the cyclic garbage collector they cost about a fifth of the compile time."""
+        units = list(self.optimized.values())
+        self.optimized.clear()
+        for unit in units:
+            unit.analyses.release()
+        self.analyses.release()

@@ -264,15 +264,21 @@ def _optimize(
             module.fact(FunctionCandidates))
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
+        module.release()
         return tree, None
     if report is not None and facts.dynamic:
         report.notes.append(
             f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
         )
-    changes, rows_by_node = _optimize_functions(module, order, any_pass)
-    # the report lists functions in source order, whatever order they were optimized in
-    rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
-    result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
+    try:
+        changes, rows_by_node = _optimize_functions(module, order, any_pass)
+        # the report lists functions in source order, whatever order they were optimized in
+        rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
+        result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
+    finally:
+        # no reference cycle outlives the module's optimization (the cyclic GC is paused while
+        # it runs, and would otherwise find hundreds of thousands of objects afterwards)
+        module.release()
     if report is not None:
         report.filename = filename
         report.functions.extend(rows)

@@ -85,9 +85,15 @@ class ClassTable:
     def __init__(self, classes: list[ClassInfo], bindings: dict[int, dict[str, int]] | None = None) -> None:
         self.classes = classes
         #: id(class node) -> name -> binding sites in its body (from the scope analysis)
-        self._bindings = bindings or {}
+        self._bindings = bindings if bindings is not None else {}
         self.by_qualname = {c.qualname: c for c in classes}
         self.by_node = {c.node: c for c in classes}
+
+    def add(self, info: ClassInfo) -> None:
+        """Add a class (the table is built in source order)."""
+        self.classes.append(info)
+        self.by_qualname[info.qualname] = info
+        self.by_node[info.node] = info
 
     def mro(self, info: ClassInfo) -> list[ClassInfo] | None:
         """The classes of the table ``info``'s MRO goes through, in order, if every base is a
@@ -169,47 +175,51 @@ def _constants(
 
 
 def _table(module: ModuleUnit) -> ClassTable:
-    facts = module.fact(FactsOfModule)
     scopes = module.fact(ScopesOfModule)
     # (name, attribute) stored or deleted anywhere in the module
     writes: set[tuple[str, str]] = set()
     for scope in scopes.all_scopes():
         writes |= scope.attribute_writes
-    bindings: dict[int, dict[str, int]] = {}
-    classes: list[ClassInfo] = []
+    table = ClassTable([], {})
+    _add_classes(table, module, writes, module.tree.body, "", True)
+    return table
 
-    def visit(body: list[ast.stmt], prefix: str, top: bool) -> None:
-        local: dict[str, ClassInfo] = {}
-        for stmt in body:
-            if type(stmt) is not ast.ClassDef:
-                continue
-            qualname = prefix + stmt.name
-            keywords = {k.arg: ast.unparse(k.value) for k in stmt.keywords if k.arg}
-            bases = tuple(ast.unparse(b) for b in stmt.bases)
-            # a base is known when it names a top-level class defined before, bound once
-            known = tuple(
-                local[b].qualname if top and b in local and local[b].bound_once else None
-                for b in bases
-            )
-            info = ClassInfo(
-                name=stmt.name, qualname=qualname, node=stmt, bases=bases, known_bases=known,
-                metaclass=keywords.pop("metaclass", None),
-                keywords=tuple(f"{k}={v}" for k, v in keywords.items()),
-                decorators=tuple(ast.unparse(d) for d in stmt.decorator_list),
-                slots=_slots(stmt.body),
-                bound_once=top and facts.binding_count(stmt.name) == 1,
-            )
-            counts = bindings[id(stmt)] = scopes.scope_of(stmt).bindings
-            for inner in stmt.body:
-                if isinstance(inner, _FUNCTIONS) and counts.get(inner.name) == 1:
-                    info.methods[inner.name] = MethodInfo(inner, _method_kind(inner))
-            info.constants = _constants(info, stmt.body, counts, writes, module.config) if info.bound_once else {}
-            classes.append(info)
-            local[stmt.name] = info
-            visit(stmt.body, qualname + ".", False)
 
-    visit(module.tree.body, "", True)
-    return ClassTable(classes, bindings)
+def _add_classes(
+    table: ClassTable, module: ModuleUnit, writes: set[tuple[str, str]], body: list[ast.stmt],
+    prefix: str, top: bool,
+) -> None:
+    """Add the classes ``body`` defines, and those nested in their bodies, in source order."""
+    facts = module.fact(FactsOfModule)
+    scopes = module.fact(ScopesOfModule)
+    local: dict[str, ClassInfo] = {}
+    for stmt in body:
+        if type(stmt) is not ast.ClassDef:
+            continue
+        qualname = prefix + stmt.name
+        keywords = {k.arg: ast.unparse(k.value) for k in stmt.keywords if k.arg}
+        bases = tuple(ast.unparse(b) for b in stmt.bases)
+        # a base is known when it names a top-level class defined before, bound once
+        known = tuple(
+            local[b].qualname if top and b in local and local[b].bound_once else None
+            for b in bases
+        )
+        info = ClassInfo(
+            name=stmt.name, qualname=qualname, node=stmt, bases=bases, known_bases=known,
+            metaclass=keywords.pop("metaclass", None),
+            keywords=tuple(f"{k}={v}" for k, v in keywords.items()),
+            decorators=tuple(ast.unparse(d) for d in stmt.decorator_list),
+            slots=_slots(stmt.body),
+            bound_once=top and facts.binding_count(stmt.name) == 1,
+        )
+        counts = table._bindings[id(stmt)] = scopes.scope_of(stmt).bindings
+        for inner in stmt.body:
+            if isinstance(inner, _FUNCTIONS) and counts.get(inner.name) == 1:
+                info.methods[inner.name] = MethodInfo(inner, _method_kind(inner))
+        info.constants = _constants(info, stmt.body, counts, writes, module.config) if info.bound_once else {}
+        table.add(info)
+        local[stmt.name] = info
+        _add_classes(table, module, writes, stmt.body, qualname + ".", False)
 
 
 class ModuleClassTable(Analysis[ClassTable]):

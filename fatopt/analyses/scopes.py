@@ -102,6 +102,15 @@ class Scope:
             yield scope
             stack.extend(reversed(scope.children))
 
+    def release(self) -> None:
+        """Unlink this scope from its parent and the scopes nested in it from their children:
+        parents and children refer to each other, a reference cycle that would keep the scopes
+        and the tree they point into alive until the cyclic garbage collector runs. Call it when
+        done with them."""
+        for scope in list(self.walk()):
+            scope.children = []
+        self.parent = None
+
     def __repr__(self) -> str:
         name = getattr(self.node, "name", type(self.node).__name__)
         return f"<Scope {self.kind} {name}>"
@@ -185,6 +194,10 @@ class ModuleScopes:
     def all_scopes(self) -> Iterator[Scope]:
         return self.module.walk()
 
+    def release(self) -> None:
+        """Break the scope tree's reference cycles (:meth:`Scope.release`) when done with it."""
+        self.module.release()
+
 
 def _bind(scope: Scope, name: str) -> None:
     scope.bindings[name] = scope.bindings.get(name, 0) + 1
@@ -212,9 +225,11 @@ class _Builder:
         if method is not None:
             method(self, node, scope)
             return
-        # fields live in the instance dict (with positions, skipped as non-nodes); leaves with
-        # nothing to record (constants, contexts, operators) are not visited
-        for value in node.__dict__.values():
+        # fields live in the instance dict (read directly: not the positions, not getattr);
+        # leaves with nothing to record (constants, contexts, operators) are not visited
+        fields = node.__dict__
+        for name in node._fields:
+            value = fields.get(name)
             if type(value) is list:
                 for item in value:
                     if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:

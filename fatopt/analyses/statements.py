@@ -16,6 +16,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from fatopt.analyses.manager import Analysis
+from fatopt.nodes import child_nodes, walk
 
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
@@ -40,6 +41,7 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
         counts[name] = counts.get(name, 0) + 1
 
     stack = list(nodes)
+    push = stack.append
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -47,36 +49,54 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
             if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
                 bind(node.id)  # type: ignore[attr-defined]
             continue
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            bind(node.name)  # type: ignore[attr-defined]
-            for inner in ast.walk(node):
-                if type(inner) is ast.Nonlocal:
-                    for name in inner.names:
-                        bind(name)
-            stack.extend(node.decorator_list)  # type: ignore[attr-defined]
-            if kind is not ast.ClassDef:
-                stack.extend(node.args.defaults)  # type: ignore[attr-defined]
-                stack.extend(d for d in node.args.kw_defaults if d is not None)  # type: ignore[attr-defined]
-            else:
-                stack.extend(node.bases)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Lambda:
-            continue
-        if kind in (ast.Import, ast.ImportFrom):
-            for alias in node.names:  # type: ignore[attr-defined]
-                bind(alias.asname or alias.name.partition(".")[0])
-            continue
-        if kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
-            bind(node.name)  # type: ignore[attr-defined]
-        elif kind in (ast.Global, ast.Nonlocal):
-            for name in node.names:  # type: ignore[attr-defined]
-                bind(name)
-        elif kind in (ast.MatchAs, ast.MatchStar) and node.name:  # type: ignore[attr-defined]
-            bind(node.name)  # type: ignore[attr-defined]
-        elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
-            bind(node.rest)  # type: ignore[attr-defined]
-        stack.extend(ast.iter_child_nodes(node))
+        if kind in _BINDING_KINDS:
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                bind(node.name)  # type: ignore[attr-defined]
+                for inner in walk(node):
+                    if type(inner) is ast.Nonlocal:
+                        for name in inner.names:
+                            bind(name)
+                stack.extend(node.decorator_list)  # type: ignore[attr-defined]
+                if kind is not ast.ClassDef:
+                    stack.extend(node.args.defaults)  # type: ignore[attr-defined]
+                    stack.extend(d for d in node.args.kw_defaults if d is not None)  # type: ignore[attr-defined]
+                else:
+                    stack.extend(node.bases)  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Lambda:
+                continue
+            if kind in (ast.Import, ast.ImportFrom):
+                for alias in node.names:  # type: ignore[attr-defined]
+                    bind(alias.asname or alias.name.partition(".")[0])
+                continue
+            if kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
+                bind(node.name)  # type: ignore[attr-defined]
+            elif kind in (ast.Global, ast.Nonlocal):
+                for name in node.names:  # type: ignore[attr-defined]
+                    bind(name)
+            elif kind in (ast.MatchAs, ast.MatchStar) and node.name:  # type: ignore[attr-defined]
+                bind(node.name)  # type: ignore[attr-defined]
+            elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
+                bind(node.rest)  # type: ignore[attr-defined]
+        # the children, in ast.iter_child_nodes order; leaves that bind nothing (constants,
+        # contexts, operators, pass/break/continue) are not pushed
+        fields = node.__dict__
+        for field in node._fields:
+            value = fields.get(field)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:
+                        push(item)
+            elif isinstance(value, ast.AST) and value._fields and type(value) is not ast.Constant:
+                push(value)
     return counts
+
+
+#: the kinds :func:`names_bound_in` looks at (besides ``Name``); the others only hold children
+_BINDING_KINDS = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Import, ast.ImportFrom,
+    ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.MatchAs, ast.MatchStar, ast.MatchMapping,
+})
 
 
 def loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -91,7 +111,7 @@ def loop_exits(body: list[ast.stmt]) -> list[ast.stmt]:
         elif isinstance(node, _LOOPS):
             stack.extend(node.orelse)
         elif not isinstance(node, _SCOPES) and isinstance(node, ast.stmt):
-            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
+            stack.extend(n for n in child_nodes(node) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case)))
         elif isinstance(node, (ast.excepthandler, ast.match_case)):
             stack.extend(node.body)
     return found
@@ -118,7 +138,7 @@ def deletable(stmts: list[ast.stmt], in_loop: bool) -> bool:
             stack.extend((p, looping) for p in parts)
             continue
         is_loop = isinstance(node, _LOOPS)
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             # inside a loop's body break/continue are fine; its else clause is outside the loop
             in_else = is_loop and any(child is s for s in node.orelse)  # type: ignore[attr-defined]
             stack.append((child, looping if (not is_loop or in_else) else True))
@@ -128,10 +148,10 @@ def deletable(stmts: list[ast.stmt], in_loop: bool) -> bool:
 def identity_compared(node: ast.AST) -> set[str]:
     """Names used anywhere inside an operand of ``is``/``is not`` in ``node``."""
     names: set[str] = set()
-    for compare in ast.walk(node):
+    for compare in walk(node):
         if isinstance(compare, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops):
             for operand in (compare.left, *compare.comparators):
-                names.update(n.id for n in ast.walk(operand) if isinstance(n, ast.Name))
+                names.update(n.id for n in walk(operand) if isinstance(n, ast.Name))
     return names
 
 

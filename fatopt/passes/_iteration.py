@@ -9,6 +9,7 @@ import ast
 from typing import Any
 
 from fatopt.folding import NOT_FOLDED, constant_value, make_constant
+from fatopt.nodes import walk
 from fatopt.passes._rewrite import clone
 
 __all__ = ["constant_items", "target_names", "bind_target", "replace_names", "node_count"]
@@ -79,4 +80,4 @@ def replace_names(node: ast.AST, mapping: dict[str, Any]) -> ast.AST:
 
 
 def node_count(nodes: list[ast.AST]) -> int:
-    return sum(1 for n in nodes for _ in ast.walk(n))
+    return sum(1 for n in nodes for _ in walk(n))

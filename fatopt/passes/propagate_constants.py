@@ -18,6 +18,7 @@ from typing import Any
 
 from fatopt.folding import NOT_FOLDED, constant_value, is_foldable_value, make_constant
 from fatopt.analyses.statements import LocalBindings
+from fatopt.nodes import walk
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
 
 __all__ = ["ConstantPropagation", "substitute"]
@@ -71,7 +72,7 @@ class ConstantPropagation(Pass):
         if isinstance(node, ast.Lambda):
             return False
         scope = unit.scope
-        params = {a.arg for a in ast.walk(node.args) if type(a) is ast.arg}
+        params = {a.arg for a in walk(node.args) if type(a) is ast.arg}
         counts = unit.fact(LocalBindings)
         changed = False
         for index, stmt in enumerate(node.body):

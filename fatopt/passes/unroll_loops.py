@@ -19,6 +19,7 @@ import ast
 from fatopt.passes._iteration import constant_items, node_count, target_names
 from fatopt.analyses.statements import loop_exits, names_bound_in
 from fatopt.blocks import map_blocks
+from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit, clone
 from fatopt.passes.propagate_constants import substitute
 
@@ -50,7 +51,10 @@ class UnrollLoops(Pass):
             return False
         self.unit = unit
         self.changed = False
-        unit.node.body = self.block(unit.node.body, unit.node.body[0])
+        try:
+            unit.node.body = self.block(unit.node.body, unit.node.body[0])
+        finally:
+            del self.unit  # the unit holds this pass (Unit.applied): no reference cycle
         return self.changed
 
     def block(self, stmts: list[ast.stmt], placeholder: ast.AST) -> list[ast.stmt]:
@@ -106,7 +110,7 @@ class UnrollLoops(Pass):
 
 
 def _located(node: ast.stmt, like: ast.AST) -> ast.stmt:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if "lineno" in sub._attributes:
             ast.copy_location(sub, like)
     return node
