@@ -60,16 +60,24 @@ def _run_pipeline(unit: Unit, passes: list[Pass], filename: str) -> str | None:
     """Run the passes to a fixed point; the name of the pass that raised, or None."""
     config = unit.config
     unit.started = True
+    changes = 0  # how many times a pass changed the tree so far
+    # pass -> the value of `changes` when it last ran and changed nothing: a pass is a function
+    # of the tree (and of the facts recorded with each change), so running it again on the same
+    # tree would change nothing again
+    idle_since: dict[int, int] = {}
     for _round in range(config.max_iterations):
         changed = False
-        for pass_ in passes:
-            if not pass_.may_apply(unit):
+        for index, pass_ in enumerate(passes):
+            if idle_since.get(index) == changes or not pass_.may_apply(unit):
                 continue
             try:
                 unit.ran.add(type(pass_))
                 if pass_.run(unit):
                     changed = True
+                    changes += 1
                     unit.changed(pass_)
+                else:
+                    idle_since[index] = changes
             except Exception as exc:
                 _warn(filename, unit.node.lineno, f"pass {pass_.name} failed on {unit.qualname}: "
                       f"{type(exc).__name__}: {exc}; the function is left unoptimized")
@@ -97,8 +105,11 @@ def new_passes(config: Config) -> list[Pass]:
 
 
 def _optimize_function(
-    candidate: Candidate, scope: Scope, module: ModuleUnit,
+    candidate: Candidate, scope: Scope, module: ModuleUnit, probes: list[Pass],
 ) -> tuple[FunctionReport, Specialization | Rewrite | None]:
+    """Optimize one function; ``probes`` are pass objects that only answer the entry question
+    (``may_apply`` before the pipeline starts reads the unit, never the pass's own state), so
+    fresh ones are made only for the functions that enter the pipeline."""
     node = candidate.node
     config, filename, opted_out = module.config, module.filename, module.opted_out
     row = FunctionReport(candidate.qualname, node.lineno, UNCHANGED)
@@ -116,10 +127,13 @@ def _optimize_function(
         row.status, row.reason = SKIPPED, "nested function"
         return row, None
     unit = Unit(node, scope, module.fact(FactsOfModule), config, candidate.qualname, module)
-    passes = new_passes(config)
-    if not any(p.may_apply(unit) for p in passes):
+    for probe in probes:
+        if probe.may_apply(unit):
+            break
+    else:
         row.reason = "nothing to optimize"
         return row, None
+    passes = new_passes(config)
     unit.node = clone(node)  # type: ignore[assignment]  # the passes' private copy
     failed = _run_pipeline(unit, passes, filename)
     if failed is not None:
@@ -295,6 +309,7 @@ def _optimize_functions(
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
+    probes = new_passes(module.config)
     for candidate in order:
         scope = scopes.by_node.get(candidate.node)
         if scope is None:  # pragma: no cover - every def has a scope
@@ -307,7 +322,7 @@ def _optimize_functions(
             continue
         if any_pass:
             try:
-                row, change = _optimize_function(candidate, scope, module)
+                row, change = _optimize_function(candidate, scope, module, probes)
             except Exception as exc:
                 _warn(filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
                       f"{type(exc).__name__}: {exc}; the function is left unoptimized")

@@ -23,7 +23,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 from fatopt.analyses.classes import ClassInfo, ClassTable, ModuleClassTable
 from fatopt.analyses.functions import Candidate, FunctionCandidates
@@ -40,9 +40,9 @@ FUNCTION, CLASS, METHOD, BUILTIN, UNKNOWN = "function", "class", "method", "buil
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-@dataclass(frozen=True)
-class CallSite:
-    """One call in a candidate function's code."""
+class CallSite(NamedTuple):
+    """One call in a candidate function's code (a named tuple: the graph makes one per call of
+    the module, and a frozen dataclass costs several times more to build)."""
 
     #: the ``ast.Call`` node
     node: ast.Call
