@@ -182,9 +182,13 @@ def summarize_probe(probe: dict, library: Library, tests_root: str) -> dict:
         summary[group] = {
             "modules": len(modules),
             "cached": sum(m["fatopt_cached"] for m in modules),
+            "optimized": sum(m.get("optimized", False) for m in modules),
             "specialized": sum(n for name, n in specialized.items() if name in names),
             "loaders": sorted({m["loader"] for m in modules}),
-            "uncached": sorted(m["name"] for m in modules if not m["fatopt_cached"]),
+            "not_optimized": sorted(m["name"] for m in modules if not m.get("optimized")),
+            # fatopt.stats() and the cache must agree: no specialized function in a plain module
+            "specialized_in_plain": sorted(name for name in names - {m["name"] for m in modules if m.get("optimized")}
+                                           if specialized.get(name)),
         }
     summary["specialized_total"] = sum(specialized.values())
     return summary
@@ -442,8 +446,12 @@ def details(rows: list[dict]) -> str:
         if probe:
             for group in ("library", "tests"):
                 g = probe[group]
-                lines.append(f"{row['library']}: {group}: {g['cached']}/{g['modules']} modules ran from a fatopt "
-                             f"cache file, {g['specialized']} functions specialized; loaders {', '.join(g['loaders'])}")
+                lines.append(f"{row['library']}: {group}: {g['optimized']}/{g['modules']} modules ran from a fatopt "
+                             f"cache file ({g['cached']} have one), {g['specialized']} functions specialized; "
+                             f"loaders {', '.join(g['loaders'])}")
+                if g["specialized_in_plain"]:
+                    lines.append(f"{row['library']}: {group}: INCONSISTENT: specialized functions in modules that "
+                                 f"did not run from a fatopt cache file: {', '.join(g['specialized_in_plain'])}")
     return "\n".join(lines)
 
 

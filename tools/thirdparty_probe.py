@@ -4,7 +4,7 @@ modules ran optimized by fatopt and how many functions it specialized in each.
 thirdparty_check.py copies this file into the test venv's site-packages as
 ``fatopt_thirdparty_probe`` and runs ``pytest -p fatopt_thirdparty_probe``. It writes JSON to the
 file named by the environment variable FATOPT_THIRDPARTY_PROBE: for every module loaded from a
-``.py`` file, its name, file, loader class and whether a fatopt cache file exists for it; and
+``.py`` file, its name, file, loader class and whether a fatopt cache file exists for it and whether it ran from one; and
 ``fatopt.stats()`` counts per module when fatopt is on. It never changes a test's outcome.
 """
 
@@ -19,6 +19,7 @@ import os
 import sys
 
 OUTPUT_VARIABLE = "FATOPT_THIRDPARTY_PROBE"
+SOURCE_LOADER = "_frozen_importlib_external.SourceFileLoader"
 
 
 def fatopt_cache_files(source: str) -> list[str]:
@@ -47,6 +48,10 @@ def loaded_modules() -> list[dict]:
             "loader": f"{type(loader).__module__}.{type(loader).__qualname__}",
             "fatopt_cached": bool(fatopt_cache_files(source)),
         })
+        # fatopt's import hook serves only importlib's SourceFileLoader: a module that another
+        # loader ran (pytest's assertion rewriting) did not run from the cache file, even if one exists
+        row = rows[-1]
+        row["optimized"] = row["fatopt_cached"] and row["loader"] == SOURCE_LOADER
     return rows
 
 
