@@ -86,6 +86,7 @@ def test_summarize_probe_splits_library_tests_and_the_rest():
             _module("tests.test_core", "/src/demo-1.0/tests/test_core.py", False,
                     loader="_pytest.assertion.rewrite.AssertionRewritingHook"),
             _module("json", "/stdlib/json/__init__.py", True),
+            _module("demo.moves.json", "/stdlib/json/__init__.py", True),  # an alias, not the library's
         ],
         "specialized": {"demo.core": 3, "json": 5, "tests.test_core": 1},
     }

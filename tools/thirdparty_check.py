@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -165,13 +166,22 @@ def compare(plain: dict[str, str], fatopt: dict[str, str]) -> Difference:
     )
 
 
+def belongs_to(module: dict, packages: tuple[str, ...]) -> bool:
+    """True for a module of the library itself: named in one of its packages and loaded from
+    that package's files (six.moves.queue is the standard library's queue under another name)."""
+    top = module["name"].split(".")[0]
+    if top not in packages:
+        return False
+    path = Path(module["file"])
+    return top in path.parent.parts or path.stem == top
+
+
 def summarize_probe(probe: dict, library: Library, tests_root: str) -> dict:
     """From the probe's JSON: the library's and its tests' modules, how many ran from a fatopt
     cache file, and the specialized functions in each group."""
     groups = {"library": [], "tests": []}
     for module in probe.get("modules", []):
-        top = module["name"].split(".")[0]
-        if top in library.packages:
+        if belongs_to(module, library.packages):
             groups["library"].append(module)
         elif module["file"].startswith(tests_root + os.sep):
             groups["tests"].append(module)
@@ -350,14 +360,15 @@ def run_environment(prefix: Path, fatopt: bool, probe_output: Path) -> dict:
     return env
 
 
-def run_suite(vpy: str, library: Library, tree: Path, mode: str, prefix: Path, work: Path, timeout: float) -> SuiteRun:
+def run_suite(vpy: str, library: Library, tree: Path, mode: str, prefix: Path, work: Path, timeout: float,
+              extra: tuple[str, ...] = ()) -> SuiteRun:
     """One pytest run of the library's suite; outcomes from its junit XML."""
     junit, probe_output, log = work / f"junit-{mode}.xml", work / f"probe-{mode}.json", work / f"pytest-{mode}.log"
     for path in (junit, probe_output):
         path.unlink(missing_ok=True)
     command = [vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", PROBE_MODULE,
                f"--junitxml={junit}", f"--basetemp={work / ('tmp-' + mode)}", "--hypothesis-seed=0",
-               *library.pytest_args, *library.tests]
+               *library.pytest_args, *extra, *library.tests]
     env = run_environment(prefix, mode in FATOPT_MODES, probe_output)
     returncode, wall, cpu, rss = run_measured(command, env, tree, log, timeout)
     run = SuiteRun(mode, returncode, wall, cpu, rss)
@@ -395,7 +406,8 @@ def remove_fatopt_files(prefix: Path, under: list[str]) -> int:
     return removed
 
 
-def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: list[str], timeout: float) -> dict:
+def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: list[str], timeout: float,
+                  extra: tuple[str, ...] = ()) -> dict:
     """All modes of one library; the row of the table plus the details."""
     work.mkdir(parents=True, exist_ok=True)
     tree = unpack(sdist, work / "src")
@@ -403,7 +415,7 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
     row: dict = {"library": library.name, "version": library.version, "runs": {}, "differences": {}}
     if not plain_prefix.exists():
         progress(f"{library.name}: warming the plain bytecode cache")
-        run_suite(vpy, library, tree, "warmup", plain_prefix, work, timeout)
+        run_suite(vpy, library, tree, "warmup", plain_prefix, work, timeout, extra)
     for mode in MODES:
         if mode not in modes and mode != "plain":
             continue
@@ -418,7 +430,8 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
             checked([vpy, "-m", "fatopt", "compileall", "-q", *dirs], work / "compileall.log", env=env)
             row["compileall"] = {"dirs": dirs, "removed_before": removed}
         progress(f"{library.name} {library.version}: {mode}")
-        run = run_suite(vpy, library, tree, mode, plain_prefix if mode == "plain" else fatopt_prefix, work, timeout)
+        prefix = plain_prefix if mode == "plain" else fatopt_prefix
+        run = run_suite(vpy, library, tree, mode, prefix, work, timeout, extra)
         progress(f"{library.name}: {mode}: {len(run.outcomes)} tests, {len(run.failed)} failed, "
                  f"wall {run.wall:.1f}s, cpu {run.cpu:.1f}s, exit {run.returncode}")
         row["runs"][mode] = asdict(run)
@@ -442,6 +455,10 @@ def details(rows: list[dict]) -> str:
                 lines.append(f"{row['library']}: {mode}: fails only under fatopt: {test}")
             if diff["missing"]:
                 lines.append(f"{row['library']}: {mode}: {len(diff['missing'])} test ids run plain are absent")
+        runs = row.get("runs", {})
+        if runs:
+            lines.append(f"{row['library']}: wall s " + ", ".join(f"{m} {r['wall']:.1f}" for m, r in runs.items())
+                         + "; peak RSS MB " + ", ".join(f"{m} {r['max_rss_kb'] / 1024:.0f}" for m, r in runs.items()))
         probe = row.get("probe_summary")
         if probe:
             for group in ("library", "tests"):
@@ -477,6 +494,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, help="logs, sources, results (default CACHE/work-X.Y)")
     parser.add_argument("--modes", default=",".join(FATOPT_MODES),
                         help=f"fatopt modes to run, comma-separated (plain always runs): {', '.join(FATOPT_MODES)}")
+    parser.add_argument("--pytest-args", default="",
+                        help="more pytest arguments for every run, e.g. '--assert=plain' (so that test modules "
+                             "are not loaded by pytest's assertion rewriting, which fatopt does not see)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per pytest run (default 1800)")
     parser.add_argument("--list", action="store_true", help="print the pinned libraries and subsets, and exit")
     return parser.parse_args(argv)
@@ -506,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     sdists = download(args.python, args.cache / "sdists", libraries, log)
     all_sdists = {lib.name: sdist_path(args.cache / "sdists", lib) for lib in LIBRARIES}
     vpy = prepare_venv(args.python, args.cache / f"venv-{version}", {k: v for k, v in all_sdists.items() if v} | sdists, log)
-    rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout) for lib in libraries]
+    extra = tuple(shlex.split(args.pytest_args))
+    rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout, extra) for lib in libraries]
     (work / "results.json").write_text(json.dumps(rows, indent=1))
     print(f"Python {version}, fatopt from {ROOT}; details in {work}")
     print(format_table(rows))
