@@ -86,6 +86,7 @@ def test_summarize_probe_splits_library_tests_and_the_rest():
             _module("tests.test_core", "/src/demo-1.0/tests/test_core.py", False,
                     loader="_pytest.assertion.rewrite.AssertionRewritingHook"),
             _module("json", "/stdlib/json/__init__.py", True),
+            _module("demo.tests.test_inside", "/src/demo-1.0/demo/tests/test_inside.py", True),  # tests in the package
             _module("demo.moves.json", "/stdlib/json/__init__.py", True),  # an alias, not the library's
         ],
         "specialized": {"demo.core": 3, "json": 5, "tests.test_core": 1},
@@ -94,7 +95,7 @@ def test_summarize_probe_splits_library_tests_and_the_rest():
     assert summary["library"]["modules"] == 2
     assert summary["library"]["optimized"] == 2
     assert summary["library"]["specialized"] == 3
-    assert summary["tests"]["optimized"] == 0
+    assert summary["tests"]["optimized"] == 1
     assert summary["tests"]["not_optimized"] == ["tests.test_core"]
     # a specialized function in a module that did not run from fatopt's cache: reported
     assert summary["tests"]["specialized_in_plain"] == ["tests.test_core"]
@@ -202,3 +203,11 @@ def test_help_describes_the_modes(capsys):
     for mode in check.MODES:
         assert mode in text
     assert "--subset" in text
+
+
+def test_exit_status_is_1_for_a_failure_only_under_fatopt():
+    assert check.exit_status([_row("alpha", 2, [])]) == 0
+    assert check.exit_status([_row("alpha", 0, []), _row("beta", 0, ["t1"])]) == 1
+    not_run = _row("gamma", 0, [])
+    not_run["runs"]["plain"]["outcomes"] = {}
+    assert check.exit_status([not_run]) == 2

@@ -176,15 +176,25 @@ def belongs_to(module: dict, packages: tuple[str, ...]) -> bool:
     return top in path.parent.parts or path.stem == top
 
 
+def is_test_module(module: dict, tests_root: str) -> bool:
+    """True for a module of the suite: under the unpacked sdist, in a tests folder or named like
+    a test file or conftest (toolz and simplejson keep their tests inside the package)."""
+    if not module["file"].startswith(tests_root + os.sep):
+        return False
+    path = Path(module["file"]).relative_to(tests_root)
+    return (any(part in ("tests", "test", "testing") for part in path.parent.parts)
+            or path.name.startswith("test_") or path.name.endswith("_test.py") or path.name == "conftest.py")
+
+
 def summarize_probe(probe: dict, library: Library, tests_root: str) -> dict:
     """From the probe's JSON: the library's and its tests' modules, how many ran from a fatopt
     cache file, and the specialized functions in each group."""
     groups = {"library": [], "tests": []}
     for module in probe.get("modules", []):
-        if belongs_to(module, library.packages):
-            groups["library"].append(module)
-        elif module["file"].startswith(tests_root + os.sep):
+        if is_test_module(module, tests_root):
             groups["tests"].append(module)
+        elif belongs_to(module, library.packages):
+            groups["library"].append(module)
     specialized = probe.get("specialized") or {}
     summary = {}
     for group, modules in groups.items():
@@ -498,6 +508,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="more pytest arguments for every run, e.g. '--assert=plain' (so that test modules "
                              "are not loaded by pytest's assertion rewriting, which fatopt does not see)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per pytest run (default 1800)")
+    parser.add_argument("--report", nargs="+", type=Path, metavar="RESULTS_JSON",
+                        help="print the table and details of earlier runs (their results.json files), run nothing")
     parser.add_argument("--list", action="store_true", help="print the pinned libraries and subsets, and exit")
     return parser.parse_args(argv)
 
@@ -515,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, members in SUBSETS.items():
             print(f"--subset {name}: {' '.join(members)}")
         return 0
+    if args.report:
+        rows = [row for path in args.report for row in json.loads(path.read_text())]
+        return print_report(rows, f"from {', '.join(map(str, args.report))}")
     modes = [m for m in args.modes.split(",") if m]
     if not set(modes) <= set(FATOPT_MODES):
         raise SystemExit(f"unknown modes in {args.modes!r}; choose among {', '.join(FATOPT_MODES)}")
@@ -529,14 +544,24 @@ def main(argv: list[str] | None = None) -> int:
     extra = tuple(shlex.split(args.pytest_args))
     rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout, extra) for lib in libraries]
     (work / "results.json").write_text(json.dumps(rows, indent=1))
-    print(f"Python {version}, fatopt from {ROOT}; details in {work}")
+    return print_report(rows, f"Python {version}, fatopt from {ROOT}; details in {work}")
+
+
+def print_report(rows: list[dict], title: str) -> int:
+    """Print the table and the details; return the exit status they call for."""
+    print(title)
     print(format_table(rows))
     text = details(rows)
     if text:
         print(text)
-    if any(diff["only_fatopt"] for row in rows for diff in row["differences"].values()):
+    return exit_status(rows)
+
+
+def exit_status(rows: list[dict]) -> int:
+    """1 if a test id fails only under fatopt in some mode; 2 if a suite did not run at all."""
+    if any(diff["only_fatopt"] for row in rows for diff in row.get("differences", {}).values()):
         return 1
-    if any(not row["runs"].get("plain", {}).get("outcomes") for row in rows):
+    if any(not row.get("runs", {}).get("plain", {}).get("outcomes") for row in rows):
         return 2
     return 0
 
