@@ -473,10 +473,10 @@ def details(rows: list[dict]) -> str:
         if probe:
             for group in ("library", "tests"):
                 g = probe[group]
-                lines.append(f"{row['library']}: {group}: {g['optimized']}/{g['modules']} modules ran from a fatopt "
+                lines.append(f"{row['library']}: {group}: {g.get('optimized', '?')}/{g['modules']} modules ran from a fatopt "
                              f"cache file ({g['cached']} have one), {g['specialized']} functions specialized; "
                              f"loaders {', '.join(g['loaders'])}")
-                if g["specialized_in_plain"]:
+                if g.get("specialized_in_plain"):
                     lines.append(f"{row['library']}: {group}: INCONSISTENT: specialized functions in modules that "
                                  f"did not run from a fatopt cache file: {', '.join(g['specialized_in_plain'])}")
     return "\n".join(lines)
