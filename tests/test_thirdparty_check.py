@@ -211,3 +211,15 @@ def test_exit_status_is_1_for_a_failure_only_under_fatopt():
     not_run = _row("gamma", 0, [])
     not_run["runs"]["plain"]["outcomes"] = {}
     assert check.exit_status([not_run]) == 2
+
+
+def test_files_written_counts_only_fatopt_files_newer_than_the_start(tmp_path):
+    import os
+    old = tmp_path / "a" / "m.cpython-313.opt-fatopt00000000.pyc"
+    old.parent.mkdir()
+    old.write_bytes(b"")
+    os.utime(old, ns=(1_000_000_000, 1_000_000_000))
+    (tmp_path / "a" / "m.cpython-313.pyc").write_bytes(b"")  # a normal .pyc: not counted
+    (tmp_path / "n.cpython-313.opt-fatopt00000000.pyc").write_bytes(b"")
+    assert check.fatopt_files_written_since(tmp_path, 2_000_000_000) == 1
+    assert check.fatopt_files_written_since(tmp_path / "missing", 0) == 0

@@ -416,6 +416,15 @@ def remove_fatopt_files(prefix: Path, under: list[str]) -> int:
     return removed
 
 
+def fatopt_files_written_since(prefix: Path, since_ns: int) -> int:
+    """fatopt cache files written in the prefix since then: the modules a run optimized. A warm
+    run must write none (each module is optimized once, then read from its cache file)."""
+    if not prefix.is_dir():
+        return 0
+    # a coarse file system clock can stamp a file a little before `since_ns`: allow 10 ms
+    return sum(path.stat().st_mtime_ns >= since_ns - 10_000_000 for path in prefix.rglob("*.opt-fatopt*.pyc"))
+
+
 def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: list[str], timeout: float,
                   extra: tuple[str, ...] = ()) -> dict:
     """All modes of one library; the row of the table plus the details."""
@@ -441,10 +450,13 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
             row["compileall"] = {"dirs": dirs, "removed_before": removed}
         progress(f"{library.name} {library.version}: {mode}")
         prefix = plain_prefix if mode == "plain" else fatopt_prefix
+        started = time.time_ns()
         run = run_suite(vpy, library, tree, mode, prefix, work, timeout, extra)
+        written = fatopt_files_written_since(prefix, started)
         progress(f"{library.name}: {mode}: {len(run.outcomes)} tests, {len(run.failed)} failed, "
-                 f"wall {run.wall:.1f}s, cpu {run.cpu:.1f}s, exit {run.returncode}")
+                 f"wall {run.wall:.1f}s, cpu {run.cpu:.1f}s, exit {run.returncode}, fatopt cache files written {written}")
         row["runs"][mode] = asdict(run)
+        row["runs"][mode]["fatopt_files_written"] = written
         if mode != "plain":
             difference = compare(row["runs"]["plain"]["outcomes"], run.outcomes)
             row["differences"][mode] = asdict(difference)
@@ -468,7 +480,10 @@ def details(rows: list[dict]) -> str:
         runs = row.get("runs", {})
         if runs:
             lines.append(f"{row['library']}: wall s " + ", ".join(f"{m} {r['wall']:.1f}" for m, r in runs.items())
-                         + "; peak RSS MB " + ", ".join(f"{m} {r['max_rss_kb'] / 1024:.0f}" for m, r in runs.items()))
+                         + "; peak RSS MB " + ", ".join(f"{m} {r['max_rss_kb'] / 1024:.0f}" for m, r in runs.items())
+                         + "; fatopt cache files written " + ", ".join(
+                             f"{m} {r['fatopt_files_written']}" for m, r in runs.items()
+                             if m != "plain" and "fatopt_files_written" in r))
         probe = row.get("probe_summary")
         if probe:
             for group in ("library", "tests"):
