@@ -111,7 +111,7 @@ def test_summarize_probe_of_a_plain_run():
 
 
 def _row(name, plain_failed, fatopt_only):
-    runs = {mode: {"cpu": cpu, "outcomes": {}} for mode, cpu in zip(check.MODES, (1.0, 9.5, 1.25, 1.5))}
+    runs = {mode: {"cpu": cpu, "outcomes": {}, "returncode": 0} for mode, cpu in zip(check.MODES, (1.0, 9.5, 1.25, 1.5))}
     runs["plain"]["outcomes"] = {f"t{i}": "failed" if i < plain_failed else "passed" for i in range(10)}
     differences = {mode: {"only_fatopt": list(fatopt_only), "only_plain": [], "missing": []}
                    for mode in check.FATOPT_MODES}
@@ -211,6 +211,18 @@ def test_exit_status_is_1_for_a_failure_only_under_fatopt():
     not_run = _row("gamma", 0, [])
     not_run["runs"]["plain"]["outcomes"] = {}
     assert check.exit_status([not_run]) == 2
+    internal_error = _row("delta", 0, [])
+    internal_error["runs"]["plain"]["returncode"] = 3
+    assert check.exit_status([internal_error]) == 2
+
+
+def test_a_run_that_does_not_complete_only_under_fatopt_is_a_failure():
+    outcomes = {"a": "passed"}
+    crashed = check.compare(outcomes, {}, 0, -11)  # killed by SIGSEGV: no junit file, no outcomes
+    assert crashed.only_fatopt == ["<pytest exit status -11>"]
+    assert crashed.missing == ["a"]
+    assert check.compare(outcomes, outcomes, 1, 1).only_fatopt == []
+    assert check.compare(outcomes, outcomes, 3, 3).only_fatopt == []  # broken alike: no difference
 
 
 def test_files_written_counts_only_fatopt_files_newer_than_the_start(tmp_path):

@@ -91,7 +91,8 @@ LIBRARIES = (
     Library("simplejson", "4.3.0", ("simplejson",), ("simplejson/tests",)),
     Library("jinja2", "3.1.6", ("jinja2",)),
     Library("pyparsing", "3.3.3", ("pyparsing",)),
-    Library("python-dateutil", "4.0.0", ("dateutil",)),
+    # its tests mark some cases no_cover, a mark of pytest-cov (not installed), under filterwarnings=error
+    Library("python-dateutil", "4.0.0", ("dateutil",), pytest_args=("-W", "ignore::pytest.PytestUnknownMarkWarning")),
     Library("attrs", "26.1.0", ("attr", "attrs")),
 )
 
@@ -156,10 +157,25 @@ class Difference:
     missing: list[str]  # run plain, absent under fatopt
 
 
-def compare(plain: dict[str, str], fatopt: dict[str, str]) -> Difference:
-    """Compare the failing sets of two runs, test id by test id."""
+#: pytest's exit codes for "ran, all passed" and "ran, some failed": anything else (interrupted,
+#: internal error, usage error, no tests, killed by a signal) means the suite did not run through.
+COMPLETED = (0, 1)
+
+
+def exit_id(returncode: int) -> str:
+    """The pseudo test id that stands for a run that did not complete."""
+    return f"<pytest exit status {returncode}>"
+
+
+def compare(plain: dict[str, str], fatopt: dict[str, str], plain_exit: int = 0, fatopt_exit: int = 0) -> Difference:
+    """Compare the failing sets of two runs, test id by test id; a run that did not complete
+    (a crash, an internal error) where plain's did is one more failing id."""
     failed_plain = {t for t, o in plain.items() if o == "failed"}
     failed_fatopt = {t for t, o in fatopt.items() if o == "failed"}
+    if plain_exit not in COMPLETED:
+        failed_plain.add(exit_id(plain_exit))
+    if fatopt_exit not in COMPLETED:
+        failed_fatopt.add(exit_id(fatopt_exit))
     return Difference(
         only_fatopt=sorted(failed_fatopt - failed_plain),
         only_plain=sorted(failed_plain - failed_fatopt),
@@ -464,7 +480,8 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
         row["runs"][mode] = asdict(run)
         row["runs"][mode]["fatopt_files_written"] = written
         if mode != "plain":
-            difference = compare(row["runs"]["plain"]["outcomes"], run.outcomes)
+            plain = row["runs"]["plain"]
+            difference = compare(plain["outcomes"], run.outcomes, plain["returncode"], run.returncode)
             row["differences"][mode] = asdict(difference)
             if difference.only_fatopt:
                 progress(f"{library.name}: {mode}: FAILING ONLY UNDER FATOPT: {', '.join(difference.only_fatopt[:10])}")
@@ -579,10 +596,11 @@ def print_report(rows: list[dict], title: str) -> int:
 
 
 def exit_status(rows: list[dict]) -> int:
-    """1 if a test id fails only under fatopt in some mode; 2 if a suite did not run at all."""
+    """1 if a test id fails only under fatopt in some mode; 2 if a plain suite did not run through."""
     if any(diff["only_fatopt"] for row in rows for diff in row.get("differences", {}).values()):
         return 1
-    if any(not row.get("runs", {}).get("plain", {}).get("outcomes") for row in rows):
+    plain_runs = [row.get("runs", {}).get("plain") for row in rows]
+    if any(not run or run["returncode"] not in COMPLETED or not run["outcomes"] for run in plain_runs):
         return 2
     return 0
 
