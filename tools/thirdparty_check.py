@@ -333,9 +333,8 @@ def venv_python(venv: Path) -> str:
     return str(venv / "bin" / "python")
 
 
-def prepare_venv(python: str, venv: Path, sdists: dict[str, Path], log: Path) -> str:
-    """One venv per interpreter: test dependencies, the libraries from their sdists, the probe,
-    and fatopt built from this checkout. Each step is skipped when already done."""
+def make_venv(python: str, venv: Path, log: Path) -> str:
+    """One venv per interpreter, with the pinned test dependencies; made once."""
     vpy = venv_python(venv)
     deps_marker = venv / ".deps-installed"
     if not deps_marker.exists():
@@ -346,25 +345,38 @@ def prepare_venv(python: str, venv: Path, sdists: dict[str, Path], log: Path) ->
         progress("installing the test dependencies")
         checked([vpy, "-m", "pip", "install", "-q", *TEST_DEPENDENCIES], log)
         deps_marker.write_text("\n".join(TEST_DEPENDENCIES))
-    wanted = "\n".join(sorted(str(p) for p in sdists.values()))
+    return vpy
+
+
+def install_libraries(vpy: str, venv: Path, sdists: list[Path], log: Path) -> None:
+    """The libraries from their sdists (built here, without their dependencies: those are the
+    other pinned libraries); each sdist once."""
     marker = venv / ".sdists-installed"
     installed = set(marker.read_text().splitlines()) if marker.exists() else set()
-    todo = [str(p) for p in sdists.values() if str(p) not in installed]
+    todo = sorted(str(path) for path in sdists if str(path) not in installed)
     if todo:
         progress(f"installing {len(todo)} libraries from their sdists")
         env = {**os.environ, **BUILD_ENVIRONMENT}
         checked([vpy, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", *todo], log, env=env)
-        marker.write_text("\n".join(sorted(installed | set(todo))) or wanted)
+        marker.write_text("\n".join(sorted(installed | set(todo))))
+
+
+def install_probe(vpy: str) -> None:
+    """The probe plugin, importable as PROBE_MODULE in the venv (copied each run: it is tiny)."""
     site = subprocess.run([vpy, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     shutil.copyfile(PROBE_SOURCE, Path(site) / f"{PROBE_MODULE}.py")
+
+
+def install_fatopt(vpy: str, venv: Path, log: Path) -> None:
+    """fatopt built from this checkout (its C extensions compiled here); again whenever its
+    sources change."""
     stamp = fatopt_source_stamp()
     stamp_file = venv / ".fatopt-stamp"
     if not stamp_file.exists() or stamp_file.read_text() != stamp:
         progress(f"building and installing fatopt from {ROOT}")
         checked([vpy, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", str(ROOT)], log)
         stamp_file.write_text(stamp)
-    return vpy
 
 
 def unpack(sdist: Path, into: Path) -> Path:
@@ -576,9 +588,12 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.work or args.cache / f"work-{version}").resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = work / "setup.log"
-    sdists = download(args.python, args.cache / "sdists", libraries, log)
-    all_sdists = {lib.name: sdist_path(args.cache / "sdists", lib) for lib in LIBRARIES}
-    vpy = prepare_venv(args.python, args.cache / f"venv-{version}", {k: v for k, v in all_sdists.items() if v} | sdists, log)
+    venv = args.cache / f"venv-{version}"
+    vpy = make_venv(args.python, venv, log)
+    sdists = download(vpy, args.cache / "sdists", libraries, log)
+    install_libraries(vpy, venv, list(sdists.values()), log)
+    install_probe(vpy)
+    install_fatopt(vpy, venv, log)
     extra = tuple(shlex.split(args.pytest_args))
     rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout, extra) for lib in libraries]
     (work / "results.json").write_text(json.dumps(rows, indent=1))
