@@ -480,7 +480,10 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
             dirs = library_cache_dirs(vpy, library, tree)
             removed = remove_fatopt_files(fatopt_prefix, dirs)
             env = run_environment(fatopt_prefix, False, work / "unused.json")
-            checked([vpy, "-m", "fatopt", "compileall", "-q", *dirs], work / "compileall.log", env=env)
+            # the venv's console script, from the work directory: `python -m fatopt` from this
+            # checkout would import the checkout's fatopt, whose other code stamp names other files
+            fatopt_command = str(Path(vpy).with_name("fatopt"))
+            checked([fatopt_command, "compileall", "-q", *dirs], work / "compileall.log", env=env, cwd=work)
             row["compileall"] = {"dirs": dirs, "removed_before": removed}
         progress(f"{library.name} {library.version}: {mode}")
         prefix = plain_prefix if mode == "plain" else fatopt_prefix
