@@ -522,6 +522,11 @@ def details(rows: list[dict]) -> str:
                          + "; fatopt cache files written " + ", ".join(
                              f"{m} {r['fatopt_files_written']}" for m, r in runs.items()
                              if m != "plain" and "fatopt_files_written" in r))
+        for mode in ("warm", "compileall"):
+            written = runs.get(mode, {}).get("fatopt_files_written")
+            if written:
+                lines.append(f"{row['library']}: {mode}: {written} modules optimized again (expected none, unless "
+                             "the tests write and import new modules)")
         probe = row.get("probe_summary")
         if probe:
             for group in ("library", "tests"):
