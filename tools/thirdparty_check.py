@@ -206,7 +206,7 @@ def is_test_module(module: dict, tests_root: str) -> bool:
 def summarize_probe(probe: dict, library: Library, tests_root: str) -> dict:
     """From the probe's JSON: the library's and its tests' modules, how many ran from a fatopt
     cache file, and the specialized functions in each group."""
-    groups = {"library": [], "tests": []}
+    groups: dict[str, list[dict]] = {"library": [], "tests": []}
     for module in probe.get("modules", []):
         if is_test_module(module, tests_root):
             groups["tests"].append(module)
