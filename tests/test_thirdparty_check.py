@@ -235,3 +235,8 @@ def test_files_written_counts_only_fatopt_files_newer_than_the_start(tmp_path):
     (tmp_path / "n.cpython-313.opt-fatopt00000000.pyc").write_bytes(b"")
     assert check.fatopt_files_written_since(tmp_path, 2_000_000_000) == 1
     assert check.fatopt_files_written_since(tmp_path / "missing", 0) == 0
+
+
+def test_warm_overhead_compares_medians():
+    text = check.warm_overhead({"plain": [10.0, 30.0, 10.0], "warm": [11.0, 11.0, 1.0]})
+    assert text == "cpu median of 3 alternating runs: plain 10.00s, warm 11.00s (+10.0%)"

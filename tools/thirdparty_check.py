@@ -37,6 +37,7 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -460,7 +461,7 @@ def fatopt_files_written_since(prefix: Path, since_ns: int) -> int:
 
 
 def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: list[str], timeout: float,
-                  extra: tuple[str, ...] = ()) -> dict:
+                  extra: tuple[str, ...] = (), repeat: int = 1) -> dict:
     """All modes of one library; the row of the table plus the details."""
     work.mkdir(parents=True, exist_ok=True)
     tree = unpack(sdist, work / "src")
@@ -502,8 +503,32 @@ def check_library(vpy: str, library: Library, sdist: Path, work: Path, modes: li
                 progress(f"{library.name}: {mode}: FAILING ONLY UNDER FATOPT: {', '.join(difference.only_fatopt[:10])}")
         if mode == "warm" or (mode in FATOPT_MODES and "probe_summary" not in row):
             row["probe_summary"] = summarize_probe(run.probe, library, str(tree.resolve()))
+    if repeat > 1 and "warm" in row["runs"]:
+        row["cpu_samples"] = alternate_plain_and_warm(vpy, library, tree, work, timeout, extra, repeat, row["runs"])
     (work / "result.json").write_text(json.dumps(row, indent=1))
     return row
+
+
+def alternate_plain_and_warm(vpy: str, library: Library, tree: Path, work: Path, timeout: float,
+                             extra: tuple[str, ...], repeat: int, runs: dict) -> dict[str, list[float]]:
+    """CPU seconds of `repeat` plain and warm runs, alternating (the machine's drift hits both
+    alike); the first pair is the one the modes already ran."""
+    samples = {"plain": [runs["plain"]["cpu"]], "warm": [runs["warm"]["cpu"]]}
+    for index in range(1, repeat):
+        for mode in ("plain", "warm"):
+            prefix = work / ("pyc-plain" if mode == "plain" else "pyc-fatopt")
+            run = run_suite(vpy, library, tree, mode, prefix, work, timeout, extra)
+            samples[mode].append(run.cpu)
+        progress(f"{library.name}: pair {index + 1}/{repeat}: cpu plain {samples['plain'][-1]:.1f}s, "
+                 f"warm {samples['warm'][-1]:.1f}s")
+    return samples
+
+
+def warm_overhead(samples: dict[str, list[float]]) -> str:
+    """The warm runs' CPU against plain's, medians of the alternating samples."""
+    plain, warm = statistics.median(samples["plain"]), statistics.median(samples["warm"])
+    change = (warm / plain - 1) * 100 if plain else 0.0
+    return f"cpu median of {len(samples['plain'])} alternating runs: plain {plain:.2f}s, warm {warm:.2f}s ({change:+.1f}%)"
 
 
 def details(rows: list[dict]) -> str:
@@ -522,6 +547,8 @@ def details(rows: list[dict]) -> str:
                          + "; fatopt cache files written " + ", ".join(
                              f"{m} {r['fatopt_files_written']}" for m, r in runs.items()
                              if m != "plain" and "fatopt_files_written" in r))
+        if row.get("cpu_samples"):
+            lines.append(f"{row['library']}: {warm_overhead(row['cpu_samples'])}")
         for mode in ("warm", "compileall"):
             written = runs.get(mode, {}).get("fatopt_files_written")
             if written:
@@ -565,6 +592,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pytest-args", default="",
                         help="more pytest arguments for every run, e.g. '--assert=plain' (so that test modules "
                              "are not loaded by pytest's assertion rewriting, which fatopt does not see)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run plain and warm this many times, alternating, and report the median CPU time of each")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per pytest run (default 1800)")
     parser.add_argument("--report", nargs="+", type=Path, metavar="RESULTS_JSON",
                         help="print the table and details of earlier runs (their results.json files), run nothing")
@@ -603,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
     install_probe(vpy)
     install_fatopt(vpy, venv, log)
     extra = tuple(shlex.split(args.pytest_args))
-    rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout, extra) for lib in libraries]
+    rows = [check_library(vpy, lib, sdists[lib.name], work / lib.name, modes, args.timeout, extra, args.repeat)
+            for lib in libraries]
     (work / "results.json").write_text(json.dumps(rows, indent=1))
     return print_report(rows, f"Python {version}, fatopt from {ROOT}; details in {work}")
 
