@@ -4,6 +4,8 @@ test id that fails only under fatopt, with the time each mode costs.
     python tools/thirdparty_check.py                          # every library, the newest Python found
     python tools/thirdparty_check.py --subset ci              # the few fast ones CI runs
     python tools/thirdparty_check.py six idna --python /root/.pyenv/versions/3.12.1/bin/python3.12
+    python tools/thirdparty_check.py idna --modes warm --repeat 5     # median CPU, plain against warm
+    python tools/thirdparty_check.py six --pytest-args=--assert=plain  # test modules optimized too
     python tools/thirdparty_check.py --list
 
 What it does, per interpreter:
