@@ -70,19 +70,12 @@ class CallGraph:
 
 
 def _module_functions(tree: ast.Module, facts: ModuleFacts) -> dict[str, ast.AST]:
-    """Global name -> its top-level def or class, for names the module binds only there."""
-    found: dict[str, ast.AST] = {}
-    counted: dict[str, int] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
-            found[stmt.name] = stmt
-            counted[stmt.name] = counted.get(stmt.name, 0) + 1
-    return {name: node for name, node in found.items() if counted[name] == 1 and name in facts.module_bound
-            and _bound_once(name, facts)}
-
-
-def _bound_once(name: str, facts: ModuleFacts) -> bool:
-    return facts.binding_count(name) == 1
+    """Global name -> its top-level def or class, for names the module binds only there (the
+    module's binding count includes every def, class and other binding of the name)."""
+    return {
+        stmt.name: stmt for stmt in tree.body
+        if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)) and facts.binding_count(stmt.name) == 1
+    }
 
 
 class _Resolver:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule, analyze_module
 from fatopt.analyses.scopes import analyze_scopes
+from fatopt.folding import NOT_FOLDED
 
 if TYPE_CHECKING:
     from fatopt.config import Config
@@ -65,8 +66,6 @@ class ImportedName:
     def constant(self) -> Any:
         """The sibling's module constant this name is bound to (``from .config import DEBUG``),
         or ``NOT_FOLDED``."""
-        from fatopt.folding import NOT_FOLDED
-
         if self.attr is None or self.sibling is None:
             return NOT_FOLDED
         return self.sibling.constants.get(self.attr, NOT_FOLDED)
@@ -82,8 +81,6 @@ class Imports:
     def constant(self, local: str, attr: str | None = None) -> Any:
         """The constant ``local`` (or ``local.attr`` for a module import) is bound to in its
         sibling's source, or ``NOT_FOLDED``."""
-        from fatopt.folding import NOT_FOLDED
-
         found = self.names.get(local)
         if found is None:
             return NOT_FOLDED
@@ -134,25 +131,29 @@ def _sibling(path: str, size: int, mtime: int, config: Config) -> SiblingModule 
     return SiblingModule(path, dict(facts.constants), facts.module_bound)
 
 
+def _sibling_of(module: ModuleUnit, dotted: str, level: int) -> SiblingModule | None:
+    path = _find(module.filename, dotted, level)
+    return sibling_module(path, module.config) if path else None
+
+
 def _imports(module: ModuleUnit) -> Imports:
     facts = module.fact(FactsOfModule)
     found: dict[str, list[ImportedName]] = {}
     for stmt in module.tree.body:
         if type(stmt) is ast.ImportFrom and stmt.module != "__future__":
             level = stmt.level or 0
+            # `from .config import DEBUG` imports names of one sibling, read once per statement;
+            # `from . import config` imports each name as a module of its own
+            source = _sibling_of(module, stmt.module, level) if stmt.module else None
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
                 local = alias.asname or alias.name
-                # `from . import config` imports a module; `from .config import DEBUG` a name
-                path = _find(module.filename, stmt.module, level) if stmt.module else None
                 if stmt.module is None:
-                    path = _find(module.filename, alias.name, level)
-                    sibling = sibling_module(path, module.config) if path else None
-                    entry = ImportedName(local, "." * level + alias.name, None, sibling, False, stmt.lineno)
+                    entry = ImportedName(local, "." * level + alias.name, None,
+                                         _sibling_of(module, alias.name, level), False, stmt.lineno)
                 else:
-                    sibling = sibling_module(path, module.config) if path else None
-                    entry = ImportedName(local, "." * level + stmt.module, alias.name, sibling,
+                    entry = ImportedName(local, "." * level + stmt.module, alias.name, source,
                                          level == 0, stmt.lineno)
                 found.setdefault(local, []).append(entry)
         elif type(stmt) is ast.Import:
@@ -160,9 +161,8 @@ def _imports(module: ModuleUnit) -> Imports:
                 if alias.asname is None and "." in alias.name:
                     continue  # `import a.b` binds `a`, not the module read
                 local = alias.asname or alias.name
-                path = _find(module.filename, alias.name, 0)
-                sibling = sibling_module(path, module.config) if path else None
-                found.setdefault(local, []).append(ImportedName(local, alias.name, None, sibling, True, stmt.lineno))
+                found.setdefault(local, []).append(
+                    ImportedName(local, alias.name, None, _sibling_of(module, alias.name, 0), True, stmt.lineno))
     return Imports({
         local: entries[0] for local, entries in found.items()
         if len(entries) == 1 and facts.binding_count(local) == 1

@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Hashable, TypeVar
 from fatopt.analyses.manager import Analysis, AnalysisCache
 from fatopt.analyses.module_facts import ModuleFacts
 from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
-from fatopt.analyses.statements import names_bound_in
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
 from fatopt.guards import Guard
@@ -27,7 +26,7 @@ from fatopt.nodes import walk
 
 __all__ = [
     "Unit", "Pass", "FunctionCodeTransformer", "OriginalCode", "CurrentScope", "clone",
-    "code_scopes", "comprehension_targets", "names_bound_in",
+    "code_scopes", "comprehension_targets",
 ]
 
 T = TypeVar("T")

@@ -37,7 +37,6 @@ class UnrollLoops(Pass):
     MAX_BODY_NODES = 200
 
     makes = frozenset({"constants"})
-    requires = ()
 
     def may_apply(self, unit: Unit) -> bool:
         if not unit.started:
