@@ -131,7 +131,8 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
                 optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
                 code = _compile_with_plain_warnings(optimized, text, path, optimize)
             else:
-                _optimized, code, warned = optimize_to_code(tree, path, config, report=report, source=text)
+                _optimized, code, warned = optimize_to_code(
+                    tree, path, config, report=report, source=text, parsed_from_source=True)
                 if warned:  # show exactly the warnings the plain compile shows
                     compile(text, path, "exec", dont_inherit=True, optimize=optimize)
         except Exception as exc:

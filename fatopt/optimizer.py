@@ -24,7 +24,7 @@ import types
 import warnings
 from typing import Collection, Iterator
 
-from fatopt.analyses.callgraph import ModuleCallGraph, callees_first
+from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
 from fatopt.analyses.module_facts import FactsOfModule
 from fatopt.analyses.scopes import Scope, ScopesOfModule
@@ -204,10 +204,14 @@ def _incompatible(original: types.CodeType, specialized: types.CodeType) -> str 
 
 class _Compiled:
     """The last successful compile of a module being optimized: its code (when compiled from
-    the tree) and whether the compiler warned."""
+    the tree) and whether the compiler warned; and the text the tree was parsed from, if known."""
 
     code: types.CodeType | None = None
     warned: bool = False
+    #: the unmodified text the module's tree was parsed from: a module the optimizer leaves
+    #: unchanged is compiled from it, as plain CPython does (converting a tree back for the
+    #: compiler costs more than parsing the text again)
+    parsed_from: str | None = None
 
 
 def _compile(tree: ast.Module, filename: str, text: str | None, into: _Compiled | None = None) -> types.CodeType:
@@ -274,7 +278,7 @@ def _optimize(
     try:
         facts = module.fact(FactsOfModule)
         # callees first: a caller's passes can use its callees' optimized units
-        order = callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallGraph)) if any_pass else (
+        order = callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallees)) if any_pass else (
             module.fact(FunctionCandidates))
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
@@ -380,9 +384,19 @@ def _emit_validated(
                      "incompatible code pairs not matched to functions", "unmatched incompatible pair")
             result, text = tree, None
             break
-    else:
-        _compile(tree, filename, None, compiled)  # nothing changed: still reject what CPython rejects
+    else:  # nothing changed: compile as plain CPython does (rejecting what it rejects)
+        if compiled is not None and compiled.parsed_from is not None:
+            _compile_text(compiled.parsed_from, filename, compiled)
+        else:
+            _compile(tree, filename, None, compiled)
     return result, text
+
+
+def _compile_text(text: str, filename: str, into: _Compiled) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # recorded, not shown: the caller decides what to show
+        into.code = compile(text, filename, "exec", dont_inherit=True)
+    into.warned = bool(caught)
 
 
 @_gc_paused
@@ -403,14 +417,18 @@ def optimize_ast(
 @_gc_paused
 def optimize_to_code(
     tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
-    source: str | None = None,
+    source: str | None = None, parsed_from_source: bool = False,
 ) -> tuple[ast.Module, types.CodeType, bool]:
     """:func:`optimize_ast`, plus the module's code object (the optimizer compiles the result to
-    validate it; the import hook need not compile it again) and whether compiling it warned."""
+    validate it; the import hook need not compile it again) and whether compiling it warned.
+    ``parsed_from_source`` says that ``tree`` is exactly what parsing ``source`` gives (not a
+    tree rewritten since): a module left unchanged is then compiled from the text."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
     opted_out = opted_out_lines(source) if source else ()
     compiled = _Compiled()
+    if parsed_from_source:
+        compiled.parsed_from = source
     result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out, compiled)
     if compiled.code is None:  # e.g. an analysis failed before anything was compiled
         _compile(result, filename, None, compiled)

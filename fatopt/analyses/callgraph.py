@@ -23,7 +23,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
 from fatopt.analyses.classes import ClassInfo, ClassTable, ModuleClassTable
 from fatopt.analyses.functions import Candidate, FunctionCandidates
@@ -34,7 +34,7 @@ from fatopt.analyses.scopes import ModuleScopes, Scope, ScopesOfModule, resolve
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["CallSite", "CallGraph", "ModuleCallGraph", "callees_first"]
+__all__ = ["CallSite", "CallGraph", "ModuleCallGraph", "ModuleCallees", "callees_first"]
 
 FUNCTION, CLASS, METHOD, BUILTIN, UNKNOWN = "function", "class", "method", "builtin", "unknown"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -92,17 +92,45 @@ class _Resolver:
         self.candidate = candidate
         self.receiver = _receiver(candidate, classes, scopes)
 
-    def sites(self) -> list[CallSite]:
+    def _calls(self) -> Iterator[tuple[ast.Call, Scope]]:
         """The calls of the function's code (its comprehensions included; nested functions'
-        bodies are their own code), recorded by the scope analysis, in source order."""
-        out: list[CallSite] = []
+        bodies are their own code), recorded by the scope analysis, with their scope."""
         stack = [self.scopes.scope_of(self.candidate.node)]
         while stack:
             scope = stack.pop()
-            out.extend(self.resolve(call, scope) for call in scope.calls)
+            for call in scope.calls:
+                yield call, scope
             stack.extend(c for c in scope.children if c.kind == "comprehension")
+
+    def sites(self) -> list[CallSite]:
+        """Every call site of the function's code, resolved, in source order."""
+        out = [self.resolve(call, scope) for call, scope in self._calls()]
         out.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
         return out
+
+    def def_callees(self) -> set[ast.AST]:
+        """The def nodes the function calls (FUNCTION and METHOD sites): what :meth:`sites`
+        finds there, without resolving every other call (the driver's order needs no more)."""
+        found: set[ast.AST] = set()
+        globals_ = self.globals
+        for call, scope in self._calls():
+            func = call.func
+            if type(func) is ast.Name:
+                target = globals_.get(func.id)
+                if target is None or type(target) is ast.ClassDef:
+                    continue
+            elif type(func) is ast.Attribute and type(func.value) is ast.Name:
+                holder = func.value.id
+                if holder != (self.receiver[0] if self.receiver is not None else None) and (
+                    type(globals_.get(holder)) is not ast.ClassDef
+                ):
+                    continue
+            else:
+                continue
+            site = self.resolve(call, scope)
+            if site.kind is FUNCTION or site.kind is METHOD:
+                found.add(site.target)  # type: ignore[arg-type]
+        return found
 
     def resolve(self, call: ast.Call, where: Scope) -> CallSite:
         func = call.func
@@ -168,14 +196,38 @@ class ModuleCallGraph(Analysis[CallGraph]):
         return graph
 
 
-def callees_first(candidates: list[Candidate], graph: CallGraph) -> list[Candidate]:
+class ModuleCallees(Analysis["dict[ast.AST, set[ast.AST]]"]):
+    """Each top-level candidate function (not nested in another) -> the def nodes it calls:
+    the FUNCTION and METHOD targets of its :class:`CallGraph` sites, found without building the
+    graph (the driver orders functions with it on every module; the graph is built only when a
+    pass asks for it). Stable, as the graph is."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> dict[ast.AST, set[ast.AST]]:
+        scopes = module.fact(ScopesOfModule)
+        facts = module.fact(FactsOfModule)
+        globals_ = _module_functions(module.tree, facts)
+        callees: dict[ast.AST, set[ast.AST]] = {}
+        if not globals_ and not any(type(s) is ast.ClassDef for s in module.tree.body):
+            return callees  # no module function or class: no call can resolve to a def
+        classes = module.fact(ModuleClassTable)
+        for candidate in module.fact(FunctionCandidates):
+            if not candidate.nested:
+                callees[candidate.node] = _Resolver(scopes, facts, globals_, classes, candidate).def_callees()
+        return callees
+
+
+def callees_first(candidates: list[Candidate], callees: dict[ast.AST, set[ast.AST]]) -> list[Candidate]:
     """``candidates`` ordered so that each function comes after the functions it calls
-    (Tarjan's strongly connected components; within a cycle, and between unrelated functions,
-    source order). Nested functions stay right after their enclosing function."""
+    (``callees``: :class:`ModuleCallees`; Tarjan's strongly connected components; within a
+    cycle, and between unrelated functions, source order). Nested functions stay right after
+    their enclosing function."""
     tops = [c for c in candidates if not c.nested]
     index_of = {id(c.node): i for i, c in enumerate(tops)}
     edges = [
-        sorted({index_of[id(t)] for t in graph.callees(c.node) if id(t) in index_of})
+        sorted({index_of[id(t)] for t in callees.get(c.node, ()) if id(t) in index_of})
         for c in tops
     ]
     order: list[int] = []

@@ -18,6 +18,7 @@ import sys
 from typing import TYPE_CHECKING, Iterator
 
 from fatopt.analyses.manager import Analysis
+from fatopt.nodes import CHILD_FIELDS as _CHILD_FIELDS
 
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
@@ -199,6 +200,10 @@ class ModuleScopes:
         self.module.release()
 
 
+# read for every child: one global lookup each, not two
+_Constant, _Name, _Load = ast.Constant, ast.Name, ast.Load
+
+
 def _bind(scope: Scope, name: str) -> None:
     scope.bindings[name] = scope.bindings.get(name, 0) + 1
 
@@ -224,18 +229,35 @@ class _Builder:
         method = _DISPATCH.get(type(node))
         if method is not None:
             method(self, node, scope)
-            return
-        # fields live in the instance dict (read directly: not the positions, not getattr);
-        # leaves with nothing to record (constants, contexts, operators) are not visited
+        else:
+            self.visit_children(node, scope)
+
+    def visit_children(self, node: ast.AST, scope: Scope) -> None:
+        # the hot loop of the walk (it meets every node): fields are read from the instance
+        # dict, only those that can hold nodes; names (a third of all nodes) are recorded here
+        # rather than through a call of visit_name; constants have nothing to record
         fields = node.__dict__
-        for name in node._fields:
-            value = fields.get(name)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:
-                        self.visit(item, scope)
-            elif isinstance(value, ast.AST) and value._fields and type(value) is not ast.Constant:
-                self.visit(value, scope)
+        for field in _CHILD_FIELDS[type(node)]:
+            value = fields.get(field)
+            if value is None:
+                continue
+            for item in value if type(value) is list else (value,):
+                kind = type(item)
+                if kind is _Name:
+                    name = item.id
+                    if type(item.ctx) is _Load:
+                        scope.loads.add(name)
+                    else:
+                        self.visit_name(item, scope)  # a binding: the rare case
+                        continue
+                    if name in UNSAFE_NAMES:
+                        scope.unsafe.append((f"uses {name}", getattr(item, "lineno", 0)))
+                elif kind is not _Constant and item is not None:
+                    method = _DISPATCH.get(kind)
+                    if method is not None:
+                        method(self, item, scope)
+                    else:
+                        self.visit_children(item, scope)
 
     def type_params_scope(self, node: ast.AST, scope: Scope) -> Scope:
         params = getattr(node, "type_params", None)

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from fatopt.analyses.callgraph import ModuleCallGraph, callees_first
+from fatopt.analyses.callgraph import ModuleCallGraph, ModuleCallees, callees_first
 from fatopt.analyses.functions import FunctionCandidates
 from fatopt.config import Config
 from fatopt.module_unit import ModuleUnit
@@ -78,7 +78,7 @@ def test_call_sites_resolve(source, function, expected):
 
 def _order(source: str, **config) -> list[str]:
     module = _module(source, **config)
-    return [c.qualname for c in callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallGraph))]
+    return [c.qualname for c in callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallees))]
 
 
 ORDERS = [
@@ -105,3 +105,28 @@ def test_nested_functions_follow_their_enclosing_function():
 def test_order_is_deterministic():
     source = "".join(f"def f{i}(): f{(i * 7) % 20}()\n" for i in range(20))
     assert len({tuple(_order(source)) for _ in range(5)}) == 1
+
+
+def _graph_callees(module: ModuleUnit) -> dict[ast.AST, set[ast.AST]]:
+    graph = module.fact(ModuleCallGraph)
+    return {c.node: set(graph.callees(c.node)) for c in module.fact(FunctionCandidates) if not c.nested}
+
+
+@pytest.mark.parametrize("source", [p.values[0] for p in RESOLVED + ORDERS])
+def test_order_edges_are_the_graphs_def_callees(source):
+    """The driver's lean edges (:class:`ModuleCallees`) are exactly the graph's def callees."""
+    module = _module(source)
+    found = {node: callees for node, callees in module.fact(ModuleCallees).items() if callees}
+    assert found == {node: callees for node, callees in _graph_callees(module).items() if callees}
+
+
+@pytest.mark.parametrize("name", ["dataclasses", "argparse", "fractions", "json.decoder", "difflib"])
+def test_order_edges_match_the_graph_on_stdlib_modules(name):
+    import importlib.util
+
+    with open(importlib.util.find_spec(name).origin, encoding="utf-8") as f:
+        module = _module(f.read())
+    found = {node: callees for node, callees in module.fact(ModuleCallees).items() if callees}
+    expected = {node: callees for node, callees in _graph_callees(module).items() if callees}
+    assert found == expected
+    assert expected  # the modules do call their own functions and methods
