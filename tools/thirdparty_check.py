@@ -11,7 +11,7 @@ test id that fails only under fatopt, with the time each mode costs.
 What it does, per interpreter:
   1. downloads each library's sdist once (pip download --no-binary :all:, versions pinned) into
      the cache directory (--cache, default ~/.cache/fatopt-thirdparty);
-  2. makes one venv per interpreter there, installs the pinned test dependencies, the libraries
+  2. makes one venv per interpreter there (or under --venvs), installs the pinned test dependencies, the libraries
      from their sdists, and fatopt from this checkout (rebuilt when its sources change);
   3. unpacks each sdist into the work directory and runs its tests with pytest in four modes:
        plain       no fatopt (normal bytecode cache warm: a first plain run warms it)
@@ -588,6 +588,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--python", default=sys.executable, help="interpreter to test (default: this one)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help=f"sdists and venvs, kept between runs (default {DEFAULT_CACHE})")
+    parser.add_argument("--venvs", type=Path,
+                        help="where the venv of each interpreter is made (default CACHE): a checkout of its own "
+                             "(CI) keeps the shared venvs from being rebuilt with its fatopt under another run")
     parser.add_argument("--work", type=Path, help="logs, sources, results (default CACHE/work-X.Y)")
     parser.add_argument("--modes", default=",".join(FATOPT_MODES),
                         help=f"fatopt modes to run, comma-separated (plain always runs): {', '.join(FATOPT_MODES)}")
@@ -627,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.work or args.cache / f"work-{version}").resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = work / "setup.log"
-    venv = args.cache / f"venv-{version}"
+    venv = ((args.venvs or args.cache) / f"venv-{version}").resolve()
     vpy = make_venv(args.python, venv, log)
     sdists = download(vpy, args.cache / "sdists", libraries, log)
     install_libraries(vpy, venv, list(sdists.values()), log)
