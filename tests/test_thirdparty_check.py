@@ -294,3 +294,15 @@ def test_main_exits_1_when_a_fatopt_run_crashes(monkeypatch, tmp_path, capsys):
 def test_main_exits_2_when_the_plain_suite_does_not_run(monkeypatch, tmp_path):
     argv = _fake_tool(monkeypatch, tmp_path, {"plain": {}}, {"plain": 4})
     assert check.main(argv) == 2
+
+
+def test_a_failed_set_up_step_exits_2_not_1(tmp_path, capsys):
+    # 1 means "a test id fails only under fatopt": a failed download or build must not say that
+    log = tmp_path / "setup.log"
+    with pytest.raises(SystemExit) as exit_info:
+        check.checked([sys.executable, "-c", "import sys; print('no network'); sys.exit(3)"], log)
+    assert exit_info.value.code == 2
+    assert "no network" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        check.select(["no-such-library"], None)
+    assert exit_info.value.code == 2
