@@ -16,12 +16,12 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
     -X fatopt=0 | off | no | false  off (even if PYTHONFATOPT is set)
     -X fatopt=verbose              on, and log each specialization and skip to stderr
                                    (this process only: see children_environment_value)
-    -X fatopt=verbose=inherit      the same, and child processes log too
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
                                    ignored under -E and -I, like every PYTHON* variable;
                                    its verbose items reach them only as verbose=inherit)
+    PYTHONFATOPT=verbose=inherit   verbose here and in the child processes
 
 Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
 
@@ -56,8 +56,8 @@ ENV_VAR = "PYTHONFATOPT"
 XOPTION = "fatopt"
 
 _TRUE = {"1", "on", "yes", "true"}
-INHERIT = "inherit"  # verbose=inherit
 _FALSE = {"0", "off", "no", "false"}
+INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
 ALWAYS_EXCLUDED = ("fatopt",)
