@@ -197,11 +197,26 @@ def cmd_run(ns: argparse.Namespace) -> int:
 COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run}
 
 
+#: The exit status when stdout's reader goes away first (`fatopt diff FILE | head`): 128 + SIGPIPE,
+#: what a shell reports for a tool that SIGPIPE ended, such as `yes | head`.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
     try:
-        return COMMANDS[ns.command](ns)
+        status = COMMANDS[ns.command](ns)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # Python ignores SIGPIPE, so a reader that stops early (head) raises this in the middle of
+        # the output: end quietly, as Unix tools do. What is still buffered has nowhere to go:
+        # stdout becomes /dev/null so that the interpreter's last flush finds nothing to complain of.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except OptionsError as exc:
         sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
         return 2

@@ -78,7 +78,20 @@ class Summary:
 
 
 def find_sources(paths: Iterable[str], maxlevels: int | None, exclude: re.Pattern | None) -> Iterator[tuple[str, str]]:
-    """(file, the argument it was found under) for every .py file, as compileall finds them."""
+    """(file, the argument it was found under) for every .py file, as compileall finds them;
+    a file found under two arguments (a package and its own tests folder, a file spelled two
+    ways) once, under the first."""
+    seen: set[str] = set()
+    for path, root in _find_all(paths, maxlevels, exclude):
+        # the real directory, but the file's own name: a symlinked file has a cache file of its
+        # own (beside its name), which its import reads
+        key = os.path.join(os.path.realpath(os.path.dirname(path) or os.curdir), os.path.basename(path))
+        if key not in seen:
+            seen.add(key)
+            yield path, root
+
+
+def _find_all(paths: Iterable[str], maxlevels: int | None, exclude: re.Pattern | None) -> Iterator[tuple[str, str]]:
     for root in paths:
         if os.path.isfile(root):
             if not (exclude and exclude.search(root)):

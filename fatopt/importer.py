@@ -15,10 +15,13 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
     -X fatopt                      on, default configuration
     -X fatopt=0 | off | no | false  off (even if PYTHONFATOPT is set)
     -X fatopt=verbose              on, and log each specialization and skip to stderr
+                                   (this process only: see children_environment_value)
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
-                                   ignored under -E and -I, like every PYTHON* variable)
+                                   ignored under -E and -I, like every PYTHON* variable;
+                                   its verbose items reach them only as verbose=inherit)
+    PYTHONFATOPT=verbose=inherit   verbose here and in the child processes
 
 Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
 
@@ -43,7 +46,7 @@ from _frozen_importlib_external import cache_from_source  # what importlib.util 
 from fatopt import __version__
 
 __all__ = [
-    "Options", "OptionsError", "from_environment", "hook_options",
+    "Options", "OptionsError", "from_environment", "hook_options", "children_environment_value",
     "default_tag", "install", "uninstall", "installed_options", "uninstall_options", "cache_path",
 ]
 
@@ -54,6 +57,7 @@ XOPTION = "fatopt"
 
 _TRUE = {"1", "on", "yes", "true"}
 _FALSE = {"0", "off", "no", "false"}
+INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
 ALWAYS_EXCLUDED = ("fatopt",)
@@ -66,7 +70,7 @@ class OptionsError(ValueError):
 class Options:
     """What the user asked for: on/off, verbosity, exclusions and raw Config overrides."""
 
-    __slots__ = ("enabled", "verbose", "exclude", "overrides", "_tag")
+    __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "_tag")
 
     def __init__(
         self,
@@ -77,6 +81,8 @@ class Options:
     ) -> None:
         self.enabled = enabled
         self.verbose = verbose
+        #: verbose=inherit: child processes started with this environment log too
+        self.verbose_inherited = False
         self.exclude = exclude
         self.overrides = dict(overrides or {})
         self._tag: str | None = None
@@ -108,12 +114,14 @@ class Options:
                     self.enabled = False
                 elif key in ("verbose", "v"):
                     self.verbose = True
+                    self.verbose_inherited = False
                 else:
                     raise OptionsError(f"unknown fatopt option {item!r}")
             elif key == "exclude":
                 self.exclude += tuple(m for m in value.split(":") if m)
             elif key == "verbose":
-                self.verbose = _parse_bool(key, value)
+                self.verbose_inherited = value.lower() == INHERIT
+                self.verbose = self.verbose_inherited or _parse_bool(key, value)
             else:
                 if not key.isidentifier():
                     raise OptionsError(f"malformed fatopt option {item!r}")
@@ -200,13 +208,15 @@ def from_environment(
     Like every PYTHON* variable, PYTHONFATOPT is ignored under ``-E`` and ``-I``
     (``sys.flags.ignore_environment``); ``-X fatopt`` still counts. (Test suites start children
     with ``-I`` precisely so that they run unaffected by the parent's environment.)"""
-    environ = os.environ if environ is None else environ
+    value = (os.environ if environ is None else environ).get(ENV_VAR)
+    if environ is None and _environment_read is not None and value == _environment_read[1]:
+        value = _environment_read[0]  # the verbose items this process kept from its children
     xoptions = sys._xoptions if xoptions is None else xoptions
     if ignore_environment is None:
         ignore_environment = bool(sys.flags.ignore_environment)
     options = Options()
-    if ENV_VAR in environ and not ignore_environment:
-        options.update(environ[ENV_VAR])
+    if value is not None and not ignore_environment:
+        options.update(value)
     if XOPTION in xoptions:
         options.update(xoptions[XOPTION])
     return options
@@ -237,6 +247,46 @@ def default_tag() -> str:
     return Options(enabled=True).cache_tag()
 
 
+def _is_verbose_item(item: str) -> bool:
+    key, sep, _value = item.partition("=")
+    key = key.strip().lower()
+    return key == "verbose" or (not sep and key == "v")
+
+
+def children_environment_value(value: str) -> str | None:
+    """The PYTHONFATOPT that the children of a process started with ``value`` should inherit, or
+    None to leave it as it is.
+
+    Verbose output is for the process it was asked of: a child (a test suite's subprocess, a
+    worker) that logs to stderr breaks whatever reads that stderr. So the verbose items go, and
+    the rest stays item for item, so that children run optimized with the same cache tag
+    (verbosity is not part of it); ``verbose=inherit`` keeps them all. Raises OptionsError for a
+    malformed value."""
+    options = Options()
+    options.update(value)
+    if not options.verbose or options.verbose_inherited:
+        return None
+    return ",".join(item for item in value.split(",") if item.strip() and not _is_verbose_item(item)) or "1"
+
+
+#: (what PYTHONFATOPT said, what this process left in os.environ for its children), once it
+#: took the verbose items out: from_environment still reads what the process started with.
+_environment_read: tuple[str, str] | None = None
+
+
+def _keep_verbose_to_this_process() -> None:
+    """Take the verbose items out of os.environ's PYTHONFATOPT, for the children (see
+    children_environment_value); only when this process reads the environment (not under -E)."""
+    global _environment_read
+    value = os.environ.get(ENV_VAR)
+    if value is None or sys.flags.ignore_environment:
+        return
+    children = children_environment_value(value)
+    if children is not None:
+        os.environ[ENV_VAR] = children
+        _environment_read = (value, children)
+
+
 def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     """For the C activation when the option values need parsing: (cache tag, excluded modules,
     verbose), or None when fatopt stays off (a malformed value is reported on stderr)."""
@@ -246,6 +296,7 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     except OptionsError as exc:
         sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
         return None
+    _keep_verbose_to_this_process()
     if not options.enabled:
         return None
     _options = options

@@ -3,7 +3,7 @@
 import pytest
 
 from fatopt.compiler import typed_overrides
-from fatopt.importer import Options, OptionsError, from_environment
+from fatopt.importer import Options, OptionsError, children_environment_value, from_environment
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,30 @@ def test_excludes_fatopt_itself_and_submodules():
 def test_environment_ignored_under_dash_E():
     assert not from_environment({"PYTHONFATOPT": "1"}, {}, ignore_environment=True).enabled
     assert from_environment({"PYTHONFATOPT": "0"}, {"fatopt": True}, ignore_environment=True).enabled
+
+
+@pytest.mark.parametrize(
+    "value, children",
+    [
+        pytest.param("verbose", "1", id="verbose-alone-stays-on"),
+        pytest.param("1,verbose", "1", id="on-and-verbose"),
+        pytest.param("verbose,exclude=tests,unroll_loops=4", "exclude=tests,unroll_loops=4", id="the-rest-kept"),
+        pytest.param("exclude=a, v ,verbose=on", "exclude=a", id="every-verbose-item"),
+        pytest.param("verbose=inherit", None, id="opt-in"),
+        pytest.param("exclude=a,VERBOSE=Inherit", None, id="opt-in-any-case"),
+        pytest.param("1", None, id="not-verbose"),
+        pytest.param("verbose,verbose=off", None, id="verbose-turned-off"),
+    ],
+)
+def test_children_environment_value_drops_verbose_unless_inherited(value, children):
+    assert children_environment_value(value) == children
+    if children is not None:  # the children run with the same settings and cache tag, silent
+        parent, child = from_environment({"PYTHONFATOPT": value}, {}), from_environment({"PYTHONFATOPT": children}, {})
+        assert (child.enabled, child.verbose) == (parent.enabled, False)
+        assert (child.exclude, child.overrides, child.cache_tag()) == (parent.exclude, parent.overrides, parent.cache_tag())
+
+
+def test_verbose_inherit_is_verbose():
+    options = from_environment({"PYTHONFATOPT": "verbose=inherit"}, {})
+    assert options.enabled and options.verbose and options.verbose_inherited
+    assert not from_environment({"PYTHONFATOPT": "verbose=inherit,verbose=off"}, {}).verbose

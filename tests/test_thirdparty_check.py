@@ -240,3 +240,69 @@ def test_files_written_counts_only_fatopt_files_newer_than_the_start(tmp_path):
 def test_warm_overhead_compares_medians():
     text = check.warm_overhead({"plain": [10.0, 30.0, 10.0], "warm": [11.0, 11.0, 1.0]})
     assert text == "cpu median of 3 alternating runs: plain 10.00s, warm 11.00s (+10.0%)"
+
+
+def _fake_tool(monkeypatch, tmp_path, outcomes_by_mode, returncode_by_mode=None):
+    """main() with everything that needs the network, a venv or pytest replaced: each mode's run
+    gives the outcomes asked for (the tool's own comparison and exit status are what runs)."""
+    returncode_by_mode = returncode_by_mode or {}
+    monkeypatch.setattr(check, "interpreter_version", lambda python: "3.99")
+    monkeypatch.setattr(check, "make_venv", lambda python, venv, log: str(venv / "bin" / "python"))
+    monkeypatch.setattr(check, "download", lambda python, sdists, libraries, log:
+                        {lib.name: sdists / f"{lib.name}.tar.gz" for lib in libraries})
+    for name in ("install_libraries", "install_probe", "install_fatopt", "checked"):
+        monkeypatch.setattr(check, name, lambda *args, **kwargs: None)
+    monkeypatch.setattr(check, "library_cache_dirs", lambda vpy, library, tree: [str(tree)])
+
+    def unpack(sdist, into):
+        tree = into / "lib-1.0"
+        tree.mkdir(parents=True, exist_ok=True)
+        return tree
+
+    def run_suite(vpy, library, tree, mode, prefix, work, timeout, extra=()):
+        prefix.mkdir(parents=True, exist_ok=True)
+        outcomes = outcomes_by_mode.get(mode, outcomes_by_mode["plain"])
+        returncode = returncode_by_mode.get(mode, 1 if "failed" in outcomes.values() else 0)
+        return check.SuiteRun(mode, returncode, 0.1, 0.1, 1024, dict(outcomes))
+
+    monkeypatch.setattr(check, "unpack", unpack)
+    monkeypatch.setattr(check, "run_suite", run_suite)
+    return ["six", "--cache", str(tmp_path / "cache"), "--work", str(tmp_path / "work")]
+
+
+def test_main_exits_0_when_fatopt_fails_the_same_ids_as_plain(monkeypatch, tmp_path, capsys):
+    plain = {"t::ok": "passed", "t::broken_anyway": "failed"}
+    assert check.main(_fake_tool(monkeypatch, tmp_path, {"plain": plain})) == 0
+    assert "fails only under fatopt" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", check.FATOPT_MODES)
+def test_main_exits_1_when_an_id_fails_only_under_fatopt(monkeypatch, tmp_path, capsys, mode):
+    plain = {"t::ok": "passed", "t::broken_anyway": "failed"}
+    worse = {**plain, "t::ok": "failed"}
+    assert check.main(_fake_tool(monkeypatch, tmp_path, {"plain": plain, mode: worse})) == 1
+    assert f"six: {mode}: fails only under fatopt: t::ok" in capsys.readouterr().out
+
+
+def test_main_exits_1_when_a_fatopt_run_crashes(monkeypatch, tmp_path, capsys):
+    plain = {"t::ok": "passed"}
+    argv = _fake_tool(monkeypatch, tmp_path, {"plain": plain, "cold": {}}, {"cold": -11})
+    assert check.main(argv) == 1
+    assert "six: cold: fails only under fatopt: <pytest exit status -11>" in capsys.readouterr().out
+
+
+def test_main_exits_2_when_the_plain_suite_does_not_run(monkeypatch, tmp_path):
+    argv = _fake_tool(monkeypatch, tmp_path, {"plain": {}}, {"plain": 4})
+    assert check.main(argv) == 2
+
+
+def test_a_failed_set_up_step_exits_2_not_1(tmp_path, capsys):
+    # 1 means "a test id fails only under fatopt": a failed download or build must not say that
+    log = tmp_path / "setup.log"
+    with pytest.raises(SystemExit) as exit_info:
+        check.checked([sys.executable, "-c", "import sys; print('no network'); sys.exit(3)"], log)
+    assert exit_info.value.code == 2
+    assert "no network" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        check.select(["no-such-library"], None)
+    assert exit_info.value.code == 2

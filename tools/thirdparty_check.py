@@ -11,7 +11,7 @@ test id that fails only under fatopt, with the time each mode costs.
 What it does, per interpreter:
   1. downloads each library's sdist once (pip download --no-binary :all:, versions pinned) into
      the cache directory (--cache, default ~/.cache/fatopt-thirdparty);
-  2. makes one venv per interpreter there, installs the pinned test dependencies, the libraries
+  2. makes one venv per interpreter there (or under --venvs), installs the pinned test dependencies, the libraries
      from their sdists, and fatopt from this checkout (rebuilt when its sources change);
   3. unpacks each sdist into the work directory and runs its tests with pytest in four modes:
        plain       no fatopt (normal bytecode cache warm: a first plain run warms it)
@@ -27,7 +27,7 @@ What it does, per interpreter:
 
 Progress goes to stderr; the table and the per-library differences to stdout; everything (logs,
 junit files, JSON) to the work directory. Exit status: 0 if no test id fails only under fatopt,
-1 if one does, 2 if a library could not be installed or its suite not run at all.
+1 if one does, 2 if a library could not be downloaded or installed, or its suite not run at all.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_SOURCE = Path(__file__).with_name("thirdparty_probe.py")
@@ -286,13 +287,20 @@ def run_measured(command: list[str], env: dict, cwd: Path, log: Path, timeout: f
     return proc.returncode, time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
+def stop(message: str) -> NoReturn:
+    """End the run with exit status 2, the one for "nothing could be compared" (1 says a test id
+    fails only under fatopt: CI must not mistake a failed download or build for that)."""
+    print(f"[thirdparty] error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
 def checked(command: list[str], log: Path, **kwargs) -> None:
     """Run a set-up command; on failure show its log's tail and stop."""
     with open(log, "ab") as out:
         proc = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs)
     if proc.returncode:
         tail = log.read_text(errors="replace")[-3000:]
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{tail}")
+        stop(f"failed ({proc.returncode}): {' '.join(command)}\n{tail}")
 
 
 def sdist_path(sdists: Path, library: Library) -> Path | None:
@@ -318,7 +326,7 @@ def download(python: str, sdists: Path, libraries: list[Library], log: Path) -> 
     for lib in libraries:
         path = sdist_path(sdists, lib)
         if path is None:
-            raise SystemExit(f"no sdist for {lib.requirement} in {sdists} after pip download")
+            stop(f"no sdist for {lib.requirement} in {sdists} after pip download")
         paths[lib.name] = path
     return paths
 
@@ -575,7 +583,7 @@ def select(names: list[str], subset: str | None) -> list[Library]:
     wanted = list(SUBSETS[subset]) if subset else names or list(by_name)
     unknown = [n for n in wanted if n not in by_name]
     if unknown:
-        raise SystemExit(f"unknown libraries: {', '.join(unknown)} (see --list)")
+        stop(f"unknown libraries: {', '.join(unknown)} (see --list)")
     return [by_name[n] for n in wanted]
 
 
@@ -588,6 +596,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--python", default=sys.executable, help="interpreter to test (default: this one)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help=f"sdists and venvs, kept between runs (default {DEFAULT_CACHE})")
+    parser.add_argument("--venvs", type=Path,
+                        help="where the venv of each interpreter is made (default CACHE): a checkout of its own "
+                             "(CI) keeps the shared venvs from being rebuilt with its fatopt under another run")
     parser.add_argument("--work", type=Path, help="logs, sources, results (default CACHE/work-X.Y)")
     parser.add_argument("--modes", default=",".join(FATOPT_MODES),
                         help=f"fatopt modes to run, comma-separated (plain always runs): {', '.join(FATOPT_MODES)}")
@@ -621,13 +632,13 @@ def main(argv: list[str] | None = None) -> int:
         return print_report(rows, f"from {', '.join(map(str, args.report))}")
     modes = [m for m in args.modes.split(",") if m]
     if not set(modes) <= set(FATOPT_MODES):
-        raise SystemExit(f"unknown modes in {args.modes!r}; choose among {', '.join(FATOPT_MODES)}")
+        stop(f"unknown modes in {args.modes!r}; choose among {', '.join(FATOPT_MODES)}")
     libraries = select(args.libraries, args.subset)
     version = interpreter_version(args.python)
     work = (args.work or args.cache / f"work-{version}").resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = work / "setup.log"
-    venv = args.cache / f"venv-{version}"
+    venv = ((args.venvs or args.cache) / f"venv-{version}").resolve()
     vpy = make_venv(args.python, venv, log)
     sdists = download(vpy, args.cache / "sdists", libraries, log)
     install_libraries(vpy, venv, list(sdists.values()), log)

@@ -3,6 +3,8 @@ usage errors."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
@@ -115,3 +117,36 @@ def test_run_script_and_module(tree):
     assert proc.stdout.split("\n")[0] == "3 True ['x', '--flag']"
     proc = fatopt_cmd("run", "-m", "app", "y", cwd=tree)
     assert proc.stdout.split("\n")[0] == "3 True ['y']"
+
+
+@pytest.mark.parametrize("args", [["pkg", "pkg/sub"], ["pkg", "./pkg/sub/b.py", "pkg/a.py"], ["pkg/sub", "pkg"]])
+def test_compileall_counts_a_file_found_under_two_arguments_once(tree, args):
+    # a package and its own tests folder, say: the folder's files are compiled and counted once
+    proc = fatopt_cmd("compileall", "-q", "-x", "broken", *args, cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 files (4 compiled)" in proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", ["show", "diff"])
+def test_output_cut_short_by_a_closed_pipe_ends_quietly(tmp_path, command):
+    # far more than a pipe's buffer (64 KiB on Linux), so the writer is still writing when the
+    # reader goes away, as in `fatopt diff FILE | head`
+    write(tmp_path, "big.py", "".join(f"def f_{i}():\n    return len('{i} {'padding ' * 4}')\n" for i in range(1000)))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONFATOPT", "PYTHONUNBUFFERED")}
+    proc = subprocess.Popen([sys.executable, "-m", "fatopt", command, "big.py"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141, stderr  # 128 + SIGPIPE, what a shell shows for `yes | head`
+    assert first and stderr == ""
+
+
+def test_compileall_finds_a_file_behind_a_linked_directory_once_but_keeps_a_linked_file(tree):
+    from fatopt.compileall import find_sources
+
+    (tree / "alias").symlink_to(tree / "pkg" / "sub")  # the same directory: the same cache files
+    (tree / "pkg" / "sub" / "c.py").symlink_to(tree / "pkg" / "sub" / "b.py")  # imported as c: its own cache file
+    found = [path for path, _root in find_sources([str(tree / "pkg" / "sub"), str(tree / "alias")], None, None)]
+    assert [os.path.basename(p) for p in found] == ["b.py", "c.py"]

@@ -405,3 +405,40 @@ def test_main_script_objects_are_freed_when_plain_frees_them(tmp_path):
     plain = python("app.py", cwd=tmp_path, fatopt=None)
     optimized = python("app.py", cwd=tmp_path)
     assert (optimized.returncode, optimized.stdout, optimized.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+
+VERBOSE_PARENT = """
+import os, subprocess, sys
+import fatopt.importer, parentlib
+child = subprocess.run([sys.executable, "child.py"], capture_output=True, text=True)
+print("parent:", fatopt.importer.from_environment().verbose, _fatopt_importhook.options()[0])
+print("child env:", os.environ["PYTHONFATOPT"])
+print("child stdout:", child.stdout.strip())
+print("child stderr:", repr(child.stderr))
+"""
+VERBOSE_CHILD = """
+import _fatopt_importhook, fatopt, childlib
+print(_fatopt_importhook.options()[0], bool(fatopt.get_specialized(childlib.f)))
+"""
+
+
+@pytest.mark.parametrize("value", ["verbose,exclude=nothing", "verbose=inherit,exclude=nothing"])
+def test_verbose_reaches_child_processes_only_when_asked(tmp_path, value):
+    write(tmp_path, "parent.py", "import _fatopt_importhook\n" + VERBOSE_PARENT)
+    write(tmp_path, "child.py", VERBOSE_CHILD)
+    for lib in ("parentlib", "childlib"):
+        write(tmp_path, f"{lib}.py", 'def f():\n    return len("abc")\n')
+    proc = python("parent.py", cwd=tmp_path, fatopt=None, env={"PYTHONFATOPT": value})
+    assert proc.returncode == 0, proc.stderr
+    assert "parentlib.py: optimized" in proc.stderr  # the parent logs as asked
+    out = dict(line.split(": ", 1) for line in lines(proc))
+    verbose, tag = out["parent"].split()
+    assert verbose == "True"  # what the process started with, though its children see less
+    # the child runs optimized, with the parent's cache tag
+    assert out["child stdout"] == f"{tag} True"
+    if value.startswith("verbose=inherit"):
+        assert out["child env"] == value
+        assert "childlib.py: optimized" in out["child stderr"]
+    else:
+        assert out["child env"] == "exclude=nothing"
+        assert out["child stderr"] == "''"
