@@ -108,28 +108,36 @@ class _Resolver:
         out.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
         return out
 
-    def def_callees(self) -> set[ast.AST]:
+    def def_callees(self, method_names: frozenset[str]) -> set[ast.AST]:
         """The def nodes the function calls (FUNCTION and METHOD sites): what :meth:`sites`
-        finds there, without resolving every other call (the driver's order needs no more)."""
+        finds there, without resolving every other call (the driver's order needs no more).
+        ``method_names``: the names of every method of the class table (a call of any other
+        attribute cannot be a METHOD site)."""
         found: set[ast.AST] = set()
         globals_ = self.globals
-        for call, scope in self._calls():
-            func = call.func
-            if type(func) is ast.Name:
-                target = globals_.get(func.id)
-                if target is None or type(target) is ast.ClassDef:
+        receiver = self.receiver[0] if self.receiver is not None else None
+        stack = [self.scopes.scope_of(self.candidate.node)]
+        while stack:
+            scope = stack.pop()
+            for call in scope.calls:
+                func = call.func
+                kind = type(func)
+                if kind is ast.Name:
+                    target = globals_.get(func.id)
+                    if target is None or type(target) is ast.ClassDef:
+                        continue
+                elif kind is ast.Attribute:
+                    if func.attr not in method_names or type(func.value) is not ast.Name:
+                        continue
+                    holder = func.value.id
+                    if holder != receiver and type(globals_.get(holder)) is not ast.ClassDef:
+                        continue
+                else:
                     continue
-            elif type(func) is ast.Attribute and type(func.value) is ast.Name:
-                holder = func.value.id
-                if holder != (self.receiver[0] if self.receiver is not None else None) and (
-                    type(globals_.get(holder)) is not ast.ClassDef
-                ):
-                    continue
-            else:
-                continue
-            site = self.resolve(call, scope)
-            if site.kind is FUNCTION or site.kind is METHOD:
-                found.add(site.target)  # type: ignore[arg-type]
+                site = self.resolve(call, scope)
+                if site.kind is FUNCTION or site.kind is METHOD:
+                    found.add(site.target)  # type: ignore[arg-type]
+            stack.extend(c for c in scope.children if c.kind == "comprehension")
         return found
 
     def resolve(self, call: ast.Call, where: Scope) -> CallSite:
@@ -213,9 +221,11 @@ class ModuleCallees(Analysis["dict[ast.AST, set[ast.AST]]"]):
         if not globals_ and not any(type(s) is ast.ClassDef for s in module.tree.body):
             return callees  # no module function or class: no call can resolve to a def
         classes = module.fact(ModuleClassTable)
+        method_names = frozenset(name for info in classes.by_node.values() for name in info.methods)
         for candidate in module.fact(FunctionCandidates):
             if not candidate.nested:
-                callees[candidate.node] = _Resolver(scopes, facts, globals_, classes, candidate).def_callees()
+                resolver = _Resolver(scopes, facts, globals_, classes, candidate)
+                callees[candidate.node] = resolver.def_callees(method_names)
         return callees
 
 

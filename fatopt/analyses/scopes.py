@@ -352,7 +352,7 @@ class _Builder:
         value = node.value
         if type(node.ctx) is not ast.Load and type(value) is ast.Name:
             scope.attribute_writes.add((value.id, node.attr))
-        self.visit(value, scope)
+        self.visit_children(node, scope)  # the value
 
     def visit_named_expr(self, node: ast.NamedExpr, scope: Scope) -> None:
         target_scope = scope
@@ -400,13 +400,11 @@ class _Builder:
 
     def visit_yield(self, node: ast.AST, scope: Scope) -> None:
         scope.has_yield = True
-        value = node.value  # type: ignore[attr-defined]
-        if value is not None:
-            self.visit(value, scope)
+        self.visit_children(node, scope)  # the value, if any
 
     def visit_await(self, node: ast.Await, scope: Scope) -> None:
         scope.has_await = True
-        self.visit(node.value, scope)
+        self.visit_children(node, scope)  # the value
 
     def visit_constant(self, node: ast.AST, scope: Scope) -> None:
         pass
@@ -415,10 +413,7 @@ class _Builder:
         scope.hints.add("for_loop")
         if _is_literal(node.iter):
             scope.hints.add("literal_iteration")
-        self.visit(node.target, scope)
-        self.visit(node.iter, scope)
-        self.visit_list(node.body, scope)
-        self.visit_list(node.orelse, scope)
+        self.visit_children(node, scope)  # target, iter, body, orelse
 
     def visit_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
@@ -428,10 +423,7 @@ class _Builder:
                 scope.constant_calls.add(func.id)
             elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
                 scope.hints.add("literal_method")
-        self.visit(func, scope)
-        self.visit_list(node.args, scope)
-        for keyword in node.keywords:
-            self.visit(keyword.value, scope)
+        self.visit_children(node, scope)  # func, args, keywords
 
 
 def _is_literal(node: ast.AST) -> bool:

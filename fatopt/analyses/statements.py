@@ -16,7 +16,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from fatopt.analyses.manager import Analysis
-from fatopt.nodes import child_nodes, walk
+from fatopt.nodes import CHILD_FIELDS, child_nodes, walk
 
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
@@ -78,16 +78,16 @@ def names_bound_in(nodes: list[ast.AST]) -> dict[str, int]:
                 bind(node.name)  # type: ignore[attr-defined]
             elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
                 bind(node.rest)  # type: ignore[attr-defined]
-        # the children, in ast.iter_child_nodes order; leaves that bind nothing (constants,
-        # contexts, operators, pass/break/continue) are not pushed
+        # the children, in ast.iter_child_nodes order, from the fields that can hold nodes;
+        # constants bind nothing and are not pushed
         fields = node.__dict__
-        for field in node._fields:
+        for field in CHILD_FIELDS[kind]:
             value = fields.get(field)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and item._fields and type(item) is not ast.Constant:
+                    if item is not None and type(item) is not ast.Constant:
                         push(item)
-            elif isinstance(value, ast.AST) and value._fields and type(value) is not ast.Constant:
+            elif value is not None and type(value) is not ast.Constant:
                 push(value)
     return counts
 

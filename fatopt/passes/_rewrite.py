@@ -22,7 +22,7 @@ from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
 from fatopt.config import Config
 from fatopt.folding import NOT_FOLDED
 from fatopt.guards import Guard
-from fatopt.nodes import walk
+from fatopt.nodes import CHILD_FIELDS as _CHILD_FIELDS, walk
 
 __all__ = [
     "Unit", "Pass", "FunctionCodeTransformer", "OriginalCode", "CurrentScope", "clone",
@@ -38,15 +38,30 @@ def clone(node: ast.AST) -> ast.AST:
     cls = type(node)
     new = cls.__new__(cls)
     fields = node.__dict__.copy()
-    # only the fields can hold nodes (positions are ints); the copied dict becomes the new node's
-    for key in cls._fields:
+    # only the fields that can hold nodes need copying (positions, names and numbers are
+    # immutable; the copied dict becomes the new node's)
+    for key in _CHILD_FIELDS[cls]:
+        value = fields.get(key)
+        if value is None:
+            continue
+        if type(value) is list:
+            fields[key] = [clone(v) if v is not None else v for v in value]
+        else:
+            fields[key] = clone(value)
+    # lists of operators or names: a list of the copy's own (a pass may edit it in place)
+    for key in _OTHER_LISTS.get(cls, ()):
         value = fields.get(key)
         if type(value) is list:
-            fields[key] = [clone(v) if isinstance(v, ast.AST) and v._fields else v for v in value]
-        elif isinstance(value, ast.AST) and value._fields:
-            fields[key] = clone(value)
+            fields[key] = value[:]
     new.__dict__ = fields
     return new
+
+
+#: node class -> its list fields that hold no node with fields (Compare.ops, Global.names)
+_OTHER_LISTS = {
+    ast.Compare: ("ops",), ast.Global: ("names",), ast.Nonlocal: ("names",),
+    ast.MatchClass: ("kwd_attrs",),
+}
 
 
 class Unit:
@@ -250,7 +265,8 @@ def _keep_bool_from_invert(before: ast.expr, result: Any) -> Any:
     return result
 
 
-_UnaryOp = ast.UnaryOp  # read for every node visited: one global lookup, not two
+# read for every node visited: one global lookup each, not two
+_UnaryOp, _Name, _Constant = ast.UnaryOp, ast.Name, ast.Constant
 
 
 class FunctionCodeTransformer(ast.NodeTransformer):
@@ -392,10 +408,11 @@ class FunctionCodeTransformer(ast.NodeTransformer):
 
     # -- statement lists: a visit may return several statements ---------------------------------
     def generic_visit(self, node: ast.AST) -> ast.AST:
-        # fields live in the instance dict; constants and context singletons are never rewritten
+        # fields live in the instance dict, and only those that can hold nodes are read;
+        # constants and context singletons are never rewritten
         fields = node.__dict__
-        leaf = ast.Name if type(self)._names_are_leaves else ast.Constant
-        for field in node._fields:
+        leaf = _Name if type(self)._names_are_leaves else _Constant
+        for field in _CHILD_FIELDS[type(node)]:
             old = fields.get(field)
             if old is None:
                 continue
@@ -408,13 +425,13 @@ class FunctionCodeTransformer(ast.NodeTransformer):
                 new = []
                 for item in old:
                     kind = type(item)
-                    if kind is not ast.Constant and kind is not leaf and isinstance(item, ast.AST) and item._fields:
+                    if kind is not _Constant and kind is not leaf and item is not None:
                         item = self.visit(item)
                         if item is None:
                             continue
                     new.append(item)
                 fields[field] = new
-            elif type(old) is not ast.Constant and type(old) is not leaf and isinstance(old, ast.AST) and old._fields:
+            elif type(old) is not _Constant and type(old) is not leaf:
                 fields[field] = self.visit(old)
         return node
 

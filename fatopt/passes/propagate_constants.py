@@ -72,8 +72,10 @@ class ConstantPropagation(Pass):
         if isinstance(node, ast.Lambda):
             return False
         scope = unit.scope
-        params = {a.arg for a in walk(node.args) if type(a) is ast.arg}
-        counts = unit.fact(LocalBindings)
+        # read only once a statement qualifies: most runs meet none, and a binding count walks
+        # the whole function
+        params: set[str] | None = None
+        counts: dict[str, int] | None = None
         changed = False
         for index, stmt in enumerate(node.body):
             if not (type(stmt) is ast.Assign and len(stmt.targets) == 1):
@@ -82,13 +84,15 @@ class ConstantPropagation(Pass):
             if type(target) is not ast.Name:
                 continue
             name = target.id
-            if (
-                counts.get(name) != 1 or name in params or name in scope.declared_global
-                or name in scope.declared_nonlocal or name in scope.deleted
-            ):
+            if name in scope.declared_global or name in scope.declared_nonlocal or name in scope.deleted:
                 continue
             value = constant_value(stmt.value)
             if value is NOT_FOLDED or not is_foldable_value(value, unit.config):
+                continue
+            if counts is None:
+                counts = unit.fact(LocalBindings)
+                params = {a.arg for a in walk(node.args) if type(a) is ast.arg}
+            if counts.get(name) != 1 or name in params:  # type: ignore[operator]
                 continue
             rest = node.body[index + 1:]
             if substitute(unit, rest, name, value):
