@@ -39,7 +39,7 @@ def fatopt_cache_files(source: str) -> list[str]:
     return sorted(glob.glob(glob.escape(stem) + ".opt-fatopt*.pyc"))
 
 
-def pytest_cache_files(source: str) -> list[str]:
+def rewrite_cache_files(source: str) -> list[str]:
     """fatopt's cache files for ``source`` loaded by pytest's assertion rewriting: pytest's own
     cache file name (``get_cache_dir`` and ``PYC_TAIL``) with fatopt's tag before the extension."""
     try:
@@ -73,7 +73,7 @@ def loaded_modules() -> list[dict]:
         # file of the other loader (fatopt compileall writes fatopt's for test modules too) proves nothing
         row = rows[-1]
         if row["loader"] == REWRITE_LOADER:
-            row["fatopt_cached"] = bool(pytest_cache_files(source))
+            row["fatopt_cached"] = bool(rewrite_cache_files(source))
         row["optimized"] = row["fatopt_cached"] and row["loader"] in (SOURCE_LOADER, REWRITE_LOADER)
     return rows
 

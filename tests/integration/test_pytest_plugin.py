@@ -182,3 +182,91 @@ def test_plugin_does_nothing_without_fatopt(project, prefix):
     result = run_pytest(project, prefix, None)
     assert outcome_of(result)["test_four"] == "PASSED"
     assert not any(".opt-fatopt" in name for name in cache_files(prefix, project))
+
+
+ASSERT_SHAPES = """
+    LIMIT = 3
+
+    def test_local_constant():
+        x = 3
+        y = x + 1
+        assert y == 5
+
+    def test_loop():
+        for n in (1, 2, 3):
+            assert n < LIMIT
+
+    def test_global_constant():
+        assert LIMIT * 2 == 7
+
+    def test_method():
+        parts = "a,b".split(",")
+        assert parts == ["a", "b", "c"]
+
+    def test_message():
+        value = len("abcd")
+        assert value == 5, f"value was {value}"
+
+    def test_comprehension():
+        assert [i * 2 for i in range(3)] == [0, 2, 5]
+
+    def test_bool_ops():
+        a = 0
+        assert a or len("") or min(1, 2) > 3
+"""
+
+
+def test_failing_asserts_explained_alike_in_optimized_functions(tmp_path, prefix):
+    # the failing tests themselves are optimized (folded, unrolled, specialized): pytest's
+    # explanation of each assert must not change
+    write(tmp_path, "test_shapes.py", ASSERT_SHAPES)
+    plain = python("-m", "pytest", "-p", "no:cacheprovider", cwd=tmp_path, fatopt=None,
+                   env={"PYTHONPYCACHEPREFIX": str(prefix)}, timeout=300)
+    optimized = python("-m", "pytest", "-s", "-p", "no:cacheprovider", cwd=tmp_path, fatopt="verbose",
+                       env={"PYTHONPYCACHEPREFIX": str(prefix)}, timeout=300)
+    assert re.search(rf"^fatopt: {re.escape(str(tmp_path))}/test_shapes.py: specialize test_loop ", optimized.stderr, re.M)
+
+    def failures(result) -> str:  # the FAILURES section, without the timing at its end
+        text = result.stdout
+        return text[text.index("= FAILURES ="):text.rindex(" failed in ")]
+
+    assert failures(optimized) == failures(plain)
+    explained = re.findall(r"^test_shapes\.py:\d+: AssertionError$", failures(plain), re.M)
+    assert len(explained) == ASSERT_SHAPES.count("def test_")  # every test failed on its assert
+
+
+def test_under_assert_plain_fatopts_own_hook_loads_the_test_modules(project, prefix):
+    result = run_pytest(project, prefix, "verbose", "--assert=plain")
+    assert outcome_of(result)["test_four_is_specialized"] == "PASSED"
+    assert outcome_of(result)["test_conftest_is_specialized"] == "PASSED"
+    assert not any("-pytest-" in name for name in cache_files(prefix, project))
+
+
+def _reshaped_rewrite(**changes):
+    """A stand-in for pytest's rewrite module, with ``changes`` applied."""
+    import types
+
+    names = ("_rewrite_test", "_read_pyc", "_write_pyc", "rewrite_asserts", "PYC_TAIL", "AssertionRewritingHook")
+    module = types.SimpleNamespace(**{name: getattr(rewrite, name) for name in names})
+    for name, value in changes.items():
+        if value is None:
+            delattr(module, name)
+        else:
+            setattr(module, name, value)
+    return module
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({}, None),
+    ({"_rewrite_test": None}, "_rewrite_test is missing"),
+    ({"_write_pyc": lambda state, co, pyc: None}, "_write_pyc"),
+    ({"rewrite_asserts": lambda tree, source: None}, "rewrite_asserts"),
+    ({"PYC_TAIL": None}, "PYC_TAIL"),
+    ({"AssertionRewritingHook": object}, "exec_module"),
+], ids=["as-expected", "missing", "signature", "rewrite-signature", "no-tail", "no-exec-module"])
+def test_expected_internals_names_what_differs(changes, named):
+    reason = pytest_rewrite.expected_internals(_reshaped_rewrite(**changes))
+    if named is None:
+        assert reason is None
+    else:
+        assert reason is not None and named in reason
