@@ -1,4 +1,5 @@
-"""Source bytes -> optimized code object, the way the import system needs it.
+"""Source bytes -> optimized code object, the way the import system needs it (or a tree another
+tool rewrote first -> optimized code object, for pytest's assertion rewriting).
 
 Wraps the optimizer with the rules of an import: bad input raises exactly the error plain
 CPython raises (the source is compiled by CPython itself first), a module may opt out with a
