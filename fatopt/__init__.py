@@ -8,6 +8,11 @@ puts the original code back the instant one breaks. See README.md and docs/.
 ``_fatopt_importhook.activate``); this package is imported by the first optimized module with
 specialized functions, or by the program. It imports nothing: the API below is loaded on first use, and
 even ``AVAILABLE``, which means loading the C extension, is computed when first asked for.
+
+PYTEST_DONT_REWRITE: fatopt registers a pytest plugin (:mod:`fatopt.pytest_plugin`), so pytest
+marks this package for assertion rewriting, and warns ("Module already imported so cannot be
+rewritten") when it was imported before, as it is under fatopt; this word in the docstring tells
+pytest to leave it alone.
 """
 
 import sys

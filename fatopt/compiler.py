@@ -1,4 +1,5 @@
-"""Source bytes -> optimized code object, the way the import system needs it.
+"""Source bytes -> optimized code object, the way the import system needs it (or a tree another
+tool rewrote first -> optimized code object, for pytest's assertion rewriting).
 
 Wraps the optimizer with the rules of an import: bad input raises exactly the error plain
 CPython raises (the source is compiled by CPython itself first), a module may opt out with a
@@ -21,7 +22,7 @@ from typing import NamedTuple
 from fatopt.config import Config
 from fatopt.results import Report
 
-__all__ = ["compile_source", "module_opt_out", "config_for", "typed_overrides", "CompileResult"]
+__all__ = ["compile_source", "compile_tree", "module_opt_out", "config_for", "typed_overrides", "CompileResult"]
 
 _configs: dict = {}
 
@@ -71,7 +72,7 @@ def module_opt_out(tree: ast.Module) -> str | None:
     return None
 
 
-def _compile_with_plain_warnings(tree: ast.Module, text: str, path: str, optimize: int) -> CodeType:
+def _compile_with_plain_warnings(tree: ast.Module, text: str | ast.Module, path: str, optimize: int) -> CodeType:
     """Compile the optimized tree; the compile-time warnings shown are exactly those the plain
     compile of ``text`` shows (an optimized body could warn where the user's code does not, e.g.
     a constant substituted next to ``is``). Costs a second compile only when there are warnings."""
@@ -114,6 +115,28 @@ def compile_source(
             gc.enable()
 
 
+def compile_tree(
+    tree: ast.Module,
+    path: str,
+    config: Config | None = None,
+    *,
+    source: str | None = None,
+    verbose: bool = False,
+) -> CompileResult:
+    """Compile a module's AST optimized, for a tool that rewrites the tree first (pytest's
+    assertion rewriting, :mod:`fatopt.pytest_plugin`): what runs when the optimizer fails, or
+    the module opts out, is ``tree`` compiled as it is, exactly what the tool would have run.
+    ``source`` is the text the tree was parsed from (for ``# fatopt: off`` comments); the tree
+    is not modified."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile_tree(tree, tree, source, path, config, -1, verbose)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _compile_source(source: bytes | str, path: str, config: Config | None, optimize: int, verbose: bool) -> CompileResult:
     if isinstance(source, bytes):
         text = decode_source(source)
@@ -121,7 +144,16 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
         text = source
     # CPython parses first: invalid input raises exactly what a plain import raises.
     tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize)
-    reason = module_opt_out(tree)  # type: ignore[arg-type]  # mode "exec": an ast.Module
+    return _compile_tree(tree, text, text, path, config, optimize, verbose)  # type: ignore[arg-type]  # an ast.Module
+
+
+def _compile_tree(
+    tree: ast.Module, plain_input: str | ast.Module, text: str | None, path: str, config: Config | None,
+    optimize: int, verbose: bool,
+) -> CompileResult:
+    """Optimize ``tree``; ``plain_input`` (the source text, or the tree itself) is what plain
+    Python compiles: the fallback, and the source of the compile-time warnings shown."""
+    reason = module_opt_out(tree)
     if reason is None:
         from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 
@@ -129,12 +161,12 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
         try:
             if optimize != -1:  # the optimizer validates with the default level: compile ourselves
                 optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
-                code = _compile_with_plain_warnings(optimized, text, path, optimize)
+                code = _compile_with_plain_warnings(optimized, plain_input, path, optimize)
             else:
                 _optimized, code, warned = optimize_to_code(
                     tree, path, config, report=report, source=text, parsed_from_source=True)
                 if warned:  # show exactly the warnings the plain compile shows
-                    compile(text, path, "exec", dont_inherit=True, optimize=optimize)
+                    compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
         except Exception as exc:
             failure = exc
         else:
@@ -144,7 +176,7 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
             # must be CPython's own: the plain compile raises them (outside the except block, so
             # nothing is chained to them). If it does not, the optimizer is at fault, and that
             # must never break an import.
-            plain = compile(text, path, "exec", dont_inherit=True, optimize=optimize)
+            plain = compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
             reason = f"optimizer failed: {failure!r}"
             warnings.warn(f"fatopt: {path}: {reason}; module runs unoptimized", RuntimeWarning, stacklevel=2)
             return CompileResult(plain, None, reason)
@@ -155,4 +187,4 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
         return CompileResult(code, report, None)
     if verbose:
         print(f"fatopt: {path}: skipped: {reason}", file=sys.stderr)
-    return CompileResult(compile(text, path, "exec", dont_inherit=True, optimize=optimize), None, reason)
+    return CompileResult(compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize), None, reason)

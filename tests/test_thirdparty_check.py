@@ -182,6 +182,22 @@ def test_remove_fatopt_files_only_under_the_given_sources(tmp_path):
     assert not any(path.exists() for path in gone)
 
 
+def test_remove_fatopt_files_keeps_pytests_cache_files(tmp_path):
+    # fatopt's pytest plugin writes them, in pytest's cache: `fatopt compileall` would not write them again
+    prefix = tmp_path / "prefix"
+    single = tmp_path / "src" / "test_one.py"
+    single.parent.mkdir(parents=True)
+    single.write_text("")
+    mirror = prefix / single.parent.relative_to("/")
+    mirror.mkdir(parents=True)
+    pytests = mirror / "test_one.cpython-313-pytest-9.2.0.opt-fatoptabcd1234.pyc"
+    fatopts = mirror / "test_one.cpython-313.opt-fatoptabcd1234.pyc"
+    for path in (pytests, fatopts):
+        path.write_bytes(b"")
+    assert check.remove_fatopt_files(prefix, [str(single)]) == 1
+    assert pytests.exists() and not fatopts.exists()
+
+
 def test_probe_finds_fatopt_cache_files_beside_the_normal_pyc(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "pycache_prefix", None)
     source = tmp_path / "mod.py"
@@ -193,6 +209,22 @@ def test_probe_finds_fatopt_cache_files_beside_the_normal_pyc(tmp_path, monkeypa
     optimized.write_bytes(b"")
     cache.write_bytes(b"")  # the normal .pyc is not fatopt's
     assert probe.fatopt_cache_files(str(source)) == [str(optimized)]
+
+
+def test_probe_finds_the_cache_files_of_pytests_rewriting_under_fatopts_tag(tmp_path, monkeypatch):
+    from _pytest.assertion import rewrite
+
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    source = tmp_path / "test_mod.py"
+    source.write_text("")
+    cache_dir = rewrite.get_cache_dir(source)
+    cache_dir.mkdir()
+    plain = cache_dir / ("test_mod" + rewrite.PYC_TAIL)  # pytest's own file: not fatopt's
+    plain.write_bytes(b"")
+    assert probe.rewrite_cache_files(str(source)) == []
+    ours = cache_dir / ("test_mod" + rewrite.PYC_TAIL[: -len(".pyc")] + ".opt-fatopt0123abcd.pyc")
+    ours.write_bytes(b"")
+    assert probe.rewrite_cache_files(str(source)) == [str(ours)]
 
 
 def test_help_describes_the_modes(capsys):

@@ -5,7 +5,7 @@ test id that fails only under fatopt, with the time each mode costs.
     python tools/thirdparty_check.py --subset ci              # the few fast ones CI runs
     python tools/thirdparty_check.py six idna --python /root/.pyenv/versions/3.12.1/bin/python3.12
     python tools/thirdparty_check.py idna --modes warm --repeat 5     # median CPU, plain against warm
-    python tools/thirdparty_check.py six --pytest-args=--assert=plain  # test modules optimized too
+    python tools/thirdparty_check.py six --pytest-args=--assert=plain  # test modules through fatopt's own hook
     python tools/thirdparty_check.py --list
 
 What it does, per interpreter:
@@ -18,7 +18,9 @@ What it does, per interpreter:
        cold        PYTHONFATOPT=1, no fatopt cache file yet (stdlib, library and tests optimized at import)
        warm        PYTHONFATOPT=1 again, over the cache the cold run wrote
        compileall  the library's and its tests' fatopt cache files deleted, written again by
-                   `fatopt compileall`, then PYTHONFATOPT=1
+                   `fatopt compileall`, then PYTHONFATOPT=1 (the test modules pytest's assertion
+                   rewriting loads keep their cache files from the cold run: fatopt's pytest plugin
+                   writes them, in pytest's cache, which `fatopt compileall` does not write)
      Each library gets its own PYTHONPYCACHEPREFIX, so nothing is written into the interpreter's
      installation and libraries never share cache files.
   4. compares the SETS of failing test ids (from pytest's junit XML) of each fatopt mode with
@@ -445,9 +447,16 @@ def library_cache_dirs(vpy: str, library: Library, tree: Path) -> list[str]:
     return [*json.loads(out), *(str(tree / t) for t in library.tests)]
 
 
+def is_pytest_cache_file(path: Path) -> bool:
+    """A cache file of pytest's assertion rewriting (``test_x.cpython-313-pytest-9.2.0[.opt-fatoptXXXXXXXX].pyc``),
+    which only pytest (with fatopt's plugin under fatopt) writes."""
+    return "-pytest-" in path.name
+
+
 def remove_fatopt_files(prefix: Path, under: list[str]) -> int:
     """Delete fatopt's cache files for the sources under these paths (files or directories),
-    mirrored in the prefix as CPython mirrors them (no __pycache__ level)."""
+    mirrored in the prefix as CPython mirrors them (no __pycache__ level); not those in pytest's
+    cache, which `fatopt compileall` does not write again."""
     removed = 0
     for source in map(Path, under):
         mirrored = prefix / source.resolve().relative_to("/")
@@ -456,6 +465,8 @@ def remove_fatopt_files(prefix: Path, under: list[str]) -> int:
         else:
             found = list(mirrored.parent.glob(f"{source.stem}.*.opt-fatopt*.pyc"))
         for cached in found:
+            if is_pytest_cache_file(cached):
+                continue
             cached.unlink()
             removed += 1
     return removed
@@ -603,8 +614,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--modes", default=",".join(FATOPT_MODES),
                         help=f"fatopt modes to run, comma-separated (plain always runs): {', '.join(FATOPT_MODES)}")
     parser.add_argument("--pytest-args", default="",
-                        help="more pytest arguments for every run, e.g. '--assert=plain' (so that test modules "
-                             "are not loaded by pytest's assertion rewriting, which fatopt does not see)")
+                        help="more pytest arguments for every run, e.g. '--assert=plain' (test modules loaded "
+                             "by fatopt's own import hook rather than by pytest's assertion rewriting and fatopt's "
+                             "pytest plugin)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run plain and warm this many times, alternating, and report the median CPU time of each")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per pytest run (default 1800)")

@@ -6,6 +6,11 @@ thirdparty_check.py copies this file into the test venv's site-packages as
 file named by the environment variable FATOPT_THIRDPARTY_PROBE: for every module loaded from a
 ``.py`` file, its name, file, loader class and whether a fatopt cache file exists for it and whether it ran from one; and
 ``fatopt.stats()`` counts per module when fatopt is on. It never changes a test's outcome.
+
+Two loaders run fatopt's code: importlib's ``SourceFileLoader``, which fatopt's import hook serves
+from fatopt's cache file (``mod.cpython-313.opt-fatoptXXXXXXXX.pyc``), and pytest's assertion
+rewriting, which fatopt's pytest plugin serves from pytest's cache file under fatopt's tag
+(``test_x.cpython-313-pytest-9.2.0.opt-fatoptXXXXXXXX.pyc``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import sys
 
 OUTPUT_VARIABLE = "FATOPT_THIRDPARTY_PROBE"
 SOURCE_LOADER = "_frozen_importlib_external.SourceFileLoader"
+REWRITE_LOADER = "_pytest.assertion.rewrite.AssertionRewritingHook"
 
 
 def fatopt_cache_files(source: str) -> list[str]:
@@ -31,6 +37,21 @@ def fatopt_cache_files(source: str) -> list[str]:
         return []
     stem = normal[: -len(".pyc")]
     return sorted(glob.glob(glob.escape(stem) + ".opt-fatopt*.pyc"))
+
+
+def rewrite_cache_files(source: str) -> list[str]:
+    """fatopt's cache files for ``source`` loaded by pytest's assertion rewriting: pytest's own
+    cache file name (``get_cache_dir`` and ``PYC_TAIL``) with fatopt's tag before the extension."""
+    try:
+        from pathlib import Path
+
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return []
+    path = Path(source)
+    stem = path.name[:-3] + rewrite.PYC_TAIL[: -len(".pyc")]
+    directory = rewrite.get_cache_dir(path)
+    return sorted(glob.glob(glob.escape(str(directory / stem)) + ".opt-fatopt*.py[co]"))
 
 
 def loaded_modules() -> list[dict]:
@@ -48,10 +69,12 @@ def loaded_modules() -> list[dict]:
             "loader": f"{type(loader).__module__}.{type(loader).__qualname__}",
             "fatopt_cached": bool(fatopt_cache_files(source)),
         })
-        # fatopt's import hook serves only importlib's SourceFileLoader: a module that another
-        # loader ran (pytest's assertion rewriting) did not run from the cache file, even if one exists
+        # a module ran optimized if the loader that ran it has a fatopt cache file for it: a cache
+        # file of the other loader (fatopt compileall writes fatopt's for test modules too) proves nothing
         row = rows[-1]
-        row["optimized"] = row["fatopt_cached"] and row["loader"] == SOURCE_LOADER
+        if row["loader"] == REWRITE_LOADER:
+            row["fatopt_cached"] = bool(rewrite_cache_files(source))
+        row["optimized"] = row["fatopt_cached"] and row["loader"] in (SOURCE_LOADER, REWRITE_LOADER)
     return rows
 
 
