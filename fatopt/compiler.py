@@ -163,8 +163,11 @@ def _compile_tree(
                 optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
                 code = _compile_with_plain_warnings(optimized, plain_input, path, optimize)
             else:
+                # a tree parsed from the text, not rewritten since, is compiled from the text
+                # when the optimizer leaves it unchanged
                 _optimized, code, warned = optimize_to_code(
-                    tree, path, config, report=report, source=text, parsed_from_source=True)
+                    tree, path, config, report=report, source=text,
+                    parsed_from_source=plain_input is text)
                 if warned:  # show exactly the warnings the plain compile shows
                     compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
         except Exception as exc:

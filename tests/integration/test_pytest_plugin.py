@@ -270,3 +270,20 @@ def test_expected_internals_names_what_differs(changes, named):
         assert reason is None
     else:
         assert reason is not None and named in reason
+
+
+NOTHING_TO_OPTIMIZE = """
+    def test_compare(tmp_path):
+        left = [str(tmp_path)]
+        assert left == ["elsewhere"]
+"""
+
+
+def test_asserts_are_rewritten_in_a_module_the_optimizer_leaves_unchanged(tmp_path, prefix):
+    # the optimizer changes nothing here: the module must still run pytest's rewritten tree
+    # (compiling the file's own text instead would lose the assertion rewriting)
+    write(tmp_path, "test_unchanged.py", NOTHING_TO_OPTIMIZE)
+    result = python("-m", "pytest", "-s", "-p", "no:cacheprovider", cwd=tmp_path, fatopt="verbose",
+                    env={"PYTHONPYCACHEPREFIX": str(prefix)}, timeout=300)
+    assert re.search(rf"^fatopt: {re.escape(str(tmp_path))}/test_unchanged.py: optimized, 0 function", result.stderr, re.M)
+    assert re.search(r"^E\s+AssertionError: assert \[.*\] == \['elsewhere'\]$", result.stdout, re.M), result.stdout
