@@ -227,3 +227,22 @@ def test_a_cold_import_leaves_nothing_behind_but_the_optimizers_modules(tmp_path
     assert int(cold_objects) - int(reference_objects) < 200, (cold_objects, reference_objects)
     # and the warm process really loads none of the optimizer
     assert "fatopt.optimizer" not in warm.stdout and int(warm.stdout.split()[0]) < int(reference_objects)
+
+
+def test_a_program_keeping_every_object_to_the_end_shuts_down_silently(tmp_path):
+    # At shutdown the last collection clears the runtime's Specialization type (and with it its
+    # module) before the specializations themselves: their clearing must not need the module.
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/config.py", "LIMIT = 10\n")
+    write(tmp_path, "pkg/work.py", "from .config import LIMIT\ndef f(x):\n    return len('abc') + x + LIMIT\n")
+    write(tmp_path, "app.py", """
+        import collections, gc
+        import pkg.work
+        gc.collect()
+        everything = gc.get_objects()
+        kinds = collections.Counter(type(o).__name__ for o in everything)
+        print(pkg.work.f(1))
+    """)
+    for _ in range(2):  # cold, then warm
+        proc = python("app.py", cwd=tmp_path)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "14\n", "")
