@@ -24,7 +24,7 @@ from fatopt.importer import cache_path
 _FLAG_HASH = 0b01
 _FLAG_CHECK_SOURCE = 0b10
 
-__all__ = ["cache_path", "read", "write", "header", "enabled", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
+__all__ = ["cache_path", "read", "write", "write_marshalled", "header", "enabled", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
 
 TIMESTAMP = "timestamp"
 CHECKED_HASH = "checked-hash"
@@ -65,7 +65,12 @@ def header(source_path: str, source: bytes, mode: str = TIMESTAMP, mtime: float 
 def write(path: str, code: object, head: bytes) -> bool:
     """Write atomically (a half-written file is never seen); False if it could not be written
     (read-only directory, ...), which is not an error: the code still runs."""
-    data = head + marshal.dumps(code)  # type: ignore[arg-type]  # a code object
+    return write_marshalled(path, marshal.dumps(code), head)  # type: ignore[arg-type]  # a code object
+
+
+def write_marshalled(path: str, marshalled: bytes, head: bytes) -> bool:
+    """:func:`write` for code already marshalled (``marshal.dumps``)."""
+    data = head + marshalled
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)

@@ -8,6 +8,7 @@ start never loads this module.
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
+import marshal
 import os
 import sys
 
@@ -93,15 +94,21 @@ def optimized_code(loader, fullname: str):
         # only a .pyc importlib read can differ from the source's compilation
         if had_pyc and plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
             return plain
-    code = compile_source(source, source_path, config_for(options), verbose=options.verbose).code
+        del plain  # (the module's plain code: not alive while the optimizer's peak is reached)
+    # The compiled code is not what the module runs: a copy read back from its marshalled bytes
+    # is, as on a warm start. The compiled objects were allocated among the module's syntax
+    # tree, now freed, and hold what marshalling caches in them (each code object's co_code and
+    # name tuples): kept for the life of the module, they cost about 3 MB of peak memory over
+    # a pytest start (fragmentation and the caches), where the copy is compact and cacheless.
+    marshalled = marshal.dumps(compile_source(source, source_path, config_for(options), verbose=options.verbose).code)
     path = importer.cache_path(source_path, hooked[0])  # the tag the hook reads with
     if path is not None and cache.enabled():
         # The main script's cache is checked against a hash of its source: plain Python never
         # caches a main script, so a script rewritten within the same second with the same size
         # (the resolution of a timestamp .pyc) must not find its old code.
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
-        cache.write(path, code, cache.header(source_path, source, mode, mtime))
-    return code
+        cache.write_marshalled(path, marshalled, cache.header(source_path, source, mode, mtime))
+    return marshal.loads(marshalled)
 
 
 def _has_plain_pyc(source_path: str) -> bool:

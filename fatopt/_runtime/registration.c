@@ -104,8 +104,16 @@ static int
 spec_clear(SpecObject *self)
 {
     /* The type holds the module, so its state is there; the registry is gone once the module
-     * was cleared (it detached every specialization then). */
+     * was cleared (it detached every specialization then).  At shutdown the last collection
+     * may clear the type itself first (a program holding every object, gc.get_objects()): it
+     * has no module then, and asking raises, which must not escape (nor replace an exception
+     * already set when this runs from dealloc). */
+    PyObject *raised = PyErr_GetRaisedException();
     State *st = PyType_GetModuleState(Py_TYPE(self));
+    if (st == NULL) {
+        PyErr_Clear();
+    }
+    PyErr_SetRaisedException(raised);
     if (st != NULL && st->registry != NULL && (self->indexed || self->func_ref != NULL)) {
         spec_detach(st, self);
     }

@@ -179,3 +179,70 @@ def test_the_import_hook_does_not_leak(tmp_path):
     """)
     proc = python("run.py", cwd=tmp_path, timeout=300)
     assert proc.stdout.startswith("True True"), (proc.stdout, proc.stderr)
+
+
+COUNT_OBJECTS = """\
+import gc, sys
+import pkg
+if sys.argv[1:] == ["with-optimizer"]:
+    import fatopt.cache_miss, fatopt.compiler, fatopt.optimizer
+gc.collect()
+print(len(gc.get_objects()), pkg.total())
+print(sorted(sys.modules))
+"""
+
+
+def test_a_cold_import_leaves_nothing_behind_but_the_optimizers_modules(tmp_path):
+    # After a cold import the process holds what a warm one holds plus the optimizer's modules
+    # (a later cache miss needs them; unloading them is not safe, see docs/testing.md): no
+    # syntax tree, analysis, report or cache entry per optimized module. Twenty modules with
+    # specialized functions: anything kept per module or per function would pass the bound.
+    names = [f"m{i}" for i in range(20)]
+    for name in names:
+        write(tmp_path, f"pkg/{name}.py", f"""
+            LIMIT = 3
+            def f(x):
+                return len("abc") + x + LIMIT
+            def g():
+                return [len(str(v)) for v in (1, 2, 3)]
+            class C:
+                def m(self):
+                    return max(1, 2) + LIMIT
+            def total():
+                return f(1) + sum(g()) + C().m()
+        """)
+    write(tmp_path, "pkg/__init__.py", "".join(f"from . import {n}\n" for n in names)
+          + f"def total():\n    return sum(m.total() for m in ({', '.join(names)}))\n")
+    write(tmp_path, "app.py", COUNT_OBJECTS)
+    cold = python("app.py", cwd=tmp_path)
+    warm_with_optimizer = python("app.py", "with-optimizer", cwd=tmp_path)
+    warm = python("app.py", cwd=tmp_path)
+    (cold_objects, total), cold_modules = cold.stdout.split("\n")[0].split(), cold.stdout.split("\n")[1]
+    (reference_objects, reference_total), reference_modules = (
+        warm_with_optimizer.stdout.split("\n")[0].split(), warm_with_optimizer.stdout.split("\n")[1])
+    assert total == reference_total == str(20 * (7 + 3 + 5)), (cold.stderr, warm_with_optimizer.stderr)
+    assert cold_modules == reference_modules
+    # the process-wide state of a cold start (its Config, the options, memo tables keyed by
+    # node type) is a few dozen objects, whatever the number of modules optimized
+    assert int(cold_objects) - int(reference_objects) < 200, (cold_objects, reference_objects)
+    # and the warm process really loads none of the optimizer
+    assert "fatopt.optimizer" not in warm.stdout and int(warm.stdout.split()[0]) < int(reference_objects)
+
+
+def test_a_program_keeping_every_object_to_the_end_shuts_down_silently(tmp_path):
+    # At shutdown the last collection clears the runtime's Specialization type (and with it its
+    # module) before the specializations themselves: their clearing must not need the module.
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/config.py", "LIMIT = 10\n")
+    write(tmp_path, "pkg/work.py", "from .config import LIMIT\ndef f(x):\n    return len('abc') + x + LIMIT\n")
+    write(tmp_path, "app.py", """
+        import collections, gc
+        import pkg.work
+        gc.collect()
+        everything = gc.get_objects()
+        kinds = collections.Counter(type(o).__name__ for o in everything)
+        print(pkg.work.f(1))
+    """)
+    for _ in range(2):  # cold, then warm
+        proc = python("app.py", cwd=tmp_path)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "14\n", "")
