@@ -22,7 +22,7 @@ import functools
 import gc
 import types
 import warnings
-from typing import Collection, Iterator
+from typing import Any, Callable, Collection, Iterator, TypeVar
 
 from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
@@ -47,6 +47,9 @@ from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
+
+T = TypeVar("T")
+
 
 class OptimizerWarning(RuntimeWarning):
     """An optimization was abandoned because of an internal error (the code runs unoptimized)."""
@@ -104,16 +107,17 @@ def new_passes(config: Config) -> list[Pass]:
     return [cls() for cls in PIPELINE if cls.enabled(config)]
 
 
-def _optimize_function(
+def _enter(
     candidate: Candidate, scope: Scope, module: ModuleUnit, probes: list[Pass],
-) -> tuple[FunctionReport, Specialization | Rewrite | None]:
-    """Optimize one function; ``probes`` are pass objects that only answer the entry question
-    (``may_apply`` before the pipeline starts reads the unit, never the pass's own state), so
-    fresh ones are made only for the functions that enter the pipeline."""
+) -> tuple[FunctionReport, Unit | None]:
+    """The entry question for one function: its report row, and the unit to run the pipeline
+    on if it shows an opportunity (None: the row is final). ``probes`` are pass objects that
+    only answer the entry question (``may_apply`` before the pipeline starts reads the unit,
+    never the pass's own state), so fresh ones are made only for the functions that enter."""
     node = candidate.node
-    config, filename, opted_out = module.config, module.filename, module.opted_out
+    config = module.config
     row = FunctionReport(candidate.qualname, node.lineno, UNCHANGED)
-    if node.lineno in opted_out:
+    if node.lineno in module.opted_out:
         row.status, row.reason = SKIPPED, PRAGMA_REASON
         return row, None
     if refers_to_own_name(node):
@@ -129,19 +133,30 @@ def _optimize_function(
     unit = Unit(node, scope, module.fact(FactsOfModule), config, candidate.qualname, module)
     for probe in probes:
         if probe.may_apply(unit):
-            break
-    else:
-        row.reason = "nothing to optimize"
-        return row, None
-    passes = new_passes(config)
+            return row, unit
+    row.reason = "nothing to optimize"
+    return row, None
+
+
+def _optimize_unit(
+    unit: Unit, row: FunctionReport, module: ModuleUnit,
+) -> tuple[FunctionReport, Specialization | Rewrite | None]:
+    """Run the pipeline on a function that entered it: its report row, filled in, and the
+    change to emit, if any."""
+    return row, _pipeline_change(unit, row, module)
+
+
+def _pipeline_change(unit: Unit, row: FunctionReport, module: ModuleUnit) -> Specialization | Rewrite | None:
+    node = unit.node
+    scope = unit.scope
     unit.node = clone(node)  # type: ignore[assignment]  # the passes' private copy
-    failed = _run_pipeline(unit, passes, filename)
+    failed = _run_pipeline(unit, new_passes(module.config), module.filename)
     if failed is not None:
         row.status, row.reason = FAILED, f"pass {failed} raised"
-        return row, None
+        return None
     if not _is_worth_emitting(unit):
         row.reason = "nothing to optimize"
-        return row, None
+        return None
     module.optimized[node] = unit
     body = preserve_scope(node, unit.node.body, scope, unit.fact(CurrentScope))
     row.passes = tuple(p.name for p in unit.applied)
@@ -149,9 +164,9 @@ def _optimize_function(
         recipes = unit.guard_recipes()
         row.status = SPECIALIZED
         row.guards = guard_sources(recipes)
-        return row, Specialization(node, body, recipes)
+        return Specialization(node, body, recipes)
     row.status = OPTIMIZED
-    return row, Rewrite(node, body)
+    return Rewrite(node, body)
 
 
 def _pair_keys(changes: dict) -> dict[tuple[str, int], tuple[str, int]]:
@@ -277,9 +292,7 @@ def _optimize(
     module = ModuleUnit(tree, filename, config, opted_out)
     try:
         facts = module.fact(FactsOfModule)
-        # callees first: a caller's passes can use its callees' optimized units
-        order = callees_first(module.fact(FunctionCandidates), module.fact(ModuleCallees)) if any_pass else (
-            module.fact(FunctionCandidates))
+        candidates = module.fact(FunctionCandidates)
     except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
         _warn(filename, 1, f"analysis failed: {type(exc).__name__}: {exc}; module left unoptimized")
         module.release()
@@ -289,7 +302,7 @@ def _optimize(
             f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
         )
     try:
-        changes, rows_by_node = _optimize_functions(module, order, any_pass)
+        changes, rows_by_node = _optimize_functions(module, candidates, any_pass)
         # the report lists functions in source order, whatever order they were optimized in
         rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
         result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
@@ -304,17 +317,47 @@ def _optimize(
 
 
 def _optimize_functions(
-    module: ModuleUnit, order: list[Candidate], any_pass: bool,
+    module: ModuleUnit, candidates: list[Candidate], any_pass: bool,
 ) -> tuple[dict[ast.AST, Specialization | Rewrite], dict[ast.AST, FunctionReport]]:
-    """Run the pipeline on each function in ``order``: the changes to emit and a report row
-    per function, both keyed by the original function node."""
-    filename = module.filename
+    """Optimize the module's functions: the changes to emit and a report row per function,
+    both keyed by the original function node.
+
+    First the entry question for every top-level function (not nested in another), in source
+    order: most functions show no opportunity, and need nothing more. Then the pipeline runs on
+    those that entered, callees first (:func:`callees_first`: a caller's passes can use its
+    callees' optimized units; the call edges are computed only when two or more entered). Then
+    the nested functions, in source order, each after its enclosing function."""
     scopes = module.fact(ScopesOfModule)
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
     probes = new_passes(module.config)
-    for candidate in order:
+    entered: dict[ast.AST, Unit] = {}
+    for candidate in candidates:
+        if candidate.nested:
+            continue
+        scope = scopes.by_node.get(candidate.node)
+        if scope is None:  # pragma: no cover - every def has a scope
+            continue
+        if not any_pass:
+            rows_by_node[candidate.node] = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED)
+            continue
+        row, unit = _guarded_step(module, candidate, _enter, candidate, scope, module, probes)
+        rows_by_node[candidate.node] = row
+        if unit is not None:
+            entered[candidate.node] = unit
+    tops = [c for c in candidates if c.node in entered]
+    if len(tops) > 1:
+        tops = callees_first(tops, module.fact(ModuleCallees))
+    for candidate in tops:
+        row, change = _guarded_step(module, candidate, _optimize_unit, entered[candidate.node], rows_by_node[candidate.node], module)
+        rows_by_node[candidate.node] = row
+        if change is not None:
+            changes[candidate.node] = change
+            rewritten.add(candidate.node)
+    for candidate in candidates:
+        if not candidate.nested:
+            continue
         scope = scopes.by_node.get(candidate.node)
         if scope is None:  # pragma: no cover - every def has a scope
             continue
@@ -324,22 +367,36 @@ def _optimize_functions(
             rows_by_node[candidate.node] = FunctionReport(
                 candidate.qualname, candidate.node.lineno, SKIPPED, reason="its enclosing function is rewritten")
             continue
-        if any_pass:
-            try:
-                row, change = _optimize_function(candidate, scope, module, probes)
-            except Exception as exc:
-                _warn(filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
-                      f"{type(exc).__name__}: {exc}; the function is left unoptimized")
-                row = FunctionReport(candidate.qualname, candidate.node.lineno, FAILED,
-                                     reason=f"{type(exc).__name__}: {exc}")
-                change = None
-        else:
-            row, change = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED), None
+        if not any_pass:
+            rows_by_node[candidate.node] = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED)
+            continue
+        row, change = _guarded_step(module, candidate, _optimize_nested, candidate, scope, module, probes)
         rows_by_node[candidate.node] = row
         if change is not None:
             changes[candidate.node] = change
             rewritten.add(candidate.node)
     return changes, rows_by_node
+
+
+def _optimize_nested(
+    candidate: Candidate, scope: Scope, module: ModuleUnit, probes: list[Pass],
+) -> tuple[FunctionReport, Specialization | Rewrite | None]:
+    row, unit = _enter(candidate, scope, module, probes)
+    return _optimize_unit(unit, row, module) if unit is not None else (row, None)
+
+
+def _guarded_step(
+    module: ModuleUnit, candidate: Candidate, step: Callable[..., tuple[FunctionReport, T]], *args: Any,
+) -> tuple[FunctionReport, T | None]:
+    """``step(*args)``, or, if it raises, a FAILED report row and nothing (never an escaped
+    error: it costs only this function its optimization)."""
+    try:
+        return step(*args)
+    except Exception as exc:
+        _warn(module.filename, candidate.node.lineno, f"optimizing {candidate.qualname} failed: "
+              f"{type(exc).__name__}: {exc}; the function is left unoptimized")
+        row = FunctionReport(candidate.qualname, candidate.node.lineno, FAILED, reason=f"{type(exc).__name__}: {exc}")
+        return row, None
 
 
 def _emit_validated(
