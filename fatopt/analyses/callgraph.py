@@ -23,7 +23,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Union
 
 from fatopt.analyses.classes import ClassInfo, ClassTable, ModuleClassTable
 from fatopt.analyses.functions import Candidate, FunctionCandidates
@@ -34,7 +34,7 @@ from fatopt.analyses.scopes import ModuleScopes, Scope, ScopesOfModule, resolve
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["CallSite", "CallGraph", "ModuleCallGraph", "ModuleCallees", "callees_first"]
+__all__ = ["CallSite", "CallGraph", "ModuleCallGraph", "DefCallees", "ModuleCallees", "callees_first"]
 
 FUNCTION, CLASS, METHOD, BUILTIN, UNKNOWN = "function", "class", "method", "builtin", "unknown"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -204,32 +204,61 @@ class ModuleCallGraph(Analysis[CallGraph]):
         return graph
 
 
-class ModuleCallees(Analysis["dict[ast.AST, set[ast.AST]]"]):
+class DefCallees:
     """Each top-level candidate function (not nested in another) -> the def nodes it calls:
     the FUNCTION and METHOD targets of its :class:`CallGraph` sites, found without building the
-    graph (the driver orders functions with it on every module; the graph is built only when a
-    pass asks for it). Stable, as the graph is."""
+    graph, and only for the functions asked about (the driver asks about the few that enter the
+    pipeline)."""
+
+    def __init__(self, module: ModuleUnit) -> None:
+        self._module = module
+        self._tops = {c.node: c for c in module.fact(FunctionCandidates) if not c.nested}
+        self._found: dict[ast.AST, set[ast.AST]] = {}
+        self._context: tuple | None = None
+
+    def get(self, node: ast.AST, default: Iterable[ast.AST] = ()) -> Iterable[ast.AST]:
+        """The def nodes the top-level function ``node`` calls (``default`` for any other)."""
+        if node not in self._tops:
+            return default
+        found = self._found.get(node)
+        if found is None:
+            found = self._found[node] = self._resolve(self._tops[node])
+        return found
+
+    def items(self) -> Iterator[tuple[ast.AST, set[ast.AST]]]:
+        """Every top-level function with its callees (computes them all)."""
+        for node in self._tops:
+            yield node, self.get(node)  # type: ignore[misc]
+
+    def _resolve(self, candidate: Candidate) -> set[ast.AST]:
+        module = self._module
+        if self._context is None:
+            facts = module.fact(FactsOfModule)
+            globals_ = _module_functions(module.tree, facts)
+            if not globals_ and not any(type(s) is ast.ClassDef for s in module.tree.body):
+                self._context = ()  # no module function or class: no call can resolve to a def
+            else:
+                classes = module.fact(ModuleClassTable)
+                method_names = frozenset(name for info in classes.by_node.values() for name in info.methods)
+                self._context = (module.fact(ScopesOfModule), facts, globals_, classes, method_names)
+        if not self._context:
+            return set()
+        scopes, facts, globals_, classes, method_names = self._context
+        return _Resolver(scopes, facts, globals_, classes, candidate).def_callees(method_names)
+
+
+class ModuleCallees(Analysis[DefCallees]):
+    """The :class:`DefCallees` of a :class:`fatopt.module_unit.ModuleUnit` (stable, as the
+    graph is): the edges the driver orders functions by."""
 
     stable = True
 
     @classmethod
-    def compute(cls, module: ModuleUnit) -> dict[ast.AST, set[ast.AST]]:
-        scopes = module.fact(ScopesOfModule)
-        facts = module.fact(FactsOfModule)
-        globals_ = _module_functions(module.tree, facts)
-        callees: dict[ast.AST, set[ast.AST]] = {}
-        if not globals_ and not any(type(s) is ast.ClassDef for s in module.tree.body):
-            return callees  # no module function or class: no call can resolve to a def
-        classes = module.fact(ModuleClassTable)
-        method_names = frozenset(name for info in classes.by_node.values() for name in info.methods)
-        for candidate in module.fact(FunctionCandidates):
-            if not candidate.nested:
-                resolver = _Resolver(scopes, facts, globals_, classes, candidate)
-                callees[candidate.node] = resolver.def_callees(method_names)
-        return callees
+    def compute(cls, module: ModuleUnit) -> DefCallees:
+        return DefCallees(module)
 
 
-def callees_first(candidates: list[Candidate], callees: dict[ast.AST, set[ast.AST]]) -> list[Candidate]:
+def callees_first(candidates: list[Candidate], callees: DefCallees | dict[ast.AST, set[ast.AST]]) -> list[Candidate]:
     """``candidates`` ordered so that each function comes after the functions it calls
     (``callees``: :class:`ModuleCallees`; Tarjan's strongly connected components; within a
     cycle, and between unrelated functions, source order). Nested functions stay right after

@@ -221,9 +221,13 @@ class _Builder:
         return scope
 
     def visit_list(self, nodes: list, scope: Scope) -> None:
-        for node in nodes:
+        for node in nodes:  # self.visit, inlined: statement lists are long
             if node is not None:
-                self.visit(node, scope)
+                method = _DISPATCH.get(type(node))
+                if method is not None:
+                    method(self, node, scope)
+                else:
+                    self.visit_children(node, scope)
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         method = _DISPATCH.get(type(node))
@@ -352,7 +356,12 @@ class _Builder:
         value = node.value
         if type(node.ctx) is not ast.Load and type(value) is ast.Name:
             scope.attribute_writes.add((value.id, node.attr))
-        self.visit_children(node, scope)  # the value
+        if type(value) is _Name and type(value.ctx) is _Load:  # the usual `name.attr`
+            scope.loads.add(value.id)
+            if value.id in UNSAFE_NAMES:
+                scope.unsafe.append((f"uses {value.id}", getattr(value, "lineno", 0)))
+        else:
+            self.visit(value, scope)
 
     def visit_named_expr(self, node: ast.NamedExpr, scope: Scope) -> None:
         target_scope = scope
@@ -423,7 +432,17 @@ class _Builder:
                 scope.constant_calls.add(func.id)
             elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
                 scope.hints.add("literal_method")
-        self.visit_children(node, scope)  # func, args, keywords
+        self.visit(func, scope)
+        for arg in node.args:
+            kind = type(arg)
+            if kind is _Name and type(arg.ctx) is _Load:  # the usual argument: a name read
+                scope.loads.add(arg.id)
+                if arg.id in UNSAFE_NAMES:
+                    scope.unsafe.append((f"uses {arg.id}", getattr(arg, "lineno", 0)))
+            elif kind is not _Constant:
+                self.visit(arg, scope)
+        for keyword in node.keywords:
+            self.visit(keyword.value, scope)
 
 
 def _is_literal(node: ast.AST) -> bool:
