@@ -1,8 +1,8 @@
 """The module unit of work: one module under optimization, its module-level analyses, and the
 functions optimized so far.
 
-The driver (:mod:`fatopt.optimizer`) makes one per module and optimizes its functions
-callees-first (:func:`fatopt.analyses.callgraph.callees_first`), so when a caller is optimized
+The driver (:mod:`fatopt.optimizer`) makes one per module and runs the pipeline on the functions
+that show an opportunity callees-first (:func:`fatopt.analyses.callgraph.callees_first`), so when a caller is optimized
 its callees' final units are in :attr:`ModuleUnit.optimized`: a pass that inlines a call can use
 the callee's optimized body. Module-level facts (scopes, constants, call graph, class table,
 imported names) are managed analyses (:mod:`fatopt.analyses.manager`) of the unit.
