@@ -327,39 +327,33 @@ def _optimize_functions(
     those that entered, callees first (:func:`callees_first`: a caller's passes can use its
     callees' optimized units; the call edges are computed only when two or more entered). Then
     the nested functions, in source order, each after its enclosing function."""
-    scopes = module.fact(ScopesOfModule)
+    scope_of = module.fact(ScopesOfModule).by_node  # every def has a scope
+    if not any_pass:
+        return {}, {c.node: FunctionReport(c.qualname, c.node.lineno, UNCHANGED) for c in candidates}
     changes: dict[ast.AST, Specialization | Rewrite] = {}
     rows_by_node: dict[ast.AST, FunctionReport] = {}
     rewritten: set[ast.AST] = set()  # changed functions and those nested in them
-    probes = new_passes(module.config)
-    entered: dict[ast.AST, Unit] = {}
-    for candidate in candidates:
-        if candidate.nested:
-            continue
-        scope = scopes.by_node.get(candidate.node)
-        if scope is None:  # pragma: no cover - every def has a scope
-            continue
-        if not any_pass:
-            rows_by_node[candidate.node] = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED)
-            continue
-        row, unit = _guarded_step(module, candidate, _enter, candidate, scope, module, probes)
-        rows_by_node[candidate.node] = row
-        if unit is not None:
-            entered[candidate.node] = unit
-    tops = [c for c in candidates if c.node in entered]
-    if len(tops) > 1:
-        tops = callees_first(tops, module.fact(ModuleCallees))
-    for candidate in tops:
-        row, change = _guarded_step(module, candidate, _optimize_unit, entered[candidate.node], rows_by_node[candidate.node], module)
+
+    def record(candidate: Candidate, row: FunctionReport, change: Specialization | Rewrite | None) -> None:
         rows_by_node[candidate.node] = row
         if change is not None:
             changes[candidate.node] = change
             rewritten.add(candidate.node)
+
+    probes = new_passes(module.config)
+    entered: dict[ast.AST, Unit] = {}
     for candidate in candidates:
         if not candidate.nested:
-            continue
-        scope = scopes.by_node.get(candidate.node)
-        if scope is None:  # pragma: no cover - every def has a scope
+            row, unit = _guarded_step(module, candidate, _enter, candidate, scope_of[candidate.node], module, probes)
+            rows_by_node[candidate.node] = row
+            if unit is not None:
+                entered[candidate.node] = unit
+    tops = [c for c in candidates if c.node in entered]
+    for candidate in callees_first(tops, module.fact(ModuleCallees)) if len(tops) > 1 else tops:
+        record(candidate, *_guarded_step(
+            module, candidate, _optimize_unit, entered[candidate.node], rows_by_node[candidate.node], module))
+    for candidate in candidates:
+        if not candidate.nested:
             continue
         if candidate.parent in rewritten:
             # its enclosing function gets a new body (a copy): leave it to that body
@@ -367,14 +361,8 @@ def _optimize_functions(
             rows_by_node[candidate.node] = FunctionReport(
                 candidate.qualname, candidate.node.lineno, SKIPPED, reason="its enclosing function is rewritten")
             continue
-        if not any_pass:
-            rows_by_node[candidate.node] = FunctionReport(candidate.qualname, candidate.node.lineno, UNCHANGED)
-            continue
-        row, change = _guarded_step(module, candidate, _optimize_nested, candidate, scope, module, probes)
-        rows_by_node[candidate.node] = row
-        if change is not None:
-            changes[candidate.node] = change
-            rewritten.add(candidate.node)
+        record(candidate, *_guarded_step(
+            module, candidate, _optimize_nested, candidate, scope_of[candidate.node], module, probes))
     return changes, rows_by_node
 
 
