@@ -143,8 +143,11 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
     else:
         text = source
     # CPython parses first: invalid input raises exactly what a plain import raises.
-    tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize)
-    return _compile_tree(tree, text, text, path, config, optimize, verbose)  # type: ignore[arg-type]  # an ast.Module
+    # the tree is passed on, not kept here: an unchanged module's tree is dropped before its
+    # text is compiled (see _compile_tree)
+    return _compile_tree(
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize),  # type: ignore[arg-type]
+        text, text, path, config, optimize, verbose)
 
 
 def _compile_tree(
@@ -163,13 +166,17 @@ def _compile_tree(
                 optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
                 code = _compile_with_plain_warnings(optimized, plain_input, path, optimize)
             else:
-                # a tree parsed from the text, not rewritten since, is compiled from the text
-                # when the optimizer leaves it unchanged
-                _optimized, code, warned = optimize_to_code(
-                    tree, path, config, report=report, source=text,
-                    parsed_from_source=plain_input is text)
-                if warned:  # show exactly the warnings the plain compile shows
-                    compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
+                # a tree parsed from the text, not rewritten since, and left unchanged is
+                # compiled from the text, as plain CPython does, once the tree is dropped
+                optimized_tree, validated, warned = optimize_to_code(
+                    tree, path, config, report=report, source=text, compile_unchanged=plain_input is not text)
+                if validated is None:
+                    del tree, optimized_tree
+                    code = compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
+                else:
+                    code = validated
+                    if warned:  # show exactly the warnings the plain compile shows
+                        compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)
         except Exception as exc:
             failure = exc
         else:

@@ -223,10 +223,9 @@ class _Compiled:
 
     code: types.CodeType | None = None
     warned: bool = False
-    #: the unmodified text the module's tree was parsed from: a module the optimizer leaves
-    #: unchanged is compiled from it, as plain CPython does (converting a tree back for the
-    #: compiler costs more than parsing the text again)
-    parsed_from: str | None = None
+    #: False: a module the optimizer leaves unchanged is not compiled here (its caller compiles
+    #: its text, as plain CPython does, once it dropped the tree)
+    compile_unchanged: bool = True
 
 
 def _compile(tree: ast.Module, filename: str, text: str | None, into: _Compiled | None = None) -> types.CodeType:
@@ -430,18 +429,9 @@ def _emit_validated(
             result, text = tree, None
             break
     else:  # nothing changed: compile as plain CPython does (rejecting what it rejects)
-        if compiled is not None and compiled.parsed_from is not None:
-            _compile_text(compiled.parsed_from, filename, compiled)
-        else:
+        if compiled is None or compiled.compile_unchanged:
             _compile(tree, filename, None, compiled)
     return result, text
-
-
-def _compile_text(text: str, filename: str, into: _Compiled) -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # recorded, not shown: the caller decides what to show
-        into.code = compile(text, filename, "exec", dont_inherit=True)
-    into.warned = bool(caught)
 
 
 @_gc_paused
@@ -462,21 +452,23 @@ def optimize_ast(
 @_gc_paused
 def optimize_to_code(
     tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
-    source: str | None = None, parsed_from_source: bool = False,
-) -> tuple[ast.Module, types.CodeType, bool]:
+    source: str | None = None, compile_unchanged: bool = True,
+) -> tuple[ast.Module, types.CodeType | None, bool]:
     """:func:`optimize_ast`, plus the module's code object (the optimizer compiles the result to
     validate it; the import hook need not compile it again) and whether compiling it warned.
-    ``parsed_from_source`` says that ``tree`` is exactly what parsing ``source`` gives (not a
-    tree rewritten since): a module left unchanged is then compiled from the text."""
+    With ``compile_unchanged`` false, a module the optimizer leaves unchanged comes back as
+    ``(tree, None, False)``: a caller that has the text ``tree`` was parsed from compiles that,
+    as plain CPython does, after dropping the tree (converting a tree back for the compiler costs
+    more than parsing the text again, and the tree and a second parse alive together would
+    double the peak memory of a large module)."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
     opted_out = opted_out_lines(source) if source else ()
     compiled = _Compiled()
-    if parsed_from_source:
-        compiled.parsed_from = source
+    compiled.compile_unchanged = compile_unchanged
     result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out, compiled)
-    if compiled.code is None:  # e.g. an analysis failed before anything was compiled
-        _compile(result, filename, None, compiled)
+    if compiled.code is None and (compile_unchanged or result is not tree):
+        _compile(result, filename, None, compiled)  # e.g. an analysis failed before any compile
     return result, compiled.code, compiled.warned
 
 
