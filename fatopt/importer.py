@@ -23,7 +23,10 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
                                    its verbose items reach them only as verbose=inherit)
     PYTHONFATOPT=verbose=inherit   verbose here and in the child processes
 
-Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
+Every item is checked here, before fatopt turns on (:mod:`fatopt.settings`): an unknown or
+malformed one turns fatopt off for the process with one line on stderr naming it, the valid
+choices and the closest match. Equal settings (``=on``, ``=ON``, ``=1``, a default given
+explicitly) make the same cache tag.
 
 The hook: a path hook placed before the standard one gives every directory on ``sys.path`` a
 ``FileFinder`` whose source loaders are recorded by the C hook. Extension modules, ``.pyc``-only
@@ -44,6 +47,7 @@ import _imp
 from _frozen_importlib_external import cache_from_source  # what importlib.util re-exports
 
 from fatopt import __version__
+from fatopt.settings import DEFAULTS, OptionsError, choices_text, did_you_mean, parse_setting
 
 __all__ = [
     "Options", "OptionsError", "from_environment", "hook_options", "children_environment_value",
@@ -57,18 +61,17 @@ XOPTION = "fatopt"
 
 _TRUE = {"1", "on", "yes", "true"}
 _FALSE = {"0", "off", "no", "false"}
+#: The items without a value: the words above and verbose (v).
+_BARE_WORDS = ("on", "off", "verbose")
 INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
 ALWAYS_EXCLUDED = ("fatopt",)
 
 
-class OptionsError(ValueError):
-    """A malformed -X fatopt / PYTHONFATOPT value."""
-
-
 class Options:
-    """What the user asked for: on/off, verbosity, exclusions and raw Config overrides."""
+    """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
+    typed: ``{"unroll_loops": 4}``)."""
 
     __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "_tag")
 
@@ -77,7 +80,7 @@ class Options:
         enabled: bool = False,
         verbose: bool = False,
         exclude: tuple[str, ...] = (),
-        overrides: dict[str, str] | None = None,
+        overrides: "dict[str, bool | int] | None" = None,
     ) -> None:
         self.enabled = enabled
         self.verbose = verbose
@@ -115,25 +118,31 @@ class Options:
                 elif key in ("verbose", "v"):
                     self.verbose = True
                     self.verbose_inherited = False
+                elif key in DEFAULTS:
+                    raise OptionsError(f"setting {key!r} needs a value ({key}=...); valid: {choices_text()}")
                 else:
-                    raise OptionsError(f"unknown fatopt option {item!r}")
+                    raise OptionsError(
+                        f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; "
+                        f"valid: {choices_text()}"
+                    )
             elif key == "exclude":
                 self.exclude += tuple(m for m in value.split(":") if m)
             elif key == "verbose":
                 self.verbose_inherited = value.lower() == INHERIT
                 self.verbose = self.verbose_inherited or _parse_bool(key, value)
             else:
-                if not key.isidentifier():
-                    raise OptionsError(f"malformed fatopt option {item!r}")
-                self.overrides[key] = value
+                self.overrides[key] = parse_setting(key, value)
 
     def cache_tag(self) -> str:
         """Names this configuration's cache files: fatopt's version and code, the Config
-        overrides and the interpreter's -O level, so no two configurations ever share a .pyc."""
+        overrides and the interpreter's -O level, so no two configurations ever share a .pyc.
+        Only the settings that differ from the default count: equal configurations, however
+        written, share their cache files."""
         if self._tag is None:  # asked for by every module imported: computed once
+            changed = sorted(k for k, v in self.overrides.items() if v != DEFAULTS[k])
             key = "|".join(
                 [__version__, _code_stamp(), str(sys.flags.optimize)]
-                + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
+                + [f"{k}={int(self.overrides[k])}" for k in changed]
             )
             self._tag = f"fatopt{_hash8(key)}"
         return self._tag
@@ -197,7 +206,8 @@ def _parse_bool(key: str, value: str) -> bool:
         return True
     if low in _FALSE:
         return False
-    raise OptionsError(f"fatopt option {key}={value!r}: expected on/off")
+    hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + (INHERIT,))
+    raise OptionsError(f"item '{key}={value}' needs on, off or inherit{hint}")
 
 
 def from_environment(
@@ -216,10 +226,19 @@ def from_environment(
         ignore_environment = bool(sys.flags.ignore_environment)
     options = Options()
     if value is not None and not ignore_environment:
-        options.update(value)
+        _update(options, value, f"{ENV_VAR}={value}")
     if XOPTION in xoptions:
-        options.update(xoptions[XOPTION])
+        text = xoptions[XOPTION]
+        _update(options, text, XOPTION if text is True else f"-X {XOPTION}={text}")
     return options
+
+
+def _update(options: Options, text, source: str) -> None:
+    """``options.update(text)``, its error naming where the text came from."""
+    try:
+        options.update(text)
+    except OptionsError as exc:
+        raise OptionsError(f"{source}: {exc}") from None
 
 
 # -- the hook -----------------------------------------------------------------------------------
@@ -294,7 +313,8 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     try:
         options = from_environment()
     except OptionsError as exc:
-        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
+        # fatopt stays off, exactly as without the option: no hook, no optimizer, no cache
+        sys.stderr.write(f"fatopt: {exc}; fatopt is off: running unoptimized\n")
         return None
     _keep_verbose_to_this_process()
     if not options.enabled:
