@@ -87,7 +87,7 @@ def tell_unavailable(consequence: str) -> None:
     global _told_unavailable
     if not _told_unavailable:
         _told_unavailable = True
-        sys.stderr.write(f"fatopt: {unavailable_reason()}; {consequence}\n")
+        sys.stderr.write(f"{unavailable_reason()}; {consequence}\n")  # (the reason starts "fatopt ...")
 
 
 def _asked_for() -> bool:
