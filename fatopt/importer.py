@@ -47,7 +47,6 @@ import _imp
 from _frozen_importlib_external import cache_from_source  # what importlib.util re-exports
 
 from fatopt import __version__
-from fatopt.settings import DEFAULTS, OptionsError, choices_text, did_you_mean, parse_setting
 
 __all__ = [
     "Options", "OptionsError", "from_environment", "hook_options", "children_environment_value",
@@ -67,6 +66,10 @@ INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
 ALWAYS_EXCLUDED = ("fatopt",)
+
+
+class OptionsError(ValueError):
+    """A malformed or unknown -X fatopt / PYTHONFATOPT item, or a setting's bad value."""
 
 
 class Options:
@@ -118,19 +121,16 @@ class Options:
                 elif key in ("verbose", "v"):
                     self.verbose = True
                     self.verbose_inherited = False
-                elif key in DEFAULTS:
-                    raise OptionsError(f"setting {key!r} needs a value ({key}=...); valid: {choices_text()}")
                 else:
-                    raise OptionsError(
-                        f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; "
-                        f"valid: {choices_text()}"
-                    )
+                    raise OptionsError(_unknown_item(item, key))
             elif key == "exclude":
                 self.exclude += tuple(m for m in value.split(":") if m)
             elif key == "verbose":
                 self.verbose_inherited = value.lower() == INHERIT
                 self.verbose = self.verbose_inherited or _parse_bool(key, value)
             else:
+                from fatopt.settings import parse_setting  # (only for settings: see its docstring)
+
                 self.overrides[key] = parse_setting(key, value)
 
     def cache_tag(self) -> str:
@@ -139,7 +139,11 @@ class Options:
         Only the settings that differ from the default count: equal configurations, however
         written, share their cache files."""
         if self._tag is None:  # asked for by every module imported: computed once
-            changed = sorted(k for k, v in self.overrides.items() if v != DEFAULTS[k])
+            changed = []
+            if self.overrides:
+                from fatopt.settings import DEFAULTS
+
+                changed = sorted(k for k, v in self.overrides.items() if v != DEFAULTS[k])
             key = "|".join(
                 [__version__, _code_stamp(), str(sys.flags.optimize)]
                 + [f"{k}={int(self.overrides[k])}" for k in changed]
@@ -200,12 +204,22 @@ def _scan_stamp(package: str) -> str:
     return _hash8(";".join(parts))
 
 
+def _unknown_item(item: str, key: str) -> str:
+    from fatopt.settings import DEFAULTS, choices_text, did_you_mean
+
+    if key in DEFAULTS:
+        return f"setting {key!r} needs a value ({key}=...); valid: {choices_text()}"
+    return f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; valid: {choices_text()}"
+
+
 def _parse_bool(key: str, value: str) -> bool:
     low = value.lower()
     if low in _TRUE:
         return True
     if low in _FALSE:
         return False
+    from fatopt.settings import did_you_mean
+
     hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + (INHERIT,))
     raise OptionsError(f"item '{key}={value}' needs on, off or inherit{hint}")
 

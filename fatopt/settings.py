@@ -2,19 +2,17 @@
 ``fatopt compileall -c``): their names and defaults, and the checking of one ``KEY=VALUE`` item.
 
 Apart from ``fatopt.config.Config`` (a dataclass: importing ``dataclasses`` costs milliseconds),
-so that a start with settings can check them all before fatopt turns on, and a bad one turns
+so that a start with settings can check them all before fatopt turns on (fatopt.importer imports
+it only then: a bare ``-X fatopt`` does not pay for it), and a bad one turns
 fatopt off with one line naming it, rather than failing later in every module. The table must
 list exactly Config's fields (a test checks it).
 """
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-__all__ = ["OptionsError", "DEFAULTS", "TRUE_WORDS", "FALSE_WORDS", "parse_setting", "did_you_mean", "choices_text"]
+from fatopt.importer import OptionsError
 
-
-class OptionsError(ValueError):
-    """A malformed or unknown -X fatopt / PYTHONFATOPT item, or a setting's bad value."""
-
+__all__ = ["DEFAULTS", "TRUE_WORDS", "FALSE_WORDS", "parse_setting", "did_you_mean", "choices_text"]
 
 #: Config's fields and defaults, in its order: a bool is a switch, an int a size (>= 0).
 DEFAULTS: "dict[str, bool | int]" = {
