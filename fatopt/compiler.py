@@ -91,6 +91,16 @@ def _module_settings_problem(value: ast.expr) -> str | None:
     return None
 
 
+def _report_pragma_problems(tree: ast.Module, text: str, path: str) -> None:
+    """A misspelt ``# fatopt: off`` on a def line: the function stays as written (fatopt.pragmas
+    reads it so), said once per process."""
+    from fatopt.pragmas import pragma_problems
+
+    def_lines = {n.lineno for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for number, problem in pragma_problems(text, def_lines):
+        _report_once(f"fatopt: {path}:{number}: {problem}; the function runs as written")
+
+
 def _report_once(line: str) -> None:
     if line not in _reported:
         _reported.add(line)
@@ -180,6 +190,8 @@ def _compile_tree(
     Python compiles: the fallback, and the source of the compile-time warnings shown."""
     reason = module_opt_out(tree, path)
     if reason is None:
+        if text is not None and "fatopt" in text:
+            _report_pragma_problems(tree, text, path)
         from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 
         report = Report()
