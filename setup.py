@@ -1,7 +1,8 @@
 """Builds the C guard runtime where it can work (CPython 3.12+), and installs fatopt.pth.
 
-On older interpreters or other implementations the package installs without the extension and
-``import fatopt`` reports why optimization is unavailable.
+pip refuses interpreters before 3.12 (``requires-python`` in pyproject.toml). Built there anyway,
+or on another implementation, the package installs without the extensions: ``import fatopt`` (under
+``-X fatopt``) and the ``fatopt`` command then say in one line why nothing is optimized.
 
 ``fatopt.pth`` goes to the root of site-packages: its one line turns fatopt on at start-up when
 ``-X fatopt`` or ``PYTHONFATOPT`` is given, and imports nothing otherwise.
@@ -25,9 +26,13 @@ PTH_LINE = (
     "import os, sys; ('fatopt' in sys._xoptions or 'PYTHONFATOPT' in os.environ) "
     "and __import__('_fatopt_importhook').activate()\n"
 )
-# Where the C hook cannot be built (before CPython 3.12, other implementations) the .pth stays,
-# without code: fatopt.UNAVAILABLE_REASON says why nothing is optimized.
-PTH_UNSUPPORTED = "# fatopt: this interpreter cannot run fatopt (it needs CPython 3.12+)\n"
+# Where the C hook cannot be built (before CPython 3.12, other implementations) the .pth only
+# imports the fatopt package when fatopt is asked for: there it says in one line why nothing is
+# optimized (fatopt.tell_unavailable, once per process), where a silent start would let the user
+# believe the program runs optimized.
+PTH_UNSUPPORTED = (
+    "import os, sys; ('fatopt' in sys._xoptions or 'PYTHONFATOPT' in os.environ) and __import__('fatopt')\n"
+)
 SUPPORTED = sys.version_info >= (3, 12) and sys.implementation.name == "cpython"
 
 

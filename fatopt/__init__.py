@@ -66,7 +66,7 @@ def unavailable_reason() -> "str | None":
         elif sys.version_info < (3, 12):
             _unavailable = (
                 "fatopt needs CPython 3.12+ (dict, function and type watchers); "
-                f"this is {sys.version.split()[0]}: code runs unoptimized"
+                f"this is {sys.version.split()[0]}"
             )
         else:
             try:
@@ -77,6 +77,34 @@ def unavailable_reason() -> "str | None":
                 _unavailable = None
     return _unavailable
 
+
+_told_unavailable = False
+
+
+def tell_unavailable(consequence: str) -> None:
+    """One line on stderr, once per process: why fatopt cannot serve this interpreter, and
+    ``consequence`` (what happens instead)."""
+    global _told_unavailable
+    if not _told_unavailable:
+        _told_unavailable = True
+        sys.stderr.write(f"{unavailable_reason()}; {consequence}\n")  # (the reason starts "fatopt ...")
+
+
+def _asked_for() -> bool:
+    """-X fatopt or PYTHONFATOPT (as the interpreter reads it) asks for fatopt on."""
+    off = ("0", "off", "no", "false", "")
+    value = sys._xoptions.get("fatopt")
+    if value is None and not sys.flags.ignore_environment:
+        import os  # (site imported it already)
+
+        value = os.environ.get("PYTHONFATOPT")
+    return value is not None and (value is True or str(value).strip().lower() not in off)
+
+
+if sys.version_info < (3, 12) and _asked_for():
+    # No start-up hook serves this interpreter (fatopt.pth has none, or fatopt is on the path
+    # without it): the program importing fatopt is the first chance to say so.
+    tell_unavailable("running unoptimized")
 
 # Everything else is imported on first use: optimized modules import fatopt.runtime (and so
 # this package) at run time, and must not pay for the optimizer.

@@ -33,11 +33,11 @@ def _options(config_items: list[str] | None) -> Options:
     """PYTHONFATOPT, then -X fatopt, then --config items: what the run would use."""
     options = from_environment()
     for item in config_items or ():
-        options.update(item)
+        try:
+            options.update(item)
+        except OptionsError as exc:
+            raise OptionsError(f"--config {item}: {exc}") from None
     options.enabled = True
-    from fatopt.compiler import config_for
-
-    config_for(options)  # report a bad setting now, once, not per file
     return options
 
 
@@ -194,6 +194,26 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _unavailable(ns: argparse.Namespace) -> int:
+    """On an interpreter fatopt cannot serve (before CPython 3.12, or without its C build): one
+    line saying why; ``run`` then runs the program plain, the other commands stop (status 2)."""
+    import fatopt
+
+    if ns.command != "run":
+        fatopt.tell_unavailable(f"'fatopt {ns.command}' cannot run here")
+        return 2
+    fatopt.tell_unavailable("running unoptimized")
+    if ns.module is None and ns.script is None:
+        _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
+    target = ["-m", ns.module] if ns.module else [ns.script]
+    if ns.module and ns.script is not None:
+        ns.args.insert(0, ns.script)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *target, *ns.args])
+    return 0  # not reached
+
+
 COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run}
 
 
@@ -205,6 +225,10 @@ EXIT_BROKEN_PIPE = 141
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
+    import fatopt
+
+    if fatopt.unavailable_reason() is not None:
+        return _unavailable(ns)
     try:
         status = COMMANDS[ns.command](ns)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
@@ -220,11 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     except OptionsError as exc:
         sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
         return 2
-    except ValueError as exc:  # Config.from_dict: unknown or badly typed option
-        if "fatopt option" in str(exc):
-            sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
-            return 2
-        raise
 
 
 def console_main() -> None:

@@ -36,26 +36,24 @@ def config_for(options) -> Config:
 
 
 def typed_overrides(options) -> dict[str, bool | int]:
-    """The options' Config overrides typed for ``Config.from_dict``: on/off words become
-    bools, digits ints (raises OptionsError for anything else)."""
-    from fatopt.importer import OptionsError
-
-    typed: dict[str, bool | int] = {}
-    for key, value in options.overrides.items():
-        low = value.lower()
-        if low in ("on", "yes", "true"):
-            typed[key] = True
-        elif low in ("off", "no", "false"):
-            typed[key] = False
-        elif value.isdigit():
-            typed[key] = int(value)
-        else:
-            raise OptionsError(f"fatopt option {key}={value!r}: expected on/off or a number")
-    return typed
+    """The options' Config overrides, typed for ``Config.from_dict`` (``Options`` checked and
+    typed them when it read them: fatopt.settings)."""
+    return dict(options.overrides)
 
 
-def module_opt_out(tree: ast.Module) -> str | None:
-    """The reason a module asks not to be optimized, from a top-level ``__fatopt__`` dict."""
+#: What a module's ``__fatopt__`` dict may hold: key -> (type, what the message calls it).
+MODULE_SETTINGS = {"enabled": (bool, "True or False")}
+
+#: The lines already written for malformed ``__fatopt__`` dicts: each once per process.
+_reported: set[str] = set()
+
+
+def module_opt_out(tree: ast.Module, path: str | None = None) -> str | None:
+    """The reason a module asks not to be optimized, from a top-level ``__fatopt__`` dict.
+
+    A malformed one (not a literal dict, an unknown key such as ``enable``, a value of the wrong
+    type) is reported on stderr, once per process (with ``path``), and the module runs
+    unoptimized: what it asked for cannot be known, and plain code is always correct."""
     for node in tree.body:
         if (
             isinstance(node, ast.Assign)
@@ -63,13 +61,50 @@ def module_opt_out(tree: ast.Module) -> str | None:
             and isinstance(node.targets[0], ast.Name)
             and node.targets[0].id == "__fatopt__"
         ):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return None
-            if isinstance(value, dict) and value.get("enabled", True) is False:
+            problem = _module_settings_problem(node.value)
+            if problem is not None:
+                _report_once(f"fatopt: {path or '<module>'}: {problem}; the module runs unoptimized")
+                return f"malformed __fatopt__: {problem}"
+            if ast.literal_eval(node.value).get("enabled", True) is False:
                 return "module sets __fatopt__ = {'enabled': False}"
     return None
+
+
+def _module_settings_problem(value: ast.expr) -> str | None:
+    """What is wrong with the ``__fatopt__ = ...`` value, or None."""
+    valid = "; valid: " + ", ".join(f"{k!r}: {text}" for k, (_t, text) in MODULE_SETTINGS.items())
+    try:
+        settings = ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        settings = None
+    if not isinstance(settings, dict):
+        return f"__fatopt__ must be a literal dict such as {{'enabled': False}}{valid}"
+    for key, setting in settings.items():
+        if key not in MODULE_SETTINGS:
+            from fatopt.settings import did_you_mean
+
+            hint = did_you_mean(key, MODULE_SETTINGS) if isinstance(key, str) else ""
+            return f"unknown key {key!r} in __fatopt__{hint}{valid}"
+        kind, text = MODULE_SETTINGS[key]
+        if type(setting) is not kind:
+            return f"__fatopt__[{key!r}] must be {text}, not {setting!r}{valid}"
+    return None
+
+
+def _report_pragma_problems(tree: ast.Module, text: str, path: str) -> None:
+    """A misspelt ``# fatopt: off`` on a def line: the function stays as written (fatopt.pragmas
+    reads it so), said once per process."""
+    from fatopt.pragmas import pragma_problems
+
+    def_lines = {n.lineno for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for number, problem in pragma_problems(text, def_lines):
+        _report_once(f"fatopt: {path}:{number}: {problem}; the function runs as written")
+
+
+def _report_once(line: str) -> None:
+    if line not in _reported:
+        _reported.add(line)
+        sys.stderr.write(line + "\n")
 
 
 def _compile_with_plain_warnings(tree: ast.Module, text: str | ast.Module, path: str, optimize: int) -> CodeType:
@@ -156,8 +191,10 @@ def _compile_tree(
 ) -> CompileResult:
     """Optimize ``tree``; ``plain_input`` (the source text, or the tree itself) is what plain
     Python compiles: the fallback, and the source of the compile-time warnings shown."""
-    reason = module_opt_out(tree)
+    reason = module_opt_out(tree, path)
     if reason is None:
+        if text is not None and "fatopt" in text:
+            _report_pragma_problems(tree, text, path)
         from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 
         report = Report()

@@ -64,8 +64,10 @@ class Config:
         changes: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in fields:
-                known = ", ".join(sorted(fields))
-                raise ValueError(f"unknown fatopt option {key!r} (known: {known})")
+                from fatopt.settings import did_you_mean
+
+                known = ", ".join(fields)
+                raise ValueError(f"unknown fatopt option {key!r}{did_you_mean(key, fields)} (known: {known})")
             expected = type(getattr(base, key))
             if expected is int and type(value) is bool:
                 value = int(value)  # "unroll_loops=False" reads naturally as 0

@@ -23,7 +23,10 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
                                    its verbose items reach them only as verbose=inherit)
     PYTHONFATOPT=verbose=inherit   verbose here and in the child processes
 
-Values stay strings until the optimizer (imported only on a cache miss) builds its ``Config``.
+Every item is checked here, before fatopt turns on (:mod:`fatopt.settings`): an unknown or
+malformed one turns fatopt off for the process with one line on stderr naming it, the valid
+choices and the closest match. Equal settings (``=on``, ``=ON``, ``=1``, a default given
+explicitly) make the same cache tag.
 
 The hook: a path hook placed before the standard one gives every directory on ``sys.path`` a
 ``FileFinder`` whose source loaders are recorded by the C hook. Extension modules, ``.pyc``-only
@@ -57,6 +60,8 @@ XOPTION = "fatopt"
 
 _TRUE = {"1", "on", "yes", "true"}
 _FALSE = {"0", "off", "no", "false"}
+#: The items without a value: the words above and verbose (v).
+_BARE_WORDS = ("on", "off", "verbose")
 INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
@@ -64,11 +69,12 @@ ALWAYS_EXCLUDED = ("fatopt",)
 
 
 class OptionsError(ValueError):
-    """A malformed -X fatopt / PYTHONFATOPT value."""
+    """A malformed or unknown -X fatopt / PYTHONFATOPT item, or a setting's bad value."""
 
 
 class Options:
-    """What the user asked for: on/off, verbosity, exclusions and raw Config overrides."""
+    """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
+    typed: ``{"unroll_loops": 4}``)."""
 
     __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "_tag")
 
@@ -77,7 +83,7 @@ class Options:
         enabled: bool = False,
         verbose: bool = False,
         exclude: tuple[str, ...] = (),
-        overrides: dict[str, str] | None = None,
+        overrides: "dict[str, bool | int] | None" = None,
     ) -> None:
         self.enabled = enabled
         self.verbose = verbose
@@ -116,24 +122,31 @@ class Options:
                     self.verbose = True
                     self.verbose_inherited = False
                 else:
-                    raise OptionsError(f"unknown fatopt option {item!r}")
+                    raise OptionsError(_unknown_item(item, key))
             elif key == "exclude":
                 self.exclude += tuple(m for m in value.split(":") if m)
             elif key == "verbose":
                 self.verbose_inherited = value.lower() == INHERIT
                 self.verbose = self.verbose_inherited or _parse_bool(key, value)
             else:
-                if not key.isidentifier():
-                    raise OptionsError(f"malformed fatopt option {item!r}")
-                self.overrides[key] = value
+                from fatopt.settings import parse_setting  # (only for settings: see its docstring)
+
+                self.overrides[key] = parse_setting(key, value)
 
     def cache_tag(self) -> str:
         """Names this configuration's cache files: fatopt's version and code, the Config
-        overrides and the interpreter's -O level, so no two configurations ever share a .pyc."""
+        overrides and the interpreter's -O level, so no two configurations ever share a .pyc.
+        Only the settings that differ from the default count: equal configurations, however
+        written, share their cache files."""
         if self._tag is None:  # asked for by every module imported: computed once
+            changed = []
+            if self.overrides:
+                from fatopt.settings import DEFAULTS
+
+                changed = sorted(k for k, v in self.overrides.items() if v != DEFAULTS[k])
             key = "|".join(
                 [__version__, _code_stamp(), str(sys.flags.optimize)]
-                + [f"{k}={self.overrides[k]}" for k in sorted(self.overrides)]
+                + [f"{k}={int(self.overrides[k])}" for k in changed]
             )
             self._tag = f"fatopt{_hash8(key)}"
         return self._tag
@@ -191,13 +204,24 @@ def _scan_stamp(package: str) -> str:
     return _hash8(";".join(parts))
 
 
+def _unknown_item(item: str, key: str) -> str:
+    from fatopt.settings import DEFAULTS, choices_text, did_you_mean
+
+    if key in DEFAULTS:
+        return f"setting {key!r} needs a value ({key}=...); valid: {choices_text()}"
+    return f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; valid: {choices_text()}"
+
+
 def _parse_bool(key: str, value: str) -> bool:
     low = value.lower()
     if low in _TRUE:
         return True
     if low in _FALSE:
         return False
-    raise OptionsError(f"fatopt option {key}={value!r}: expected on/off")
+    from fatopt.settings import did_you_mean
+
+    hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + (INHERIT,))
+    raise OptionsError(f"item '{key}={value}' needs on, off or inherit{hint}")
 
 
 def from_environment(
@@ -216,10 +240,19 @@ def from_environment(
         ignore_environment = bool(sys.flags.ignore_environment)
     options = Options()
     if value is not None and not ignore_environment:
-        options.update(value)
+        _update(options, value, f"{ENV_VAR}={value}")
     if XOPTION in xoptions:
-        options.update(xoptions[XOPTION])
+        text = xoptions[XOPTION]
+        _update(options, text, XOPTION if text is True else f"-X {XOPTION}={text}")
     return options
+
+
+def _update(options: Options, text, source: str) -> None:
+    """``options.update(text)``, its error naming where the text came from."""
+    try:
+        options.update(text)
+    except OptionsError as exc:
+        raise OptionsError(f"{source}: {exc}") from None
 
 
 # -- the hook -----------------------------------------------------------------------------------
@@ -294,7 +327,8 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     try:
         options = from_environment()
     except OptionsError as exc:
-        sys.stderr.write(f"fatopt: {exc}; running unoptimized\n")
+        # fatopt stays off, exactly as without the option: no hook, no optimizer, no cache
+        sys.stderr.write(f"fatopt: {exc}; fatopt is off: running unoptimized\n")
         return None
     _keep_verbose_to_this_process()
     if not options.enabled:

@@ -17,8 +17,8 @@ from fatopt.importer import Options, OptionsError, children_environment_value, f
         pytest.param({"PYTHONFATOPT": "off"}, {"fatopt": True}, True, False, (), {}, id="X-on-wins"),
         pytest.param({}, {"fatopt": "verbose"}, True, True, (), {}, id="verbose"),
         pytest.param({}, {"fatopt": "exclude=a.b:c"}, True, False, ("a.b", "c"), {}, id="exclude"),
-        pytest.param({}, {"fatopt": "unroll_loops=4, module_constants=off"}, True, False, (), {"unroll_loops": "4", "module_constants": "off"}, id="config"),
-        pytest.param({"PYTHONFATOPT": "unroll_loops=2"}, {"fatopt": "unroll_loops=4"}, True, False, (), {"unroll_loops": "4"}, id="X-overrides-env"),
+        pytest.param({}, {"fatopt": "unroll_loops=4, module_constants=off"}, True, False, (), {"unroll_loops": 4, "module_constants": False}, id="config"),
+        pytest.param({"PYTHONFATOPT": "unroll_loops=2"}, {"fatopt": "unroll_loops=4"}, True, False, (), {"unroll_loops": 4}, id="X-overrides-env"),
     ],
 )
 def test_parse(env, xopt, enabled, verbose, exclude, overrides):
@@ -26,7 +26,7 @@ def test_parse(env, xopt, enabled, verbose, exclude, overrides):
     assert (options.enabled, options.verbose, options.exclude, options.overrides) == (enabled, verbose, exclude, overrides)
 
 
-@pytest.mark.parametrize("text", ["bogus", "a-b=1", "=3"])
+@pytest.mark.parametrize("text", ["bogus", "a-b=1", "=3", "unroll_loops", "verbose=maybe"])
 def test_malformed(text):
     with pytest.raises(OptionsError):
         from_environment({}, {"fatopt": text})
@@ -36,7 +36,9 @@ def test_typed_overrides():
     options = from_environment({}, {"fatopt": "unroll_loops=4,module_constants=off,remove_dead_code=on"})
     assert typed_overrides(options) == {"unroll_loops": 4, "module_constants": False, "remove_dead_code": True}
     with pytest.raises(OptionsError):
-        typed_overrides(from_environment({}, {"fatopt": "unroll_loops=many"}))
+        from_environment({}, {"fatopt": "unroll_loops=many"})
+    with pytest.raises(OptionsError, match="PYTHONFATOPT=unroll_loops=many"):
+        from_environment({"PYTHONFATOPT": "unroll_loops=many"}, {})
 
 
 def test_cache_tag_depends_on_configuration_only():
@@ -44,7 +46,60 @@ def test_cache_tag_depends_on_configuration_only():
     assert a == from_environment({"PYTHONFATOPT": "verbose"}, {}).cache_tag()  # verbosity: same code
     assert a != from_environment({}, {"fatopt": "unroll_loops=4"}).cache_tag()
     assert a.isalnum() and a.startswith("fatopt")
-    assert from_environment({}, {"fatopt": "a=1,b=2"}).cache_tag() == from_environment({}, {"fatopt": "b=2,a=1"}).cache_tag()
+    assert (
+        from_environment({}, {"fatopt": "unroll_loops=2,max_seq_len=3"}).cache_tag()
+        == from_environment({}, {"fatopt": "max_seq_len=3,unroll_loops=2"}).cache_tag()
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["on", "ON", "1", "yes", "constant_folding=on", "constant_folding=ON", "constant_folding=1",
+     "constant_folding=True", "unroll_loops=16", "specialize_nested=off,max_iterations=8",
+     "unroll_loops=4,unroll_loops=16"],
+)
+def test_equal_settings_make_one_cache_tag(text):
+    """Settings equal to the default, however written, share the default's cache files."""
+    assert from_environment({}, {"fatopt": text}).cache_tag() == from_environment({}, {"fatopt": True}).cache_tag()
+
+
+def test_equal_non_default_settings_make_one_cache_tag():
+    tags = {
+        from_environment({}, {"fatopt": text}).cache_tag()
+        for text in ("module_constants=off", "module_constants=OFF", "module_constants=0", "module_constants=no")
+    }
+    assert len(tags) == 1 and tags != {from_environment({}, {"fatopt": True}).cache_tag()}
+
+
+def test_settings_table_is_config():
+    """fatopt.settings checks the items without importing Config: it must list exactly its fields."""
+    from fatopt.config import Config
+    from fatopt.settings import DEFAULTS
+
+    assert DEFAULTS == Config.default().as_dict()
+    assert [type(v) for v in DEFAULTS.values()] == [type(v) for v in Config.default().as_dict().values()]
+
+
+@pytest.mark.parametrize(
+    "text, item, hint",
+    [
+        ("unroll_loop=4", "'unroll_loop'", "did you mean 'unroll_loops'?"),
+        ("nosuchkey=1", "'nosuchkey'", None),
+        ("unroll_loops=abc", "'unroll_loops=abc'", None),
+        ("unroll_loops=-1", "'unroll_loops=-1'", None),
+        ("constant_folding=2", "'constant_folding=2'", None),
+        ("constant_folding=of", "'constant_folding=of'", "did you mean 'off'?"),
+        ("verbos", "'verbos'", "did you mean 'verbose'?"),
+    ],
+)
+def test_error_names_item_source_and_choices(text, item, hint):
+    with pytest.raises(OptionsError) as info:
+        from_environment({"PYTHONFATOPT": "1"}, {"fatopt": text})
+    message = str(info.value)
+    assert message.startswith(f"-X fatopt={text}: ") and item in message and "\n" not in message
+    assert "on or off" in message or "whole number" in message or "unroll_loops=N" in message
+    if hint is not None:
+        assert hint in message
 
 
 def test_excludes_fatopt_itself_and_submodules():

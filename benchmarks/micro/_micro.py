@@ -83,7 +83,7 @@ def _why_not(path: str, name: str, fatopt_options: str) -> str:
     try:
         from fatopt.compiler import config_for
         from fatopt.optimizer import optimize_source
-        from fatopt.options import Options
+        from fatopt.importer import Options
         from fatopt.results import Report
 
         options = Options()

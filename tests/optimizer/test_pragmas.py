@@ -5,7 +5,7 @@ import ast
 import pytest
 
 import fatopt
-from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
+from fatopt.pragmas import PRAGMA_REASON, opted_out_lines, pragma_problems
 from fatopt.results import SKIPPED, SPECIALIZED, Report
 
 
@@ -16,12 +16,29 @@ from fatopt.results import SKIPPED, SPECIALIZED, Report
         pytest.param("x = 1\n\ndef f():  #fatopt:OFF\n", {3}, id="spacing-and-case"),
         pytest.param("def f():  # noqa  # fatopt: off\n", {1}, id="after-another-comment"),
         pytest.param("def f():\n    pass\n", set(), id="none"),
-        pytest.param("def f():  # fatopt: offset\n", set(), id="other-word"),
+        pytest.param("def f():  # fatopt: offset\n", {1}, id="misspelt-opts-out-too"),
         pytest.param("s = 'fatopt: off'\n", set(), id="string-without-hash"),
     ],
 )
 def test_opted_out_lines(source, lines):
     assert opted_out_lines(source) == lines
+
+
+def test_misspelt_pragma_is_a_problem_on_def_lines_only():
+    source = "def f():  # fatopt: of\n    pass\nx = 1  # fatopt: whatever\ndef g():  # fatopt: OFF\n    pass\n"
+    assert pragma_problems(source, {1, 4}) == [(1, "unknown pragma '# fatopt: of' (the only one is '# fatopt: off')")]
+
+
+def test_misspelt_pragma_is_reported_once_and_the_function_kept(capfd):
+    from fatopt.compiler import compile_source
+
+    source = "def f():  # fatopt: of\n    return len('abc')\n\ndef g():\n    return len('abc')\n"
+    for _ in range(2):
+        result = compile_source(source, "/nowhere/pragma_once.py")
+        assert [r.qualname for r in result.report.specialized] == ["g"]
+    lines = capfd.readouterr().err.splitlines()
+    assert lines == ["fatopt: /nowhere/pragma_once.py:1: unknown pragma '# fatopt: of' (the only one is "
+                     "'# fatopt: off'); the function runs as written"]
 
 
 SOURCE = '''
