@@ -95,13 +95,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "run",
         help="run a script optimized (same as python -X fatopt SCRIPT)",
-        description="Run SCRIPT (or -m MODULE) with fatopt on, passing ARGS to it.",
+        description="Run SCRIPT (or -m MODULE) with fatopt on, passing ARGS to it: everything "
+        "after SCRIPT or MODULE is the program's, as with python.",
     )
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
     p.add_argument("script", nargs="?", metavar="SCRIPT")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     _add_config(p)
     return parser
+
+
+def _split_run(args: list[str]) -> tuple[list[str], list[str]]:
+    """``fatopt run``'s own arguments, and the program's: everything after SCRIPT or ``-m MODULE``
+    goes to the program untouched, as ``python -m MODULE -n 2`` does, even words spelt like
+    fatopt's options (argparse would claim them, or reject them)."""
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in ("-c", "--config"):  # takes a value
+            index += 2
+        elif word == "-m" or word == "--":  # the next word is the module, or the script
+            return args[:index + 2], args[index + 2:]
+        elif word.startswith("-m"):  # -mMODULE
+            return args[:index + 1], args[index + 1:]
+        elif word.startswith("-"):  # -cVALUE, --config=VALUE, -h, or a usage error for argparse
+            index += 1
+        else:  # SCRIPT
+            return args[:index + 1], args[index + 1:]
+    return args, []
 
 
 def _read(path: str) -> bytes:
@@ -186,7 +207,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
         _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
     xoption = "fatopt" + ("=" + ",".join(ns.config) if ns.config else "")
     target = ["-m", ns.module] if ns.module else [ns.script]
-    if ns.module and ns.script is not None:
+    if ns.module and ns.script is not None:  # `-m MODULE -- ARG`: the "--" ended fatopt's options
         ns.args.insert(0, ns.script)
     argv = [sys.executable, "-X", xoption, *target, *ns.args]
     sys.stdout.flush()
@@ -204,7 +225,14 @@ EXIT_BROKEN_PIPE = 141
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    ns = parser.parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    program_args: list[str] = []
+    if args[:1] == ["run"]:
+        own, program_args = _split_run(args[1:])
+        args = ["run", *own]
+    ns = parser.parse_args(args)
+    if ns.command == "run":
+        ns.args = [*ns.args, *program_args]
     try:
         status = COMMANDS[ns.command](ns)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush

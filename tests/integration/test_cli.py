@@ -150,3 +150,18 @@ def test_compileall_finds_a_file_behind_a_linked_directory_once_but_keeps_a_link
     (tree / "pkg" / "sub" / "c.py").symlink_to(tree / "pkg" / "sub" / "b.py")  # imported as c: its own cache file
     found = [path for path, _root in find_sources([str(tree / "pkg" / "sub"), str(tree / "alias")], None, None)]
     assert [os.path.basename(p) for p in found] == ["b.py", "c.py"]
+
+
+def test_run_module_passes_everything_after_the_module_through(tree):
+    # like `python -m MOD -n 2`: options after the module name are the module's, even those
+    # spelt like fatopt's own (-c, -m, --help)
+    write(tree, "app.py", "import sys, fatopt, pkg.a\nprint(pkg.a.f(), bool(fatopt.get_specialized(pkg.a.f)), sys.argv[1:])\n")
+    passed = ["-n", "2", "-c", "unroll_loops=9", "-m", "x", "--help", "--", "rest"]
+    proc = fatopt_cmd("run", "-m", "app", *passed, cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == f"3 True {passed!r}"
+    proc = fatopt_cmd("run", "-c", "unroll_loops=4", "-m", "app", "-n", "2", cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == "3 True ['-n', '2']"
+    proc = fatopt_cmd("run", "app.py", "-m", "y", "-c", "z", cwd=tree)
+    assert proc.stdout.split("\n")[0] == "3 True ['-m', 'y', '-c', 'z']"
