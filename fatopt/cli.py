@@ -208,7 +208,7 @@ def _optimized_source(path: str, config_items: list[str] | None):
     config = config_for(_options(config_items))
     report = Report(filename=path)
     try:
-        opt_out = module_opt_out(compile(original, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True))
+        opt_out = module_opt_out(ast.parse(original, path))
         if opt_out is not None:
             report.notes.append(f"not optimized: {opt_out}")
             return original, original, report

@@ -226,7 +226,7 @@ def _original_def(node: FunctionNode) -> FunctionNode:
     return orig
 
 
-def specialized_statements(change: Specialization) -> list[ast.stmt]:
+def specialized_statements(change: Specialization) -> list[FunctionNode]:
     """The two statements replacing the ``def`` of a specialized function."""
     node = change.original
     orig = _original_def(node)

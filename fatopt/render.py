@@ -119,7 +119,7 @@ def _change_lines(lines: list[str], change: Change) -> list[str]:
     node = change.original
     indent = _leading_space(lines[_first_line(node) - 1])
     colon = _header_end(lines, node)
-    if type(change) is Specialization:
+    if isinstance(change, Specialization):
         fallback, specialized = specialized_statements(change)
         if colon is None:  # the body is on the header's line: print the specialized def whole
             return _fallback_lines(lines, node, fallback, colon, indent) + _indented(ast.unparse(specialized), indent)

@@ -228,7 +228,7 @@ def _function_of(obj: object, caller: str = "get_specialized") -> "types.Functio
             current = current.__func__
             continue
         try:
-            current = current.__wrapped__  # type: ignore[attr-defined]
+            current = current.__wrapped__  # type: ignore[attr-defined,union-attr]
         except AttributeError:
             break
     what = type(obj).__name__
