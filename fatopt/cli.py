@@ -250,8 +250,6 @@ def cmd_run(ns: argparse.Namespace) -> int:
         _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
     xoption = "fatopt" + ("=" + ",".join(ns.config) if ns.config else "")
     target = ["-m", ns.module] if ns.module else [ns.script]
-    if ns.module and ns.script is not None:  # `-m MODULE -- ARG`: the "--" ended fatopt's options
-        ns.args.insert(0, ns.script)
     argv = [sys.executable, "-X", xoption, *target, *ns.args]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
