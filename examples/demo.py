@@ -2,11 +2,13 @@
 
 Ordinary code with module constants, calls of pure builtins on constants, a debug flag and loops
 over constant tuples. Under fatopt each function is born holding specialized code; this script
-shows what was specialized and under which guards, shows a guard at work, then times every function specialized and (after
-``fatopt.unspecialize``) with its original code.
+shows what was specialized and under which guards, shows a guard at work, then times every
+function specialized against its original code, over interleaved rounds (median ratio).
 """
 
 import builtins
+import contextlib
+import statistics
 import sys
 import timeit
 
@@ -51,10 +53,69 @@ FUNCTIONS = [log, header_width, unit_table, mask, column_widths, is_separator]
 ARGS = {log: ("hello",), is_separator: ("|",)}
 
 
-def per_call_ns(func, args):
-    timer = timeit.Timer(lambda: func(*args))
-    loops, _ = timer.autorange()
-    return min(timer.repeat(5, loops)) / loops * 1e9
+#: The timing: ROUNDS rounds; in each, every function runs specialized and original back to back
+#: (which goes first alternates), MEASURE_S seconds each. The speedup shown is the median of the
+#: per-round ratios: a burst of machine noise spoils a round or two, not the result.
+ROUNDS = 21
+MEASURE_S = 0.004
+
+
+@contextlib.contextmanager
+def original_code(func):
+    """``func`` runs its original code, what plain Python runs, inside the block
+    (``fatopt.unspecialize``), then its specialized code again (``fatopt.specialize``)."""
+    code, guards = fatopt.get_specialized(func)[0]
+    fatopt.unspecialize(func)
+    try:
+        yield
+    finally:
+        fatopt.specialize(func, code, guards)
+
+
+def call_timer(func, args):
+    """A timeit.Timer of one call ``func(*args)``, the function and arguments in locals."""
+    setup = "f, a = target; " + "".join(f"a{i} = a[{i}]; " for i in range(len(args)))
+    call = "f(" + ", ".join(f"a{i}" for i in range(len(args))) + ")"
+    return timeit.Timer(call, setup=setup, globals={"target": (func, args)})
+
+
+def loops_for(timer, seconds):
+    """How many calls take about ``seconds``."""
+    loops = 1
+    while True:
+        took = timer.timeit(loops)
+        if took >= seconds / 4:
+            return max(1, int(loops * seconds / took))
+        loops *= 4
+
+
+def compare(functions):
+    """{func: (fatopt ns per call, original ns per call, speedup)}, medians over the rounds."""
+    timers = {func: call_timer(func, ARGS.get(func, ())) for func in functions}
+    loops = {}
+    for func, timer in timers.items():
+        with original_code(func):
+            loops[func] = loops_for(timer, MEASURE_S)
+    samples = {func: [] for func in functions}
+    for round_ in range(ROUNDS + 1):
+        for func, timer in timers.items():
+            fast_first = round_ % 2 == 0
+            if fast_first:
+                fast = timer.timeit(loops[func])
+            with original_code(func):
+                slow = timer.timeit(loops[func])
+            if not fast_first:
+                fast = timer.timeit(loops[func])
+            if round_:  # round 0 warms up, discarded
+                samples[func].append((fast / loops[func] * 1e9, slow / loops[func] * 1e9))
+    return {
+        func: (
+            statistics.median(f for f, _ in rounds),
+            statistics.median(s for _, s in rounds),
+            statistics.median(s / f for f, s in rounds),
+        )
+        for func, rounds in samples.items()
+    }
 
 
 def main():
@@ -78,18 +139,15 @@ def main():
     print(f"  restored: {show()}")
 
     timed = [func for func in FUNCTIONS if fatopt.get_specialized(func)]  # same code otherwise
+    for func in timed:
+        with original_code(func):
+            expected = func(*ARGS.get(func, ()))
+        assert func(*ARGS.get(func, ())) == expected  # same answer either way
     print(f"\n{'function':14} {'fatopt':>10} {'original':>10} {'speedup':>8}")
-    for func in timed:  # warm-up round, discarded: the first timings of a process run slow
-        per_call_ns(func, ARGS.get(func, ()))
-    results = {func: [per_call_ns(func, ARGS.get(func, ())), None, func(*ARGS.get(func, ()))] for func in timed}
-    for func in timed:
-        fatopt.unspecialize(func)  # back to the code plain Python would run
-    for func in timed:
-        fast, _, result = results[func]
-        slow = per_call_ns(func, ARGS.get(func, ()))
-        assert func(*ARGS.get(func, ())) == result  # same answer either way
-        print(f"{func.__name__:14} {fast:8.1f}ns {slow:8.1f}ns {slow / fast:7.2f}x")
-    print("\n(per call, best of 5 timeit repeats; 'original' is the same function after fatopt.unspecialize)")
+    for func, (fast, slow, speedup) in compare(timed).items():
+        print(f"{func.__name__:14} {fast:8.1f}ns {slow:8.1f}ns {speedup:7.2f}x")
+    print(f"\n(per call, medians of {ROUNDS} rounds; each round times both back to back, alternating which goes first; "
+          "'original': the same function with its original code, see original_code())")
     return 0
 
 

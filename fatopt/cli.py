@@ -84,18 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config(p)
 
-    for name, text in (
-        ("show", "print the optimized source of FILE, each specialized function annotated with its guards"),
-        ("diff", "print a unified diff from FILE to its optimized source"),
+    for name, text, epilog in (
+        ("show", "print the optimized source of FILE (what would run), under a header listing each "
+         "function's outcome and guards", "Exit status: 0, or 2 on trouble."),
+        ("diff", "print a unified diff from FILE to its optimized source (what would run)",
+         "Exit status, as diff(1): 0 if nothing would change, 1 if something would, 2 on trouble."),
     ):
-        p = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        p = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=epilog)
         p.add_argument("file", metavar="FILE", help="a Python source file")
         _add_config(p)
 
     p = commands.add_parser(
         "run",
         help="run a script optimized (same as python -X fatopt SCRIPT)",
-        description="Run SCRIPT (or -m MODULE) with fatopt on, passing ARGS to it.",
+        description="Run SCRIPT (or -m MODULE) with fatopt on, passing ARGS to it: everything "
+        "after SCRIPT or MODULE is the program's, as with python.",
     )
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
     p.add_argument("script", nargs="?", metavar="SCRIPT")
@@ -104,12 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        raise SystemExit(f"fatopt: cannot read {path}: {exc.strerror}")
+def _split_run(args: list[str]) -> tuple[list[str], list[str]]:
+    """``fatopt run``'s own arguments, and the program's: everything after SCRIPT or ``-m MODULE``
+    goes to the program untouched, as ``python -m MODULE -n 2`` does, even words spelt like
+    fatopt's options (argparse would claim them, or reject them)."""
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in ("-c", "--config"):  # takes a value
+            index += 2
+        elif word == "-m" or word == "--":  # the next word is the module, or the script
+            return args[:index + 2], args[index + 2:]
+        elif word.startswith("-m"):  # -mMODULE
+            return args[:index + 1], args[index + 1:]
+        elif word.startswith("-"):  # -cVALUE, --config=VALUE, -h, or a usage error for argparse
+            index += 1
+        else:  # SCRIPT
+            return args[:index + 1], args[index + 1:]
+    return args, []
 
 
 def cmd_compileall(ns: argparse.Namespace) -> int:
@@ -139,24 +154,70 @@ def cmd_compileall(ns: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def _optimized_source(path: str, config_items: list[str] | None):
-    """(original text, optimized text, report) for ``path``; a SyntaxError ends the command
-    with CPython's message and status 1."""
+class _SourceError(Exception):
+    """FILE cannot be shown: the one line saying why (the command exits 2, like diff(1) in trouble)."""
+
+
+def _read_source(path: str) -> str:
+    """The text of the Python source file ``path``, decoded as the import system decodes it."""
     from importlib.util import decode_source
 
-    from fatopt.compiler import config_for
+    if os.path.isdir(path):
+        raise _SourceError(f"{path} is a directory, not a Python source file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise _SourceError(f"cannot read {path}: {exc.strerror}")
+    if b"\0" in data:
+        raise _SourceError(f"{path} is not Python source (it contains null bytes: a binary file?)")
+    try:
+        return decode_source(data)
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        raise _SourceError(_undecodable(path, data, exc))
+
+
+def _undecodable(path: str, data: bytes, exc: SyntaxError | UnicodeDecodeError) -> str:
+    """Why ``data`` cannot be decoded as Python source, naming the first bad byte if it can."""
+    if isinstance(exc, SyntaxError):
+        # tokenize.detect_encoding: an unknown encoding is named; "invalid or missing encoding
+        # declaration" means the first lines are not UTF-8
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as utf8_error:
+            exc = utf8_error
+        else:
+            return f"{path}: {exc.msg}"
+    encoding = "UTF-8" if exc.encoding.replace("-", "").lower() in ("utf8", "utf8sig") else exc.encoding
+    line = data[:exc.start].count(b"\n") + 1
+    return (f"{path} is not valid {encoding} (byte 0x{data[exc.start]:02x} on line {line}): "
+            "declare its encoding with a '# -*- coding: NAME -*-' line if it is Python source")
+
+
+def _optimized_source(path: str, config_items: list[str] | None):
+    """(original text, optimized text, report) for ``path``: what would really run, so a module
+    that opts out (``__fatopt__ = {"enabled": False}``) is its own text. Raises _SourceError
+    for a file that is not Python source; a SyntaxError is printed as CPython prints it."""
+    import ast
+
+    from fatopt.compiler import config_for, module_opt_out
     from fatopt.optimizer import optimize_source
     from fatopt.results import Report
 
-    original = decode_source(_read(path))
-    report = Report()
+    original = _read_source(path)
+    config = config_for(_options(config_items))
+    report = Report(filename=path)
     try:
-        optimized = optimize_source(original, path, config_for(_options(config_items)), report=report)
+        opt_out = module_opt_out(ast.parse(original, path))
+        if opt_out is not None:
+            report.notes.append(f"not optimized: {opt_out}")
+            return original, original, report
+        optimized = optimize_source(original, path, config, report=report)
     except SyntaxError as exc:
         import traceback
 
         sys.stderr.write("".join(traceback.format_exception_only(exc)))
-        raise SystemExit(1)
+        raise SystemExit(2)
     return original, optimized, report
 
 
@@ -169,6 +230,7 @@ def cmd_show(ns: argparse.Namespace) -> int:
 
 
 def cmd_diff(ns: argparse.Namespace) -> int:
+    """Exit status as diff(1): 0 when the optimized text is the file's, 1 when it differs."""
     import difflib
 
     original, optimized, _report = _optimized_source(ns.file, ns.config)
@@ -176,9 +238,11 @@ def cmd_diff(ns: argparse.Namespace) -> int:
         original.splitlines(keepends=True), optimized.splitlines(keepends=True),
         fromfile=ns.file, tofile=f"{ns.file} (fatopt)",
     )
+    changed = False
     for line in diff:
+        changed = True
         sys.stdout.write(line if line.endswith("\n") else line + "\n")
-    return 0
+    return 1 if changed else 0
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
@@ -186,8 +250,6 @@ def cmd_run(ns: argparse.Namespace) -> int:
         _Parser(prog="fatopt run").error("give a SCRIPT or -m MODULE")
     xoption = "fatopt" + ("=" + ",".join(ns.config) if ns.config else "")
     target = ["-m", ns.module] if ns.module else [ns.script]
-    if ns.module and ns.script is not None:
-        ns.args.insert(0, ns.script)
     argv = [sys.executable, "-X", xoption, *target, *ns.args]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
@@ -224,7 +286,14 @@ EXIT_BROKEN_PIPE = 141
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    ns = parser.parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    program_args: list[str] = []
+    if args[:1] == ["run"]:
+        own, program_args = _split_run(args[1:])
+        args = ["run", *own]
+    ns = parser.parse_args(args)
+    if ns.command == "run":
+        ns.args = [*ns.args, *program_args]
     import fatopt
 
     if fatopt.unavailable_reason() is not None:
@@ -244,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     except OptionsError as exc:
         sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
         return 2
+    except _SourceError as exc:
+        sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
+        return 2
+    except ValueError as exc:  # Config.from_dict: unknown or badly typed option
+        if "fatopt option" in str(exc):
+            sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
+            return 2
+        raise
 
 
 def console_main() -> None:

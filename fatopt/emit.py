@@ -49,6 +49,9 @@ __all__ = [
     "refers_to_own_name",
     "preserve_scope",
     "guard_sources",
+    "specialized_statements",
+    "rewritten_def",
+    "runtime_import_position",
 ]
 
 RUNTIME_NAME = "__fatopt_runtime__"
@@ -223,7 +226,7 @@ def _original_def(node: FunctionNode) -> FunctionNode:
     return orig
 
 
-def specialized_statements(change: Specialization) -> list[ast.stmt]:
+def specialized_statements(change: Specialization) -> list[FunctionNode]:
     """The two statements replacing the ``def`` of a specialized function."""
     node = change.original
     orig = _original_def(node)
@@ -253,7 +256,8 @@ def refers_to_own_name(node: FunctionNode) -> bool:
     return any(type(n) is ast.Name and n.id == node.name for part in parts for n in walk(part))
 
 
-def _rewritten(change: Rewrite) -> FunctionNode:
+def rewritten_def(change: Rewrite) -> FunctionNode:
+    """The ``def`` replacing a function changed by unguarded passes only: its new body."""
     node = copy.copy(change.original)
     node.body = change.body
     return node
@@ -269,7 +273,7 @@ def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> lis
             changed = True
             continue
         if type(change) is Rewrite:
-            out.append(_rewritten(change))
+            out.append(rewritten_def(change))
             changed = True
             continue
         new = _rewrite_children(stmt, changes)
@@ -283,7 +287,9 @@ def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stm
     return map_blocks(stmt, lambda block: _rewrite_block(block, changes), copy=True)
 
 
-def _runtime_import_position(body: list[ast.stmt]) -> int:
+def runtime_import_position(body: list[ast.stmt]) -> int:
+    """Where the runtime import goes among a module's statements: after the docstring and the
+    ``__future__`` imports."""
     index = 1 if _has_docstring(body) else 0
     while index < len(body):
         stmt = body[index]
@@ -302,65 +308,9 @@ def emit_module(tree: ast.Module, changes: dict[ast.AST, Change]) -> ast.Module:
     if body is None:
         return tree
     if any(type(change) is Specialization for change in changes.values()):
-        position = _runtime_import_position(body)
+        position = runtime_import_position(body)
         anchor = body[position] if position < len(body) else body[-1]
         runtime_import = ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])
         _locate(runtime_import, anchor)
         body.insert(position, runtime_import)
     return ast.Module(body=body, type_ignores=list(tree.type_ignores))
-
-
-def _statement_start(stmt: ast.stmt) -> int:
-    return min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
-
-
-def _copyable_spans(body: list[ast.stmt]) -> dict[int, tuple[int, int]]:
-    """id(stmt) -> (first line, last line) for statements that own their lines outright (no
-    other statement shares them, as in ``a = 1; b = 2``)."""
-    spans: dict[int, tuple[int, int]] = {}
-    previous_end = 0
-    for index, stmt in enumerate(body):
-        start = _statement_start(stmt)
-        end = stmt.end_lineno or stmt.lineno
-        following = _statement_start(body[index + 1]) if index + 1 < len(body) else None
-        if start > previous_end and (following is None or end < following):
-            spans[id(stmt)] = (start, end)
-        previous_end = end
-    return spans
-
-
-def _render_block(lines: list[str], original: list[ast.stmt], new: list[ast.stmt], indent: str) -> list[str]:
-    spans = _copyable_spans(original)
-    classes = {(s.name, s.lineno): s for s in original if type(s) is ast.ClassDef}
-    out: list[str] = []
-    for stmt in new:
-        span = spans.get(id(stmt))
-        if span is not None:
-            out.extend(lines[span[0] - 1:span[1]])
-            continue
-        before = classes.get((getattr(stmt, "name", None), getattr(stmt, "lineno", None)))
-        if type(stmt) is ast.ClassDef and before is not None and id(before) in spans:
-            first = before.body[0]
-            header_end = _statement_start(first) - 1
-            if header_end >= _statement_start(before):  # the body starts on a line of its own
-                out.extend(lines[_statement_start(before) - 1:header_end])
-                inner = " " * first.col_offset if "\t" not in lines[first.lineno - 1] else None
-                if inner is not None:
-                    out.extend(_render_block(lines, before.body, stmt.body, inner))
-                    continue
-                del out[-(header_end - _statement_start(before) + 1):]
-        text = ast.unparse(stmt)
-        out.extend(indent + line if line else line for line in text.split("\n"))
-    return out
-
-
-def render_source(source: str, tree: ast.Module, result: ast.Module) -> str:
-    """The text of ``result`` (the optimized form of ``tree``, parsed from ``source``).
-
-    Statements the optimizer did not touch are copied from ``source`` as they were written
-    (comments inside them included), also inside classes whose methods changed; only new or
-    changed statements are printed with ``ast.unparse``. Faster than unparsing everything, and
-    the output stays recognizable.
-    """
-    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(_render_block(lines, tree.body, result.body, "")) + "\n"

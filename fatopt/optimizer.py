@@ -38,12 +38,12 @@ from fatopt.emit import (
     guard_sources,
     preserve_scope,
     refers_to_own_name,
-    render_source,
 )
 from fatopt.module_unit import ModuleUnit
 from fatopt.passes import PIPELINE, Pass
 from fatopt.passes._rewrite import CurrentScope, Unit, clone
 from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
+from fatopt.render import render_source
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
@@ -396,9 +396,8 @@ def _emit_validated(
     result, text = tree, None
     while changes:
         result = emit_module(tree, changes)
-        text = render_source(text_of, tree, result) if text_of is not None else None
         try:
-            code = _compile(result, filename, text, compiled)
+            code = _compile(result, filename, None, compiled)
         except Exception as exc:
             if isinstance(exc, SyntaxError):
                 _compile(tree, filename, None)  # invalid input: raise CPython's own error
@@ -431,7 +430,21 @@ def _emit_validated(
     else:  # nothing changed: compile as plain CPython does (rejecting what it rejects)
         if compiled is None or compiled.compile_unchanged:
             _compile(tree, filename, None, compiled)
+    if text_of is not None and result is not tree:
+        text = _text_of(result, text_of, tree, changes, filename)
     return result, text
+
+
+def _text_of(result: ast.Module, source: str, tree: ast.Module, changes: dict[ast.AST, Specialization | Rewrite], filename: str) -> str:
+    """The text of ``result``: ``source`` with the changed functions spliced in (see
+    :mod:`fatopt.render`), or, should that ever fail to compile, the whole module unparsed."""
+    try:
+        text = render_source(source, tree, changes)
+        _compile(result, filename, text)
+        return text
+    except Exception as exc:
+        _warn(filename, 1, f"the optimized text could not keep the file's layout ({type(exc).__name__}: {exc}); printed whole")
+        return ast.unparse(result)
 
 
 @_gc_paused

@@ -209,18 +209,52 @@ def unspecialize(func: "types.FunctionType") -> bool:
     return _guards.unregister(func)
 
 
+_MethodType = type((lambda self: None).__get__(0))  # types.MethodType, without importing types
+
+#: How many wrappers :func:`_function_of` goes through before giving up (a loop of ``__wrapped__``
+#: attributes must not hang it).
+_MAX_UNWRAP = 100
+
+
+def _function_of(obj: object, caller: str = "get_specialized") -> "types.FunctionType":
+    """The Python function ``obj`` is or runs: itself, the function of a bound method, of a
+    ``classmethod`` or ``staticmethod`` object, or the function a C wrapper such as
+    ``functools.lru_cache`` wraps (``__wrapped__``). Raises TypeError for anything else."""
+    current = obj
+    for _ in range(_MAX_UNWRAP):
+        if isinstance(current, _FunctionType):
+            return current
+        if isinstance(current, (_MethodType, classmethod, staticmethod)):
+            current = current.__func__
+            continue
+        try:
+            current = current.__wrapped__  # type: ignore[attr-defined,union-attr]
+        except AttributeError:
+            break
+    what = type(obj).__name__
+    name = getattr(obj, "__qualname__", None)
+    raise TypeError(
+        f"{caller}() needs a Python function (or a method, classmethod or staticmethod of one), "
+        f"got {what}" + (f" {name!r}" if isinstance(name, str) else "")
+    )
+
+
 def get_specialized(func: object) -> "list[tuple[types.CodeType, list[Guard]]]":
     """``[(specialized_code, guards)]`` while ``func`` runs specialized code, else ``[]``.
 
-    Like FAT Python's ``fat.get_specialized``: a specialization whose guards fail right now is
-    not listed (it comes back when they hold again).
+    ``func`` is a function, a bound method, a ``classmethod`` or ``staticmethod`` (as in
+    ``vars(cls)``), or a wrapper that names its function in ``__wrapped__``
+    (``functools.lru_cache``): what counts is the function it runs. Anything else raises
+    ``TypeError``. Like FAT Python's ``fat.get_specialized``, a specialization whose guards
+    fail right now is not listed (it comes back when they hold again).
     """
-    if not AVAILABLE or not isinstance(func, _FunctionType):
+    function = _function_of(func)
+    if not AVAILABLE:
         return []
-    info = _guards.get(func)
+    info = _guards.get(function)
     if info is None or not info[3]:
         return []
-    return [(info[0], _guard_objects(func, info[2]))]
+    return [(info[0], _guard_objects(function, info[2]))]
 
 
 def stats() -> "Stats":

@@ -102,12 +102,12 @@ def test_show_and_diff(tree):
     assert "GuardBuiltins('len')" in show.stdout
     compile(show.stdout, "shown", "exec")
     diff = fatopt_cmd("diff", "pkg/a.py", cwd=tree)
-    assert diff.returncode == 0
+    assert diff.returncode == 1  # differences, as diff(1)
     assert diff.stdout.startswith("--- pkg/a.py\n+++ pkg/a.py (fatopt)\n")
     broken = fatopt_cmd("show", "pkg/broken.py", cwd=tree)
-    assert broken.returncode == 1 and "SyntaxError" in broken.stderr
+    assert broken.returncode == 2 and "SyntaxError" in broken.stderr  # trouble, as diff(1)
     missing = fatopt_cmd("show", "nope.py", cwd=tree)
-    assert missing.returncode == 1 and "cannot read nope.py" in missing.stderr
+    assert missing.returncode == 2 and "cannot read nope.py" in missing.stderr
 
 
 def test_run_script_and_module(tree):
@@ -150,3 +150,157 @@ def test_compileall_finds_a_file_behind_a_linked_directory_once_but_keeps_a_link
     (tree / "pkg" / "sub" / "c.py").symlink_to(tree / "pkg" / "sub" / "b.py")  # imported as c: its own cache file
     found = [path for path, _root in find_sources([str(tree / "pkg" / "sub"), str(tree / "alias")], None, None)]
     assert [os.path.basename(p) for p in found] == ["b.py", "c.py"]
+
+
+def test_run_module_passes_everything_after_the_module_through(tree):
+    # like `python -m MOD -n 2`: options after the module name are the module's, even those
+    # spelt like fatopt's own (-c, -m, --help)
+    write(tree, "app.py", "import sys, fatopt, pkg.a\nprint(pkg.a.f(), bool(fatopt.get_specialized(pkg.a.f)), sys.argv[1:])\n")
+    passed = ["-n", "2", "-c", "unroll_loops=9", "-m", "x", "--help", "--", "rest"]
+    proc = fatopt_cmd("run", "-m", "app", *passed, cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == f"3 True {passed!r}"
+    proc = fatopt_cmd("run", "-c", "unroll_loops=4", "-m", "app", "-n", "2", cwd=tree)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == "3 True ['-n', '2']"
+    proc = fatopt_cmd("run", "app.py", "-m", "y", "-c", "z", cwd=tree)
+    assert proc.stdout.split("\n")[0] == "3 True ['-m', 'y', '-c', 'z']"
+
+
+APP = '''"""A module with comments, blank lines and methods."""
+import os
+
+# settings
+DEBUG = False
+UNITS = ("B", "KiB")
+
+
+def log(message):
+    # say it only when debugging
+    if DEBUG:
+        print("debug:", message)
+    return message
+
+
+class Table:
+    """A table."""
+
+    width = 3
+
+    @staticmethod
+    def header():
+        """Three."""
+        return len("abc")  # three
+
+    def other(self):
+        return os.sep
+
+
+def plain(x):
+    return x + 1
+'''
+
+
+def _spans_of_changed_functions(source):
+    """(first line, last line) of `log` and `Table.header`, decorators included."""
+    import ast
+
+    tree = ast.parse(source)
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in ("log", "header")]
+    return [(min([n.lineno] + [d.lineno for d in n.decorator_list]), n.end_lineno) for n in nodes]
+
+
+def _removed_line_numbers(diff_text):
+    """The line numbers (in the original file) of the lines a unified diff removes."""
+    import re
+
+    removed, number = [], 0
+    for line in diff_text.splitlines()[2:]:
+        hunk = re.match(r"@@ -(\d+)", line)
+        if hunk:
+            number = int(hunk.group(1))
+        elif line.startswith("-"):
+            removed.append(number)
+            number += 1
+        elif line.startswith(" "):
+            number += 1
+    return removed
+
+
+def test_diff_shows_only_the_changed_functions(tmp_path):
+    path = write(tmp_path, "app.py", APP)
+    proc = fatopt_cmd("diff", "app.py", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr  # differences, as diff(1) says
+    lines = APP.splitlines()
+    spans = _spans_of_changed_functions(APP)
+    removed = _removed_line_numbers(proc.stdout)
+    assert removed, proc.stdout
+    for number in removed:  # every removed line is a line of a changed function, at its place
+        assert any(first <= number <= last for first, last in spans), (number, proc.stdout)
+    minus = [line[1:] for line in proc.stdout.splitlines()[2:] if line.startswith("-")]
+    assert minus == [lines[n - 1] for n in removed]  # the line numbers match the file
+    added = [line[1:] for line in proc.stdout.splitlines()[2:] if line.startswith("+")]
+    for kept in ("# settings", "    # say it only when debugging", '    """A table."""', "    def other(self):"):
+        assert kept not in added and kept not in minus
+
+
+def test_show_keeps_the_files_text_outside_changed_functions(tmp_path):
+    write(tmp_path, "app.py", APP)
+    proc = fatopt_cmd("show", "app.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    header, _, shown = proc.stdout.partition("\n\n")
+    assert "specialize log" in header and "specialize Table.header" in header
+    spans = _spans_of_changed_functions(APP)
+    unchanged = [line for number, line in enumerate(APP.splitlines(), 1)
+                 if not any(first <= number <= last for first, last in spans)]
+    kept = [line for line in shown.splitlines() if line in unchanged]
+    assert kept == unchanged  # in order, each once, as written
+    assert '        print("debug:", message)' in shown  # the fallback is the function as written
+    namespace: dict = {}
+    exec(compile(shown, "shown", "exec"), namespace)  # the text runs, and does the same
+    assert namespace["Table"].header() == 3 and namespace["log"]("x") == "x"
+
+
+def test_diff_exits_0_without_changes(tmp_path):
+    write(tmp_path, "plain.py", "def f(x):\n    return x + 1\n")
+    proc = fatopt_cmd("diff", "plain.py", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "optout",
+    [pytest.param('__fatopt__ = {"enabled": False}\n', id="module"),
+     pytest.param(None, id="pragma")],
+)
+def test_show_and_diff_honour_opt_outs(tmp_path, optout):
+    source = SOURCE.replace("def f():", "def f():  # fatopt: off") if optout is None else optout + SOURCE
+    write(tmp_path, "m.py", source)
+    show = fatopt_cmd("show", "m.py", cwd=tmp_path)
+    assert show.returncode == 0, show.stderr
+    header, _, shown = show.stdout.partition("\n\n")
+    assert shown == source  # what would really run: the file as written
+    assert "enabled" in header if optout else "fatopt: off" in header
+    diff = fatopt_cmd("diff", "m.py", cwd=tmp_path)
+    assert (diff.returncode, diff.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("command", ["show", "diff"])
+@pytest.mark.parametrize(
+    "content, message",
+    [pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff", "not Python source", id="binary"),
+     pytest.param("x = 'caf\u00e9'\n".encode("latin-1"), "not valid UTF-8", id="latin-1"),
+     pytest.param(b"# -*- coding: nosuch -*-\nx = 1\n", "nosuch", id="unknown-coding"),
+     pytest.param(None, "is a directory", id="directory"),
+     pytest.param(b"def (:\n", "SyntaxError", id="syntax-error")],
+)
+def test_show_and_diff_errors_are_one_line_and_exit_2(tmp_path, command, content, message):
+    if content is None:
+        (tmp_path / "m.py").mkdir()
+    else:
+        (tmp_path / "m.py").write_bytes(content)
+    proc = fatopt_cmd(command, "m.py", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    if message != "SyntaxError":  # CPython's own report of a syntax error is several lines
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert message in proc.stderr and "m.py" in proc.stderr

@@ -146,7 +146,11 @@ def test_import_on_an_interpreter_older_than_3_12():
         from fatopt.guards import GuardBuiltins
         print(fatopt.AVAILABLE)
         print(fatopt.UNAVAILABLE_REASON)
-        print(fatopt.get_specialized(print), fatopt.stats()["available"], fatopt.unspecialize(lambda: 0))
+        print(fatopt.get_specialized(lambda: 0), fatopt.stats()["available"], fatopt.unspecialize(lambda: 0))
+        try:
+            fatopt.get_specialized(print)
+        except TypeError as exc:
+            print("TypeError:", exc)
         try:
             fatopt.specialize(lambda: 0, (lambda: 1).__code__, [GuardBuiltins("len")])
         except RuntimeError as exc:
@@ -160,7 +164,8 @@ def test_import_on_an_interpreter_older_than_3_12():
     assert lines[0] == "False"
     assert "needs CPython 3.12+" in lines[1]
     assert lines[2] == "[] False False"
-    assert lines[3].startswith("RuntimeError: fatopt needs CPython 3.12+")
+    assert lines[3].startswith("TypeError: get_specialized() needs a Python function")
+    assert lines[4].startswith("RuntimeError: fatopt needs CPython 3.12+")
 
 
 FUNCTIONS_DYING_IN_CYCLES = """

@@ -188,10 +188,46 @@ def test_arg_type_guard_is_recorded_and_validated():
         fatopt.register(ns["plain"], ns["fast"], [GuardArgType(3, int)])
 
 
-def test_get_specialized_of_non_functions_is_empty():
-    assert fatopt.get_specialized(len) == []
-    assert fatopt.get_specialized(object()) == []
+METHODS = """
+import functools
+class C:
+    def method(self):
+        return len("abc")
+    @classmethod
+    def klass(cls):
+        return len("abc")
+    @staticmethod
+    def static():
+        return len("abc")
+@functools.lru_cache
+def cached():
+    return len("abc")
+"""
+
+
+def test_get_specialized_of_methods_is_that_of_their_function():
+    import ast
+
+    from fatopt.optimizer import optimize_ast
+
+    ns: dict = {"__name__": "methods"}
+    exec(compile(optimize_ast(ast.parse(METHODS), "methods.py"), "methods.py", "exec"), ns)
+    C = ns["C"]
+    function = vars(C)["method"]
+    [(code, guards)] = fatopt.get_specialized(function)
+    assert guards == [GuardBuiltins("len")]
+    for ways in (C().method, C.klass, C().klass, vars(C)["klass"], C.static, vars(C)["static"], ns["cached"]):
+        [(code, guards)] = fatopt.get_specialized(ways)
+        assert guards == [GuardBuiltins("len")] and code.co_name in ("klass", "static", "method", "cached")
+    fatopt.unspecialize(function)
+    assert fatopt.get_specialized(C().method) == []
     assert fatopt.get_specialized(lambda: 0) == []
+
+
+@pytest.mark.parametrize("value", [len, object(), [].append, 42, "f", type, None])
+def test_get_specialized_of_non_functions_raises_type_error(value):
+    with pytest.raises(TypeError, match=r"get_specialized\(\) needs a Python function.* got "):
+        fatopt.get_specialized(value)
 
 
 def test_stats_count_invalidations_and_revalidations():
