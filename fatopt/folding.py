@@ -75,7 +75,7 @@ def same_constant(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if type(a) is tuple:
-        return len(a) == len(b) and all(same_constant(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_constant(x, y) for x, y in zip(a, b, strict=False))
     return repr(a) == repr(b)
 
 
@@ -277,7 +277,7 @@ def safe_compare(left: Any, ops: list[ast.cmpop], comparators: list[Any], config
     def compute() -> Any:
         result: Any = True
         current = left
-        for op, right in zip(ops, comparators):
+        for op, right in zip(ops, comparators, strict=False):
             result = _compare_one(op, current, right)
             if not result:
                 return result

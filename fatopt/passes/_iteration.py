@@ -54,7 +54,7 @@ def bind_target(target: ast.expr, value: Any) -> dict[str, Any] | None:
         if type(value) not in (tuple, str, bytes) or len(value) != len(elts):
             return None
         out: dict[str, Any] = {}
-        for elt, item in zip(elts, value):
+        for elt, item in zip(elts, value, strict=False):
             inner = bind_target(elt, item)
             if inner is None:
                 return None

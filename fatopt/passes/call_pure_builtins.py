@@ -35,7 +35,7 @@ _SEQUENCE = (str, bytes, tuple)
 
 
 def _types(args: tuple, *allowed: tuple) -> bool:
-    return len(args) == len(allowed) and all(type(a) in kinds for a, kinds in zip(args, allowed))
+    return len(args) == len(allowed) and all(type(a) in kinds for a, kinds in zip(args, allowed, strict=False))
 
 
 def _check_len(args: tuple, config: Config) -> bool:
@@ -181,7 +181,7 @@ class _Fold(FunctionCodeTransformer):
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
-        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
+        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=False)):
             if type(op) in (ast.In, ast.NotIn):
                 replacement = self._membership_set(comparator)
                 if replacement is not None:
