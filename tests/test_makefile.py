@@ -19,7 +19,10 @@ pytestmark = pytest.mark.skipif(MAKE is None, reason="no make")
 
 
 def dry_run(*args, env=None):
-    return subprocess.run([MAKE, "-n", "-B", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # --no-print-directory: run from within make (CI's `make test`), a sub-make would print
+    # "make[1]: Entering/Leaving directory" lines around its output
+    return subprocess.run([MAKE, "-n", "-B", "--no-print-directory", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
 def link(directory: Path, name: str, target: str) -> None:
