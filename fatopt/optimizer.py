@@ -143,20 +143,16 @@ def _optimize_unit(
 ) -> tuple[FunctionReport, Specialization | Rewrite | None]:
     """Run the pipeline on a function that entered it: its report row, filled in, and the
     change to emit, if any."""
-    return row, _pipeline_change(unit, row, module)
-
-
-def _pipeline_change(unit: Unit, row: FunctionReport, module: ModuleUnit) -> Specialization | Rewrite | None:
     node = unit.node
     scope = unit.scope
     unit.node = clone(node)  # type: ignore[assignment]  # the passes' private copy
     failed = _run_pipeline(unit, new_passes(module.config), module.filename)
     if failed is not None:
         row.status, row.reason = FAILED, f"pass {failed} raised"
-        return None
+        return row, None
     if not _is_worth_emitting(unit):
         row.reason = "nothing to optimize"
-        return None
+        return row, None
     module.optimized[node] = unit
     body = preserve_scope(node, unit.node.body, scope, unit.fact(CurrentScope))
     row.passes = tuple(p.name for p in unit.applied)
@@ -164,9 +160,9 @@ def _pipeline_change(unit: Unit, row: FunctionReport, module: ModuleUnit) -> Spe
         recipes = unit.guard_recipes()
         row.status = SPECIALIZED
         row.guards = guard_sources(recipes)
-        return Specialization(node, body, recipes)
+        return row, Specialization(node, body, recipes)
     row.status = OPTIMIZED
-    return Rewrite(node, body)
+    return row, Rewrite(node, body)
 
 
 def _pair_keys(changes: dict) -> dict[tuple[str, int], tuple[str, int]]:
