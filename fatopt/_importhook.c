@@ -45,6 +45,9 @@
 typedef struct {
     int enabled;                /* options installed: registered modules load optimized */
     int verbose;
+    /* What became of the modules handled (-X fatopt=stats): served from the cache, optimized now
+     * (a miss), loaded plain.  Counting costs an increment per import. */
+    Py_ssize_t n_cached, n_optimized, n_plain;
     int runtime_ok;             /* -1 not known yet, 0 the guard runtime cannot load, 1 it can */
     PyObject *bypass;           /* set of thread ids importing the optimizer (their imports load plain) */
     PyObject *tag;              /* str: names this configuration's cache files */
@@ -512,9 +515,11 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
     }
     PyObject *code = cached_code(st, loader, fullname, 1);
     if (code != NULL || PyErr_Occurred()) {
+        st->n_cached += code != NULL;
         return code;
     }
     if (!st->enabled) {
+        st->n_plain++;
         return NULL; /* turned off just now (the guard runtime cannot load): plain */
     }
     code = code_on_miss(st, loader, fullname, 0);
@@ -522,9 +527,11 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
         return NULL;
     }
     if (!PyCode_Check(code)) {
+        st->n_plain++;
         Py_DECREF(code);
         return NULL;
     }
+    st->n_optimized++;
     return code;
 }
 
@@ -601,26 +608,36 @@ hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *
             goto done;
         }
         Py_DECREF(item);
+        st->n_plain++;
     }
     else if (handled) {
         PyObject *code = cached_code(st, loader, fullname, 1);
         if (code == NULL && PyErr_Occurred()) {
             goto done;
         }
-        if (code == NULL && !st->enabled) {
-            code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
+        if (code != NULL) {
+            st->n_cached++;
         }
-        if (code == NULL) {
+        else if (!st->enabled) {
+            code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
+            st->n_plain++;
+        }
+        else {
             code = code_on_miss(st, loader, fullname, 1);
             if (code == NULL) {
                 goto done;
             }
             if (PyModule_Check(code)) {
+                st->n_plain++;
                 result = code; /* reuse the module the optimizer's import loaded */
                 goto done;
             }
             if (!PyCode_Check(code)) {
                 Py_SETREF(code, Py_NewRef(Py_None)); /* plain: importlib's get_code raises what plain raises */
+                st->n_plain++;
+            }
+            else {
+                st->n_optimized++;
             }
         }
         int failed = PyDict_SetItem(st->stash, loader, code);
@@ -1719,6 +1736,14 @@ read_cache(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
+import_counts(PyObject *module, PyObject *unused)
+{
+    HookState *st = get_state(module);
+    return Py_BuildValue("{s:n,s:n,s:n}", "cached", st->n_cached, "optimized", st->n_optimized,
+                         "plain", st->n_plain);
+}
+
+static PyObject *
 original_builtins(PyObject *module, PyObject *unused)
 {
     return Py_NewRef(get_state(module)->original_builtins);
@@ -1732,6 +1757,9 @@ static PyMethodDef importhook_methods[] = {
     {"_exit_like_sigint", exit_like_sigint, METH_NOARGS, "atexit handler (internal)"},
     {"_watch_main_start", watch_main_start_py, METH_NOARGS,
      "_watch_main_start()\n--\n\nWatch for the main script's start with sys.monitoring; False if no tool id is free."},
+    {"import_counts", import_counts, METH_NOARGS,
+     "import_counts()\n--\n\nThe modules fatopt handled so far: {'cached': served from its cache,\n"
+     "'optimized': optimized on a cache miss, 'plain': loaded unoptimized}."},
     {"original_builtins", original_builtins, METH_NOARGS,
      "original_builtins()\n--\n\nThe builtins dict as it was when this module was loaded (at start-up,\n"
      "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},

@@ -5,6 +5,8 @@
     fatopt diff FILE                         unified diff, original -> optimized
     fatopt run SCRIPT [ARGS ...]             python -X fatopt SCRIPT ARGS
     fatopt run -m MODULE [ARGS ...]          python -X fatopt -m MODULE ARGS
+    fatopt report PATH ...                   what fatopt does to these files (text, JSON, HTML)
+    fatopt report -- SCRIPT [ARGS ...]       ... to a run of a program (and -m MODULE [ARGS])
 """
 
 from __future__ import annotations
@@ -104,7 +106,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", nargs="?", metavar="SCRIPT")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     _add_config(p)
+
+    _add_report_parser(commands)
     return parser
+
+
+def _add_report_parser(commands) -> None:
+    from fatopt.report.command import FORMATS
+
+    p = commands.add_parser(
+        "report",
+        help="what fatopt does to files, or to a run of a program: text, JSON or an HTML page",
+        description="Report, for each Python file under PATHs, which functions fatopt specializes "
+        "(with their guards), optimizes without guards, or leaves alone (with the reason). With "
+        "'-- SCRIPT [ARGS]' or '-m MODULE [ARGS]', run the program under fatopt first (its "
+        "input and output pass through) and report the modules it imported, with how often each "
+        "specialization was invalidated and revalidated.",
+        epilog="The report goes to -o FILE, else to stdout (to stderr for a run: the program's "
+        "stdout stays its own). Exit status: a run's is the program's; otherwise 0, or 2 on "
+        "trouble. The JSON schema: docs/report.md.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files and directories")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m, and report on it")
+    p.add_argument("--format", choices=FORMATS, default="text", help="text (default), json or html")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--all-modules", action="store_true",
+                   help="for a run: every module imported, the standard library and site-packages included")
+    _add_config(p)
+
+
+def _split_report(args: list[str]) -> tuple[list[str], list[str] | None]:
+    """``fatopt report``'s own arguments, and the program to run: what follows ``--`` (SCRIPT
+    ARGS) or ``-m MODULE`` (["-m", MODULE, ARGS]), untouched; None when no program is given."""
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in ("-c", "--config", "-o", "--output", "--format"):  # takes a value
+            index += 2
+        elif word == "--":
+            return args[:index], args[index + 1:]
+        elif word == "-m":
+            return args[:index], args[index:]
+        elif word.startswith("-m") and not word.startswith("--"):  # -mMODULE
+            return args[:index], ["-m", word[2:], *args[index + 1:]]
+        else:
+            index += 1
+    return args, None
 
 
 def _split_run(args: list[str]) -> tuple[list[str], list[str]]:
@@ -256,6 +303,21 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_report(ns: argparse.Namespace) -> int:
+    from fatopt.report.command import ReportError, report_command
+
+    program = ns.program
+    if program is not None and (not program or program[:1] == ["-m"] and len(program) < 2):
+        _Parser(prog="fatopt report").error("give the program to run: '-- SCRIPT [ARGS]' or '-m MODULE [ARGS]'")
+    if program is not None and ns.paths:
+        _Parser(prog="fatopt report").error("give PATHs or a program to run, not both")
+    try:
+        return report_command(ns.paths, program, _options(ns.config), ns.config, ns.format, ns.output, ns.all_modules)
+    except ReportError as exc:
+        sys.stderr.write(f"fatopt report: error: {exc}\n")
+        return 2
+
+
 def _unavailable(ns: argparse.Namespace) -> int:
     """On an interpreter fatopt cannot serve (before CPython 3.12, or without its C build): one
     line saying why; ``run`` then runs the program plain, the other commands stop (status 2)."""
@@ -276,7 +338,7 @@ def _unavailable(ns: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run}
+COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run, "report": cmd_report}
 
 
 #: The exit status when stdout's reader goes away first (`fatopt diff FILE | head`): 128 + SIGPIPE,
@@ -288,12 +350,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = sys.argv[1:] if argv is None else list(argv)
     program_args: list[str] = []
+    report_program: list[str] | None = None
     if args[:1] == ["run"]:
         own, program_args = _split_run(args[1:])
         args = ["run", *own]
+    elif args[:1] == ["report"]:
+        own, report_program = _split_report(args[1:])
+        args = ["report", *own]
     ns = parser.parse_args(args)
     if ns.command == "run":
         ns.args = [*ns.args, *program_args]
+    elif ns.command == "report":
+        ns.program = report_program
     import fatopt
 
     if fatopt.unavailable_reason() is not None:

@@ -16,6 +16,9 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
     -X fatopt=0 | off | no | false  off (even if PYTHONFATOPT is set)
     -X fatopt=verbose              on, and log each specialization and skip to stderr
                                    (this process only: see children_environment_value)
+    -X fatopt=stats                on, and print a summary at exit to stderr (this process
+                                   only): modules from the cache / optimized / plain,
+                                   specializations, invalidations (fatopt.run_stats)
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
@@ -61,7 +64,7 @@ XOPTION = "fatopt"
 _TRUE = {"1", "on", "yes", "true"}
 _FALSE = {"0", "off", "no", "false"}
 #: The items without a value: the words above and verbose (v).
-_BARE_WORDS = ("on", "off", "verbose")
+_BARE_WORDS = ("on", "off", "verbose", "stats")
 INHERIT = "inherit"  # verbose=inherit
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
@@ -76,7 +79,7 @@ class Options:
     """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
     typed: ``{"unroll_loops": 4}``)."""
 
-    __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "_tag")
+    __slots__ = ("enabled", "verbose", "verbose_inherited", "stats", "exclude", "overrides", "_tag")
 
     def __init__(
         self,
@@ -89,6 +92,8 @@ class Options:
         self.verbose = verbose
         #: verbose=inherit: child processes started with this environment log too
         self.verbose_inherited = False
+        #: stats: a summary at exit (fatopt.run_stats); like verbose, not part of the cache tag
+        self.stats = False
         self.exclude = exclude
         self.overrides = dict(overrides or {})
         self._tag: str | None = None
@@ -121,6 +126,8 @@ class Options:
                 elif key in ("verbose", "v"):
                     self.verbose = True
                     self.verbose_inherited = False
+                elif key == "stats":
+                    self.stats = True
                 else:
                     raise OptionsError(_unknown_item(item, key))
             elif key == "exclude":
@@ -128,6 +135,8 @@ class Options:
             elif key == "verbose":
                 self.verbose_inherited = value.lower() == INHERIT
                 self.verbose = self.verbose_inherited or _parse_bool(key, value)
+            elif key == "stats":
+                self.stats = _parse_bool(key, value, inherit=False)
             else:
                 from fatopt.settings import parse_setting  # (only for settings: see its docstring)
 
@@ -212,7 +221,7 @@ def _unknown_item(item: str, key: str) -> str:
     return f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; valid: {choices_text()}"
 
 
-def _parse_bool(key: str, value: str) -> bool:
+def _parse_bool(key: str, value: str, inherit: bool = True) -> bool:
     low = value.lower()
     if low in _TRUE:
         return True
@@ -220,8 +229,8 @@ def _parse_bool(key: str, value: str) -> bool:
         return False
     from fatopt.settings import did_you_mean
 
-    hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + (INHERIT,))
-    raise OptionsError(f"item '{key}={value}' needs on, off or inherit{hint}")
+    hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + ((INHERIT,) if inherit else ()))
+    raise OptionsError(f"item '{key}={value}' needs {'on, off or inherit' if inherit else 'on or off'}{hint}")
 
 
 def from_environment(
@@ -286,20 +295,27 @@ def _is_verbose_item(item: str) -> bool:
     return key == "verbose" or (not sep and key == "v")
 
 
+def _is_stats_item(item: str) -> bool:
+    return item.partition("=")[0].strip().lower() == "stats"
+
+
 def children_environment_value(value: str) -> str | None:
     """The PYTHONFATOPT that the children of a process started with ``value`` should inherit, or
     None to leave it as it is.
 
-    Verbose output is for the process it was asked of: a child (a test suite's subprocess, a
-    worker) that logs to stderr breaks whatever reads that stderr. So the verbose items go, and
-    the rest stays item for item, so that children run optimized with the same cache tag
-    (verbosity is not part of it); ``verbose=inherit`` keeps them all. Raises OptionsError for a
-    malformed value."""
+    Verbose output (and the ``stats`` summary) is for the process it was asked of: a child (a
+    test suite's subprocess, a worker) that logs to stderr breaks whatever reads that stderr. So
+    the verbose and stats items go, and the rest stays item for item, so that children run
+    optimized with the same cache tag (neither is part of it); ``verbose=inherit`` keeps the
+    verbose items. Raises OptionsError for a malformed value."""
     options = Options()
     options.update(value)
-    if not options.verbose or options.verbose_inherited:
+    drop_verbose = options.verbose and not options.verbose_inherited
+    items = [item for item in value.split(",") if item.strip()]
+    kept = [item for item in items if not _is_stats_item(item) and not (drop_verbose and _is_verbose_item(item))]
+    if len(kept) == len(items):
         return None
-    return ",".join(item for item in value.split(",") if item.strip() and not _is_verbose_item(item)) or "1"
+    return ",".join(kept) or "1"
 
 
 #: (what PYTHONFATOPT said, what this process left in os.environ for its children), once it
@@ -334,6 +350,10 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     if not options.enabled:
         return None
     _options = options
+    if options.stats:  # (only then: a start without it pays nothing)
+        from fatopt import run_stats
+
+        run_stats.install()
     return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose
 
 
