@@ -44,6 +44,7 @@ def test_typed_overrides():
 def test_cache_tag_depends_on_configuration_only():
     a = from_environment({}, {"fatopt": True}).cache_tag()
     assert a == from_environment({"PYTHONFATOPT": "verbose"}, {}).cache_tag()  # verbosity: same code
+    assert a == from_environment({}, {"fatopt": "stats"}).cache_tag()  # a summary at exit: same code
     assert a != from_environment({}, {"fatopt": "unroll_loops=4"}).cache_tag()
     assert a.isalnum() and a.startswith("fatopt")
     assert (
@@ -124,6 +125,8 @@ def test_environment_ignored_under_dash_E():
         pytest.param("exclude=a,VERBOSE=Inherit", None, id="opt-in-any-case"),
         pytest.param("1", None, id="not-verbose"),
         pytest.param("verbose,verbose=off", None, id="verbose-turned-off"),
+        pytest.param("stats", "1", id="stats-alone-stays-on"),
+        pytest.param("stats,unroll_loops=4", "unroll_loops=4", id="stats-dropped"),
     ],
 )
 def test_children_environment_value_drops_verbose_unless_inherited(value, children):
@@ -138,3 +141,13 @@ def test_verbose_inherit_is_verbose():
     options = from_environment({"PYTHONFATOPT": "verbose=inherit"}, {})
     assert options.enabled and options.verbose and options.verbose_inherited
     assert not from_environment({"PYTHONFATOPT": "verbose=inherit,verbose=off"}, {}).verbose
+
+
+@pytest.mark.parametrize("text, stats", [("stats", True), ("stats=on", True), ("STATS=off", False), ("1", False)])
+def test_stats_item(text, stats):
+    options = from_environment({}, {"fatopt": text})
+    assert options.enabled and options.stats is stats and not options.verbose
+
+
+def test_children_lose_stats_but_keep_inherited_verbose():
+    assert children_environment_value("verbose=inherit,stats") == "verbose=inherit"

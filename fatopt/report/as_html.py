@@ -57,6 +57,7 @@ _STATUS_STYLE = "\n".join(
 )
 
 _SCRIPT = """
+document.body.classList.add("script-ran");  // (the headless-browser test checks that it ran)
 document.getElementById("toggle-optimized").addEventListener("change", function (event) {
   document.body.classList.toggle("no-optimized", !event.target.checked);
 });

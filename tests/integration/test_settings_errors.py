@@ -42,6 +42,8 @@ BAD_SETTINGS = [
     pytest.param("unroll_loops=-1", ["'unroll_loops=-1'", "whole number >= 0"], id="negative"),
     pytest.param("constant_folding=2", ["'constant_folding=2'", "on or off"], id="not-a-switch"),
     pytest.param("verbose,bogus", ["'bogus'", "verbose"], id="unknown-word"),
+    pytest.param("stat", ["'stat'", "did you mean 'stats'?"], id="stats-typo"),
+    pytest.param("stats=maybe", ["'stats=maybe'", "on or off"], id="stats-not-a-switch"),
 ]
 
 SOURCES = ["X", "env", "run"]
