@@ -30,14 +30,14 @@ def report_dict(report: ProjectReport) -> dict:
         "settings": dict(sorted(report.settings.items())),
         "totals": report.totals(),
         "run": None if run is None else {
-            "target": list(run.target),  # type: ignore[attr-defined]
-            "argv": list(run.argv),  # type: ignore[attr-defined]
-            "exit_status": run.exit_status,  # type: ignore[attr-defined]
-            "imports": dict(run.imports),  # type: ignore[attr-defined]
-            "specializations": len(run.specializations),  # type: ignore[attr-defined]
-            "active": sum(r["active"] for r in run.specializations),  # type: ignore[attr-defined]
-            "invalidations": sum(r["invalidations"] for r in run.specializations),  # type: ignore[attr-defined]
-            "revalidations": sum(r["revalidations"] for r in run.specializations),  # type: ignore[attr-defined]
+            "target": list(run.target),
+            "argv": list(run.argv),
+            "exit_status": run.exit_status,
+            "imports": dict(run.imports),
+            "specializations": len(run.specializations),
+            "active": sum(r["active"] for r in run.specializations),
+            "invalidations": sum(r["invalidations"] for r in run.specializations),
+            "revalidations": sum(r["revalidations"] for r in run.specializations),
         },
         "modules": [_module_dict(module) for module in report.modules],
     }

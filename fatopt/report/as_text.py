@@ -30,10 +30,10 @@ def render_text(report: ProjectReport) -> str:
         lines.append("settings: " + ", ".join(f"{k}={int(v)}" for k, v in sorted(report.settings.items())))
     run = report.run
     if run is not None:
-        rows = run.specializations  # type: ignore[attr-defined]
-        imports = run.imports  # type: ignore[attr-defined]
+        rows = run.specializations
+        imports = run.imports
         lines.append(
-            f"run of {' '.join(run.target)}: exit status {run.exit_status}; "  # type: ignore[attr-defined]
+            f"run of {' '.join(run.target)}: exit status {run.exit_status}; "
             f"modules: {imports['cached']} from the cache, {imports['optimized']} optimized now, "
             f"{imports['plain']} left plain; {_plural(len(rows), 'function')} specialized, "
             f"{sum(r['active'] for r in rows)} active at exit; "
@@ -50,9 +50,11 @@ def _module_lines(module: ModuleEntry, run: bool) -> list[str]:
     name = f" ({module.name})" if module.name else ""
     if module.status != MODULE_OPTIMIZED:
         return [f"{module.path}{name}: {module.status.replace('_', ' ')}: {module.reason}"]
+    if not module.functions:
+        return [f"{module.path}{name}: no function"] + [f"  note: {note}" for note in module.notes]
     head = f"{module.path}{name}: {_plural(len(module.functions), 'function')}: {_counts_text(module.counts())}"
-    if run:
-        counted = [f.runtime for f in module.functions if f.runtime is not None]
+    counted = [f.runtime for f in module.functions if f.runtime is not None]
+    if run and counted:
         head += (f"; {_plural(sum(r.invalidations for r in counted), 'invalidation')}, "
                  f"{_plural(sum(r.revalidations for r in counted), 'revalidation')}")
     lines = [head]

@@ -14,10 +14,13 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from fatopt.config import Config
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, Report
+
+if TYPE_CHECKING:
+    from fatopt.report.run import RunRecord
 
 __all__ = [
     "RuntimeCounts", "FunctionEntry", "ModuleEntry", "ProjectReport", "python_files", "module_entry", "attach_runtime",
@@ -177,8 +180,8 @@ class ProjectReport:
     modules: list[ModuleEntry]
     #: the optimizer settings that differ from the defaults (``-c KEY=VALUE``)
     settings: dict[str, bool | int] = field(default_factory=dict)
-    #: for ``fatopt report -- PROGRAM``: fatopt.report.run.RunRecord
-    run: object | None = None
+    #: for ``fatopt report -- PROGRAM``: what the run left
+    run: RunRecord | None = None
 
     def totals(self) -> dict[str, int]:
         """Modules, functions, and functions per status, over the whole report."""
