@@ -185,3 +185,22 @@ def test_report_runs_the_interpreter_it_runs_on(project):
     assert proc.returncode == 0
     report = json.loads((project / "r.json").read_text())
     assert report["run"]["argv"][0] == sys.executable
+
+
+def test_help_names_the_forms_and_formats(tmp_path):
+    proc = fatopt_cmd("report", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "usage: fatopt report" in proc.stdout and "--format" in proc.stdout and "--all-modules" in proc.stdout
+
+
+def test_program_arguments_that_look_like_options_reach_the_program(tmp_path):
+    write(tmp_path, "echo.py", "import sys\nprint(sys.argv[1:])\n")
+    proc = fatopt_cmd("report", "-o", "r.txt", "--", "echo.py", "--format", "json", "-o", "x", "-m", "y", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['--format', 'json', '-o', 'x', '-m', 'y']\n"
+    assert (tmp_path / "r.txt").read_text().startswith("fatopt report: 1 module")
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/__main__.py", "import sys\nprint(sys.argv[1:])\n")
+    proc = fatopt_cmd("report", "-o", "r.txt", "-m", "pkg", "--", "-c", "z", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['--', '-c', 'z']\n"
