@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RuntimeCounts", "FunctionEntry", "ModuleEntry", "ProjectReport", "python_files", "module_entry", "attach_runtime",
     "FUNCTION_STATUSES", "MODULE_OPTIMIZED", "MODULE_OPTED_OUT", "MODULE_FAILED", "MODULE_UNREADABLE",
+    "MODULE_EXCLUDED", "excluded_entry",
 ]
 
 #: A function's outcome, best first (fatopt.results' words).
@@ -38,6 +39,8 @@ MODULE_OPTED_OUT = "opted_out"
 MODULE_FAILED = "failed"
 #: The file cannot be read as Python source (binary, undecodable, a syntax error).
 MODULE_UNREADABLE = "unreadable"
+#: The settings exclude the module (``exclude=``), or it is fatopt's own: it runs plain.
+MODULE_EXCLUDED = "excluded"
 
 
 @dataclass
@@ -136,6 +139,15 @@ def module_entry(path: str, config: Config, name: str | None = None) -> ModuleEn
         functions.append(FunctionEntry(
             row.qualname, row.lineno, first, end, row.status, tuple(row.guards), tuple(row.passes), row.reason))
     return ModuleEntry(path, name, MODULE_OPTIMIZED, "", source, optimized, functions, list(report.notes))
+
+
+def excluded_entry(path: str, name: str) -> ModuleEntry:
+    """A module the settings' ``exclude=`` (or fatopt's rule for itself) keeps plain."""
+    from fatopt.importer import ALWAYS_EXCLUDED
+
+    own = any(name == n or name.startswith(n + ".") for n in ALWAYS_EXCLUDED)
+    reason = "fatopt's own modules are never optimized" if own else "excluded by the exclude= setting"
+    return ModuleEntry(path, name, MODULE_EXCLUDED, reason)
 
 
 def _function_spans(tree: ast.Module, config: Config) -> dict[tuple[str, int], tuple[int, int]]:

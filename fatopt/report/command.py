@@ -13,7 +13,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import sys
 
-from fatopt.report.collect import ProjectReport, attach_runtime, module_entry, python_files
+from fatopt.report.collect import ProjectReport, attach_runtime, excluded_entry, module_entry, python_files
 
 __all__ = ["FORMATS", "ReportError", "report_command"]
 
@@ -43,7 +43,10 @@ def report_command(
             run = run_program(program, config_items)
         except RunError as exc:
             raise ReportError(str(exc)) from None
-        modules = [module_entry(path, config, name) for name, path in user_modules(run.modules, include_all)]
+        modules = [
+            excluded_entry(path, name) if options.excludes(name) else module_entry(path, config, name)
+            for name, path in user_modules(run.modules, include_all)
+        ]
         attach_runtime(modules, run.specializations)
         report = ProjectReport(modules, dict(options.overrides), run)
         status = run.exit_status

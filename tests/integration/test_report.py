@@ -204,3 +204,12 @@ def test_program_arguments_that_look_like_options_reach_the_program(tmp_path):
     proc = fatopt_cmd("report", "-o", "r.txt", "-m", "pkg", "--", "-c", "z", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "['--', '-c', 'z']\n"
+
+
+def test_a_run_honours_exclude(project):
+    proc = fatopt_cmd("report", "--format", "json", "-o", "ex.json", "-c", "exclude=app.dynamic", "--", "main.py",
+                      cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    modules = _modules(json.loads((project / "ex.json").read_text()))
+    assert modules["app/dynamic.py"]["status"] == "excluded" and modules["app/dynamic.py"]["functions"] == []
+    assert modules["app/core.py"]["status"] == "optimized"
