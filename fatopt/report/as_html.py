@@ -142,11 +142,13 @@ def _module_section(module: ModuleEntry, index: int) -> str:
             for f in module.functions
         ) + "</ul>")
     if module.source:
+        changed = module.optimized != module.source
         parts.append('<div class="panes">')
-        parts.append('<div class="pane original"><h3>source</h3>'
+        parts.append(f'<div class="pane original"><h3>source{"" if changed else " (runs as written)"}</h3>'
                      f'<pre class="code">{_coloured_source(module)}</pre></div>')
-        parts.append('<div class="pane optimized"><h3>what runs (optimized)</h3>'
-                     f'<pre class="code">{_plain_lines(module.optimized)}</pre></div>')
+        if changed:
+            parts.append('<div class="pane optimized"><h3>what runs (optimized)</h3>'
+                         f'<pre class="code">{_plain_lines(module.optimized)}</pre></div>')
         parts.append("</div>")
     parts.append("</section>")
     return "\n".join(parts)
