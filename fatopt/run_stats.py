@@ -34,10 +34,12 @@ def install() -> None:
 
     data_file = os.environ.pop(DATA_FILE_VARIABLE, None)
     start_directory = os.getcwd()  # the program may chdir; its relative paths mean this one
-    atexit.register(_at_exit, data_file, start_directory)
+    atexit.register(_at_exit, data_file, start_directory, os.getpid())
 
 
-def _at_exit(data_file: "str | None", start_directory: str) -> None:
+def _at_exit(data_file: "str | None", start_directory: str, pid: int) -> None:
+    if os.getpid() != pid:  # a forked child inherits the handler: the summary is its parent's
+        return
     try:
         record = collect(start_directory, with_modules=data_file is not None)
         if data_file is None:

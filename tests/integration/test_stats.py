@@ -97,3 +97,21 @@ def test_program_exit_status_and_output_unchanged(tmp_path):
     assert proc.returncode == plain.returncode == 7
     assert proc.stdout == plain.stdout
     _summary(proc.stderr)
+
+
+def test_a_forked_child_says_nothing(tmp_path):
+    _project(tmp_path)
+    write(tmp_path, "forks.py", """
+        import os, sys
+        import mod
+        pid = os.fork()
+        if pid == 0:
+            print("child", mod.size(), flush=True)
+            sys.exit(0)  # runs the atexit handlers it inherited
+        os.waitpid(pid, 0)
+        print("parent", mod.size())
+    """)
+    proc = python("forks.py", cwd=tmp_path, fatopt="stats")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "child 4\nparent 4\n"
+    _summary(proc.stderr)  # one line: the parent's
