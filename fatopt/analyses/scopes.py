@@ -432,7 +432,10 @@ class _Builder:
                 scope.constant_calls.add(func.id)
             elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
                 scope.hints.add("literal_method")
-        self.visit(func, scope)
+        if type(func) is _Name and func.id == "vars" and _reads_an_object(node):
+            scope.loads.add("vars")  # vars(obj) is obj.__dict__: no namespace of this module
+        else:
+            self.visit(func, scope)
         for arg in node.args:
             kind = type(arg)
             if kind is _Name and type(arg.ctx) is _Load:  # the usual argument: a name read
@@ -443,6 +446,12 @@ class _Builder:
                 self.visit(arg, scope)
         for keyword in node.keywords:
             self.visit(keyword.value, scope)
+
+
+def _reads_an_object(call: ast.Call) -> bool:
+    """True for ``vars(obj)``: one positional argument, no ``*``, no keyword. Only ``vars()``
+    without an argument reads the namespace it runs in (the module's, or a function's locals)."""
+    return len(call.args) == 1 and type(call.args[0]) is not ast.Starred and not call.keywords
 
 
 def _is_literal(node: ast.AST) -> bool:
