@@ -204,5 +204,5 @@ class RewriteOptimizer:
         tree = ast.parse(source, filename=filename)
         self.rewrite.rewrite_asserts(tree, source, filename, config)
         result = compile_tree(tree, filename, config_for(self.options), source=importlib.util.decode_source(source),
-                              verbose=self.options.verbose)
+                              verbose=self.options.logs(filename))
         return source_hash, result.code
