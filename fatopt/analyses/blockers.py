@@ -328,9 +328,20 @@ def dynamic_module_lines(module: "ModuleUnit") -> list[tuple[str, int]]:
     return sorted(first.items(), key=lambda item: (item[1], item[0]))
 
 
+#: unsafe names that are builtins called: written ``globals()`` in a reason
+_CALLED = frozenset({"exec", "eval", "globals", "locals", "vars", "breakpoint", "__import__"})
+
+
 def _construct(reason: str) -> str:
     """``uses exec`` -> ``exec``, ``uses .f_globals`` -> ``.f_globals``."""
     return reason.partition(" ")[2] or reason
+
+
+def _construct_text(reason: str, line: int) -> str:
+    """``uses globals``, 3 -> ```globals()` (line 3)``."""
+    name = _construct(reason)
+    text = f"`{name}()`" if name in _CALLED else f"`{name}`"
+    return f"{text} (line {line})" if line else text
 
 
 def _constant_assignment_at_top(sites: list[BindingSite], module: "ModuleUnit") -> BindingSite | None:
@@ -384,9 +395,9 @@ def _import_blockers(name: str, reads: _Reads, module: "ModuleUnit") -> list[Blo
     if imported.attr is not None:  # from M import X [as name]
         if imported.constant is NOT_FOLDED and not _is_constant_looking(imported.attr):
             return []
-        shown = name if name == imported.attr else f"{name}` (`{imported.attr}`"
+        shown = f"`{name}`" if name == imported.attr else f"`{name}` (`{imported.attr}`)"
         return [Blocker("imported", name, imported.line,
-                        f"`{shown}` is imported from `{imported.module}` (line {imported.line})")]
+                        f"{shown} is imported from `{imported.module}` (line {imported.line})")]
     found = []
     constants = imported.sibling.constants if imported.sibling is not None else {}
     for attr, _line in sorted(reads.attributes.get(name, {}).items(), key=lambda item: item[1]):
@@ -453,7 +464,7 @@ def function_blockers(module: "ModuleUnit", candidate: "Candidate", applied: tup
             others.append(name)
     if would_be_constants:
         constructs = dynamic_module_lines(module)
-        uses = ", ".join(f"{_construct(r)} (line {line})" if line else _construct(r) for r, line in constructs)
+        uses = ", ".join(_construct_text(r, line) for r, line in constructs)
         names = ", ".join(f"`{n}`" for n in would_be_constants[:MAX_NAMED])
         first = constructs[0] if constructs else ("", 0)
         found.insert(0, Blocker("dynamic_module", _construct(first[0]), first[1],
@@ -486,13 +497,16 @@ def _nothing(others: list[str], reads: _Reads, scope: Scope) -> Blocker:
     builtin_reads = sorted(
         n for n in reads.names if n in _BUILTIN_NAMES and n not in others and resolve(scope, n) in ("module", "global")
     )
-    uses = []
+    what = "its arguments and locals"
+    if any(resolve(scope, name) == "local" for name in reads.attributes):
+        what += " (and their attributes)"
+    uses = [what]
     if others:
-        uses.append("the globals " + _names(others))
+        uses.append(("the global " if len(others) == 1 else "the globals ") + _names(others))
     if builtin_reads:
-        uses.append("the builtins " + _names(builtin_reads))
-    what = "its arguments and locals" if not uses else "its arguments, locals, " + " and ".join(uses)
-    return Blocker("nothing", "", 0, f"nothing to fold: it reads only {what}")
+        uses.append(("the builtin " if len(builtin_reads) == 1 else "the builtins ") + _names(builtin_reads))
+    listed = uses[0] if len(uses) == 1 else ", ".join(uses[:-1]) + " and " + uses[-1]
+    return Blocker("nothing", "", 0, f"nothing to fold: it reads only {listed}")
 
 
 def _names(names: list[str]) -> str:
