@@ -42,6 +42,7 @@ BAD_SETTINGS = [
     pytest.param("unroll_loops=-1", ["'unroll_loops=-1'", "whole number >= 0"], id="negative"),
     pytest.param("constant_folding=2", ["'constant_folding=2'", "on or off"], id="not-a-switch"),
     pytest.param("verbose,bogus", ["'bogus'", "verbose"], id="unknown-word"),
+    pytest.param("verbose=al", ["'verbose=al'", "did you mean 'all'?", "all:inherit"], id="verbose-value"),
 ]
 
 SOURCES = ["X", "env", "run"]
