@@ -24,7 +24,6 @@ import types
 import warnings
 from typing import Any, Callable, Collection, Iterator, TypeVar
 
-from fatopt.analyses.blockers import dynamic_module_lines, function_blockers, reason_text, unsafe_blockers
 from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
 from fatopt.analyses.module_facts import FactsOfModule
@@ -306,6 +305,8 @@ def _optimize(
     if report is not None and facts.dynamic:
         uses = facts.dynamic
         if report.explain:  # the same constructs, each with the line of its first use
+            from fatopt.analyses.blockers import dynamic_module_lines
+
             uses = tuple(f"{r} (line {line})" if line else r for r, line in dynamic_module_lines(module))
         report.notes.append(f"no module constant assumed (builtins are, guarded): the module {', '.join(uses)}")
     try:
@@ -382,6 +383,8 @@ def _explain(
     """Give every function that is not specialized its blockers and the reason they make
     (:mod:`fatopt.analyses.blockers`). Only for reports: it walks those functions again. A
     failure costs the explanation, never the optimization."""
+    from fatopt.analyses.blockers import reason_text  # (only for reports: an import never loads it)
+
     scope_of = module.fact(ScopesOfModule).by_node
     for candidate in candidates:
         row = rows_by_node.get(candidate.node)
@@ -403,6 +406,8 @@ def _blockers_of(
     module: ModuleUnit, candidate: Candidate, row: FunctionReport, scope: Scope, any_pass: bool,
 ) -> tuple[Blocker, ...]:
     """What kept the function of ``row`` from being specialized."""
+    from fatopt.analyses.blockers import function_blockers, unsafe_blockers
+
     line = candidate.node.lineno
     if row.status == FAILED:
         return (Blocker("failed", "", line, row.reason),)

@@ -51,18 +51,47 @@ BLOCKER_KINDS = {
 }
 
 
-@dataclass(frozen=True)
 class Blocker:
-    """One reason why a function was not specialized, in terms of the user's code."""
+    """One reason why a function was not specialized, in terms of the user's code. Immutable.
+
+    A plain class rather than a dataclass: this module is imported with the optimizer on every
+    cold start, and making a dataclass costs more than the rest of the module."""
+
+    __slots__ = ("kind", "name", "line", "detail")
 
     #: one of :data:`BLOCKER_KINDS`
     kind: str
     #: the name concerned (``DEBUG``, ``config.DEBUG``, ``exec``), or ""
-    name: str = ""
+    name: str
     #: the line of the module the reason points at (a rebinding, an import, a call), or 0
-    line: int = 0
+    line: int
     #: the sentence for humans, e.g. ``DEBUG is imported from .config (line 3)``
-    detail: str = ""
+    detail: str
+
+    def __init__(self, kind: str, name: str = "", line: int = 0, detail: str = "") -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "detail", detail)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Blocker is immutable (cannot set {name!r})")
+
+    def as_dict(self) -> dict:
+        """``{"kind": ..., "name": ..., "line": ..., "detail": ...}`` (for JSON)."""
+        return {"kind": self.kind, "name": self.name, "line": self.line, "detail": self.detail}
+
+    def _key(self) -> tuple:
+        return (self.kind, self.name, self.line, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Blocker and self._key() == other._key()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Blocker(kind={self.kind!r}, name={self.name!r}, line={self.line!r}, detail={self.detail!r})"
 
 
 @dataclass

@@ -432,8 +432,12 @@ class _Builder:
                 scope.constant_calls.add(func.id)
             elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
                 scope.hints.add("literal_method")
-        if type(func) is _Name and func.id == "vars" and _reads_an_object(node):
-            scope.loads.add("vars")  # vars(obj) is obj.__dict__: no namespace of this module
+        if type(func) is _Name:  # the usual call: visit_name, inlined
+            name = func.id
+            scope.loads.add(name)
+            # vars(obj) is obj.__dict__: only vars() reads the namespace it runs in
+            if name in UNSAFE_NAMES and not (name == "vars" and _reads_an_object(node)):
+                scope.unsafe.append((f"uses {name}", getattr(func, "lineno", 0)))
         else:
             self.visit(func, scope)
         for arg in node.args:

@@ -237,7 +237,7 @@ def test_reasons_are_computed_only_when_a_report_asks(tmp_path, monkeypatch):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("fatopt.optimizer.function_blockers", counting)
+    monkeypatch.setattr(blockers_module, "function_blockers", counting)
     source = "from .config import DEBUG\ndef f():\n    if DEBUG:\n        return 1\n"
     path = tmp_path / "m.py"
     path.write_text(source)
