@@ -16,6 +16,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 import builtins
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -390,8 +391,8 @@ def _import_blockers(name: str, reads: _Reads, module: "ModuleUnit") -> list[Blo
     ``DEBUG``, or ``import config`` read as ``config.DEBUG`` (a constant of the imported module's
     source, or a name written as one)."""
     imported = module.fact(ImportedNames).names.get(name)
-    if imported is None:
-        return []
+    if imported is None or imported.module.partition(".")[0] in sys.stdlib_module_names:
+        return []  # (`from logging import DEBUG`: nothing the user could change)
     if imported.attr is not None:  # from M import X [as name]
         if imported.constant is NOT_FOLDED and not _is_constant_looking(imported.attr):
             return []

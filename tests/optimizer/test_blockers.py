@@ -199,6 +199,8 @@ NOT_BLOCKERS = [
                  id="an-imported-class-is-no-blocker"),
     pytest.param("import os\ndef f(p):\n    return os.path.join(p, 'x')\n", "f", "imported",
                  id="a-module-used-for-its-functions-is-no-blocker"),
+    pytest.param("from logging import DEBUG\nimport os\ndef f():\n    return DEBUG, os.SEEK_SET\n", "f", "imported",
+                 id="constants-of-the-standard-library"),
     pytest.param("from .config import DEBUG\ndef f(DEBUG):\n    return DEBUG\n", "f", "DEBUG",
                  id="a-parameter-shadowing-an-imported-name"),
     pytest.param("from .config import DEBUG\ndef f():\n    DEBUG = 1\n    return DEBUG\n", "f", "DEBUG",
