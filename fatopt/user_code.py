@@ -26,7 +26,7 @@ def library_directories() -> "tuple[str, ...]":
         import sysconfig
 
         found = set()
-        bases = ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+        bases: "tuple[dict[str, str], ...]" = ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
         for variables in bases:
             for key in ("stdlib", "platstdlib", "purelib", "platlib"):
                 try:
