@@ -433,8 +433,11 @@ def function_blockers(module: "ModuleUnit", candidate: "Candidate", applied: tup
     scope = module.fact(ScopesOfModule).by_node[candidate.node]
     sites = module.fact(BindingSites)
     reads = _reads(candidate.node)
+    # a comprehension's targets are its own (the walk of the code does not tell scopes apart)
+    comprehension_bound = {n for inner in scope.walk() if inner.kind == "comprehension" for n in inner.bindings}
     global_names = sorted(
-        (name for name, line in reads.names.items() if resolve(scope, name) in ("module", "global")),
+        (name for name in reads.names
+         if name not in comprehension_bound and resolve(scope, name) in ("module", "global")),
         key=lambda name: (reads.names[name], name),
     )
     found: list[Blocker] = []

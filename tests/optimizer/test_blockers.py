@@ -205,6 +205,8 @@ NOT_BLOCKERS = [
                  id="a-parameter-shadowing-an-imported-name"),
     pytest.param("from .config import DEBUG\ndef f():\n    DEBUG = 1\n    return DEBUG\n", "f", "DEBUG",
                  id="a-local-shadowing-an-imported-name"),
+    pytest.param("x = 5\nx = 6\ndef f(items):\n    return [x for x in items]\n", "f", "`x`",
+                 id="a-comprehension-target-named-as-a-global"),
     pytest.param("cache = {}\ndef f(k):\n    return cache.get(k)\n", "f", "known only at run time",
                  id="a-variable-not-named-as-a-constant"),
     pytest.param("def helper():\n    pass\ndef f():\n    return helper()\ndef helper():\n    pass\n", "f", "rebound",
