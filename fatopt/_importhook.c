@@ -53,6 +53,8 @@ typedef struct {
     PyObject *tag;              /* str: names this configuration's cache files */
     PyObject *plain_suffix;     /* str: the normal .pyc's ending, ".pyc" or ".opt-N.pyc" (-O) */
     PyObject *exclude;          /* tuple of str: modules (and their submodules) left alone */
+    PyObject *quiet;            /* tuple of str: directories (ending with a separator) whose
+                                 * modules verbose mode does not log (fatopt.user_code) */
     PyObject *registered;       /* set of source paths: modules found by the hooked FileFinders */
     PyObject *stash;            /* dict loader -> code prepared by create_module, or None (plain) */
     PyObject *loaded_plain;     /* list of (loader, name) loaded plain while the optimizer loaded */
@@ -279,6 +281,20 @@ cache_file(HookState *st, PyObject *source_path)
     return path;
 }
 
+/* Whether a module's code holds specialized functions: it imports the guard runtime. */
+static int
+needs_runtime(PyObject *code)
+{
+    PyObject *names = ((PyCodeObject *)code)->co_names;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        /* fatopt.emit.RUNTIME_MODULE: what optimized modules with specialized functions import */
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "fatopt._guards") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Whether the guard runtime can load (checked once, by the first module that needs it: modules
  * without specialized functions never load the C runtime).  0 means fatopt turns itself off. */
 static int
@@ -287,16 +303,7 @@ runtime_available(HookState *st, PyObject *code)
     if (st->runtime_ok >= 0) {
         return st->runtime_ok;
     }
-    PyObject *names = ((PyCodeObject *)code)->co_names;
-    int needs = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-        /* fatopt.emit.RUNTIME_MODULE: what optimized modules with specialized functions import */
-        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "fatopt._guards") == 0) {
-            needs = 1;
-            break;
-        }
-    }
-    if (!needs) {
+    if (!needs_runtime(code)) {
         return 1;
     }
     PyThreadState *tstate = PyThreadState_Get();
@@ -317,6 +324,35 @@ runtime_available(HookState *st, PyObject *code)
     }
     Py_DECREF(reason);
     return st->runtime_ok;
+}
+
+/* Verbose mode: one line for a module loaded from fatopt's cache (what a cold start says comes
+ * from fatopt.compiler), unless the module lies in a directory verbose mode leaves out (the
+ * standard library's and site-packages, unless verbose=all: fatopt.user_code).  The count of
+ * specialized functions is not known here without the optimizer, so the line says whether
+ * there are any. */
+static void
+log_cache_hit(HookState *st, PyObject *loader, PyObject *code)
+{
+    if (!st->verbose || !PyCode_Check(code)) {
+        return;
+    }
+    PyObject *path = PyObject_GetAttr(loader, st->str_path);
+    if (path == NULL || !PyUnicode_Check(path)) {
+        Py_XDECREF(path);
+        PyErr_Clear();
+        return;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->quiet); i++) {
+        if (PyUnicode_Tailmatch(path, PyTuple_GET_ITEM(st->quiet, i), 0, PY_SSIZE_T_MAX, -1) == 1) {
+            Py_DECREF(path);
+            return;
+        }
+    }
+    PyErr_Clear();
+    PySys_FormatStderr("fatopt: %U: from cache, %s\n", path,
+                       needs_runtime(code) ? "with specialized functions" : "no function specialized");
+    Py_DECREF(path);
 }
 
 /* ------------------------------------------------------------------ the loaders ------------ */
@@ -515,7 +551,10 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
     }
     PyObject *code = cached_code(st, loader, fullname, 1);
     if (code != NULL || PyErr_Occurred()) {
-        st->n_cached += code != NULL;
+        if (code != NULL) {
+            st->n_cached++;
+            log_cache_hit(st, loader, code);
+        }
         return code;
     }
     if (!st->enabled) {
@@ -617,6 +656,7 @@ hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *
         }
         if (code != NULL) {
             st->n_cached++;
+            log_cache_hit(st, loader, code);
         }
         else if (!st->enabled) {
             code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
@@ -902,17 +942,38 @@ make_path_hook(HookState *st)
 }
 
 static int
-set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose)
+all_str(PyObject *tuple, const char *what)
 {
-    if (!PyUnicode_Check(tag) || !PyTuple_Check(exclude)) {
-        PyErr_SetString(PyExc_TypeError, "install(tag: str, exclude: tuple[str, ...], verbose: bool)");
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(exclude); i++) {
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(exclude, i))) {
-            PyErr_SetString(PyExc_TypeError, "exclude: module names (str)");
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(tuple, i))) {
+            PyErr_Format(PyExc_TypeError, "%s: a tuple of str", what);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* `quiet` may be NULL (no directory left out of verbose mode). */
+static int
+set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose, PyObject *quiet)
+{
+    if (!PyUnicode_Check(tag) || !PyTuple_Check(exclude) || (quiet != NULL && !PyTuple_Check(quiet))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "install(tag: str, exclude: tuple[str, ...], verbose: bool, quiet: tuple[str, ...] = ())");
+        return -1;
+    }
+    if (all_str(exclude, "exclude") < 0 || (quiet != NULL && all_str(quiet, "quiet") < 0)) {
+        return -1;
+    }
+    if (quiet != NULL) {
+        Py_XSETREF(st->quiet, Py_NewRef(quiet));
+    }
+    else {
+        PyObject *none = PyTuple_New(0);
+        if (none == NULL) {
+            return -1;
+        }
+        Py_XSETREF(st->quiet, none);
     }
     int optimize = flag("optimize");
     PyObject *suffix = optimize ? PyUnicode_FromFormat(".opt-%d.pyc", optimize) : PyUnicode_FromString(".pyc");
@@ -1569,7 +1630,7 @@ activate_hook(PyObject *module)
             return -1;
         }
         PyObject *exclude = Py_BuildValue("(s)", "fatopt");
-        int failed = exclude == NULL || set_options(st, tag, exclude, 0) < 0;
+        int failed = exclude == NULL || set_options(st, tag, exclude, 0, NULL) < 0;
         Py_DECREF(tag);
         Py_XDECREF(exclude);
         if (failed) {
@@ -1577,7 +1638,7 @@ activate_hook(PyObject *module)
         }
     }
     else {
-        /* anything else is parsed in Python: (tag, exclude, verbose), or None for off (a
+        /* anything else is parsed in Python: (tag, exclude, verbose, quiet), or None for off (a
          * malformed value has been reported) */
         PyObject *parsed = call_python("fatopt.importer", "hook_options");
         if (parsed == NULL) {
@@ -1587,10 +1648,10 @@ activate_hook(PyObject *module)
             Py_DECREF(parsed);
             return 0;
         }
-        PyObject *tag, *exclude;
+        PyObject *tag, *exclude, *quiet = NULL;
         int verbose;
-        int failed = !PyArg_ParseTuple(parsed, "OOp", &tag, &exclude, &verbose)
-                     || set_options(st, tag, exclude, verbose) < 0;
+        int failed = !PyArg_ParseTuple(parsed, "OOp|O", &tag, &exclude, &verbose, &quiet)
+                     || set_options(st, tag, exclude, verbose, quiet) < 0;
         Py_DECREF(parsed);
         if (failed) {
             return -1;
@@ -1632,13 +1693,13 @@ activate(PyObject *module, PyObject *unused)
 static PyObject *
 install(PyObject *module, PyObject *args)
 {
-    PyObject *tag, *exclude;
+    PyObject *tag, *exclude, *quiet = NULL;
     int verbose;
-    if (!PyArg_ParseTuple(args, "UO!p:install", &tag, &PyTuple_Type, &exclude, &verbose)) {
+    if (!PyArg_ParseTuple(args, "UO!p|O!:install", &tag, &PyTuple_Type, &exclude, &verbose, &PyTuple_Type, &quiet)) {
         return NULL;
     }
     HookState *st = get_state(module);
-    if (set_options(st, tag, exclude, verbose) < 0 || install_hook(st) < 0) {
+    if (set_options(st, tag, exclude, verbose, quiet) < 0 || install_hook(st) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -1765,7 +1826,8 @@ static PyMethodDef importhook_methods[] = {
      "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},
     {"activate", activate, METH_NOARGS, activate_doc},
     {"install", install, METH_VARARGS,
-     "install(tag, exclude, verbose)\n--\n\nTurn the hook on with these options (idempotent)."},
+     "install(tag, exclude, verbose, quiet=())\n--\n\nTurn the hook on with these options (idempotent).\n"
+     "Verbose mode does not log modules under the directories in quiet."},
     {"uninstall", uninstall, METH_NOARGS,
      "uninstall()\n--\n\nRemove the hook; modules already imported stay as they are."},
     {"disable", disable, METH_NOARGS,
@@ -1800,6 +1862,7 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->tag);
     Py_VISIT(st->plain_suffix);
     Py_VISIT(st->exclude);
+    Py_VISIT(st->quiet);
     Py_VISIT(st->registered);
     Py_VISIT(st->bypass);
     Py_VISIT(st->stash);
@@ -1835,6 +1898,7 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->tag);
     Py_CLEAR(st->plain_suffix);
     Py_CLEAR(st->exclude);
+    Py_CLEAR(st->quiet);
     Py_CLEAR(st->registered);
     Py_CLEAR(st->bypass);
     Py_CLEAR(st->stash);
@@ -1904,6 +1968,7 @@ importhook_exec(PyObject *module)
     st->stash = PyDict_New();
     st->loaded_plain = PyList_New(0);
     st->exclude = PyTuple_New(0);
+    st->quiet = PyTuple_New(0);
     st->factory = PyObject_GetAttrString(module, "loader_factory");
     st->main_tool = -1;
     st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
@@ -1919,7 +1984,7 @@ importhook_exec(PyObject *module)
     st->str_source_hash = PyUnicode_InternFromString("source_hash");
     if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
-        || !st->exclude || !st->factory || !st->original_builtins
+        || !st->exclude || !st->quiet || !st->factory || !st->original_builtins
         || !st->on_py_start || !st->main_trampoline || !st->exit_like_sigint
         || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
         || !st->str_source_hash) {

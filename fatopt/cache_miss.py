@@ -100,7 +100,8 @@ def optimized_code(loader, fullname: str):
     # tree, now freed, and hold what marshalling caches in them (each code object's co_code and
     # name tuples): kept for the life of the module, they cost about 3 MB of peak memory over
     # a pytest start (fragmentation and the caches), where the copy is compact and cacheless.
-    marshalled = marshal.dumps(compile_source(source, source_path, config_for(options), verbose=options.verbose).code)
+    verbose = options.logs(source_path)
+    marshalled = marshal.dumps(compile_source(source, source_path, config_for(options), verbose=verbose).code)
     path = importer.cache_path(source_path, hooked[0])  # the tag the hook reads with
     if path is not None and cache.enabled():
         # The main script's cache is checked against a hash of its source: plain Python never

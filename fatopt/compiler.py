@@ -136,15 +136,18 @@ def compile_source(
     optimize: int = -1,
     verbose: bool = False,
     display_path: str | None = None,
+    explain: bool = False,
 ) -> CompileResult:
     """Compile ``source`` optimized; ``display_path`` (default ``path``) is what tracebacks
-    show. Bad source raises the SyntaxError plain CPython raises."""
+    show. Bad source raises the SyntaxError plain CPython raises. ``verbose`` prints the report
+    on stderr; with it or ``explain``, the report says why each function was not specialized
+    (``Report.explain``: it costs a walk of those functions, which an import does not pay)."""
     path = display_path or path
     # The AST is acyclic and dies by refcount: the cyclic collector walking it is pure cost.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile_source(source, path, config, optimize, verbose)
+        return _compile_source(source, path, config, optimize, verbose, explain)
     finally:
         if was_enabled:
             gc.enable()
@@ -157,6 +160,7 @@ def compile_tree(
     *,
     source: str | None = None,
     verbose: bool = False,
+    explain: bool = False,
 ) -> CompileResult:
     """Compile a module's AST optimized, for a tool that rewrites the tree first (pytest's
     assertion rewriting, :mod:`fatopt.pytest_plugin`): what runs when the optimizer fails, or
@@ -166,13 +170,15 @@ def compile_tree(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile_tree(tree, tree, source, path, config, -1, verbose)
+        return _compile_tree(tree, tree, source, path, config, -1, verbose, explain)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _compile_source(source: bytes | str, path: str, config: Config | None, optimize: int, verbose: bool) -> CompileResult:
+def _compile_source(
+    source: bytes | str, path: str, config: Config | None, optimize: int, verbose: bool, explain: bool,
+) -> CompileResult:
     if isinstance(source, bytes):
         text = decode_source(source)
     else:
@@ -182,12 +188,12 @@ def _compile_source(source: bytes | str, path: str, config: Config | None, optim
     # text is compiled (see _compile_tree)
     return _compile_tree(
         compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize),  # type: ignore[arg-type]
-        text, text, path, config, optimize, verbose)
+        text, text, path, config, optimize, verbose, explain)
 
 
 def _compile_tree(
     tree: ast.Module, plain_input: str | ast.Module, text: str | None, path: str, config: Config | None,
-    optimize: int, verbose: bool,
+    optimize: int, verbose: bool, explain: bool = False,
 ) -> CompileResult:
     """Optimize ``tree``; ``plain_input`` (the source text, or the tree itself) is what plain
     Python compiles: the fallback, and the source of the compile-time warnings shown."""
@@ -197,7 +203,7 @@ def _compile_tree(
             _report_pragma_problems(tree, text, path)
         from fatopt.optimizer import optimize_to_code  # imported only when something needs optimizing
 
-        report = Report()
+        report = Report(explain=verbose or explain)
         try:
             if optimize != -1:  # the optimizer validates with the default level: compile ourselves
                 optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
@@ -229,8 +235,10 @@ def _compile_tree(
             return CompileResult(plain, None, reason)
         if verbose:
             print(f"fatopt: {path}: optimized, {len(report.specialized)} function(s) specialized", file=sys.stderr)
-            for line in report.lines(verbose=True):
-                print(f"fatopt: {path}: {line}", file=sys.stderr)
+            for note in report.notes:  # (Report.lines would name the file twice)
+                print(f"fatopt: {path}: {note}", file=sys.stderr)
+            for function in report.functions:
+                print(f"fatopt: {path}: {function.describe()}", file=sys.stderr)
         return CompileResult(code, report, None)
     if verbose:
         print(f"fatopt: {path}: skipped: {reason}", file=sys.stderr)

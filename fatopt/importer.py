@@ -14,8 +14,11 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
 
     -X fatopt                      on, default configuration
     -X fatopt=0 | off | no | false  off (even if PYTHONFATOPT is set)
-    -X fatopt=verbose              on, and log each specialization and skip to stderr
+    -X fatopt=verbose              on, and log to stderr what happens to each of the user's
+                                   own modules (fatopt.user_code): optimized (each function
+                                   specialized or not, and why) or loaded from the cache
                                    (this process only: see children_environment_value)
+    -X fatopt=verbose=all          the same for every module, the standard library's too
     -X fatopt=stats                on, and print a summary at exit to stderr (this process
                                    only): modules from the cache / optimized / plain,
                                    specializations, invalidations (fatopt.run_stats)
@@ -25,6 +28,7 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
                                    ignored under -E and -I, like every PYTHON* variable;
                                    its verbose items reach them only as verbose=inherit)
     PYTHONFATOPT=verbose=inherit   verbose here and in the child processes
+                                   (verbose=all:inherit: every module, here and there)
 
 Every item is checked here, before fatopt turns on (:mod:`fatopt.settings`): an unknown or
 malformed one turns fatopt off for the process with one line on stderr naming it, the valid
@@ -66,6 +70,9 @@ _FALSE = {"0", "off", "no", "false"}
 #: The items without a value: the words above and verbose (v).
 _BARE_WORDS = ("on", "off", "verbose", "stats")
 INHERIT = "inherit"  # verbose=inherit
+ALL = "all"  # verbose=all: library modules too
+#: what ``verbose=`` takes, besides the on/off words (joined by ``:``, as in ``all:inherit``)
+_VERBOSE_WORDS = ("user", ALL, INHERIT)
 
 #: Modules never optimized: fatopt itself (it must not optimize the code that optimizes).
 ALWAYS_EXCLUDED = ("fatopt",)
@@ -79,7 +86,7 @@ class Options:
     """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
     typed: ``{"unroll_loops": 4}``)."""
 
-    __slots__ = ("enabled", "verbose", "verbose_inherited", "stats", "exclude", "overrides", "_tag")
+    __slots__ = ("enabled", "verbose", "verbose_inherited", "verbose_all", "stats", "exclude", "overrides", "_tag")
 
     def __init__(
         self,
@@ -92,6 +99,8 @@ class Options:
         self.verbose = verbose
         #: verbose=inherit: child processes started with this environment log too
         self.verbose_inherited = False
+        #: verbose=all: log library modules too (by default only the user's own)
+        self.verbose_all = False
         #: stats: a summary at exit (fatopt.run_stats); like verbose, not part of the cache tag
         self.stats = False
         self.exclude = exclude
@@ -100,7 +109,7 @@ class Options:
 
     def __repr__(self) -> str:
         return (
-            f"Options(enabled={self.enabled}, verbose={self.verbose}, "
+            f"Options(enabled={self.enabled}, verbose={self.verbose}, verbose_all={self.verbose_all}, "
             f"exclude={self.exclude}, overrides={self.overrides})"
         )
 
@@ -125,7 +134,7 @@ class Options:
                     self.enabled = False
                 elif key in ("verbose", "v"):
                     self.verbose = True
-                    self.verbose_inherited = False
+                    self.verbose_inherited = self.verbose_all = False
                 elif key == "stats":
                     self.stats = True
                 else:
@@ -133,10 +142,9 @@ class Options:
             elif key == "exclude":
                 self.exclude += tuple(m for m in value.split(":") if m)
             elif key == "verbose":
-                self.verbose_inherited = value.lower() == INHERIT
-                self.verbose = self.verbose_inherited or _parse_bool(key, value)
+                self.verbose, self.verbose_all, self.verbose_inherited = _parse_verbose(key, value)
             elif key == "stats":
-                self.stats = _parse_bool(key, value, inherit=False)
+                self.stats = _parse_bool(key, value)
             else:
                 from fatopt.settings import parse_setting  # (only for settings: see its docstring)
 
@@ -159,6 +167,25 @@ class Options:
             )
             self._tag = f"fatopt{_hash8(key)}"
         return self._tag
+
+    def logs(self, path: str) -> bool:
+        """True if verbose mode logs what happens to the source file ``path``: the user's own
+        files, or every file with ``verbose=all``."""
+        if not self.verbose:
+            return False
+        if self.verbose_all:
+            return True
+        from fatopt.user_code import is_library_file
+
+        return not is_library_file(path)
+
+    def quiet_directories(self) -> "tuple[str, ...]":
+        """The directories whose modules verbose mode does not log (for the C hook)."""
+        if not self.verbose or self.verbose_all:
+            return ()
+        from fatopt.user_code import library_directories
+
+        return library_directories()
 
     def excludes(self, module: str) -> bool:
         """True for modules fatopt must leave alone (and their submodules)."""
@@ -221,7 +248,7 @@ def _unknown_item(item: str, key: str) -> str:
     return f"unknown item {item!r}{did_you_mean(key, _BARE_WORDS + tuple(DEFAULTS))}; valid: {choices_text()}"
 
 
-def _parse_bool(key: str, value: str, inherit: bool = True) -> bool:
+def _parse_bool(key: str, value: str) -> bool:
     low = value.lower()
     if low in _TRUE:
         return True
@@ -229,8 +256,22 @@ def _parse_bool(key: str, value: str, inherit: bool = True) -> bool:
         return False
     from fatopt.settings import did_you_mean
 
-    hint = did_you_mean(low, tuple(_TRUE) + tuple(_FALSE) + ((INHERIT,) if inherit else ()))
-    raise OptionsError(f"item '{key}={value}' needs {'on, off or inherit' if inherit else 'on or off'}{hint}")
+    raise OptionsError(f"item '{key}={value}' needs on or off{did_you_mean(low, tuple(_TRUE) + tuple(_FALSE))}")
+
+
+def _parse_verbose(key: str, value: str) -> "tuple[bool, bool, bool]":
+    """(verbose, all modules, inherited) for ``verbose=VALUE``: on/off (1/0, yes/no, true/false),
+    ``user`` (the same as on), ``all``, ``inherit``, or ``all:inherit``."""
+    words = [w.strip() for w in value.lower().split(":")]
+    if len(words) == 1 and words[0] in _FALSE:
+        return False, False, False
+    for word in words:
+        if word not in _TRUE and word not in _VERBOSE_WORDS:
+            from fatopt.settings import did_you_mean
+
+            hint = did_you_mean(word, ("on", "off") + _VERBOSE_WORDS)
+            raise OptionsError(f"item '{key}={value}' needs on, off, all, inherit or all:inherit{hint}")
+    return True, ALL in words, INHERIT in words
 
 
 def from_environment(
@@ -336,9 +377,10 @@ def _keep_verbose_to_this_process() -> None:
         _environment_read = (value, children)
 
 
-def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
+def hook_options() -> tuple[str, tuple[str, ...], bool, tuple[str, ...]] | None:
     """For the C activation when the option values need parsing: (cache tag, excluded modules,
-    verbose), or None when fatopt stays off (a malformed value is reported on stderr)."""
+    verbose, directories whose modules verbose mode leaves out), or None when fatopt stays off
+    (a malformed value is reported on stderr)."""
     global _options
     try:
         options = from_environment()
@@ -354,7 +396,7 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
         from fatopt import run_stats
 
         run_stats.install()
-    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose
+    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose, options.quiet_directories()
 
 
 def installed_options() -> Options | None:
@@ -376,7 +418,8 @@ def install(options: Options) -> None:
     global _options
     import _fatopt_importhook
 
-    _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose)
+    _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose,
+                               options.quiet_directories())
     _options = options
 
 

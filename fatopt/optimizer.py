@@ -44,11 +44,17 @@ from fatopt.passes import PIPELINE, Pass
 from fatopt.passes._rewrite import CurrentScope, Unit, clone
 from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
 from fatopt.render import render_source
-from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, FunctionReport, Report
+from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, Blocker, FunctionReport, Report
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
 
 T = TypeVar("T")
+
+#: reasons given while optimizing (cheap constants; :func:`_explain` turns them into blockers)
+NOTHING_REASON = "nothing to optimize"
+OWN_NAME_REASON = "its decorators, defaults or annotations use its own name"
+NESTED_REASON = "nested function"
+ENCLOSING_REWRITTEN_REASON = "its enclosing function is rewritten"
 
 
 class OptimizerWarning(RuntimeWarning):
@@ -121,20 +127,20 @@ def _enter(
         row.status, row.reason = SKIPPED, PRAGMA_REASON
         return row, None
     if refers_to_own_name(node):
-        row.status, row.reason = SKIPPED, "its decorators, defaults or annotations use its own name"
+        row.status, row.reason = SKIPPED, OWN_NAME_REASON
         return row, None
     reasons = unsafe_reasons(scope)
     if reasons:
         row.status, row.reason = SKIPPED, ", ".join(reasons)
         return row, None
     if candidate.nested and not config.specialize_nested:
-        row.status, row.reason = SKIPPED, "nested function"
+        row.status, row.reason = SKIPPED, NESTED_REASON
         return row, None
     unit = Unit(node, scope, module.fact(FactsOfModule), config, candidate.qualname, module)
     for probe in probes:
         if probe.may_apply(unit):
             return row, unit
-    row.reason = "nothing to optimize"
+    row.reason = NOTHING_REASON
     return row, None
 
 
@@ -151,7 +157,11 @@ def _optimize_unit(
         row.status, row.reason = FAILED, f"pass {failed} raised"
         return row, None
     if not _is_worth_emitting(unit):
-        row.reason = "nothing to optimize"
+        row.reason = NOTHING_REASON
+        if unit.applied:  # (rare: a function that entered the pipeline)
+            names = ", ".join(p.name for p in unit.applied)
+            row.blockers = (Blocker("compiler_folds", "", 0,
+                                    f"what it could fold ({names}) CPython's compiler folds itself"),)
         return row, None
     module.optimized[node] = unit
     body = preserve_scope(node, unit.node.body, scope, unit.fact(CurrentScope))
@@ -293,11 +303,16 @@ def _optimize(
         module.release()
         return tree, None
     if report is not None and facts.dynamic:
-        report.notes.append(
-            f"no module constant assumed (builtins are, guarded): the module {', '.join(facts.dynamic)}"
-        )
+        uses = facts.dynamic
+        if report.explain:  # the same constructs, each with the line of its first use
+            from fatopt.analyses.blockers import dynamic_module_lines
+
+            uses = tuple(f"{r} (line {line})" if line else r for r, line in dynamic_module_lines(module))
+        report.notes.append(f"no module constant assumed (builtins are, guarded): the module {', '.join(uses)}")
     try:
         changes, rows_by_node = _optimize_functions(module, candidates, any_pass)
+        if report is not None and report.explain:
+            _explain(module, candidates, rows_by_node, any_pass, filename)
         # the report lists functions in source order, whatever order they were optimized in
         rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
         result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
@@ -354,11 +369,66 @@ def _optimize_functions(
             # its enclosing function gets a new body (a copy): leave it to that body
             rewritten.add(candidate.node)
             rows_by_node[candidate.node] = FunctionReport(
-                candidate.qualname, candidate.node.lineno, SKIPPED, reason="its enclosing function is rewritten")
+                candidate.qualname, candidate.node.lineno, SKIPPED, reason=ENCLOSING_REWRITTEN_REASON)
             continue
         record(candidate, *_guarded_step(
             module, candidate, _optimize_nested, candidate, scope_of[candidate.node], module, probes))
     return changes, rows_by_node
+
+
+def _explain(
+    module: ModuleUnit, candidates: list[Candidate], rows_by_node: dict[ast.AST, FunctionReport],
+    any_pass: bool, filename: str,
+) -> None:
+    """Give every function that is not specialized its blockers and the reason they make
+    (:mod:`fatopt.analyses.blockers`). Only for reports: it walks those functions again. A
+    failure costs the explanation, never the optimization."""
+    from fatopt.analyses.blockers import reason_text  # (only for reports: an import never loads it)
+
+    scope_of = module.fact(ScopesOfModule).by_node
+    for candidate in candidates:
+        row = rows_by_node.get(candidate.node)
+        if row is None or row.status == SPECIALIZED:
+            continue
+        try:
+            blockers = _blockers_of(module, candidate, row, scope_of[candidate.node], any_pass)
+        except Exception as exc:  # pragma: no cover - an analysis bug must not break a compile
+            _warn(filename, candidate.node.lineno, f"explaining {candidate.qualname} failed: "
+                  f"{type(exc).__name__}: {exc}")
+            continue
+        if blockers:
+            row.blockers = blockers
+            if row.status != FAILED:
+                row.reason = reason_text(blockers)
+
+
+def _blockers_of(
+    module: ModuleUnit, candidate: Candidate, row: FunctionReport, scope: Scope, any_pass: bool,
+) -> tuple[Blocker, ...]:
+    """What kept the function of ``row`` from being specialized."""
+    from fatopt.analyses.blockers import function_blockers, unsafe_blockers
+
+    line = candidate.node.lineno
+    if row.status == FAILED:
+        return (Blocker("failed", "", line, row.reason),)
+    if row.status == SKIPPED:
+        if row.reason == PRAGMA_REASON:
+            return (Blocker("opted_out", "", line, row.reason),)
+        if row.reason == OWN_NAME_REASON:
+            return (Blocker("own_name", candidate.node.name, line, row.reason),)
+        if row.reason == ENCLOSING_REWRITTEN_REASON:
+            return (Blocker("enclosing_rewritten", "", line, row.reason),)
+        if row.reason == NESTED_REASON:
+            return (Blocker("nested", "specialize_nested", line, "nested function (specialize_nested is off)"),)
+        return unsafe_blockers(scope)
+    if not any_pass:
+        return (Blocker("switched_off", "", 0, "every pass is switched off"),)
+    if row.status == OPTIMIZED:
+        return function_blockers(module, candidate, row.passes)
+    found = function_blockers(module, candidate)
+    if row.blockers:  # it entered the pipeline: what was found there comes first
+        return row.blockers + tuple(b for b in found if b.kind != "nothing")
+    return found
 
 
 def _optimize_nested(

@@ -170,7 +170,14 @@ class RewriteOptimizer:
             name = self.cache_name(getattr(pyc, "name", ""))
             if name is not None:
                 loading.pyc, loading.ours = pyc, pyc.with_name(name)
-                return self.originals["_read_pyc"](source, loading.ours, *args, **kwargs)
+                code = self.originals["_read_pyc"](source, loading.ours, *args, **kwargs)
+                if code is not None and self.options.logs(os.fspath(source)):
+                    # what the import hook says of a module it finds in fatopt's cache
+                    specialized = "fatopt._guards" in getattr(code, "co_names", ())
+                    print(f"fatopt: {os.fspath(source)}: from cache, "
+                          f"{'with specialized functions' if specialized else 'no function specialized'}",
+                          file=sys.stderr)
+                return code
         return self.originals["_read_pyc"](source, pyc, *args, **kwargs)
 
     def _rewrite_test(self, fn, config):
@@ -204,5 +211,5 @@ class RewriteOptimizer:
         tree = ast.parse(source, filename=filename)
         self.rewrite.rewrite_asserts(tree, source, filename, config)
         result = compile_tree(tree, filename, config_for(self.options), source=importlib.util.decode_source(source),
-                              verbose=self.options.verbose)
+                              verbose=self.options.logs(filename))
         return source_hash, result.code

@@ -151,3 +151,59 @@ def test_stats_item(text, stats):
 
 def test_children_lose_stats_but_keep_inherited_verbose():
     assert children_environment_value("verbose=inherit,stats") == "verbose=inherit"
+@pytest.mark.parametrize(
+    "text, verbose, everything, inherited",
+    [
+        pytest.param("verbose", True, False, False, id="bare-verbose-is-the-user's-modules"),
+        pytest.param("verbose=on", True, False, False, id="on"),
+        pytest.param("verbose=user", True, False, False, id="user"),
+        pytest.param("verbose=all", True, True, False, id="all"),
+        pytest.param("verbose=ALL", True, True, False, id="all-any-case"),
+        pytest.param("verbose=inherit", True, False, True, id="inherit"),
+        pytest.param("verbose=all:inherit", True, True, True, id="all-and-inherit"),
+        pytest.param("verbose=inherit:all", True, True, True, id="inherit-and-all"),
+        pytest.param("verbose=all,verbose", True, False, False, id="the-last-verbose-item-wins"),
+        pytest.param("verbose=all,verbose=off", False, False, False, id="off"),
+    ],
+)
+def test_verbose_values(text, verbose, everything, inherited):
+    options = from_environment({}, {"fatopt": text})
+    assert (options.verbose, options.verbose_all, options.verbose_inherited) == (verbose, everything, inherited)
+    assert options.cache_tag() == from_environment({}, {"fatopt": True}).cache_tag()
+
+
+@pytest.mark.parametrize(
+    "text, hint",
+    [("verbose=al", "did you mean 'all'?"), ("verbose=all:inherti", "did you mean 'inherit'?"),
+     ("verbose=off:all", None), ("verbose=", None)],
+)
+def test_bad_verbose_value_says_what_it_takes(text, hint):
+    with pytest.raises(OptionsError) as info:
+        from_environment({}, {"fatopt": text})
+    message = str(info.value)
+    assert message.startswith(f"-X fatopt={text}: item '{text}' needs on, off, all, inherit or all:inherit")
+    if hint is not None:
+        assert message.endswith(f"({hint})")
+
+
+def test_verbose_logs_the_users_files_unless_all():
+    import os
+    import sysconfig
+
+    stdlib_file = os.path.join(sysconfig.get_path("stdlib"), "argparse.py")
+    site_file = os.path.join(sysconfig.get_path("purelib"), "somepkg", "mod.py")
+    user_file = os.path.join(os.getcwd(), "app", "mod.py")
+    verbose = from_environment({}, {"fatopt": "verbose"})
+    assert [verbose.logs(p) for p in (stdlib_file, site_file, user_file)] == [False, False, True]
+    everything = from_environment({}, {"fatopt": "verbose=all"})
+    assert [everything.logs(p) for p in (stdlib_file, site_file, user_file)] == [True, True, True]
+    assert everything.quiet_directories() == ()
+    assert not any(from_environment({}, {"fatopt": "1"}).logs(p) for p in (stdlib_file, user_file))
+    # what the C hook is given: directories ending with a separator
+    assert verbose.quiet_directories() and all(d.endswith(os.sep) for d in verbose.quiet_directories())
+    assert stdlib_file.startswith(verbose.quiet_directories()) and not user_file.startswith(verbose.quiet_directories())
+
+
+def test_verbose_all_stays_in_this_process_unless_inherited():
+    assert children_environment_value("verbose=all,unroll_loops=4") == "unroll_loops=4"
+    assert children_environment_value("verbose=all:inherit") is None

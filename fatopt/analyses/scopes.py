@@ -432,7 +432,14 @@ class _Builder:
                 scope.constant_calls.add(func.id)
             elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
                 scope.hints.add("literal_method")
-        self.visit(func, scope)
+        if type(func) is _Name:  # the usual call: visit_name, inlined
+            name = func.id
+            scope.loads.add(name)
+            # vars(obj) is obj.__dict__: only vars() reads the namespace it runs in
+            if name in UNSAFE_NAMES and not (name == "vars" and _reads_an_object(node)):
+                scope.unsafe.append((f"uses {name}", getattr(func, "lineno", 0)))
+        else:
+            self.visit(func, scope)
         for arg in node.args:
             kind = type(arg)
             if kind is _Name and type(arg.ctx) is _Load:  # the usual argument: a name read
@@ -443,6 +450,12 @@ class _Builder:
                 self.visit(arg, scope)
         for keyword in node.keywords:
             self.visit(keyword.value, scope)
+
+
+def _reads_an_object(call: ast.Call) -> bool:
+    """True for ``vars(obj)``: one positional argument, no ``*``, no keyword. Only ``vars()``
+    without an argument reads the namespace it runs in (the module's, or a function's locals)."""
+    return len(call.args) == 1 and type(call.args[0]) is not ast.Starred and not call.keywords
 
 
 def _is_literal(node: ast.AST) -> bool:

@@ -107,7 +107,10 @@ def test_second_run_loads_the_cache_without_the_optimizer(project):
     assert lines(second)[:3] == lines(first)[:3]
     # Every module came from the cache: nothing was optimized, the optimizer never imported.
     assert lines(second)[-1] == "optimizer imported: False"
-    assert second.stderr == ""
+    # verbose says so, one line per module of the user's (none for the standard library's)
+    assert second.stderr.splitlines() == [
+        f"fatopt: {project / name}: from cache, with specialized functions" for name in ("app.py", "lib.py")
+    ]
 
 
 def test_normal_pyc_is_what_plain_python_writes(project):

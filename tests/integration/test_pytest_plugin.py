@@ -114,6 +114,9 @@ def test_test_modules_and_conftest_run_optimized_and_cached(project, prefix):
     assert outcome_of(warm) == outcome_of(cold)
     assert optimized_here(warm, project) == []  # nothing optimized again
     assert cache_files(prefix, project) == files  # nor written again
+    # verbose says where each came from
+    for name in ("conftest.py", "test_fold.py"):
+        assert f"fatopt: {project / name}: from cache, with specialized functions" in warm.stderr.splitlines()
 
 
 def test_assertion_messages_are_pytests(project, prefix):

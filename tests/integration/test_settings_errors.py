@@ -44,6 +44,7 @@ BAD_SETTINGS = [
     pytest.param("verbose,bogus", ["'bogus'", "verbose"], id="unknown-word"),
     pytest.param("stat", ["'stat'", "did you mean 'stats'?"], id="stats-typo"),
     pytest.param("stats=maybe", ["'stats=maybe'", "on or off"], id="stats-not-a-switch"),
+    pytest.param("verbose=al", ["'verbose=al'", "did you mean 'all'?", "all:inherit"], id="verbose-value"),
 ]
 
 SOURCES = ["X", "env", "run"]

@@ -2,6 +2,8 @@
 
 import ast
 
+import pytest
+
 from fatopt.analyses import analyze_module, analyze_scopes
 from fatopt.config import Config
 
@@ -49,3 +51,38 @@ def test_dynamic_module():
     assert found.assumable_builtin("len")
     # locals() in a function is about that function only
     assert facts("A = 1\ndef f():\n    return locals()\n").dynamic == ()
+
+
+# vars(obj) reads obj.__dict__; only vars() without an argument reads the namespace it runs in.
+VARS_CASES = [
+    pytest.param("print(vars(object()))\n", {"A": 1}, (), id="vars-of-an-object-at-module-level"),
+    pytest.param("def f(o):\n    return vars(o)\n", {"A": 1}, (), id="vars-of-an-object-in-a-function"),
+    pytest.param("class K:\n    x = sorted(vars(int))\n", {"A": 1}, (), id="vars-of-a-class-in-a-class-body"),
+    pytest.param("d = vars()\n", {}, ("uses vars",), id="vars-at-module-level"),
+    pytest.param("class K:\n    d = vars()\n", {}, ("uses vars",), id="vars-in-a-class-body"),
+    pytest.param("f = vars\n", {}, ("uses vars",), id="vars-as-a-value"),
+    pytest.param("args = ()\nd = vars(*args)\n", {}, ("uses vars",), id="vars-with-star-arguments"),
+    pytest.param("d = vars(object=1)\n", {}, ("uses vars",), id="vars-with-a-keyword"),
+    pytest.param("d = vars(1, 2)\n", {}, ("uses vars",), id="vars-with-two-arguments"),
+    # a module's own `vars` is still called `vars`: without an argument, it stays a blocker
+    pytest.param("def vars(o=None):\n    return {}\nd = vars()\n", {}, ("uses vars",), id="shadowed-vars-no-argument"),
+    pytest.param("def vars(o=None):\n    return {}\nd = vars(1)\n", {"A": 1}, (), id="shadowed-vars-with-argument"),
+]
+
+
+@pytest.mark.parametrize("rest, constants, dynamic", VARS_CASES)
+def test_vars_of_an_object_keeps_module_constants(rest, constants, dynamic):
+    found = facts("A = 1\n" + rest)
+    assert found.dynamic == dynamic
+    assert found.constants == constants
+
+
+def test_a_function_calling_vars_of_an_object_is_specialized():
+    from fatopt.optimizer import optimize_source
+    from fatopt.results import Report
+
+    report = Report()
+    optimize_source("DEBUG = False\ndef f(o):\n    if DEBUG:\n        print(vars(o))\n    return o\n", "m.py",
+                    report=report)
+    [row] = report.functions
+    assert row.status == "specialized", row.describe()

@@ -93,7 +93,7 @@ def test_dynamic_module_assumes_no_module_constant():
     source = "N = 2\ndef f():\n    return len('ab') + N\ndef g():\n    return globals()\n"
     report = Report()
     optimize_source(source, "m.py", report=report)
-    assert report.notes == ["no module constant assumed (builtins are, guarded): the module uses globals"]
+    assert report.notes == ["no module constant assumed (builtins are, guarded): the module uses globals (line 5)"]
     [row] = report.specialized
     assert row.guards == ("GuardBuiltins('len')",)
 
@@ -119,7 +119,7 @@ def test_report_lines():
         "guards GuardBuiltins('len'), GuardGlobals(objects={'DEBUG': False})",
         "specialize g (line 7): call_pure_builtins; guards GuardBuiltins('len')",
     ]
-    assert report.lines(verbose=True)[-1] == "keep h (line 9): nothing to optimize"
+    assert report.lines(verbose=True)[-1] == "keep h (line 9): nothing to fold: it reads only its arguments and locals"
 
 
 def test_input_tree_is_not_modified():
