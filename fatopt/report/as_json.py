@@ -66,6 +66,7 @@ def _function_dict(function: FunctionEntry) -> dict:
         "guards": list(function.guards),
         "passes": list(function.passes),
         "reason": function.reason,
+        "blockers": [blocker.as_dict() for blocker in function.blockers],
         "runtime": None if runtime is None else {
             "registered": runtime.registered,
             "active": runtime.active,

@@ -71,6 +71,8 @@ class FunctionEntry:
     passes: tuple[str, ...] = ()
     reason: str = ""
     runtime: RuntimeCounts | None = None
+    #: the facts behind ``reason`` (fatopt.results.Blocker), most telling first
+    blockers: tuple = ()
 
 
 @dataclass
@@ -137,7 +139,8 @@ def module_entry(path: str, config: Config, name: str | None = None) -> ModuleEn
     for row in report.functions:
         first, end = spans.get((row.qualname, row.lineno), (row.lineno, row.lineno))
         functions.append(FunctionEntry(
-            row.qualname, row.lineno, first, end, row.status, tuple(row.guards), tuple(row.passes), row.reason))
+            row.qualname, row.lineno, first, end, row.status, tuple(row.guards), tuple(row.passes), row.reason,
+            blockers=tuple(row.blockers)))
     return ModuleEntry(path, name, MODULE_OPTIMIZED, "", source, optimized, functions, list(report.notes))
 
 

@@ -6,8 +6,10 @@ self-contained); usage errors are one line."""
 from __future__ import annotations
 
 import json
+import shutil
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -213,3 +215,60 @@ def test_a_run_honours_exclude(project):
     modules = _modules(json.loads((project / "ex.json").read_text()))
     assert modules["app/dynamic.py"]["status"] == "excluded" and modules["app/dynamic.py"]["functions"] == []
     assert modules["app/core.py"]["status"] == "optimized"
+
+
+REALISTIC_APP = Path(__file__).resolve().parent.parent / "fixtures" / "realistic_app"
+
+
+@pytest.fixture(scope="module")
+def realistic_app(tmp_path_factory):
+    """A copy of tests/fixtures/realistic_app (a run writes caches beside its modules)."""
+    target = tmp_path_factory.mktemp("realistic") / "app"
+    shutil.copytree(REALISTIC_APP, target)
+    return target
+
+
+def _expected_first_blockers(app: Path) -> dict[tuple[str, int], str]:
+    from tests.optimizer.test_realistic_app import expected_outcomes
+
+    return {
+        (f"inventory/{path.name}", line): kind
+        for path in sorted((app / "inventory").glob("*.py"))
+        for line, kind in expected_outcomes(path.read_text()).items()
+    }
+
+
+@pytest.mark.parametrize("how", ["files", "run"])
+def test_the_realistic_app_report_names_the_blocker_of_each_unspecialized_function(realistic_app, how):
+    """The issue's acceptance: for a package whose modules import their settings from
+    ``config.py``, the report (on the files, and on a run of the program) gives every function
+    that is not specialized the blocker its def line's comment names, in the JSON's ``blockers``
+    and in the text's reason."""
+    if how == "files":
+        proc = fatopt_cmd("report", "--format", "json", "inventory", cwd=realistic_app)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+    else:
+        proc = fatopt_cmd("report", "--format", "json", "-o", "report.json", "--", "-m", "inventory", "items.csv",
+                          cwd=realistic_app)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads((realistic_app / "report.json").read_text())
+    expected = _expected_first_blockers(realistic_app)
+    seen = {}
+    for module in report["modules"]:
+        path = module["path"].replace("\\", "/")
+        if not path.startswith("inventory/"):
+            path = "inventory/" + path.rsplit("/inventory/", 1)[-1]
+        for function in module["functions"]:
+            if function["status"] == "specialized":
+                seen[path, function["line"]] = "specialized"
+                continue
+            assert function["blockers"], function
+            first = function["blockers"][0]
+            assert first["detail"] in function["reason"]
+            if first["kind"] in ("imported", "rebound"):
+                assert f"`{first['name']}" in function["reason"] and f"line {first['line']}" in function["reason"]
+            seen[path, function["line"]] = first["kind"]
+    assert seen == expected
+    text = fatopt_cmd("report", "inventory/report.py", cwd=realistic_app).stdout
+    assert re.search(r"^  unchanged +log \(line \d+\): `DEBUG` is imported from `\.config`", text, re.M), text
