@@ -18,6 +18,8 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
                                    (this process only: see children_environment_value)
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
+    -X fatopt=cache_dir=~/.cache/fatopt  on, fatopt's cache files under this directory, written
+                                   even under -B / PYTHONDONTWRITEBYTECODE (not part of the tag)
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
                                    ignored under -E and -I, like every PYTHON* variable;
                                    its verbose items reach them only as verbose=inherit)
@@ -76,7 +78,7 @@ class Options:
     """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
     typed: ``{"unroll_loops": 4}``)."""
 
-    __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "_tag")
+    __slots__ = ("enabled", "verbose", "verbose_inherited", "exclude", "overrides", "cache_dir", "_tag")
 
     def __init__(
         self,
@@ -91,6 +93,8 @@ class Options:
         self.verbose_inherited = False
         self.exclude = exclude
         self.overrides = dict(overrides or {})
+        #: cache_dir=PATH: fatopt's own cache directory (absolute), or None (beside the sources)
+        self.cache_dir: str | None = None
         self._tag: str | None = None
 
     def __repr__(self) -> str:
@@ -128,6 +132,12 @@ class Options:
             elif key == "verbose":
                 self.verbose_inherited = value.lower() == INHERIT
                 self.verbose = self.verbose_inherited or _parse_bool(key, value)
+            elif key == "cache_dir":
+                if not value:
+                    raise OptionsError("item 'cache_dir=' needs a directory (cache_dir=PATH)")
+                # where the item is written the shell expands no ~; a relative path is taken
+                # from the directory the process started in (it must not move with chdir)
+                self.cache_dir = os.path.abspath(os.path.expanduser(value))
             else:
                 from fatopt.settings import parse_setting  # (only for settings: see its docstring)
 
@@ -260,13 +270,22 @@ def _update(options: Options, text, source: str) -> None:
 _options: Options | None = None  # what the hook was installed with, once asked for
 
 
-def cache_path(source_path: str, tag: str) -> str | None:
+def cache_path(source_path: str, tag: str, cache_dir: str | None = None) -> str | None:
     """Where the optimized code of ``source_path`` is cached, or None if this interpreter keeps
-    no bytecode cache (``sys.implementation.cache_tag`` is None)."""
+    no bytecode cache (``sys.implementation.cache_tag`` is None).
+
+    Beside the normal bytecode (``__pycache__``, or under ``sys.pycache_prefix``); with a
+    ``cache_dir``, under it, mirroring the source's absolute directory as
+    ``sys.pycache_prefix`` does (the C hook's ``in_cache_dir`` computes the same)."""
     try:
-        return cache_from_source(source_path, optimization=tag)
+        usual = cache_from_source(source_path, optimization=tag)
     except NotImplementedError:
         return None
+    if cache_dir is None:
+        return usual
+    head = os.path.dirname(os.path.abspath(source_path))
+    head = os.path.splitdrive(head)[1].lstrip("/" + os.sep)
+    return os.path.join(cache_dir, head, os.path.basename(usual))
 
 
 def _hook_module():
@@ -320,9 +339,10 @@ def _keep_verbose_to_this_process() -> None:
         _environment_read = (value, children)
 
 
-def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
+def hook_options() -> tuple[str, tuple[str, ...], bool, str | None] | None:
     """For the C activation when the option values need parsing: (cache tag, excluded modules,
-    verbose), or None when fatopt stays off (a malformed value is reported on stderr)."""
+    verbose, cache directory), or None when fatopt stays off (a malformed value is reported on
+    stderr)."""
     global _options
     try:
         options = from_environment()
@@ -334,7 +354,7 @@ def hook_options() -> tuple[str, tuple[str, ...], bool] | None:
     if not options.enabled:
         return None
     _options = options
-    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose
+    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose, options.cache_dir
 
 
 def installed_options() -> Options | None:
@@ -356,7 +376,7 @@ def install(options: Options) -> None:
     global _options
     import _fatopt_importhook
 
-    _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose)
+    _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose, options.cache_dir)
     _options = options
 
 
