@@ -12,6 +12,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import marshal
 import os
 import sys
+import warnings
 
 import _fatopt_importhook as _importhook
 
@@ -124,7 +125,7 @@ def optimized_code(loader, fullname: str):
         had_pyc = _has_plain_pyc(source_path)
         plain = _plain_code(loader, fullname)
         # only a .pyc importlib read can differ from the source's compilation
-        if had_pyc and plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
+        if had_pyc and plain is not None and plain != _quiet_compile(source, source_path):
             return plain
         del plain  # (the module's plain code: not alive while the optimizer's peak is reached)
     # The compiled code is not what the module runs: a copy read back from its marshalled bytes
@@ -136,7 +137,15 @@ def optimized_code(loader, fullname: str):
     if not _can_write():
         _say_not_cached(options.verbose)
         path = None
-    marshalled = marshal.dumps(compile_source(source, source_path, config_for(options), verbose=options.verbose).code)
+    # Plain Python's compile-time warnings have been shown by importlib's own get_code above, or
+    # by the interpreter compiling the main script, or not at all (a valid .pyc): the optimizer's
+    # compiles show none (a SyntaxWarning printed 5 times where plain prints it twice)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        compiled = compile_source(source, source_path, config_for(options), verbose=options.verbose)
+    marshalled = marshal.dumps(compiled.code)
+    del compiled
     if path is not None:
         # The main script's cache is checked against a hash of its source: plain Python never
         # caches a main script, so a script rewritten within the same second with the same size
@@ -144,6 +153,14 @@ def optimized_code(loader, fullname: str):
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
         cache.write_marshalled(path, marshalled, cache.header(source_path, source, mode, mtime))
     return marshal.loads(marshalled)
+
+
+def _quiet_compile(source: bytes, source_path: str):
+    """The source's plain compilation, its warnings not shown (plain Python read the .pyc)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return compile(source, source_path, "exec", dont_inherit=True)
 
 
 _said_not_cached = False
