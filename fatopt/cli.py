@@ -308,8 +308,9 @@ def cmd_clean(ns: argparse.Namespace) -> int:
     prefixes = tuple(p for p in (sys.pycache_prefix, options.cache_dir) if p)
     files = find(paths, options.cache_tag() if ns.current_tag else None, prefixes)
     verb = "would remove" if ns.dry_run else "removed"
+    errors: list[str] = []
     if ns.dry_run:
-        count, size, errors = len(files), sum(os.path.getsize(f) for f in files), []
+        count, size = len(files), sum(os.path.getsize(f) for f in files)
     else:
         count, size, errors = remove(files)
     if not ns.quiet:

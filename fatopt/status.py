@@ -54,7 +54,7 @@ def collect() -> dict:
         "executable": sys.executable,
         "available": reason is None,
         "unavailable_reason": reason,
-        "startup_file": (_pth_files() or [None])[0],
+        "startup_file": next(iter(_pth_files()), None),
         "extensions": {name: _extension(name) for name in ("_fatopt_importhook", "fatopt._guards")},
         ENV_VAR: env_value,
         "xoption": None if x_value is None else (x_value if isinstance(x_value, str) else True),

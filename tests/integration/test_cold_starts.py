@@ -162,3 +162,16 @@ def test_clean_removes_fatopt_caches_only(tmp_path):
     assert sorted(p for p in tmp_path.rglob("*.pyc")) == normal
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.py")} == sources
     assert python(*clean, "nowhere", cwd=tmp_path, fatopt=None).returncode == 2
+
+
+def test_compileall_precompiles_into_a_cache_dir(tmp_path):
+    write(tmp_path, "solo.py", "X = 1\ndef f():\n    return len('ab') + X\n")
+    cache = tmp_path / "cache"
+    compiled = python("-m", "fatopt", "compileall", "-qq", "-c", f"cache_dir={cache}", "solo.py", cwd=tmp_path, fatopt=None)
+    assert compiled.returncode == 0, compiled.stderr
+    [written] = cache.rglob("solo.*.pyc")
+    stamp = written.stat().st_mtime_ns
+    code = "import fatopt, solo; print(bool(fatopt.get_specialized(solo.f)))"
+    proc = python("-c", code, cwd=tmp_path, fatopt=f"cache_dir={cache}", write_bytecode=False)
+    assert proc.stdout == "True\n", proc.stderr
+    assert list(cache.rglob("solo.*.pyc")) == [written] and written.stat().st_mtime_ns == stamp  # read, not rewritten
