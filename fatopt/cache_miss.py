@@ -23,13 +23,15 @@ __all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules"
 #: sys.modules' names before the optimizer was last imported (None: it never was).
 _loaded_before: frozenset[str] | None = None
 
-#: fatopt modules that stay once loaded: what optimized modules and the public API use (the
-#: guard runtime holds process state), and this module's own (small) imports. Every other
+#: fatopt modules (and packages, with their submodules) that stay once loaded: what optimized
+#: modules use (the guard runtime holds process state), what the public API hands out (guards
+#: from get_specialized, a Config, a Report: a second copy of their module after a reload would
+#: make them instances of other classes), and this module's own (small) imports. Every other
 #: fatopt module the optimizer's import brought in is the optimizer.
-_KEPT = frozenset({
-    "fatopt._guards", "fatopt.runtime", "fatopt.importer", "fatopt.settings", "fatopt.cache",
-    "fatopt.cache_miss", "fatopt.config", "fatopt.results",
-})
+_KEPT = (
+    "fatopt._guards", "fatopt.runtime", "fatopt.guards", "fatopt.config", "fatopt.results",
+    "fatopt.importer", "fatopt.settings", "fatopt.cache", "fatopt.cache_miss",
+)
 
 
 def code_for(loader, fullname: str, creating: bool):
@@ -59,10 +61,11 @@ def _optimizer_loaded() -> bool:
 
 
 def ensure_optimizer() -> bool:
-    """Import the optimizer once, with the hook bypassed on this thread: the modules it imports
-    load plain (a module cannot be optimized by an optimizer still being imported). Each of them
-    is then cached optimized, so the next run finds them all in the cache and never imports the
-    optimizer. False if the optimizer cannot be imported (fatopt turns itself off)."""
+    """Import the optimizer (again, if the hook dropped it since), with the hook bypassed on this
+    thread: the modules it imports load plain (a module cannot be optimized by an optimizer still
+    being imported). Each of them is then cached optimized (where caches can be written), so the
+    next run finds them all in the cache and never imports the optimizer. False if the optimizer
+    cannot be imported (fatopt turns itself off)."""
     global _loaded_before
     if _optimizer_loaded():
         return True
@@ -100,8 +103,12 @@ def optimizer_modules() -> list[str]:
         return []
     return [
         name for name in list(sys.modules)
-        if name.startswith("fatopt.") and name not in before and name not in _KEPT
+        if name.startswith("fatopt.") and name not in before and not _kept(name)
     ]
+
+
+def _kept(name: str) -> bool:
+    return any(name == kept or name.startswith(kept + ".") for kept in _KEPT)
 
 
 def optimized_code(loader, fullname: str):

@@ -175,3 +175,25 @@ def test_compileall_precompiles_into_a_cache_dir(tmp_path):
     proc = python("-c", code, cwd=tmp_path, fatopt=f"cache_dir={cache}", write_bytecode=False)
     assert proc.stdout == "True\n", proc.stderr
     assert list(cache.rglob("solo.*.pyc")) == [written] and written.stat().st_mtime_ns == stamp  # read, not rewritten
+
+
+def test_what_the_api_handed_out_before_the_optimizer_was_dropped_still_works(tmp_path):
+    # guards from get_specialized, given back to specialize after the collection that dropped
+    # the optimizer (and a later cache miss that imported it again): the same classes
+    write(tmp_path, "mod.py", "def f():\n    return len('abc')\n")
+    write(tmp_path, "late.py", "def g():\n    return len('ab')\n")
+    write(tmp_path, "app.py", """
+        import gc, sys, fatopt, mod
+        [(code, guards)] = fatopt.get_specialized(mod.f)
+        gc.collect()
+        dropped = "fatopt.optimizer" not in sys.modules
+        import late  # a miss: the optimizer again
+        gc.collect()
+        fatopt.unspecialize(mod.f)
+        print(dropped, fatopt.specialize(mod.f, code, guards), mod.f(), late.g())
+    """)
+    for _ in range(2):  # cold, then warm
+        for p in tmp_path.rglob("late.*.pyc"):
+            p.unlink()
+        proc = python("app.py", cwd=tmp_path)
+        assert proc.stdout == "True True 3 2\n", proc.stderr

@@ -188,7 +188,7 @@ if sys.argv[1:] == ["with-optimizer"]:  # loaded, then dropped, as after a cache
     before = set(sys.modules)
     import fatopt.cache_miss, fatopt.compiler, fatopt.optimizer
     for name in set(sys.modules) - before:
-        if name.startswith("fatopt.") and name not in fatopt.cache_miss._KEPT:
+        if name.startswith("fatopt.") and not fatopt.cache_miss._kept(name):
             del sys.modules[name]
             parent, _, child = name.rpartition(".")
             vars(sys.modules.get(parent, fatopt)).pop(child, None)
