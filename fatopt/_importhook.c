@@ -631,9 +631,9 @@ in_bypass(HookState *st)
 
 /* ------------------------------------------------------------------ dropping the optimizer -- */
 
-/* The optimizer, once loaded by a cache miss, is tens of thousands of objects that the garbage
- * collector would traverse for the rest of the run (a program measured 3% slower).  Its cost
- * is paid only through collections, so that is where it goes: at the start of the first
+/* The optimizer, once loaded by a cache miss, is objects that the garbage collector would
+ * traverse for the rest of the run, and memory.  Its cost is paid through collections, so that
+ * is where it goes: at the start of the first
  * collection that finds no source module being imported or optimized on any thread, its
  * modules (fatopt.cache_miss.optimizer_modules()) leave sys.modules and their packages, and
  * the next cache miss imports them again.  Between imports with no work in between (a script's

@@ -94,10 +94,10 @@ def ensure_optimizer() -> bool:
 
 def optimizer_modules() -> list[str]:
     """The names of the optimizer's modules in sys.modules, which the C hook drops when no
-    import or optimization is in progress: a process that had one cache miss then runs with
-    what a warm start has (the optimizer is tens of thousands of objects for the garbage
-    collector to traverse). Only fatopt's own modules: a standard-library module the optimizer
-    imported may be the program's too by now (a second copy of it would break identity)."""
+    import or optimization is in progress, so that a process that had a cache miss runs on
+    without them (objects for the garbage collector to traverse, memory). Only fatopt's own
+    modules: a standard-library module the optimizer imported may be the program's too by now
+    (a second copy of it would break identity)."""
     before = _loaded_before
     if before is None:
         return []
