@@ -38,6 +38,11 @@
 #error "FATOPT_VERSION (fatopt.__version__, a C string) must be defined by the build"
 #endif
 
+#ifdef MS_WINDOWS
+#    define PATH_SEP '\\'
+#else
+#    define PATH_SEP '/'
+#endif
 #define FLAG_HASH 0x1
 #define FLAG_CHECK_SOURCE 0x2
 #define STAMP_FILE "fatopt/_build_stamp.txt" /* beside this module, in site-packages */
@@ -55,12 +60,19 @@ typedef struct {
     PyObject *exclude;          /* tuple of str: modules (and their submodules) left alone */
     PyObject *quiet;            /* tuple of str: directories (ending with a separator) whose
                                  * modules verbose mode does not log (fatopt.user_code) */
+    PyObject *cache_dir;        /* str: fatopt's own cache directory (cache_dir=PATH), or NULL */
+    PyObject *path_abspath;     /* importlib's _path_abspath (for cache_dir) */
+    Py_ssize_t busy;            /* source modules executing (exec_module) + optimizations running,
+                                 * all threads: the optimizer is dropped when this falls to 0 */
+    int optimizer_used;         /* a cache miss ran since the optimizer was last dropped */
+    PyObject *on_gc;            /* _on_gc, bound: in gc.callbacks while the optimizer may be loaded */
     PyObject *registered;       /* set of source paths: modules found by the hooked FileFinders */
     PyObject *stash;            /* dict loader -> code prepared by create_module, or None (plain) */
     PyObject *loaded_plain;     /* list of (loader, name) loaded plain while the optimizer loaded */
     PyObject *source_loader;    /* importlib's SourceFileLoader class */
     PyObject *orig_get_code;    /* SourceLoader.get_code */
     PyObject *orig_create_module; /* _LoaderBasics.create_module */
+    PyObject *orig_exec_module; /* _LoaderBasics.exec_module */
     PyObject *cache_from_source;
     PyObject *optimization_kwnames; /* ("optimization",), for cache_from_source */
     PyObject *magic;            /* bytes: importlib.util.MAGIC_NUMBER */
@@ -84,12 +96,14 @@ typedef struct {
     PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
+    PyObject *exec_module;
     PyTypeObject *hook_method_type;
     /* Attribute names used on every import, made once (see fatopt/_runtime/state.h's State for why). */
     PyObject *str_path, *str_get_data, *str_name, *str_read, *str_close, *str_source_hash;
 } HookState;
 
 static int flag(const char *name);
+static void watch_collections(HookState *st);
 
 static inline HookState *
 get_state(PyObject *module)
@@ -268,8 +282,58 @@ read_cache_file(HookState *st, PyObject *path, PyObject *source_path, PyObject *
     return code;
 }
 
+/* Index just past the last path separator of `path` (0 if none). */
+static Py_ssize_t
+after_last_separator(PyObject *path)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(path);
+    Py_ssize_t at = PyUnicode_FindChar(path, '/', 0, n, -1);
+#ifdef MS_WINDOWS
+    Py_ssize_t back = PyUnicode_FindChar(path, '\\', 0, n, -1);
+    if (back > at) {
+        at = back;
+    }
+#endif
+    return at < 0 ? 0 : at + 1;
+}
+
+/* With cache_dir=DIR, fatopt's file for /abs/dir/mod.py is DIR/abs/dir/<its usual name>, the
+ * layout of sys.pycache_prefix (fatopt.importer.cache_path computes the same in Python).  NULL
+ * without an error if the path cannot be made. */
+static PyObject *
+in_cache_dir(HookState *st, PyObject *source_path, PyObject *usual)
+{
+    PyObject *name = PyUnicode_Substring(usual, after_last_separator(usual), PyUnicode_GET_LENGTH(usual));
+    PyObject *absolute = name ? PyObject_CallOneArg(st->path_abspath, source_path) : NULL;
+    PyObject *result = NULL;
+    if (absolute != NULL && PyUnicode_Check(absolute)) {
+        Py_ssize_t end = after_last_separator(absolute);
+        Py_ssize_t start = 0;
+#ifdef MS_WINDOWS
+        if (end > 1 && PyUnicode_READ_CHAR(absolute, 1) == ':') {
+            start = 2; /* the drive, as cache_from_source drops it */
+        }
+#endif
+        while (start < end && (PyUnicode_READ_CHAR(absolute, start) == '/' || PyUnicode_READ_CHAR(absolute, start) == '\\')) {
+            start++;
+        }
+        PyObject *head = PyUnicode_Substring(absolute, start, end);
+        if (head != NULL) {
+            result = PyUnicode_FromFormat("%U%c%U%U", st->cache_dir, (int)PATH_SEP, head, name);
+            Py_DECREF(head);
+        }
+    }
+    Py_XDECREF(absolute);
+    Py_XDECREF(name);
+    if (result == NULL) {
+        clear_if_exception();
+    }
+    return result;
+}
+
 /* fatopt's cache file for `source_path`, or NULL without an error when this interpreter keeps
- * no bytecode cache.  importlib's own cache_from_source: __pycache__, pycache_prefix, -O. */
+ * no bytecode cache.  importlib's own cache_from_source: __pycache__, pycache_prefix, -O; or
+ * under fatopt's own cache directory. */
 static PyObject *
 cache_file(HookState *st, PyObject *source_path)
 {
@@ -277,6 +341,9 @@ cache_file(HookState *st, PyObject *source_path)
     PyObject *path = PyObject_Vectorcall(st->cache_from_source, args, 1, st->optimization_kwnames);
     if (path == NULL) {
         clear_if_exception();
+    }
+    else if (st->cache_dir != NULL) {
+        Py_SETREF(path, in_cache_dir(st, source_path, path));
     }
     return path;
 }
@@ -395,27 +462,31 @@ handles(HookState *st, PyObject *loader, PyObject *fullname)
 }
 
 /* The normal .pyc, as plain Python keeps it, on a warm start (one stat):
- *  - missing: plain Python would write it, so importlib's own get_code writes it (not under -B);
+ *  - missing: plain Python would write it, so importlib's own get_code writes it (not under -B),
+ *    and fatopt's file is dated after it;
  *  - newer than fatopt's file: something rewrote it since fatopt compiled the module (plain
  *    Python, compileall, a tool writing its own bytecode): returns 1, and the module is taken as
  *    a miss, where fatopt checks it against the source (a .pyc that is not the source's
  *    compilation runs as plain Python runs it, see fatopt.cache_miss).
  * Returns 0 otherwise. */
 static int
-plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyObject *path, long long ours_ns)
+plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyObject *source_path, PyObject *path,
+                       long long ours_ns)
 {
-    /* ".../mod.cpython-313.opt-fatoptXXXXXXXX.pyc" -> ".../mod.cpython-313[.opt-N].pyc" */
-    Py_ssize_t cut = PyUnicode_GET_LENGTH(path) - PyUnicode_GET_LENGTH(st->tag) - 9; /* ".opt-" ".pyc" */
-    if (cut <= 0) {
-        return 0;
+    PyObject *plain;
+    if (st->cache_dir != NULL) {
+        plain = PyObject_CallOneArg(st->cache_from_source, source_path);
     }
-    PyObject *base = PyUnicode_Substring(path, 0, cut);
-    if (base == NULL) {
-        PyErr_Clear();
-        return 0;
+    else {
+        /* ".../mod.cpython-313.opt-fatoptXXXXXXXX.pyc" -> ".../mod.cpython-313[.opt-N].pyc" */
+        Py_ssize_t cut = PyUnicode_GET_LENGTH(path) - PyUnicode_GET_LENGTH(st->tag) - 9; /* ".opt-" ".pyc" */
+        if (cut <= 0) {
+            return 0;
+        }
+        PyObject *base = PyUnicode_Substring(path, 0, cut);
+        plain = base ? PyUnicode_Concat(base, st->plain_suffix) : NULL;
+        Py_XDECREF(base);
     }
-    PyObject *plain = PyUnicode_Concat(base, st->plain_suffix);
-    Py_DECREF(base);
     if (plain == NULL) {
         PyErr_Clear();
         return 0;
@@ -448,7 +519,16 @@ plain_bytecode_changed(HookState *st, PyObject *loader, PyObject *fullname, PyOb
     }
     /* importlib compiles the source and writes it, honouring everything plain Python does */
     PyObject *code = PyObject_CallFunctionObjArgs(st->orig_get_code, loader, fullname, NULL);
-    Py_XDECREF(code);
+    if (code != NULL) {
+        /* That .pyc is the source's own compilation, written after fatopt's file: date fatopt's
+         * file now, or the next start would take the new .pyc for a foreign one and compile the
+         * module again (a script run as the main script, then imported). */
+        PyObject *os = PyImport_ImportModule("os");
+        PyObject *done = os ? PyObject_CallMethod(os, "utime", "O", path) : NULL;
+        Py_XDECREF(done);
+        Py_XDECREF(os);
+        Py_DECREF(code);
+    }
     PyErr_Clear();
     return 0;
 }
@@ -483,7 +563,7 @@ cached_code(HookState *st, PyObject *loader, PyObject *fullname, int check_plain
                 }
             }
             else if (check_plain && PyUnicode_CompareWithASCIIString(fullname, "__main__") != 0
-                     && plain_bytecode_changed(st, loader, fullname, path, ours_ns)) {
+                     && plain_bytecode_changed(st, loader, fullname, source_path, path, ours_ns)) {
                 Py_CLEAR(code);
             }
         }
@@ -503,11 +583,15 @@ code_on_miss(HookState *st, PyObject *loader, PyObject *fullname, int creating)
     PyThreadState *tstate = PyThreadState_Get();
     PyThreadState_EnterTracing(tstate);
     PyObject *result = NULL;
+    st->busy++;
+    st->optimizer_used = 1;
+    watch_collections(st);
     PyObject *miss = PyImport_ImportModule("fatopt.cache_miss");
     if (miss != NULL) {
         result = PyObject_CallMethod(miss, "code_for", "OOO", loader, fullname, creating ? Py_True : Py_False);
         Py_DECREF(miss);
     }
+    st->busy--;
     PyThreadState_LeaveTracing(tstate);
     if (result == NULL) {
         if (clear_if_exception() < 0) {
@@ -591,9 +675,115 @@ in_bypass(HookState *st)
     return found;
 }
 
+/* ------------------------------------------------------------------ dropping the optimizer -- */
+
+/* The optimizer, once loaded by a cache miss, is objects that the garbage collector would
+ * traverse for the rest of the run, and memory.  Its cost is paid through collections, so that
+ * is where it goes: at the start of the first
+ * collection that finds no source module being imported or optimized on any thread, its
+ * modules (fatopt.cache_miss.optimizer_modules()) leave sys.modules and their packages, and
+ * the next cache miss imports them again.  Between imports with no work in between (a script's
+ * import lines; a cold start importing 200 modules) no collection finds it idle: loaded once.
+ * The removal holds the GIL throughout (no Python code runs between the last check and the
+ * end), so a thread starting a miss meanwhile never sees half of it.  Returns 1 if dropped. */
+static int
+maybe_drop_optimizer(HookState *st)
+{
+    if (st->busy != 0 || !st->optimizer_used) {
+        return 0;
+    }
+    int dropped = 0;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyThreadState *tstate = PyThreadState_Get();
+    PyThreadState_EnterTracing(tstate); /* no fatopt frame for tracers (see code_on_miss) */
+    PyObject *names = NULL, *held = NULL;
+    PyObject *miss = PyImport_ImportModule("fatopt.cache_miss");
+    if (miss != NULL) {
+        names = PyObject_CallMethod(miss, "optimizer_modules", NULL);
+        Py_DECREF(miss);
+    }
+    PyThreadState_LeaveTracing(tstate);
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    if (names == NULL || !PyList_Check(names) || st->busy != 0 || (held = PyList_New(0)) == NULL) {
+        goto done; /* a miss started meanwhile (another thread): the next import's end drops it */
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
+        PyObject *name = PyList_GET_ITEM(names, i);
+        PyObject *module = PyDict_GetItemWithError(modules, name); /* borrowed */
+        if (module == NULL || PyList_Append(held, module) < 0 || PyDict_DelItem(modules, name) < 0) {
+            PyErr_Clear();
+            continue;
+        }
+        /* the package's attribute (fatopt.optimizer): held above, so no code runs */
+        Py_ssize_t dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), -1);
+        PyObject *parent_name = dot > 0 ? PyUnicode_Substring(name, 0, dot) : NULL;
+        PyObject *child = dot > 0 ? PyUnicode_Substring(name, dot + 1, PyUnicode_GET_LENGTH(name)) : NULL;
+        PyObject *parent = parent_name ? PyDict_GetItemWithError(modules, parent_name) : NULL; /* borrowed */
+        if (parent != NULL && child != NULL && PyModule_Check(parent)) {
+            PyObject *dict = PyModule_GetDict(parent); /* borrowed */
+            if (PyDict_GetItemWithError(dict, child) == module) {
+                PyDict_DelItem(dict, child);
+            }
+        }
+        Py_XDECREF(parent_name);
+        Py_XDECREF(child);
+        PyErr_Clear();
+    }
+    st->optimizer_used = 0;
+    dropped = 1;
+done:
+    Py_XDECREF(names);
+    Py_XDECREF(held); /* the modules go (with this collection, for their cycles) */
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    return dropped;
+}
+
+/* The gc.callbacks entry (see maybe_drop_optimizer).  It takes itself out once the optimizer
+ * is gone if it is the last callback (removing another position would make the collector skip
+ * the next one this time); otherwise it stays, doing nothing, until a later collection. */
+static PyObject *
+on_gc(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    HookState *st = get_state(module);
+    if (nargs < 1 || !PyUnicode_Check(args[0]) || PyUnicode_CompareWithASCIIString(args[0], "start") != 0) {
+        Py_RETURN_NONE;
+    }
+    maybe_drop_optimizer(st);
+    if (!st->optimizer_used) {
+        PyObject *gc = PyImport_ImportModule("gc");
+        PyObject *callbacks = gc ? PyObject_GetAttrString(gc, "callbacks") : NULL;
+        Py_ssize_t n = callbacks && PyList_Check(callbacks) ? PyList_GET_SIZE(callbacks) : 0;
+        if (n > 0 && PyList_GET_ITEM(callbacks, n - 1) == st->on_gc) {
+            PyList_SetSlice(callbacks, n - 1, n, NULL);
+        }
+        Py_XDECREF(callbacks);
+        Py_XDECREF(gc);
+        PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+/* Have the next idle collection drop the optimizer (a cache miss is about to load it). */
+static void
+watch_collections(HookState *st)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *callbacks = gc ? PyObject_GetAttrString(gc, "callbacks") : NULL;
+    if (callbacks != NULL && PyList_Check(callbacks)) {
+        int found = PySequence_Contains(callbacks, st->on_gc);
+        if (found == 0) {
+            PyList_Append(callbacks, st->on_gc);
+        }
+    }
+    Py_XDECREF(callbacks);
+    Py_XDECREF(gc);
+    PyErr_Clear();
+}
+
 /* ------------------------------------------------------------------ HookMethod ------------- */
 
-enum { HOOK_GET_CODE, HOOK_CREATE_MODULE };
+enum { HOOK_GET_CODE, HOOK_CREATE_MODULE, HOOK_EXEC_MODULE };
 
 typedef struct {
     PyObject_HEAD
@@ -705,6 +895,13 @@ hook_method_call(HookMethod *self, PyObject *args, PyObject *kwargs)
     HookState *st = get_state(self->module);
     if (self->kind == HOOK_GET_CODE) {
         return hook_get_code(self, st, loader, arg);
+    }
+    if (self->kind == HOOK_EXEC_MODULE) {
+        /* importlib's own exec_module, counted: the optimizer stays while any import runs */
+        st->busy++;
+        PyObject *result = hook_call_original(self, loader, arg);
+        st->busy--;
+        return result;
     }
     return hook_create_module(self, st, loader, arg);
 }
@@ -953,13 +1150,16 @@ all_str(PyObject *tuple, const char *what)
     return 0;
 }
 
-/* `quiet` may be NULL (no directory left out of verbose mode). */
+/* `quiet` may be NULL (no directory left out of verbose mode); `cache_dir` is None (beside the
+ * sources) or a str. */
 static int
-set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose, PyObject *quiet)
+set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose, PyObject *quiet, PyObject *cache_dir)
 {
-    if (!PyUnicode_Check(tag) || !PyTuple_Check(exclude) || (quiet != NULL && !PyTuple_Check(quiet))) {
+    if (!PyUnicode_Check(tag) || !PyTuple_Check(exclude) || (quiet != NULL && !PyTuple_Check(quiet))
+        || (cache_dir != Py_None && !PyUnicode_Check(cache_dir))) {
         PyErr_SetString(PyExc_TypeError,
-                        "install(tag: str, exclude: tuple[str, ...], verbose: bool, quiet: tuple[str, ...] = ())");
+                        "install(tag: str, exclude: tuple[str, ...], verbose: bool, quiet: tuple[str, ...] = (), "
+                        "cache_dir: str | None = None)");
         return -1;
     }
     if (all_str(exclude, "exclude") < 0 || (quiet != NULL && all_str(quiet, "quiet") < 0)) {
@@ -983,6 +1183,7 @@ set_options(HookState *st, PyObject *tag, PyObject *exclude, int verbose, PyObje
     Py_XSETREF(st->plain_suffix, suffix);
     Py_XSETREF(st->tag, Py_NewRef(tag));
     Py_XSETREF(st->exclude, Py_NewRef(exclude));
+    Py_XSETREF(st->cache_dir, cache_dir == Py_None ? NULL : Py_NewRef(cache_dir));
     st->verbose = verbose;
     st->enabled = 1;
     return 0;
@@ -1042,6 +1243,7 @@ install_hook(HookState *st)
     if (PyList_Insert(hooks, position, hook) < 0
         || PyObject_SetAttrString(st->source_loader, "get_code", st->get_code) < 0
         || PyObject_SetAttrString(st->source_loader, "create_module", st->create_module) < 0
+        || PyObject_SetAttrString(st->source_loader, "exec_module", st->exec_module) < 0
         || swap_loaders(file_finder, st->source_loader, st->factory) < 0) {
         Py_DECREF(file_finder);
         Py_DECREF(hook);
@@ -1073,9 +1275,9 @@ uninstall_hook(HookState *st)
         }
     }
     Py_CLEAR(st->path_hook);
-    const char *names[] = {"get_code", "create_module"};
-    PyObject *mine[] = {st->get_code, st->create_module};
-    for (int i = 0; i < 2; i++) {
+    const char *names[] = {"get_code", "create_module", "exec_module"};
+    PyObject *mine[] = {st->get_code, st->create_module, st->exec_module};
+    for (int i = 0; i < 3; i++) {
         PyObject *dict = PyObject_GetAttrString(st->source_loader, "__dict__");
         PyObject *current = dict ? PyMapping_GetItemString(dict, names[i]) : NULL;
         Py_XDECREF(dict);
@@ -1630,7 +1832,7 @@ activate_hook(PyObject *module)
             return -1;
         }
         PyObject *exclude = Py_BuildValue("(s)", "fatopt");
-        int failed = exclude == NULL || set_options(st, tag, exclude, 0, NULL) < 0;
+        int failed = exclude == NULL || set_options(st, tag, exclude, 0, NULL, Py_None) < 0;
         Py_DECREF(tag);
         Py_XDECREF(exclude);
         if (failed) {
@@ -1648,10 +1850,10 @@ activate_hook(PyObject *module)
             Py_DECREF(parsed);
             return 0;
         }
-        PyObject *tag, *exclude, *quiet = NULL;
+        PyObject *tag, *exclude, *quiet = NULL, *cache_dir = Py_None;
         int verbose;
-        int failed = !PyArg_ParseTuple(parsed, "OOp|O", &tag, &exclude, &verbose, &quiet)
-                     || set_options(st, tag, exclude, verbose, quiet) < 0;
+        int failed = !PyArg_ParseTuple(parsed, "OOp|OO", &tag, &exclude, &verbose, &quiet, &cache_dir)
+                     || set_options(st, tag, exclude, verbose, quiet, cache_dir) < 0;
         Py_DECREF(parsed);
         if (failed) {
             return -1;
@@ -1693,13 +1895,14 @@ activate(PyObject *module, PyObject *unused)
 static PyObject *
 install(PyObject *module, PyObject *args)
 {
-    PyObject *tag, *exclude, *quiet = NULL;
+    PyObject *tag, *exclude, *quiet = NULL, *cache_dir = Py_None;
     int verbose;
-    if (!PyArg_ParseTuple(args, "UO!p|O!:install", &tag, &PyTuple_Type, &exclude, &verbose, &PyTuple_Type, &quiet)) {
+    if (!PyArg_ParseTuple(args, "UO!p|O!O:install", &tag, &PyTuple_Type, &exclude, &verbose, &PyTuple_Type, &quiet,
+                          &cache_dir)) {
         return NULL;
     }
     HookState *st = get_state(module);
-    if (set_options(st, tag, exclude, verbose, quiet) < 0 || install_hook(st) < 0) {
+    if (set_options(st, tag, exclude, verbose, quiet, cache_dir) < 0 || install_hook(st) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -1729,6 +1932,27 @@ options(PyObject *module, PyObject *unused)
         Py_RETURN_NONE;
     }
     return Py_BuildValue("(OOO)", st->tag, st->exclude, st->verbose ? Py_True : Py_False);
+}
+
+static PyObject *
+cache_dir(PyObject *module, PyObject *unused)
+{
+    HookState *st = get_state(module);
+    return Py_NewRef(st->enabled && st->cache_dir != NULL ? st->cache_dir : Py_None);
+}
+
+static PyObject *
+cache_file_py(PyObject *module, PyObject *source_path)
+{
+    HookState *st = get_state(module);
+    PyObject *path = st->tag == NULL ? NULL : cache_file(st, source_path);
+    return path != NULL ? path : Py_NewRef(Py_None);
+}
+
+static PyObject *
+busy(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromSsize_t(get_state(module)->busy);
 }
 
 static PyObject *
@@ -1812,6 +2036,8 @@ original_builtins(PyObject *module, PyObject *unused)
 
 static PyMethodDef importhook_methods[] = {
     {"_on_py_start", (PyCFunction)(void (*)(void))on_py_start, METH_FASTCALL, "sys.monitoring PY_START callback (internal)"},
+    {"_on_gc", (PyCFunction)(void (*)(void))on_gc, METH_FASTCALL,
+     "gc.callbacks entry while the optimizer is loaded: drops it once idle (internal)"},
     {"_main_trampoline", (PyCFunction)(void (*)(void))main_trampoline, METH_FASTCALL,
      "sys.excepthook while the main script starts (internal)"},
     {"_report_unhandled", report_unhandled, METH_O, "the main script's unhandled exception (internal)"},
@@ -1826,8 +2052,14 @@ static PyMethodDef importhook_methods[] = {
      "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},
     {"activate", activate, METH_NOARGS, activate_doc},
     {"install", install, METH_VARARGS,
-     "install(tag, exclude, verbose, quiet=())\n--\n\nTurn the hook on with these options (idempotent).\n"
-     "Verbose mode does not log modules under the directories in quiet."},
+     "install(tag, exclude, verbose, quiet=(), cache_dir=None)\n--\n\nTurn the hook on with these options (idempotent).\n"
+     "Verbose mode does not log modules under the directories in quiet; cache_dir: fatopt's own cache directory."},
+    {"cache_dir", cache_dir, METH_NOARGS,
+     "cache_dir()\n--\n\nfatopt's own cache directory (cache_dir=PATH) while on, else None."},
+    {"cache_file", cache_file_py, METH_O,
+     "cache_file(source_path)\n--\n\nWhere the hook looks for the optimized code of source_path, or None."},
+    {"busy", busy, METH_NOARGS,
+     "busy()\n--\n\nHow many source modules are being executed or optimized (all threads)."},
     {"uninstall", uninstall, METH_NOARGS,
      "uninstall()\n--\n\nRemove the hook; modules already imported stay as they are."},
     {"disable", disable, METH_NOARGS,
@@ -1863,6 +2095,11 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->plain_suffix);
     Py_VISIT(st->exclude);
     Py_VISIT(st->quiet);
+    Py_VISIT(st->cache_dir);
+    Py_VISIT(st->on_gc);
+    Py_VISIT(st->path_abspath);
+    Py_VISIT(st->orig_exec_module);
+    Py_VISIT(st->exec_module);
     Py_VISIT(st->registered);
     Py_VISIT(st->bypass);
     Py_VISIT(st->stash);
@@ -1899,6 +2136,11 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->plain_suffix);
     Py_CLEAR(st->exclude);
     Py_CLEAR(st->quiet);
+    Py_CLEAR(st->cache_dir);
+    Py_CLEAR(st->on_gc);
+    Py_CLEAR(st->path_abspath);
+    Py_CLEAR(st->orig_exec_module);
+    Py_CLEAR(st->exec_module);
     Py_CLEAR(st->registered);
     Py_CLEAR(st->bypass);
     Py_CLEAR(st->stash);
@@ -1954,9 +2196,11 @@ importhook_exec(PyObject *module)
     }
     st->orig_get_code = PyObject_GetAttrString(source_loader_base, "get_code");
     st->orig_create_module = PyObject_GetAttrString(source_loader_base, "create_module");
+    st->orig_exec_module = PyObject_GetAttrString(source_loader_base, "exec_module");
     Py_DECREF(source_loader_base);
     st->source_loader = machinery_attr("SourceFileLoader");
     st->cache_from_source = machinery_attr("cache_from_source");
+    st->path_abspath = machinery_attr("_path_abspath");
     st->optimization_kwnames = Py_BuildValue("(s)", "optimization");
     st->magic = machinery_attr("MAGIC_NUMBER");
     st->imp = PyImport_ImportModule("_imp");
@@ -1972,6 +2216,7 @@ importhook_exec(PyObject *module)
     st->factory = PyObject_GetAttrString(module, "loader_factory");
     st->main_tool = -1;
     st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
+    st->on_gc = PyObject_GetAttrString(module, "_on_gc");
     st->main_trampoline = PyObject_GetAttrString(module, "_main_trampoline");
     st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
@@ -1982,10 +2227,10 @@ importhook_exec(PyObject *module)
     st->str_read = PyUnicode_InternFromString("read");
     st->str_close = PyUnicode_InternFromString("close");
     st->str_source_hash = PyUnicode_InternFromString("source_hash");
-    if (!st->orig_get_code || !st->orig_create_module || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
+    if (!st->orig_get_code || !st->orig_create_module || !st->orig_exec_module || !st->path_abspath || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->quiet || !st->factory || !st->original_builtins
-        || !st->on_py_start || !st->main_trampoline || !st->exit_like_sigint
+        || !st->on_py_start || !st->on_gc || !st->main_trampoline || !st->exit_like_sigint
         || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
         || !st->str_source_hash) {
         return -1;
@@ -1996,7 +2241,8 @@ importhook_exec(PyObject *module)
     }
     st->get_code = new_hook_method(module, st->orig_get_code, HOOK_GET_CODE);
     st->create_module = new_hook_method(module, st->orig_create_module, HOOK_CREATE_MODULE);
-    if (st->get_code == NULL || st->create_module == NULL) {
+    st->exec_module = new_hook_method(module, st->orig_exec_module, HOOK_EXEC_MODULE);
+    if (st->get_code == NULL || st->create_module == NULL || st->exec_module == NULL) {
         return -1;
     }
     return 0;

@@ -91,5 +91,14 @@ def write_marshalled(path: str, marshalled: bytes, head: bytes) -> bool:
 
 
 def enabled() -> bool:
-    """Whether caches may be written (``PYTHONDONTWRITEBYTECODE`` / ``-B`` say no)."""
+    """Whether caches may be written beside the sources (``PYTHONDONTWRITEBYTECODE`` / ``-B``
+    say no; fatopt's own cache directory, ``cache_dir=PATH``, is written all the same)."""
     return not sys.dont_write_bytecode
+
+
+#: What verbose mode and ``fatopt status`` say when bytecode writing is off.
+NOT_CACHED = (
+    "bytecode writing is off (-B, PYTHONDONTWRITEBYTECODE or sys.dont_write_bytecode): optimized "
+    "code is not cached and every start runs the optimizer again; -X fatopt=cache_dir=DIR "
+    "(or PYTHONFATOPT=cache_dir=DIR) caches it in DIR anyway"
+)

@@ -1,5 +1,6 @@
 """What the import hook does when fatopt's cache holds nothing valid for a module: import the
-optimizer (once, with the hook stepped aside), optimize the module, write the cache.
+optimizer (with the hook stepped aside), optimize the module, write the cache; and which of
+fatopt's modules to drop once the imports that needed the optimizer are done.
 
 The C hook (``fatopt/_importhook.c``) calls :func:`code_for` on a miss, with tracing and
 monitoring suspended: a debugger stepping into an import never stops in the optimizer. A warm
@@ -11,12 +12,26 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import marshal
 import os
 import sys
+import warnings
 
 import _fatopt_importhook as _importhook
 
 from fatopt import cache, importer
 
-__all__ = ["code_for", "ensure_optimizer", "optimized_code"]
+__all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules"]
+
+#: sys.modules' names before the optimizer was last imported (None: it never was).
+_loaded_before: frozenset[str] | None = None
+
+#: fatopt modules (and packages, with their submodules) that stay once loaded: what optimized
+#: modules use (the guard runtime holds process state), what the public API hands out (guards
+#: from get_specialized, a Config, a Report: a second copy of their module after a reload would
+#: make them instances of other classes), and this module's own (small) imports. Every other
+#: fatopt module the optimizer's import brought in is the optimizer.
+_KEPT = (
+    "fatopt._guards", "fatopt.runtime", "fatopt.guards", "fatopt.config", "fatopt.results",
+    "fatopt.importer", "fatopt.settings", "fatopt.cache", "fatopt.cache_miss",
+)
 
 
 def code_for(loader, fullname: str, creating: bool):
@@ -46,12 +61,15 @@ def _optimizer_loaded() -> bool:
 
 
 def ensure_optimizer() -> bool:
-    """Import the optimizer once, with the hook bypassed on this thread: the modules it imports
-    load plain (a module cannot be optimized by an optimizer still being imported). Each of them
-    is then cached optimized, so the next run finds them all in the cache and never imports the
-    optimizer. False if the optimizer cannot be imported (fatopt turns itself off)."""
+    """Import the optimizer (again, if the hook dropped it since), with the hook bypassed on this
+    thread: the modules it imports load plain (a module cannot be optimized by an optimizer still
+    being imported). Each of them is then cached optimized (where caches can be written), so the
+    next run finds them all in the cache and never imports the optimizer. False if the optimizer
+    cannot be imported (fatopt turns itself off)."""
+    global _loaded_before
     if _optimizer_loaded():
         return True
+    before = frozenset(sys.modules)
     _importhook.set_bypass(True)
     try:
         import fatopt.compiler  # noqa: F401
@@ -62,6 +80,9 @@ def ensure_optimizer() -> bool:
     finally:
         _importhook.set_bypass(False)
         loaded = _importhook.take_loaded_plain()
+    _loaded_before = before
+    if not _can_write():
+        loaded = []  # (their optimized code would be for next time: nowhere to keep it)
     for loader, fullname in loaded:
         try:
             if _importhook.cached_code(loader, fullname) is None:
@@ -69,6 +90,25 @@ def ensure_optimizer() -> bool:
         except Exception:  # a cache for next time is a nicety: never fail for it
             pass
     return True
+
+
+def optimizer_modules() -> list[str]:
+    """The names of the optimizer's modules in sys.modules, which the C hook drops when no
+    import or optimization is in progress, so that a process that had a cache miss runs on
+    without them (objects for the garbage collector to traverse, memory). Only fatopt's own
+    modules: a standard-library module the optimizer imported may be the program's too by now
+    (a second copy of it would break identity)."""
+    before = _loaded_before
+    if before is None:
+        return []
+    return [
+        name for name in list(sys.modules)
+        if name.startswith("fatopt.") and name not in before and not _kept(name)
+    ]
+
+
+def _kept(name: str) -> bool:
+    return any(name == kept or name.startswith(kept + ".") for kept in _KEPT)
 
 
 def optimized_code(loader, fullname: str):
@@ -92,7 +132,7 @@ def optimized_code(loader, fullname: str):
         had_pyc = _has_plain_pyc(source_path)
         plain = _plain_code(loader, fullname)
         # only a .pyc importlib read can differ from the source's compilation
-        if had_pyc and plain is not None and plain != compile(source, source_path, "exec", dont_inherit=True):
+        if had_pyc and plain is not None and plain != _quiet_compile(source, source_path):
             return plain
         del plain  # (the module's plain code: not alive while the optimizer's peak is reached)
     # The compiled code is not what the module runs: a copy read back from its marshalled bytes
@@ -100,16 +140,51 @@ def optimized_code(loader, fullname: str):
     # tree, now freed, and hold what marshalling caches in them (each code object's co_code and
     # name tuples): kept for the life of the module, they cost about 3 MB of peak memory over
     # a pytest start (fragmentation and the caches), where the copy is compact and cacheless.
-    verbose = options.logs(source_path)
-    marshalled = marshal.dumps(compile_source(source, source_path, config_for(options), verbose=verbose).code)
-    path = importer.cache_path(source_path, hooked[0])  # the tag the hook reads with
-    if path is not None and cache.enabled():
+    path = _importhook.cache_file(source_path)  # where the hook reads (tag, cache directory)
+    if not _can_write():
+        _say_not_cached(options.verbose)
+        path = None
+    # Plain Python's compile-time warnings have been shown by importlib's own get_code above, or
+    # by the interpreter compiling the main script, or not at all (a valid .pyc): the optimizer's
+    # compiles show none (a SyntaxWarning printed 5 times where plain prints it twice)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        compiled = compile_source(source, source_path, config_for(options), verbose=options.logs(source_path))
+    marshalled = marshal.dumps(compiled.code)
+    del compiled
+    if path is not None:
         # The main script's cache is checked against a hash of its source: plain Python never
         # caches a main script, so a script rewritten within the same second with the same size
         # (the resolution of a timestamp .pyc) must not find its old code.
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
         cache.write_marshalled(path, marshalled, cache.header(source_path, source, mode, mtime))
     return marshal.loads(marshalled)
+
+
+def _quiet_compile(source: bytes, source_path: str):
+    """The source's plain compilation, its warnings not shown (plain Python read the .pyc)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return compile(source, source_path, "exec", dont_inherit=True)
+
+
+_said_not_cached = False
+
+
+def _can_write() -> bool:
+    """Whether optimized code can be kept: bytecode writing is on, or fatopt has its own cache
+    directory (cache_dir=PATH), which it writes even under -B."""
+    return cache.enabled() or _importhook.cache_dir() is not None
+
+
+def _say_not_cached(verbose: bool) -> None:
+    """Once per process, in verbose mode: why every start of this program optimizes again."""
+    global _said_not_cached
+    if verbose and not _said_not_cached:
+        _said_not_cached = True
+        sys.stderr.write(f"fatopt: {cache.NOT_CACHED}\n")
 
 
 def _has_plain_pyc(source_path: str) -> bool:

@@ -7,6 +7,8 @@
     fatopt run -m MODULE [ARGS ...]          python -X fatopt -m MODULE ARGS
     fatopt report PATH ...                   what fatopt does to these files (text, JSON, HTML)
     fatopt report -- SCRIPT [ARGS ...]       ... to a run of a program (and -m MODULE [ARGS])
+    fatopt status [--json]                   is fatopt active here, with which settings and cache
+    fatopt clean [PATH ...]                  remove fatopt's cache files (nothing else)
 """
 
 from __future__ import annotations
@@ -108,6 +110,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
 
     _add_report_parser(commands)
+
+    p = commands.add_parser(
+        "status",
+        help="say whether fatopt is installed and active for this interpreter, and how",
+        description="Whether fatopt is installed and would be active for this interpreter (and "
+        "environment): version, settings, cache tag, where cache files go, whether they can be "
+        "written, the C extensions found.",
+    )
+    p.add_argument("--json", action="store_true", help="as a JSON object")
+
+    p = commands.add_parser(
+        "clean",
+        help="remove fatopt's cache files (never normal .pyc files or sources)",
+        description="Remove fatopt's own cache files (*.opt-fatoptXXXXXXXX.pyc) under each PATH "
+        "(default: the current directory), recursively, and under their mirrors in "
+        "sys.pycache_prefix and fatopt's cache_dir. Normal .pyc files and sources are never touched.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="directories (default: .)")
+    p.add_argument("-n", "--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    tags = p.add_mutually_exclusive_group()
+    tags.add_argument("--all-tags", dest="current_tag", action="store_false",
+                      help="files of every fatopt version, configuration and Python (the default)")
+    tags.add_argument("--current-tag", dest="current_tag", action="store_true",
+                      help="only the files of the configuration in force here (PYTHONFATOPT, -X fatopt)")
+    p.set_defaults(current_tag=False)
+    p.add_argument("-q", "--quiet", action="store_true", help="print the count only")
     return parser
 
 
@@ -318,11 +346,51 @@ def cmd_report(ns: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_status(ns: argparse.Namespace) -> int:
+    from fatopt.status import collect, render
+
+    info = collect()
+    if ns.json:
+        import json
+
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    else:
+        sys.stdout.write(render(info))
+    return 0
+
+
+def cmd_clean(ns: argparse.Namespace) -> int:
+    from fatopt.clean import find, remove
+
+    paths = ns.paths or ["."]
+    for path in paths:
+        if not os.path.isdir(path):
+            raise _SourceError(f"{path}: not a directory")
+    options = _options(None)
+    prefixes = tuple(p for p in (sys.pycache_prefix, options.cache_dir) if p)
+    files = find(paths, options.cache_tag() if ns.current_tag else None, prefixes)
+    verb = "would remove" if ns.dry_run else "removed"
+    errors: list[str] = []
+    if ns.dry_run:
+        count, size = len(files), sum(os.path.getsize(f) for f in files)
+    else:
+        count, size, errors = remove(files)
+    if not ns.quiet:
+        for path in files:
+            sys.stdout.write(f"{verb} {path}\n")
+    for line in errors:
+        sys.stderr.write(f"fatopt clean: {line}\n")
+    sys.stdout.write(f"fatopt clean: {verb} {count} file{'s' if count != 1 else ''} ({size / 1024:.1f} KiB)\n")
+    return 1 if errors else 0
+
+
 def _unavailable(ns: argparse.Namespace) -> int:
     """On an interpreter fatopt cannot serve (before CPython 3.12, or without its C build): one
     line saying why; ``run`` then runs the program plain, the other commands stop (status 2)."""
     import fatopt
 
+    if ns.command == "status":
+        return cmd_status(ns)
     if ns.command != "run":
         fatopt.tell_unavailable(f"'fatopt {ns.command}' cannot run here")
         return 2
@@ -338,7 +406,10 @@ def _unavailable(ns: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-COMMANDS = {"compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run, "report": cmd_report}
+COMMANDS = {
+    "compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run, "report": cmd_report,
+    "status": cmd_status, "clean": cmd_clean,
+}
 
 
 #: The exit status when stdout's reader goes away first (`fatopt diff FILE | head`): 128 + SIGPIPE,

@@ -142,7 +142,7 @@ def compile_file(path: str, root: str, settings: CompileallSettings) -> FileResu
     """Optimize one file into its fatopt cache file. Runs in worker processes."""
     from fatopt.compiler import compile_source, config_for
 
-    target = cache.cache_path(path, settings.options.cache_tag())
+    target = cache.cache_path(path, settings.options.cache_tag(), settings.options.cache_dir)
     try:
         with open(path, "rb") as f:
             source = f.read()

@@ -183,12 +183,32 @@ def _compile_source(
         text = decode_source(source)
     else:
         text = source
-    # CPython parses first: invalid input raises exactly what a plain import raises.
-    # the tree is passed on, not kept here: an unchanged module's tree is dropped before its
-    # text is compiled (see _compile_tree)
-    return _compile_tree(
-        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize),  # type: ignore[arg-type]
-        text, text, path, config, optimize, verbose, explain)
+    # Parsing, optimizing and compiling each warn (an invalid escape when parsing, `is` with a
+    # literal when compiling, all of them again when the plain text is compiled): held back
+    # here, then shown once, by a plain compile of the text, as `python -m compileall` shows them.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # CPython parses first: invalid input raises exactly what a plain import raises.
+        # the tree is passed on, not kept here: an unchanged module's tree is dropped before
+        # its text is compiled (see _compile_tree)
+        result = _compile_tree(
+            compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize),  # type: ignore[arg-type]
+            text, text, path, config, optimize, verbose, explain)
+    _show_once(caught, text, path, optimize)
+    return result
+
+
+def _show_once(caught: list, text: str, path: str, optimize: int) -> None:
+    """Show warnings held back while compiling: those of the compiler once (by compiling the
+    text as plain Python does), any other (the optimizer failing) as it was raised."""
+    compile_time = False
+    for w in caught:
+        if issubclass(w.category, (SyntaxWarning, DeprecationWarning)) and w.filename == path:
+            compile_time = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if compile_time:
+        compile(text, path, "exec", dont_inherit=True, optimize=optimize)
 
 
 def _compile_tree(

@@ -24,6 +24,8 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
                                    specializations, invalidations (fatopt.run_stats)
     -X fatopt=exclude=pkg.mod:tests  on, never optimize these modules (and their submodules)
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
+    -X fatopt=cache_dir=~/.cache/fatopt  on, fatopt's cache files under this directory, written
+                                   even under -B / PYTHONDONTWRITEBYTECODE (not part of the tag)
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
                                    ignored under -E and -I, like every PYTHON* variable;
                                    its verbose items reach them only as verbose=inherit)
@@ -86,7 +88,8 @@ class Options:
     """What the user asked for: on/off, verbosity, exclusions and Config overrides (checked and
     typed: ``{"unroll_loops": 4}``)."""
 
-    __slots__ = ("enabled", "verbose", "verbose_inherited", "verbose_all", "stats", "exclude", "overrides", "_tag")
+    __slots__ = ("enabled", "verbose", "verbose_inherited", "verbose_all", "stats", "exclude", "overrides", "cache_dir",
+                 "_tag")
 
     def __init__(
         self,
@@ -105,6 +108,8 @@ class Options:
         self.stats = False
         self.exclude = exclude
         self.overrides = dict(overrides or {})
+        #: cache_dir=PATH: fatopt's own cache directory (absolute), or None (beside the sources)
+        self.cache_dir: str | None = None
         self._tag: str | None = None
 
     def __repr__(self) -> str:
@@ -145,6 +150,12 @@ class Options:
                 self.verbose, self.verbose_all, self.verbose_inherited = _parse_verbose(key, value)
             elif key == "stats":
                 self.stats = _parse_bool(key, value)
+            elif key == "cache_dir":
+                if not value:
+                    raise OptionsError("item 'cache_dir=' needs a directory (cache_dir=PATH)")
+                # where the item is written the shell expands no ~; a relative path is taken
+                # from the directory the process started in (it must not move with chdir)
+                self.cache_dir = os.path.abspath(os.path.expanduser(value))
             else:
                 from fatopt.settings import parse_setting  # (only for settings: see its docstring)
 
@@ -310,13 +321,22 @@ def _update(options: Options, text, source: str) -> None:
 _options: Options | None = None  # what the hook was installed with, once asked for
 
 
-def cache_path(source_path: str, tag: str) -> str | None:
+def cache_path(source_path: str, tag: str, cache_dir: str | None = None) -> str | None:
     """Where the optimized code of ``source_path`` is cached, or None if this interpreter keeps
-    no bytecode cache (``sys.implementation.cache_tag`` is None)."""
+    no bytecode cache (``sys.implementation.cache_tag`` is None).
+
+    Beside the normal bytecode (``__pycache__``, or under ``sys.pycache_prefix``); with a
+    ``cache_dir``, under it, mirroring the source's absolute directory as
+    ``sys.pycache_prefix`` does (the C hook's ``in_cache_dir`` computes the same)."""
     try:
-        return cache_from_source(source_path, optimization=tag)
+        usual = cache_from_source(source_path, optimization=tag)
     except NotImplementedError:
         return None
+    if cache_dir is None:
+        return usual
+    head = os.path.dirname(os.path.abspath(source_path))
+    head = os.path.splitdrive(head)[1].lstrip("/" + os.sep)
+    return os.path.join(cache_dir, head, os.path.basename(usual))
 
 
 def _hook_module():
@@ -377,10 +397,10 @@ def _keep_verbose_to_this_process() -> None:
         _environment_read = (value, children)
 
 
-def hook_options() -> tuple[str, tuple[str, ...], bool, tuple[str, ...]] | None:
+def hook_options() -> tuple[str, tuple[str, ...], bool, tuple[str, ...], str | None] | None:
     """For the C activation when the option values need parsing: (cache tag, excluded modules,
-    verbose, directories whose modules verbose mode leaves out), or None when fatopt stays off
-    (a malformed value is reported on stderr)."""
+    verbose, directories whose modules verbose mode leaves out, cache directory), or None when
+    fatopt stays off (a malformed value is reported on stderr)."""
     global _options
     try:
         options = from_environment()
@@ -396,7 +416,8 @@ def hook_options() -> tuple[str, tuple[str, ...], bool, tuple[str, ...]] | None:
         from fatopt import run_stats
 
         run_stats.install()
-    return options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose, options.quiet_directories()
+    return (options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose, options.quiet_directories(),
+            options.cache_dir)
 
 
 def installed_options() -> Options | None:
@@ -419,7 +440,7 @@ def install(options: Options) -> None:
     import _fatopt_importhook
 
     _fatopt_importhook.install(options.cache_tag(), ALWAYS_EXCLUDED + options.exclude, options.verbose,
-                               options.quiet_directories())
+                               options.quiet_directories(), options.cache_dir)
     _options = options
 
 

@@ -39,7 +39,8 @@ TRUE_WORDS = ("1", "on", "yes", "true")
 FALSE_WORDS = ("0", "off", "no", "false")
 
 #: The items that are not settings (fatopt.importer.Options.update reads them).
-WORDS = ("on", "off", "verbose", "verbose=all", "verbose=inherit", "stats", "exclude=MODULE:MODULE")
+WORDS = ("on", "off", "verbose", "verbose=all", "verbose=inherit", "stats", "exclude=MODULE:MODULE",
+         "cache_dir=PATH")
 
 
 def did_you_mean(word: str, candidates) -> str:
