@@ -335,11 +335,11 @@ runtime_available(HookState *st, PyObject *code)
  * replaces sys.gettrace cannot hide a tracer.  Cost: eight calls of C functions per handled
  * import, before its cache file is even opened; nothing for the modules fatopt does not handle. */
 
-enum { TOOL_NONE = -3, TOOL_TRACE = -2, TOOL_PROFILE = -1 }; /* >= 0: a sys.monitoring tool id */
+enum { TOOL_ERROR = -4, TOOL_NONE = -3, TOOL_TRACE = -2, TOOL_PROFILE = -1 }; /* >= 0: a monitoring tool id */
 
 /* The first tool found active: its kind, and in *found (if given) a new reference to the trace
  * or profile object or the tool's name.  An error is taken for "none" (never fail an import for
- * this); -4 lets a BaseException through. */
+ * this); TOOL_ERROR lets a BaseException through. */
 static int
 active_tool(HookState *st, PyObject **found)
 {
@@ -351,7 +351,7 @@ active_tool(HookState *st, PyObject **found)
         PyObject *obj = PyObject_CallNoArgs(getters[i]);
         if (obj == NULL) {
             if (clear_if_exception() < 0) {
-                return -4;
+                return TOOL_ERROR;
             }
             continue;
         }
@@ -378,7 +378,7 @@ active_tool(HookState *st, PyObject **found)
         Py_XDECREF(id);
         if (name == NULL) {
             if (clear_if_exception() < 0) {
-                return -4;
+                return TOOL_ERROR;
             }
             continue;
         }
@@ -423,7 +423,7 @@ describe_active_tool(HookState *st)
 {
     PyObject *found = NULL;
     int kind = active_tool(st, &found);
-    if (kind == -4) {
+    if (kind == TOOL_ERROR) {
         return NULL;
     }
     if (kind == TOOL_NONE) {
@@ -451,7 +451,7 @@ static int
 tracing_now(HookState *st)
 {
     int kind = active_tool(st, NULL);
-    if (kind == -4) {
+    if (kind == TOOL_ERROR) {
         return -1;
     }
     if (kind == TOOL_NONE) {
