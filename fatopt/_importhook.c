@@ -382,7 +382,8 @@ active_tool(HookState *st, PyObject **found)
             }
             continue;
         }
-        if (name != Py_None) {
+        if (name != Py_None && !(PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "fatopt") == 0)) {
+            /* (a tool named "fatopt" is fatopt's own, as the main script's watcher is) */
             if (found != NULL) {
                 *found = name;
             }

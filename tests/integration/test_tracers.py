@@ -209,6 +209,12 @@ def test_a_module_imported_under_a_tracer_is_not_specialized(project, prefix, st
     assert run(project, prefix, "-c", code).stdout == f"False {expected}\n"  # warm
 
 
+def test_fatopts_own_monitoring_tool_does_not_count(project, prefix):
+    # (the main script's start is watched by a tool named "fatopt", until the script starts)
+    code = f"import sys; sys.monitoring.use_tool_id(3, 'fatopt'); import mod; {SPECIALIZED}"
+    assert run(project, prefix, "-c", code).stdout == "True None\n"
+
+
 def test_the_check_is_made_at_each_import(project, prefix):
     write(project, "mod2.py", MODULE)
     code = ("import sys; sys.monitoring.use_tool_id(3, 'x'); import mod; sys.monitoring.free_tool_id(3); import mod2\n"
