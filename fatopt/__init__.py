@@ -31,6 +31,7 @@ __all__ = [
     "optimize_ast",
     "optimize_source",
     "get_config",
+    "tracing_active",
     "Config",
     "Report",
 ]
@@ -132,6 +133,17 @@ def get_config():
     from fatopt.compiler import config_for
 
     return config_for(options)
+
+
+def tracing_active() -> "str | None":
+    """Which tracer, profiler or ``sys.monitoring`` tool is active, if one is: modules imported
+    now load unoptimized, so that debuggers, profilers and coverage see plain code (for example
+    ``"sys.settrace: bdb.Bdb.trace_dispatch"``, ``"sys.monitoring tool 2: 'cProfile'"``), else
+    None. Asks about this thread's trace and profile functions and tools 0-5 (not fatopt's own
+    watcher for the main script's start), as the import hook does for each module."""
+    import _fatopt_importhook
+
+    return _fatopt_importhook.tracing_active()
 
 
 def __getattr__(name: str):

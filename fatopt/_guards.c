@@ -422,7 +422,9 @@ guards_clear(PyObject *module)
         if (specs != NULL) {
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(specs); i++) {
                 SpecObject *s = (SpecObject *)PyList_GET_ITEM(specs, i);
-                if (!s->dead && s->func != NULL && s->func->func_code == s->specialized) {
+                /* (a function freed earlier in this collection: see spec_sync) */
+                int alive = s->func != NULL && (s->func_ref == NULL || weak_referent(s->func_ref) != NULL);
+                if (!s->dead && alive && s->func->func_code == s->specialized) {
                     install_code(st, s->func, s->original);
                 }
                 spec_detach(st, s);

@@ -6,7 +6,7 @@
  *  - No Python frame of fatopt's runs while a module is loaded from fatopt's cache.  Debuggers
  *    (bdb's `skip`), profilers and tracebacks see importlib's frames only, as with plain Python.
  *    When the cache misses, the optimizer (Python) runs with tracing and monitoring suspended.
- *  - Loaders stay plain: FileFinder makes them with `loader_factory`, which returns an ordinary
+ *  - Loaders stay plain: FileFinder makes them with a factory that returns an ordinary
  *    `SourceFileLoader` and records its path.  Its `get_code` and `create_module` are
  *    looked up on the class, where `install()` puts two `HookMethod` descriptors; they handle
  *    the recorded modules and call importlib's own methods for every other loader.  A loader's
@@ -78,8 +78,12 @@ typedef struct {
     PyObject *magic;            /* bytes: importlib.util.MAGIC_NUMBER */
     PyObject *imp;              /* the _imp module */
     PyObject *stat;             /* os.stat */
-    PyObject *factory;          /* loader_factory, bound to this module */
+    PyObject *factory;          /* the loader factory of fatopt's FileFinders (a HookMethod) */
     PyObject *original_builtins; /* the builtins dict as it was when this module was loaded */
+    PyObject *gettrace;         /* sys.gettrace, sys.getprofile, sys.monitoring.get_tool: the */
+    PyObject *getprofile;       /* builtins themselves, taken at load (see "tracers") */
+    PyObject *get_tool;
+    int told_tracing;           /* verbose mode said once that a tracer makes imports plain */
     int activated;              /* activate() ran (site may process fatopt.pth twice: a venv's
                                  * site-packages can be added both as the venv's and as global) */
     int main_tool;              /* the sys.monitoring tool id watching for the main script, or -1 */
@@ -104,6 +108,7 @@ typedef struct {
 
 static int flag(const char *name);
 static void watch_collections(HookState *st);
+static int tracing_now(HookState *st);
 
 static inline HookState *
 get_state(PyObject *module)
@@ -422,6 +427,156 @@ log_cache_hit(HookState *st, PyObject *loader, PyObject *code)
     Py_DECREF(path);
 }
 
+/* ------------------------------------------------------------------ tracers -------------- */
+/* Debuggers, profilers and coverage see plain code: a module imported while the importing thread
+ * has a trace or profile function (pdb, bdb, coverage's default core, trace, IDE debuggers), or
+ * while a sys.monitoring tool is registered (cProfile and coverage's sysmon core on 3.12+,
+ * debuggers built on PEP 669), loads exactly as plain Python loads it: importlib's own get_code,
+ * nothing of fatopt's read or written.  Functions specialized before the tool started keep their
+ * code (docs/semantics.md, "Debuggers, profilers and coverage").
+ *
+ * Asked through sys.gettrace(), sys.getprofile() and sys.monitoring.get_tool(0..5): the C API
+ * has setters only (PyEval_SetTrace), and the PyThreadState fields behind them are not public.
+ * The three builtins are kept from when this module loads, so that a program or library that
+ * replaces sys.gettrace cannot hide a tracer.  Cost: eight calls of C functions per handled
+ * import, before its cache file is even opened; nothing for the modules fatopt does not handle. */
+
+enum { TOOL_ERROR = -4, TOOL_NONE = -3, TOOL_TRACE = -2, TOOL_PROFILE = -1 }; /* >= 0: a monitoring tool id */
+
+/* The first tool found active: its kind, and in *found (if given) a new reference to the trace
+ * or profile object or the tool's name.  An error is taken for "none" (never fail an import for
+ * this); TOOL_ERROR lets a BaseException through. */
+static int
+active_tool(HookState *st, PyObject **found)
+{
+    PyObject *getters[2] = {st->gettrace, st->getprofile};
+    for (int i = 0; i < 2; i++) {
+        if (getters[i] == NULL) {
+            continue;
+        }
+        PyObject *obj = PyObject_CallNoArgs(getters[i]);
+        if (obj == NULL) {
+            if (clear_if_exception() < 0) {
+                return TOOL_ERROR;
+            }
+            continue;
+        }
+        if (obj != Py_None) {
+            if (found != NULL) {
+                *found = obj;
+            }
+            else {
+                Py_DECREF(obj);
+            }
+            return i == 0 ? TOOL_TRACE : TOOL_PROFILE;
+        }
+        Py_DECREF(obj);
+    }
+    if (st->get_tool == NULL) {
+        return TOOL_NONE;
+    }
+    for (int tool = 0; tool < 6; tool++) { /* ids 0..5; 6 and 7 are settrace's and setprofile's */
+        if (tool == st->main_tool) {
+            continue; /* fatopt's own watcher for the main script's start */
+        }
+        PyObject *id = PyLong_FromLong(tool);
+        PyObject *name = id ? PyObject_CallOneArg(st->get_tool, id) : NULL;
+        Py_XDECREF(id);
+        if (name == NULL) {
+            if (clear_if_exception() < 0) {
+                return TOOL_ERROR;
+            }
+            continue;
+        }
+        if (name != Py_None && !(PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "fatopt") == 0)) {
+            /* (a tool named "fatopt" is fatopt's own, as the main script's watcher is) */
+            if (found != NULL) {
+                *found = name;
+            }
+            else {
+                Py_DECREF(name);
+            }
+            return tool;
+        }
+        Py_DECREF(name);
+    }
+    return TOOL_NONE;
+}
+
+/* What a trace or profile object is, for people: "module.qualname" of a function or method,
+ * else its type's name.  New reference. */
+static PyObject *
+describe_callable(PyObject *obj)
+{
+    PyObject *qualname = PyObject_GetAttrString(obj, "__qualname__");
+    PyObject *module = qualname ? PyObject_GetAttrString(obj, "__module__") : NULL;
+    PyErr_Clear();
+    PyObject *text;
+    if (qualname != NULL && PyUnicode_Check(qualname) && module != NULL && PyUnicode_Check(module)) {
+        text = PyUnicode_FromFormat("%U.%U", module, qualname);
+    }
+    else {
+        text = PyUnicode_FromString(Py_TYPE(obj)->tp_name);
+    }
+    Py_XDECREF(qualname);
+    Py_XDECREF(module);
+    return text;
+}
+
+/* Which tool makes imports load plain now, as a str ("sys.settrace: bdb.Bdb.trace_dispatch",
+ * "sys.monitoring tool 2: 'cProfile'"), or None.  New reference; NULL on a BaseException. */
+static PyObject *
+describe_active_tool(HookState *st)
+{
+    PyObject *found = NULL;
+    int kind = active_tool(st, &found);
+    if (kind == TOOL_ERROR) {
+        return NULL;
+    }
+    if (kind == TOOL_NONE) {
+        Py_RETURN_NONE;
+    }
+    PyObject *text;
+    if (kind >= 0) {
+        text = PyUnicode_FromFormat("sys.monitoring tool %d: %R", kind, found);
+    }
+    else {
+        PyObject *what = describe_callable(found);
+        text = what ? PyUnicode_FromFormat("%s: %U", kind == TOOL_TRACE ? "sys.settrace" : "sys.setprofile", what) : NULL;
+        Py_XDECREF(what);
+    }
+    Py_DECREF(found);
+    if (text == NULL && clear_if_exception() == 0) {
+        text = PyUnicode_FromString("a tracer, profiler or sys.monitoring tool");
+    }
+    return text;
+}
+
+/* 1 if the module being imported must load plain because a tool is active; says so once in
+ * verbose mode.  -1 on a BaseException. */
+static int
+tracing_now(HookState *st)
+{
+    int kind = active_tool(st, NULL);
+    if (kind == TOOL_ERROR) {
+        return -1;
+    }
+    if (kind == TOOL_NONE) {
+        return 0;
+    }
+    if (st->verbose && !st->told_tracing) {
+        st->told_tracing = 1;
+        PyObject *which = describe_active_tool(st);
+        if (which == NULL) {
+            return -1;
+        }
+        PySys_FormatStderr("fatopt: a tracer/profiler/monitoring tool is active (%S): modules imported now "
+                           "run unoptimized\n", which);
+        Py_DECREF(which);
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------ the loaders ------------ */
 
 /* A loader's source path, which is also what `registered` holds for it (a str, which the garbage
@@ -617,7 +772,7 @@ code_on_miss(HookState *st, PyObject *loader, PyObject *fullname, int creating)
 static PyObject *
 handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
 {
-    PyObject *stashed = PyDict_GetItemWithError(st->stash, loader); /* borrowed */
+    PyObject *stashed = PyDict_GET_SIZE(st->stash) ? PyDict_GetItemWithError(st->stash, loader) : NULL; /* borrowed */
     if (stashed == NULL && PyErr_Occurred()) {
         return NULL;
     }
@@ -632,6 +787,11 @@ handled_get_code(HookState *st, PyObject *loader, PyObject *fullname)
             return NULL;
         }
         return stashed;
+    }
+    int traced = tracing_now(st);
+    if (traced != 0) {
+        st->n_plain += traced > 0;
+        return NULL; /* plain (or a BaseException) */
     }
     PyObject *code = cached_code(st, loader, fullname, 1);
     if (code != NULL || PyErr_Occurred()) {
@@ -783,14 +943,21 @@ watch_collections(HookState *st)
 
 /* ------------------------------------------------------------------ HookMethod ------------- */
 
-enum { HOOK_GET_CODE, HOOK_CREATE_MODULE, HOOK_EXEC_MODULE };
+/* HookMethod: importlib's get_code, create_module and exec_module as fatopt's hook takes them
+ * over, and the loader factory of fatopt's FileFinders.  Instances of a type of their own, not
+ * builtin functions: profilers (cProfile) report the builtin functions Python code calls, and an
+ * import under a profiler must show the calls a plain import shows. */
+enum { HOOK_GET_CODE, HOOK_CREATE_MODULE, HOOK_EXEC_MODULE, HOOK_LOADER_FACTORY };
 
 typedef struct {
     PyObject_HEAD
     PyObject *module;   /* this extension module (its state) */
-    PyObject *wrapped;  /* importlib's own method */
+    PyObject *wrapped;  /* importlib's own method; for the factory, SourceFileLoader */
     int kind;
+    vectorcallfunc vectorcall;
 } HookMethod;
+
+static PyObject *make_loader(HookState *st, PyObject *fullname, PyObject *path);
 
 static PyObject *
 hook_call_original(HookMethod *self, PyObject *loader, PyObject *arg)
@@ -840,40 +1007,48 @@ hook_create_module(HookMethod *self, HookState *st, PyObject *loader, PyObject *
         st->n_plain++;
     }
     else if (handled) {
-        PyObject *code = cached_code(st, loader, fullname, 1);
-        if (code == NULL && PyErr_Occurred()) {
+        int traced = tracing_now(st);
+        if (traced < 0) {
             goto done;
         }
-        if (code != NULL) {
-            st->n_cached++;
-            log_cache_hit(st, loader, code);
-        }
-        else if (!st->enabled) {
-            code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
-            st->n_plain++;
-        }
-        else {
-            code = code_on_miss(st, loader, fullname, 1);
-            if (code == NULL) {
+        /* Under a tracer: plain, and nothing stashed (get_code asks again, and counts it: a stash
+         * entry would cost the loader's __hash__, a Python call a profiler would see). */
+        if (!traced) {
+            PyObject *code = cached_code(st, loader, fullname, 1);
+            if (code == NULL && PyErr_Occurred()) {
                 goto done;
             }
-            if (PyModule_Check(code)) {
-                st->n_plain++;
-                result = code; /* reuse the module the optimizer's import loaded */
-                goto done;
+            if (code != NULL) {
+                st->n_cached++;
+                log_cache_hit(st, loader, code);
             }
-            if (!PyCode_Check(code)) {
-                Py_SETREF(code, Py_NewRef(Py_None)); /* plain: importlib's get_code raises what plain raises */
+            else if (!st->enabled) {
+                code = Py_NewRef(Py_None); /* turned off just now (the guard runtime cannot load) */
                 st->n_plain++;
             }
             else {
-                st->n_optimized++;
+                code = code_on_miss(st, loader, fullname, 1);
+                if (code == NULL) {
+                    goto done;
+                }
+                if (PyModule_Check(code)) {
+                    st->n_plain++;
+                    result = code; /* reuse the module the optimizer's import loaded */
+                    goto done;
+                }
+                if (!PyCode_Check(code)) {
+                    Py_SETREF(code, Py_NewRef(Py_None)); /* plain: importlib's get_code raises what plain raises */
+                    st->n_plain++;
+                }
+                else {
+                    st->n_optimized++;
+                }
             }
-        }
-        int failed = PyDict_SetItem(st->stash, loader, code);
-        Py_DECREF(code);
-        if (failed) {
-            goto done;
+            int failed = PyDict_SetItem(st->stash, loader, code);
+            Py_DECREF(code);
+            if (failed) {
+                goto done;
+            }
         }
     }
     result = hook_call_original(self, loader, spec);
@@ -883,27 +1058,31 @@ done:
 }
 
 static PyObject *
-hook_method_call(HookMethod *self, PyObject *args, PyObject *kwargs)
+hook_method_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *loader, *arg;
-    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs)) || PyTuple_GET_SIZE(args) != 2) {
+    HookMethod *self = (HookMethod *)callable;
+    if ((kwnames != NULL && PyTuple_GET_SIZE(kwnames)) || PyVectorcall_NARGS(nargsf) != 2) {
         /* an unusual call: importlib's own method handles it (or says what is wrong with it) */
-        return PyObject_Call(self->wrapped, args, kwargs);
+        return PyObject_Vectorcall(self->wrapped, args, nargsf, kwnames);
     }
-    loader = PyTuple_GET_ITEM(args, 0);
-    arg = PyTuple_GET_ITEM(args, 1);
     HookState *st = get_state(self->module);
-    if (self->kind == HOOK_GET_CODE) {
-        return hook_get_code(self, st, loader, arg);
-    }
-    if (self->kind == HOOK_EXEC_MODULE) {
+    switch (self->kind) {
+    case HOOK_GET_CODE:
+        return hook_get_code(self, st, args[0], args[1]);
+    case HOOK_CREATE_MODULE:
+        return hook_create_module(self, st, args[0], args[1]);
+    case HOOK_LOADER_FACTORY:
+        return make_loader(st, args[0], args[1]);
+    case HOOK_EXEC_MODULE: {
         /* importlib's own exec_module, counted: the optimizer stays while any import runs */
         st->busy++;
-        PyObject *result = hook_call_original(self, loader, arg);
+        PyObject *result = hook_call_original(self, args[0], args[1]);
         st->busy--;
         return result;
     }
-    return hook_create_module(self, st, loader, arg);
+    }
+    PyErr_SetString(PyExc_SystemError, "_fatopt_importhook: unknown HookMethod kind");
+    return NULL;
 }
 
 static PyObject *
@@ -973,6 +1152,7 @@ hook_method_dealloc(HookMethod *self)
 
 static PyMemberDef hook_method_members[] = {
     {"__wrapped__", Py_T_OBJECT_EX, offsetof(HookMethod, wrapped), Py_READONLY, NULL},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(HookMethod, vectorcall), Py_READONLY, NULL},
     {NULL},
 };
 
@@ -982,7 +1162,7 @@ static PyGetSetDef hook_method_getset[] = {
 };
 
 static PyType_Slot hook_method_slots[] = {
-    {Py_tp_call, hook_method_call},
+    {Py_tp_call, PyVectorcall_Call},
     {Py_tp_descr_get, hook_method_get},
     {Py_tp_getattro, hook_method_getattro},
     {Py_tp_repr, hook_method_repr},
@@ -997,7 +1177,8 @@ static PyType_Slot hook_method_slots[] = {
 static PyType_Spec hook_method_spec = {
     .name = "_fatopt_importhook.HookMethod",
     .basicsize = sizeof(HookMethod),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION
+             | Py_TPFLAGS_HAVE_VECTORCALL,
     .slots = hook_method_slots,
 };
 
@@ -1011,26 +1192,24 @@ new_hook_method(PyObject *module, PyObject *wrapped, int kind)
     self->module = Py_NewRef(module);
     self->wrapped = Py_NewRef(wrapped);
     self->kind = kind;
+    self->vectorcall = hook_method_vectorcall;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
 
 /* ------------------------------------------------------------------ module functions ------- */
 
-/* What FileFinder calls for each source module it finds: a plain SourceFileLoader, recorded. */
+/* What FileFinder calls for each source module it finds (the factory, a HookMethod): a plain
+ * SourceFileLoader, recorded. */
 static PyObject *
-loader_factory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+make_loader(HookState *st, PyObject *fullname, PyObject *path)
 {
-    HookState *st = get_state(module);
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "loader_factory(fullname, path)");
-        return NULL;
-    }
+    PyObject *args[2] = {fullname, path};
     PyObject *loader = PyObject_Vectorcall(st->source_loader, args, 2, NULL);
     if (loader == NULL) {
         return NULL;
     }
-    if (PySet_Add(st->registered, args[1]) < 0) {
+    if (PySet_Add(st->registered, path) < 0) {
         Py_DECREF(loader);
         return NULL;
     }
@@ -1412,6 +1591,9 @@ static PyObject *
 start_main(HookState *st, PyObject *path)
 {
     PyObject *loader = NULL, *code = NULL, *main = NULL;
+    if (tracing_now(st) != 0) {
+        goto plain; /* started under a tracer (a sitecustomize, coverage's process_startup) */
+    }
     /* made here, not when the module loads: -c, -m and the prompt never need it (making a class
      * costs every start some dozens of microseconds) */
     if (st->start_optimized == NULL) {
@@ -2029,6 +2211,19 @@ import_counts(PyObject *module, PyObject *unused)
 }
 
 static PyObject *
+tracing_active(PyObject *module, PyObject *unused)
+{
+    return describe_active_tool(get_state(module));
+}
+
+static PyObject *
+load_plain_for_tracer(PyObject *module, PyObject *unused)
+{
+    int traced = tracing_now(get_state(module));
+    return traced < 0 ? NULL : PyBool_FromLong(traced);
+}
+
+static PyObject *
 original_builtins(PyObject *module, PyObject *unused)
 {
     return Py_NewRef(get_state(module)->original_builtins);
@@ -2050,6 +2245,13 @@ static PyMethodDef importhook_methods[] = {
     {"original_builtins", original_builtins, METH_NOARGS,
      "original_builtins()\n--\n\nThe builtins dict as it was when this module was loaded (at start-up,\n"
      "from fatopt.pth: before sitecustomize or the program could patch a builtin)."},
+    {"tracing_active", tracing_active, METH_NOARGS,
+     "tracing_active()\n--\n\nWhich tracer, profiler or sys.monitoring tool makes modules imported now\n"
+     "load unoptimized (\"sys.settrace: bdb.Bdb.trace_dispatch\", \"sys.monitoring tool 2: 'cProfile'\"),\n"
+     "or None: this thread's trace and profile functions, and tools 0-5 but fatopt's own."},
+    {"load_plain_for_tracer", load_plain_for_tracer, METH_NOARGS,
+     "load_plain_for_tracer()\n--\n\nWhether a module loaded now must load plain because tracing_active()\n"
+     "(the import hook's own test, for loaders of others: pytest's); said once on stderr in verbose mode."},
     {"activate", activate, METH_NOARGS, activate_doc},
     {"install", install, METH_VARARGS,
      "install(tag, exclude, verbose, quiet=(), cache_dir=None)\n--\n\nTurn the hook on with these options (idempotent).\n"
@@ -2068,8 +2270,6 @@ static PyMethodDef importhook_methods[] = {
      "options()\n--\n\n(tag, exclude, verbose) while on, else None."},
     {"default_tag", default_tag, METH_NOARGS,
      "default_tag()\n--\n\nThe cache tag of the default configuration."},
-    {"loader_factory", (PyCFunction)(void (*)(void))loader_factory, METH_FASTCALL,
-     "loader_factory(fullname, path)\n--\n\nWhat hooked FileFinders call: a plain SourceFileLoader, handled by fatopt."},
     {"register", register_loader, METH_O,
      "register(loader)\n--\n\nHave fatopt handle this SourceFileLoader's module (the main script)."},
     {"set_bypass", set_bypass, METH_O,
@@ -2114,6 +2314,9 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->stat);
     Py_VISIT(st->factory);
     Py_VISIT(st->original_builtins);
+    Py_VISIT(st->gettrace);
+    Py_VISIT(st->getprofile);
+    Py_VISIT(st->get_tool);
     Py_VISIT(st->exit_like_sigint);
     Py_VISIT(st->main_trampoline);
     Py_VISIT(st->armed_code);
@@ -2155,6 +2358,9 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->stat);
     Py_CLEAR(st->factory);
     Py_CLEAR(st->original_builtins);
+    Py_CLEAR(st->gettrace);
+    Py_CLEAR(st->getprofile);
+    Py_CLEAR(st->get_tool);
     Py_CLEAR(st->exit_like_sigint);
     Py_CLEAR(st->main_trampoline);
     Py_CLEAR(st->armed_code);
@@ -2213,12 +2419,16 @@ importhook_exec(PyObject *module)
     st->loaded_plain = PyList_New(0);
     st->exclude = PyTuple_New(0);
     st->quiet = PyTuple_New(0);
-    st->factory = PyObject_GetAttrString(module, "loader_factory");
     st->main_tool = -1;
     st->on_py_start = PyObject_GetAttrString(module, "_on_py_start");
     st->on_gc = PyObject_GetAttrString(module, "_on_gc");
     st->main_trampoline = PyObject_GetAttrString(module, "_main_trampoline");
     st->exit_like_sigint = PyObject_GetAttrString(module, "_exit_like_sigint");
+    PyObject *sys = PyImport_ImportModule("sys");
+    st->gettrace = sys ? PyObject_GetAttrString(sys, "gettrace") : NULL;
+    st->getprofile = sys ? PyObject_GetAttrString(sys, "getprofile") : NULL;
+    Py_XDECREF(sys);
+    st->get_tool = monitoring_attr("get_tool");
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     st->original_builtins = builtins ? PyDict_Copy(builtins) : NULL;
     st->str_path = PyUnicode_InternFromString("path");
@@ -2229,8 +2439,9 @@ importhook_exec(PyObject *module)
     st->str_source_hash = PyUnicode_InternFromString("source_hash");
     if (!st->orig_get_code || !st->orig_create_module || !st->orig_exec_module || !st->path_abspath || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
-        || !st->exclude || !st->quiet || !st->factory || !st->original_builtins
+        || !st->exclude || !st->quiet || !st->original_builtins
         || !st->on_py_start || !st->on_gc || !st->main_trampoline || !st->exit_like_sigint
+        || !st->gettrace || !st->getprofile || !st->get_tool
         || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
         || !st->str_source_hash) {
         return -1;
@@ -2242,7 +2453,8 @@ importhook_exec(PyObject *module)
     st->get_code = new_hook_method(module, st->orig_get_code, HOOK_GET_CODE);
     st->create_module = new_hook_method(module, st->orig_create_module, HOOK_CREATE_MODULE);
     st->exec_module = new_hook_method(module, st->orig_exec_module, HOOK_EXEC_MODULE);
-    if (st->get_code == NULL || st->create_module == NULL || st->exec_module == NULL) {
+    st->factory = new_hook_method(module, st->source_loader, HOOK_LOADER_FACTORY);
+    if (st->get_code == NULL || st->create_module == NULL || st->exec_module == NULL || st->factory == NULL) {
         return -1;
     }
     return 0;

@@ -18,7 +18,9 @@ its hook executes:
 The optimized code runs exactly as when fatopt's hook imports a module: it registers its
 specialized functions itself (``fatopt._guards.born``) when it executes.
 
-Modules fatopt excludes (``exclude=``, and fatopt itself) are left to pytest entirely. If pytest's
+Modules fatopt excludes (``exclude=``, and fatopt itself), and every module executed while a
+tracer, profiler or ``sys.monitoring`` tool is active (pytest-cov, a debugger: see
+:func:`fatopt.tracing_active`), are left to pytest entirely. If pytest's
 internals are not what this module expects (another pytest version), nothing is changed and the
 modules run plain (verbose mode says so once).
 """
@@ -155,7 +157,9 @@ class RewriteOptimizer:
     def _exec_module(self, module) -> None:
         spec = getattr(module, "__spec__", None)
         origin = getattr(spec, "origin", None)
-        if not isinstance(origin, str) or self.options.excludes(module.__name__):
+        if (not isinstance(origin, str) or self.options.excludes(module.__name__)
+                or sys.modules["_fatopt_importhook"].load_plain_for_tracer()):
+            # (under a tracer, pytest-cov or a debugger: plain, as fatopt's import hook does it)
             return self.original_exec(module)
         stack = self._stack()
         stack.append(_Loading(os.fspath(Path(origin))))  # spelled as pytest's Path spells it

@@ -35,9 +35,14 @@ def _pth_files() -> list[str]:
 
 
 def _tracing() -> str | None:
-    """Whether a tracer, profiler or sys.monitoring tool is active (modules imported meanwhile
-    run unoptimized). The trace helper's check goes here; None: not reported."""
-    return None
+    """Which tracer, profiler or sys.monitoring tool is active in this process (modules imported
+    meanwhile run unoptimized: docs/semantics.md), or None."""
+    import fatopt
+
+    try:
+        return fatopt.tracing_active()
+    except Exception:  # the C hook is missing: "available" says why
+        return None
 
 
 def collect() -> dict:
@@ -128,5 +133,5 @@ def render(info: dict) -> str:
     else:
         lines.append("  bytecode:     written (optimized code is cached; warm starts skip the optimizer)")
     if info["tracing"] is not None:
-        lines.append(f"  tracing:      {info['tracing']}")
+        lines.append(f"  tracing:      {info['tracing']}: modules imported while it is active run unoptimized")
     return "\n".join(lines) + "\n"

@@ -47,7 +47,7 @@ cond_owns_target(CondKind kind)
 }
 
 /* The object a weakref refers to (borrowed), or NULL once it is gone.  Runs no Python code. */
-static PyObject *
+PyObject *
 weak_referent(PyObject *ref)
 {
 #if PY_VERSION_HEX >= 0x030D0000

@@ -37,6 +37,9 @@ int cond_eval_now(State *st, Condition *c);
 /* The condition's target (borrowed), or NULL (and the condition marked dead) once a function or
  * type target is gone.  Runs no Python code. */
 PyObject *cond_target(Condition *c);
+
+/* The object a weakref refers to (borrowed), or NULL once it is gone (or being collected). */
+PyObject *weak_referent(PyObject *ref);
 /* A type condition's target, or NULL (and the condition marked dead) once it is gone or its MRO
  * is no longer the one watched.  Runs no Python code. */
 PyTypeObject *cond_live_type(Condition *c);

@@ -143,6 +143,13 @@ spec_sync(State *st, SpecObject *spec)
     if (spec->dead) {
         return;
     }
+    if (spec->func_ref != NULL && weak_referent(spec->func_ref) == NULL) {
+        /* The function is garbage: a collection clears the weakrefs to what it frees before
+         * freeing anything, and calls no callback of a weakref that is garbage itself (at
+         * shutdown, the registry's), so `func` may be freed memory already (a module dict
+         * freed later in the same collection sends its event here). */
+        return;
+    }
     int valid = spec->nfailing == 0 && !spec->unknown;
     PyObject *want = valid ? spec->specialized : spec->original;
     PyObject *cur = spec->func->func_code;

@@ -16,8 +16,10 @@ def python(
     write_bytecode: bool = True,
     env: dict | None = None,
     timeout: float = 120,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """``python [-X fatopt[=fatopt]] args`` in ``cwd``. fatopt=None runs plain Python.
+    """``python [-X fatopt[=fatopt]] args`` in ``cwd`` (``input`` on stdin). fatopt=None runs plain
+    Python.
 
     The environment is fixed so results do not depend on the caller's PYTHONDONTWRITEBYTECODE,
     PYTHONFATOPT or PYTHONUNBUFFERED, and caches of modules outside ``cwd`` (the standard
@@ -29,7 +31,8 @@ def python(
     full_env.update(env or {})
     flags = [] if fatopt is None else ["-X", "fatopt" + (f"={fatopt}" if fatopt else "")]
     return subprocess.run(
-        [sys.executable, *flags, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, *flags, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+        input=input,
     )
 
 

@@ -192,7 +192,43 @@ def born_never():
     assert not fatopt.get_specialized(ns["fast"])
 
 
+def _no_trace(*args):
+    return None
+
+
+#: A sys.monitoring tool id nobody uses here (pytest itself may run under coverage's).
+FREE_TOOL = next((i for i in (4, 3, 0) if sys.monitoring.get_tool(i) is None), None)
+
+
+def tracing_queries():
+    """The import hook's question (a tracer, a profiler, a monitoring tool?), each answer kind."""
+    import _fatopt_importhook as hook
+
+    hook.tracing_active()
+    hook.load_plain_for_tracer()
+    saved_trace, saved_profile = sys.gettrace(), sys.getprofile()
+    sys.settrace(_no_trace)
+    try:
+        hook.tracing_active()
+        hook.load_plain_for_tracer()
+    finally:
+        sys.settrace(saved_trace)
+    sys.setprofile(_no_trace)
+    try:
+        hook.tracing_active()
+    finally:
+        sys.setprofile(saved_profile)
+    if FREE_TOOL is not None:
+        sys.monitoring.use_tool_id(FREE_TOOL, "leak")
+        try:
+            hook.tracing_active()
+            hook.load_plain_for_tracer()
+        finally:
+            sys.monitoring.free_tool_id(FREE_TOOL)
+
+
 SCENARIOS = [
+    tracing_queries,
     register_and_drop,
     register_in_cycle,
     shadow_cycle,

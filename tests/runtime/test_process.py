@@ -202,3 +202,48 @@ def test_functions_freed_by_the_gc_under_the_debug_allocator(when):
     proc = run(code, env_extra={"PYTHONMALLOC": "malloc_debug"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["live", "0"]
+
+
+KEPT_TO_THE_LAST_COLLECTION = {
+    "m.py": """
+        DEBUG = False
+
+
+        class K:
+            def method(self, *args):
+                if DEBUG:
+                    print("debugging")
+                return len("abc")
+    """,
+    # A monitoring callback (as coverage's sysmon core registers its own) keeps the specialized
+    # method, its class and its module's namespace alive past the modules' teardown, to the last
+    # collection, where the registry's weakrefs are garbage too: their callbacks do not run.
+    "app.py": """
+        import sys
+        import m
+
+        keep = m.K()
+        keep.cycle = keep
+        sys.monitoring.use_tool_id(3, "keep")
+        sys.monitoring.register_callback(3, sys.monitoring.events.PY_START, keep.method)
+    """,
+}
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
+def test_a_specialized_function_freed_in_the_last_collection_is_not_touched(tmp_path):
+    """The module namespace the function's guards watch dies in the same collection, after the
+    function: the runtime must not read the freed function (valgrind sees the read; the process
+    itself survives it most of the time, or aborts at exit: "corrupted double-linked list")."""
+    for name, source in KEPT_TO_THE_LAST_COLLECTION.items():
+        (tmp_path / name).write_text(textwrap.dedent(source))
+    # (a cold start: the optimizer runs in the process, as the first run of a program does)
+    env = dict(os.environ, PYTHONMALLOC="malloc", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONFATOPT", None)
+    check = [sys.executable, "-X", "fatopt", "-c", "import fatopt, m; print(bool(fatopt.get_specialized(m.K.method)))"]
+    specialized = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert specialized.stdout == "True\n", specialized.stderr
+    result = subprocess.run(["valgrind", "-q", "--error-exitcode=99", sys.executable, "-X", "fatopt", "app.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    invalid = [line for line in result.stderr.splitlines() if "Invalid read" in line or "Invalid write" in line]
+    assert invalid == [] and result.returncode == 0, result.stderr[-3000:]
