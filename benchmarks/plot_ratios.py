@@ -41,7 +41,7 @@ def svg(rows: list[tuple[str, float]], title: str) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{LABEL_W + BAR_W + 80}" height="{height}" '
         'font-family="sans-serif" font-size="11">',
-        f'<rect width="100%" height="100%" fill="white"/>',
+        '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="{PAD}" y="{PAD + 4}" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     top = PAD * 2 + ROW

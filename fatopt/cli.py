@@ -21,6 +21,7 @@ import sys
 
 from fatopt import __version__
 from fatopt.importer import Options, OptionsError, from_environment
+from fatopt.source_text import SourceError, read_source
 
 __all__ = ["main"]
 
@@ -229,49 +230,9 @@ def cmd_compileall(ns: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-class _SourceError(Exception):
-    """FILE cannot be shown: the one line saying why (the command exits 2, like diff(1) in trouble)."""
-
-
-def _read_source(path: str) -> str:
-    """The text of the Python source file ``path``, decoded as the import system decodes it."""
-    from importlib.util import decode_source
-
-    if os.path.isdir(path):
-        raise _SourceError(f"{path} is a directory, not a Python source file")
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise _SourceError(f"cannot read {path}: {exc.strerror}")
-    if b"\0" in data:
-        raise _SourceError(f"{path} is not Python source (it contains null bytes: a binary file?)")
-    try:
-        return decode_source(data)
-    except (SyntaxError, UnicodeDecodeError) as exc:
-        raise _SourceError(_undecodable(path, data, exc))
-
-
-def _undecodable(path: str, data: bytes, exc: SyntaxError | UnicodeDecodeError) -> str:
-    """Why ``data`` cannot be decoded as Python source, naming the first bad byte if it can."""
-    if isinstance(exc, SyntaxError):
-        # tokenize.detect_encoding: an unknown encoding is named; "invalid or missing encoding
-        # declaration" means the first lines are not UTF-8
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as utf8_error:
-            exc = utf8_error
-        else:
-            return f"{path}: {exc.msg}"
-    encoding = "UTF-8" if exc.encoding.replace("-", "").lower() in ("utf8", "utf8sig") else exc.encoding
-    line = data[:exc.start].count(b"\n") + 1
-    return (f"{path} is not valid {encoding} (byte 0x{data[exc.start]:02x} on line {line}): "
-            "declare its encoding with a '# -*- coding: NAME -*-' line if it is Python source")
-
-
 def _optimized_source(path: str, config_items: list[str] | None):
     """(original text, optimized text, report) for ``path``: what would really run, so a module
-    that opts out (``__fatopt__ = {"enabled": False}``) is its own text. Raises _SourceError
+    that opts out (``__fatopt__ = {"enabled": False}``) is its own text. Raises SourceError
     for a file that is not Python source; a SyntaxError is printed as CPython prints it."""
     import ast
 
@@ -279,7 +240,7 @@ def _optimized_source(path: str, config_items: list[str] | None):
     from fatopt.optimizer import optimize_source
     from fatopt.results import Report
 
-    original = _read_source(path)
+    original = read_source(path)
     config = config_for(_options(config_items))
     report = Report(filename=path)
     try:
@@ -365,7 +326,7 @@ def cmd_clean(ns: argparse.Namespace) -> int:
     paths = ns.paths or ["."]
     for path in paths:
         if not os.path.isdir(path):
-            raise _SourceError(f"{path}: not a directory")
+            raise SourceError(f"{path}: not a directory")
     options = _options(None)
     prefixes = tuple(p for p in (sys.pycache_prefix, options.cache_dir) if p)
     files = find(paths, options.cache_tag() if ns.current_tag else None, prefixes)
@@ -452,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     except OptionsError as exc:
         sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
         return 2
-    except _SourceError as exc:
+    except SourceError as exc:
         sys.stderr.write(f"fatopt {ns.command}: error: {exc}\n")
         return 2
     except ValueError as exc:  # Config.from_dict: unknown or badly typed option

@@ -35,7 +35,6 @@ import re
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field

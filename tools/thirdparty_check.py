@@ -259,7 +259,7 @@ def format_table(rows: list[dict]) -> str:
         cells += [f"{runs[m]['cpu']:.1f}" if m in runs else "-" for m in MODES]
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip() for line in lines)
 
 
 # ---------------------------------------------------------------- running things

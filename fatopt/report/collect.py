@@ -114,13 +114,13 @@ def python_files(paths: Iterable[str]) -> Iterator[str]:
 
 def module_entry(path: str, config: Config, name: str | None = None) -> ModuleEntry:
     """What fatopt does to the file ``path`` with ``config``."""
-    from fatopt.cli import _read_source, _SourceError
+    from fatopt.source_text import SourceError, read_source
     from fatopt.compiler import module_opt_out
 
     try:
-        source = _read_source(path)
+        source = read_source(path)
         tree = ast.parse(source, path)
-    except _SourceError as exc:
+    except SourceError as exc:
         return ModuleEntry(path, name, MODULE_UNREADABLE, str(exc))
     except SyntaxError as exc:
         return ModuleEntry(path, name, MODULE_UNREADABLE, f"syntax error: {exc.msg} (line {exc.lineno})")
