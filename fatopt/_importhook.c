@@ -62,8 +62,9 @@ typedef struct {
                                  * modules verbose mode does not log (fatopt.user_code) */
     PyObject *cache_dir;        /* str: fatopt's own cache directory (cache_dir=PATH), or NULL */
     PyObject *path_abspath;     /* importlib's _path_abspath (for cache_dir) */
-    Py_ssize_t busy;            /* source modules executing (exec_module) + optimizations running,
-                                 * all threads: the optimizer is dropped when this falls to 0 */
+    Py_ssize_t busy;            /* optimizations running, all threads: the optimizer is dropped
+                                 * only at 0 and with no import in progress
+                                 * (import_in_progress) */
     int optimizer_used;         /* a cache miss ran since the optimizer was last dropped */
     PyObject *on_gc;            /* _on_gc, bound: in gc.callbacks while the optimizer may be loaded */
     PyObject *registered;       /* set of source paths: modules found by the hooked FileFinders */
@@ -72,7 +73,6 @@ typedef struct {
     PyObject *source_loader;    /* importlib's SourceFileLoader class */
     PyObject *orig_get_code;    /* SourceLoader.get_code */
     PyObject *orig_create_module; /* _LoaderBasics.create_module */
-    PyObject *orig_exec_module; /* _LoaderBasics.exec_module */
     PyObject *cache_from_source;
     PyObject *optimization_kwnames; /* ("optimization",), for cache_from_source */
     PyObject *magic;            /* bytes: importlib.util.MAGIC_NUMBER */
@@ -100,10 +100,9 @@ typedef struct {
     PyObject *path_hook;        /* the FileFinder path hook installed, or NULL */
     PyObject *get_code;         /* HookMethod descriptors */
     PyObject *create_module;
-    PyObject *exec_module;
     PyTypeObject *hook_method_type;
     /* Attribute names used on every import, made once (see fatopt/_runtime/state.h's State for why). */
-    PyObject *str_path, *str_get_data, *str_name, *str_read, *str_close, *str_source_hash;
+    PyObject *str_path, *str_get_data, *str_name, *str_read, *str_close, *str_source_hash, *str_initializing;
 } HookState;
 
 static int flag(const char *name);
@@ -839,17 +838,51 @@ in_bypass(HookState *st)
 
 /* The optimizer, once loaded by a cache miss, is objects that the garbage collector would
  * traverse for the rest of the run, and memory.  Its cost is paid through collections, so that
- * is where it goes: at the start of the first
- * collection that finds no source module being imported or optimized on any thread, its
+ * is where it goes: at the start of the first collection that finds no module being optimized
+ * (st->busy) or imported (import_in_progress) on any thread, its
  * modules (fatopt.cache_miss.optimizer_modules()) leave sys.modules and their packages, and
  * the next cache miss imports them again.  Between imports with no work in between (a script's
  * import lines; a cold start importing 200 modules) no collection finds it idle: loaded once.
  * The removal holds the GIL throughout (no Python code runs between the last check and the
  * end), so a thread starting a miss meanwhile never sees half of it.  Returns 1 if dropped. */
+/* 1 if a module is being imported, on any thread: importlib marks a module's spec _initializing
+ * while its code runs (_bootstrap._load_unlocked).  Asked this way rather than by wrapping
+ * exec_module, which would hide a program's own patch of SourceLoader.exec_module (CPython's
+ * test_import patches it).  No Python code runs: borrowed references, a dict walk. */
+static int
+import_in_progress(PyObject *st_initializing)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    Py_ssize_t pos = 0;
+    PyObject *name, *module;
+    while (modules != NULL && PyDict_Next(modules, &pos, &name, &module)) {
+        if (!PyModule_Check(module)) {
+            continue;
+        }
+        PyObject *spec = PyDict_GetItemString(PyModule_GetDict(module), "__spec__"); /* borrowed */
+        /* importlib's own ModuleSpec only: an attribute of another type could run code.  Read
+         * as an attribute, not through spec.__dict__, which would make each spec's dict a
+         * dict object of its own (3.13 keeps instance attributes inline until asked) */
+        if (spec == NULL || strcmp(Py_TYPE(spec)->tp_name, "ModuleSpec") != 0) {
+            continue;
+        }
+        PyObject *initializing = PyObject_GetAttr(spec, st_initializing);
+        if (initializing == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        Py_DECREF(initializing);
+        if (initializing == Py_True) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 maybe_drop_optimizer(HookState *st)
 {
-    if (st->busy != 0 || !st->optimizer_used) {
+    if (st->busy != 0 || !st->optimizer_used || import_in_progress(st->str_initializing)) {
         return 0;
     }
     int dropped = 0;
@@ -943,11 +976,11 @@ watch_collections(HookState *st)
 
 /* ------------------------------------------------------------------ HookMethod ------------- */
 
-/* HookMethod: importlib's get_code, create_module and exec_module as fatopt's hook takes them
- * over, and the loader factory of fatopt's FileFinders.  Instances of a type of their own, not
+/* HookMethod: importlib's get_code and create_module as fatopt's hook takes them over, and
+ * the loader factory of fatopt's FileFinders.  Instances of a type of their own, not
  * builtin functions: profilers (cProfile) report the builtin functions Python code calls, and an
  * import under a profiler must show the calls a plain import shows. */
-enum { HOOK_GET_CODE, HOOK_CREATE_MODULE, HOOK_EXEC_MODULE, HOOK_LOADER_FACTORY };
+enum { HOOK_GET_CODE, HOOK_CREATE_MODULE, HOOK_LOADER_FACTORY };
 
 typedef struct {
     PyObject_HEAD
@@ -1073,13 +1106,6 @@ hook_method_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
         return hook_create_module(self, st, args[0], args[1]);
     case HOOK_LOADER_FACTORY:
         return make_loader(st, args[0], args[1]);
-    case HOOK_EXEC_MODULE: {
-        /* importlib's own exec_module, counted: the optimizer stays while any import runs */
-        st->busy++;
-        PyObject *result = hook_call_original(self, args[0], args[1]);
-        st->busy--;
-        return result;
-    }
     }
     PyErr_SetString(PyExc_SystemError, "_fatopt_importhook: unknown HookMethod kind");
     return NULL;
@@ -1422,7 +1448,6 @@ install_hook(HookState *st)
     if (PyList_Insert(hooks, position, hook) < 0
         || PyObject_SetAttrString(st->source_loader, "get_code", st->get_code) < 0
         || PyObject_SetAttrString(st->source_loader, "create_module", st->create_module) < 0
-        || PyObject_SetAttrString(st->source_loader, "exec_module", st->exec_module) < 0
         || swap_loaders(file_finder, st->source_loader, st->factory) < 0) {
         Py_DECREF(file_finder);
         Py_DECREF(hook);
@@ -1454,9 +1479,9 @@ uninstall_hook(HookState *st)
         }
     }
     Py_CLEAR(st->path_hook);
-    const char *names[] = {"get_code", "create_module", "exec_module"};
-    PyObject *mine[] = {st->get_code, st->create_module, st->exec_module};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"get_code", "create_module"};
+    PyObject *mine[] = {st->get_code, st->create_module};
+    for (int i = 0; i < 2; i++) {
         PyObject *dict = PyObject_GetAttrString(st->source_loader, "__dict__");
         PyObject *current = dict ? PyMapping_GetItemString(dict, names[i]) : NULL;
         Py_XDECREF(dict);
@@ -2261,7 +2286,7 @@ static PyMethodDef importhook_methods[] = {
     {"cache_file", cache_file_py, METH_O,
      "cache_file(source_path)\n--\n\nWhere the hook looks for the optimized code of source_path, or None."},
     {"busy", busy, METH_NOARGS,
-     "busy()\n--\n\nHow many source modules are being executed or optimized (all threads)."},
+     "busy()\n--\n\nHow many modules are being optimized now (all threads)."},
     {"uninstall", uninstall, METH_NOARGS,
      "uninstall()\n--\n\nRemove the hook; modules already imported stay as they are."},
     {"disable", disable, METH_NOARGS,
@@ -2298,8 +2323,6 @@ importhook_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->cache_dir);
     Py_VISIT(st->on_gc);
     Py_VISIT(st->path_abspath);
-    Py_VISIT(st->orig_exec_module);
-    Py_VISIT(st->exec_module);
     Py_VISIT(st->registered);
     Py_VISIT(st->bypass);
     Py_VISIT(st->stash);
@@ -2342,8 +2365,6 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->cache_dir);
     Py_CLEAR(st->on_gc);
     Py_CLEAR(st->path_abspath);
-    Py_CLEAR(st->orig_exec_module);
-    Py_CLEAR(st->exec_module);
     Py_CLEAR(st->registered);
     Py_CLEAR(st->bypass);
     Py_CLEAR(st->stash);
@@ -2378,6 +2399,7 @@ importhook_clear(PyObject *module)
     Py_CLEAR(st->str_read);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->str_source_hash);
+    Py_CLEAR(st->str_initializing);
     return 0;
 }
 
@@ -2402,7 +2424,6 @@ importhook_exec(PyObject *module)
     }
     st->orig_get_code = PyObject_GetAttrString(source_loader_base, "get_code");
     st->orig_create_module = PyObject_GetAttrString(source_loader_base, "create_module");
-    st->orig_exec_module = PyObject_GetAttrString(source_loader_base, "exec_module");
     Py_DECREF(source_loader_base);
     st->source_loader = machinery_attr("SourceFileLoader");
     st->cache_from_source = machinery_attr("cache_from_source");
@@ -2437,13 +2458,14 @@ importhook_exec(PyObject *module)
     st->str_read = PyUnicode_InternFromString("read");
     st->str_close = PyUnicode_InternFromString("close");
     st->str_source_hash = PyUnicode_InternFromString("source_hash");
-    if (!st->orig_get_code || !st->orig_create_module || !st->orig_exec_module || !st->path_abspath || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
+    st->str_initializing = PyUnicode_InternFromString("_initializing");
+    if (!st->orig_get_code || !st->orig_create_module || !st->path_abspath || !st->source_loader || !st->cache_from_source || !st->optimization_kwnames
         || !st->magic || !st->imp || !st->stat || !st->registered || !st->bypass || !st->stash || !st->loaded_plain
         || !st->exclude || !st->quiet || !st->original_builtins
         || !st->on_py_start || !st->on_gc || !st->main_trampoline || !st->exit_like_sigint
         || !st->gettrace || !st->getprofile || !st->get_tool
         || !st->str_path || !st->str_get_data || !st->str_name || !st->str_read || !st->str_close
-        || !st->str_source_hash) {
+        || !st->str_source_hash || !st->str_initializing) {
         return -1;
     }
     if (!PyBytes_Check(st->magic) || PyBytes_GET_SIZE(st->magic) != 4) {
@@ -2452,9 +2474,8 @@ importhook_exec(PyObject *module)
     }
     st->get_code = new_hook_method(module, st->orig_get_code, HOOK_GET_CODE);
     st->create_module = new_hook_method(module, st->orig_create_module, HOOK_CREATE_MODULE);
-    st->exec_module = new_hook_method(module, st->orig_exec_module, HOOK_EXEC_MODULE);
     st->factory = new_hook_method(module, st->source_loader, HOOK_LOADER_FACTORY);
-    if (st->get_code == NULL || st->create_module == NULL || st->exec_module == NULL || st->factory == NULL) {
+    if (st->get_code == NULL || st->create_module == NULL || st->factory == NULL) {
         return -1;
     }
     return 0;

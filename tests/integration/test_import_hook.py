@@ -255,3 +255,28 @@ def test_a_program_keeping_every_object_to_the_end_shuts_down_silently(tmp_path)
     for _ in range(2):  # cold, then warm
         proc = python("app.py", cwd=tmp_path)
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, "14\n", "")
+
+
+def test_a_programs_patch_of_source_loader_exec_module_takes_effect(tmp_path):
+    """The hook takes over get_code and create_module only: a program (CPython's test_import)
+    that patches importlib's SourceLoader.exec_module sees its patch run, as in plain Python."""
+    write(tmp_path, "foo.py", "VALUE = 1\n")
+    write(tmp_path, "app.py", """
+        import sys
+        bootstrap = sys.modules["_frozen_importlib_external"]
+        original = bootstrap.SourceLoader.exec_module
+        def exec_module(*args):
+            1/0
+        bootstrap.SourceLoader.exec_module = exec_module
+        try:
+            import foo
+        except ZeroDivisionError:
+            print("patched")
+        else:
+            print("not patched")
+        finally:
+            bootstrap.SourceLoader.exec_module = original
+    """)
+    plain = python("app.py", cwd=tmp_path, fatopt=None)
+    optimized = python("app.py", cwd=tmp_path)
+    assert plain.stdout == optimized.stdout == "patched\n", (plain.stderr, optimized.stderr)
