@@ -299,3 +299,54 @@ def test_unbound_free_variable_message_is_kept():
     source = "def f(xs=(1,)):\n    def g():\n        return k\n    return set(x + k for x in xs)\n    k = 1\n"
     plain, optimized = assert_same_behaviour(source, "try:\n    f()\nexcept NameError as e:\n    result = str(e)")
     assert "free variable" in plain.result or "local variable" in plain.result
+
+
+# -- what the rebuilt <genexpr> entry cannot keep (docs/semantics.md) ---------------------------
+
+LOST = '''
+import sys
+events = []
+
+class Source:
+    def __iter__(self):
+        return self
+    def __next__(self):
+        return 0
+    def __del__(self):
+        events.append("source freed")
+
+def f():
+    return set(1 / x for x in Source())
+'''
+
+LOST_DRIVER = '''
+try:
+    f()
+except ZeroDivisionError as exc:
+    tb = exc.__traceback__
+    while tb.tb_frame.f_code.co_name != "<genexpr>":
+        tb = tb.tb_next
+    result = [sorted(tb.tb_frame.f_locals), list(events)]
+    del tb, exc
+result.append(list(events))
+'''
+
+
+def test_genexpr_entry_has_no_locals_and_does_not_keep_the_iterator():
+    plain, optimized = _outcomes(LOST, LOST_DRIVER)
+    # plain: the generator's frame, kept by the traceback, holds the iterator and the item
+    assert plain.result == "[['.0', 'x'], [], ['source freed']]"
+    # optimized: an empty frame; the iterator was freed when the exception left the loop
+    assert optimized.result == "[[], ['source freed'], ['source freed']]"
+
+
+def _outcomes(source, driver):
+    import ast
+
+    from fatopt.optimizer import optimize_ast
+    from tests.optimizer._diff import execute, source_file
+
+    source, path = source_file(source)
+    plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
+    optimized = execute(optimize_ast(ast.parse(source, path), path), path, driver)
+    return plain, optimized
