@@ -1,7 +1,8 @@
 """Generator-expression elimination: the rewrites, what is left alone, and plain vs optimized runs
-compared call by call (``__iter__``, ``__next__``, ``__hash__``, ``__eq__``, ``__lt__``, the element
-and the condition, recorded in order) and exception by exception (type, message, the whole text
-of ``traceback.format_exception``, the traceback entries' qualnames, ``__cause__``/``__context__``).
+compared call by call (``__iter__``, ``__next__``, ``__hash__``, ``__eq__``, ``__lt__``,
+``__bool__``, the element and the condition, recorded in order) and exception by exception (type,
+message, the whole text of ``traceback.format_exception``, the traceback entries' qualnames,
+``__cause__``/``__context__``).
 """
 
 import textwrap
@@ -125,6 +126,9 @@ class Item:
         if self.fail == "lt":
             raise Boom("lt")
         return self.v < other.v
+    def __bool__(self):
+        log.append(("bool", self.v))
+        return self.v % 2 == 1
     def __repr__(self):
         return "Item(%r)" % self.v
 
@@ -209,6 +213,7 @@ CONSUMER_CASES = {
     "tuple": "return tuple(elt(x) for x in seq if cond(x))",
     "frozenset": "return frozenset(elt(x) for x in seq if cond(x))",
     "sorted": "return sorted(elt(x) for x in seq if cond(x))",
+    "truth-of-the-condition": "return tuple(x for x in seq if elt(x) if cond(x))",
 }
 
 STATEMENT_CASES = {
@@ -234,6 +239,12 @@ STATEMENT_CASES = {
         "    except KeyError:\n        return list(elt(x) for x in seq if cond(x))"
     ),
     "error-outside-the-genexpr": "return list(x for x in seq) + elt(3)",
+    "target-is-a-cell-of-the-caller": (
+        "def g():\n        return x\n    x = 10\n    return set(elt(x) for x in seq if cond(x)), g()"
+    ),
+    "reads-a-cell-of-the-caller": (
+        "k = 1\n    def g():\n        return k\n    return list(elt(x + k - 1) for x in seq), g()"
+    ),
 }
 
 
