@@ -85,6 +85,10 @@ NOOPS = [
     pytest.param("def f(xs=(1,)):\n    assert set(x for x in xs)", id="statement-kind-assert"),
     pytest.param("def f(xs=(1,)):\n    with open(set(x for x in xs)):\n        pass", id="statement-kind-with"),
     pytest.param("def f(xs=(1,)):\n    return set(*(x for x in xs))", id="starred"),
+    pytest.param(
+        "def f():\n    class C:\n        k = 2\n        s = set(x for x in (1, k))\n    return C.s", id="class-body"
+    ),
+    pytest.param("def f(xs=(1,)):\n    g = lambda: set(x for x in xs)\n    return g()", id="lambda-body"),
 ]
 
 
