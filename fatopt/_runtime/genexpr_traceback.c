@@ -149,7 +149,8 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
     PyObject *bytecode = NULL, *gframe = NULL, *inner = NULL, *outer = NULL, *replacement = NULL;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
     PyCodeObject *code = NULL;
-    if (tb == NULL || frame == NULL || ((PyTracebackObject *)tb)->tb_frame != frame) {
+    if (tb == NULL || !PyTraceBack_Check(tb) || frame == NULL
+        || ((PyTracebackObject *)tb)->tb_frame != frame) {
         status = 0;  /* not raised in this frame's statement */
         goto done;
     }
