@@ -24,6 +24,7 @@
 #include "_runtime/state.h"
 
 #include "_runtime/conditions.h"
+#include "_runtime/genexpr_traceback.h"
 #include "_runtime/guard_kinds.h"
 #include "_runtime/registration.h"
 #include "_runtime/swap.h"
@@ -316,6 +317,12 @@ guards_died(PyObject *module, PyObject *ref)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(genexpr_raised_doc,
+"genexpr_raised(genexpr_span, iter_span, call_span)\n\n"
+"Called by an optimized function's handler around a statement whose generator expression became\n"
+"a comprehension: gives the exception being handled the traceback (and, for a StopIteration, the\n"
+"RuntimeError) that plain Python would raise. See fatopt/_runtime/genexpr_traceback.c.");
+
 static PyMethodDef guards_methods[] = {
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
     {"born", (PyCFunction)(void (*)(void))guards_born, METH_FASTCALL | METH_KEYWORDS, born_doc},
@@ -328,6 +335,7 @@ static PyMethodDef guards_methods[] = {
     {"check", guards_check, METH_O, check_doc},
     {"flush", guards_flush, METH_NOARGS, flush_doc},
     {"runtime_info", guards_runtime_info, METH_NOARGS, info_doc},
+    {"genexpr_raised", (PyCFunction)(void (*)(void))genexpr_raised, METH_FASTCALL, genexpr_raised_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},
 };

@@ -26,6 +26,7 @@ class Config:
     call_pure_methods: bool = True
     remove_dead_code: bool = True
     simplify_iterable: bool = True
+    eliminate_genexpr: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.

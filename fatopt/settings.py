@@ -23,6 +23,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "call_pure_methods": True,
     "remove_dead_code": True,
     "simplify_iterable": True,
+    "eliminate_genexpr": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,
     "copy_builtins_to_constants": False,

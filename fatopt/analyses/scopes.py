@@ -73,8 +73,9 @@ class Scope:
         self.has_yield = False
         self.has_await = False
         self.star_import = False
-        #: cheap signs of unguarded opportunities: "literal_iteration" (a loop or comprehension
-        #: over a display or constant), "literal_method" (a method called on a str/bytes literal)
+        #: cheap signs of opportunities: "literal_iteration" (a loop or comprehension over a
+        #: display or constant), "literal_method" (a method called on a str/bytes literal),
+        #: "genexpr_argument" (a name called with a generator expression as its one argument)
         self.hints: set[str] = set()
         #: names called with only constant arguments (``len("abc")``, ``range(3)``)
         self.constant_calls: set[str] = set()
@@ -427,6 +428,8 @@ class _Builder:
     def visit_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
         scope.calls.append(node)
+        if type(func) is ast.Name and len(node.args) == 1 and type(node.args[0]) is ast.GeneratorExp:
+            scope.hints.add("genexpr_argument")
         if not node.keywords and all(_is_literal(arg) for arg in node.args):
             if type(func) is ast.Name:
                 scope.constant_calls.add(func.id)

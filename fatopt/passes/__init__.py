@@ -14,6 +14,7 @@ from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.call_pure_builtins import CallPureBuiltins
 from fatopt.passes.call_pure_methods import CallPureMethods
 from fatopt.passes.dead_code import RemoveDeadCode
+from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
@@ -29,6 +30,7 @@ __all__ = [
     "CallPureMethods",
     "ConstantFolding",
     "ConstantPropagation",
+    "EliminateGenexpr",
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
@@ -44,6 +46,7 @@ PIPELINE: tuple[type[Pass], ...] = (
     ConstantFolding,
     CallPureBuiltins,
     CallPureMethods,
+    EliminateGenexpr,
     SimplifyIterable,
     UnrollLoops,
     UnrollComprehensions,

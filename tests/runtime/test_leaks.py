@@ -1,6 +1,7 @@
 """No leaks: each runtime scenario repeated 1000 times leaves object counts, allocated blocks,
 traced memory and the runtime's own index where they were."""
 
+import ast
 import gc
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import pytest
 
 import fatopt
 import fatopt.runtime
+from fatopt.optimizer import optimize_ast
 from fatopt.guards import GuardBuiltins, GuardDict, GuardFunc, GuardGlobals, GuardTypeAttr
 
 from .helpers import load
@@ -227,6 +229,31 @@ def tracing_queries():
             sys.monitoring.free_tool_id(FREE_TOOL)
 
 
+GENEXPR = """
+def f(xs, how):
+    return set(1 / x if how else {} for x in xs if x != 5 or next(iter(())))
+"""
+GENEXPR_NS: dict = {"__name__": "leakgenexpr"}
+exec(compile(optimize_ast(ast.parse(GENEXPR), "<leakgenexpr>"), "<leakgenexpr>", "exec"), GENEXPR_NS)
+
+
+def genexpr_raised_paths():
+    # each way through fatopt._guards.genexpr_raised: the element (a <genexpr> entry), a
+    # StopIteration (PEP 479's RuntimeError), SET_ADD (the caller's entry moved), the outermost
+    # iterable (left alone), and bad arguments
+    f = GENEXPR_NS["f"]
+    assert fatopt.get_specialized(f)
+    for xs, how in (([1, 0], True), ([5], True), ([1], False), (3, True)):
+        try:
+            f(xs, how)
+        except (ZeroDivisionError, RuntimeError, TypeError):
+            pass
+    try:
+        fatopt._guards.genexpr_raised((1, 2), (1, 1, 1, 1), (1, 1, 1, 1))
+    except TypeError:
+        pass
+
+
 SCENARIOS = [
     tracing_queries,
     register_and_drop,
@@ -244,6 +271,7 @@ SCENARIOS = [
     born_failure,
     recipe_errors,
     born_never,
+    genexpr_raised_paths,
     *map(kind_scenario, all_examples()),
     *map(kind_dropped_scenario, [e for e in all_examples() if not e.recipe_holds_the_namespace]),
 ]

@@ -1,0 +1,246 @@
+/* Tracebacks of generator expressions that fatopt turned into comprehensions.
+ *
+ * Plain Python runs `set(f(x) for x in xs)` in a frame of its own, so an exception raised by
+ * f(x) shows two entries: the caller at the call of set(), then `<genexpr>` at f(x).  The
+ * comprehension runs in the caller's frame.  The optimizer wraps the statement in
+ *
+ *     try: <statement>
+ *     except BaseException: __fatopt_runtime__.genexpr_raised(GEN, ITER, CALL); raise
+ *
+ * (the try costs nothing until something raises) and this function edits the handled exception
+ * so that the bare `raise` sends on what plain Python would have raised.  Which part of the
+ * generator expression raised is read from the caller's traceback entry: the instruction at
+ * tb_lasti, its opcode and source position (the spans are the generator expression's, its
+ * outermost iterable's and the consumer call's, each (line, end_line, col, end_col)):
+ *
+ *  - outside GEN: not ours, left alone;
+ *  - the outermost iterable and the iter() call on it (GET_ITER) run in the caller in plain
+ *    Python too: left alone;
+ *  - SET_ADD / LIST_APPEND (an unhashable element) happen inside set()/list() in plain Python:
+ *    the caller's entry is moved to CALL;
+ *  - anything else (the element, a condition, FOR_ITER calling __next__) ran in the generator:
+ *    the caller's entry is moved to CALL and followed by a `<genexpr>` entry at the raising
+ *    instruction.  Its frame is a new frame of the caller's code renamed `<genexpr>`, so the
+ *    positions of the raising instruction (hence the text) are those of plain Python; its locals
+ *    are empty (docs/semantics.md).  A StopIteration there becomes, as PEP 479 makes it in a
+ *    generator, RuntimeError("generator raised StopIteration") with the StopIteration as its
+ *    __cause__ and __context__.
+ *
+ * An instruction at CALL's position always exists: the optimizer gives the handler's call that
+ * position.  If anything here fails, the exception is left as it was (the error is cleared):
+ * this runs inside an except clause and must never replace the user's exception with its own.
+ */
+#include "genexpr_traceback.h"
+
+#include <frameobject.h>
+#include <opcode.h>
+
+typedef struct {
+    int line, end_line, col, end_col;
+} Span;
+
+static int
+parse_span(PyObject *obj, Span *span)
+{
+    if (!PyArg_ParseTuple(obj, "iiii;a span is (line, end_line, col, end_col)",
+                          &span->line, &span->end_line, &span->col, &span->end_col)) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+span_within(const Span *inner, const Span *outer)
+{
+    if (inner->line < 0 || inner->col < 0) {
+        return 0;  /* no position */
+    }
+    int starts_after = inner->line > outer->line
+                       || (inner->line == outer->line && inner->col >= outer->col);
+    int ends_before = inner->end_line < outer->end_line
+                      || (inner->end_line == outer->end_line && inner->end_col <= outer->end_col);
+    return starts_after && ends_before;
+}
+
+static Span
+position_at(PyCodeObject *code, int offset)
+{
+    Span span;
+    if (!PyCode_Addr2Location(code, offset, &span.line, &span.col, &span.end_line, &span.end_col)) {
+        span.line = span.col = -1;
+    }
+    return span;
+}
+
+/* The offset of the first instruction at `span`; -1 if none. */
+static int
+offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span)
+{
+    for (int offset = 0; offset < code_size; offset += 2) {
+        Span here = position_at(code, offset);
+        if (here.line == span->line && here.end_line == span->end_line
+            && here.col == span->col && here.end_col == span->end_col) {
+            return offset;
+        }
+    }
+    return -1;
+}
+
+static PyObject *
+new_traceback(PyObject *next, PyObject *frame, int lasti, int lineno)
+{
+    return PyObject_CallFunction((PyObject *)&PyTraceBack_Type, "OOii",
+                                 next == NULL ? Py_None : next, frame, lasti, lineno);
+}
+
+/* A frame whose code is `code` renamed as its generator expression would be named. */
+static PyObject *
+genexpr_frame(PyFrameObject *caller, PyCodeObject *code)
+{
+    PyObject *result = NULL, *replace = NULL, *kwargs = NULL, *renamed = NULL, *qualname = NULL;
+    PyObject *empty = PyTuple_New(0);
+    PyObject *globals = PyFrame_GetGlobals(caller);
+    if (empty == NULL || globals == NULL) {
+        goto done;
+    }
+    qualname = PyUnicode_FromFormat("%U.<locals>.<genexpr>", code->co_qualname);
+    replace = PyObject_GetAttrString((PyObject *)code, "replace");
+    if (qualname == NULL || replace == NULL) {
+        goto done;
+    }
+    kwargs = Py_BuildValue("{s:s,s:O}", "co_name", "<genexpr>", "co_qualname", qualname);
+    if (kwargs == NULL) {
+        goto done;
+    }
+    renamed = PyObject_Call(replace, empty, kwargs);
+    if (renamed == NULL) {
+        goto done;
+    }
+    result = (PyObject *)PyFrame_New(PyThreadState_Get(), (PyCodeObject *)renamed, globals, NULL);
+done:
+    Py_XDECREF(empty);
+    Py_XDECREF(globals);
+    Py_XDECREF(qualname);
+    Py_XDECREF(replace);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(renamed);
+    return result;
+}
+
+/* PEP 479, as a generator applies it: the exception that plain Python raises instead. */
+static PyObject *
+stop_iteration_error(PyObject *exc)
+{
+    PyObject *error = PyObject_CallFunction(PyExc_RuntimeError, "s", "generator raised StopIteration");
+    if (error == NULL) {
+        return NULL;
+    }
+    PyException_SetCause(error, Py_NewRef(exc));
+    PyException_SetContext(error, Py_NewRef(exc));
+    return error;
+}
+
+/* 0 when done (changed or left alone), -1 with an exception set. */
+static int
+reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
+{
+    int status = -1;
+    PyObject *tb = PyException_GetTraceback(exc);
+    PyObject *bytecode = NULL, *gframe = NULL, *inner = NULL, *outer = NULL, *replacement = NULL;
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
+    PyCodeObject *code = NULL;
+    if (tb == NULL || !PyTraceBack_Check(tb) || frame == NULL
+        || ((PyTracebackObject *)tb)->tb_frame != frame) {
+        status = 0;  /* not raised in this frame's statement */
+        goto done;
+    }
+    PyTracebackObject *entry = (PyTracebackObject *)tb;
+    code = PyFrame_GetCode(frame);
+    bytecode = PyCode_GetCode(code);  /* de-specialized: base opcodes */
+    if (bytecode == NULL) {
+        goto done;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
+    int lasti = entry->tb_lasti;
+    if (lasti < 0 || lasti >= size) {
+        status = 0;
+        goto done;
+    }
+    int opcode = (unsigned char)PyBytes_AS_STRING(bytecode)[lasti];
+    Span raised = position_at(code, lasti);
+    if (!span_within(&raised, gen) || opcode == GET_ITER
+        || (opcode != FOR_ITER && span_within(&raised, iter))) {
+        status = 0;  /* the caller's own code, in plain Python too */
+        goto done;
+    }
+    int call_offset = offset_at(code, size, call);
+    if (call_offset < 0) {
+        status = 0;
+        goto done;
+    }
+    PyObject *rest = (PyObject *)entry->tb_next;
+    if (opcode == SET_ADD || opcode == LIST_APPEND) {
+        outer = new_traceback(rest, (PyObject *)frame, call_offset, call->line);
+        if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
+            goto done;
+        }
+        status = 0;
+        goto done;
+    }
+    gframe = genexpr_frame(frame, code);
+    if (gframe == NULL) {
+        goto done;
+    }
+    inner = new_traceback(rest, gframe, lasti, entry->tb_lineno);
+    if (inner == NULL) {
+        goto done;
+    }
+    if (PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
+        /* plain: the RuntimeError starts in the caller (the generator re-raises it, which adds
+         * no entry); the StopIteration keeps the generator's entries */
+        replacement = stop_iteration_error(exc);
+        outer = new_traceback(NULL, (PyObject *)frame, call_offset, call->line);
+        if (replacement == NULL || outer == NULL
+            || PyException_SetTraceback(exc, inner) < 0
+            || PyException_SetTraceback(replacement, outer) < 0) {
+            goto done;
+        }
+        PyErr_SetHandledException(replacement);  /* what the bare `raise` raises */
+        status = 0;
+        goto done;
+    }
+    outer = new_traceback(inner, (PyObject *)frame, call_offset, call->line);
+    if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
+        goto done;
+    }
+    status = 0;
+done:
+    Py_XDECREF(tb);
+    Py_XDECREF((PyObject *)code);
+    Py_XDECREF(bytecode);
+    Py_XDECREF(gframe);
+    Py_XDECREF(inner);
+    Py_XDECREF(outer);
+    Py_XDECREF(replacement);
+    return status;
+}
+
+PyObject *
+genexpr_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Span gen, iter, call;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "genexpr_raised() takes 3 spans");
+        return NULL;
+    }
+    if (parse_span(args[0], &gen) < 0 || parse_span(args[1], &iter) < 0
+        || parse_span(args[2], &call) < 0) {
+        return NULL;
+    }
+    PyObject *exc = PyErr_GetHandledException();
+    if (exc != NULL && exc != Py_None && reshape(exc, &gen, &iter, &call) < 0) {
+        PyErr_Clear();  /* leave the user's exception as it was */
+    }
+    Py_XDECREF(exc);
+    Py_RETURN_NONE;
+}
