@@ -242,14 +242,14 @@ def main(argv: list[str] | None = None) -> None:
 # -- instruction mode ----------------------------------------------------------------------------
 
 
-def run_variant(python: str, case: str, env: dict[str, str], variant: str, loops: int) -> list[str]:
+def run_variant(python: str, case: str, variant: str, loops: int) -> list[str]:
     """The command running one variant's timing loop ``loops`` times, without pyperf."""
     return [python, str(HERE / f"bm_{case}.py"), "--run-variant", f"{variant}:{loops}"]
 
 
 def warm(python: str, case: str, env: dict[str, str]) -> dict:
     """An uncounted run (fills fatopt's cache); what the script says: options, what fatopt did."""
-    proc = subprocess.run(run_variant(python, case, env, "fatopt", 1), env=env, capture_output=True, text=True)
+    proc = subprocess.run(run_variant(python, case, "fatopt", 1), env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"case {case} failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -268,18 +268,18 @@ def instruction_result(case: str, counts: dict[str, dict[int, int]], info: dict)
 
 
 def instructions_table(results: list[dict], python_version: str, loops_pair: tuple[int, int]) -> str:
-    head = (f"{'case':24} {'plain':>8} {'fatopt':>8} {'floor':>8} {'plain/fatopt':>12} {'plain/floor':>11}  fatopt did")
+    head = (f"{'case':26} {'plain':>8} {'fatopt':>8} {'floor':>8} {'plain/fatopt':>12} {'plain/floor':>11}  fatopt did")
     rows = [head, "-" * len(head)]
     for r in results:
         rows.append(
-            f"{r['case']:24} {r['plain_instructions']:8.1f} {r['fatopt_instructions']:8.1f} "
+            f"{r['case']:26} {r['plain_instructions']:8.1f} {r['fatopt_instructions']:8.1f} "
             f"{r['floor_instructions']:8.1f} {callgrind.fmt_ratio(r['speedup']):>12} "
             f"{callgrind.fmt_ratio(r['floor_gain']):>11}  {r['did']}"
         )
     gains = [r["speedup"] for r in results]
     floors = [r["floor_gain"] for r in results]
     if results:
-        rows.append(f"{'geometric mean':24} {'':>8} {'':>8} {'':>8} "
+        rows.append(f"{'geometric mean':26} {'':>8} {'':>8} {'':>8} "
                     f"{callgrind.fmt_ratio(callgrind.geometric_mean(gains)):>12} "
                     f"{callgrind.fmt_ratio(callgrind.geometric_mean(floors)):>11}")
     n1, n2 = loops_pair
@@ -307,7 +307,7 @@ def count_instructions(args: argparse.Namespace, version: str, work: Path, env: 
         for case in args.cases:
             info = warm(args.python, case, env)
             counted_env = {**env, "PYTHONFATOPT": info["fatopt_options"]}  # callgrind can't follow the re-exec
-            jobs = {(v, n): pool.submit(callgrind.count, run_variant(args.python, case, env, v, n), counted_env)
+            jobs = {(v, n): pool.submit(callgrind.count, run_variant(args.python, case, v, n), counted_env)
                     for v in VARIANTS for n in args.loops_pair}
             counts = {v: {n: jobs[v, n].result() for n in args.loops_pair} for v in VARIANTS}
             results.append(instruction_result(case, counts, info))
