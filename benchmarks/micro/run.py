@@ -26,8 +26,8 @@ VARIANT:N``, no pyperf), N = N1 and N = N2 (``--loops-pair``, default 100,1100),
 ``PYTHONHASHSEED=0``; ``(I(N2) - I(N1)) / (N2 - N1) / 20`` is the instructions per call, with
 start-up, imports and the cold first iteration cancelled out. The table has plain, fatopt and
 floor per call, ``plain/fatopt`` (what fatopt gains) and ``plain/floor`` (what the hand-written
-code gains: the room left). The same count, run again, gives the same figure: one run is
-enough. Results: ``--output``/micro-<version>/instructions.json (``--report`` prints it again).
+code gains: the room left). A count run again agrees to within about 0.1% (not exactly: the
+process is not fully deterministic), so one run is enough. Results: ``--output``/micro-<version>/instructions.json (``--report`` prints it again).
 
     python benchmarks/micro/run.py --instructions --cases genexpr_any,inline_function
     python benchmarks/micro/run.py --report
