@@ -20,12 +20,19 @@ example ``fatopt.get_specialized(target)`` is non-empty) and stops with an error
 ``run.py`` passes it so one missing optimization does not stop the suite, and shows it in the
 table). Without fatopt on, the script re-executes itself with ``PYTHONFATOPT`` set to the case's
 options and adds ``--inherit-environ PYTHONFATOPT`` so pyperf's workers get it too.
+
+``--run-variant VARIANT:LOOPS`` skips pyperf: the process runs the timing loop of one variant
+``LOOPS`` times, prints one JSON line (the fatopt options, what fatopt did) and exits. ``run.py
+--instructions`` runs that under callgrind with two loop counts and takes the difference (see
+``benchmarks/callgrind.py``); it needs ``PYTHONFATOPT`` set already, since callgrind does not
+follow the re-execution.
 """
 
 from __future__ import annotations
 
 import argparse
 import builtins
+import json
 import os
 import sys
 import types
@@ -45,9 +52,14 @@ UNCHANGED = "unchanged"  # nothing to do: the code must be identical to the plai
 
 
 def _fatopt_ran_main() -> bool:
-    """Whether this process's main script was loaded by fatopt's optimizing loader."""
-    loader = getattr(sys.modules["__main__"], "__loader__", None)
-    return type(loader).__module__ == "fatopt.importer"
+    """Whether fatopt is on in this process, so its import hook caught the main script.
+
+    The hook starts the main script itself (``fatopt/_importhook.c``) and leaves an ordinary
+    ``SourceFileLoader`` as ``__main__.__loader__``: the loader no longer tells; the hook's
+    ``options()`` is None unless fatopt is on.
+    """
+    hook = sys.modules.get("_fatopt_importhook")
+    return hook is not None and hook.options() is not None
 
 
 def _reexec_with_fatopt(fatopt_options: str) -> None:
@@ -111,6 +123,22 @@ def _timer(func: Callable[..., Any], args: tuple) -> Callable[[int], float]:
     return lambda loops: timed(loops, func, pyperf.perf_counter, *args)
 
 
+def _run_variant_request(argv: list[str]) -> tuple[str, int] | None:
+    """``--run-variant VARIANT:LOOPS`` (or ``=``) from the command line, or None."""
+    for i, arg in enumerate(argv):
+        if arg == "--run-variant" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--run-variant="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        variant, _, loops = value.partition(":")
+        if variant not in VARIANTS or not loops.isdigit():
+            sys.exit(f"--run-variant wants VARIANT:LOOPS with VARIANT in {VARIANTS}, got {value!r}")
+        return variant, int(loops)
+    return None
+
+
 def main(
     case: str,
     description: str,
@@ -126,6 +154,10 @@ def main(
     path = os.path.abspath(main_module.__file__)
     if "--worker" not in sys.argv and not os.environ.get("PYTHONFATOPT"):
         _reexec_with_fatopt(fatopt_options)
+    run_variant = _run_variant_request(sys.argv[1:])
+    if run_variant is not None:
+        _run_one_variant(path, main_module, target, floor, args, expect, *run_variant)
+        return
 
     def add_worker_args(cmd: list[str], ns: argparse.Namespace) -> None:
         cmd.append(f"--rotate={ns.rotate}")
@@ -183,3 +215,17 @@ def main(
     order = list(VARIANTS[ns.rotate % 3:] + VARIANTS[:ns.rotate % 3])
     for variant in order:
         runner.bench_time_func(f"{case}: {variant}", _timer(funcs[variant], args), inner_loops=CALLS)
+
+
+def _run_one_variant(path: str, main_module: types.ModuleType, target: str, floor: str, args: tuple,
+                     expect: str, variant: str, loops: int) -> None:
+    """``--run-variant``: one variant's timing loop, ``loops`` times, without pyperf; then one
+    JSON line on stdout saying what fatopt did."""
+    if not _fatopt_ran_main():
+        sys.exit(f"{path}: fatopt is not active in this process (PYTHONFATOPT={os.environ.get('PYTHONFATOPT')!r})")
+    plain = _plain_copy(path, target)
+    funcs = {"plain": plain, "fatopt": getattr(main_module, target), "floor": getattr(main_module, floor)}
+    did, details = _describe(funcs["fatopt"], plain)
+    _timer(funcs[variant], args)(loops)
+    print(json.dumps({"fatopt_options": os.environ["PYTHONFATOPT"], "expected": expect, "calls": CALLS,
+                      "did": f"{did} ({details})" if details else did}))

@@ -28,9 +28,26 @@ work dir); the fatopt mode adds ``PYTHONFATOPT=1`` and ``--inherit-environ PYTHO
     python benchmarks/pyperformance/run.py --list             # every benchmark the package has
     python benchmarks/pyperformance/run.py --report -v        # the last run's tables again
 
+``--instructions`` replaces the timing by a count that noise cannot move (valgrind's callgrind,
+see ``benchmarks/callgrind.py``): for each benchmark, after the same untimed fatopt run that
+fills the cache, the script runs as a single pyperf worker process (``--worker --worker-task=K
+-l N -n 1 -w 0``: no child processes, so callgrind sees all of the work), plain and under
+fatopt, with N = N1 and N = N2 iterations (``--loops-pair``, default 1,3), under
+``PYTHONHASHSEED=0``; instructions per warm iteration are ``(I(N2) - I(N1)) / (N2 - N1)``, so
+start-up, imports, fatopt's optimizer and the cold first iteration cancel. The table has plain
+and fatopt instructions per iteration, their ratio (> 1: fatopt executes fewer), the
+functions specialized, the geometric mean and, when a timed run of the same benchmark was
+done before (its summary.json), the timed ratio beside it. Instruction mode and timed mode are
+separate runs (``--instructions`` times nothing); ``--report`` prints the tables of both.
+callgrind is about 50x slower than native: ``--jobs 2`` runs two counts at once (the counts do
+not depend on the load).
+
+    python benchmarks/pyperformance/run.py --instructions -b nqueens,spectral_norm
+    python benchmarks/pyperformance/run.py --instructions --loops-pair 2,5 --jobs 2
+
 The interpreter must have fatopt, pyperf and pyperformance installed (``make install``: the
 ``bench`` extra). Results: ``--output``/pyperformance-<version>/ (plain.json, fatopt.json,
-summary.json).
+summary.json; instructions.json for ``--instructions``).
 """
 
 from __future__ import annotations
@@ -47,6 +64,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import callgrind  # noqa: E402  (benchmarks/callgrind.py, beside this directory)
 
 DEFAULT = (
     "richards nbody float chaos deltablue go hexiom nqueens raytrace spectral_norm fannkuch "
@@ -110,7 +130,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per warm iteration under callgrind instead of timing")
+    parser.add_argument("--loops-pair", default="1,3", metavar="N1,N2",
+                        help="--instructions: the two iteration counts whose difference is counted (default 1,3)")
+    parser.add_argument("--jobs", "-j", type=int, default=1,
+                        help="--instructions: callgrind runs at once (default 1; counts do not depend on load)")
     args = parser.parse_args(argv)
+    try:
+        args.loops_pair = callgrind.parse_loops_pair(args.loops_pair)
+    except ValueError as exc:
+        parser.error(str(exc))
     args.rounds = args.rounds or (2 if args.fast else 3)
     args.processes = args.processes or (1 if args.fast else 4)
     return args
@@ -159,6 +189,9 @@ def available(data: Path) -> dict[str, Benchmark]:
 def env_for(mode: str, pycache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONFATOPT", None)
+    # The warm-up run must fill the cache (a directory of the work dir): without it every worker
+    # optimizes all it imports again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
     if mode == "fatopt":
         env["PYTHONFATOPT"] = "1"
@@ -200,14 +233,24 @@ def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: 
     loops = [r.get("metadata", {}).get("loops") or bench_meta(data, b).get("loops")
              for b in data["benchmarks"] for r in b["runs"]]
     loops = [n for n in loops if n]
+    warm_fatopt(python, script, bench, pycache, work)
+    return (min(loops) if loops else 1), bench_names(data)
+
+
+def warm_fatopt(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> list[str]:
+    """An untimed one-iteration fatopt run: fills fatopt's cache, proves fatopt ran in pyperf's
+    worker; returns the names of the benchmarks the script times, in task order."""
+    tmp = work / f"{bench.name}.warm.json"
+    tmp.unlink(missing_ok=True)
     run_script(python, script, bench, "fatopt", pycache, ["-p", "1", "-n", "1", "-w", "0", "-l", "1", "-o", str(tmp)])
+    names = bench_names(load(tmp))
     tmp.unlink()
     # Proof that fatopt was active in the worker: it cached its own code for the main script.
     cached = pycache / script.parent.relative_to(script.parent.anchor)
     if not list(cached.glob(f"{script.stem}.*.opt-fatopt*.pyc")):
         raise RuntimeError(f"{bench.name}: no fatopt cache file for {script} under {cached}: "
                            "fatopt did not run in pyperf's worker (is PYTHONFATOPT inherited?)")
-    return (min(loops) if loops else 1), bench_names(data)
+    return names
 
 
 def count_specialized(python: str, directory: Path) -> dict:
@@ -318,6 +361,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.report:
         report_only(args.python, info, work, args.verbose)
         return
+    if args.instructions:
+        count_instructions(args, info, known, wanted, work)
+        return
     src, pycache = work / "src", work / "pycache"
     for name in ("plain.json", "fatopt.json"):
         (work / name).unlink(missing_ok=True)
@@ -403,17 +449,141 @@ def report(python: str, info: dict, work: Path, names: dict[str, list[str]], cou
 
 
 def report_only(python: str, info: dict, work: Path, verbose: bool) -> None:
-    """--report: the tables again from a finished run's files."""
+    """--report: the tables again from a finished run's files (timed, instructions, or both)."""
+    have_instructions = (work / "instructions.json").exists()
+    if have_instructions:
+        print_instructions(json.loads((work / "instructions.json").read_text()), time_ratios(work))
     try:
         summary = json.loads((work / "summary.json").read_text())
     except FileNotFoundError:
-        sys.exit(f"no finished run in {work} (summary.json is missing)")
+        if have_instructions:
+            return
+        sys.exit(f"no finished run in {work} (summary.json and instructions.json are missing)")
     names = summary.get("names") or {}
     if not names:
         for row in summary["rows"]:
             names.setdefault(row["script"], []).append(row["benchmark"])
     report(python, info, work, names, summary["counts"], summary["failed"], summary["rounds"],
            summary["processes"], summary["values"], summary["fast"], verbose, summary["loops"])
+
+
+
+# -- instruction mode ----------------------------------------------------------------------------
+
+
+def worker_command(python: str, script: Path, bench: Benchmark, task: int, loops: int) -> list[str]:
+    """The script as one in-process pyperf worker: task ``task``, ``loops`` iterations, one
+    value, no warm-up (the cold first iteration cancels in the difference)."""
+    return [python, str(script), *bench.extra_args, "--worker", f"--worker-task={task}",
+            "--loops", str(loops), "--values", "1", "--warmups", "0"]
+
+
+def instruction_row(name: str, script: str, counts: dict[str, dict[int, int]], specialized: dict) -> dict:
+    """One table row from ``{mode: {iterations: instructions}}``."""
+    plain = callgrind.per_iteration(counts["plain"])
+    fatopt = callgrind.per_iteration(counts["fatopt"])
+    return {
+        "benchmark": name, "script": script, "plain": plain, "fatopt": fatopt,
+        "ratio": callgrind.ratio(plain, fatopt),
+        "counts": {mode: {str(n): i for n, i in c.items()} for mode, c in counts.items()},
+        "specialized": specialized.get("specialized"), "functions": specialized.get("functions"),
+    }
+
+
+def instructions_table(rows: list[dict], loops_pair: tuple[int, int], time_ratio: dict[str, float]) -> str:
+    """The instruction table, with the timed ratio of an earlier timed run where there is one."""
+    head = (f"{'benchmark':28} {'plain instr/it':>14} {'fatopt instr/it':>15} {'plain/fatopt':>12} "
+            f"{'spec/funcs':>10} {'time ratio':>10}")
+    out = [head, "-" * len(head)]
+    for r in rows:
+        spec = f"{r['specialized']}/{r['functions']}" if r.get("specialized") is not None else "?"
+        timed = time_ratio.get(r["benchmark"])
+        out.append(f"{r['benchmark']:28} {callgrind.fmt_count(r['plain']):>14} {callgrind.fmt_count(r['fatopt']):>15} "
+                   f"{callgrind.fmt_ratio(r['ratio']):>12} {spec:>10} "
+                   f"{(f'{timed:.2f}x' if timed else '-'):>10}")
+    geo = callgrind.geometric_mean([r["ratio"] for r in rows])
+    if geo is not None:
+        timed = callgrind.geometric_mean([time_ratio.get(r["benchmark"]) for r in rows])
+        out.append(f"{'geometric mean':28} {'':>14} {'':>15} {callgrind.fmt_ratio(geo):>12} {'':>10} "
+                   f"{(f'{timed:.2f}x' if timed else '-'):>10}")
+    n1, n2 = loops_pair
+    out.append(f"instr/it: callgrind instructions per warm iteration, (I({n2}) - I({n1})) / {n2 - n1} "
+               "(PYTHONHASHSEED=0). plain/fatopt > 1: fatopt executes fewer.")
+    out.append("spec/funcs: functions fatopt specialized in the benchmark's files / functions there. "
+               "time ratio: plain/fatopt of the last timed run (summary.json), '-' if none.")
+    return "\n".join(out)
+
+
+def time_ratios(work: Path) -> dict[str, float]:
+    """benchmark -> timed plain/fatopt ratio of the last finished timed run, if any."""
+    try:
+        summary = json.loads((work / "summary.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {row["benchmark"]: row["ratio"] for row in summary.get("rows", [])}
+
+
+def print_instructions(saved: dict, time_ratio: dict[str, float]) -> None:
+    print()
+    print(f"instructions per iteration (python {saved['python'].split()[0]}, callgrind, "
+          f"--loops-pair {','.join(map(str, saved['loops_pair']))})")
+    print(instructions_table(saved["rows"], tuple(saved["loops_pair"]), time_ratio))
+    for name, error in saved.get("failed", {}).items():
+        print(f"FAILED: {name}: {error.splitlines()[0]}")
+
+
+def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Benchmark], wanted: list[str],
+                       work: Path) -> None:
+    """--instructions: count each benchmark plain and under fatopt at two iteration counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not callgrind.available():
+        sys.exit("--instructions needs valgrind (callgrind) on PATH")
+    src, pycache = work / "src", work / "pycache"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "instructions.json").unlink(missing_ok=True)
+    print(f"python {info['full_version'].split()[0]} ({args.python}); pyperformance {info['pyperformance']}, "
+          f"pyperf {info['pyperf']}; callgrind, --loops-pair {args.loops_pair}; work dir {work}", file=sys.stderr)
+    rows: list[dict] = []
+    counts: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name in wanted:
+            bench = known[name]
+            dest = src / bench.directory.name
+            if not dest.exists():
+                shutil.copytree(bench.directory, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            script = dest / "run_benchmark.py"
+            counts[name] = count_specialized(args.python, dest)
+            t0 = time.monotonic()
+            try:
+                subnames = warm_fatopt(args.python, script, bench, pycache, work)
+                jobs = {
+                    (task, mode, n): pool.submit(callgrind.count, worker_command(args.python, script, bench, task, n),
+                                                 env_for(mode, pycache), script.parent)
+                    for task in range(len(subnames)) for mode in ("plain", "fatopt") for n in args.loops_pair
+                }
+                for task, sub in enumerate(subnames):
+                    per_mode = {mode: {n: jobs[task, mode, n].result() for n in args.loops_pair}
+                                for mode in ("plain", "fatopt")}
+                    rows.append(instruction_row(sub, name, per_mode, counts[name]))
+                    print(f"{sub}: {callgrind.fmt_count(rows[-1]['plain'])} plain, "
+                          f"{callgrind.fmt_count(rows[-1]['fatopt'])} fatopt instructions per iteration "
+                          f"({time.monotonic() - t0:.0f}s)", file=sys.stderr)
+            except RuntimeError as exc:
+                failed[name] = str(exc)
+                print(f"FAILED {exc}", file=sys.stderr)
+    saved = {"python": info["full_version"], "pyperformance": info["pyperformance"],
+             "loops_pair": list(args.loops_pair), "rows": rows, "counts": counts, "failed": failed}
+    (work / "instructions.json").write_text(json.dumps(saved, indent=1))
+    print_instructions(saved, time_ratios(work))
+    if args.verbose:
+        for name in counts:
+            print(f"\n{name}: what fatopt specialized")
+            for line in counts[name].get("lines", []):
+                print(f"  {line}")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

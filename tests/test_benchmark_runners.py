@@ -1,0 +1,233 @@
+"""The benchmark runners' instruction mode, on made-up inputs: reading callgrind's totals, the
+per-iteration difference, the ratios and geometric mean, the tables and the saved JSON. No
+valgrind run (a fake one stands in for it), nothing timed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str, path: Path):
+    saved_path = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is made
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path[:] = saved_path  # the runners put benchmarks/ on the path to find callgrind
+
+
+callgrind = _load("callgrind", BENCHMARKS / "callgrind.py")
+pyperformance_run = _load("pyperformance_run", BENCHMARKS / "pyperformance" / "run.py")
+micro_run = _load("micro_run", BENCHMARKS / "micro" / "run.py")
+
+CALLGRIND_OUT = """\
+# callgrind format
+version: 1
+creator: callgrind-3.19.0
+pid: 4242
+cmd:  python bm.py --run-variant plain:3
+part: 1
+
+positions: line
+events: Ir Dr
+summary: 98326848 1000
+
+fl=(1) ???
+fn=(1) 0x0000000000021c10
+0 3
+totals: 98326850 1001
+"""
+
+
+# -- callgrind.py --------------------------------------------------------------------------------
+
+
+def test_parse_totals_reads_the_instruction_count():
+    assert callgrind.parse_totals(CALLGRIND_OUT) == 98326850  # totals (the last), first event
+
+
+def test_parse_totals_accepts_a_summary_alone():
+    assert callgrind.parse_totals("events: Ir\nsummary: 17\n") == 17
+
+
+def test_parse_totals_refuses_other_files():
+    with pytest.raises(ValueError, match="not a callgrind output"):
+        callgrind.parse_totals("events: Ir\nfn=main\n0 12\n")
+
+
+def test_per_iteration_cancels_what_runs_once():
+    start_up, cold, warm = 98_000_000, 5_000, 1_234
+
+    def instructions(n):  # start-up, the first (cold) iteration, then warm ones
+        return start_up + cold + (n - 1) * warm
+
+    assert callgrind.per_iteration({1: instructions(1), 3: instructions(3)}) == warm
+    assert callgrind.per_iteration({7: instructions(7), 2: instructions(2)}) == warm  # any order
+
+
+@pytest.mark.parametrize("counts", [{1: 10}, {1: 10, 2: 20, 3: 30}])
+def test_per_iteration_needs_exactly_two_counts(counts):
+    with pytest.raises(ValueError):
+        callgrind.per_iteration(counts)
+
+
+def test_parse_loops_pair():
+    assert callgrind.parse_loops_pair("1,3") == (1, 3)
+    assert callgrind.parse_loops_pair("100,1100") == (100, 1100)
+
+
+@pytest.mark.parametrize("text", ["3,1", "2,2", "0,2", "1", "1,2,3", "a,b"])
+def test_parse_loops_pair_refuses(text):
+    with pytest.raises(ValueError):
+        callgrind.parse_loops_pair(text)
+
+
+def test_ratio_and_geometric_mean():
+    assert callgrind.ratio(300.0, 200.0) == 1.5
+    assert callgrind.ratio(0.0, 200.0) is None
+    assert math.isclose(callgrind.geometric_mean([2.0, 0.5, None]), 1.0)
+    assert math.isclose(callgrind.geometric_mean([1.5, 1.5, 1.5]), 1.5)
+    assert callgrind.geometric_mean([None]) is None
+
+
+def test_fmt_count():
+    assert callgrind.fmt_count(1234) == "1234"
+    assert callgrind.fmt_count(1_046_980_000) == "1046.98M"
+    assert callgrind.fmt_count(None) == "?"
+
+
+def test_count_runs_the_command_under_callgrind_with_a_fixed_hash_seed(tmp_path, monkeypatch):
+    """A fake valgrind: checks its arguments and environment, writes a callgrind file."""
+    fake = tmp_path / "valgrind"
+    fake.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import os, sys
+        tool, out, *cmd = sys.argv[1:]
+        assert tool == "--tool=callgrind", tool
+        assert out.startswith("--callgrind-out-file="), out
+        assert os.environ["PYTHONHASHSEED"] == "0"
+        with open(out.split("=", 1)[1], "w") as f:
+            f.write("events: Ir\\ntotals: %d\\n" % (1000 + int(cmd[-1])))
+        """))
+    fake.chmod(0o755)
+    monkeypatch.setattr(callgrind, "VALGRIND", str(fake))
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    assert callgrind.count(["python", "bm.py", "7"], env) == 1007
+
+
+def test_count_reports_a_failing_command(tmp_path, monkeypatch):
+    fake = tmp_path / "valgrind"
+    fake.write_text(f"#!{sys.executable}\nimport sys\nprint('boom', file=sys.stderr)\nsys.exit(3)\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(callgrind, "VALGRIND", str(fake))
+    with pytest.raises(RuntimeError, match="boom"):
+        callgrind.count(["python", "x.py"], dict(os.environ))
+
+
+# -- pyperformance/run.py ------------------------------------------------------------------------
+
+
+def _pyperformance_row(name, plain_per_iter, fatopt_per_iter, specialized=2):
+    counts = {
+        "plain": {1: 10_000 + plain_per_iter, 3: 10_000 + 3 * plain_per_iter},
+        "fatopt": {1: 12_000 + fatopt_per_iter, 3: 12_000 + 3 * fatopt_per_iter},
+    }
+    return pyperformance_run.instruction_row(name, name, counts, {"specialized": specialized, "functions": 9})
+
+
+def test_pyperformance_row_is_per_iteration():
+    row = _pyperformance_row("nqueens", 3_000, 2_000)
+    assert (row["plain"], row["fatopt"], row["ratio"]) == (3_000, 2_000, 1.5)
+    assert row["counts"]["plain"] == {"1": 13_000, "3": 19_000}  # JSON keys
+    json.dumps(row)
+
+
+def test_pyperformance_table_has_rows_geomean_and_time_ratio():
+    rows = [_pyperformance_row("nqueens", 3_000, 2_000), _pyperformance_row("deltablue", 1_000, 1_500)]
+    text = pyperformance_run.instructions_table(rows, (1, 3), {"nqueens": 1.2})
+    lines = text.splitlines()
+    nqueens = next(line for line in lines if line.startswith("nqueens"))
+    assert "3000" in nqueens and "2000" in nqueens and "1.500x" in nqueens and "2/9" in nqueens
+    assert nqueens.rstrip().endswith("1.20x")
+    deltablue = next(line for line in lines if line.startswith("deltablue"))
+    assert "0.667x" in deltablue and deltablue.rstrip().endswith("-")
+    geo = next(line for line in lines if line.startswith("geometric mean"))
+    assert "1.000x" in geo  # sqrt(1.5 * 2/3)
+    assert "(I(3) - I(1)) / 2" in text
+
+
+def test_pyperformance_report_reprints_saved_instructions(tmp_path, capsys):
+    saved = {"python": "3.13.0 (main)", "loops_pair": [1, 3], "failed": {},
+             "rows": [_pyperformance_row("nqueens", 3_000, 2_000)]}
+    (tmp_path / "instructions.json").write_text(json.dumps(saved))
+    pyperformance_run.report_only(sys.executable, {}, tmp_path, verbose=False)
+    out = capsys.readouterr().out
+    assert "nqueens" in out and "1.500x" in out and "--loops-pair 1,3" in out
+
+
+def test_time_ratios_come_from_the_timed_summary(tmp_path):
+    assert pyperformance_run.time_ratios(tmp_path) == {}
+    (tmp_path / "summary.json").write_text(json.dumps({"rows": [{"benchmark": "go", "ratio": 1.1}]}))
+    assert pyperformance_run.time_ratios(tmp_path) == {"go": 1.1}
+
+
+def test_pyperformance_worker_command_runs_one_task_in_process():
+    bench = pyperformance_run.Benchmark("logging", Path("/x"), ["--extra"])
+    cmd = pyperformance_run.worker_command("py", Path("/w/run_benchmark.py"), bench, 2, 3)
+    assert cmd[:3] == ["py", "/w/run_benchmark.py", "--extra"]
+    assert "--worker" in cmd and "--worker-task=2" in cmd
+    assert cmd[cmd.index("--loops") + 1] == "3" and cmd[cmd.index("--warmups") + 1] == "0"
+
+
+def test_pyperformance_environment_writes_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = pyperformance_run.env_for("fatopt", tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env and env["PYTHONFATOPT"] == "1"
+    assert "PYTHONFATOPT" not in pyperformance_run.env_for("plain", tmp_path)
+
+
+# -- micro/run.py --------------------------------------------------------------------------------
+
+
+def _micro_result(case, per_call, did="unchanged", expected="specialized"):
+    calls = 20
+    counts = {v: {100: 5_000_000 + 100 * calls * n, 1100: 5_000_000 + 1100 * calls * n} for v, n in per_call.items()}
+    info = {"calls": calls, "did": did, "expected": expected, "fatopt_options": "1"}
+    return micro_run.instruction_result(case, counts, info)
+
+
+def test_micro_result_is_per_call():
+    r = _micro_result("genexpr_any", {"plain": 900, "fatopt": 900, "floor": 300})
+    assert (r["plain_instructions"], r["fatopt_instructions"], r["floor_instructions"]) == (900, 900, 300)
+    assert r["speedup"] == 1.0 and r["floor_gain"] == 3.0
+
+
+def test_micro_table_notes_what_fatopt_does_not_do_yet():
+    results = [
+        _micro_result("genexpr_any", {"plain": 900, "fatopt": 900, "floor": 300}),
+        _micro_result("pure_builtin", {"plain": 400, "fatopt": 200, "floor": 200},
+                      did="specialized (guards x)", expected="specialized"),
+    ]
+    text = micro_run.instructions_table(results, "3.13.0", (100, 1100))
+    assert "NOTE: genexpr_any" in text and "NOTE: pure_builtin" not in text
+    geo = next(line for line in text.splitlines() if line.startswith("geometric mean"))
+    assert "1.414x" in geo and "2.449x" in geo  # sqrt(1 * 2), sqrt(3 * 2)
+
+
+def test_micro_new_cases_exist():
+    for case in ("genexpr_any", "genexpr_sum", "genexpr_set", "genexpr_tuple", "inline_function",
+                 "inline_recursive_generator", "class_constant"):
+        assert case in micro_run.CASES
