@@ -314,7 +314,9 @@ def test_no_leak(scenario):
         tracemalloc.stop()
     objects2, blocks2, entries2, specs2 = measure()
     assert entries2 == entries and specs2 == specs
-    # A leak of one object (or block) per iteration would show as >= 4 * REPEAT.
+    # A leak of one object (or block) per iteration would show as >= 4 * REPEAT. One-off growth
+    # stays far below that: a CI run on 3.12 saw 193 blocks once for genexpr_raised_paths (its
+    # exceptions, tracebacks and frames fill the interpreter's caches), which passes alone.
     assert objects2 - objects < REPEAT // 10
-    assert blocks2 - blocks < REPEAT // 10
+    assert blocks2 - blocks < REPEAT // 2
     assert min(growth) < 16 * REPEAT, growth  # under 16 bytes per iteration
