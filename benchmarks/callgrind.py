@@ -46,6 +46,17 @@ def parse_loops_pair(text: str) -> tuple[int, int]:
     return n1, n2
 
 
+def add_arguments(parser, default_pair: str, unit: str) -> None:
+    """The runners' instruction-mode options: ``--instructions``, ``--loops-pair N1,N2`` (whose
+    difference is counted; ``unit`` names what is counted per loop) and ``--jobs``."""
+    parser.add_argument("--instructions", action="store_true",
+                        help=f"count instructions per {unit} under callgrind instead of timing")
+    parser.add_argument("--loops-pair", default=default_pair, metavar="N1,N2",
+                        help=f"--instructions: the two loop counts whose difference is counted (default {default_pair})")
+    parser.add_argument("--jobs", "-j", type=int, default=1,
+                        help="--instructions: callgrind runs at once (default 1; counts do not depend on load)")
+
+
 def parse_totals(text: str) -> int:
     """The instruction count (first event, ``Ir``) of a callgrind output file's text.
 

@@ -72,12 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", "-o", type=Path, default=ROOT / "benchmarks" / "results",
                         help="results directory (default: benchmarks/results)")
     parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
-    parser.add_argument("--instructions", action="store_true",
-                        help="count instructions per call under callgrind instead of timing")
-    parser.add_argument("--loops-pair", default="100,1100", metavar="N1,N2",
-                        help="--instructions: the two loop counts whose difference is counted (default 100,1100)")
-    parser.add_argument("--jobs", "-j", type=int, default=1,
-                        help="--instructions: callgrind runs at once (default 1; counts do not depend on load)")
+    callgrind.add_arguments(parser, "100,1100", "call")
     parser.add_argument("--report", action="store_true", help="run nothing: print the last --instructions table again")
     args = parser.parse_args(argv)
     try:

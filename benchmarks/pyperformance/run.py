@@ -130,12 +130,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
-    parser.add_argument("--instructions", action="store_true",
-                        help="count instructions per warm iteration under callgrind instead of timing")
-    parser.add_argument("--loops-pair", default="1,3", metavar="N1,N2",
-                        help="--instructions: the two iteration counts whose difference is counted (default 1,3)")
-    parser.add_argument("--jobs", "-j", type=int, default=1,
-                        help="--instructions: callgrind runs at once (default 1; counts do not depend on load)")
+    callgrind.add_arguments(parser, "1,3", "warm iteration")
     args = parser.parse_args(argv)
     try:
         args.loops_pair = callgrind.parse_loops_pair(args.loops_pair)
