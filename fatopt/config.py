@@ -27,6 +27,9 @@ class Config:
     remove_dead_code: bool = True
     simplify_iterable: bool = True
     eliminate_genexpr: bool = True
+    #: Inline calls of small module-level functions into their callers (guarded: the callee
+    #: unchanged), see fatopt/passes/inline_functions.py.
+    inline_functions: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.
@@ -45,6 +48,8 @@ class Config:
     max_bytes_len: int = 128
     max_seq_len: int = 32
     max_marshal_size: int = 512
+    #: Largest function inlined: expression nodes in the expression it returns.
+    inline_max_size: int = 30
     #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
     max_iterations: int = 8
 
