@@ -49,7 +49,7 @@ class Config:
     max_seq_len: int = 32
     max_marshal_size: int = 512
     #: Largest function inlined: expression nodes in the expression it returns.
-    inline_max_size: int = 30
+    max_inline_size: int = 30
     #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
     max_iterations: int = 8
 

@@ -7,7 +7,7 @@ nothing in it can tell that it runs in its caller's frame:
   call), without decorators, ``*args``, ``**kwargs`` or type parameters; its defaults are small
   constants (``None``, a bool, ``...``, an int in -5..256: one object whatever code holds it, so
   ``is`` answers the same inlined);
-- ``EXPR`` has at most ``Config.inline_max_size`` expression nodes, made of operators,
+- ``EXPR`` has at most ``Config.max_inline_size`` expression nodes, made of operators,
   comparisons, conditional expressions, names, constants, attribute and subscript loads,
   displays and calls; no lambda, comprehension, generator expression, ``:=``, ``yield``,
   ``await``, f-string or starred item (a lambda or comprehension would capture names the
@@ -178,7 +178,7 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
             else:
                 return None, f"calls {func.id}, not a pure builtin", set()
     if size > max_size:
-        return None, f"{size} expression nodes (inline_max_size is {max_size})", set()
+        return None, f"{size} expression nodes (max_inline_size is {max_size})", set()
     entry = Inlinable(
         node, expression, tuple(positional), len(args.posonlyargs), tuple(a.arg for a in args.kwonlyargs),
         defaults, frozenset(calls), frozenset(builtins),
@@ -236,4 +236,4 @@ class ModuleInlinable(Analysis[InlinableTable]):
 
     @classmethod
     def compute(cls, module: ModuleUnit) -> InlinableTable:
-        return inlinable_table(module.tree, module.fact(FactsOfModule), module.config.inline_max_size)
+        return inlinable_table(module.tree, module.fact(FactsOfModule), module.config.max_inline_size)

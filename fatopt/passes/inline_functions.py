@@ -4,7 +4,7 @@ by *function unchanged* on the callee (``("callee", name)``).
 ``partial_sum += eval_A(i, j) * u_j`` with ``def eval_A(i, j): return 1.0 / ((i + j) * ...)``
 becomes ``partial_sum += 1.0 / ((i + j) * ...) * u_j``: the call, its frame and the argument
 binding are gone. Which functions qualify: :mod:`fatopt.analyses.inlinable` (one ``return
-EXPR``, at most ``Config.inline_max_size`` expression nodes, calling only pure builtins and
+EXPR``, at most ``Config.max_inline_size`` expression nodes, calling only pure builtins and
 other inlinable functions, defined before the caller).
 
 Exactness:

@@ -172,9 +172,8 @@ NOOPS = [
     pytest.param("__k = 1\ndef g(a):\n    return a + __k\nclass C:\n    def f(self):\n        return g(1)\n"
                  "def f():\n    return C().f()\n", id="mangled-name"),
     pytest.param(G + "def f():\n    assert g(1, 2)\n    return 1\n", id="statement-assert"),
-    pytest.param(G + "def f():\n    with open('/dev/null') as h:\n        return g(1, 2)\n", id="not-in-with-items",
-                 marks=pytest.mark.xfail(reason="the return inside the with is an ordinary statement: inlined",
-                                          strict=True)),
+    pytest.param("import contextlib\n" + G + "def f():\n    with contextlib.nullcontext(g(1, 2)) as v:\n"
+                 "        return v\n", id="statement-with"),
     pytest.param(G + "def f():\n    raise ValueError(g(1, 2))\n", id="statement-raise"),
     pytest.param("def g(a):\n    return a\ng = abs\ndef f():\n    return g(1)\n", id="rebound-at-module-level"),
     pytest.param(G + "def f(x=1):\n    if x:\n        y = 1\n    return g(y, -x)\n", id="maybe-unbound-local-then-temporary"),
@@ -191,7 +190,7 @@ def test_leaves_alone(module):
 
 def test_size_limit_is_configurable():
     module = "def g(a):\n    return " + " + ".join(["a"] * 20) + "\ndef f():\n    return g(1)\n"
-    emitted, _ = optimized_function(module, config=CONFIG.replace(inline_max_size=40))
+    emitted, _ = optimized_function(module, config=CONFIG.replace(max_inline_size=40))
     assert emitted is not None and "inlined_raised" in emitted
 
 
