@@ -59,8 +59,9 @@ class Inlinable:
     """An inlinable function: its def, the expression it returns, its parameters."""
 
     node: ast.FunctionDef
-    #: the returned expression (the def's own node: copy it before use)
-    expression: ast.expr
+    #: the returned expression (the def's own node: copy it before use); None for a function of
+    #: several statements (``statements``)
+    expression: ast.expr | None
     #: positional parameters (positional-only first), then keyword-only ones
     positional: tuple[str, ...]
     positional_only: int
@@ -71,6 +72,10 @@ class Inlinable:
     calls: frozenset[str]
     #: the builtins it calls (the caller guards them)
     builtins: frozenset[str]
+    #: for a function of several statements: its statements (docstring dropped) and the names
+    #: they assign (locals; parameters included when assigned)
+    statements: tuple[ast.stmt, ...] = ()
+    assigned: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -112,13 +117,109 @@ class InlinableTable:
         return out
 
 
-def _returned_expression(node: ast.FunctionDef) -> ast.expr | str:
+def _body(node: ast.FunctionDef) -> list[ast.stmt]:
     body = node.body
     if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and type(body[0].value.value) is str:
         body = body[1:]
-    if len(body) != 1 or type(body[0]) is not ast.Return or body[0].value is None:
-        return "its body is not a single `return EXPR`"
-    return body[0].value
+    return body
+
+
+_STATEMENTS = (ast.Assign, ast.AugAssign, ast.If, ast.Return, ast.Pass)
+
+
+def has_return(stmts: list[ast.stmt]) -> bool:
+    return any(type(sub) is ast.Return for stmt in stmts for sub in walk(stmt))
+
+
+def always_returns(stmts: list[ast.stmt]) -> bool:
+    """True if every path through ``stmts`` (of the kinds of ``_STATEMENTS``) ends in a return."""
+    for stmt in stmts:
+        if type(stmt) is ast.Return:
+            return True
+        if type(stmt) is ast.If and always_returns(stmt.body) and always_returns(stmt.orelse):
+            return True
+    return False
+
+
+class _NotInlinable(Exception):
+    pass
+
+
+def _check_statements(body: list[ast.stmt], params: set[str]) -> frozenset[str]:
+    """The names ``body`` assigns; raises _NotInlinable(reason) if it is not a body the pass can
+    splice into a caller: assignments to names, ``if``, ``return``, ``pass``; a return ends its
+    block and an ``if`` branch holding one always returns; every local read is certainly bound
+    (the temporaries it becomes would give another message)."""
+    assigned: set[str] = set()
+    for stmt in body:
+        for sub in walk(stmt):
+            if isinstance(sub, ast.stmt) and not isinstance(sub, _STATEMENTS):
+                raise _NotInlinable(f"uses {type(sub).__name__}")
+            if type(sub) is ast.Assign:
+                if len(sub.targets) != 1:
+                    raise _NotInlinable("a chained assignment")
+                target = sub.targets[0]
+                names = [target] if type(target) is ast.Name else (
+                    target.elts if type(target) in (ast.Tuple, ast.List) else None)
+                if names is None or not all(type(n) is ast.Name for n in names):
+                    raise _NotInlinable("an assignment to something else than names")
+                assigned.update(n.id for n in names)
+            elif type(sub) is ast.AugAssign:
+                if type(sub.target) is not ast.Name:
+                    raise _NotInlinable("an augmented assignment to something else than a name")
+                assigned.add(sub.target.id)
+    local = assigned | params
+
+    def reads(expr: ast.AST, bound: set[str]) -> None:
+        for sub in walk(expr):
+            if type(sub) is ast.Name and sub.id in local and sub.id not in bound:
+                raise _NotInlinable(f"reads {sub.id} where it may be unbound")
+
+    def block(stmts: list[ast.stmt], bound: set[str]) -> tuple[bool, set[str]]:
+        for stmt in stmts:
+            kind = type(stmt)
+            if kind is ast.Return:
+                if stmt.value is not None:
+                    reads(stmt.value, bound)
+                return True, bound
+            if kind is ast.Assign:
+                reads(stmt.value, bound)
+                bound = bound | {n.id for n in walk(stmt.targets[0]) if type(n) is ast.Name}
+            elif kind is ast.AugAssign:
+                reads(stmt.target, bound)
+                reads(stmt.value, bound)
+            elif kind is ast.If:
+                reads(stmt.test, bound)
+                body_returns, body_bound = block(stmt.body, bound)
+                else_returns, else_bound = block(stmt.orelse, bound)
+                if not body_returns and not else_returns and has_return([stmt]):
+                    # what follows would have to be copied into both branches
+                    raise _NotInlinable("an if with a return whose two branches may both go on")
+                if body_returns and else_returns:
+                    return True, bound
+                bound = else_bound if body_returns else body_bound if else_returns else body_bound & else_bound
+        return False, bound
+
+    block(body, set(params))
+    return frozenset(assigned)
+
+
+def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions of a statement of ``_STATEMENTS`` and of the statements nested in it
+    (assignment targets are names: loads only are checked)."""
+    kind = type(stmt)
+    if kind is ast.Return:
+        return [stmt.value] if stmt.value is not None else []
+    if kind is ast.Assign:
+        return [stmt.value]
+    if kind is ast.AugAssign:
+        return [stmt.value]
+    if kind is ast.If:
+        out: list[ast.AST] = [stmt.test]
+        for inner in stmt.body + stmt.orelse:
+            out.extend(_statement_expressions(inner))
+        return out
+    return []
 
 
 def _small_constant(node: ast.AST) -> bool:
@@ -139,9 +240,9 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
     args = node.args
     if args.vararg is not None or args.kwarg is not None:
         return None, "*args or **kwargs", set()
-    expression = _returned_expression(node)
-    if type(expression) is str:
-        return None, expression, set()
+    body = _body(node)
+    if not body:
+        return None, "no statement", set()
     positional = [a.arg for a in args.posonlyargs + args.args]
     defaults: dict[str, ast.Constant] = {}
     for name, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
@@ -152,10 +253,23 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
     if not all(_small_constant(d) for d in defaults.values()):
         return None, "a default that is not a small constant", set()
     params = set(positional) | {a.arg for a in args.kwonlyargs}
+    expression: ast.expr | None = None
+    statements: tuple[ast.stmt, ...] = ()
+    assigned: frozenset[str] = frozenset()
+    if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
+        expression = body[0].value
+        expressions: list[ast.AST] = [expression]
+    else:
+        try:
+            assigned = _check_statements(body, params)
+        except _NotInlinable as exc:
+            return None, str(exc), set()
+        statements = tuple(body)
+        expressions = [e for stmt in body for e in _statement_expressions(stmt)]
     size = 0
     calls: set[str] = set()
     builtins: set[str] = set()
-    for sub in walk(expression):
+    for sub in (sub for e in expressions for sub in walk(e)):
         if not isinstance(sub, _ALLOWED):
             return None, f"uses {type(sub).__name__}", set()
         if isinstance(sub, ast.expr):
@@ -177,11 +291,12 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
                 builtins.add(func.id)
             else:
                 return None, f"calls {func.id}, not a pure builtin", set()
+    size += sum(1 for stmt in statements for sub in walk(stmt) if isinstance(sub, ast.stmt))
     if size > max_size:
-        return None, f"{size} expression nodes (max_inline_size is {max_size})", set()
+        return None, f"{size} expression nodes and statements (max_inline_size is {max_size})", set()
     entry = Inlinable(
         node, expression, tuple(positional), len(args.posonlyargs), tuple(a.arg for a in args.kwonlyargs),
-        defaults, frozenset(calls), frozenset(builtins),
+        defaults, frozenset(calls), frozenset(builtins), statements, assigned,
     )
     return entry, "", calls
 

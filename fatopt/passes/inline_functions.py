@@ -38,7 +38,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 
-from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable
+from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return
 from fatopt.analyses.scopes import resolve
 from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.builtin_names import GuardBuiltins
@@ -90,6 +90,8 @@ def _bound_by(stmt: ast.stmt) -> set[str]:
         return {(alias.asname or alias.name).split(".")[0] for alias in stmt.names if alias.name != "*"}  # type: ignore[attr-defined]
     if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
         return {stmt.name}  # type: ignore[attr-defined]
+    if _is_wrapper(stmt):  # its handler re-raises: completed normally, its body ran whole
+        return set().union(*map(_bound_by, stmt.body))  # type: ignore[attr-defined]
     return set()
 
 
@@ -134,7 +136,7 @@ def _evaluation_prefix(expr: ast.AST) -> list[ast.Name]:
 
 def _is_wrapper(stmt: ast.stmt) -> bool:
     """True for a ``try`` this pass wrapped around a statement."""
-    if type(stmt) is not ast.Try or len(stmt.body) != 1 or len(stmt.handlers) != 1 or stmt.orelse or stmt.finalbody:
+    if type(stmt) is not ast.Try or len(stmt.handlers) != 1 or stmt.orelse or stmt.finalbody:
         return False
     handler = stmt.handlers[0]
     if handler.type is not None or len(handler.body) < 2:
@@ -154,6 +156,52 @@ def _wrapper_names(stmt: ast.Try) -> set[str]:
         if type(part) is ast.Expr:
             names.add(part.value.args[0].value)  # type: ignore[attr-defined]
     return names
+
+
+def _implicit_return(entry: Inlinable) -> ast.stmt:
+    """``return None`` at the end of the callee (what falling off its end does)."""
+    last = entry.statements[-1]
+    return ast.copy_location(ast.Return(value=None), last)
+
+
+def _lower(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
+    """``stmts`` (the callee's, ending in a return on every path) with each ``return X`` made
+    ``result = X`` and the statements after an ``if`` one branch of which returns moved into the
+    other branch (fatopt.analyses.inlinable admits no other use of ``return``), so that every
+    path ends having assigned ``result`` and nothing after runs."""
+    out: list[ast.stmt] = []
+    for index, stmt in enumerate(stmts):
+        if type(stmt) is ast.Return:
+            value = stmt.value if stmt.value is not None else ast.copy_location(ast.Constant(value=None), stmt)
+            target = ast.copy_location(ast.Name(id=result, ctx=ast.Store()), stmt)
+            out.append(ast.copy_location(ast.Assign(targets=[target], value=value), stmt))
+            return out
+        if type(stmt) is ast.If and has_return([stmt]):
+            rest = stmts[index + 1:]
+            stmt.body = _lower(stmt.body if always_returns(stmt.body) else stmt.body + rest, result)
+            stmt.orelse = _lower(stmt.orelse if always_returns(stmt.orelse) else stmt.orelse + rest, result)
+            out.append(stmt)
+            return out
+        out.append(stmt)
+    return out
+
+
+class _Rename(ast.NodeTransformer):
+    """The callee's locals renamed, parameters substituted (constants, the caller's locals)."""
+
+    def __init__(self, renames: dict[str, str], substitutes: dict[str, ast.expr]) -> None:
+        self.renames = renames
+        self.substitutes = substitutes
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.renames:
+            return ast.copy_location(ast.Name(id=self.renames[node.id], ctx=node.ctx), node)
+        value = self.substitutes.get(node.id)
+        if value is None:
+            return node
+        if type(value) is ast.Constant:
+            return ast.copy_location(ast.Constant(value=value.value), node)
+        return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), node)  # type: ignore[attr-defined]
 
 
 class _Site:
@@ -262,8 +310,20 @@ class _Inline(FunctionCodeTransformer):
     # -- statements: rewrite, then wrap ----------------------------------------------------------
     def _statement(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt:
         if _is_wrapper(stmt):
-            stmt.body[0] = self._statement(stmt.body[0], taken | _wrapper_names(stmt))  # type: ignore[attr-defined]
+            inner = taken | _wrapper_names(stmt)  # type: ignore[arg-type]
+            body: list[ast.stmt] = []
+            self.bound.append(set())
+            try:
+                for part in stmt.body:  # type: ignore[attr-defined]
+                    body.append(self._statement(part, inner))
+                    self.bound[-1] |= _bound_by(part)
+            finally:
+                self.bound.pop()
+            stmt.body = body  # type: ignore[attr-defined]
             return stmt
+        spliced = self._splice(stmt, taken)
+        if spliced is not None:
+            return spliced
         site = _Site(taken) if isinstance(stmt, _WRAPPABLE) else None
         self.sites.append(site)
         try:
@@ -272,7 +332,7 @@ class _Inline(FunctionCodeTransformer):
             self.sites.pop()
         return self._wrap(stmt, site.found) if site is not None and site.found else stmt
 
-    def _wrap(self, stmt: ast.stmt, found: list[tuple[Inlinable, Span]]) -> ast.stmt:
+    def _wrap(self, stmt: ast.stmt, found: list[tuple[Inlinable, Span]], body: list[ast.stmt] | None = None) -> ast.stmt:
         handler_body: list[ast.stmt] = []
         for entry, call in found:
             runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), call)
@@ -283,7 +343,76 @@ class _Inline(FunctionCodeTransformer):
         handler_body.append(ast.copy_location(ast.Raise(exc=None, cause=None), stmt))
         # a bare except: `except BaseException` would load a name a module could shadow
         handler = ast.copy_location(ast.ExceptHandler(type=None, name=None, body=handler_body), stmt)
-        return ast.copy_location(ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[]), stmt)
+        return ast.copy_location(ast.Try(body=body or [stmt], handlers=[handler], orelse=[], finalbody=[]), stmt)
+
+    # -- functions of several statements: spliced in before the statement --------------------
+    def _splice(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt | None:
+        """``x = f(...)``, ``return f(...)`` or ``f(...)`` where f has several statements:
+        the arguments bound, f's statements (returns assigning a result), then the statement
+        with the result; wrapped as inlined code is. None if not such a statement."""
+        kind = type(stmt)
+        if kind not in (ast.Assign, ast.Return, ast.Expr) or type(stmt.value) is not ast.Call:  # type: ignore[attr-defined]
+            return None
+        call: ast.Call = stmt.value  # type: ignore[attr-defined,assignment]
+        func = call.func
+        if type(func) is not ast.Name or func.id in taken:
+            return None
+        entry = self.table.get(func.id)
+        if entry is None or entry.expression is not None or self.comprehensions or self.is_shadowed(func.id):
+            return None
+        if not self.unit.is_module_name(func.id) or entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
+            return None
+        bound = self._arguments(call, entry)
+        if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
+            return None
+        if any(type(sub) in (ast.Yield, ast.YieldFrom, ast.Await) for value in bound.values() for sub in walk(value)):
+            return None
+        # (the arguments and the targets, evaluated after the value, are not visited now: as
+        # statements of the wrapper they are in the next round)
+        renames: dict[str, str] = {}
+        substitutes: dict[str, ast.expr] = {}
+        prologue: list[ast.stmt] = []
+        for param, value in bound.items():
+            if param not in entry.assigned and (type(value) is ast.Constant or self._substitutable(value)):
+                substitutes[param] = value
+                continue
+            renames[param] = self._fresh(param)
+            target = ast.copy_location(ast.Name(id=renames[param], ctx=ast.Store()), value)
+            prologue.append(ast.copy_location(ast.Assign(targets=[target], value=value), value))
+        for name in sorted(entry.assigned - set(renames)):
+            renames[name] = self._fresh(name)
+        result = self._fresh("result")
+        body = _lower([clone(s) for s in entry.statements] + [_implicit_return(entry)], result)
+        body = [_Rename(renames, substitutes).visit(s) for s in body]
+        if kind is ast.Assign:
+            stmt.value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)  # type: ignore[attr-defined]
+            tail: list[ast.stmt] = [stmt]
+        elif kind is ast.Return:
+            stmt.value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)  # type: ignore[attr-defined]
+            tail = [stmt]
+        else:
+            tail = []
+        self._require(entry)
+        self.changed = True
+        return self._wrap(stmt, [(entry, _span(call))], prologue + body + tail)
+
+    def _require(self, entry: Inlinable) -> None:
+        for name in self.table.closure(entry.name):
+            self.unit.require(GuardCallee, name)
+            callee = self.table.get(name)
+            for builtin in callee.builtins if callee is not None else ():
+                self.unit.require(GuardBuiltins, builtin)
+
+    def _globals_mean_the_same(self, entry: Inlinable, local: set[str]) -> bool:
+        """The callee's global names mean the same here (module or builtin, not shadowed)."""
+        parts = [entry.expression] if entry.expression is not None else list(entry.statements)
+        for part in parts:
+            for sub in walk(part):
+                if type(sub) is ast.Name and sub.id not in local:
+                    if self.is_shadowed(sub.id) or not self.unit.is_module_name(sub.id):
+                        return False
+                    self.used.add(sub.id)
+        return True
 
     # -- the rewrite --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -293,7 +422,9 @@ class _Inline(FunctionCodeTransformer):
         if site is None or type(func) is not ast.Name:
             return node
         entry = self.table.get(func.id)
-        if entry is None or func.id in site.names() or self.is_shadowed(func.id) or not self.unit.is_module_name(func.id):
+        if entry is None or entry.expression is None or func.id in site.names() or self.is_shadowed(func.id):
+            return node
+        if not self.unit.is_module_name(func.id):
             return node
         if entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
             return node  # defined after the caller: the guard could not hold at registration
@@ -301,11 +432,7 @@ class _Inline(FunctionCodeTransformer):
         if result is None:
             return node
         site.found.append((entry, _span(node)))
-        for name in self.table.closure(entry.name):
-            self.unit.require(GuardCallee, name)
-            callee = self.table.get(name)
-            for builtin in callee.builtins if callee is not None else ():
-                self.unit.require(GuardBuiltins, builtin)
+        self._require(entry)
         self.changed = True
         return result
 
@@ -354,15 +481,12 @@ class _Inline(FunctionCodeTransformer):
         if bound is None:
             return None
         expression = entry.expression
-        params = set(bound)
-        for sub in walk(expression):
-            if type(sub) is ast.Name and sub.id not in params:
-                if self.is_shadowed(sub.id) or not self.unit.is_module_name(sub.id):
-                    return None  # the callee's global means something else here
+        assert expression is not None
+        if not self._globals_mean_the_same(entry, set(bound)):
+            return None  # the callee's global means something else here
         for value in bound.values():
             if any(type(sub) in (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await) for sub in walk(value)):
                 return None
-        self.used |= {sub.id for sub in walk(expression) if type(sub) is ast.Name}
         prefix = [name.id for name in _evaluation_prefix(expression)]
         temps: dict[str, str] = {}
         order: list[str] = []  # the parameters bound to temporaries, in call order

@@ -94,6 +94,38 @@ CHANGES = [
         _def_f("x=1", wrapped("return (_fatopt_a_1 := (-x)).real + _fatopt_a_1", ("g", (1, 2)))),
         id="temporary-used-twice",
     ),
+    pytest.param(
+        "def g(a):\n    b = a + 1\n    return b * 2\ndef f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("_fatopt_b_1 = x + 1\n_fatopt_result_2 = _fatopt_b_1 * 2\ny = _fatopt_result_2",
+                              ("g", (1, 3))), "return y"),
+        id="statements-assign",
+    ),
+    pytest.param(
+        "def g(a, s=2):\n    if a > 0:\n        return s\n    elif a < 0:\n        t = -s\n        return t\n"
+        "    z = a * 2\n    z += 1\n    return z\ndef f(x=-1):\n    return g(x)\n",
+        _def_f("x=-1", wrapped(
+            "if x > 0:\n    _fatopt_result_3 = 2\nelif x < 0:\n    _fatopt_t_1 = -2\n    _fatopt_result_3 = _fatopt_t_1\n"
+            "else:\n    _fatopt_z_2 = x * 2\n    _fatopt_z_2 += 1\n    _fatopt_result_3 = _fatopt_z_2\n"
+            "return _fatopt_result_3", ("g", (1, 9)))),
+        id="statements-early-returns",
+    ),
+    pytest.param(
+        "def g(a):\n    a = a + 1\n    return a\ndef f(x=1):\n    return g(x * 2)\n",
+        _def_f("x=1", wrapped("_fatopt_a_1 = x * 2\n_fatopt_a_1 = _fatopt_a_1 + 1\n_fatopt_result_2 = _fatopt_a_1\n"
+                              "return _fatopt_result_2", ("g", (1, 3)))),
+        id="statements-parameter-assigned",
+    ),
+    pytest.param(
+        "def g(a):\n    b = a\ndef f(x=1):\n    g(x)\n    return x\n",
+        _def_f("x=1", wrapped("_fatopt_b_1 = x\n_fatopt_result_2 = None", ("g", (1, 2))), "return x"),
+        id="statements-falls-off-the-end",
+    ),
+    pytest.param(
+        "def g(a):\n    b = a\n    return b\ndef f(x=1):\n    d = {}\n    d[x] = g(x)\n    return d\n",
+        _def_f("x=1", "d = {}", wrapped("_fatopt_b_1 = x\n_fatopt_result_2 = _fatopt_b_1\nd[x] = _fatopt_result_2",
+                                        ("g", (1, 3))), "return d"),
+        id="statements-target-after",
+    ),
 ]
 
 
@@ -139,7 +171,16 @@ NOOPS = [
     pytest.param("def g(a):\n    return lambda: a\ndef f():\n    return g(1)()\n", id="lambda-closure"),
     pytest.param("def g(a):\n    return [a for _ in (1,)]\ndef f():\n    return g(1)\n", id="comprehension"),
     pytest.param("def g(a):\n    return (b := a)\ndef f():\n    return g(1)\n", id="walrus-in-callee"),
-    pytest.param("def g(a):\n    b = a\n    return b\ndef f():\n    return g(1)\n", id="two-statements"),
+    pytest.param("def g(a):\n    for b in a:\n        return b\ndef f():\n    return g((1,))\n", id="loop"),
+    pytest.param("def g(a):\n    if a:\n        b = 1\n    return b\ndef f():\n    return g(0)\n",
+                 id="local-maybe-unbound-in-callee"),
+    pytest.param("def g(a):\n    if a:\n        if a > 1:\n            return 1\n    else:\n        if a < 0:\n"
+                 "            return 2\n    return 3\ndef f():\n    return g(2)\n", id="rest-in-two-branches"),
+    pytest.param("def g(a):\n    b = c = a\n    return b\ndef f():\n    return g(1)\n", id="chained-assignment"),
+    pytest.param("def g(a):\n    a.x = 1\n    return a\ndef f():\n    return g(1)\n", id="attribute-assignment"),
+    pytest.param("def g(a):\n    b = a\n    return b\ndef f(x=1):\n    x += g(x)\n    return x\n",
+                 id="statements-in-augmented-assignment"),
+    pytest.param("def g(a):\n    b = a\n    return b\ndef f(x=1):\n    return g(x) + 1\n", id="statements-in-expression"),
     pytest.param("def g(a):\n    try:\n        return 1 / a\n    except ZeroDivisionError:\n        return 0\n"
                  "def f():\n    return g(0)\n", id="try"),
     pytest.param("def g(a):\n    with open(a):\n        return 1\ndef f():\n    return g('/dev/null')\n", id="with"),
@@ -154,8 +195,8 @@ NOOPS = [
     pytest.param("def g(a):\n    return a if a < 1 else g(a - 1)\ndef f():\n    return g(3)\n", id="recursive"),
     pytest.param("def g(a):\n    return a if a < 1 else h(a - 1)\ndef h(a):\n    return g(a)\n"
                  "def f():\n    return g(3)\n", id="mutual-recursion"),
-    pytest.param("def h(a):\n    b = a\n    return b\ndef g(a):\n    return h(a)\ndef f():\n    return g(3)\n",
-                 id="calls-what-is-not-inlinable"),
+    pytest.param("def h(a):\n    while a:\n        a -= 1\n    return a\ndef g(a):\n    return h(a)\n"
+                 "def f():\n    return g(3)\n", id="calls-what-is-not-inlinable"),
     pytest.param("def g(a):\n    return " + " + ".join(["a"] * 20) + "\ndef f():\n    return g(1)\n", id="too-large"),
     pytest.param("def g(a, b=1000):\n    return a + b\ndef f():\n    return g(1)\n", id="default-not-shared"),
     pytest.param("def g(a, b=[]):\n    return a\ndef f():\n    return g(1)\n", id="default-not-constant"),
@@ -232,6 +273,17 @@ def span(a,
          b):
     return (a
             + b)
+
+def steps(a):
+    if a == -1:
+        return 1 // (a + 1)
+    b = a + 1
+    c = 10 // (b - 1)
+    return c
+
+def outer_steps(a):
+    b = steps(a) + 1
+    return b
 '''
 
 WAYS_OUT = {
@@ -253,6 +305,14 @@ WAYS_OUT = {
     "in-loop": "def f():\n    t = 0\n    for i in range(3, -1, -1):\n        t += k(i)\n    return t",
     "in-comprehension": "def f():\n    return [k(i) for i in (2, 1, 0)]",
     "method-caller": "class C:\n    def m(self, x):\n        return k(x)\ndef f():\n    return C().m(0)",
+    "statements-raise-in-callee": "def f():\n    r = steps(0)\n    return r",
+    "statements-raise-in-branch": "def f():\n    return steps(-1)",
+    "statements-raise-in-argument": "def f():\n    return steps(1 // 0)",
+    "statements-raise-in-target": "def f():\n    d = []\n    d[0] = steps(2)",
+    "statements-nested": "def f():\n    return outer_steps(0)",
+    "statements-stop-iteration-in-generator": (
+        "def gen():\n    x = steps(Adds(StopIteration('s')))\n    yield x\ndef f():\n    return list(gen())"
+    ),
     "raised-while-handling": (
         "def f():\n    try:\n        raise KeyError('outer')\n    except KeyError:\n        return k(0)"
     ),
