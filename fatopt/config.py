@@ -48,7 +48,7 @@ class Config:
     max_bytes_len: int = 128
     max_seq_len: int = 32
     max_marshal_size: int = 512
-    #: Largest function inlined: expression nodes in the expression it returns.
+    #: Largest function inlined: its expression nodes and statements.
     max_inline_size: int = 30
     #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
     max_iterations: int = 8

@@ -1,15 +1,19 @@
 """Which module-level functions can be inlined into their callers, and why not.
 
-A function is inlinable when its body is one ``return EXPR`` (after an optional docstring) and
-nothing in it can tell that it runs in its caller's frame:
+A function is inlinable when nothing in it can tell that it runs in its caller's frame:
 
 - a plain ``def`` at module level, bound once by the module (the global name is what the callers
   call), without decorators, ``*args``, ``**kwargs`` or type parameters; its defaults are small
   constants (``None``, a bool, ``...``, an int in -5..256: one object whatever code holds it, so
   ``is`` answers the same inlined);
-- ``EXPR`` has at most ``Config.max_inline_size`` expression nodes, made of operators,
-  comparisons, conditional expressions, names, constants, attribute and subscript loads,
-  displays and calls; no lambda, comprehension, generator expression, ``:=``, ``yield``,
+- its body (after an optional docstring) is one ``return EXPR`` (the *expression form*), or
+  statements (the *statement form*) among assignments to names (one target, or a tuple/list of
+  names), augmented assignments to a name, ``if``/``elif``/``else``, ``return`` and ``pass``,
+  where an ``if`` holding a return has at most one branch that goes on (what follows it moves
+  into that branch, never copied), and every local is certainly bound where it is read;
+- at most ``Config.max_inline_size`` expression nodes and statements, the expressions made of
+  operators, comparisons, conditional expressions, names, constants, attribute and subscript
+  loads, displays and calls; no lambda, comprehension, generator expression, ``:=``, ``yield``,
   ``await``, f-string or starred item (a lambda or comprehension would capture names the
   substitution of parameters changes), and no name the compiler mangles in a class (``__x``);
 - it calls only pure builtins (guarded by the caller) and other inlinable functions of the
@@ -17,8 +21,8 @@ nothing in it can tell that it runs in its caller's frame:
   of ``super``, ``locals``, ``vars``, ``globals``, ``eval``, ``exec`` or ``sys._getframe`` are
   not among them, and a function in a call cycle is never inlinable.
 
-An inlinable function has no ``try``, ``with``, closure, ``global`` or ``nonlocal``: its body is
-an expression. The inlining pass (:mod:`fatopt.passes.inline_functions`) reads this table.
+So an inlinable function has no ``try``, ``with``, loop, closure, ``global`` or ``nonlocal``. The
+inlining pass (:mod:`fatopt.passes.inline_functions`) reads this table.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Inlining: a call of a small module-level function becomes the expression it returns, guarded
-by *function unchanged* on the callee (``("callee", name)``).
+"""Inlining: a call of a small module-level function becomes the expression it returns (or its
+statements, spliced in before the caller's statement), guarded by *function unchanged* on the
+callee (``("callee", name)``).
 
 ``partial_sum += eval_A(i, j) * u_j`` with ``def eval_A(i, j): return 1.0 / ((i + j) * ...)``
 becomes ``partial_sum += 1.0 / ((i + j) * ...) * u_j``: the call, its frame and the argument
@@ -27,6 +28,14 @@ Exactness:
   moves the caller's entry to the call and adds the callee's entry, as plain Python shows them.
   A callee is inlined at most once per statement (two copies of its lines could not be told
   apart); a call inside inlined code is inlined in the next round, and its handler runs first.
+
+A function of several statements (the statement form of :mod:`fatopt.analyses.inlinable`) is
+inlined where a statement's whole value is its call: ``x = f(...)`` (any targets: they are
+evaluated after the value), ``return f(...)``, ``f(...)``. The statement becomes: each argument
+that is not substituted assigned to a fresh local (in call order, at the argument's position),
+the callee's statements with its locals renamed fresh and each ``return X`` made ``_fatopt_result_
+<n> = X`` (an ``if`` with a returning branch takes what follows into its other branch; falling off
+the end assigns ``None``), then the statement with the result. All of it is wrapped as above.
 
 Only the statements of ``_WRAPPABLE`` are rewritten (not ``with``, ``raise``, ``assert``...),
 and ``:=`` is never written inside a comprehension (where it is forbidden in iterables).
