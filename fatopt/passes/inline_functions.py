@@ -69,6 +69,9 @@ _EFFECT_FREE = (ast.Name, ast.Constant)
 
 Span = tuple[int, int, int, int]
 
+#: what an argument of an inlined call may not hold
+_NOT_IN_ARGUMENTS = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
+
 
 def _span(node: ast.AST) -> Span:
     return (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)  # type: ignore[attr-defined,return-value]
@@ -374,8 +377,8 @@ class _Inline(FunctionCodeTransformer):
         bound = self._arguments(call, entry)
         if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
             return None
-        if any(type(sub) in (ast.Yield, ast.YieldFrom, ast.Await) for value in bound.values() for sub in walk(value)):
-            return None
+        if any(type(sub) in _NOT_IN_ARGUMENTS for value in bound.values() for sub in walk(value)):
+            return None  # (:= could rebind a local substituted for another parameter)
         # (the arguments and the targets, evaluated after the value, are not visited now: as
         # statements of the wrapper they are in the next round)
         renames: dict[str, str] = {}
@@ -494,7 +497,7 @@ class _Inline(FunctionCodeTransformer):
         if not self._globals_mean_the_same(entry, set(bound)):
             return None  # the callee's global means something else here
         for value in bound.values():
-            if any(type(sub) in (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await) for sub in walk(value)):
+            if any(type(sub) in _NOT_IN_ARGUMENTS for sub in walk(value)):
                 return None
         prefix = [name.id for name in _evaluation_prefix(expression)]
         temps: dict[str, str] = {}

@@ -210,6 +210,8 @@ NOOPS = [
                  id="temporary-after-an-operation"),
     pytest.param("def g(a, b):\n    return b + a\ndef f(x=1):\n    return g(-x, -x)\n", id="arguments-out-of-order"),
     pytest.param(G + "def f(x=1):\n    return g((y := x), y)\n", id="walrus-in-argument"),
+    pytest.param("def g(a, b):\n    c = a + b\n    return c\ndef f(x=1):\n    return g(x, (x := 5))\n",
+                 id="statements-walrus-in-argument"),
     pytest.param("__k = 1\ndef g(a):\n    return a + __k\nclass C:\n    def f(self):\n        return g(1)\n"
                  "def f():\n    return C().f()\n", id="mangled-name"),
     pytest.param(G + "def f():\n    assert g(1, 2)\n    return 1\n", id="statement-assert"),
