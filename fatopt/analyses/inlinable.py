@@ -248,10 +248,10 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
     if not body:
         return None, "no statement", set()
     positional = [a.arg for a in args.posonlyargs + args.args]
-    defaults: dict[str, ast.Constant] = {}
-    for name, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+    defaults: dict[str, ast.expr] = {}
+    for name, default in zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True):
         defaults[name] = default
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         if default is not None:
             defaults[arg.arg] = default
     if not all(_small_constant(d) for d in defaults.values()):

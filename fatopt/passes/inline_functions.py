@@ -63,9 +63,6 @@ HANDLER = "inlined_raised"
 #: statements whose own expressions may hold inlined code (the whole statement is then wrapped)
 _WRAPPABLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.If, ast.While, ast.For)
 _TARGET_NODES = (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-#: nodes that evaluate their children and then do nothing that can run code or fail
-_EFFECT_FREE = (ast.Name, ast.Constant)
 
 Span = tuple[int, int, int, int]
 
@@ -107,14 +104,17 @@ def _bound_by(stmt: ast.stmt) -> set[str]:
     return set()
 
 
-def _evaluation_prefix(expr: ast.AST) -> list[ast.Name]:
-    """The names ``expr`` loads, in evaluation order, before its first operation (anything but
-    loading a name or a constant): what runs before any code of the callee can."""
+def _evaluation_prefix(expr: ast.AST, params: set[str]) -> list[ast.Name]:
+    """The parameters ``expr`` loads, in evaluation order, before its first operation (anything
+    but loading a parameter or a constant, or the name of a function it calls, which a guard
+    keeps bound; a global may be unbound): what runs before any code of the callee can."""
     out: list[ast.Name] = []
 
     def visit(node: ast.AST) -> bool:  # False once an operation is reached
         kind = type(node)
         if kind is ast.Name:
+            if node.id not in params:  # type: ignore[attr-defined]
+                return False
             out.append(node)  # type: ignore[arg-type]
             return True
         if kind is ast.Constant:
@@ -130,7 +130,7 @@ def _evaluation_prefix(expr: ast.AST) -> list[ast.Name]:
         elif kind is ast.IfExp:
             children = [node.test]  # type: ignore[attr-defined]
         elif kind is ast.Call:
-            children = [node.func, *node.args, *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
+            children = [*node.args, *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
         elif kind is ast.Attribute:
             children = [node.value]  # type: ignore[attr-defined]
         elif kind is ast.Subscript:
@@ -453,7 +453,7 @@ class _Inline(FunctionCodeTransformer):
         if the call would raise TypeError or passes ``*``/``**`` arguments."""
         if any(type(a) is ast.Starred for a in node.args) or len(node.args) > len(entry.positional):
             return None
-        bound: dict[str, ast.expr] = dict(zip(entry.positional, node.args))
+        bound: dict[str, ast.expr] = dict(zip(entry.positional, node.args, strict=False))  # fewer arguments: defaults
         allowed = set(entry.positional[entry.positional_only:]) | set(entry.keyword_only)
         for keyword in node.keywords:
             if keyword.arg is None or keyword.arg not in allowed or keyword.arg in bound:
@@ -499,7 +499,7 @@ class _Inline(FunctionCodeTransformer):
         for value in bound.values():
             if any(type(sub) in _NOT_IN_ARGUMENTS for sub in walk(value)):
                 return None
-        prefix = [name.id for name in _evaluation_prefix(expression)]
+        prefix = [name.id for name in _evaluation_prefix(expression, set(bound))]
         temps: dict[str, str] = {}
         order: list[str] = []  # the parameters bound to temporaries, in call order
         for param, value in bound.items():
@@ -514,12 +514,13 @@ class _Inline(FunctionCodeTransformer):
             return None  # the arguments would be evaluated in another order
         result = clone(expression)
         first_use: set[str] = set()
+        values: dict[str, ast.expr] = bound
 
         class Substitute(ast.NodeTransformer):
             def visit_Name(self, name: ast.Name) -> ast.AST:
-                if name.id not in bound:
+                if name.id not in values:
                     return name
-                value = bound[name.id]
+                value = values[name.id]
                 if name.id in temps:
                     if name.id in first_use:
                         return ast.copy_location(ast.Name(id=temps[name.id], ctx=ast.Load()), name)

@@ -209,6 +209,7 @@ NOOPS = [
     pytest.param("def g(a, b):\n    return a * 2 + b\ndef f():\n    return g(1, len('ab') - 1)\n",
                  id="temporary-after-an-operation"),
     pytest.param("def g(a, b):\n    return b + a\ndef f(x=1):\n    return g(-x, -x)\n", id="arguments-out-of-order"),
+    pytest.param("def g(a):\n    return UNDEFINED + a\ndef f(x=1):\n    return g(-x)\n", id="temporary-after-a-global"),
     pytest.param(G + "def f(x=1):\n    return g((y := x), y)\n", id="walrus-in-argument"),
     pytest.param("def g(a, b):\n    c = a + b\n    return c\ndef f(x=1):\n    return g(x, (x := 5))\n",
                  id="statements-walrus-in-argument"),
