@@ -27,6 +27,9 @@ class Config:
     remove_dead_code: bool = True
     simplify_iterable: bool = True
     eliminate_genexpr: bool = True
+    #: Inline a recursive generator's or coroutine's own body once at its recursive
+    #: ``yield from``/``await`` (guarded; see fatopt/passes/inline_recursive.py).
+    inline_recursive: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.
