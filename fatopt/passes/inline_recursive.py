@@ -404,6 +404,8 @@ class InlineRecursive(Pass):
     name = "inline_recursive"
     switch = "inline_recursive"
     guarded = True
+    #: one level only: once inlined, never again (the inlined copies' calls stay calls)
+    makes = frozenset({"self_inlined"})
 
     def may_apply(self, unit: Unit) -> bool:
         if unit.started:
@@ -418,6 +420,8 @@ class InlineRecursive(Pass):
         return node.name in unit.loads or node.name == "__iter__"
 
     def run(self, unit: Unit) -> bool:
+        if "self_inlined" in unit.made:
+            return False
         node = unit.node
         params = _plain_params(node.args)
         if params is None or not _template_ok(node):
