@@ -23,7 +23,7 @@ import io
 import tokenize
 from typing import Iterable, Iterator
 
-from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorator, rewritten_def, runtime_import_position, specialized_statements
+from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorators, rewritten_def, runtime_import_position, specialized_statements
 
 __all__ = ["render_source"]
 
@@ -40,16 +40,17 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change])
     for node, change in changes.items():
         start = _first_line(node)  # type: ignore[arg-type]  # changes are keyed by defs
         replacements.append((start, node.end_lineno or node.lineno, _change_lines(lines, change)))  # type: ignore[attr-defined]
-    for node in ast.walk(tree):
-        if type(node) is ast.ClassDef:
-            decorated = class_decorator(node, ast.ClassDef(decorator_list=[]), changes)
-            if decorated.decorator_list:  # innermost: just above the class line
-                indent = _leading_space(lines[node.lineno - 1])
-                added = [indent + "@" + ast.unparse(d) for d in decorated.decorator_list]
-                replacements.append((node.lineno, node.lineno - 1, added))
     if any(type(change) is Specialization for change in changes.values()):
         after = _runtime_import_after(tree.body)
         replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))
+    for node in ast.walk(tree):
+        if type(node) is ast.ClassDef:
+            decorators = class_decorators(node, changes)
+            if decorators:  # innermost: just above the class line (after the
+                # runtime import if that goes there too: the sort below is stable)
+                indent = _leading_space(lines[node.lineno - 1])
+                added = [indent + "@" + ast.unparse(d) for d in decorators]
+                replacements.append((node.lineno, node.lineno - 1, added))
     out: list[str] = []
     copied = 0  # lines of `lines` handled so far
     for start, end, new in sorted(replacements, key=lambda r: (r[0], r[1])):
