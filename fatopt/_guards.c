@@ -26,6 +26,7 @@
 #include "_runtime/conditions.h"
 #include "_runtime/genexpr_traceback.h"
 #include "_runtime/guard_kinds.h"
+#include "_runtime/inline_traceback.h"
 #include "_runtime/registration.h"
 #include "_runtime/swap.h"
 #include "_runtime/watchers.h"
@@ -369,6 +370,13 @@ PyDoc_STRVAR(genexpr_raised_doc,
 "a comprehension: gives the exception being handled the traceback (and, for a StopIteration, the\n"
 "RuntimeError) that plain Python would raise. See fatopt/_runtime/genexpr_traceback.c.");
 
+PyDoc_STRVAR(inlined_raised_doc,
+"inlined_raised(name, lines, stop_message)\n\n"
+"Called by an optimized function's handler around a statement holding inlined code: gives the\n"
+"exception being handled the callee's traceback entry (and, if stop_message is a str, turns a\n"
+"StopIteration into PEP 479's RuntimeError) as plain Python would. See\n"
+"fatopt/_runtime/inline_traceback.c.");
+
 static PyMethodDef guards_methods[] = {
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
     {"born", (PyCFunction)(void (*)(void))guards_born, METH_FASTCALL | METH_KEYWORDS, born_doc},
@@ -384,6 +392,7 @@ static PyMethodDef guards_methods[] = {
     {"flush", guards_flush, METH_NOARGS, flush_doc},
     {"runtime_info", guards_runtime_info, METH_NOARGS, info_doc},
     {"genexpr_raised", (PyCFunction)(void (*)(void))genexpr_raised, METH_FASTCALL, genexpr_raised_doc},
+    {"inlined_raised", (PyCFunction)(void (*)(void))inlined_raised, METH_FASTCALL, inlined_raised_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},
 };

@@ -30,6 +30,9 @@ class Config:
     #: Inline a recursive generator's or coroutine's own body once at its recursive
     #: ``yield from``/``await`` (guarded; see fatopt/passes/inline_recursive.py).
     inline_recursive: bool = True
+    #: Inline calls of small module-level functions into their callers (guarded: the callee
+    #: unchanged), see fatopt/passes/inline_functions.py.
+    inline_functions: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.
@@ -48,6 +51,8 @@ class Config:
     max_bytes_len: int = 128
     max_seq_len: int = 32
     max_marshal_size: int = 512
+    #: Largest function inlined: expression nodes in the expression it returns.
+    max_inline_size: int = 30
     #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
     max_iterations: int = 8
 

@@ -24,6 +24,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "remove_dead_code": True,
     "simplify_iterable": True,
     "eliminate_genexpr": True,
+    "inline_functions": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,
     "copy_builtins_to_constants": False,
@@ -33,6 +34,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "max_bytes_len": 128,
     "max_seq_len": 32,
     "max_marshal_size": 512,
+    "max_inline_size": 30,
     "max_iterations": 8,
 }
 

@@ -31,13 +31,9 @@
  * this runs inside an except clause and must never replace the user's exception with its own.
  */
 #include "genexpr_traceback.h"
+#include "traceback_parts.h"
 
-#include <frameobject.h>
 #include <opcode.h>
-
-typedef struct {
-    int line, end_line, col, end_col;
-} Span;
 
 static int
 parse_span(PyObject *obj, Span *span)
@@ -62,82 +58,19 @@ span_within(const Span *inner, const Span *outer)
     return starts_after && ends_before;
 }
 
-static Span
-position_at(PyCodeObject *code, int offset)
-{
-    Span span;
-    if (!PyCode_Addr2Location(code, offset, &span.line, &span.col, &span.end_line, &span.end_col)) {
-        span.line = span.col = -1;
-    }
-    return span;
-}
-
-/* The offset of the first instruction at `span`; -1 if none. */
-static int
-offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span)
-{
-    for (int offset = 0; offset < code_size; offset += 2) {
-        Span here = position_at(code, offset);
-        if (here.line == span->line && here.end_line == span->end_line
-            && here.col == span->col && here.end_col == span->end_col) {
-            return offset;
-        }
-    }
-    return -1;
-}
-
-static PyObject *
-new_traceback(PyObject *next, PyObject *frame, int lasti, int lineno)
-{
-    return PyObject_CallFunction((PyObject *)&PyTraceBack_Type, "OOii",
-                                 next == NULL ? Py_None : next, frame, lasti, lineno);
-}
-
 /* A frame whose code is `code` renamed as its generator expression would be named. */
 static PyObject *
 genexpr_frame(PyFrameObject *caller, PyCodeObject *code)
 {
-    PyObject *result = NULL, *replace = NULL, *kwargs = NULL, *renamed = NULL, *qualname = NULL;
-    PyObject *empty = PyTuple_New(0);
-    PyObject *globals = PyFrame_GetGlobals(caller);
-    if (empty == NULL || globals == NULL) {
-        goto done;
+    PyObject *result = NULL;
+    PyObject *name = PyUnicode_FromString("<genexpr>");
+    PyObject *qualname = PyUnicode_FromFormat("%U.<locals>.<genexpr>", code->co_qualname);
+    if (name != NULL && qualname != NULL) {
+        result = tb_renamed_frame(caller, code, name, qualname);
     }
-    qualname = PyUnicode_FromFormat("%U.<locals>.<genexpr>", code->co_qualname);
-    replace = PyObject_GetAttrString((PyObject *)code, "replace");
-    if (qualname == NULL || replace == NULL) {
-        goto done;
-    }
-    kwargs = Py_BuildValue("{s:s,s:O}", "co_name", "<genexpr>", "co_qualname", qualname);
-    if (kwargs == NULL) {
-        goto done;
-    }
-    renamed = PyObject_Call(replace, empty, kwargs);
-    if (renamed == NULL) {
-        goto done;
-    }
-    result = (PyObject *)PyFrame_New(PyThreadState_Get(), (PyCodeObject *)renamed, globals, NULL);
-done:
-    Py_XDECREF(empty);
-    Py_XDECREF(globals);
+    Py_XDECREF(name);
     Py_XDECREF(qualname);
-    Py_XDECREF(replace);
-    Py_XDECREF(kwargs);
-    Py_XDECREF(renamed);
     return result;
-}
-
-/* PEP 479, as a generator applies it: the exception that plain Python raises instead. */
-static PyObject *
-stop_iteration_error(PyObject *exc)
-{
-    PyObject *error = PyObject_CallFunction(PyExc_RuntimeError, "s", "generator raised StopIteration");
-    if (error == NULL) {
-        return NULL;
-    }
-    PyException_SetCause(error, Py_NewRef(exc));
-    PyException_SetContext(error, Py_NewRef(exc));
-    return error;
 }
 
 /* 0 when done (changed or left alone), -1 with an exception set. */
@@ -167,20 +100,20 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
         goto done;
     }
     int opcode = (unsigned char)PyBytes_AS_STRING(bytecode)[lasti];
-    Span raised = position_at(code, lasti);
+    Span raised = tb_position_at(code, lasti);
     if (!span_within(&raised, gen) || opcode == GET_ITER
         || (opcode != FOR_ITER && span_within(&raised, iter))) {
         status = 0;  /* the caller's own code, in plain Python too */
         goto done;
     }
-    int call_offset = offset_at(code, size, call);
+    int call_offset = tb_offset_at(code, size, call);
     if (call_offset < 0) {
         status = 0;
         goto done;
     }
     PyObject *rest = (PyObject *)entry->tb_next;
     if (opcode == SET_ADD || opcode == LIST_APPEND) {
-        outer = new_traceback(rest, (PyObject *)frame, call_offset, call->line);
+        outer = tb_new_entry(rest, (PyObject *)frame, call_offset, call->line);
         if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
             goto done;
         }
@@ -191,15 +124,15 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
     if (gframe == NULL) {
         goto done;
     }
-    inner = new_traceback(rest, gframe, lasti, entry->tb_lineno);
+    inner = tb_new_entry(rest, gframe, lasti, entry->tb_lineno);
     if (inner == NULL) {
         goto done;
     }
     if (PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
         /* plain: the RuntimeError starts in the caller (the generator re-raises it, which adds
          * no entry); the StopIteration keeps the generator's entries */
-        replacement = stop_iteration_error(exc);
-        outer = new_traceback(NULL, (PyObject *)frame, call_offset, call->line);
+        replacement = tb_stop_iteration_error(exc, "generator raised StopIteration");
+        outer = tb_new_entry(NULL, (PyObject *)frame, call_offset, call->line);
         if (replacement == NULL || outer == NULL
             || PyException_SetTraceback(exc, inner) < 0
             || PyException_SetTraceback(replacement, outer) < 0) {
@@ -209,7 +142,7 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
         status = 0;
         goto done;
     }
-    outer = new_traceback(inner, (PyObject *)frame, call_offset, call->line);
+    outer = tb_new_entry(inner, (PyObject *)frame, call_offset, call->line);
     if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
         goto done;
     }

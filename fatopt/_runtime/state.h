@@ -8,6 +8,9 @@
  *   watchers.c      dict/function/type watcher callbacks, watching and unwatching objects
  *   swap.c          a condition changed: keep the function's code in step, deferred re-checks
  *   registration.c  the Specialization type; register/born/specialize/unregister
+ *   traceback_parts.c   what the traceback editors below share
+ *   genexpr_traceback.c genexpr_raised: tracebacks of generator expressions made comprehensions
+ *   inline_traceback.c  inlined_raised: tracebacks of code inlined into its caller
  *   ../_guards.c    the module: its functions, state lifetime, init
  */
 #ifndef FATOPT_STATE_H

@@ -16,6 +16,7 @@ from fatopt.passes.call_pure_methods import CallPureMethods
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
@@ -32,6 +33,7 @@ __all__ = [
     "ConstantFolding",
     "ConstantPropagation",
     "EliminateGenexpr",
+    "InlineFunctions",
     "InlineRecursive",
     "ModuleConstants",
     "RemoveDeadCode",
@@ -50,6 +52,9 @@ PIPELINE: tuple[type[Pass], ...] = (
     CallPureBuiltins,
     CallPureMethods,
     EliminateGenexpr,
+    # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
+    # a comprehension, and its handler then runs before the <genexpr> one (inner first)
+    InlineFunctions,
     SimplifyIterable,
     UnrollLoops,
     UnrollComprehensions,

@@ -254,6 +254,35 @@ def genexpr_raised_paths():
         pass
 
 
+def _inlined_handler(value, lines, stop):
+    # a handler as the inlining pass writes it, around code standing for an inlined body
+    try:
+        if value is None:
+            raise StopIteration
+        return 1 / value
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", lines, stop)
+        raise
+
+
+def inlined_raised_paths():
+    # each way through fatopt._guards.inlined_raised: acting (a callee entry added), the raising
+    # line outside LINES (left alone), LINES None, a StopIteration made PEP 479's RuntimeError,
+    # a StopIteration kept, and bad arguments
+    line = _inlined_handler.__code__.co_firstlineno
+    for value, lines, stop in ((0, (line, line + 10), None), (0, (1, 2), None), (0, None, None),
+                               (None, None, "generator raised StopIteration"), (None, None, None)):
+        try:
+            _inlined_handler(value, lines, stop)
+        except (ZeroDivisionError, RuntimeError, StopIteration):
+            pass
+    for args in ((1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None)):
+        try:
+            fatopt._guards.inlined_raised(*args)
+        except TypeError:
+            pass
+
+
 SCENARIOS = [
     tracing_queries,
     register_and_drop,
@@ -272,6 +301,7 @@ SCENARIOS = [
     recipe_errors,
     born_never,
     genexpr_raised_paths,
+    inlined_raised_paths,
     *map(kind_scenario, all_examples()),
     *map(kind_dropped_scenario, [e for e in all_examples() if not e.recipe_holds_the_namespace]),
 ]

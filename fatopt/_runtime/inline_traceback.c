@@ -1,0 +1,132 @@
+/* Tracebacks of code that fatopt inlined into its caller.
+ *
+ * Plain Python runs `eval_A(i, j)` in a frame of its own, so an exception raised in eval_A shows
+ * two entries: the caller at the call, then `eval_A` at the raising line.  Inlined, the body runs
+ * in the caller's frame.  The optimizer wraps the statement holding the inlined code in
+ *
+ *     try: <statement>
+ *     except: __fatopt_runtime__.inlined_raised(NAME, LINES, STOP_MESSAGE); raise
+ *
+ * (free until something raises) and gives the handler's call the position of the call it
+ * replaced, so the handler's own CALL instruction is an instruction at that position.  This
+ * function edits the handled exception so that the bare `raise` sends on what plain Python
+ * would have raised:
+ *
+ *  - the exception's first traceback entry must be the current frame (raised in the statement);
+ *    LINES, (first, last) of the callee's def, says whether the raising instruction (tb_lasti)
+ *    is the callee's code: its line must be in that range (None: anything raised counts, for a
+ *    function inlined into itself, whose lines are the caller's); otherwise it is left alone;
+ *  - the entry keeps its frame but moves to the handler's CALL instruction (the call's line and,
+ *    on 3.13, its carets), and is followed by a new entry for a new frame of the current code
+ *    renamed NAME, at the raising instruction (positions give the text plain Python shows),
+ *    then the rest of the chain.  Inlining inside inlined code composes: the inner handler runs
+ *    first and leaves the entry at its own call, which is in the outer callee's lines;
+ *  - if STOP_MESSAGE is a str and the exception a StopIteration, it is replaced as PEP 479 does in
+ *    a generator or coroutine: RuntimeError(STOP_MESSAGE), its __cause__ and __context__ the
+ *    StopIteration (which keeps the callee's entries; the RuntimeError starts at the call).
+ *
+ * The callee's frame has no locals (docs/semantics.md).  If anything here fails, the exception
+ * is left as it was and the error cleared: this runs inside an except clause and must never
+ * replace the user's exception with its own.
+ */
+#include "inline_traceback.h"
+#include "traceback_parts.h"
+
+/* 0 when done (changed or left alone), -1 with an exception set. */
+static int
+reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const char *stop_message)
+{
+    int status = -1;
+    PyObject *tb = PyException_GetTraceback(exc);
+    PyObject *callee_frame = NULL, *inner = NULL, *outer = NULL, *replacement = NULL;
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
+    PyCodeObject *code = NULL;
+    if (tb == NULL || !PyTraceBack_Check(tb) || frame == NULL
+        || ((PyTracebackObject *)tb)->tb_frame != frame) {
+        status = 0;  /* not raised in this frame's statement */
+        goto done;
+    }
+    PyTracebackObject *entry = (PyTracebackObject *)tb;
+    code = PyFrame_GetCode(frame);
+    int lasti = entry->tb_lasti;
+    int line = PyCode_Addr2Line(code, lasti);
+    if (has_lines && (line < first || line > last)) {
+        status = 0;  /* the caller's own code (an argument, another part of the statement) */
+        goto done;
+    }
+    int call_offset = PyFrame_GetLasti(frame);  /* the handler's call: the call's position */
+    if (call_offset < 0) {
+        status = 0;
+        goto done;
+    }
+    int call_line = PyCode_Addr2Line(code, call_offset);
+    callee_frame = tb_renamed_frame(frame, code, name, name);
+    if (callee_frame == NULL) {
+        goto done;
+    }
+    inner = tb_new_entry((PyObject *)entry->tb_next, callee_frame, lasti, line);
+    if (inner == NULL) {
+        goto done;
+    }
+    if (stop_message != NULL && PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
+        replacement = tb_stop_iteration_error(exc, stop_message);
+        outer = tb_new_entry(NULL, (PyObject *)frame, call_offset, call_line);
+        if (replacement == NULL || outer == NULL
+            || PyException_SetTraceback(exc, inner) < 0
+            || PyException_SetTraceback(replacement, outer) < 0) {
+            goto done;
+        }
+        PyErr_SetHandledException(replacement);  /* what the bare `raise` raises */
+        status = 0;
+        goto done;
+    }
+    outer = tb_new_entry(inner, (PyObject *)frame, call_offset, call_line);
+    if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
+        goto done;
+    }
+    status = 0;
+done:
+    Py_XDECREF(tb);
+    Py_XDECREF((PyObject *)code);
+    Py_XDECREF(callee_frame);
+    Py_XDECREF(inner);
+    Py_XDECREF(outer);
+    Py_XDECREF(replacement);
+    return status;
+}
+
+PyObject *
+inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int first = 0, last = 0;
+    const char *stop_message = NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "inlined_raised() takes 3 arguments");
+        return NULL;
+    }
+    PyObject *name = args[0], *lines = args[1], *stop = args[2];
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "inlined_raised(): name must be a str");
+        return NULL;
+    }
+    if (lines != Py_None && !PyArg_ParseTuple(lines, "ii;lines is (first_line, last_line) or None", &first, &last)) {
+        return NULL;
+    }
+    if (stop != Py_None) {
+        if (!PyUnicode_Check(stop)) {
+            PyErr_SetString(PyExc_TypeError, "inlined_raised(): stop_message must be a str or None");
+            return NULL;
+        }
+        stop_message = PyUnicode_AsUTF8(stop);
+        if (stop_message == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *exc = PyErr_GetHandledException();
+    if (exc != NULL && exc != Py_None
+        && reshape(exc, name, lines != Py_None, first, last, stop_message) < 0) {
+        PyErr_Clear();  /* leave the user's exception as it was */
+    }
+    Py_XDECREF(exc);
+    Py_RETURN_NONE;
+}

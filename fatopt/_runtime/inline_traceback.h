@@ -1,0 +1,12 @@
+/* An exception leaving code that fatopt inlined into its caller: give its traceback the callee's
+ * entry plain Python shows (see inline_traceback.c). */
+#ifndef FATOPT_INLINE_TRACEBACK_H
+#define FATOPT_INLINE_TRACEBACK_H
+
+#include "state.h"
+
+/* inlined_raised(name, lines, stop_message): called from the handler around the statement(s)
+ * holding inlined code, before a bare `raise`. */
+PyObject *inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

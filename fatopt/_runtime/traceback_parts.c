@@ -1,0 +1,75 @@
+/* Helpers of the traceback editors (see traceback_parts.h). */
+#include "traceback_parts.h"
+
+Span
+tb_position_at(PyCodeObject *code, int offset)
+{
+    Span span;
+    if (!PyCode_Addr2Location(code, offset, &span.line, &span.col, &span.end_line, &span.end_col)) {
+        span.line = span.col = -1;
+    }
+    return span;
+}
+
+int
+tb_offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span)
+{
+    for (int offset = 0; offset < code_size; offset += 2) {
+        Span here = tb_position_at(code, offset);
+        if (here.line == span->line && here.end_line == span->end_line
+            && here.col == span->col && here.end_col == span->end_col) {
+            return offset;
+        }
+    }
+    return -1;
+}
+
+PyObject *
+tb_new_entry(PyObject *next, PyObject *frame, int lasti, int lineno)
+{
+    return PyObject_CallFunction((PyObject *)&PyTraceBack_Type, "OOii",
+                                 next == NULL ? Py_None : next, frame, lasti, lineno);
+}
+
+PyObject *
+tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyObject *qualname)
+{
+    PyObject *result = NULL, *replace = NULL, *kwargs = NULL, *renamed = NULL;
+    PyObject *empty = PyTuple_New(0);
+    PyObject *globals = PyFrame_GetGlobals(caller);
+    if (empty == NULL || globals == NULL) {
+        goto done;
+    }
+    replace = PyObject_GetAttrString((PyObject *)code, "replace");
+    if (replace == NULL) {
+        goto done;
+    }
+    kwargs = Py_BuildValue("{s:O,s:O}", "co_name", name, "co_qualname", qualname);
+    if (kwargs == NULL) {
+        goto done;
+    }
+    renamed = PyObject_Call(replace, empty, kwargs);
+    if (renamed == NULL) {
+        goto done;
+    }
+    result = (PyObject *)PyFrame_New(PyThreadState_Get(), (PyCodeObject *)renamed, globals, NULL);
+done:
+    Py_XDECREF(empty);
+    Py_XDECREF(globals);
+    Py_XDECREF(replace);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(renamed);
+    return result;
+}
+
+PyObject *
+tb_stop_iteration_error(PyObject *exc, const char *message)
+{
+    PyObject *error = PyObject_CallFunction(PyExc_RuntimeError, "s", message);
+    if (error == NULL) {
+        return NULL;
+    }
+    PyException_SetCause(error, Py_NewRef(exc));
+    PyException_SetContext(error, Py_NewRef(exc));
+    return error;
+}

@@ -1,0 +1,33 @@
+/* What the traceback editors (genexpr_traceback.c, inline_traceback.c) share: source positions
+ * of instructions, new traceback entries, frames of a renamed code, PEP 479's replacement. */
+#ifndef FATOPT_TRACEBACK_PARTS_H
+#define FATOPT_TRACEBACK_PARTS_H
+
+#include "state.h"
+
+#include <frameobject.h>
+
+/* A source position: (line, end_line, col, end_col); line -1: none. */
+typedef struct {
+    int line, end_line, col, end_col;
+} Span;
+
+/* The position of the instruction at byte `offset` of `code`. */
+Span tb_position_at(PyCodeObject *code, int offset);
+
+/* The byte offset of the first instruction of `code` (`code_size` bytes) at exactly `span`;
+ * -1 if none. */
+int tb_offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span);
+
+/* A new traceback entry (`next` may be NULL). */
+PyObject *tb_new_entry(PyObject *next, PyObject *frame, int lasti, int lineno);
+
+/* A new frame (globals of `caller`, no locals) of `code` renamed co_name=`name`,
+ * co_qualname=`qualname`: the positions of its instructions are those of `code`, so a
+ * traceback entry of it at an offset shows the text that offset shows, under the new name. */
+PyObject *tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyObject *qualname);
+
+/* PEP 479: RuntimeError(message) with `exc` as its __cause__ and __context__. */
+PyObject *tb_stop_iteration_error(PyObject *exc, const char *message);
+
+#endif

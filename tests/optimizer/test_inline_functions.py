@@ -1,0 +1,395 @@
+"""Inlining of module functions: the rewrites, what is left alone (every exclusion), plain vs
+optimized runs of each table case (results, and the whole text of ``traceback.format_exception``
+for what raises), the traceback of every way out of inlined code, rebinding the callee, warnings,
+and what the inlined code cannot keep (docs/semantics.md).
+"""
+
+import sys
+import textwrap
+
+import pytest
+
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function
+
+CONFIG = only("inline_functions")
+
+
+def wrapped(statement: str, *handlers: tuple) -> str:
+    """``statement`` inside the try/except the pass wraps it in (handlers: (name, lines))."""
+    calls = "\n".join(f"    __fatopt_runtime__.inlined_raised({name!r}, {lines!r}, None)" for name, lines in handlers)
+    return f"try:\n{textwrap.indent(statement, '    ')}\nexcept:\n{calls}\n    raise"
+
+
+def _def_f(signature: str, *lines: str) -> str:
+    return f"def f({signature}):\n" + textwrap.indent("\n".join(lines), "    ")
+
+
+G = "def g(a, b=3):\n    return a * 10 + b\n"
+
+#: (module, the expected emitted f)
+CHANGES = [
+    pytest.param(
+        G + "def f(x=1, y=2):\n    return g(x, y)\n",
+        _def_f("x=1, y=2", wrapped("return x * 10 + y", ("g", (1, 2)))),
+        id="locals-substituted",
+    ),
+    pytest.param(
+        G + "def f():\n    return g(1, 2)\n",
+        _def_f("", wrapped("return 1 * 10 + 2", ("g", (1, 2)))),
+        id="constants-substituted",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    return g(x)\n",
+        _def_f("x=1", wrapped("return x * 10 + 3", ("g", (1, 2)))),
+        id="default",
+    ),
+    pytest.param(
+        G + "def f(x=1, y=2):\n    return g(b=y, a=x)\n",
+        _def_f("x=1, y=2", wrapped("return x * 10 + y", ("g", (1, 2)))),
+        id="keywords",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    return g(x + 1, x)\n",
+        _def_f("x=1", wrapped("return (_fatopt_a_1 := (x + 1)) * 10 + x", ("g", (1, 2)))),
+        id="expression-argument-bound-once",
+    ),
+    pytest.param(
+        "def g(a, b):\n    return a + b\nK = 5\ndef f():\n    return g(K, K)\n",
+        _def_f("", wrapped("return (_fatopt_a_1 := K) + (_fatopt_b_2 := K)", ("g", (1, 2)))),
+        id="global-arguments-bound",
+    ),
+    pytest.param(
+        "def g(a):\n    'doc'\n    return abs(a) - a\ndef f(x=-1):\n    y = g(x)\n    return y\n",
+        _def_f("x=-1", wrapped("y = abs(x) - x", ("g", (1, 3))), "return y"),
+        id="docstring-and-pure-builtin",
+    ),
+    pytest.param(
+        "def h(a):\n    return a + 1\ndef g(a):\n    return h(a) * 2\ndef f(x=1):\n    return g(x)\n",
+        _def_f("x=1", wrapped(wrapped("return (x + 1) * 2", ("h", (1, 2))), ("g", (3, 4)))),
+        id="nested",
+    ),
+    pytest.param(
+        G + "def f(xs=(1, 2)):\n    return [g(x, 1) for x in xs]\n",
+        _def_f("xs=(1, 2)", wrapped("return [x * 10 + 1 for x in xs]", ("g", (1, 2)))),
+        id="in-comprehension",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    total = 0\n    for i in range(3):\n        total += g(i, x) * 2\n    return total\n",
+        _def_f("x=1", "total = 0", "for i in range(3):",
+               textwrap.indent(wrapped("total += (i * 10 + x) * 2", ("g", (1, 2))), "    "), "return total"),
+        id="loop-variable",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    return g(x, 1) + g(x, 2)\n",
+        _def_f("x=1", wrapped("return x * 10 + 1 + g(x, 2)", ("g", (1, 2)))),
+        id="once-per-statement",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    if g(x, 0) > 5:\n        return 1\n    return 0\n",
+        _def_f("x=1", wrapped("if x * 10 + 0 > 5:\n    return 1", ("g", (1, 2))), "return 0"),
+        id="if-test",
+    ),
+    pytest.param(
+        "def g(a):\n    return a.real + a\ndef f(x=1):\n    return g(-x)\n",
+        _def_f("x=1", wrapped("return (_fatopt_a_1 := (-x)).real + _fatopt_a_1", ("g", (1, 2)))),
+        id="temporary-used-twice",
+    ),
+]
+
+
+def _case_driver() -> str:
+    return (
+        "import traceback\n"
+        "try:\n"
+        "    result = f()\n"
+        "except Exception as exc:\n"
+        "    result = ''.join(traceback.format_exception(exc))\n"
+    )
+
+
+@pytest.mark.parametrize("module, after", CHANGES)
+def test_rewrites(module, after):
+    emitted, _report = optimized_function(module, config=CONFIG)
+    assert emitted == textwrap.dedent(after).strip() or emitted == _normalized(after)
+    assert_same_behaviour(module, _case_driver(), config=CONFIG, specialized=("f",))
+    assert_same_behaviour(module, _case_driver(), specialized=("f",))
+
+
+def _normalized(source: str) -> str:
+    import ast
+
+    return ast.unparse(ast.parse(textwrap.dedent(source)))
+
+
+#: modules whose f must stay as it is (every exclusion)
+NOOPS = [
+    pytest.param(G + "def f():\n    return g(1, 2, 3)\n", id="too-many-arguments"),
+    pytest.param(G + "def f():\n    return g(1, c=2)\n", id="unknown-keyword"),
+    pytest.param(G + "def f():\n    return g()\n", id="missing-argument"),
+    pytest.param(G + "def f():\n    return g(1, a=2)\n", id="duplicate-argument"),
+    pytest.param("def g(a, /):\n    return a\ndef f():\n    return g(a=1)\n", id="positional-only-by-keyword"),
+    pytest.param(G + "def f(xs=(1, 2)):\n    return g(*xs)\n", id="starred-call"),
+    pytest.param(G + "def f(kw={'a': 1}):\n    return g(**kw)\n", id="double-starred-call"),
+    pytest.param("def g(*a):\n    return a\ndef f():\n    return g(1)\n", id="callee-varargs"),
+    pytest.param("def g(**k):\n    return k\ndef f():\n    return g(a=1)\n", id="callee-kwargs"),
+    pytest.param("def d(fn):\n    return fn\n@d\ndef g(a):\n    return a\ndef f():\n    return g(1)\n",
+                 id="decorated"),
+    pytest.param("async def g(a):\n    return a\ndef f():\n    c = g(1)\n    c.close()\n    return 1\n", id="async"),
+    pytest.param("def g(a):\n    return (yield a)\ndef f():\n    return next(g(1))\n", id="yield"),
+    pytest.param("def g(a):\n    return lambda: a\ndef f():\n    return g(1)()\n", id="lambda-closure"),
+    pytest.param("def g(a):\n    return [a for _ in (1,)]\ndef f():\n    return g(1)\n", id="comprehension"),
+    pytest.param("def g(a):\n    return (b := a)\ndef f():\n    return g(1)\n", id="walrus-in-callee"),
+    pytest.param("def g(a):\n    b = a\n    return b\ndef f():\n    return g(1)\n", id="two-statements"),
+    pytest.param("def g(a):\n    try:\n        return 1 / a\n    except ZeroDivisionError:\n        return 0\n"
+                 "def f():\n    return g(0)\n", id="try"),
+    pytest.param("def g(a):\n    with open(a):\n        return 1\ndef f():\n    return g('/dev/null')\n", id="with"),
+    pytest.param("X = 1\ndef g(a):\n    global X\n    return X + a\ndef f():\n    return g(1)\n", id="global"),
+    pytest.param("class C:\n    def m(self):\n        return 1\n"
+                 "def g(a):\n    return super()\ndef f():\n    try:\n        return g(1)\n    except RuntimeError as e:\n"
+                 "        return str(e)\n", id="super"),
+    pytest.param("def g(a):\n    return locals()\ndef f():\n    return g(1)\n", id="locals"),
+    pytest.param("import sys\ndef g(a):\n    return sys._getframe(0).f_code.co_name\ndef f():\n    return g(1)\n",
+                 id="frame-access"),
+    pytest.param("def g(a):\n    return print(a)\ndef f():\n    return g(1)\n", id="calls-impure-builtin"),
+    pytest.param("def g(a):\n    return a if a < 1 else g(a - 1)\ndef f():\n    return g(3)\n", id="recursive"),
+    pytest.param("def g(a):\n    return a if a < 1 else h(a - 1)\ndef h(a):\n    return g(a)\n"
+                 "def f():\n    return g(3)\n", id="mutual-recursion"),
+    pytest.param("def h(a):\n    b = a\n    return b\ndef g(a):\n    return h(a)\ndef f():\n    return g(3)\n",
+                 id="calls-what-is-not-inlinable"),
+    pytest.param("def g(a):\n    return " + " + ".join(["a"] * 20) + "\ndef f():\n    return g(1)\n", id="too-large"),
+    pytest.param("def g(a, b=1000):\n    return a + b\ndef f():\n    return g(1)\n", id="default-not-shared"),
+    pytest.param("def g(a, b=[]):\n    return a\ndef f():\n    return g(1)\n", id="default-not-constant"),
+    pytest.param(G + "def g(a, b=3):\n    return a\ndef f():\n    return g(1)\n", id="bound-twice"),
+    pytest.param("def f():\n    return g(1, 2)\n" + G, id="defined-after-caller"),
+    pytest.param("K = 2\ndef g(a):\n    return a * K\ndef f(K=3):\n    return g(1)\n", id="callee-global-is-callers-local"),
+    pytest.param("K = 2\ndef g(a):\n    return a * K\ndef f():\n    return [g(1) for K in (5,)]\n",
+                 id="callee-global-is-comprehension-variable"),
+    pytest.param(G + "def f(xs=(1,)):\n    return [g(x + 1, x) for x in xs]\n", id="temporary-in-comprehension"),
+    pytest.param("def g(a, b):\n    return a * 2 + b\ndef f():\n    return g(1, len('ab') - 1)\n",
+                 id="temporary-after-an-operation"),
+    pytest.param("def g(a, b):\n    return b + a\ndef f(x=1):\n    return g(-x, -x)\n", id="arguments-out-of-order"),
+    pytest.param(G + "def f(x=1):\n    return g((y := x), y)\n", id="walrus-in-argument"),
+    pytest.param("__k = 1\ndef g(a):\n    return a + __k\nclass C:\n    def f(self):\n        return g(1)\n"
+                 "def f():\n    return C().f()\n", id="mangled-name"),
+    pytest.param(G + "def f():\n    assert g(1, 2)\n    return 1\n", id="statement-assert"),
+    pytest.param("import contextlib\n" + G + "def f():\n    with contextlib.nullcontext(g(1, 2)) as v:\n"
+                 "        return v\n", id="statement-with"),
+    pytest.param(G + "def f():\n    raise ValueError(g(1, 2))\n", id="statement-raise"),
+    pytest.param("def g(a):\n    return a\ng = abs\ndef f():\n    return g(1)\n", id="rebound-at-module-level"),
+    pytest.param(G + "def f(x=1):\n    if x:\n        y = 1\n    return g(y, -x)\n", id="maybe-unbound-local-then-temporary"),
+]
+
+
+@pytest.mark.parametrize("module", NOOPS)
+def test_leaves_alone(module):
+    emitted, report = optimized_function(module, config=CONFIG)
+    assert emitted is None, emitted
+    assert_same_behaviour(module, _case_driver(), config=CONFIG)
+    assert_same_behaviour(module, _case_driver())
+
+
+def test_size_limit_is_configurable():
+    module = "def g(a):\n    return " + " + ".join(["a"] * 20) + "\ndef f():\n    return g(1)\n"
+    emitted, _ = optimized_function(module, config=CONFIG.replace(max_inline_size=40))
+    assert emitted is not None and "inlined_raised" in emitted
+
+
+def test_guards_are_the_callees_and_their_builtins():
+    module = "def h(a):\n    return abs(a)\ndef g(a):\n    return h(a) * 2\ndef f(x=1):\n    return g(x)\n"
+    _emitted, report = optimized_function(module, config=CONFIG)
+    row = next(r for r in report.functions if r.qualname == "f")
+    assert "GuardCallee('g')" in row.guards and "GuardCallee('h')" in row.guards
+    assert "GuardBuiltins('abs')" in row.guards
+
+
+# -- every way out of inlined code: the traceback text as plain -----------------------------------
+
+PRELUDE = '''
+import traceback
+
+class Boom(BaseException):
+    pass
+
+class Adds:
+    def __init__(self, what):
+        self.what = what
+    def __add__(self, other):
+        raise self.what
+
+def k(a):
+    return 10 // a
+
+def h(a):
+    return 1 // a
+
+def g(a, b):
+    return h(a) + b * 2
+
+def plus(a, b):
+    return a + b
+
+def span(a,
+         b):
+    return (a
+            + b)
+'''
+
+WAYS_OUT = {
+    "raise-in-callee": "def f():\n    return k(0)",
+    "raise-in-argument": "def f():\n    return k(1 // 0)",
+    "raise-in-nested": "def f():\n    return g(0, 1)",
+    "raise-in-outer-of-nested": "def f():\n    return g(1, None)",
+    "caught-in-caller": (
+        "def f():\n    try:\n        return k(0)\n    except ZeroDivisionError as exc:\n"
+        "        return ''.join(traceback.format_exception(exc))"
+    ),
+    "stop-iteration": "def f():\n    return plus(Adds(StopIteration('x')), 1)",
+    "stop-iteration-in-generator": "def gen():\n    yield plus(Adds(StopIteration('x')), 1)\ndef f():\n    return list(gen())",
+    "base-exception": "def f():\n    return plus(Adds(Boom('b')), 1)",
+    "keyboard-interrupt": "def f():\n    return plus(Adds(KeyboardInterrupt()), 1)",
+    "second-of-two": "def f():\n    return k(1) + plus(None, 1)",
+    "same-callee-twice": "def f():\n    return k(1) + k(0)",
+    "multiline-call": "def f():\n    return span(\n        1,\n        None)",
+    "in-loop": "def f():\n    t = 0\n    for i in range(3, -1, -1):\n        t += k(i)\n    return t",
+    "in-comprehension": "def f():\n    return [k(i) for i in (2, 1, 0)]",
+    "method-caller": "class C:\n    def m(self, x):\n        return k(x)\ndef f():\n    return C().m(0)",
+    "raised-while-handling": (
+        "def f():\n    try:\n        raise KeyError('outer')\n    except KeyError:\n        return k(0)"
+    ),
+}
+
+WAYS_OUT_DRIVER = '''
+def _chain(exc):
+    out = []
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        entries = []
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            entries.append((code.co_name, tb.tb_lineno))
+            tb = tb.tb_next
+        out.append((type(exc).__name__, str(exc), entries, type(exc.__cause__).__name__))
+        exc = exc.__context__
+    return out
+
+try:
+    result = ("ok", f())
+except BaseException as exc:
+    result = ("raised", "".join(traceback.format_exception(exc)), _chain(exc))
+'''
+
+
+@pytest.mark.parametrize("body", list(WAYS_OUT.values()), ids=list(WAYS_OUT))
+def test_way_out_traceback_as_plain(body):
+    specialized = ("C.m",) if "class C" in body else ("gen",) if "def gen" in body else ("f",)
+    plain, _ = assert_same_behaviour(PRELUDE + body + "\n", WAYS_OUT_DRIVER, specialized=specialized)
+    assert plain.result is not None
+
+
+def test_the_tracebacks_compared_show_the_callee_entries():
+    # guards the comparisons above against comparing tracebacks without callee entries
+    plain, _ = assert_same_behaviour(PRELUDE + WAYS_OUT["raise-in-nested"] + "\n", WAYS_OUT_DRIVER, specialized=("f",))
+    assert "in g" in plain.result and "in h" in plain.result
+    plain, _ = assert_same_behaviour(PRELUDE + WAYS_OUT["stop-iteration-in-generator"] + "\n", WAYS_OUT_DRIVER,
+                                     specialized=("gen",))
+    assert "generator raised StopIteration" in plain.result and "in plus" in plain.result
+
+
+# -- the callee can change after import ------------------------------------------------------------
+
+def test_rebinding_the_callee_takes_effect():
+    module = G + "def f(x=1):\n    return g(x, 2)\n"
+    driver = (
+        "result = [f()]\n"
+        "original = g\n"
+        "g = lambda a, b: ('other', a, b)\n"
+        "result.append(f())\n"
+        "g = original\n"
+        "result.append(f())\n"
+        "g.__code__ = (lambda a, b=3: ('new code', a, b)).__code__\n"
+        "result.append(f())\n"
+        "g.__defaults__ = (4,)\n"
+        "result.append(g(1))\n"
+    )
+    plain, optimized = assert_same_behaviour(module, driver, specialized=("f",))
+    assert "other" in optimized.result and "new code" in optimized.result
+
+
+def test_warning_reports_the_callees_line():
+    module = "def g(flag):\n    return ~flag\ndef f(x=True):\n    return g(x)\n"
+    driver = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    f()\n"
+        "result = [(w.lineno, w.category.__name__) for w in caught]\n"
+    )
+    plain, optimized = assert_same_behaviour(module, driver, specialized=("f",))
+    assert plain.result == "[(2, 'DeprecationWarning')]"
+
+
+# -- what inlined code cannot keep (docs/semantics.md) --------------------------------------------
+
+LOST = '''
+import sys
+def g(a, b):
+    return a // b
+def f(x, y):
+    return g(x, y)
+def deep_h(a):
+    return a + 1
+def deep_g(a):
+    return deep_h(a) + 1
+def deep(n):
+    try:
+        return deep(deep_g(n))
+    except RecursionError:
+        return n
+'''
+
+
+def _outcomes(source, driver):
+    import ast
+
+    from fatopt.optimizer import optimize_ast
+    from tests.optimizer._diff import execute, source_file
+
+    source, path = source_file(source)
+    plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
+    optimized = execute(optimize_ast(ast.parse(source, path), path), path, driver)
+    return plain, optimized
+
+
+def test_callee_entry_has_no_locals():
+    driver = (
+        "try:\n    f(1, 0)\nexcept ZeroDivisionError as exc:\n    tb = exc.__traceback__\n"
+        "    while tb.tb_frame.f_code.co_name != 'g':\n        tb = tb.tb_next\n"
+        "    result = sorted(tb.tb_frame.f_locals)\n"
+    )
+    plain, optimized = _outcomes(LOST, driver)
+    assert plain.result == "['a', 'b']"
+    assert optimized.result == "[]"
+
+
+def test_profiler_sees_no_call_of_the_inlined_function():
+    driver = (
+        "calls = []\n"
+        "def profile(frame, event, arg):\n"
+        "    if event == 'call':\n        calls.append(frame.f_code.co_name)\n"
+        "sys.setprofile(profile)\n"
+        "try:\n    f(7, 2)\nfinally:\n    sys.setprofile(None)\n"
+        "result = calls\n"
+    )
+    plain, optimized = _outcomes(LOST, driver)
+    assert plain.result == "['f', 'g']"
+    assert optimized.result == "['f']"
+
+
+def test_recursion_error_fires_deeper():
+    driver = "limit = sys.getrecursionlimit()\nsys.setrecursionlimit(200)\ntry:\n    result = deep(0)\nfinally:\n" \
+             "    sys.setrecursionlimit(limit)\n"
+    plain, optimized = _outcomes(LOST, driver)
+    # plain needs two more frames (deep_g, deep_h) at the deepest call; inlined, none
+    assert int(optimized.result) > int(plain.result)
