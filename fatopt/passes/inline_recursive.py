@@ -59,6 +59,7 @@ from typing import Callable
 
 from fatopt.analyses.classes import ClassInfo, ModuleClassTable
 from fatopt.analyses.module_facts import FactsOfModule
+from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.callee import GuardCallee
 from fatopt.nodes import walk
@@ -209,6 +210,26 @@ class _Inliner:
         renamer = _Rename(renames)
         return [renamer.visit(s) for s in body]
 
+    def _wrapped(self, body: list[ast.stmt], site: ast.expr) -> list[ast.stmt]:
+        """``body`` in ``try: ... except: __fatopt_runtime__.inlined_raised(NAME, None, STOP);
+        raise``: what escapes it gets the traceback plain Python shows (the caller's entry at the
+        ``yield from``/``await``, then one for the function at the raising line: every line of
+        the try is the function's own, hence ``None``) and, for a ``StopIteration``, the
+        ``RuntimeError`` of PEP 479 the inner generator or coroutine would have raised. The
+        handler's call has the position of the ``yield from``/``await`` it replaced."""
+        stop = "coroutine raised StopIteration" if self.is_coroutine else "generator raised StopIteration"
+        runtime = ast.Name(id=RUNTIME_NAME, ctx=ast.Load())
+        helper = ast.Attribute(value=runtime, attr="inlined_raised", ctx=ast.Load())
+        args = [ast.Constant(value=self.unit.node.name), ast.Constant(value=None), ast.Constant(value=stop)]
+        call = _located(ast.copy_location(ast.Call(func=helper, args=args, keywords=[]), site), site)
+        # a bare except: `except BaseException` would load a name a module could shadow
+        handler = ast.ExceptHandler(type=None, name=None, body=[
+            ast.copy_location(ast.Expr(value=call), site),
+            ast.copy_location(ast.Raise(exc=None, cause=None), site),
+        ])
+        ast.copy_location(handler, site)
+        return [ast.copy_location(ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[]), site)]
+
     # -- sites ----------------------------------------------------------------------------------
     def _self_call(self, node: ast.AST) -> bool:
         """A call of the module function itself passing each parameter positionally."""
@@ -242,7 +263,7 @@ class _Inliner:
             body = self._body(renames, result, site)
             if body is None:
                 return None
-            return out + body
+            return out + self._wrapped(body, site)
         # __iter__: an exact type check on the receiver, else the original statement
         receiver = renames[self.params[0]]
         store = ast.copy_location(ast.Name(id=receiver, ctx=ast.Store()), operand)
@@ -261,7 +282,7 @@ class _Inliner:
             fallback: ast.stmt = ast.Expr(value=fallback_value)
         else:
             fallback = ast.Assign(targets=[ast.Name(id=result, ctx=ast.Store())], value=fallback_value)
-        branch = ast.If(test=check, body=body, orelse=[_located(fallback, site)])
+        branch = ast.If(test=check, body=self._wrapped(body, site), orelse=[_located(fallback, site)])
         return [bind, _located(branch, site)]  # type: ignore[list-item]
 
     def _operands(self, value: ast.expr) -> list[ast.expr] | None:

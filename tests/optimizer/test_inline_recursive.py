@@ -11,89 +11,85 @@ import pytest
 
 from tests.optimizer._diff import assert_same_behaviour, check_pass_case, optimized_function
 
+def wrapped(body: str, indent: str, name: str = "f", kind: str = "generator") -> str:
+    """``body`` (the inlined statements) inside the try/except the pass wraps it in, at
+    ``indent``."""
+    handler = f"__fatopt_runtime__.inlined_raised({name!r}, None, '{kind} raised StopIteration')"
+    text = f"try:\n{textwrap.indent(textwrap.dedent(body), '    ')}except:\n    {handler}\n    raise\n"
+    return textwrap.indent(text, indent)
+
+
 CHANGES = [
     pytest.param(
         "def f(node):\n    if node:\n        yield from f(node[0])\n        yield node[1]\n        yield from f(node[2])",
-        """
-        def f(node):
-            if node:
-                _fatopt1_node = node[0]
-                if _fatopt1_node:
-                    yield from f(_fatopt1_node[0])
-                    yield _fatopt1_node[1]
-                    yield from f(_fatopt1_node[2])
-                yield node[1]
-                _fatopt2_node = node[2]
-                if _fatopt2_node:
-                    yield from f(_fatopt2_node[0])
-                    yield _fatopt2_node[1]
-                    yield from f(_fatopt2_node[2])
-        """,
+        "def f(node):\n    if node:\n        _fatopt1_node = node[0]\n"
+        + wrapped("""
+            if _fatopt1_node:
+                yield from f(_fatopt1_node[0])
+                yield _fatopt1_node[1]
+                yield from f(_fatopt1_node[2])
+        """, "        ")
+        + "        yield node[1]\n        _fatopt2_node = node[2]\n"
+        + wrapped("""
+            if _fatopt2_node:
+                yield from f(_fatopt2_node[0])
+                yield _fatopt2_node[1]
+                yield from f(_fatopt2_node[2])
+        """, "        "),
         id="generator-tree-walk",
     ),
     pytest.param(
         "def f(n):\n    if n:\n        x = yield from f(n - 1)\n        yield x\n    return n",
-        """
-        def f(n):
-            if n:
-                _fatopt1_n = n - 1
-                if _fatopt1_n:
-                    _fatopt1_x = (yield from f(_fatopt1_n - 1))
-                    yield _fatopt1_x
-                _fatopt0_result = _fatopt1_n
-                x = _fatopt0_result
-                yield x
-            return n
-        """,
+        "def f(n):\n    if n:\n        _fatopt1_n = n - 1\n"
+        + wrapped("""
+            if _fatopt1_n:
+                _fatopt1_x = (yield from f(_fatopt1_n - 1))
+                yield _fatopt1_x
+            _fatopt0_result = _fatopt1_n
+        """, "        ")
+        + "        x = _fatopt0_result\n        yield x\n    return n",
         id="yield-from-value",
     ),
     pytest.param(
         "async def f(n):\n    if n <= 1:\n        return n\n    return await f(n - 1) + await f(n - 2)",
-        """
-        async def f(n):
-            if n <= 1:
-                return n
-            _fatopt1_n = n - 1
+        "async def f(n):\n    if n <= 1:\n        return n\n    _fatopt1_n = n - 1\n"
+        + wrapped("""
             if _fatopt1_n <= 1:
                 _fatopt0_result = _fatopt1_n
             else:
                 _fatopt0_result = await f(_fatopt1_n - 1) + await f(_fatopt1_n - 2)
-            _fatopt2_n = n - 2
+        """, "    ", kind="coroutine")
+        + "    _fatopt2_n = n - 2\n"
+        + wrapped("""
             if _fatopt2_n <= 1:
                 _fatopt1_result = _fatopt2_n
             else:
                 _fatopt1_result = await f(_fatopt2_n - 1) + await f(_fatopt2_n - 2)
-            return _fatopt0_result + _fatopt1_result
-        """,
+        """, "    ", kind="coroutine")
+        + "    return _fatopt0_result + _fatopt1_result",
         id="coroutine-fibonacci",
     ),
     pytest.param(
         "async def f(n, out):\n    if n:\n        await f(n - 1, out)\n    out.append(n)",
-        """
-        async def f(n, out):
-            if n:
-                _fatopt1_n = n - 1
-                _fatopt1_out = out
-                if _fatopt1_n:
-                    await f(_fatopt1_n - 1, _fatopt1_out)
-                _fatopt1_out.append(_fatopt1_n)
-            out.append(n)
-        """,
+        "async def f(n, out):\n    if n:\n        _fatopt1_n = n - 1\n        _fatopt1_out = out\n"
+        + wrapped("""
+            if _fatopt1_n:
+                await f(_fatopt1_n - 1, _fatopt1_out)
+            _fatopt1_out.append(_fatopt1_n)
+        """, "        ", kind="coroutine")
+        + "    out.append(n)",
         id="coroutine-statement-two-arguments",
     ),
     pytest.param(
         "async def f(n):\n    if n <= 0:\n        return 0\n    return 1 + await f(n - 1)",
-        """
-        async def f(n):
-            if n <= 0:
-                return 0
-            _fatopt1_n = n - 1
+        "async def f(n):\n    if n <= 0:\n        return 0\n    _fatopt1_n = n - 1\n"
+        + wrapped("""
             if _fatopt1_n <= 0:
                 _fatopt0_result = 0
             else:
                 _fatopt0_result = 1 + await f(_fatopt1_n - 1)
-            return 1 + _fatopt0_result
-        """,
+        """, "    ", kind="coroutine")
+        + "    return 1 + _fatopt0_result",
         id="coroutine-constant-operand",
     ),
 ]
@@ -167,7 +163,7 @@ class Tree:
     def __iter__(self):
         if self.left:
             yield from self.left
-        yield self.value
+        yield self.value + 0
         if self.right:
             yield from self.right
 
@@ -181,30 +177,21 @@ def build(lo, hi):
 
 def test_iter_method_rewrite():
     text, report = optimized_function(TREE, "__iter__")
-    assert text == ast.unparse(ast.parse(textwrap.dedent('''
-        def __iter__(self):
-            if self.left:
-                _fatopt1_self = self.left
-                if type(_fatopt1_self) is Tree:
-                    if _fatopt1_self.left:
-                        yield from _fatopt1_self.left
-                    yield _fatopt1_self.value
-                    if _fatopt1_self.right:
-                        yield from _fatopt1_self.right
-                else:
-                    yield from _fatopt1_self
-            yield self.value
-            if self.right:
-                _fatopt2_self = self.right
-                if type(_fatopt2_self) is Tree:
-                    if _fatopt2_self.left:
-                        yield from _fatopt2_self.left
-                    yield _fatopt2_self.value
-                    if _fatopt2_self.right:
-                        yield from _fatopt2_self.right
-                else:
-                    yield from _fatopt2_self
-    ''')))
+    expected = "def __iter__(self):\n"
+    for side in ("left", "right"):
+        receiver = f"_fatopt{1 if side == 'left' else 2}_self"
+        if side == "right":
+            expected += "    yield self.value + 0\n"
+        expected += f"    if self.{side}:\n        {receiver} = self.{side}\n        if type({receiver}) is Tree:\n"
+        expected += wrapped(f"""
+            if {receiver}.left:
+                yield from {receiver}.left
+            yield {receiver}.value + 0
+            if {receiver}.right:
+                yield from {receiver}.right
+        """, "            ", name="__iter__")
+        expected += f"        else:\n            yield from {receiver}\n"
+    assert text == ast.unparse(ast.parse(expected))
     row = next(r for r in report.functions if r.qualname == "Tree.__iter__")
     assert row.guards == ("GuardBuiltins('type')",)
 
@@ -227,6 +214,8 @@ def test_iter_method_left_alone(variant):
 # -- plain vs optimized ---------------------------------------------------------------------------
 
 RUN = '''
+import traceback
+
 def run(c, sends=()):
     """Drive a coroutine or generator with send(), recording what comes out."""
     got = []
@@ -240,6 +229,7 @@ def run(c, sends=()):
         got.append(("return", e.value))
     except Exception as e:
         got.append((type(e).__name__, str(e), type(e.__cause__).__name__))
+        got.append("".join(traceback.format_exception(e)))
     return got
 '''
 
@@ -280,6 +270,11 @@ def failing(n):
         raise ValueError("deep")
     yield n
     yield from failing(n - 1)
+
+def bad(t):
+    """Sums the values: a value of None raises in the inlined code or below it."""
+    for v in t:
+        yield v + 1
 '''
 
 
@@ -306,6 +301,15 @@ GENERATOR_DRIVERS = [
     ),
     pytest.param("result = run(stop(3))", id="pep479-stopiteration"),
     pytest.param("result = run(failing(3))", id="exception-deep"),
+    pytest.param("result = run(failing(1))", id="exception-in-inlined-body"),
+    pytest.param("result = run(stop(1))", id="pep479-in-inlined-body"),
+    pytest.param("t = build(0, 9)\nt.left.left.value = None\nresult = run(bad(t))", id="exception-in-inlined-method"),
+    pytest.param("t = build(0, 9)\nt.left.left.left.value = None\nresult = run(bad(t))", id="exception-below-inlined-method"),
+    pytest.param(
+        "g = echo(1)\nout = [next(g)]\ntry:\n    g.throw(KeyError('thrown'))\nexcept KeyError as e:\n"
+        "    out.append(''.join(traceback.format_exception(e)))\nresult = out",
+        id="throw-at-inlined-yield",
+    ),
     pytest.param(
         "orig = walk\ndef walk(node):\n    yield 'rebound'\nresult = list(orig(build(0, 5)))",
         id="rebind-function",
@@ -386,6 +390,10 @@ COROUTINE_DRIVERS = [
     pytest.param("c = pausing(3)\nout = [c.send(None)]\nc.close()\nresult = out", id="close"),
     pytest.param("result = run(failing(3))", id="exception"),
     pytest.param("result = run(stop(3))", id="pep479-stopiteration"),
+    pytest.param("result = run(failing(1))", id="exception-in-inlined-body"),
+    pytest.param("result = run(stop(1))", id="pep479-in-inlined-body"),
+    pytest.param("result = run(fibonacci(Num(3)))", id="evaluation-order-with-log"),
+    pytest.param("result = run(fibonacci(None))", id="exception-in-first-operand"),
     pytest.param(
         "orig = fibonacci\nasync def fibonacci(n):\n    return 100\nresult = run(orig(5))",
         id="rebind-function",
