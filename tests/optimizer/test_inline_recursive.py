@@ -404,3 +404,73 @@ COROUTINE_DRIVERS = [
 @pytest.mark.parametrize("driver", COROUTINE_DRIVERS)
 def test_coroutines_behave_as_plain(driver):
     assert_same_behaviour(COROUTINE, driver, specialized=("fibonacci", "pausing"))
+
+
+# -- what differs (docs/semantics.md, "A self-inlined generator level has no generator of its own")
+
+DIFFERENCES = TREE + '''
+import sys
+
+def walk(node):
+    if node.left:
+        yield from walk(node.left)
+    yield node.value
+    if node.right:
+        yield from walk(node.right)
+
+def chain(n):
+    node = None
+    for i in range(n):
+        node = Tree(node, i, None)
+    return node
+
+def inner_node():
+    """The node of the generator the walk's outer generator delegates to, at the first value."""
+    t = build(0, 15)
+    g = walk(t)
+    next(g)
+    inner = g.gi_yieldfrom
+    depth = 1 if inner.gi_frame.f_locals["node"] is t.left else 2
+    return depth, sorted(n for n in g.gi_frame.f_locals if n.startswith("_fatopt"))
+
+def profiled_calls():
+    calls = []
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "walk":
+            calls.append(1)
+    sys.setprofile(profile)
+    try:
+        list(walk(build(0, 15)))
+    finally:
+        sys.setprofile(None)
+    return len(calls)
+
+def deep_enough(n):
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        return sum(walk(chain(n)))
+    except RecursionError:
+        return "RecursionError"
+    finally:
+        sys.setrecursionlimit(old)
+'''
+
+
+def test_documented_differences():
+    from tests.optimizer._diff import run_optimized, run_plain
+
+    driver = "result = (inner_node(), profiled_calls(), deep_enough(600))"
+    plain = run_plain(DIFFERENCES, driver)
+    optimized = run_optimized(DIFFERENCES, driver)
+    assert plain.error is None and optimized.error is None
+    (plain_depth, plain_names), plain_calls, plain_deep = eval(plain.result)
+    (opt_depth, opt_names), opt_calls, opt_deep = eval(optimized.result)
+    # the generator one level down was never made: the outer one delegates two levels down
+    assert (plain_depth, opt_depth) == (1, 2)
+    # the inlined level's locals live in the outer frame under fresh names
+    assert plain_names == [] and opt_names == ["_fatopt1_node"]
+    # profilers see a call (and a call per resumption) only for the generators actually made
+    assert 0 < opt_calls < plain_calls
+    # half the frames: a recursion too deep for plain fits
+    assert plain_deep == "RecursionError" and opt_deep == sum(range(600))
