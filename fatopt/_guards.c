@@ -116,6 +116,52 @@ guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return born_install(get_state(module), args[0], args[1], args[2]);
 }
 
+PyDoc_STRVAR(class_born_doc,
+"class_born(class_name, method, *recipes)\n--\n\n"
+"Class decorator emitted by the optimizer (innermost, on a class without decorators of its own):\n"
+"the method `method`, born specialized in the class body, is registered again with the guards\n"
+"whose recipes are given added -- guards that name the class, which did not exist while its\n"
+"body ran. The class's global name is bound first. Returns the class.");
+
+static PyObject *
+guards_class_born(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 2 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "class_born(class_name, method, *recipes)");
+        return NULL;
+    }
+    for (Py_ssize_t i = 2; i < nargs; i++) {
+        if (!PyTuple_Check(args[i])) {
+            PyErr_Format(PyExc_TypeError, "class_born(): a recipe is a tuple, got %.100s", Py_TYPE(args[i])->tp_name);
+            return NULL;
+        }
+    }
+    State *st = get_state(module);
+    PyObject *recipes = PyTuple_New(nargs - 2);
+    if (recipes == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 2; i < nargs; i++) {
+        PyTuple_SET_ITEM(recipes, i - 2, Py_NewRef(args[i]));
+    }
+    PyObject *install = PyObject_GetAttrString(module, "_class_born_install");
+    PyObject *decorator = install ? PyObject_CallFunctionObjArgs(st->partial, install, args[0], args[1], recipes, NULL)
+                                  : NULL;
+    Py_XDECREF(install);
+    Py_DECREF(recipes);
+    return decorator;
+}
+
+static PyObject *
+guards_class_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_class_born_install(class_name, method, recipes, cls)");
+        return NULL;
+    }
+    return class_born_install(get_state(module), args[0], args[1], args[2], args[3]);
+}
+
 PyDoc_STRVAR(conditions_doc,
 "conditions(recipe, globals, builtins) -> list\n\n"
 "The condition tuples of the guard whose recipe is given, against a function's namespace (what\n"
@@ -334,6 +380,8 @@ PyDoc_STRVAR(inlined_raised_doc,
 static PyMethodDef guards_methods[] = {
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
     {"born", (PyCFunction)(void (*)(void))guards_born, METH_FASTCALL | METH_KEYWORDS, born_doc},
+    {"class_born", (PyCFunction)(void (*)(void))guards_class_born, METH_FASTCALL, class_born_doc},
+    {"_class_born_install", (PyCFunction)(void (*)(void))guards_class_born_install, METH_FASTCALL, "class_born's decorator (internal)"},
     {"conditions", (PyCFunction)(void (*)(void))guards_conditions, METH_FASTCALL, conditions_doc},
     {"_born_install", (PyCFunction)(void (*)(void))guards_born_install, METH_FASTCALL, "born's decorator (internal)"},
     {"specialize", (PyCFunction)(void (*)(void))guards_specialize, METH_FASTCALL, specialize_doc},

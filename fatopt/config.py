@@ -27,6 +27,9 @@ class Config:
     remove_dead_code: bool = True
     simplify_iterable: bool = True
     eliminate_genexpr: bool = True
+    #: Inline a recursive generator's or coroutine's own body once at its recursive
+    #: ``yield from``/``await`` (guarded; see fatopt/passes/inline_recursive.py).
+    inline_recursive: bool = True
     #: Inline calls of small module-level functions into their callers (guarded: the callee
     #: unchanged), see fatopt/passes/inline_functions.py.
     inline_functions: bool = True

@@ -50,6 +50,7 @@ __all__ = [
     "preserve_scope",
     "guard_sources",
     "specialized_statements",
+    "class_decorators",
     "rewritten_def",
     "runtime_import_position",
 ]
@@ -71,6 +72,9 @@ class Specialization:
     original: FunctionNode
     body: list[ast.stmt]
     guards: tuple[tuple, ...]
+    #: (class name, method name, recipe): guards naming the class the method is defined in,
+    #: added by the class statement's innermost decorator (:func:`class_decorators`)
+    class_recipes: tuple[tuple[str, str, tuple], ...] = ()
 
 
 @dataclass
@@ -277,9 +281,35 @@ def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> lis
             changed = True
             continue
         new = _rewrite_children(stmt, changes)
+        if type(stmt) is ast.ClassDef and new is not stmt:
+            new.decorator_list = [*new.decorator_list, *class_decorators(stmt, changes)]  # type: ignore[attr-defined]
         changed = changed or new is not stmt
         out.append(new)
     return out if changed else None
+
+
+def class_decorators(original: ast.ClassDef, changes: dict[ast.AST, Change]) -> list[ast.expr]:
+    """The decorators a class statement gets, innermost, to add the guards its specialized
+    methods could not have when they were born, because they name the class:
+    ``@__fatopt_runtime__.class_born("Tree", "__iter__", ("class_attrs", "Tree", "__iter__"))``,
+    one per method. They run on the new class before its name is bound (the optimizer emits
+    them only on classes without decorators of their own)."""
+    decorators: list[ast.expr] = []
+    for stmt in original.body:
+        change = changes.get(stmt)
+        if type(change) is not Specialization or not change.class_recipes:
+            continue
+        by_method: dict[tuple[str, str], list[tuple]] = {}
+        for class_name, method, recipe in change.class_recipes:
+            by_method.setdefault((class_name, method), []).append(recipe)
+        for (class_name, method), recipes in by_method.items():
+            call = ast.Call(
+                func=_runtime_attr("class_born"),
+                args=[ast.Constant(class_name), ast.Constant(method), *(ast.Constant(r) for r in recipes)],
+                keywords=[],
+            )
+            decorators.append(_locate(call, original))  # type: ignore[arg-type]
+    return decorators
 
 
 def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stmt:

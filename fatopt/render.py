@@ -23,7 +23,7 @@ import io
 import tokenize
 from typing import Iterable, Iterator
 
-from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, rewritten_def, runtime_import_position, specialized_statements
+from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorators, rewritten_def, runtime_import_position, specialized_statements
 
 __all__ = ["render_source"]
 
@@ -43,6 +43,14 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change])
     if any(type(change) is Specialization for change in changes.values()):
         after = _runtime_import_after(tree.body)
         replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))
+    for node in ast.walk(tree):
+        if type(node) is ast.ClassDef:
+            decorators = class_decorators(node, changes)
+            if decorators:  # innermost: just above the class line (after the
+                # runtime import if that goes there too: the sort below is stable)
+                indent = _leading_space(lines[node.lineno - 1])
+                added = [indent + "@" + ast.unparse(d) for d in decorators]
+                replacements.append((node.lineno, node.lineno - 1, added))
     out: list[str] = []
     copied = 0  # lines of `lines` handled so far
     for start, end, new in sorted(replacements, key=lambda r: (r[0], r[1])):

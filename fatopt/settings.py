@@ -24,6 +24,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "remove_dead_code": True,
     "simplify_iterable": True,
     "eliminate_genexpr": True,
+    "inline_recursive": True,
     "inline_functions": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -384,6 +384,51 @@ fallback_code(State *st, PyObject *func, PyObject *original)
     return renamed;
 }
 
+/* A guard of a function on its own global name (a recursive function inlined into itself):
+ * while born() runs, the name holds the fallback function the optimizer emitted first, about to
+ * be replaced by `func` when the `def` completes.  Conditions on that binding are about `func`:
+ * "name is the fallback" becomes "name is func" (and the fallback's code and defaults, func's:
+ * its swaps between its own two codes are no change), and the name is bound to func now, so
+ * they hold from the start (a function born failing would have its code swapped at once, which
+ * on 3.13 leaves its call sites unspecialized for good).  A user decorator applied after born()
+ * rebinds the name to something else: the condition fails then, as it should. */
+static int
+about_to_be_bound(PyFunctionObject *func, PyObject *fallback_func, PyObject *conditions)
+{
+    PyObject *bind_dict = NULL, *bind_key = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(conditions); i++) {
+        PyObject *c = PyList_GET_ITEM(conditions, i);
+        Py_ssize_t n = PyTuple_GET_SIZE(c);
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(c, 0));
+        PyObject *replacement = NULL;
+        if (kind == COND_DICT_IS && n == 4 && PyTuple_GET_ITEM(c, 3) == fallback_func) {
+            bind_dict = PyTuple_GET_ITEM(c, 1);
+            bind_key = PyTuple_GET_ITEM(c, 2);
+            replacement = Py_BuildValue("(OOOO)", PyTuple_GET_ITEM(c, 0), bind_dict, bind_key, (PyObject *)func);
+        }
+        else if (kind == COND_FUNC && n == 5 && PyTuple_GET_ITEM(c, 1) == fallback_func) {
+            replacement = Py_BuildValue("(OOOOO)", PyTuple_GET_ITEM(c, 0), (PyObject *)func, func->func_code,
+                                        func->func_defaults ? func->func_defaults : Py_None,
+                                        func->func_kwdefaults ? func->func_kwdefaults : Py_None);
+        }
+        else {
+            continue;
+        }
+        if (replacement == NULL || PyList_SetItem(conditions, i, replacement) < 0) {
+            return -1;
+        }
+    }
+    if (bind_dict != NULL) {
+        Py_INCREF(bind_dict);
+        Py_INCREF(bind_key);
+        int r = PyDict_SetItem(bind_dict, bind_key, (PyObject *)func);
+        Py_DECREF(bind_dict);
+        Py_DECREF(bind_key);
+        return r;
+    }
+    return 0;
+}
+
 /* born()'s registration: the conditions of each recipe (guard_kinds.c) against func's namespace.
  * The recipes are kept as the guards, turned into guard objects only if get_specialized() asks. */
 static int
@@ -412,6 +457,9 @@ born_register(State *st, PyObject *original, PyObject *recipes, PyObject *func)
     if ((fallback = fallback_code(st, func, original)) == NULL) {
         goto done;
     }
+    if (PyFunction_Check(original) && about_to_be_bound(f, original, conditions) < 0) {
+        goto done;
+    }
     r = do_register(st, f, fallback, recipes, conditions) < 0 ? -1 : 0;
 done:
     Py_DECREF(conditions);
@@ -436,4 +484,58 @@ born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func)
     Py_XDECREF(runtime);
     Py_DECREF(exc);
     return result;
+}
+
+/* --------------------------------------------------------------------------- class_born ----- */
+
+/* class_born()'s decorator at work: `cls` was just created by a class statement whose method
+ * `method` was born specialized with guards that could not be built then (they name the class,
+ * which did not exist yet while its body ran).  Bind the class's global name now (the statement
+ * binds it right after this innermost decorator: the optimizer emits class_born only on classes
+ * without decorators of their own) and register the method again with its guards plus
+ * `recipes`.  Never breaks the class statement: on any failure the method gets its original
+ * code back, unguarded specialized code never runs. */
+PyObject *
+class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *recipes, PyObject *cls)
+{
+    if (!PyType_Check(cls) || !PyUnicode_Check(class_name) || !PyTuple_Check(recipes)) {
+        return Py_NewRef(cls);
+    }
+    PyObject *dict = PyType_GetDict((PyTypeObject *)cls);
+    PyObject *f = dict ? PyDict_GetItemWithError(dict, method) : NULL;  /* the type keeps it alive */
+    Py_XDECREF(dict);
+    SpecObject *spec = f != NULL && PyFunction_Check(f) ? lookup_spec(st, f) : NULL;
+    if (spec == NULL) {
+        PyErr_Clear();
+        return Py_NewRef(cls);
+    }
+    PyFunctionObject *func = (PyFunctionObject *)f;
+    Py_INCREF(func);
+    PyObject *original = Py_NewRef(spec->original);
+    PyObject *specialized = Py_NewRef(spec->specialized);
+    PyObject *all = PySequence_Concat(spec->guards, recipes);
+    PyObject *conditions = PyList_New(0);
+    int ok = all != NULL && conditions != NULL
+             && PyDict_SetItem(func->func_globals, class_name, cls) == 0;
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(all); i++) {
+        ok = guard_conditions(st, PyTuple_GET_ITEM(all, i), func->func_globals, func->func_builtins,
+                              conditions) == 0;
+    }
+    spec_detach(st, spec);  /* may free spec */
+    if (ok) {
+        if (func->func_code != specialized) {
+            install_code(st, func, specialized);
+        }
+        ok = do_register(st, func, original, all, conditions) >= 0;
+    }
+    if (!ok) {
+        PyErr_Clear();
+        install_code(st, func, original);
+    }
+    Py_XDECREF(all);
+    Py_XDECREF(conditions);
+    Py_DECREF(original);
+    Py_DECREF(specialized);
+    Py_DECREF(func);
+    return Py_NewRef(cls);
 }

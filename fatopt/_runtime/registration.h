@@ -28,6 +28,11 @@ int do_specialize(State *st, PyFunctionObject *func, PyObject *code, PyObject *g
  * that fails with an Exception, the original function dressed as func, with a warning. */
 PyObject *born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func);
 
+/* class_born()'s decorator at work (see registration.c): returns `cls`, its method `method`
+ * registered again with `recipes` added. */
+PyObject *class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *recipes,
+                             PyObject *cls);
+
 /* Remove a specialization from the runtime: out of the index and the registry.  Does not touch
  * the function's code.  Runs Python-level decrefs: never from a watcher callback. */
 void spec_detach(State *st, SpecObject *spec);

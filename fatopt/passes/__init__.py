@@ -17,6 +17,7 @@ from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
 from fatopt.passes.inline_functions import InlineFunctions
+from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
@@ -33,6 +34,7 @@ __all__ = [
     "ConstantPropagation",
     "EliminateGenexpr",
     "InlineFunctions",
+    "InlineRecursive",
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
@@ -43,6 +45,7 @@ __all__ = [
 #: The pass classes in the order they run in each round (the driver makes fresh pass objects
 #: for each function: :func:`fatopt.optimizer.new_passes`).
 PIPELINE: tuple[type[Pass], ...] = (
+    InlineRecursive,
     ModuleConstants,
     ConstantPropagation,
     ConstantFolding,

@@ -97,6 +97,10 @@ class Unit:
         self.ran: set[type] = set()
         #: the passes that changed something, in the order they first did
         self.applied: list["Pass"] = []
+        #: (class name, method name, recipe) for guards that name the class this method is
+        #: defined in: the class does not exist when the method is born, so the class statement's
+        #: innermost decorator adds them (``__fatopt_runtime__.class_born``, see fatopt.emit)
+        self.class_recipes: list[tuple[str, str, tuple]] = []
         #: guard kind -> request key -> arguments: what the rewrites so far rely on
         self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
 
