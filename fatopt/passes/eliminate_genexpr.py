@@ -45,7 +45,14 @@ CONSUMERS = {
     "tuple": "call_on_list",
     "sorted": "call_on_list",
     "frozenset": "call_on_set",
+    "any": "loop",
+    "all": "loop",
+    "min": "loop",
+    "max": "loop",
 }
+#: ``"<literal>".join(g)``: ``str.join`` makes a list of a non-list argument before joining
+#: (``PySequence_Fast``), so a list comprehension is what it joins in plain Python too
+STR_METHOD_CONSUMERS = {"join": "call_on_list"}
 
 _FORBIDDEN = (
     ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
@@ -58,6 +65,22 @@ _WRAPPABLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, as
 Span = tuple[int, int, int, int]
 
 
+class _Found:
+    """What was rewritten in one statement's own expressions."""
+
+    __slots__ = ("spans", "first", "before", "after")
+
+    def __init__(self, stmt: ast.stmt) -> None:
+        #: (genexpr, iterable, call) spans, one per rewrite: the handler's arguments
+        self.spans: list[tuple[Span, Span, Span]] = []
+        #: the expressions the statement evaluates first (see _first_evaluated)
+        self.first = _first_evaluated(stmt)
+        #: a loop computing a value the statement reads, run before it, and what clears the
+        #: loop's result after the statement
+        self.before: list[ast.stmt] = []
+        self.after: list[ast.stmt] = []
+
+
 def _span(node: ast.AST) -> Span:
     return (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)  # type: ignore[attr-defined,return-value]
 
@@ -65,6 +88,55 @@ def _span(node: ast.AST) -> Span:
 def _at(node: ast.AST, span: Span) -> ast.AST:
     node.lineno, node.end_lineno, node.col_offset, node.end_col_offset = span  # type: ignore[attr-defined]
     return node
+
+
+def _fill(node: ast.AST, span: Span) -> ast.AST:
+    """``node`` and the nodes made with it get ``span`` where they have no position yet (the
+    user's nodes moved into it keep theirs)."""
+    for sub in walk(node):
+        if "lineno" in type(sub)._attributes and not hasattr(sub, "lineno"):
+            _at(sub, span)
+    return node
+
+
+def _name(id: str, span: Span, store: bool = False) -> ast.Name:
+    return _at(ast.Name(id=id, ctx=ast.Store() if store else ast.Load()), span)  # type: ignore[return-value]
+
+
+def _first_evaluated(stmt: ast.stmt) -> set[int]:
+    """The ids of the expressions ``stmt`` starts by evaluating: its first operand, that
+    operand's first operand, and so on. A loop computed before the statement keeps the caller's
+    order of evaluation only for a call among them (nothing of the statement ran before it)."""
+    kind = type(stmt)
+    if kind in (ast.Return, ast.Expr, ast.Assign):
+        node = stmt.value  # type: ignore[attr-defined]
+    elif kind is ast.If:
+        node = stmt.test  # type: ignore[attr-defined]
+    elif kind is ast.For:
+        node = stmt.iter  # type: ignore[attr-defined]
+    else:
+        return set()  # a while test runs again; an augmented assignment loads its target first
+    path: set[int] = set()
+    while node is not None:
+        path.add(id(node))
+        kind = type(node)
+        if kind is ast.UnaryOp:
+            node = node.operand
+        elif kind is ast.BinOp:
+            node = node.left
+        elif kind is ast.BoolOp or kind is ast.Compare:
+            node = node.values[0] if kind is ast.BoolOp else node.left
+        elif kind is ast.Attribute or kind is ast.Subscript:
+            node = node.value
+        elif kind is ast.Call:
+            node = node.func
+        elif kind is ast.IfExp:
+            node = node.test
+        elif kind in (ast.Tuple, ast.List) and node.elts and type(node.elts[0]) is not ast.Starred:
+            node = node.elts[0]
+        else:
+            node = None
+    return path
 
 
 def _target_names(target: ast.AST) -> set[str]:
@@ -105,9 +177,11 @@ class _Eliminate(FunctionCodeTransformer):
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         #: per enclosing block: the locals certainly bound at the statement being visited
         self.bound: list[set[str]] = [params]
-        #: per statement being visited: the (genexpr, iterable, call) spans rewritten in its own
-        #: expressions, or None where the statement cannot be wrapped
-        self.rewritten: list[list[tuple[Span, Span, Span]] | None] = []
+        #: per statement being visited: what was rewritten in its own expressions, or None where
+        #: the statement cannot be wrapped
+        self.rewritten: list[_Found | None] = []
+        #: loops made so far (their temporaries are numbered)
+        self.loops = 0
 
     # -- blocks: which locals are certainly bound ---------------------------------------------
     def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -154,17 +228,17 @@ class _Eliminate(FunctionCodeTransformer):
 
     # -- statements: rewrite, then wrap ----------------------------------------------------------
     def _statement(self, stmt: ast.stmt) -> ast.stmt:
-        found: list[tuple[Span, Span, Span]] | None = [] if isinstance(stmt, _WRAPPABLE) else None
+        found = _Found(stmt) if isinstance(stmt, _WRAPPABLE) else None
         self.rewritten.append(found)
         try:
             stmt = self.visit(stmt)
         finally:
             self.rewritten.pop()
-        return self._wrap(stmt, found) if found else stmt
+        return self._wrap(stmt, found) if found is not None and found.spans else stmt
 
-    def _wrap(self, stmt: ast.stmt, found: list[tuple[Span, Span, Span]]) -> ast.stmt:
+    def _wrap(self, stmt: ast.stmt, found: _Found) -> ast.stmt:
         handler_body: list[ast.stmt] = []
-        for gen, iterable, call in found:
+        for gen, iterable, call in found.spans:
             runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), call)
             helper = _at(ast.Attribute(value=runtime, attr="genexpr_raised", ctx=ast.Load()), call)
             spans = [_at(ast.Constant(value=span), call) for span in (gen, iterable, call)]
@@ -173,17 +247,28 @@ class _Eliminate(FunctionCodeTransformer):
         handler_body.append(ast.copy_location(ast.Raise(exc=None, cause=None), stmt))
         # a bare except: `except BaseException` would load a name a module could shadow
         handler = ast.copy_location(ast.ExceptHandler(type=None, name=None, body=handler_body), stmt)
-        return ast.copy_location(ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[]), stmt)
+        after = found.after if type(stmt) is not ast.Return else []
+        body = [*found.before, stmt, *after]
+        return ast.copy_location(ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[]), stmt)
 
     # -- the rewrite --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         found = self.rewritten[-1] if self.rewritten else None
-        if found is None or self.shadowed or not self._eligible(node):
+        if found is None or self.shadowed:
             return node
-        name = node.func.id  # type: ignore[attr-defined]
+        how = self._how(node, found)
+        if how is None or not self._eligible(node):
+            return node
         gen: ast.GeneratorExp = node.args[0]  # type: ignore[assignment]
-        how = CONSUMERS[name]
+        found.spans.append((_span(gen), _span(gen.generators[0].iter), _span(node)))
+        self.changed = True
+        if type(node.func) is ast.Name:
+            self.unit.require(GuardBuiltins, node.func.id)
+            if node.func.id in ("min", "max"):
+                self.unit.require(GuardBuiltins, "ValueError")
+        if how == "loop":
+            return self._loop(node, gen, found)
         if how in ("setcomp", "call_on_set"):
             comprehension: ast.expr = ast.SetComp(elt=gen.elt, generators=gen.generators)
         else:
@@ -191,21 +276,34 @@ class _Eliminate(FunctionCodeTransformer):
         # the comprehension takes the generator expression's position: on 3.12 its GET_ITER and
         # FOR_ITER report it, as the generator's did
         ast.copy_location(comprehension, gen)
-        found.append((_span(gen), _span(gen.generators[0].iter), _span(node)))
-        self.unit.require(GuardBuiltins, name)
-        self.changed = True
         if how in ("setcomp", "listcomp"):
             return comprehension
         node.args = [comprehension]
         return node
 
-    def _eligible(self, node: ast.Call) -> bool:
+    def _how(self, node: ast.Call, found: _Found) -> str | None:
+        """How the call is rewritten, if its function is a consumer; None otherwise."""
         func = node.func
-        if type(func) is not ast.Name or func.id not in CONSUMERS or node.keywords:
-            return False
-        if len(node.args) != 1 or type(node.args[0]) is not ast.GeneratorExp:
-            return False
+        if type(func) is ast.Attribute:
+            if type(func.value) is ast.Constant and type(func.value.value) is str:
+                return STR_METHOD_CONSUMERS.get(func.attr)
+            return None
+        if type(func) is not ast.Name or func.id not in CONSUMERS:
+            return None
         if self.is_shadowed(func.id) or not self.unit.builtin(func.id):
+            return None
+        how = CONSUMERS[func.id]
+        if how == "loop":
+            if id(node) not in found.first or found.before:
+                return None  # something of the statement would run before the loop
+            if func.id in ("min", "max") and (
+                self.is_shadowed("ValueError") or not self.unit.builtin("ValueError")
+            ):
+                return None  # the loop raises the builtin's error
+        return how
+
+    def _eligible(self, node: ast.Call) -> bool:
+        if node.keywords or len(node.args) != 1 or type(node.args[0]) is not ast.GeneratorExp:
             return False
         gen = node.args[0]
         if len(gen.generators) != 1 or gen.generators[0].is_async:
@@ -226,6 +324,80 @@ class _Eliminate(FunctionCodeTransformer):
                     return False
         return True
 
+    # -- any, all, min, max: a loop run before the statement --------------------------------------
+    def _loop(self, node: ast.Call, gen: ast.GeneratorExp, found: _Found) -> ast.expr:
+        """The loop that does what the consumer does with the generator's items, appended to
+        ``found.before``; returns the name holding its result.
+
+        The generator's names become temporaries of the caller (``__fatopt_<n>_<name>``), set to
+        None after the loop so that no item outlives the call longer than in plain Python. The
+        loop's parts carry the positions the genexpr_raised handler reads: the ``for`` the
+        generator expression's (its ``GET_ITER`` is the caller's, its ``FOR_ITER`` the
+        generator's), the element and the conditions their own, and what the builtin does with
+        an item (truth test, comparison, the empty error) the call's: the caller's entry then
+        stays at the call, as when the builtin raises.
+        """
+        consumer = node.func.id  # type: ignore[attr-defined]
+        number = self.loops
+        self.loops += 1
+        call, elt_span = _span(node), _span(gen.elt)
+        generator = gen.generators[0]
+        renamed = {name: f"__fatopt_{number}_{name}" for name in comprehension_targets(gen)}
+        target, elt = generator.target, gen.elt
+        ifs = list(generator.ifs)
+        for part in [target, elt, *ifs]:
+            for sub in walk(part):
+                if type(sub) is ast.Name and sub.id in renamed:
+                    sub.id = renamed[sub.id]
+        item = f"__fatopt_{number}_item"
+        result = f"__fatopt_{number}_{consumer}"
+        take_item = _at(ast.Assign(targets=[_name(item, elt_span, True)], value=elt), elt_span)
+        before: list[ast.stmt]
+        on_item: list[ast.stmt]
+        if consumer in ("any", "all"):
+            decided = consumer == "any"  # the result once an item's truth is `decided`
+            test: ast.expr = _name(item, call)
+            if not decided:
+                test = ast.UnaryOp(op=ast.Not(), operand=test)
+            before = [ast.Assign(targets=[_name(result, call, True)], value=ast.Constant(not decided))]
+            on_item = [take_item, ast.If(test=test, body=[
+                ast.Assign(targets=[_name(result, call, True)], value=ast.Constant(decided)),
+                ast.Break(),
+            ], orelse=[])]
+            after_loop: list[ast.stmt] = []
+        else:
+            # the builtin: the first item is kept; each next one replaces it when
+            # `item < kept` (min) or `item > kept` (max) is true -- the same comparison, the
+            # same operand order, so the first of equal items stays
+            empty = f"__fatopt_{number}_empty"
+            compare = ast.Compare(
+                left=_name(item, call), ops=[ast.Lt() if consumer == "min" else ast.Gt()],
+                comparators=[_name(result, call)],
+            )
+            before = [ast.Assign(targets=[_name(empty, call, True)], value=ast.Constant(True))]
+            on_item = [take_item, ast.If(test=_name(empty, call), body=[
+                ast.Assign(targets=[_name(result, call, True)], value=_name(item, call)),
+                ast.Assign(targets=[_name(empty, call, True)], value=ast.Constant(False)),
+            ], orelse=[ast.If(test=compare, body=[
+                ast.Assign(targets=[_name(result, call, True)], value=_name(item, call)),
+            ], orelse=[])])]
+            message = f"{consumer}() iterable argument is empty"  # 3.12 and 3.13 alike
+            error = ast.Call(func=_name("ValueError", call), args=[ast.Constant(message)], keywords=[])
+            after_loop = [ast.If(test=_name(empty, call), body=[ast.Raise(exc=error, cause=None)], orelse=[])]
+            found.after.append(_fill(ast.Assign(
+                targets=[_name(result, call, True)], value=ast.Constant(None)), call))  # type: ignore[arg-type]
+        body = on_item
+        for condition in reversed(ifs):
+            body = [_at(ast.If(test=condition, body=body, orelse=[]), _span(condition))]  # type: ignore[list-item]
+        loop = _at(ast.For(target=target, iter=generator.iter, body=body, orelse=[]), _span(gen))
+        clear = ast.Assign(
+            targets=[_name(name, call, True) for name in [*sorted(renamed.values()), item]],
+            value=ast.Constant(None),
+        )
+        for stmt in [*before, loop, *after_loop, clear]:
+            found.before.append(_fill(stmt, call))  # type: ignore[arg-type]
+        return _name(result, call)
+
 
 class EliminateGenexpr(Pass):
     """Generator expressions consumed whole by a builtin become comprehensions (guarded on the
@@ -237,9 +409,10 @@ class EliminateGenexpr(Pass):
 
     def may_apply(self, unit: Unit) -> bool:
         if not unit.started:
-            return "genexpr_argument" in unit.hints and any(
+            hints = unit.hints
+            return ("genexpr_argument" in hints and any(
                 name in unit.loads and unit.builtin(name) for name in CONSUMERS
-            )
+            )) or "genexpr_str_method" in hints
         return type(self) not in unit.ran  # what it rewrites, no other pass makes
 
     def run(self, unit: Unit) -> bool:
