@@ -49,6 +49,7 @@ CONSUMERS = {
     "all": "loop",
     "min": "loop",
     "max": "loop",
+    "sum": "loop",
 }
 #: ``"<literal>".join(g)``: ``str.join`` makes a list of a non-list argument before joining
 #: (``PySequence_Fast``), so a list comprehension is what it joins in plain Python too
@@ -101,6 +102,32 @@ def _fill(node: ast.AST, span: Span) -> ast.AST:
 
 def _name(id: str, span: Span, store: bool = False) -> ast.Name:
     return _at(ast.Name(id=id, ctx=ast.Store() if store else ast.Load()), span)  # type: ignore[return-value]
+
+
+def _exact_int(node: ast.expr) -> bool:
+    """Whether ``node`` evaluates to an exact ``int`` or ``bool`` whatever the operands' types
+    (``len`` aside, which the caller checks is the builtin): the items ``sum`` adds on its own
+    in C, calling no method, where a loop's ``+`` computes the same value."""
+    kind = type(node)
+    if kind is ast.Constant:
+        return type(node.value) in (int, bool)
+    if kind is ast.UnaryOp:
+        if type(node.op) is ast.Not:
+            return True
+        return type(node.operand) is ast.Constant and type(node.operand.value) in (int, bool)
+    if kind is ast.IfExp:
+        return _exact_int(node.body) and _exact_int(node.orelse)
+    if kind is ast.BoolOp:
+        return all(_exact_int(value) for value in node.values)
+    if kind is ast.Compare:
+        # `in` and `is` always give a bool; ==, < ... give what the method returns
+        return all(type(op) in (ast.In, ast.NotIn, ast.Is, ast.IsNot) for op in node.ops)
+    if kind is ast.Call:
+        return (
+            type(node.func) is ast.Name and node.func.id == "len" and not node.keywords
+            and len(node.args) == 1 and type(node.args[0]) is not ast.Starred
+        )
+    return False
 
 
 def _first_evaluated(stmt: ast.stmt) -> set[int]:
@@ -251,6 +278,14 @@ class _Eliminate(FunctionCodeTransformer):
         body = [*found.before, stmt, *after]
         return ast.copy_location(ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[]), stmt)
 
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        # a call as a statement: rewritten too (FunctionCodeTransformer visits only its parts,
+        # to never make a docstring of a statement's value)
+        if type(node.value) is ast.Call:
+            node.value = self.visit(node.value)
+            return node
+        return super().visit_Expr(node)
+
     # -- the rewrite --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
@@ -267,6 +302,8 @@ class _Eliminate(FunctionCodeTransformer):
             self.unit.require(GuardBuiltins, node.func.id)
             if node.func.id in ("min", "max"):
                 self.unit.require(GuardBuiltins, "ValueError")
+            if node.func.id == "sum" and self._lens(gen.elt):
+                self.unit.require(GuardBuiltins, "len")
         if how == "loop":
             return self._loop(node, gen, found)
         if how in ("setcomp", "call_on_set"):
@@ -296,11 +333,27 @@ class _Eliminate(FunctionCodeTransformer):
         if how == "loop":
             if id(node) not in found.first or found.before:
                 return None  # something of the statement would run before the loop
-            if func.id in ("min", "max") and (
-                self.is_shadowed("ValueError") or not self.unit.builtin("ValueError")
-            ):
+            if func.id in ("min", "max") and not self._is_builtin("ValueError"):
                 return None  # the loop raises the builtin's error
+            if func.id == "sum":
+                # 3.12+ sum compensates float rounding; only the exact-int items it adds in C
+                # are added the same by a loop (docs/optimizer.md)
+                if type(node.args[0]) is not ast.GeneratorExp or not _exact_int(node.args[0].elt):
+                    return None
+                if self._lens(node.args[0].elt) and not self._is_builtin("len"):
+                    return None
         return how
+
+    def _is_builtin(self, name: str) -> bool:
+        return not self.is_shadowed(name) and self.unit.builtin(name)
+
+    @staticmethod
+    def _lens(elt: ast.expr) -> bool:
+        """Whether ``_exact_int(elt)`` relied on ``len`` being the builtin."""
+        return any(
+            type(sub) is ast.Call and type(sub.func) is ast.Name and sub.func.id == "len"
+            for sub in walk(elt)
+        )
 
     def _eligible(self, node: ast.Call) -> bool:
         if node.keywords or len(node.args) != 1 or type(node.args[0]) is not ast.GeneratorExp:
@@ -352,6 +405,10 @@ class _Eliminate(FunctionCodeTransformer):
         item = f"__fatopt_{number}_item"
         result = f"__fatopt_{number}_{consumer}"
         take_item = _at(ast.Assign(targets=[_name(item, elt_span, True)], value=elt), elt_span)
+        # the builtin lets go of an item before asking for the next one (a finalizer or a weak
+        # reference callback runs then in plain Python)
+        drop_item = ast.Delete(targets=[_name(item, call, False)])
+        drop_item.targets[0].ctx = ast.Del()
         before: list[ast.stmt]
         on_item: list[ast.stmt]
         if consumer in ("any", "all"):
@@ -363,8 +420,13 @@ class _Eliminate(FunctionCodeTransformer):
             on_item = [take_item, ast.If(test=test, body=[
                 ast.Assign(targets=[_name(result, call, True)], value=ast.Constant(decided)),
                 ast.Break(),
-            ], orelse=[])]
+            ], orelse=[]), drop_item]
             after_loop: list[ast.stmt] = []
+        elif consumer == "sum":
+            # exact ints only (_exact_int): `+` gives what sum's C loop gives, calling nothing
+            before = [ast.Assign(targets=[_name(result, call, True)], value=ast.Constant(0))]
+            on_item = [_at(ast.AugAssign(target=_name(result, call, True), op=ast.Add(), value=elt), call)]
+            after_loop = []
         else:
             # the builtin: the first item is kept; each next one replaces it when
             # `item < kept` (min) or `item > kept` (max) is true -- the same comparison, the
@@ -380,7 +442,7 @@ class _Eliminate(FunctionCodeTransformer):
                 ast.Assign(targets=[_name(empty, call, True)], value=ast.Constant(False)),
             ], orelse=[ast.If(test=compare, body=[
                 ast.Assign(targets=[_name(result, call, True)], value=_name(item, call)),
-            ], orelse=[])])]
+            ], orelse=[])]), drop_item]
             message = f"{consumer}() iterable argument is empty"  # 3.12 and 3.13 alike
             error = ast.Call(func=_name("ValueError", call), args=[ast.Constant(message)], keywords=[])
             after_loop = [ast.If(test=_name(empty, call), body=[ast.Raise(exc=error, cause=None)], orelse=[])]
@@ -390,10 +452,8 @@ class _Eliminate(FunctionCodeTransformer):
         for condition in reversed(ifs):
             body = [_at(ast.If(test=condition, body=body, orelse=[]), _span(condition))]  # type: ignore[list-item]
         loop = _at(ast.For(target=target, iter=generator.iter, body=body, orelse=[]), _span(gen))
-        clear = ast.Assign(
-            targets=[_name(name, call, True) for name in [*sorted(renamed.values()), item]],
-            value=ast.Constant(None),
-        )
+        temporaries = sorted(renamed.values()) + ([item] if consumer != "sum" else [])
+        clear = ast.Assign(targets=[_name(name, call, True) for name in temporaries], value=ast.Constant(None))
         for stmt in [*before, loop, *after_loop, clear]:
             found.before.append(_fill(stmt, call))  # type: ignore[arg-type]
         return _name(result, call)

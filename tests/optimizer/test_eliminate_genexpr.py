@@ -77,11 +77,16 @@ NOOPS = [
     pytest.param("def f(xs=(1,)):\n    return x.join(x for x in xs)", id="join-on-a-name"),
     pytest.param("def f(xs=(1,)):\n    return ''.split(x for x in xs)", id="other-str-method"),
     pytest.param("def f(xs=(1,)):\n    return sum(x for x in xs)", id="sum-float-compensated"),
+    pytest.param("def f(xs=(1,)):\n    return sum(x == 1 for x in xs)", id="sum-of-eq-may-not-be-bool"),
+    pytest.param("def f(xs=(1,)):\n    return sum((1.0 if x else 0) for x in xs)", id="sum-of-a-float-constant"),
+    pytest.param("def f(xs=(1,)):\n    return sum((1 for x in xs), 0)", id="sum-with-start"),
+    pytest.param("len = str\ndef f(xs=(1,)):\n    return sum(len(x) for x in xs)", id="sum-len-shadowed"),
     pytest.param("def f(xs=(1,)):\n    return set(x for x in xs for y in xs)", id="two-fors"),
     pytest.param("def f(xs=(1,)):\n    return set(x for x.a in xs)", id="attribute-target"),
     pytest.param("def f(xs=(1,)):\n    return set(lambda: x for x in xs)", id="lambda"),
     pytest.param("def f(xs=(1,)):\n    return set([y for y in x] for x in [xs])", id="comprehension-in-element"),
     pytest.param("def f(xs=(1,)):\n    return set((y := x) for x in xs)", id="walrus"),
+    pytest.param("def f(xs=(1,)):\n    return any(x for x in xs if any(y for y in x))", id="generator-in-a-condition"),
     pytest.param("def f(xs=(1,)):\n    return set(super() for x in xs)", id="super"),
     pytest.param("def f(xs=(1,)):\n    return [set(x for x in y) for y in [xs]]", id="inside-comprehension"),
     pytest.param("def f(xs=(1,)):\n    if xs:\n        k = 1\n    return set(x + k for x in xs)", id="local-maybe-unbound"),
@@ -228,8 +233,12 @@ CONSUMER_CASES = {
     "truth-of-the-condition": "return tuple(x for x in seq if elt(x) if cond(x))",
     "any": "return any(elt(x) for x in seq if cond(x))",
     "all": "return all(elt(x) for x in seq if cond(x))",
+    "any-of-negations": "return any(not elt(x) for x in seq)",
     "min": "return min(elt(x) for x in seq if cond(x))",
     "max": "return max(elt(x) for x in seq if cond(x))",
+    "sum-of-ifexp-ints": "return sum((1 if cond(x) else 0) for x in seq if elt(x))",
+    "sum-of-in-tests": "return sum(x in (1, 8) for x in seq if cond(x))",
+    "sum-of-lens-and-nots": "return sum(len(repr(elt(x))) or not x for x in seq)",
     "min-of-equals-keeps-the-first": (
         "items = [Item(x % 2) for x in seq]\n    m = min(i for i in items)\n    return [i is m for i in items]"
     ),
@@ -270,6 +279,27 @@ STATEMENT_CASES = {
     "target-is-a-cell-of-the-caller": (
         "def g():\n        return x\n    x = 10\n    return set(elt(x) for x in seq if cond(x)), g()"
     ),
+    "loop-in-elif-test": (
+        "if cond(2):\n        return 'first'\n    elif max(elt(x) for x in seq if cond(x)):\n"
+        "        return 'second'\n    return 'none'"
+    ),
+    "loop-in-for-iterable": "out = []\n    for v in [min(elt(x) for x in seq)]:\n        out.append(v)\n    return out",
+    "loop-first-of-a-tuple": "a, b = max(elt(x) for x in seq), cond(1)\n    return a, b",
+    "loop-then-a-generator-in-one-statement": "return any(elt(x) for x in seq) or all(cond(x) for x in seq)",
+    "loop-as-expression-statement": "any(elt(x) for x in seq if cond(x))\n    return log[:]",
+    "loop-result-used-by-attribute": "return max(elt(x) for x in seq).v",
+    "loop-in-a-loop": "out = []\n    for k in (1, 2):\n        m = min(elt(x) for x in seq)\n        out.append((k, m))\n    return out",
+    "loop-target-named-as-a-caller-local": (
+        "x = 'kept'\n    m = max(elt(x) for x in seq if cond(x))\n    return m, x"
+    ),
+    "loop-frees-items-and-result": (
+        "class T:\n        def __init__(self, x):\n            self.x = x\n"
+        "        def __del__(self):\n            log.append(('freed', self.x))\n"
+        "        def __gt__(self, other):\n            return self.x > other.x\n"
+        "    t = any(T(x) for x in seq)\n    log.append('after any')\n"
+        "    m = max(T(x) for x in seq)\n    log.append('after max')\n    del m\n    log.append('after del')\n"
+        "    return t"
+    ),
     "reads-a-cell-of-the-caller": (
         "k = 1\n    def g():\n        return k\n    return list(elt(x + k - 1) for x in seq), g()"
     ),
@@ -296,6 +326,17 @@ def test_unguarded_consumers_behave_as_plain(body):
 @pytest.mark.parametrize("body", list(STATEMENT_CASES.values()), ids=list(STATEMENT_CASES))
 def test_statements_behave_as_plain(body):
     assert_same_behaviour(_module(body), DRIVER, specialized=("f",))
+
+
+@pytest.mark.parametrize("consumer", ["any", "all", "min", "max", "sum"])
+def test_the_loops_compared_raise_what_plain_raises(consumer):
+    # guards the differential tests of the loops against comparing two empty results
+    body = CONSUMER_CASES[{"any": "any-of-negations", "sum": "sum-of-ifexp-ints"}.get(consumer, consumer)]
+    plain, _ = assert_same_behaviour(_module(body), DRIVER, specialized=("f",))
+    assert plain.result.count("in <genexpr>") >= 1
+    assert "generator raised StopIteration" in plain.result
+    if consumer in ("min", "max"):
+        assert f"{consumer}() iterable argument is empty" in plain.result
 
 
 def test_method_qualname_in_traceback():
