@@ -59,7 +59,80 @@ CHANGES = [
 ]
 
 
-@pytest.mark.parametrize("before, after", CHANGES)
+LOOP_CHANGES = [
+    pytest.param(
+        "def f(xs=(1, 2)):\n    return any(x > 1 for x in xs)",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "__fatopt_0_any = False\n"
+            "for __fatopt_0_x in xs:\n"
+            "    __fatopt_0_item = __fatopt_0_x > 1\n"
+            "    if __fatopt_0_item:\n"
+            "        __fatopt_0_any = True\n"
+            "        break\n"
+            "    del __fatopt_0_item\n"
+            "__fatopt_0_x = __fatopt_0_item = None\n"
+            "return __fatopt_0_any",
+            "(2, 2, 14, 33), (2, 2, 30, 32), (2, 2, 11, 33)"), "    "),
+        id="any",
+    ),
+    pytest.param(
+        "def f(xs=(1, 2)):\n    if not all(x for x in xs):\n        return 1",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "__fatopt_0_all = True\n"
+            "for __fatopt_0_x in xs:\n"
+            "    __fatopt_0_item = __fatopt_0_x\n"
+            "    if not __fatopt_0_item:\n"
+            "        __fatopt_0_all = False\n"
+            "        break\n"
+            "    del __fatopt_0_item\n"
+            "__fatopt_0_x = __fatopt_0_item = None\n"
+            "if not __fatopt_0_all:\n"
+            "    return 1",
+            "(2, 2, 14, 29), (2, 2, 26, 28), (2, 2, 11, 29)"), "    "),
+        id="all-in-if-test",
+    ),
+    pytest.param(
+        "def f(xs=(1, 2)):\n    m = max(x for x in xs if x)\n    return m",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "__fatopt_0_empty = True\n"
+            "for __fatopt_0_x in xs:\n"
+            "    if __fatopt_0_x:\n"
+            "        __fatopt_0_item = __fatopt_0_x\n"
+            "        if __fatopt_0_empty:\n"
+            "            __fatopt_0_max = __fatopt_0_item\n"
+            "            __fatopt_0_empty = False\n"
+            "        elif __fatopt_0_item > __fatopt_0_max:\n"
+            "            __fatopt_0_max = __fatopt_0_item\n"
+            "        del __fatopt_0_item\n"
+            "if __fatopt_0_empty:\n"
+            "    raise ValueError('max() iterable argument is empty')\n"
+            "__fatopt_0_x = __fatopt_0_item = None\n"
+            "m = __fatopt_0_max\n"
+            "__fatopt_0_max = None",
+            "(2, 2, 11, 31), (2, 2, 23, 25), (2, 2, 8, 31)"), "    ") + "\n    return m",
+        id="max-assign",
+    ),
+    pytest.param(
+        "def f(xs=(1, 2)):\n    return sum(1 for x in xs)",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "__fatopt_0_sum = 0\n"
+            "for __fatopt_0_x in xs:\n"
+            "    __fatopt_0_sum += 1\n"
+            "__fatopt_0_x = None\n"
+            "return __fatopt_0_sum",
+            "(2, 2, 14, 29), (2, 2, 26, 28), (2, 2, 11, 29)"), "    "),
+        id="sum-of-ints",
+    ),
+    pytest.param(
+        "def f(xs=('a',)):\n    return ', '.join(x for x in xs)",
+        "def f(xs=('a',)):\n" + textwrap.indent(wrapped(
+            "return ', '.join([x for x in xs])", "(2, 2, 20, 35), (2, 2, 32, 34), (2, 2, 11, 35)"), "    "),
+        id="str-join",
+    ),
+]
+
+
+@pytest.mark.parametrize("before, after", CHANGES + LOOP_CHANGES)
 def test_rewrites(before, after):
     check_pass_case(before, after, "eliminate_genexpr")
 
