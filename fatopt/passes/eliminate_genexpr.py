@@ -1,26 +1,46 @@
-"""Generator-expression elimination: a generator expression consumed whole by ``set``, ``list``,
-``tuple``, ``frozenset`` or ``sorted`` becomes the comprehension, guarded on the builtin.
+"""Generator-expression elimination: a generator expression consumed by a builtin becomes a
+comprehension or a loop run in the caller's frame, guarded on the builtin.
 
+Comprehensions, for the consumers that take every item before doing anything else:
 ``set(f(x) for x in xs)`` → ``{f(x) for x in xs}``; ``tuple(g)`` → ``tuple([...])``;
 ``frozenset(g)`` → ``frozenset({...})``; ``sorted(g)`` → ``sorted([...])``; ``list(g)`` →
-``[...]``. The generator's frame, its creation and one resumption per item are gone (a
-comprehension runs in the caller's frame since 3.12, PEP 709). The same ``__iter__``,
-``__next__``, ``__hash__`` and ``__eq__`` calls happen in the same order: these consumers take
-every item before doing anything else, and the outermost iterable is evaluated, and ``iter()``
-called on it, in the caller as before.
+``[...]``; ``"<literal>".join(g)`` → ``"<literal>".join([...])`` (``str.join`` makes that list
+itself; no guard: a literal's method cannot be replaced). The same ``__iter__``, ``__next__``,
+``__hash__`` and ``__eq__`` calls happen in the same order, and the outermost iterable is
+evaluated, and ``iter()`` called on it, in the caller as before.
 
-What the generator's own frame showed is rebuilt when something raises: the statement is wrapped
-in ``try: ... except: __fatopt_runtime__.genexpr_raised(<spans>); raise``, free until something
-raises, whose handler gives the exception the ``<genexpr>`` traceback entry and, for a
-``StopIteration``, the ``RuntimeError`` of PEP 479 that plain Python would raise (the mechanism:
-``fatopt/_runtime/genexpr_traceback.c``; what it cannot keep: docs/semantics.md).
+Loops, for the consumers that stop early or keep one value: ``any``, ``all``, ``min``, ``max``
+and ``sum`` of items that are exact ints whatever the operands' types (see ``_exact_int``: 3.12+
+``sum`` compensates float rounding, which a loop adding with ``+`` would not). The loop needs
+statements, so it runs just before the statement that used the call, which then reads its
+result from a temporary: only where the call is the first thing that statement evaluates
+(``return any(g)``, ``x = max(g)``, ``if not all(g) and ...``; not ``y + max(g)``, a ``while``
+test or an augmented assignment), so nothing of the statement runs before the loop that ran
+before the call in plain Python. The loop does what the builtin does: the same truth tests
+(``any`` stops at the first true item), the same comparison (``item < kept`` for ``min``,
+``item > kept`` for ``max``: the first of equal items stays), the builtin's ValueError when empty,
+each item dropped before the next is asked for. The generator's names become temporaries of the
+caller (``__fatopt_<n>_<name>``), set to None after the loop.
 
-Left alone: other arguments or keywords, more than one ``for``, ``async for``, a target that is
-not made of names, lambdas, comprehensions, ``:=``, ``yield``, ``await`` or ``super`` in the
-element or a condition, a local of the function read there that may be unbound at that point
-(a plain generator reports it as a free variable, a comprehension as a local: another message),
-a generator expression inside another comprehension, and statements other than ``return``,
-assignments, expression statements and the test or iterable of ``if``/``while``/``for``.
+The generator's creation, frame and one resumption per item are gone (a comprehension runs in
+the caller's frame since 3.12, PEP 709). What the generator's own frame showed is rebuilt when
+something raises: the statement is wrapped in ``try: ... except:
+__fatopt_runtime__.genexpr_raised(<spans>); raise``, free until something raises, whose handler
+gives the exception the ``<genexpr>`` traceback entry and, for a ``StopIteration``, the
+``RuntimeError`` of PEP 479 that plain Python would raise (the mechanism:
+``fatopt/_runtime/genexpr_traceback.c``; what it cannot keep: docs/semantics.md). It reads the
+position of the instruction that raised, so a loop's parts carry the positions the handler
+expects (see ``_Eliminate._loop``).
+
+Left alone: other arguments or keywords, ``dict(g)`` (it hashes each key before asking for the
+next item: a list first would change the order of ``__hash__`` and element calls), more than
+one ``for`` (the handler takes an inner ``for``'s ``iter()`` for the caller's own), ``async
+for``, a target that is not made of names, lambdas, comprehensions, ``:=``, ``yield``, ``await``
+or ``super`` in the element or a condition, a local of the function read there that may be
+unbound at that point (a plain generator reports it as a free variable, a comprehension as a
+local: another message), a generator expression inside another comprehension, and statements
+other than ``return``, assignments, expression statements and the test or iterable of
+``if``/``while``/``for``.
 """
 
 from __future__ import annotations

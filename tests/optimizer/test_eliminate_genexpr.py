@@ -511,3 +511,16 @@ def _outcomes(source, driver):
     plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
     optimized = execute(optimize_ast(ast.parse(source, path), path), path, driver)
     return plain, optimized
+
+
+def test_loop_temporaries_show_in_the_callers_locals():
+    source = (
+        "import sys\ndef caller_locals():\n    return sorted(sys._getframe(1).f_locals)\n"
+        "def f(xs):\n    m = max(x for x in xs)\n    return m, caller_locals()\n"
+    )
+    plain, optimized = _outcomes(source, "result = f([1, 3, 2])")
+    assert plain.result == "(3, ['m', 'xs'])"
+    # the loop's variables, set to None after the statement (docs/semantics.md)
+    assert optimized.result == (
+        "(3, ['__fatopt_0_empty', '__fatopt_0_item', '__fatopt_0_max', '__fatopt_0_x', 'm', 'xs'])"
+    )
