@@ -33,9 +33,10 @@ position of the instruction that raised, so a loop's parts carry the positions t
 expects (see ``_Eliminate._loop``).
 
 Left alone: other arguments or keywords, ``dict(g)`` (it hashes each key before asking for the
-next item: a list first would change the order of ``__hash__`` and element calls), more than
-one ``for`` (the handler takes an inner ``for``'s ``iter()`` for the caller's own), ``async
-for``, a target that is not made of names, lambdas, comprehensions, ``:=``, ``yield``, ``await``
+next item: a list first would change the order of ``__hash__`` and element calls), an inner
+``for`` over anything but a display, a str/bytes/tuple constant or ``range(...)`` (the handler
+takes an inner ``iter()`` for the caller's own: only those cannot fail), ``any``/``all`` with
+more than one ``for``, ``async for``, a target that is not made of names, lambdas, comprehensions, ``:=``, ``yield``, ``await``
 or ``super`` in the element or a condition, a local of the function read there that may be
 unbound at that point (a plain generator reports it as a free variable, a comprehension as a
 local: another message), a generator expression inside another comprehension, and statements
@@ -324,6 +325,8 @@ class _Eliminate(FunctionCodeTransformer):
                 self.unit.require(GuardBuiltins, "ValueError")
             if node.func.id == "sum" and self._lens(gen.elt):
                 self.unit.require(GuardBuiltins, "len")
+        if any(type(g.iter) is ast.Call for g in gen.generators[1:]):
+            self.unit.require(GuardBuiltins, "range")  # _iterable
         if how == "loop":
             return self._loop(node, gen, found)
         if how in ("setcomp", "call_on_set"):
@@ -351,6 +354,10 @@ class _Eliminate(FunctionCodeTransformer):
             return None
         how = CONSUMERS[func.id]
         if how == "loop":
+            if func.id in ("any", "all") and node.args and type(node.args[0]) is ast.GeneratorExp and (
+                len(node.args[0].generators) > 1
+            ):
+                return None  # its `break` would leave only the innermost loop
             if id(node) not in found.first or found.before:
                 return None  # something of the statement would run before the loop
             if func.id in ("min", "max") and not self._is_builtin("ValueError"):
@@ -379,13 +386,19 @@ class _Eliminate(FunctionCodeTransformer):
         if node.keywords or len(node.args) != 1 or type(node.args[0]) is not ast.GeneratorExp:
             return False
         gen = node.args[0]
-        if len(gen.generators) != 1 or gen.generators[0].is_async:
-            return False
-        generator = gen.generators[0]
-        if not all(isinstance(sub, _TARGET_NODES) for sub in walk(generator.target)):
+        generators = gen.generators
+        for generator in generators:
+            if generator.is_async:
+                return False
+            if not all(isinstance(sub, _TARGET_NODES) for sub in walk(generator.target)):
+                return False
+        # an inner `for` calls iter() inside the generator in plain Python, but its GET_ITER is
+        # what the handler takes for the caller's own: only iterables whose iter() cannot fail
+        if not all(self._iterable(generator.iter) for generator in generators[1:]):
             return False
         targets = comprehension_targets(gen)
-        for part in [gen.elt, *generator.ifs]:
+        parts = [gen.elt, *(g.iter for g in generators[1:]), *(test for g in generators for test in g.ifs)]
+        for part in parts:
             if contains(part, _FORBIDDEN):
                 return False
             for sub in walk(part):
@@ -396,6 +409,21 @@ class _Eliminate(FunctionCodeTransformer):
                 if resolve(self.unit.scope, sub.id) == "local" and not self._certainly_bound(sub.id):
                     return False
         return True
+
+    def _iterable(self, node: ast.expr) -> bool:
+        """Whether ``iter()`` of what ``node`` evaluates to cannot raise: a display, a str,
+        bytes or tuple constant, a call of the builtin ``range`` (guarded)."""
+        kind = type(node)
+        if kind in (ast.List, ast.Tuple, ast.Set):
+            return True
+        if kind is ast.Constant:
+            return type(node.value) in (str, bytes, tuple)  # type: ignore[attr-defined]
+        return (
+            kind is ast.Call and type(node.func) is ast.Name and node.func.id == "range"  # type: ignore[attr-defined]
+            and not node.keywords and 1 <= len(node.args) <= 3  # type: ignore[attr-defined]
+            and all(type(arg) is not ast.Starred for arg in node.args)  # type: ignore[attr-defined]
+            and self._is_builtin("range")
+        )
 
     # -- any, all, min, max: a loop run before the statement --------------------------------------
     def _loop(self, node: ast.Call, gen: ast.GeneratorExp, found: _Found) -> ast.expr:
@@ -414,11 +442,11 @@ class _Eliminate(FunctionCodeTransformer):
         number = self.loops
         self.loops += 1
         call, elt_span = _span(node), _span(gen.elt)
-        generator = gen.generators[0]
+        generators = gen.generators
         renamed = {name: f"__fatopt_{number}_{name}" for name in comprehension_targets(gen)}
-        target, elt = generator.target, gen.elt
-        ifs = list(generator.ifs)
-        for part in [target, elt, *ifs]:
+        elt = gen.elt
+        parts = [elt, *(g.target for g in generators), *(g.iter for g in generators[1:])]
+        for part in parts + [test for g in generators for test in g.ifs]:
             for sub in walk(part):
                 if type(sub) is ast.Name and sub.id in renamed:
                     sub.id = renamed[sub.id]
@@ -469,9 +497,11 @@ class _Eliminate(FunctionCodeTransformer):
             found.after.append(_fill(ast.Assign(
                 targets=[_name(result, call, True)], value=ast.Constant(None)), call))  # type: ignore[arg-type]
         body = on_item
-        for condition in reversed(ifs):
-            body = [_at(ast.If(test=condition, body=body, orelse=[]), _span(condition))]  # type: ignore[list-item]
-        loop = _at(ast.For(target=target, iter=generator.iter, body=body, orelse=[]), _span(gen))
+        for generator in reversed(generators):
+            for condition in reversed(generator.ifs):
+                body = [_at(ast.If(test=condition, body=body, orelse=[]), _span(condition))]  # type: ignore[list-item]
+            body = [_at(ast.For(target=generator.target, iter=generator.iter, body=body, orelse=[]), _span(gen))]  # type: ignore[list-item]
+        loop = body[0]
         temporaries = sorted(renamed.values()) + ([item] if consumer != "sum" else [])
         clear = ast.Assign(targets=[_name(name, call, True) for name in temporaries], value=ast.Constant(None))
         for stmt in [*before, loop, *after_loop, clear]:

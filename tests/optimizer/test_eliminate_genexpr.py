@@ -124,6 +124,25 @@ LOOP_CHANGES = [
         id="sum-of-ints",
     ),
     pytest.param(
+        "def f(xs=(1, 2)):\n    return set(x * y for x in xs if x for y in range(3))",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "return {x * y for x in xs if x for y in range(3)}",
+            "(2, 2, 14, 56), (2, 2, 30, 32), (2, 2, 11, 56)"), "    "),
+        id="set-two-fors",
+    ),
+    pytest.param(
+        "def f(xs=(1, 2)):\n    return sum(1 for x in xs for y in 'ab')",
+        "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
+            "__fatopt_0_sum = 0\n"
+            "for __fatopt_0_x in xs:\n"
+            "    for __fatopt_0_y in 'ab':\n"
+            "        __fatopt_0_sum += 1\n"
+            "__fatopt_0_x = __fatopt_0_y = None\n"
+            "return __fatopt_0_sum",
+            "(2, 2, 14, 43), (2, 2, 26, 28), (2, 2, 11, 43)"), "    "),
+        id="sum-two-fors",
+    ),
+    pytest.param(
         "def f(xs=('a',)):\n    return ', '.join(x for x in xs)",
         "def f(xs=('a',)):\n" + textwrap.indent(wrapped(
             "return ', '.join([x for x in xs])", "(2, 2, 20, 35), (2, 2, 32, 34), (2, 2, 11, 35)"), "    "),
@@ -154,7 +173,10 @@ NOOPS = [
     pytest.param("def f(xs=(1,)):\n    return sum((1.0 if x else 0) for x in xs)", id="sum-of-a-float-constant"),
     pytest.param("def f(xs=(1,)):\n    return sum((1 for x in xs), 0)", id="sum-with-start"),
     pytest.param("len = str\ndef f(xs=(1,)):\n    return sum(len(x) for x in xs)", id="sum-len-shadowed"),
-    pytest.param("def f(xs=(1,)):\n    return set(x for x in xs for y in xs)", id="two-fors"),
+    pytest.param("def f(xs=(1,)):\n    return set(x for x in xs for y in xs)", id="inner-iterable-may-not-iterate"),
+    pytest.param("def f(xs=(1,)):\n    return set(x for x in xs for y in range(x, step=1))", id="inner-range-keyword"),
+    pytest.param("range = list\ndef f(xs=(1,)):\n    return set(x for x in xs for y in range(x))", id="inner-range-shadowed"),
+    pytest.param("def f(xs=(1,)):\n    return any(x for x in xs for y in (1, 2))", id="any-two-fors"),
     pytest.param("def f(xs=(1,)):\n    return set(x for x.a in xs)", id="attribute-target"),
     pytest.param("def f(xs=(1,)):\n    return set(lambda: x for x in xs)", id="lambda"),
     pytest.param("def f(xs=(1,)):\n    return set([y for y in x] for x in [xs])", id="comprehension-in-element"),
@@ -312,6 +334,10 @@ CONSUMER_CASES = {
     "sum-of-ifexp-ints": "return sum((1 if cond(x) else 0) for x in seq if elt(x))",
     "sum-of-in-tests": "return sum(x in (1, 8) for x in seq if cond(x))",
     "sum-of-lens-and-nots": "return sum(len(repr(elt(x))) or not x for x in seq)",
+    "set-two-fors": "return set(elt(x) for x in seq if cond(x) for y in (1, 2) if y)",
+    "list-two-fors-inner-display-raises": "return list(x for x in seq for y in [*x])",
+    "sum-two-fors-inner-range": "return sum(1 for x in seq for y in range(x) if cond(y))",
+    "max-three-fors": "return max(elt(x + y + z) for x in seq for y in [0, 1] for z in 'ab' if z == 'a')",
     "min-of-equals-keeps-the-first": (
         "items = [Item(x % 2) for x in seq]\n    m = min(i for i in items)\n    return [i is m for i in items]"
     ),
