@@ -42,6 +42,7 @@ from fatopt.nodes import walk
 
 __all__ = [
     "RUNTIME_NAME",
+    "needs_runtime",
     "RUNTIME_MODULE",
     "Specialization",
     "Rewrite",
@@ -317,6 +318,18 @@ def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stm
     return map_blocks(stmt, lambda block: _rewrite_block(block, changes), copy=True)
 
 
+def needs_runtime(changes: dict[ast.AST, Change]) -> bool:
+    """Whether the changed module imports the runtime: something is specialized, or a body
+    rewritten in place calls it (eliminate_genexpr's handler for ``"".join(g)``, unguarded)."""
+    for change in changes.values():
+        if type(change) is Specialization:
+            return True
+        for stmt in change.body:
+            if any(type(node) is ast.Name and node.id == RUNTIME_NAME for node in ast.walk(stmt)):
+                return True
+    return False
+
+
 def runtime_import_position(body: list[ast.stmt]) -> int:
     """Where the runtime import goes among a module's statements: after the docstring and the
     ``__future__`` imports."""
@@ -337,7 +350,7 @@ def emit_module(tree: ast.Module, changes: dict[ast.AST, Change]) -> ast.Module:
     body = _rewrite_block(tree.body, changes)
     if body is None:
         return tree
-    if any(type(change) is Specialization for change in changes.values()):
+    if needs_runtime(changes):
         position = runtime_import_position(body)
         anchor = body[position] if position < len(body) else body[-1]
         runtime_import = ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])

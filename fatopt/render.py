@@ -23,7 +23,7 @@ import io
 import tokenize
 from typing import Iterable, Iterator
 
-from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorators, rewritten_def, runtime_import_position, specialized_statements
+from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorators, needs_runtime, rewritten_def, runtime_import_position, specialized_statements
 
 __all__ = ["render_source"]
 
@@ -40,7 +40,7 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change])
     for node, change in changes.items():
         start = _first_line(node)  # type: ignore[arg-type]  # changes are keyed by defs
         replacements.append((start, node.end_lineno or node.lineno, _change_lines(lines, change)))  # type: ignore[attr-defined]
-    if any(type(change) is Specialization for change in changes.values()):
+    if needs_runtime(changes):
         after = _runtime_import_after(tree.body)
         replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))
     for node in ast.walk(tree):

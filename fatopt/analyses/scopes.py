@@ -75,7 +75,8 @@ class Scope:
         self.star_import = False
         #: cheap signs of opportunities: "literal_iteration" (a loop or comprehension over a
         #: display or constant), "literal_method" (a method called on a str/bytes literal),
-        #: "genexpr_argument" (a name called with a generator expression as its one argument)
+        #: "genexpr_argument" (a name called with a generator expression as its one argument),
+        #: "genexpr_str_method" (the same for a method of a constant: ``"".join(g)``)
         self.hints: set[str] = set()
         #: names called with only constant arguments (``len("abc")``, ``range(3)``)
         self.constant_calls: set[str] = set()
@@ -428,8 +429,11 @@ class _Builder:
     def visit_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
         scope.calls.append(node)
-        if type(func) is ast.Name and len(node.args) == 1 and type(node.args[0]) is ast.GeneratorExp:
-            scope.hints.add("genexpr_argument")
+        if len(node.args) == 1 and type(node.args[0]) is ast.GeneratorExp:
+            if type(func) is ast.Name:
+                scope.hints.add("genexpr_argument")
+            elif type(func) is ast.Attribute and type(func.value) is ast.Constant:
+                scope.hints.add("genexpr_str_method")
         if not node.keywords and all(_is_literal(arg) for arg in node.args):
             if type(func) is ast.Name:
                 scope.constant_calls.add(func.id)
