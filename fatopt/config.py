@@ -22,6 +22,8 @@ class Config:
     constant_folding: bool = True
     constant_propagation: bool = True
     module_constants: bool = True
+    #: Substitute ``ClassName.ATTR`` for a class attribute bound once to a constant.
+    class_constants: bool = True
     call_pure_builtins: bool = True
     call_pure_methods: bool = True
     remove_dead_code: bool = True

@@ -13,6 +13,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.call_pure_builtins import CallPureBuiltins
 from fatopt.passes.call_pure_methods import CallPureMethods
+from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
@@ -34,6 +35,7 @@ __all__ = [
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SubstituteClassConstants",
     "UnrollComprehensions",
     "UnrollLoops",
 ]
@@ -42,6 +44,7 @@ __all__ = [
 #: for each function: :func:`fatopt.optimizer.new_passes`).
 PIPELINE: tuple[type[Pass], ...] = (
     ModuleConstants,
+    SubstituteClassConstants,
     ConstantPropagation,
     ConstantFolding,
     CallPureBuiltins,
