@@ -17,6 +17,7 @@ from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
@@ -32,6 +33,7 @@ __all__ = [
     "ConstantFolding",
     "ConstantPropagation",
     "EliminateGenexpr",
+    "ImportedConstants",
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
@@ -45,6 +47,7 @@ __all__ = [
 PIPELINE: tuple[type[Pass], ...] = (
     ModuleConstants,
     SubstituteClassConstants,
+    ImportedConstants,
     ConstantPropagation,
     ConstantFolding,
     CallPureBuiltins,
