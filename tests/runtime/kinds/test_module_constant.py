@@ -147,3 +147,16 @@ def test_requests_keep_one_value_per_attribute():
     key = GuardModuleConstant.request_key
     assert key(("config", "LEVEL", 1)) == key(("config", "LEVEL", 2))
     assert key(("config", "LEVEL", 1)) != key(("config", "DEBUG", 1))
+
+
+def test_a_module_class_assigned_later_is_not_seen(folded):
+    """docs/semantics.md, "A module's __class__ assigned later is not watched": a known
+    difference, asserted so that a change of it is noticed."""
+    ns, f = folded
+
+    class WithProperty(types.ModuleType):
+        LEVEL = property(lambda self: 7)
+
+    ns["config"].__class__ = WithProperty
+    assert ns["plain"]() == 700  # plain Python reads the property
+    assert active(f) and f() == 100  # the specialized code keeps the dict's constant
