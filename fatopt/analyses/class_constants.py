@@ -6,14 +6,17 @@ is defined by a top-level ``class`` statement and its name is bound by nothing e
 (:attr:`fatopt.analyses.classes.ClassInfo.bound_once`); it and every class on its MRO are classes
 of the module, single inheritance down to ``object``, with no decorator, no ``metaclass=`` or
 other class keyword (a decorator may return something else, a metaclass may define the
-attribute's lookup; an ``enum.Enum`` member is not the constant its body shows); nothing calls
-``setattr``/``delattr`` on its name; and the module's namespace is not dynamic (``exec``,
-``globals()``, ``import *``: the same condition module constants have).
+attribute's lookup; an ``enum.Enum`` member is not the constant its body shows); and the
+module's namespace is not dynamic (``exec``, ``globals()``, ``import *``: the same condition
+module constants have).
 
 An attribute qualifies when the class that binds it first along the MRO binds it once, to a
-constant expression, and nothing in the module assigns or deletes ``ClassName.ATTR`` for any
-class of that MRO (:func:`fatopt.analyses.classes._constants`). A read through an instance
-(``self.ATTR``) is never one: an instance attribute may shadow it.
+constant expression (:func:`fatopt.analyses.classes._constants`), and nothing in the module
+stores or deletes an attribute of that name through any object (``cls.F = 2`` in a classmethod,
+``setattr(x, "F", v)``; a ``setattr`` whose name is not a literal voids them all): a write the
+function itself causes would otherwise leave its running frame with the old constant (guards
+hold at function entry). A read through an instance (``self.ATTR``) is never one: an instance
+attribute may shadow it.
 
 All this is speculation from the source. ``GuardClassConstant`` makes it exact at run time: the
 global name keeps the class it held when the function was defined (metaclass ``type``), and the
@@ -33,17 +36,20 @@ from typing import TYPE_CHECKING, Any
 from fatopt.analyses.classes import ClassInfo, ClassTable, ModuleClassTable
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule
-from fatopt.analyses.scopes import ScopesOfModule
 from fatopt.folding import NOT_FOLDED
 from fatopt.nodes import walk
 
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["ConstantClass", "ClassConstants", "ModuleClassConstants", "class_constants"]
+__all__ = [
+    "ConstantClass", "ClassConstants", "ModuleClassConstants", "AttributesWritten", "attributes_written",
+    "class_constants",
+]
 
-#: builtins whose call with a class as first argument may change the class's attributes
+#: builtins and methods whose call may change a class's attributes
 _ATTRIBUTE_WRITERS = frozenset({"setattr", "delattr"})
+_ATTRIBUTE_WRITER_METHODS = frozenset({"__setattr__", "__delattr__"})
 
 
 @dataclass(frozen=True)
@@ -72,40 +78,60 @@ class ClassConstants:
         return found.constants.get(attribute, NOT_FOLDED)
 
 
-def _written_through_builtins(tree: ast.Module) -> set[str]:
-    """Names passed first to ``setattr``/``delattr`` anywhere in the module."""
+def attributes_written(tree: ast.Module) -> set[str] | None:
+    """Attribute names the module stores or deletes through any expression (``cls.F = 2`` in a
+    classmethod, ``type(obj).F += 1``, ``setattr(x, "F", v)``, ``x.__setattr__("F", v)``), or
+    None when a ``setattr``/``delattr``/``__setattr__``/``__delattr__`` call names its attribute
+    by something other than a literal (it could be any)."""
     names: set[str] = set()
     for node in walk(tree):
-        if (
-            type(node) is ast.Call
-            and type(node.func) is ast.Name
-            and node.func.id in _ATTRIBUTE_WRITERS
-            and node.args
-            and type(node.args[0]) is ast.Name
-        ):
-            names.add(node.args[0].id)
+        kind = type(node)
+        if kind is ast.Attribute and type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+            names.add(node.attr)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Name and func.id in _ATTRIBUTE_WRITERS:
+                position = 1
+            elif type(func) is ast.Attribute and func.attr in _ATTRIBUTE_WRITER_METHODS:
+                # `type.__setattr__(cls, "F", v)` names it second, `cls.__setattr__("F", v)` first
+                position = 1 if type(func.value) is ast.Name and func.value.id in ("type", "object") else 0
+            else:
+                continue
+            args = node.args  # type: ignore[attr-defined]
+            if len(args) > position and type(args[position]) is ast.Constant and type(args[position].value) is str:
+                names.add(args[position].value)
+            else:
+                return None
     return names
+
+
+class AttributesWritten(Analysis["set[str] | None"]):
+    """:func:`attributes_written` of a :class:`fatopt.module_unit.ModuleUnit`'s tree (stable)."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> set[str] | None:
+        return attributes_written(module.tree)
 
 
 def _plain(info: ClassInfo) -> bool:
     return not info.decorators and info.metaclass is None and not info.keywords
 
 
-def _inherited_constants(
-    table: ClassTable, info: ClassInfo, writes: set[tuple[str, str]],
-) -> dict[str, Any] | None:
+def _inherited_constants(table: ClassTable, info: ClassInfo, written: set[str]) -> dict[str, Any] | None:
     """``info``'s constants, inherited ones included, if its whole MRO is plain classes of the
-    table (else None). An attribute stored or deleted through the name of any class of the MRO
-    (``Sub.FORWARD = 5`` hides ``Base.FORWARD`` for ``Sub``) is none."""
+    table (else None). An attribute the module stores or deletes anywhere, through any object,
+    is none: ``cls.count += 1`` in a classmethod changes it while a specialized frame that
+    already read it as a constant runs on."""
     classes = table.mro(info)
     if classes is None or not all(_plain(c) and c.bound_once for c in classes):
         return None
-    names = {c.name for c in classes}
     out: dict[str, Any] = {}
     bound: set[str] = set()  # names bound by a class earlier on the MRO: they hide later ones
     for cls in classes:
         for name, value in cls.constants.items():
-            if name not in bound and not any((owner, name) in writes for owner in names):
+            if name not in bound and name not in written:
                 out[name] = value
         bound |= set(table._bindings.get(id(cls.node), ()))
     return out
@@ -116,19 +142,15 @@ def class_constants(module: ModuleUnit) -> ClassConstants:
     if module.fact(FactsOfModule).dynamic:
         return ClassConstants({})
     table = module.fact(ModuleClassTable)
-    written = _written_through_builtins(module.tree)
-    writes: set[tuple[str, str]] = set()  # (name, attribute) stored or deleted anywhere
-    for scope in module.fact(ScopesOfModule).all_scopes():
-        writes |= scope.attribute_writes
+    written = module.fact(AttributesWritten)
+    if written is None:
+        return ClassConstants({})
     top_level = {id(stmt) for stmt in module.tree.body}
     found: dict[str, ConstantClass] = {}
     for info in table:
         if id(info.node) not in top_level or not info.bound_once:
             continue
-        classes = table.mro(info) or []
-        if any(c.name in written for c in classes):
-            continue
-        constants = _inherited_constants(table, info, writes)
+        constants = _inherited_constants(table, info, written)
         if constants:
             end = info.node.end_lineno or info.node.lineno
             found[info.name] = ConstantClass(info.name, end, constants)

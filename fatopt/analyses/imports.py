@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib.machinery import BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES
 from typing import TYPE_CHECKING, Any
 
+from fatopt.analyses.class_constants import AttributesWritten
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule, analyze_module
 from fatopt.analyses.scopes import analyze_scopes
@@ -82,6 +83,9 @@ class Imports:
     #: True when the module's namespace is dynamic (``exec``, ``globals()``...): nothing is
     #: speculated, as no module constant is (:mod:`fatopt.analyses.module_facts`)
     dynamic: bool = False
+    #: attribute names the module stores or deletes through any object, None for "any"
+    #: (:func:`fatopt.analyses.class_constants.attributes_written`)
+    attributes_written: frozenset[str] | None = frozenset()
 
     def constant(self, local: str, attr: str | None = None) -> Any:
         """The constant ``local`` (or ``local.attr`` for a module import) is bound to in its
@@ -108,7 +112,9 @@ class Imports:
             return NOT_FOLDED
         if found.absolute and found.module.partition(".")[0] in sys.stdlib_module_names:
             return NOT_FOLDED
-        if attr is not None and line <= found.line:
+        if attr is not None and (
+            line <= found.line or self.attributes_written is None or attr in self.attributes_written
+        ):
             return NOT_FOLDED
         return self.constant(local, attr)
 
@@ -213,7 +219,11 @@ def _imports(module: ModuleUnit) -> Imports:
     return Imports({
         local: entries[0] for local, entries in found.items()
         if len(entries) == 1 and facts.binding_count(local) == 1
-    }, dynamic=bool(facts.dynamic))
+    }, dynamic=bool(facts.dynamic), attributes_written=_frozen(module.fact(AttributesWritten)))
+
+
+def _frozen(names: set[str] | None) -> frozenset[str] | None:
+    return None if names is None else frozenset(names)
 
 
 class ImportBoundNames(Analysis["frozenset[str]"]):

@@ -109,6 +109,8 @@ NOOPS = [
     pytest.param("from . import config\ndef f():\n    return config.DEBUG\nexec('')\n", id="dynamic-importer"),
     pytest.param("from os import sep\nimport string\ndef f():\n    return sep, string.digits\n", id="standard-library"),
     pytest.param("from .config import DEBUG\ndef f():\n    return f'{DEBUG}'\n", id="f-string"),
+    pytest.param("from . import config\ndef f():\n    was = config.DEBUG\n    toggle()\n    return was, config.DEBUG\n"
+                 "def toggle():\n    config.DEBUG = not config.DEBUG\n", id="module-attribute-written-here"),
 ]
 
 
@@ -220,9 +222,10 @@ def test_a_sibling_changed_on_disk_is_followed(package, bytecode):
 def test_a_script_next_to_its_config(tmp_path):
     """``import config`` from a script: the file next to it, as sys.path[0] finds it."""
     write(tmp_path, "config.py", "VERBOSE = False\n")
-    write(tmp_path, "script.py", "import config\ndef f():\n    return 'v' if config.VERBOSE else 'q'\n"
+    write(tmp_path, "toggle.py", "import config\ndef on():\n    config.VERBOSE = True\n")
+    write(tmp_path, "script.py", "import config, toggle\ndef f():\n    return 'v' if config.VERBOSE else 'q'\n"
                                  "import fatopt\nprint(f(), bool(fatopt.get_specialized(f)))\n"
-                                 "config.VERBOSE = True\nprint(f())\n")
+                                 "toggle.on()\nprint(f())\n")
     run = python("script.py", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["q", "True", "v"]
