@@ -36,14 +36,15 @@ from typing import TYPE_CHECKING, Any
 from fatopt.analyses.classes import ClassInfo, ClassTable, ModuleClassTable
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule
+from fatopt.analyses.scopes import ModuleScopes, ScopesOfModule
 from fatopt.folding import NOT_FOLDED
-from fatopt.nodes import walk
 
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
 __all__ = [
-    "ConstantClass", "ClassConstants", "ModuleClassConstants", "AttributesWritten", "attributes_written",
+    "ConstantClass", "ClassConstants", "ModuleClassConstants", "AttributesWritten", "TopLevelClassNames",
+    "attributes_written",
     "class_constants",
 ]
 
@@ -78,18 +79,17 @@ class ClassConstants:
         return found.constants.get(attribute, NOT_FOLDED)
 
 
-def attributes_written(tree: ast.Module) -> set[str] | None:
-    """Attribute names the module stores or deletes through any expression (``cls.F = 2`` in a
+def attributes_written(scopes: ModuleScopes) -> set[str] | None:
+    """Attribute names the module stores or deletes through any object (``cls.F = 2`` in a
     classmethod, ``type(obj).F += 1``, ``setattr(x, "F", v)``, ``x.__setattr__("F", v)``), or
     None when a ``setattr``/``delattr``/``__setattr__``/``__delattr__`` call names its attribute
-    by something other than a literal (it could be any)."""
+    by something other than a literal (it could be any). From the scope analysis's records of
+    every scope: no walk of the tree."""
     names: set[str] = set()
-    for node in walk(tree):
-        kind = type(node)
-        if kind is ast.Attribute and type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
-            names.add(node.attr)  # type: ignore[attr-defined]
-        elif kind is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
+    for scope in scopes.all_scopes():
+        names.update(attr for _name, attr in scope.attribute_writes)
+        for call in scope.calls:
+            func = call.func
             if type(func) is ast.Name and func.id in _ATTRIBUTE_WRITERS:
                 position = 1
             elif type(func) is ast.Attribute and func.attr in _ATTRIBUTE_WRITER_METHODS:
@@ -97,7 +97,7 @@ def attributes_written(tree: ast.Module) -> set[str] | None:
                 position = 1 if type(func.value) is ast.Name and func.value.id in ("type", "object") else 0
             else:
                 continue
-            args = node.args  # type: ignore[attr-defined]
+            args = call.args
             if len(args) > position and type(args[position]) is ast.Constant and type(args[position].value) is str:
                 names.add(args[position].value)
             else:
@@ -106,13 +106,13 @@ def attributes_written(tree: ast.Module) -> set[str] | None:
 
 
 class AttributesWritten(Analysis["set[str] | None"]):
-    """:func:`attributes_written` of a :class:`fatopt.module_unit.ModuleUnit`'s tree (stable)."""
+    """:func:`attributes_written` of a :class:`fatopt.module_unit.ModuleUnit` (stable)."""
 
     stable = True
 
     @classmethod
     def compute(cls, module: ModuleUnit) -> set[str] | None:
-        return attributes_written(module.tree)
+        return attributes_written(module.fact(ScopesOfModule))
 
 
 def _plain(info: ClassInfo) -> bool:
@@ -155,6 +155,17 @@ def class_constants(module: ModuleUnit) -> ClassConstants:
             end = info.node.end_lineno or info.node.lineno
             found[info.name] = ConstantClass(info.name, end, constants)
     return ClassConstants(found)
+
+
+class TopLevelClassNames(Analysis["frozenset[str]"]):
+    """Names of the module's top-level ``class`` statements: what a pass asks first, for every
+    function (does it read a class name at all), before the class table is built."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> frozenset[str]:
+        return frozenset(stmt.name for stmt in module.tree.body if type(stmt) is ast.ClassDef)
 
 
 class ModuleClassConstants(Analysis[ClassConstants]):

@@ -110,7 +110,7 @@ class Imports:
         found = self.names.get(local)
         if found is None or self.dynamic:
             return NOT_FOLDED
-        if found.absolute and found.module.partition(".")[0] in sys.stdlib_module_names:
+        if found.absolute and _in_stdlib(found.module):
             return NOT_FOLDED
         if attr is not None and (
             line <= found.line or self.attributes_written is None or attr in self.attributes_written
@@ -183,7 +183,7 @@ def _sibling(path: str, size: int, mtime: int, config: Config) -> SiblingModule 
 
 
 def _sibling_of(module: ModuleUnit, dotted: str, level: int) -> SiblingModule | None:
-    if level == 0 and dotted.partition(".")[0] in sys.stdlib_module_names:
+    if level == 0 and _in_stdlib(dotted):
         return None  # never speculated (Imports.speculated): not worth reading
     path = _find(module.filename, dotted, level)
     return sibling_module(path, module.config) if path else None
@@ -227,8 +227,9 @@ def _frozen(names: set[str] | None) -> frozenset[str] | None:
 
 
 class ImportBoundNames(Analysis["frozenset[str]"]):
-    """The names the module's top-level imports bind, without reading any other file (what a
-    pass asks first, for every function: does it read an imported name at all)."""
+    """The names the module's top-level imports bind, those of absolute imports of the standard
+    library aside (never speculated), without reading any other file: what a pass asks first,
+    for every function (does it read such a name at all)."""
 
     stable = True
 
@@ -236,10 +237,19 @@ class ImportBoundNames(Analysis["frozenset[str]"]):
     def compute(cls, module: ModuleUnit) -> frozenset[str]:
         names = set()
         for stmt in module.tree.body:
-            if type(stmt) in (ast.Import, ast.ImportFrom):
+            kind = type(stmt)
+            if kind is ast.ImportFrom and not stmt.level and _in_stdlib(stmt.module or ""):  # type: ignore[attr-defined]
+                continue
+            if kind in (ast.Import, ast.ImportFrom):
                 for alias in stmt.names:  # type: ignore[attr-defined]
+                    if kind is ast.Import and _in_stdlib(alias.name):
+                        continue
                     names.add(alias.asname or alias.name.partition(".")[0])
         return frozenset(names)
+
+
+def _in_stdlib(dotted: str) -> bool:
+    return dotted.partition(".")[0] in sys.stdlib_module_names
 
 
 class ImportedNames(Analysis[Imports]):

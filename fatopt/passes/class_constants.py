@@ -15,7 +15,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 
-from fatopt.analyses.class_constants import ClassConstants, ModuleClassConstants
+from fatopt.analyses.class_constants import ClassConstants, ModuleClassConstants, TopLevelClassNames
 from fatopt.analyses.statements import IdentityCompared
 from fatopt.folding import NOT_FOLDED, make_constant
 from fatopt.guards.class_constant import GuardClassConstant
@@ -71,12 +71,14 @@ class SubstituteClassConstants(Pass):
     switch = "class_constants"
     guarded = True
     makes = frozenset({"constants"})
-    requires = (ModuleClassConstants, IdentityCompared)
+    requires = (TopLevelClassNames, ModuleClassConstants, IdentityCompared)
 
     def may_apply(self, unit: Unit) -> bool:
         # one run substitutes every read; later rewrites only copy substituted code
-        if type(self) in unit.ran:
+        if type(self) in unit.ran or unit.module is None:
             return False
+        if unit.loads.isdisjoint(unit.module.fact(TopLevelClassNames)):
+            return False  # (cheap: the class table is built only for a module where this holds)
         found = _constants_of(unit)
         return found is not None and not unit.loads.isdisjoint(found.classes)
 
