@@ -44,8 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConstantClass", "ClassConstants", "ModuleClassConstants", "AttributesWritten", "TopLevelClassNames",
-    "attributes_written",
-    "class_constants",
+    "attributes_written", "class_constants",
 ]
 
 #: builtins and methods whose call may change a class's attributes
