@@ -22,6 +22,11 @@ class Config:
     constant_folding: bool = True
     constant_propagation: bool = True
     module_constants: bool = True
+    #: Substitute ``ClassName.ATTR`` for a class attribute bound once to a constant.
+    class_constants: bool = True
+    #: Substitute constants imported from the program's other modules (``from .config import
+    #: DEBUG``, ``config.DEBUG``), speculated from their source.
+    imported_constants: bool = True
     call_pure_builtins: bool = True
     call_pure_methods: bool = True
     remove_dead_code: bool = True

@@ -19,6 +19,8 @@ DEFAULTS: "dict[str, bool | int]" = {
     "constant_folding": True,
     "constant_propagation": True,
     "module_constants": True,
+    "class_constants": True,
+    "imported_constants": True,
     "call_pure_builtins": True,
     "call_pure_methods": True,
     "remove_dead_code": True,

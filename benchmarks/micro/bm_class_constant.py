@@ -2,10 +2,9 @@
 
 ``Direction.FORWARD`` is a global load and an attribute load on every use. Issue 16's class
 constants fold it to ``1`` (guarded: *class attribute constant* on ``Direction`` and the
-global ``Direction`` itself). The floor is the loop with the literal. fatopt does not do this
-yet: today its column shows what plain does.
+global ``Direction`` itself), the class_constants pass. The floor is the loop with the literal.
 
-    python benchmarks/micro/bm_class_constant.py --fast --allow-unexpected   # until fatopt does it
+    python benchmarks/micro/bm_class_constant.py --fast
 """
 
 import _micro

@@ -64,12 +64,13 @@ weak_referent(PyObject *ref)
 }
 
 /* Objects that may refer to a module's namespace (a Python function through __globals__, a
- * class through its methods) are held weakly by conditions; the rest (constants, builtins,
+ * class through its methods, a module) are held weakly by conditions; the rest (constants, builtins,
  * codes) strongly. */
 static int
 held_weakly(PyObject *v)
 {
-    return PyFunction_Check(v) || (PyType_Check(v) && PyType_HasFeature((PyTypeObject *)v, Py_TPFLAGS_HEAPTYPE));
+    return PyFunction_Check(v) || PyModule_Check(v)
+           || (PyType_Check(v) && PyType_HasFeature((PyTypeObject *)v, Py_TPFLAGS_HEAPTYPE));
 }
 
 static int

@@ -28,9 +28,10 @@ typedef enum {
     GUARD_DICT,
     GUARD_FUNC,
     GUARD_GLOBALS,
+    GUARD_MODULE_CONSTANT,
     GUARD_TYPE_ATTR,
 } GuardKind;
-#define N_GUARD_KINDS 9
+#define N_GUARD_KINDS 10
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",
@@ -41,6 +42,7 @@ static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_DICT] = "dict",
     [GUARD_FUNC] = "func",
     [GUARD_GLOBALS] = "globals",
+    [GUARD_MODULE_CONSTANT] = "module_constant",
     [GUARD_TYPE_ATTR] = "type_attr",
 };
 
@@ -401,6 +403,38 @@ build_class_constant(Build *b, PyObject *recipe)
     return add(b, COND_TYPE_ATTR_CONST, cls, PyTuple_GET_ITEM(recipe, 2), PyTuple_GET_ITEM(recipe, 3), NULL);
 }
 
+/* ("module_constant", module_name, attribute, value): the global name keeps the module object it
+ * holds now (exactly a module: no subclass defining the attribute's lookup) and the module's
+ * __dict__ binds the attribute to the same constant (or waits for it).  Not a module now: never. */
+static int
+build_module_constant(Build *b, PyObject *recipe)
+{
+    if (check_arity(recipe, 3, 3) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0
+        || check_name(PyTuple_GET_ITEM(recipe, 2), recipe) < 0) {
+        return -1;
+    }
+    if (!is_constant(PyTuple_GET_ITEM(recipe, 3))) {
+        PyErr_Format(PyExc_TypeError, "%R: not a constant: %R", recipe, PyTuple_GET_ITEM(recipe, 3));
+        return -1;
+    }
+    PyObject *name = PyTuple_GET_ITEM(recipe, 1);
+    PyObject *module = PyDict_GetItemWithError(b->globals, name);  /* borrowed */
+    if (module == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    if (module == NULL || !PyModule_CheckExact(module)) {
+        return add_never(b, recipe, "the name is not bound to a module");
+    }
+    PyObject *dict = PyModule_GetDict(module);  /* borrowed; never NULL for a module object */
+    if (dict == NULL || !PyDict_CheckExact(dict)) {
+        return add_never(b, recipe, "the module has no namespace dict");
+    }
+    if (add(b, COND_DICT_IS, b->globals, name, module, NULL) < 0) {
+        return -1;
+    }
+    return add(b, COND_DICT_CONST, dict, PyTuple_GET_ITEM(recipe, 2), PyTuple_GET_ITEM(recipe, 3), NULL);
+}
+
 /* ----------------------------------------------------------------------------- dispatch ---- */
 
 static int
@@ -423,6 +457,8 @@ build_kind(Build *b, GuardKind kind, PyObject *recipe)
         return build_func(b, recipe);
     case GUARD_GLOBALS:
         return build_globals(b, recipe);
+    case GUARD_MODULE_CONSTANT:
+        return build_module_constant(b, recipe);
     case GUARD_TYPE_ATTR:
         return build_type_attr(b, recipe);
     }

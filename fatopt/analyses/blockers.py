@@ -386,23 +386,36 @@ def _global_blocker(name: str, sites: list[BindingSite], module: "ModuleUnit") -
     return Blocker("not_constant", name, site.line, f"`{name}` is bound by a {site.kind} (line {site.line})")
 
 
-def _import_blockers(name: str, reads: _Reads, module: "ModuleUnit") -> list[Blocker]:
+def _import_blockers(name: str, reads: _Reads, module: "ModuleUnit", line: int) -> list[Blocker]:
     """Blockers for a global ``name`` bound by one import: ``from .config import DEBUG`` read as
-    ``DEBUG``, or ``import config`` read as ``config.DEBUG`` (a constant of the imported module's
-    source, or a name written as one)."""
-    imported = module.fact(ImportedNames).names.get(name)
+    ``DEBUG``, or ``import config`` read as ``config.DEBUG`` (a name written as a constant that
+    the imported module's source does not show as one, or a constant the ``imported_constants``
+    pass would replace in a function defined at ``line`` but is switched off). A constant that
+    pass replaces is none."""
+    imports = module.fact(ImportedNames)
+    imported = imports.names.get(name)
     if imported is None or imported.module.partition(".")[0] in sys.stdlib_module_names:
         return []  # (`from logging import DEBUG`: nothing the user could change)
+    switched_on = module.config.imported_constants
     if imported.attr is not None:  # from M import X [as name]
+        shown = f"`{name}`" if name == imported.attr else f"`{name}` (`{imported.attr}`)"
+        if imports.speculated(name, None, line) is not NOT_FOLDED:
+            return [] if switched_on else [Blocker(
+                "switched_off", "imported_constants", imported.line,
+                f"{shown} is a constant of `{imported.module}`, but imported_constants is off")]
         if imported.constant is NOT_FOLDED and not _is_constant_looking(imported.attr):
             return []
-        shown = f"`{name}`" if name == imported.attr else f"`{name}` (`{imported.attr}`)"
         return [Blocker("imported", name, imported.line,
                         f"{shown} is imported from `{imported.module}` (line {imported.line})")]
     found = []
     constants = imported.sibling.constants if imported.sibling is not None else {}
     for attr, _line in sorted(reads.attributes.get(name, {}).items(), key=lambda item: item[1]):
-        if attr in constants or _is_constant_looking(attr):
+        if imports.speculated(name, attr, line) is not NOT_FOLDED:
+            if not switched_on:
+                found.append(Blocker(
+                    "switched_off", "imported_constants", imported.line,
+                    f"`{name}.{attr}` is a constant of `{imported.module}`, but imported_constants is off"))
+        elif attr in constants or _is_constant_looking(attr):
             found.append(Blocker(
                 "imported", f"{name}.{attr}", imported.line,
                 f"`{name}.{attr}` is read from the module `{imported.module}` (imported at line {imported.line})"))
@@ -453,7 +466,7 @@ def function_blockers(module: "ModuleUnit", candidate: "Candidate", applied: tup
                                      f"`{name}` is a module constant, but module_constants is off"))
             continue
         if len(name_sites) == 1 and name_sites[0].kind == "import":
-            imported = _import_blockers(name, reads, module)
+            imported = _import_blockers(name, reads, module, candidate.node.lineno)
             found.extend(imported)
             if not imported:
                 others.append(name)

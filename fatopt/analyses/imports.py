@@ -19,10 +19,13 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.machinery import BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES
 from typing import TYPE_CHECKING, Any
 
+from fatopt.analyses.class_constants import AttributesWritten
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule, analyze_module
 from fatopt.analyses.scopes import analyze_scopes
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from fatopt.config import Config
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["SiblingModule", "ImportedName", "Imports", "ImportedNames", "sibling_module"]
+__all__ = ["SiblingModule", "ImportedName", "Imports", "ImportedNames", "ImportBoundNames", "sibling_module"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ class Imports:
     bound otherwise, are left out: their value is not one import's)."""
 
     names: dict[str, ImportedName] = field(default_factory=dict)
+    #: True when the module's namespace is dynamic (``exec``, ``globals()``...): nothing is
+    #: speculated, as no module constant is (:mod:`fatopt.analyses.module_facts`)
+    dynamic: bool = False
+    #: attribute names the module stores or deletes through any object, None for "any"
+    #: (:func:`fatopt.analyses.class_constants.attributes_written`)
+    attributes_written: frozenset[str] | None = frozenset()
 
     def constant(self, local: str, attr: str | None = None) -> Any:
         """The constant ``local`` (or ``local.attr`` for a module import) is bound to in its
@@ -91,22 +100,64 @@ class Imports:
         return found.sibling.constants.get(attr, NOT_FOLDED)
 
 
-def _candidates(directory: str, dotted: str) -> list[str]:
-    base = os.path.join(directory, *dotted.split("."))
-    return [base + ".py", os.path.join(base, "__init__.py")]
+    def speculated(self, local: str, attr: str | None, line: int) -> Any:
+        """The constant a read of ``local`` (or ``local.attr``) in a function defined at
+        ``line`` may be replaced by, guarded, or ``NOT_FOLDED``: as :meth:`constant`, except in a
+        dynamic module, for an absolute import of a standard-library name (the file next to the
+        importer is not what it imports, except for a script shadowing the library), and for
+        ``local.attr`` in a function defined before the import (its guard needs the module
+        bound when the function is defined)."""
+        found = self.names.get(local)
+        if found is None or self.dynamic:
+            return NOT_FOLDED
+        if found.absolute and _in_stdlib(found.module):
+            return NOT_FOLDED
+        if attr is not None and (
+            line <= found.line or self.attributes_written is None or attr in self.attributes_written
+        ):
+            return NOT_FOLDED
+        return self.constant(local, attr)
+
+
+def _first_file(base: str) -> str | None:
+    """What the path-based finder loads for ``base`` (a path without suffix), as it looks: a
+    package directory first (through its ``__init__``), then an extension module, then source,
+    then bytecode; the name of the file found (its suffix says which), or None."""
+    if os.path.isdir(base):
+        init = _first_module_file(os.path.join(base, "__init__"))
+        if init is not None:
+            return init
+    return _first_module_file(base)
+
+
+def _first_module_file(base: str) -> str | None:
+    for suffix in _LOADER_SUFFIXES:
+        if os.path.isfile(base + suffix):
+            return base + suffix
+    return None
+
+
+#: The suffixes the path-based finder tries, in its order (extension modules win over source).
+_LOADER_SUFFIXES = (*EXTENSION_SUFFIXES, *SOURCE_SUFFIXES, *BYTECODE_SUFFIXES)
 
 
 def _find(filename: str, module: str | None, level: int) -> str | None:
-    """The source file of ``module`` imported from ``filename`` at ``level``, or None."""
+    """The source file of ``module`` imported from ``filename`` at ``level``, or None when what
+    the import system would load there is not a ``.py`` file (an extension module, bytecode only,
+    a namespace package) or nothing is found. Each dotted part must be a package on the way."""
     if not module or not os.path.isabs(filename) and not os.path.exists(filename):
         return None
     directory = os.path.dirname(os.path.abspath(filename))
     for _ in range(max(level - 1, 0)):
         directory = os.path.dirname(directory)
-    for path in _candidates(directory, module):
-        if os.path.isfile(path):
-            return path
-    return None
+    *packages, last = module.split(".")
+    for part in packages:
+        directory = os.path.join(directory, part)
+        init = _first_file(directory)
+        if init is None or not init.startswith(os.path.join(directory, "__init__")):
+            return None  # not a regular package
+    found = _first_file(os.path.join(directory, last))
+    return found if found is not None and found.endswith(tuple(SOURCE_SUFFIXES)) else None
 
 
 def sibling_module(path: str, config: Config) -> SiblingModule | None:
@@ -132,6 +183,8 @@ def _sibling(path: str, size: int, mtime: int, config: Config) -> SiblingModule 
 
 
 def _sibling_of(module: ModuleUnit, dotted: str, level: int) -> SiblingModule | None:
+    if level == 0 and _in_stdlib(dotted):
+        return None  # never speculated (Imports.speculated): not worth reading
     path = _find(module.filename, dotted, level)
     return sibling_module(path, module.config) if path else None
 
@@ -166,7 +219,37 @@ def _imports(module: ModuleUnit) -> Imports:
     return Imports({
         local: entries[0] for local, entries in found.items()
         if len(entries) == 1 and facts.binding_count(local) == 1
-    })
+    }, dynamic=bool(facts.dynamic), attributes_written=_frozen(module.fact(AttributesWritten)))
+
+
+def _frozen(names: set[str] | None) -> frozenset[str] | None:
+    return None if names is None else frozenset(names)
+
+
+class ImportBoundNames(Analysis["frozenset[str]"]):
+    """The names the module's top-level imports bind, those of absolute imports of the standard
+    library aside (never speculated), without reading any other file: what a pass asks first,
+    for every function (does it read such a name at all)."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> frozenset[str]:
+        names = set()
+        for stmt in module.tree.body:
+            kind = type(stmt)
+            if kind is ast.ImportFrom and not stmt.level and _in_stdlib(stmt.module or ""):  # type: ignore[attr-defined]
+                continue
+            if kind in (ast.Import, ast.ImportFrom):
+                for alias in stmt.names:  # type: ignore[attr-defined]
+                    if kind is ast.Import and _in_stdlib(alias.name):
+                        continue
+                    names.add(alias.asname or alias.name.partition(".")[0])
+        return frozenset(names)
+
+
+def _in_stdlib(dotted: str) -> bool:
+    return dotted.partition(".")[0] in sys.stdlib_module_names
 
 
 class ImportedNames(Analysis[Imports]):

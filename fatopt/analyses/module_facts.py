@@ -2,9 +2,10 @@
 whether anything makes the module's namespace unknowable.
 
 A global is a *module constant* when it is bound exactly once, by a top-level ``NAME = <constant
-expression>``, and nothing else anywhere in the module binds it: no other assignment or
-augmented assignment, no ``global NAME`` in a function or class that binds it, no ``del``,
-import, ``for``/``with``/``except``/``match`` target, ``:=``, class or function of that name.
+expression>`` or an unpacking of constants (``EMPTY, WHITE, BLACK = 0, 1, 2``), and nothing else
+anywhere in the module binds it: no other assignment or augmented assignment, no ``global NAME``
+in a function or class that binds it, no ``del``, import, ``for``/``with``/``except``/``match``
+target, ``:=``, class or function of that name.
 A builtin may be assumed when the module never binds its name. Both are void when the module
 uses ``exec``, ``eval``, ``globals()``, ``vars()``, ``import *``, ``__builtins__`` or frame
 access anywhere: any global could then be rebound while a specialized frame runs.
@@ -94,6 +95,41 @@ def _constant_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
     return None
 
 
+def _unpacked_constants(stmt: ast.stmt, config: Config) -> list[tuple[str, Any]]:
+    """``EMPTY, WHITE, BLACK = 0, 1, 2`` (a tuple or list of names, nested ones too, assigned
+    constants of the same shape): each name with its value; [] for anything else (a starred
+    target, a shape that does not match: the statement would raise)."""
+    if type(stmt) is not ast.Assign or len(stmt.targets) != 1 or type(stmt.targets[0]) not in _SEQUENCES:
+        return []
+    out: list[tuple[str, Any]] = []
+    return out if _unpack(stmt.targets[0], stmt.value, config, out) else []
+
+
+_SEQUENCES = (ast.Tuple, ast.List)
+
+
+def _unpack(target: ast.expr, value: ast.expr | Any, config: Config, out: list[tuple[str, Any]]) -> bool:
+    """Pair ``target`` with ``value`` (a node, or a value already computed) into ``out``."""
+    if type(target) is ast.Name:
+        if isinstance(value, ast.AST):
+            value = evaluate(value, config)
+        out.append((target.id, value))
+        return True
+    if type(target) not in _SEQUENCES:
+        return False  # a starred, attribute or subscript target
+    if type(value) in _SEQUENCES:
+        # a literal display: each item by itself (the limits apply per value, not to the whole)
+        items = value.elts  # type: ignore[union-attr]
+        if any(type(item) is ast.Starred for item in items):
+            return False
+    else:
+        items = evaluate(value, config) if isinstance(value, ast.AST) else value
+        if type(items) is not tuple:
+            return False
+    elts = target.elts  # type: ignore[attr-defined]
+    return len(elts) == len(items) and all(_unpack(t, v, config, out) for t, v in zip(elts, items))
+
+
 def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> ModuleFacts:
     """Module facts of ``tree``; ``scopes`` is its :func:`~fatopt.analyses.scopes.analyze_scopes`."""
     modscope = scopes.module
@@ -104,15 +140,16 @@ def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> Mo
         for stmt in tree.body:
             found = _constant_assignment(stmt)
             if found is None:
-                continue
-            name, value_node = found
-            if counts.get(name) != 1 or name in modscope.deleted:
-                continue
-            if name.startswith("__") and name.endswith("__"):
-                continue  # set by the import system before the module runs
-            value = evaluate(value_node, config)
-            if value is not NOT_FOLDED:
-                constants[name] = value
+                bound = _unpacked_constants(stmt, config)
+            else:
+                bound = [(found[0], evaluate(found[1], config))]
+            for name, value in bound:
+                if counts.get(name) != 1 or name in modscope.deleted:
+                    continue
+                if name.startswith("__") and name.endswith("__"):
+                    continue  # set by the import system before the module runs
+                if value is not NOT_FOLDED:
+                    constants[name] = value
     return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic, binding_counts=counts)
 
 

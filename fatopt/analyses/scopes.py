@@ -83,7 +83,8 @@ class Scope:
         #: the calls this scope's code makes, in the order the walk met them (the call graph
         #: resolves them without walking the tree again)
         self.calls: list[ast.Call] = []
-        #: (name, attribute) for each ``name.attribute`` this scope stores or deletes
+        #: (name, attribute) for each ``name.attribute`` this scope stores or deletes; the name is
+        #: "" when the object is another expression
         self.attribute_writes: set[tuple[str, str]] = set()
         if parent is not None:
             parent.children.append(self)
@@ -356,8 +357,9 @@ class _Builder:
         if node.attr in UNSAFE_ATTRIBUTES:
             scope.unsafe.append((f"uses .{node.attr}", node.lineno))
         value = node.value
-        if type(node.ctx) is not ast.Load and type(value) is ast.Name:
-            scope.attribute_writes.add((value.id, node.attr))
+        if type(node.ctx) is not ast.Load:
+            # ("", attr) when the object is not a name: `cls().x = 1`, `type(o).x += 1`
+            scope.attribute_writes.add((value.id if type(value) is ast.Name else "", node.attr))
         if type(value) is _Name and type(value.ctx) is _Load:  # the usual `name.attr`
             scope.loads.add(value.id)
             if value.id in UNSAFE_NAMES:

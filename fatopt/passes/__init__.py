@@ -13,9 +13,11 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.call_pure_builtins import CallPureBuiltins
 from fatopt.passes.call_pure_methods import CallPureMethods
+from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
@@ -33,11 +35,13 @@ __all__ = [
     "ConstantFolding",
     "ConstantPropagation",
     "EliminateGenexpr",
+    "ImportedConstants",
     "InlineFunctions",
     "InlineRecursive",
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SubstituteClassConstants",
     "UnrollComprehensions",
     "UnrollLoops",
 ]
@@ -47,6 +51,8 @@ __all__ = [
 PIPELINE: tuple[type[Pass], ...] = (
     InlineRecursive,
     ModuleConstants,
+    SubstituteClassConstants,
+    ImportedConstants,
     ConstantPropagation,
     ConstantFolding,
     CallPureBuiltins,

@@ -271,4 +271,4 @@ def test_the_realistic_app_report_names_the_blocker_of_each_unspecialized_functi
             seen[path, function["line"]] = first["kind"]
     assert seen == expected
     text = fatopt_cmd("report", "inventory/report.py", cwd=realistic_app).stdout
-    assert re.search(r"^  unchanged +log \(line \d+\): `DEBUG` is imported from `\.config`", text, re.M), text
+    assert re.search(r"^  unchanged +money \(line \d+\): `config\.CURRENCY` is read from the module `\.config`", text, re.M), text

@@ -19,7 +19,7 @@ from fatopt.config import Config
 from fatopt.optimizer import optimize_source
 from fatopt.results import BLOCKER_KINDS, Report
 
-CONFIG = "DEBUG = False\nLIMIT = 10\nNAME = 'x'\n"
+CONFIG = "DEBUG = False\nLIMIT = 10\nNAME = 'x'\nCONFIGURED = None\ndef configure():\n    global CONFIGURED\n    CONFIGURED = True\n"
 MODELS = "class Item:\n    pass\n"
 
 
@@ -47,23 +47,24 @@ LONG = "(" + ", ".join(str(i) for i in range(20)) + ")"
 #: (source, function, reason expected, (kind, name, line) of the first blocker)
 REASONS = [
     pytest.param(
-        "from .config import DEBUG\ndef f():\n    if DEBUG:\n        return 1\n", "f",
-        "`DEBUG` is imported from `.config` (line 1)", ("imported", "DEBUG", 1), id="from-import"),
+        "from .config import CONFIGURED\ndef f():\n    if CONFIGURED:\n        return 1\n", "f",
+        "`CONFIGURED` is imported from `.config` (line 1)", ("imported", "CONFIGURED", 1),
+        id="from-import-of-a-name-the-sibling-does-not-bind-once"),
     pytest.param(
-        "from .config import DEBUG as D\ndef f():\n    return D\n", "f",
-        "`D` (`DEBUG`) is imported from `.config` (line 1)", ("imported", "D", 1), id="from-import-as"),
+        "from .config import CONFIGURED as C\ndef f():\n    return C\n", "f",
+        "`C` (`CONFIGURED`) is imported from `.config` (line 1)", ("imported", "C", 1), id="from-import-as"),
     pytest.param(
-        "from .config import DEBUG, LIMIT\ndef f(x):\n    if DEBUG:\n        print(x)\n    return x[:LIMIT]\n", "f",
-        "`DEBUG` is imported from `.config` (line 1); `LIMIT` is imported from `.config` (line 1)",
+        "from .missing import DEBUG, LIMIT\ndef f(x):\n    if DEBUG:\n        print(x)\n    return x[:LIMIT]\n", "f",
+        "`DEBUG` is imported from `.missing` (line 1); `LIMIT` is imported from `.missing` (line 1)",
         ("imported", "DEBUG", 1), id="two-imported"),
     pytest.param(
-        "import os\n\nfrom . import config\ndef f():\n    return config.LIMIT\n", "f",
-        "`config.LIMIT` is read from the module `.config` (imported at line 3)", ("imported", "config.LIMIT", 3),
-        id="module-attribute"),
+        "import os\n\nfrom . import config\ndef f():\n    return config.CONFIGURED\n", "f",
+        "`config.CONFIGURED` is read from the module `.config` (imported at line 3)",
+        ("imported", "config.CONFIGURED", 3), id="module-attribute"),
     pytest.param(
-        "import config\ndef f():\n    return config.NAME\n", "f",
-        "`config.NAME` is read from the module `config` (imported at line 1)", ("imported", "config.NAME", 1),
-        id="absolute-module-attribute"),
+        "def f():\n    return config.NAME\nimport config\n", "f",
+        "`config.NAME` is read from the module `config` (imported at line 3)", ("imported", "config.NAME", 3),
+        id="module-attribute-imported-after-the-function"),
     pytest.param(
         "from elsewhere import MAX_SIZE\ndef f(x):\n    return x > MAX_SIZE\n", "f",
         "`MAX_SIZE` is imported from `elsewhere` (line 1)", ("imported", "MAX_SIZE", 1),
@@ -182,14 +183,34 @@ def test_every_pass_switched_off(tmp_path):
 
 def test_an_optimized_function_says_why_it_has_no_guard(tmp_path):
     # rewritten without guards (a local propagated and folded), and not specialized on DEBUG
-    source = "from .config import DEBUG\ndef f():\n    x = 5\n    if DEBUG:\n        return x * 2\n    return x\n"
+    source = "from elsewhere import DEBUG\ndef f():\n    x = 5\n    if DEBUG:\n        return x * 2\n    return x\n"
     row = row_of(explain(tmp_path, source), "f")
     assert row.status == "optimized"
-    assert row.describe().endswith("(not specialized: `DEBUG` is imported from `.config` (line 1))")
+    assert row.describe().endswith("(not specialized: `DEBUG` is imported from `elsewhere` (line 1))")
+
+
+#: constants of a sibling module, which the imported_constants pass replaces
+SIBLING_CONSTANTS = [
+    pytest.param("from .config import DEBUG\ndef f():\n    if DEBUG:\n        return 1\n", "DEBUG", id="from-import"),
+    pytest.param("from .config import DEBUG as D\ndef f():\n    return D\n", "D", id="from-import-as"),
+    pytest.param("import os\n\nfrom . import config\ndef f():\n    return config.LIMIT\n", "config.LIMIT",
+                 id="module-attribute"),
+    pytest.param("import config\ndef f():\n    return config.NAME\n", "config.NAME", id="absolute-module-attribute"),
+]
+
+
+@pytest.mark.parametrize("source, shown", SIBLING_CONSTANTS)
+def test_constants_of_a_sibling_are_no_blocker(tmp_path, source, shown):
+    row = row_of(explain(tmp_path, source), "f")
+    assert row.status == "specialized" and row.blockers == ()
+    row = row_of(explain(tmp_path, source, Config.default().replace(imported_constants=False)), "f")
+    assert row.status != "specialized"
+    assert row.blockers[0].kind == "switched_off" and row.blockers[0].name == "imported_constants"
+    assert row.reason.startswith(f"`{shown}`") and row.reason.endswith("but imported_constants is off")
 
 
 def test_more_blockers_than_the_line_names(tmp_path):
-    source = "from .config import DEBUG, LIMIT, NAME\nfrom elsewhere import SIZE\ndef f():\n    return DEBUG, LIMIT, NAME, SIZE\n"
+    source = "from elsewhere import DEBUG, LIMIT, NAME\nfrom other import SIZE\ndef f():\n    return DEBUG, LIMIT, NAME, SIZE\n"
     row = row_of(explain(tmp_path, source), "f")
     assert [b.name for b in row.blockers] == ["DEBUG", "LIMIT", "NAME", "SIZE"]
     assert row.reason.endswith("; and 1 more")
@@ -244,7 +265,7 @@ def test_reasons_are_computed_only_when_a_report_asks(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(blockers_module, "function_blockers", counting)
-    source = "from .config import DEBUG\ndef f():\n    if DEBUG:\n        return 1\n"
+    source = "from elsewhere import DEBUG\ndef f():\n    if DEBUG:\n        return 1\n"
     path = tmp_path / "m.py"
     path.write_text(source)
     # the import hook's compile: a report for the counts, no explanation

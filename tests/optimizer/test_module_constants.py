@@ -25,6 +25,19 @@ CHANGES = [
         id="declared-global-read-only",
     ),
     pytest.param("NOTHING = None\ndef f(x=1):\n    return x is NOTHING", "def f(x=1):\n    return x is None", id="is-singleton"),
+    pytest.param(
+        "EMPTY, WHITE, BLACK = 0, 1, 2\ndef f(c=1):\n    return c == WHITE or c == BLACK",
+        "def f(c=1):\n    return c == 1 or c == 2",
+        id="tuple-unpacking",
+    ),
+    pytest.param("[A, B] = [-1, 'x']\ndef f():\n    return (A, B)", "def f():\n    return (-1, 'x')", id="list-unpacking"),
+    pytest.param("(A, B), C = (1, 2), 3\ndef f():\n    return A + B + C", "def f():\n    return 6", id="nested-unpacking"),
+    pytest.param(
+        "A, B = (1,) + (2,)\ndef f():\n    return A + B", "def f():\n    return 3", id="unpacking-folded-tuple",
+    ),
+    pytest.param(
+        "A, B = 1, [2]\ndef f():\n    return (A, B)", "def f():\n    return (1, B)", id="unpacking-partly-constant",
+    ),
 ]
 
 NOOPS = [
@@ -43,6 +56,13 @@ NOOPS = [
     pytest.param("N = 1\ndef f():\n    return N\ndef g():\n    return globals()", id="globals-in-module"),
     pytest.param("from os.path import *\nN = 1\ndef f():\n    return N", id="star-import"),
     pytest.param("L = [1]\ndef f():\n    return L", id="mutable"),
+    pytest.param("A, B = 1, 2\nA = 3\ndef f():\n    return A", id="unpacked-then-rebound"),
+    pytest.param("A, B = 1, 2, 3\ndef f():\n    return A", id="unpacking-wrong-length"),
+    pytest.param("A, *B = 1, 2, 3\ndef f():\n    return A", id="unpacking-starred"),
+    pytest.param("A, B = PAIR = (1, 2)\ndef f():\n    return A", id="chained-unpacking"),
+    pytest.param("A, B = 'xy'\ndef f():\n    return A", id="unpacking-a-string"),
+    pytest.param("A, A = 1, 2\ndef f():\n    return A", id="unpacking-same-name-twice"),
+    pytest.param("import sys\nA, B = 1, sys\ndef f():\n    return B", id="unpacking-non-constant"),
     pytest.param("N = 1\ndef f(N=2):\n    return N", id="parameter"),
     pytest.param("N = 1\ndef f(x=2):\n    N = x\n    return N * 2", id="local"),
     pytest.param("import sys\nif sys:\n    N = 1\ndef f():\n    return N", id="conditional"),

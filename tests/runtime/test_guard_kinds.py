@@ -179,6 +179,8 @@ def test_recipes_are_checked():
         (("globals", ("X", 1, "other")), TypeError),
         (("callee", "f", "g"), TypeError),
         (("class_constant", "C", "X", [1]), TypeError),
+        (("module_constant", "m", "X", [1]), TypeError),
+        (("module_constant", "m"), TypeError),
     ]:
         with pytest.raises(error):
             _guards.conditions(recipe, ns, {})

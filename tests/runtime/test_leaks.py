@@ -175,7 +175,7 @@ def kind_dropped_scenario(example):
 
 
 BAD_RECIPES = [(), ("no_such_kind",), ("builtins", 3), ("builtins", "no_such_builtin"), ("globals", ("X", 1, "x")),
-               ("class_constant", "K", "X", [1]), ("type_attr", int, "no_such_attribute"), ("arg_type", -1, (int,))]
+               ("class_constant", "K", "X", [1]), ("module_constant", "K", "X", [1]), ("type_attr", int, "no_such_attribute"), ("arg_type", -1, (int,))]
 
 
 def recipe_errors():
