@@ -951,6 +951,7 @@ PRELUDE = (
     "import builtins as _b",
     "import sys",
     "_mod = sys.modules[__name__]",
+    "_ERRORS = []  # what the calls raised: the runner compares their traceback text",
     *(f"_ORIG_{name} = {name}" for name in PATCHABLE_BUILTINS),
     "",
     "def _show(x, _type=type, _repr=repr, _sorted=sorted, _tuple=tuple, _list=list, _set=set,",
@@ -1020,6 +1021,7 @@ PRELUDE = (
     "        _print(label, _repr(_show(result)), *_identities(result))",
     "    except Exception as e:",
     "        _print(label, 'raised', _type(e).__name__, _repr(_str(e)), 'line', _line(e))",
+    "        _ERRORS.append(e)",
     "",
 )
 
