@@ -197,7 +197,11 @@ def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT) -> Out
     text = "".join(f"--- {index}\n{traceback_text(exc)}" for index, exc in enumerate(errors)
                    if isinstance(exc, BaseException))
     linecache.cache.pop(FILENAME, None)
-    module.__dict__.clear()  # break the cycles through the functions' globals now
+    del errors, caught_errors, escaped
+    # Break the cycles through the functions' globals now. What that finalizes (a suspended
+    # generator's `finally`, kept alive by a recorded traceback) prints into the run's output.
+    with contextlib.redirect_stdout(stdout):
+        module.__dict__.clear()
     return Outcome(stdout.getvalue(), error, recorded, text)
 
 
