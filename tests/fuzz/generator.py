@@ -982,6 +982,7 @@ class _Context:
 PRELUDE = (
     "import builtins as _b",
     "import sys",
+    "import traceback as _tb",
     "_mod = sys.modules[__name__]",
     "_ERRORS = []  # what the calls raised: the runner compares their traceback text",
     *(f"_ORIG_{name} = {name}" for name in PATCHABLE_BUILTINS),
@@ -1053,7 +1054,17 @@ PRELUDE = (
     "        _print(label, _repr(_show(result)), *_identities(result))",
     "    except Exception as e:",
     "        _print(label, 'raised', _type(e).__name__, _repr(_str(e)), 'line', _line(e))",
-    "        _ERRORS.append(e)",
+    "        _record(e)",
+    "",
+    "def _record(e, _clear=_tb.clear_frames):",
+    "    # keep the exception for the runner to format, but not its frames' locals: they die",
+    "    # here, about when they would without the record",
+    "    _ERRORS.append(e)",
+    "    steps = 0",
+    "    while e is not None and steps < 8:",
+    "        _clear(e.__traceback__)",
+    "        e = e.__cause__ if e.__cause__ is not None else e.__context__",
+    "        steps += 1",
     "",
 )
 
