@@ -86,7 +86,7 @@ class ConstantFolder(FunctionCodeTransformer):
             return node
         self.changed = True
         if len(values) == 1:
-            return values[0]
+            return _in_place_of(values[0], node)
         node.values = values
         return node
 
@@ -100,7 +100,7 @@ class ConstantFolder(FunctionCodeTransformer):
         except Exception:
             return node
         self.changed = True
-        return node.body if truth else node.orelse
+        return _in_place_of(node.body if truth else node.orelse, node)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
@@ -113,6 +113,15 @@ class ConstantFolder(FunctionCodeTransformer):
         if index is NOT_FOLDED:
             return node
         return self._fold(node, safe_subscript(container, index, self.unit.config))
+
+
+def _in_place_of(kept: ast.expr, folded: ast.expr) -> ast.expr:
+    """``kept``, the operand left of ``folded``: a constant takes ``folded``'s position, as the
+    code around it reports that (an ``assert``'s carets span the whole test). An operand that
+    can raise itself keeps its own position, which its own errors report."""
+    if type(kept) is ast.Constant:
+        ast.copy_location(kept, folded)
+    return kept
 
 
 def _index_value(node: ast.expr) -> object:

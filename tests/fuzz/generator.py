@@ -35,12 +35,17 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from tests.fuzz import shapes
+
 __all__ = ["Profile", "PROFILES", "modules", "build", "PATCHABLE_BUILTINS", "KNOWN_BUGS", "AVOID"]
 
 #: Builtins the generated functions call (pure ones the optimizer folds, plus ``range``).
 PURE = ("len", "abs", "chr", "ord", "min", "max", "sum", "int", "float", "str", "repr", "bool",
         "tuple", "frozenset", "divmod", "pow", "round", "hex", "oct", "bin")
-PATCHABLE_BUILTINS = PURE + ("range",)
+#: Builtins that consume generator expressions (and ``next``/``iter``, which their elements call);
+#: patched by the driver like the pure ones.
+CONSUMER_BUILTINS = ("set", "list", "sorted", "any", "all", "dict", "next", "iter")
+PATCHABLE_BUILTINS = PURE + ("range",) + CONSUMER_BUILTINS
 
 TYPES = ("int", "float", "bool", "str", "bytes", "tuple", "none")
 
@@ -128,14 +133,26 @@ class Profile:
     ill_typed: int = 6
     #: add functions that rebind something and call another function ("during a call")
     during: bool = True
+    #: families of issue 16's code shapes to add (``shapes.FAMILIES``), each with this chance
+    shapes: tuple[str, ...] = ()
+    shape_chance: int = 100
+    #: percent chance that module constants are bound by one tuple unpacking (``A, B = 1, 2``)
+    unpacking: int = 20
 
 
 PROFILES = {
-    "mixed": Profile(),
+    "mixed": Profile(shapes=shapes.FAMILIES, shape_chance=20),
     "expressions": Profile(kinds=("simple", "body"), rebinding=25, during=False),
     "loops": Profile(kinds=("loop", "body", "generator"), rebinding=35, depth=3),
     "closures": Profile(kinds=("closure", "generator", "simple"), rebinding=40),
     "rebinding": Profile(kinds=("simple", "body", "loop"), rebinding=80, visible=10),
+    "calls": Profile(functions=(1, 2), kinds=("simple", "body"), shapes=("calls",), rebinding=60),
+    "genexprs": Profile(functions=(1, 2), kinds=("simple", "body"), shapes=("genexprs", "calls"),
+                        shape_chance=70, rebinding=50),
+    "classes": Profile(functions=(1, 2), kinds=("simple", "body"), shapes=("classes",), rebinding=70,
+                       visible=30),
+    "recursive": Profile(functions=(1, 2), kinds=("simple", "generator"), shapes=("recursive",),
+                         rebinding=50),
 }
 
 
@@ -206,6 +223,8 @@ class _Builder:
         #: every local of the function being built, bound or not at a given point
         self.function_locals: list[str] = []
         self.counter = 0
+        #: (visible, make) for each rebinding step the shape families offer (``shapes.Rebinder``)
+        self.rebinders: list[shapes.Rebinder] = []
 
     # -- primitive draws ----------------------------------------------------------------------
     def pick(self, options):
@@ -873,6 +892,8 @@ class _Builder:
     # -- module -------------------------------------------------------------------------------
     def constant_lines(self) -> list[str]:
         lines = []
+        unpacked: list[tuple[str, str, str]] = []
+        unpacking = self.chance(self.profile.unpacking)
         for _ in range(self.between(1, 6)):
             type_ = self.pick(tuple(CONSTANT_NAMES))
             name = self.pick(CONSTANT_NAMES[type_])
@@ -880,8 +901,13 @@ class _Builder:
                 continue
             value = self.pick(CONSTANT_VALUES[type_])
             self.constants[name] = (type_, value)
+            if unpacking and len(unpacked) < 3:
+                unpacked.append((name, type_, value))  # `A, B = 1, 2`, written after the loop
+                continue
             annotation = f": {type_ if type_ != 'none' else 'None'}" if self.chance(15) else ""
             lines.append(f"{name}{annotation} = {value}")
+        if unpacked:
+            lines.insert(0, shapes.unpacked_constants(self, unpacked))
         if self.chance(30) and "NAN" not in self.constants:
             self.constants["NAN"] = ("float", 'float("nan")')
             lines.append('NAN = float("nan")')
@@ -895,6 +921,12 @@ class _Builder:
         lines.append(f"_CONSTANTS = {checked!r}")
         lines.append("_ORIGINALS = {name: _mod.__dict__[name] for name in _CONSTANTS}")
         lines.append("")
+        # issue 16's shapes first, while the tape still has decisions to read
+        families = [f for f in self.profile.shapes if self.chance(self.profile.shape_chance)]
+        if families:
+            lines += shapes.PRELUDE
+            for family in families:
+                lines += shapes.add_family(self, family)
         patched = self.chance(10)
         if patched:
             # functions defined (and registered) while a builtin is patched
@@ -950,7 +982,9 @@ class _Context:
 PRELUDE = (
     "import builtins as _b",
     "import sys",
+    "import traceback as _tb",
     "_mod = sys.modules[__name__]",
+    "_ERRORS = []  # what the calls raised: the runner compares their traceback text",
     *(f"_ORIG_{name} = {name}" for name in PATCHABLE_BUILTINS),
     "",
     "def _show(x, _type=type, _repr=repr, _sorted=sorted, _tuple=tuple, _list=list, _set=set,",
@@ -1020,6 +1054,17 @@ PRELUDE = (
     "        _print(label, _repr(_show(result)), *_identities(result))",
     "    except Exception as e:",
     "        _print(label, 'raised', _type(e).__name__, _repr(_str(e)), 'line', _line(e))",
+    "        _record(e)",
+    "",
+    "def _record(e, _clear=_tb.clear_frames):",
+    "    # keep the exception for the runner to format, but not its frames' locals: they die",
+    "    # here, about when they would without the record",
+    "    _ERRORS.append(e)",
+    "    steps = 0",
+    "    while e is not None and steps < 8:",
+    "        _clear(e.__traceback__)",
+    "        e = e.__cause__ if e.__cause__ is not None else e.__context__",
+    "        steps += 1",
     "",
 )
 
@@ -1141,6 +1186,9 @@ class _Driver:
     def hidden_rebinding(self) -> tuple[str, list[str], list[str]]:
         """(what is rebound, statements the optimizer cannot attribute to a name, their undo)."""
         b = self.b
+        offered = [make for visible, make in b.rebinders if not visible]
+        if offered and b.chance(50):
+            return b.pick(offered)()
         choice = b.between(0, 5) if b.constants else b.between(0, 2)
         if choice == 0:
             name = self.builtin_name()
@@ -1169,6 +1217,9 @@ class _Driver:
     def visible_rebinding(self) -> tuple[str, list[str], list[str]]:
         """Rebinding the optimizer's analyses must notice (and then assume nothing)."""
         b = self.b
+        offered = [make for visible, make in b.rebinders if visible]
+        if offered and b.chance(50):
+            return b.pick(offered)()
         choice = b.between(0, 3) if b.constants else 0
         if choice == 0:
             name = self.builtin_name()

@@ -4,8 +4,13 @@ Each run executes in a fresh module object registered in ``sys.modules`` (so the
 reach its own namespace through ``sys.modules[__name__]``, which the optimizer cannot see
 through), with stdout captured and runtime warnings recorded. Whatever the program does to
 ``builtins`` is undone afterwards, even if it fails. The oracle is the plain run: the optimized
-run must print the same text, let the same exception escape (type, message, line) and issue the
-same runtime warnings.
+run must print the same text, let the same exception escape (type, message, line, and the whole
+text of ``traceback.format_exception``, chained ``__cause__``/``__context__`` exceptions
+included) and issue the same runtime warnings.
+
+The program's source is put in ``linecache`` under its file name for both runs, as a real file
+would be, so traceback text shows each entry's source line and (3.13) its carets: code moved or
+rewritten by the optimizer must keep the positions plain code has.
 
 ``minimize`` shrinks a mismatching program statement by statement, for write-ups.
 """
@@ -18,9 +23,13 @@ import contextlib
 import copy
 import difflib
 import io
+import linecache
+import os
+import re
 import signal
 import sys
 import threading
+import traceback
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -72,6 +81,10 @@ class Outcome:
     error: tuple[str, str, int | None] | None
     #: (category, message, line) of each runtime warning issued
     warnings: tuple[tuple[str, str, int], ...] = ()
+    #: ``traceback.format_exception`` text of each exception the program recorded in its global
+    #: ``_ERRORS`` list (the generated driver records every exception a call raised), then of
+    #: the one that escaped; file paths cut to their base names
+    traceback: str = ""
 
 
 @dataclass
@@ -95,12 +108,13 @@ class Comparison:
     def describe(self) -> str:
         """The program and a diff of plain (-) vs optimized (+) behaviour."""
         parts = ["--- program ---", self.source.rstrip(), "--- plain vs optimized ---"]
-        for what in ("stdout", "error", "warnings"):
+        for what in ("stdout", "error", "warnings", "traceback"):
             a, b = getattr(self.plain, what), getattr(self.optimized, what)
             if a == b:
                 continue
-            a_lines = a.splitlines() if what == "stdout" else [repr(a)]
-            b_lines = b.splitlines() if what == "stdout" else [repr(b)]
+            text = what in ("stdout", "traceback")
+            a_lines = a.splitlines() if text else [repr(a)]
+            b_lines = b.splitlines() if text else [repr(b)]
             diff = difflib.unified_diff(a_lines, b_lines, "plain", "optimized", lineterm="", n=1)
             parts.append(f"[{what}]")
             parts.extend(diff)
@@ -123,6 +137,21 @@ def _error_line(exc: BaseException) -> int | None:
     return line
 
 
+_PATH = re.compile(r'File "([^"]+)"')
+
+
+def traceback_text(exc: BaseException) -> str:
+    """``traceback.format_exception`` of ``exc`` (with its chain), paths cut to base names."""
+    text = "".join(traceback.format_exception(exc))
+    return _PATH.sub(lambda m: f'File "{os.path.basename(m.group(1))}"', text)
+
+
+def _show_source(source: str) -> None:
+    """Let tracebacks show ``source``'s lines, as they would for a module read from a file."""
+    lines = source.splitlines(keepends=True)
+    linecache.cache[FILENAME] = (len(source), None, lines, FILENAME)
+
+
 def _restore_builtins(saved: dict) -> None:
     """Put ``builtins`` back as ``saved`` (a copy of its dict), touching only what changed."""
     current = builtins.__dict__
@@ -133,13 +162,15 @@ def _restore_builtins(saved: dict) -> None:
             current[key] = value
 
 
-def _execute(code: types.CodeType, timeout: float = TIMEOUT) -> Outcome:
+def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT) -> Outcome:
+    _show_source(source)
     module = types.ModuleType(MODULE_NAME)
     module.__dict__["__builtins__"] = builtins
     saved_builtins = dict(builtins.__dict__)
     saved_stdout = sys.stdout
     stdout = io.StringIO()
     error = None
+    escaped = None
     sys.modules[MODULE_NAME] = module
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -155,11 +186,23 @@ def _execute(code: types.CodeType, timeout: float = TIMEOUT) -> Outcome:
             error = ("Timeout", f"over {timeout} s", None)
         except Exception as exc:
             error = (type(exc).__name__, str(exc), _error_line(exc))
+            escaped = exc
     recorded = tuple(
         (w.category.__name__, str(w.message), w.lineno) for w in caught if w.filename == FILENAME
     )
-    module.__dict__.clear()  # break the cycles through the functions' globals now
-    return Outcome(stdout.getvalue(), error, recorded)
+    # formatted here, with the program's builtins put back, not by the program itself
+    caught_errors = module.__dict__.get("_ERRORS")
+    errors = list(caught_errors) if type(caught_errors) is list else []
+    errors += [escaped] if escaped is not None else []
+    text = "".join(f"--- {index}\n{traceback_text(exc)}" for index, exc in enumerate(errors)
+                   if isinstance(exc, BaseException))
+    linecache.cache.pop(FILENAME, None)
+    del errors, caught_errors, escaped
+    # Break the cycles through the functions' globals now. What that finalizes (a suspended
+    # generator's `finally`, kept alive by a recorded traceback) prints into the run's output.
+    with contextlib.redirect_stdout(stdout):
+        module.__dict__.clear()
+    return Outcome(stdout.getvalue(), error, recorded, text)
 
 
 def _quiet_compile(source: str | ast.Module) -> types.CodeType:
@@ -171,7 +214,7 @@ def _quiet_compile(source: str | ast.Module) -> types.CodeType:
 
 def run_plain(source: str) -> Outcome:
     """Run ``source`` as CPython would."""
-    return _execute(_quiet_compile(source))
+    return _execute(_quiet_compile(source), source)
 
 
 def optimize(source: str, config: Config | None = None) -> tuple[ast.Module, Report, list[str]]:
@@ -187,14 +230,14 @@ def optimize(source: str, config: Config | None = None) -> tuple[ast.Module, Rep
 def run_optimized(source: str, config: Config | None = None) -> Outcome:
     """Run ``source`` the way ``python -X fatopt`` would (compiled from the optimized tree)."""
     tree, _report, _problems = optimize(source, config)
-    return _execute(_quiet_compile(tree))
+    return _execute(_quiet_compile(tree), source)
 
 
 def compare(source: str, config: Config | None = None, timeout: float = TIMEOUT) -> Comparison:
     """Run ``source`` plain, then optimized, and compare."""
-    plain = _execute(_quiet_compile(source), timeout)
+    plain = _execute(_quiet_compile(source), source, timeout)
     tree, report, problems = optimize(source, config)
-    optimized = _execute(_quiet_compile(tree), timeout)
+    optimized = _execute(_quiet_compile(tree), source, timeout)
     return Comparison(source, plain, optimized, len(report.specialized), problems)
 
 

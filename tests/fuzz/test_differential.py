@@ -1,7 +1,9 @@
 """Differential fuzzing, CI-sized: generated modules must behave the same plain and optimized.
 
-About 2,200 modules over five feature profiles, reproducible (derandomized, no example
-database). Set ``FATOPT_FUZZ_EXAMPLES`` to scale every test (``FATOPT_FUZZ_EXAMPLES=0`` keeps the
+About 2,200 modules over nine feature profiles (four of them issue 16's shapes: inlinable
+calls, generator expressions, class constants, recursive generators and coroutines; see
+``shapes.py``), reproducible (derandomized, no example database). Each comparison includes the
+``traceback.format_exception`` text of every exception a call raised. Set ``FATOPT_FUZZ_EXAMPLES`` to scale every test (``FATOPT_FUZZ_EXAMPLES=0`` keeps the
 defaults); the long run on demand is ``tools/fuzz.py`` or the ``slow`` test below:
 
     FATOPT_FUZZ_EXAMPLES=20000 python -m pytest tests/fuzz -m slow
@@ -12,18 +14,22 @@ A failure prints the (shrunk) program and a diff of plain vs optimized behaviour
 from __future__ import annotations
 
 import os
+import random
+import re
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
 import fatopt
-from tests.fuzz.generator import PROFILES, modules
+from tests.fuzz.generator import PROFILES, build, modules
 from tests.fuzz.runner import compare, optimize
 
 pytestmark = pytest.mark.skipif(not fatopt.AVAILABLE, reason="the guard runtime needs CPython 3.12+")
 
 #: examples per profile in the CI run (sum: 2,200)
-CI_EXAMPLES = {"mixed": 650, "expressions": 400, "loops": 400, "closures": 350, "rebinding": 400}
+CI_EXAMPLES = {"mixed": 500, "expressions": 300, "loops": 300, "closures": 250, "rebinding": 300,
+               "calls": 200, "genexprs": 150, "classes": 100, "recursive": 100}
 SCALE = int(os.environ.get("FATOPT_FUZZ_EXAMPLES", "0") or 0)
 
 
@@ -67,6 +73,42 @@ test_expressions_modules_behave_the_same = _profile_test("expressions")
 test_loops_modules_behave_the_same = _profile_test("loops")
 test_closures_modules_behave_the_same = _profile_test("closures")
 test_rebinding_modules_behave_the_same = _profile_test("rebinding")
+test_calls_modules_behave_the_same = _profile_test("calls")
+test_genexprs_modules_behave_the_same = _profile_test("genexprs")
+test_classes_modules_behave_the_same = _profile_test("classes")
+test_recursive_modules_behave_the_same = _profile_test("recursive")
+
+
+#: patterns that show a shape of each family is in a module (searched after the preludes)
+SHAPE_PATTERNS = {
+    "calls": (r"_FN_h", r"\bcaller\d+\(", r"zz=", r"except Err1|except ZeroDivisionError", r"raise Err1",
+              r"_note\('t", r"__defaults__ =", r"__code__ ="),
+    "genexprs": (r"\bany\(", r"\ball\(", r"\bsorted\(", r"\bdict\(", r"\bmin\(", r"\bfrozenset\(",
+                 r"\.join\(", r"_Seq\(", r"next\(iter\(\(\)\)\)", r" for g\d+ in .* for g\d+ in "),
+    "classes": (r"class K\d+\(K", r"_CLS_K\d+\.\w+ = ", r"@staticmethod", r"type\.__setattr__",
+                r"del _CLS_", r"_mod\.K\d+ = K"),
+    "recursive": (r"yield from walk", r"yield from self\.left", r"await fib", r"\.throw\(", r"\.close\(\)",
+                  r"\.send\(", r"await _Tick\("),
+}
+
+
+@pytest.mark.parametrize("family", sorted(SHAPE_PATTERNS))
+def test_profiles_generate_the_shapes_of_their_family(family: str) -> None:
+    """Each family's profile generates every shape the family is meant to test, in some of 200
+    modules; each module compiles and is a function of its bytes."""
+    rng = random.Random(family)
+    seen = dict.fromkeys(SHAPE_PATTERNS[family], 0)
+    for _ in range(200):
+        data = bytes(rng.randrange(256) for _ in range(rng.randrange(512, 2048)))
+        source = build(data, PROFILES[family])
+        assert build(data, PROFILES[family]) == source
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            compile(source, "fuzz_case.py", "exec", dont_inherit=True)
+        generated = source.partition("\n_ORIGINALS = ")[2]
+        for pattern in seen:
+            seen[pattern] += re.search(pattern, generated) is not None
+    assert all(seen.values()), f"never generated: {[p for p, count in seen.items() if not count]}"
 
 
 @_settings(100)

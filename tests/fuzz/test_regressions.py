@@ -150,3 +150,17 @@ def test_a_nested_comprehension_reading_the_outer_target_is_still_optimized() ->
             return [[x * len("ab") for y in m] for x in (1, 2)]
         print(g("xy"))
     """)
+
+
+@pytest.mark.parametrize("test", ["False if True else False", "(False and b)", "(b or 0) if 0 else ''"])
+def test_a_folded_assert_test_keeps_the_carets_of_the_whole_test(test: str) -> None:
+    """Found when the fuzzer started comparing traceback text (3.13 shows carets under the
+    position of the code that raised): a conditional expression or ``and``/``or`` folded to one of
+    its constant operands gave that operand's position to the assert, whose carets then spanned
+    the operand instead of the whole test."""
+    assert_same_behaviour(f"""
+        def f(b=''):
+            n = len("ab")
+            assert {test}, b
+        f()
+    """)
