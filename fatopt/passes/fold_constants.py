@@ -116,12 +116,21 @@ class ConstantFolder(FunctionCodeTransformer):
 
 
 def _in_place_of(kept: ast.expr, folded: ast.expr) -> ast.expr:
-    """``kept``, the operand left of ``folded``: a constant takes ``folded``'s position, as the
+    """``kept``, the operand left of ``folded``: a literal takes ``folded``'s position, as the
     code around it reports that (an ``assert``'s carets span the whole test). An operand that
     can raise itself keeps its own position, which its own errors report."""
-    if type(kept) is ast.Constant:
+    if _is_literal(kept):
         ast.copy_location(kept, folded)
     return kept
+
+
+def _is_literal(node: ast.expr) -> bool:
+    """A constant, or a tuple or list display of literals (``()``, ``[1, (2,)]``): nothing in it
+    can raise, so no error of its own reports its position."""
+    kind = type(node)
+    if kind is ast.Constant:
+        return True
+    return (kind is ast.Tuple or kind is ast.List) and all(_is_literal(e) for e in node.elts)  # type: ignore[attr-defined]
 
 
 def _index_value(node: ast.expr) -> object:

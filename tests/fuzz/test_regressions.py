@@ -152,7 +152,7 @@ def test_a_nested_comprehension_reading_the_outer_target_is_still_optimized() ->
     """)
 
 
-@pytest.mark.parametrize("test", ["False if True else False", "(False and b)", "(b or 0) if 0 else ''"])
+@pytest.mark.parametrize("test", ["False if True else False", "(False and b)", "(b or 0) if 0 else ''", "(() and b)", "([] and b)", "(0 and b) or ()"])
 def test_a_folded_assert_test_keeps_the_carets_of_the_whole_test(test: str) -> None:
     """Found when the fuzzer started comparing traceback text (3.13 shows carets under the
     position of the code that raised): a conditional expression or ``and``/``or`` folded to one of
