@@ -1,0 +1,85 @@
+"""``fatopt._guards.inlined_raised`` called from hand-written handlers: which exceptions it edits
+(LINES), the entry it adds, PEP 479's replacement (STOP_MESSAGE), and what it leaves alone. The
+optimizer's use of it (positions, nesting) is tested in tests/optimizer/test_inline_functions.py."""
+
+import pytest
+
+import fatopt
+
+pytestmark = pytest.mark.skipif(not fatopt.AVAILABLE, reason="the guard runtime needs CPython 3.12+")
+
+def caller(what, lines, stop=None):
+    try:
+        if what == "stop":
+            raise StopIteration("s")
+        return 1 // what
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", lines, stop)
+        raise
+
+
+def _entries(exc):
+    out = []
+    tb = exc.__traceback__
+    while tb is not None:
+        out.append((tb.tb_frame.f_code.co_name, tb.tb_lineno))
+        tb = tb.tb_next
+    return out
+
+
+FIRST = caller.__code__.co_firstlineno
+RAISE_LINE = FIRST + 4  # `return 1 // what`
+HANDLER_LINE = FIRST + 6
+
+
+def test_acts_on_a_raise_within_lines():
+    with pytest.raises(ZeroDivisionError) as info:
+        caller(0, (FIRST, FIRST + 5))
+    entries = _entries(info.value)
+    assert entries[-2:] == [("caller", HANDLER_LINE), ("callee", RAISE_LINE)]
+    callee_frame = info.value.__traceback__
+    while callee_frame.tb_next is not None:
+        callee_frame = callee_frame.tb_next
+    assert callee_frame.tb_frame.f_locals == {}  # a new frame: no locals (docs/semantics.md)
+
+
+def test_lines_none_acts_on_anything():
+    with pytest.raises(ZeroDivisionError) as info:
+        caller(0, None)
+    assert _entries(info.value)[-2:] == [("caller", HANDLER_LINE), ("callee", RAISE_LINE)]
+
+
+def test_leaves_a_raise_outside_lines_alone():
+    with pytest.raises(ZeroDivisionError) as info:
+        caller(0, (1, 2))
+    assert _entries(info.value)[-1:] == [("caller", RAISE_LINE)]
+
+
+def test_stop_iteration_becomes_pep_479_runtime_error():
+    with pytest.raises(RuntimeError, match="^generator raised StopIteration$") as info:
+        caller("stop", None, "generator raised StopIteration")
+    error = info.value
+    assert type(error.__cause__) is StopIteration and error.__context__ is error.__cause__
+    assert _entries(error)[-1:] == [("caller", HANDLER_LINE)]
+    assert _entries(error.__cause__) == [("callee", FIRST + 3)]
+
+
+def test_stop_iteration_kept_without_a_message():
+    with pytest.raises(StopIteration) as info:
+        caller("stop", None, None)
+    assert _entries(info.value)[-2:] == [("caller", HANDLER_LINE), ("callee", FIRST + 3)]
+
+
+def test_other_exceptions_are_not_replaced_by_the_stop_message():
+    with pytest.raises(ZeroDivisionError):
+        caller(0, None, "coroutine raised StopIteration")
+
+
+@pytest.mark.parametrize("args", [(1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None)])
+def test_bad_arguments_raise_type_error(args):
+    with pytest.raises(TypeError):
+        fatopt._guards.inlined_raised(*args)
+
+
+def test_without_an_exception_being_handled_does_nothing():
+    assert fatopt._guards.inlined_raised("f", None, None) is None
