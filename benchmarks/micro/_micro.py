@@ -148,15 +148,18 @@ def main(
     fatopt_options: str = "1",
     target: str = "target",
     floor: str = "floor",
+    checked: str | None = None,
 ) -> None:
-    """Time ``target`` plain, ``target`` under fatopt and ``floor``, in one pyperf Runner."""
+    """Time ``target`` plain, ``target`` under fatopt and ``floor``, in one pyperf Runner.
+    ``checked`` names the function ``expect`` is about when it is not ``target`` itself (a
+    recursive generator the timed function drives)."""
     main_module = sys.modules["__main__"]
     path = os.path.abspath(main_module.__file__)
     if "--worker" not in sys.argv and not os.environ.get("PYTHONFATOPT"):
         _reexec_with_fatopt(fatopt_options)
     run_variant = _run_variant_request(sys.argv[1:])
     if run_variant is not None:
-        _run_one_variant(path, main_module, target, floor, args, expect, *run_variant)
+        _run_one_variant(path, main_module, target, floor, args, expect, *run_variant, checked=checked)
         return
 
     def add_worker_args(cmd: list[str], ns: argparse.Namespace) -> None:
@@ -193,12 +196,12 @@ def main(
         "fatopt": getattr(main_module, target),
         "floor": getattr(main_module, floor),
     }
-    did, details = _describe(funcs["fatopt"], funcs["plain"])
+    did, details = _describe_checked(path, main_module, checked, funcs["fatopt"], funcs["plain"])
     if did != expect:
         message = (
             f"{path}: expected fatopt to leave {target} {expect}, but it is {did} "
             f"(PYTHONFATOPT={os.environ.get('PYTHONFATOPT')!r}); optimizer says: "
-            f"{_why_not(path, target, os.environ['PYTHONFATOPT'])}"
+            f"{_why_not(path, checked or target, os.environ['PYTHONFATOPT'])}"
         )
         if not ns.allow_unexpected:
             sys.exit(message)
@@ -217,15 +220,23 @@ def main(
         runner.bench_time_func(f"{case}: {variant}", _timer(funcs[variant], args), inner_loops=CALLS)
 
 
+def _describe_checked(path: str, main_module: types.ModuleType, checked: str | None,
+                      target: types.FunctionType, plain: types.FunctionType) -> tuple[str, str]:
+    """:func:`_describe` of ``checked`` if given, else of ``target``."""
+    if checked is None:
+        return _describe(target, plain)
+    return _describe(getattr(main_module, checked), _plain_copy(path, checked))
+
+
 def _run_one_variant(path: str, main_module: types.ModuleType, target: str, floor: str, args: tuple,
-                     expect: str, variant: str, loops: int) -> None:
+                     expect: str, variant: str, loops: int, checked: str | None = None) -> None:
     """``--run-variant``: one variant's timing loop, ``loops`` times, without pyperf; then one
     JSON line on stdout saying what fatopt did."""
     if not _fatopt_ran_main():
         sys.exit(f"{path}: fatopt is not active in this process (PYTHONFATOPT={os.environ.get('PYTHONFATOPT')!r})")
     plain = _plain_copy(path, target)
     funcs = {"plain": plain, "fatopt": getattr(main_module, target), "floor": getattr(main_module, floor)}
-    did, details = _describe(funcs["fatopt"], plain)
+    did, details = _describe_checked(path, main_module, checked, funcs["fatopt"], plain)
     _timer(funcs[variant], args)(loops)
     print(json.dumps({"fatopt_options": os.environ["PYTHONFATOPT"], "expected": expect, "calls": CALLS,
                       "did": f"{did} ({details})" if details else did}))

@@ -474,3 +474,80 @@ def test_documented_differences():
     assert 0 < opt_calls < plain_calls
     # half the frames: a recursion too deep for plain fits
     assert plain_deep == "RecursionError" and opt_deep == sum(range(600))
+
+
+# -- the runtime: guards on the name being defined, class_born ------------------------------------
+
+def _load(source: str) -> dict:
+    from tests.optimizer._diff import source_file
+    from fatopt.optimizer import optimize_ast
+
+    source, path = source_file(source)
+    namespace: dict = {"__name__": "fatopt_case"}
+    exec(compile(optimize_ast(ast.parse(source, path), path), path, "exec"), namespace)
+    return namespace
+
+
+def _active(func) -> bool:
+    import fatopt
+
+    found = fatopt.get_specialized(func)
+    return bool(found) and func.__code__ is found[0][0]
+
+
+WALK = "def walk(n):\n    yield n\n    if n:\n        yield from walk(n - 1)\n"
+
+
+def test_recursive_function_is_born_active_and_follows_its_name():
+    import fatopt._guards
+
+    ns = _load(WALK)
+    walk = ns["walk"]
+    assert _active(walk)
+    assert fatopt._guards.get(walk)[4] == 0  # never invalidated: its code was never swapped
+    ns["walk"] = lambda n: iter(["other"])
+    assert not _active(walk) and list(walk(2)) == [2, "other"]  # as plain
+    ns["walk"] = walk
+    assert _active(walk) and list(walk(3)) == [3, 2, 1, 0]
+
+
+def test_decorator_applied_after_born_makes_the_guard_fail():
+    # born() binds the name to the function it registers; a decorator applied after it binds
+    # the name to something else, and the guard on the name fails (original code runs)
+    source = (
+        "import fatopt._guards as __fatopt_runtime__\n"
+        "def wrap(f):\n    def wrapper(n):\n        return f(n)\n    wrapper.inner = f\n    return wrapper\n"
+        + WALK
+        + "@wrap\n@__fatopt_runtime__.born(walk, ('callee', 'walk'))\n"
+        + "def walk(n):\n    yield 'specialized'\n"
+    )
+    ns: dict = {"__name__": "fatopt_case"}
+    exec(compile(source, "<case>", "exec"), ns)
+    inner = ns["walk"].inner
+    assert not _active(inner)
+    assert list(ns["walk"](2)) == [2, 1, 0]
+
+
+def test_class_born_adds_the_class_guards():
+    ns = _load(TREE)
+    tree_class = ns["Tree"]
+    method = tree_class.__dict__["__iter__"]
+    assert _active(method)
+    recipes = __import__("fatopt")._guards.get(method)[2]
+    assert ("class_attrs", "Tree", "__iter__") in recipes
+    tree_class.__getattr__ = lambda self, name: None
+    assert not _active(method)
+    del tree_class.__getattr__
+    assert _active(method)
+    tree_class.__iter__ = lambda self: iter(["patched"])
+    assert not _active(method)
+    assert list(method(ns["build"](0, 3))) == ["patched", 1, "patched"]  # as plain
+
+
+def test_class_born_on_a_class_without_the_method_changes_nothing():
+    import fatopt._guards
+
+    class C:
+        pass
+
+    assert fatopt._guards.class_born("C", "__iter__", ("class_attrs", "C", "__iter__"))(C) is C

@@ -283,8 +283,38 @@ def inlined_raised_paths():
             pass
 
 
+RECURSIVE = """
+class Tree:
+    def __init__(self, left):
+        self.left = left
+    def __iter__(self):
+        yield 1
+        if self.left:
+            yield from self.left
+
+def walk(n):
+    yield n
+    if n:
+        yield from walk(n - 1)
+"""
+RECURSIVE_CODE = compile(optimize_ast(ast.parse(RECURSIVE), "<leakrecursive>"), "<leakrecursive>", "exec")
+
+
+def self_inlined_module():
+    # born() binding a recursive function's own name, class_born() registering a method again,
+    # then both invalidated and the module dropped
+    ns: dict = {"__name__": "leakrecursive"}
+    exec(RECURSIVE_CODE, ns)
+    assert fatopt.get_specialized(ns["walk"]) and fatopt.get_specialized(ns["Tree"].__iter__)
+    list(ns["walk"](3))
+    list(ns["Tree"](ns["Tree"](None)))
+    ns["Tree"].__iter__ = ns["walk"]
+    ns["walk"] = None
+
+
 SCENARIOS = [
     tracing_queries,
+    self_inlined_module,
     register_and_drop,
     register_in_cycle,
     shadow_cycle,
