@@ -135,7 +135,7 @@ def _exact_int(node: ast.expr) -> bool:
     if kind is ast.UnaryOp:
         if type(node.op) is ast.Not:
             return True
-        return type(node.operand) is ast.Constant and type(node.operand.value) in (int, bool)
+        return type(node.operand) is ast.Constant and type(node.operand.value) is int  # ~True warns
     if kind is ast.IfExp:
         return _exact_int(node.body) and _exact_int(node.orelse)
     if kind is ast.BoolOp:
