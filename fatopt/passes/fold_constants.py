@@ -31,7 +31,26 @@ __all__ = ["ConstantFolding", "ConstantFolder"]
 
 
 class ConstantFolder(FunctionCodeTransformer):
-    """Folds bottom-up: children first, then the node itself."""
+    """Folds bottom-up: children first, then the node itself.
+
+    A conditional expression or ``and``/``or`` whose position the code around it reports (an
+    ``assert``'s test: the carets under its ``AssertionError``; an iterable: those under
+    "object is not iterable") is folded only to a constant, which takes its position: an operand
+    that is not a constant keeps its own position, for its own errors, so the two cannot be
+    merged.
+    """
+
+    def __init__(self, unit: Unit) -> None:
+        super().__init__(unit)
+        #: ids of the expressions whose position is reported; found when first needed (rarely)
+        self._reported: set[int] | None = None
+
+    def _keeps_position(self, node: ast.expr, kept: ast.expr) -> bool:
+        if type(kept) is ast.Constant:
+            return False
+        if self._reported is None:
+            self._reported = _position_reported(self.unit.node)
+        return id(node) in self._reported
 
     def _fold(self, node: ast.AST, value: object) -> ast.AST:
         if value is NOT_FOLDED:
@@ -84,6 +103,8 @@ class ConstantFolder(FunctionCodeTransformer):
             break
         if len(values) == len(node.values):
             return node
+        if len(values) == 1 and self._keeps_position(node, values[0]):
+            return node
         self.changed = True
         if len(values) == 1:
             return _in_place_of(values[0], node)
@@ -99,8 +120,11 @@ class ConstantFolder(FunctionCodeTransformer):
             truth = bool(test)
         except Exception:
             return node
+        kept = node.body if truth else node.orelse
+        if self._keeps_position(node, kept):
+            return node
         self.changed = True
-        return _in_place_of(node.body if truth else node.orelse, node)
+        return _in_place_of(kept, node)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
@@ -113,6 +137,19 @@ class ConstantFolder(FunctionCodeTransformer):
         if index is NOT_FOLDED:
             return node
         return self._fold(node, safe_subscript(container, index, self.unit.config))
+
+
+def _position_reported(function: ast.AST) -> set[int]:
+    """ids of the expressions in ``function`` whose position the code around them reports:
+    an ``assert``'s test, the iterable of a ``for`` or of a comprehension's ``for``."""
+    found: set[int] = set()
+    for node in ast.walk(function):
+        kind = type(node)
+        if kind is ast.Assert:
+            found.add(id(node.test))  # type: ignore[attr-defined]
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            found.add(id(node.iter))  # type: ignore[attr-defined]
+    return found
 
 
 def _in_place_of(kept: ast.expr, folded: ast.expr) -> ast.expr:

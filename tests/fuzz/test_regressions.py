@@ -152,15 +152,35 @@ def test_a_nested_comprehension_reading_the_outer_target_is_still_optimized() ->
     """)
 
 
-@pytest.mark.parametrize("test", ["False if True else False", "(False and b)", "(b or 0) if 0 else ''", "(() and b)", "([] and b)", "(0 and b) or ()"])
-def test_a_folded_assert_test_keeps_the_carets_of_the_whole_test(test: str) -> None:
+@pytest.mark.parametrize("statement", [
+    "assert False if True else False, b",
+    "assert (False and b), b",
+    "assert (b or 0) if 0 else '', b",
+    "assert (FLAG if -2.25 else FLAG), b",
+    "assert (True and b), b",
+    "assert (() and b), b",
+    "assert ([] and b), b",
+    "assert (0 and b) or (), b",
+    "for x in (b if True else ()):\n                pass",
+    "return [x for x in (b if True else ())]",
+    "return {x: 1 for y in (1,) for x in (True and b)}",
+])
+def test_a_folded_test_or_iterable_keeps_the_carets_of_the_whole_expression(statement: str) -> None:
     """Found when the fuzzer started comparing traceback text (3.13 shows carets under the
     position of the code that raised): a conditional expression or ``and``/``or`` folded to one of
-    its constant operands gave that operand's position to the assert, whose carets then spanned
-    the operand instead of the whole test."""
+    its operands gave that operand's position to the assert or the loop, whose carets then
+    spanned the operand instead of the whole expression. A constant operand now takes the
+    position of the whole; any other operand is not folded there (its own errors need its own)."""
     assert_same_behaviour(f"""
-        def f(b=''):
+        import sys
+        FLAG = False
+        def f(b=0):
             n = len("ab")
-            assert {test}, b
-        f()
+            {statement}
+        try:
+            f()
+        except Exception as e:
+            _ERRORS = [e]
+        sys.modules[__name__].FLAG = 0
+        FLAG = 0
     """)
