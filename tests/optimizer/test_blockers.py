@@ -146,7 +146,7 @@ REASONS = [
         "def f(a, b):\n    return a + b\n", "f", "nothing to fold: it reads only its arguments and locals",
         ("nothing", "", 0), id="nothing"),
     pytest.param(
-        "def helper(x):\n    y = x\n    return y\ndef f(x):\n    return helper(x.value)\n", "f",
+        "def helper(x):\n    while x:\n        x = 0\n    return x\ndef f(x):\n    return helper(x.value)\n", "f",
         "nothing to fold: it reads only its arguments and locals (and their attributes) and the global `helper`",
         ("nothing", "", 0), id="nothing-says-what-it-reads"),
     pytest.param(
