@@ -3,9 +3,9 @@
 ``set(x % 7 for x in items)`` becomes ``{x % 7 for x in items}`` with issue 16's
 generator-expression elimination (guarded on the builtin ``set``): a comprehension, inlined in
 its function on 3.12+, instead of a generator resumed per element. The floor is the set
-comprehension. fatopt does not do this yet: today its column shows what plain does.
+comprehension, which is what fatopt's column runs.
 
-    python benchmarks/micro/bm_genexpr_set.py --fast --allow-unexpected   # until fatopt does it
+    python benchmarks/micro/bm_genexpr_set.py --fast
 """
 
 import _micro

@@ -2,10 +2,10 @@
 
 ``tuple(x + 1 for x in items)`` becomes ``tuple([x + 1 for x in items])`` with issue 16's
 generator-expression elimination (guarded on the builtin ``tuple``): a list comprehension,
-inlined in its function, then one copy. The floor is that code. fatopt does not do this yet:
-today its column shows what plain does.
+inlined in its function, then one copy. The floor is that code, which is what fatopt's
+column runs.
 
-    python benchmarks/micro/bm_genexpr_tuple.py --fast --allow-unexpected   # until fatopt does it
+    python benchmarks/micro/bm_genexpr_tuple.py --fast
 """
 
 import _micro

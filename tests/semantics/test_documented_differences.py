@@ -121,3 +121,24 @@ def test_folded_calls_return_constants():
         assert first == second == (-0.0, 1000)
         results[optimized] = (first[0] is second[0], first[1] is second[1])
     assert results == {False: (False, False), True: (True, True)}
+
+
+def test_specialized_code_saved_and_assigned_back_runs_without_guards(capsys):
+    """docs/semantics.md, "Your own `__code__` assignment wins": the code read from a
+    specialized function is its specialized code; assigned back after an assumption broke, it
+    runs specialized until the next change to what it assumes (plain: the code it read)."""
+    optimized = load(True)
+    log = optimized["log"]
+    saved = log.__code__
+    assert fatopt.get_specialized(log)
+    optimized["DEBUG"] = True  # the guard breaks: the original code runs
+    assert log.__code__ is not saved
+    log("a")
+    assert capsys.readouterr().out == "debug: a\n"
+    log.__code__ = saved  # the user puts back what they read: the specialized code
+    log("b")
+    assert capsys.readouterr().out == ""  # stale: plain would print "debug: b"
+    optimized["DEBUG"] = False  # the next changes of DEBUG are followed again
+    optimized["DEBUG"] = True
+    log("c")
+    assert capsys.readouterr().out == "debug: c\n"
