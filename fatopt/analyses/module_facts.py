@@ -127,7 +127,7 @@ def _unpack(target: ast.expr, value: ast.expr | Any, config: Config, out: list[t
         if type(items) is not tuple:
             return False
     elts = target.elts  # type: ignore[attr-defined]
-    return len(elts) == len(items) and all(_unpack(t, v, config, out) for t, v in zip(elts, items))
+    return len(elts) == len(items) and all(_unpack(t, v, config, out) for t, v in zip(elts, items, strict=True))
 
 
 def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> ModuleFacts:

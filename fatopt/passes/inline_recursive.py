@@ -169,7 +169,7 @@ class _Inliner:
         node = unit.node
         self.is_coroutine = type(node) is ast.AsyncFunctionDef
         start = 1 if _docstring(node.body) else 0
-        self.template = [clone(s) for s in node.body[start:]]
+        self.template = [clone(s) for s in node.body[start:]]  # type: ignore[index]
         scope = unit.scope
         self.locals = set(scope.bindings) | set(params)
         self.taken = {n.id for n in walk(node) if type(n) is ast.Name} | self.locals
@@ -204,7 +204,7 @@ class _Inliner:
             target = ast.copy_location(ast.Name(id=result, ctx=ast.Store()), where)
             return ast.copy_location(ast.Assign(targets=[target], value=value), where)
 
-        body = _tail_returns([clone(s) for s in self.template], give)
+        body = _tail_returns([clone(s) for s in self.template], give)  # type: ignore[misc]
         if body is None:
             return None
         renamer = _Rename(renames)
@@ -257,7 +257,7 @@ class _Inliner:
         operand = site.value  # type: ignore[attr-defined]
         if self.mode == "function":
             out: list[ast.stmt] = []
-            for param, arg in zip(self.params, operand.args):
+            for param, arg in zip(self.params, operand.args, strict=False):
                 target = ast.copy_location(ast.Name(id=renames[param], ctx=ast.Store()), arg)
                 out.append(ast.copy_location(ast.Assign(targets=[target], value=arg), arg))
             body = self._body(renames, result, site)
@@ -463,10 +463,10 @@ class InlineRecursive(Pass):
             mode, class_name = "iter", info.name
         inliner = _Inliner(unit, mode, params, class_name)
         start = 1 if _docstring(node.body) else 0
-        new_body = inliner.block(node.body[start:])
+        new_body = inliner.block(node.body[start:])  # type: ignore[index]
         if not inliner.changed:
             return False
-        node.body[start:] = new_body
+        node.body[start:] = new_body  # type: ignore[index]
         if mode == "function":
             unit.require(GuardCallee, node.name)
         else:
