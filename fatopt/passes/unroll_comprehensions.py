@@ -6,7 +6,9 @@ most ``Config.unroll_comprehensions`` items becomes a display.
 non-async ``for`` with a target made of names; ``if`` clauses must fold to constants once the item
 is known. Elements containing lambdas, nested comprehensions, ``:=``, ``yield`` or ``await`` are
 left alone (closures would capture a different variable). Generator expressions are lazy and never
-unrolled; an empty set comprehension is kept (there is no empty set display).
+unrolled; an empty set comprehension is kept (there is no empty set display). A set's elements
+and a dict's keys must fold to hashable constants: a comprehension hashes each as it is made, a
+display all at the end, and an unhashable one is reported at another position.
 """
 
 from __future__ import annotations
@@ -65,9 +67,27 @@ class _Unroll(FunctionCodeTransformer):
                 results.append([replace_names(p, mapping) for p in parts])  # type: ignore[misc]
         if type(node) is ast.ListComp:
             return ast.List(elts=[r[0] for r in results], ctx=ast.Load())
+        keys = self.hashable_constants([r[0] for r in results])
+        if keys is None:
+            return None
         if type(node) is ast.SetComp:
-            return ast.Set(elts=[r[0] for r in results]) if results else None
-        return ast.Dict(keys=[r[0] for r in results], values=[r[1] for r in results])
+            return ast.Set(elts=keys) if results else None
+        return ast.Dict(keys=keys, values=[r[1] for r in results])
+
+    def hashable_constants(self, exprs: list[ast.expr]) -> list[ast.expr] | None:
+        """``exprs`` folded, if each folds to a hashable constant; else None. A comprehension
+        hashes each element (key) as soon as it is made, a display only after making them all,
+        and reports an unhashable one at its own position, not the element's: the two differ
+        observably unless hashing cannot fail or run code."""
+        folder = ConstantFolder(self.unit)
+        folded = []
+        for expr in exprs:
+            expr = folder.visit(expr)
+            value = constant_value(expr)
+            if value is NOT_FOLDED or not _hashable(value):
+                return None
+            folded.append(expr)
+        return folded
 
     def conditions_hold(self, ifs: list[ast.expr], mapping: dict) -> bool | None:
         """True/False if every ``if`` folds to a constant for this item, None if one does not."""
@@ -80,6 +100,14 @@ class _Unroll(FunctionCodeTransformer):
             if not value:
                 return False
         return True
+
+
+def _hashable(value: object) -> bool:
+    """Whether hashing ``value``, a folded constant, succeeds without running user code."""
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(_hashable(item) for item in value)  # type: ignore[attr-defined]
+    return kind in (int, float, complex, str, bytes, bool, type(None), type(...))
 
 
 class UnrollComprehensions(Pass):

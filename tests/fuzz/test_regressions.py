@@ -184,3 +184,19 @@ def test_a_folded_test_or_iterable_keeps_the_carets_of_the_whole_expression(stat
         sys.modules[__name__].FLAG = 0
         FLAG = 0
     """)
+
+
+def test_an_unrolled_set_comprehension_with_an_unhashable_element_is_not_unrolled() -> None:
+    """Found by the 20,000-case run on 3.12 once tracebacks were compared as text: a set
+    comprehension over a constant tuple unrolled to a display reported the unhashable element
+    with carets under the whole display (plain: under the element), and a display hashes only
+    after making every element."""
+    assert_same_behaviour("""
+        def f():
+            n = len("ab")
+            return {"12".split() for c in (1, 7)}
+        try:
+            f()
+        except TypeError as e:
+            _ERRORS = [e]
+    """)

@@ -26,6 +26,10 @@ NOOPS = [
     pytest.param("def f():\n    return [y for x in (1, 2) for y in (x, x)]", id="two-generators"),
     pytest.param("def f(n=1):\n    return [x for x in (1, 2) if x > n]", id="unknown-condition"),
     pytest.param("def f():\n    return {x for x in ()}", id="empty-set"),
+    pytest.param("def f():\n    return {'12'.split() for x in (1, 2)}", id="set-element-unhashable"),
+    pytest.param("def f(g=print):\n    return {g(x) for x in (1, 2)}", id="set-element-not-constant"),
+    pytest.param("def f(g=str):\n    return {g(k): k for k in ('a', 'b')}", id="dict-key-not-constant"),
+    pytest.param("def f():\n    return {(x, [x]): 0 for x in (1, 2)}", id="dict-key-unhashable"),
     pytest.param("def f():\n    return [(y := x) for x in (1, 2)]", id="walrus"),
     pytest.param("def f():\n    return [x for x in " + repr(tuple(range(17))) + "]", id="over-limit"),
 ]
