@@ -78,12 +78,11 @@ static int
 reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
 {
     int status = -1;
-    PyObject *tb = PyException_GetTraceback(exc);
-    PyObject *bytecode = NULL, *gframe = NULL, *inner = NULL, *outer = NULL, *replacement = NULL;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
+    PyObject *tb = tb_own_entry(exc, frame);
+    PyObject *bytecode = NULL, *gframe = NULL, *inner = NULL;
     PyCodeObject *code = NULL;
-    if (tb == NULL || !PyTraceBack_Check(tb) || frame == NULL
-        || ((PyTracebackObject *)tb)->tb_frame != frame) {
+    if (tb == NULL) {
         status = 0;  /* not raised in this frame's statement */
         goto done;
     }
@@ -113,11 +112,7 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
     }
     PyObject *rest = (PyObject *)entry->tb_next;
     if (opcode == SET_ADD || opcode == LIST_APPEND) {
-        outer = tb_new_entry(rest, (PyObject *)frame, call_offset, call->line);
-        if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
-            goto done;
-        }
-        status = 0;
+        status = tb_raised_through_call(exc, frame, call_offset, call->line, rest, NULL);
         goto done;
     }
     gframe = genexpr_frame(frame, code);
@@ -128,33 +123,14 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
     if (inner == NULL) {
         goto done;
     }
-    if (PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
-        /* plain: the RuntimeError starts in the caller (the generator re-raises it, which adds
-         * no entry); the StopIteration keeps the generator's entries */
-        replacement = tb_stop_iteration_error(exc, "generator raised StopIteration");
-        outer = tb_new_entry(NULL, (PyObject *)frame, call_offset, call->line);
-        if (replacement == NULL || outer == NULL
-            || PyException_SetTraceback(exc, inner) < 0
-            || PyException_SetTraceback(replacement, outer) < 0) {
-            goto done;
-        }
-        PyErr_SetHandledException(replacement);  /* what the bare `raise` raises */
-        status = 0;
-        goto done;
-    }
-    outer = tb_new_entry(inner, (PyObject *)frame, call_offset, call->line);
-    if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
-        goto done;
-    }
-    status = 0;
+    status = tb_raised_through_call(exc, frame, call_offset, call->line, inner,
+                                    "generator raised StopIteration");
 done:
     Py_XDECREF(tb);
     Py_XDECREF((PyObject *)code);
     Py_XDECREF(bytecode);
     Py_XDECREF(gframe);
     Py_XDECREF(inner);
-    Py_XDECREF(outer);
-    Py_XDECREF(replacement);
     return status;
 }
 

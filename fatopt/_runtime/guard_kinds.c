@@ -115,6 +115,21 @@ check_arity(PyObject *recipe, Py_ssize_t min, Py_ssize_t max)
     return 0;
 }
 
+/* A recipe (kind, name, attribute, constant), as class_constant and module_constant take. */
+static int
+check_name_attribute_constant(PyObject *recipe)
+{
+    if (check_arity(recipe, 3, 3) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0
+        || check_name(PyTuple_GET_ITEM(recipe, 2), recipe) < 0) {
+        return -1;
+    }
+    if (!is_constant(PyTuple_GET_ITEM(recipe, 3))) {
+        PyErr_Format(PyExc_TypeError, "%R: not a constant: %R", recipe, PyTuple_GET_ITEM(recipe, 3));
+        return -1;
+    }
+    return 0;
+}
+
 /* globals[name] captured now: (COND_DICT_IS, globals, name, value), or COND_DICT_ABSENT. */
 static int
 add_binding(Build *b, PyObject *dict, PyObject *name)
@@ -387,12 +402,7 @@ build_class_attrs(Build *b, PyObject *recipe)
 static int
 build_class_constant(Build *b, PyObject *recipe)
 {
-    if (check_arity(recipe, 3, 3) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0
-        || check_name(PyTuple_GET_ITEM(recipe, 2), recipe) < 0) {
-        return -1;
-    }
-    if (!is_constant(PyTuple_GET_ITEM(recipe, 3))) {
-        PyErr_Format(PyExc_TypeError, "%R: not a constant: %R", recipe, PyTuple_GET_ITEM(recipe, 3));
+    if (check_name_attribute_constant(recipe) < 0) {
         return -1;
     }
     int error;
@@ -409,12 +419,7 @@ build_class_constant(Build *b, PyObject *recipe)
 static int
 build_module_constant(Build *b, PyObject *recipe)
 {
-    if (check_arity(recipe, 3, 3) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0
-        || check_name(PyTuple_GET_ITEM(recipe, 2), recipe) < 0) {
-        return -1;
-    }
-    if (!is_constant(PyTuple_GET_ITEM(recipe, 3))) {
-        PyErr_Format(PyExc_TypeError, "%R: not a constant: %R", recipe, PyTuple_GET_ITEM(recipe, 3));
+    if (check_name_attribute_constant(recipe) < 0) {
         return -1;
     }
     PyObject *name = PyTuple_GET_ITEM(recipe, 1);

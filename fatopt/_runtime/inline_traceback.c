@@ -37,12 +37,11 @@ static int
 reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const char *stop_message)
 {
     int status = -1;
-    PyObject *tb = PyException_GetTraceback(exc);
-    PyObject *callee_frame = NULL, *inner = NULL, *outer = NULL, *replacement = NULL;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
+    PyObject *tb = tb_own_entry(exc, frame);
+    PyObject *callee_frame = NULL, *inner = NULL;
     PyCodeObject *code = NULL;
-    if (tb == NULL || !PyTraceBack_Check(tb) || frame == NULL
-        || ((PyTracebackObject *)tb)->tb_frame != frame) {
+    if (tb == NULL) {
         status = 0;  /* not raised in this frame's statement */
         goto done;
     }
@@ -68,30 +67,12 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
     if (inner == NULL) {
         goto done;
     }
-    if (stop_message != NULL && PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
-        replacement = tb_stop_iteration_error(exc, stop_message);
-        outer = tb_new_entry(NULL, (PyObject *)frame, call_offset, call_line);
-        if (replacement == NULL || outer == NULL
-            || PyException_SetTraceback(exc, inner) < 0
-            || PyException_SetTraceback(replacement, outer) < 0) {
-            goto done;
-        }
-        PyErr_SetHandledException(replacement);  /* what the bare `raise` raises */
-        status = 0;
-        goto done;
-    }
-    outer = tb_new_entry(inner, (PyObject *)frame, call_offset, call_line);
-    if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
-        goto done;
-    }
-    status = 0;
+    status = tb_raised_through_call(exc, frame, call_offset, call_line, inner, stop_message);
 done:
     Py_XDECREF(tb);
     Py_XDECREF((PyObject *)code);
     Py_XDECREF(callee_frame);
     Py_XDECREF(inner);
-    Py_XDECREF(outer);
-    Py_XDECREF(replacement);
     return status;
 }
 

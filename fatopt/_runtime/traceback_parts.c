@@ -73,3 +73,45 @@ tb_stop_iteration_error(PyObject *exc, const char *message)
     PyException_SetContext(error, Py_NewRef(exc));
     return error;
 }
+
+PyObject *
+tb_own_entry(PyObject *exc, PyFrameObject *frame)
+{
+    PyObject *tb = PyException_GetTraceback(exc);
+    if (tb != NULL && (!PyTraceBack_Check(tb) || frame == NULL
+                       || ((PyTracebackObject *)tb)->tb_frame != frame)) {
+        Py_CLEAR(tb);
+    }
+    return tb;
+}
+
+int
+tb_raised_through_call(PyObject *exc, PyFrameObject *frame, int call_offset, int call_line,
+                       PyObject *inner, const char *stop_message)
+{
+    int status = -1;
+    PyObject *outer = NULL, *replacement = NULL;
+    if (stop_message != NULL && PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
+        /* plain: the RuntimeError starts in the caller (the callee re-raises it, which adds no
+         * entry); the StopIteration keeps the callee's entries */
+        replacement = tb_stop_iteration_error(exc, stop_message);
+        outer = tb_new_entry(NULL, (PyObject *)frame, call_offset, call_line);
+        if (replacement == NULL || outer == NULL
+            || PyException_SetTraceback(exc, inner) < 0
+            || PyException_SetTraceback(replacement, outer) < 0) {
+            goto done;
+        }
+        PyErr_SetHandledException(replacement);  /* what the bare `raise` raises */
+        status = 0;
+        goto done;
+    }
+    outer = tb_new_entry(inner, (PyObject *)frame, call_offset, call_line);
+    if (outer == NULL || PyException_SetTraceback(exc, outer) < 0) {
+        goto done;
+    }
+    status = 0;
+done:
+    Py_XDECREF(outer);
+    Py_XDECREF(replacement);
+    return status;
+}

@@ -1,5 +1,7 @@
 /* What the traceback editors (genexpr_traceback.c, inline_traceback.c) share: source positions
- * of instructions, new traceback entries, frames of a renamed code, PEP 479's replacement. */
+ * of instructions, new traceback entries, frames of a renamed code, PEP 479's replacement, and
+ * the first and last steps of their handlers (the entry of the running frame; the traceback
+ * made to pass through the call). */
 #ifndef FATOPT_TRACEBACK_PARTS_H
 #define FATOPT_TRACEBACK_PARTS_H
 
@@ -29,5 +31,17 @@ PyObject *tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *
 
 /* PEP 479: RuntimeError(message) with `exc` as its __cause__ and __context__. */
 PyObject *tb_stop_iteration_error(PyObject *exc, const char *message);
+
+/* `exc`'s traceback (a new reference) if its first entry is of `frame` (the frame running the
+ * handler: raised in its statement); NULL, no exception set, otherwise. */
+PyObject *tb_own_entry(PyObject *exc, PyFrameObject *frame);
+
+/* Makes the handled `exc`, raised in `frame`, look raised through the call at `call_offset`
+ * (`call_line`): its traceback becomes an entry of `frame` at the call followed by `inner` (the
+ * callee's entries and the rest; NULL: none).  If `stop_message` is not NULL and `exc` is a
+ * StopIteration, the handled exception becomes PEP 479's RuntimeError(stop_message) instead,
+ * starting at the call, and `exc` keeps `inner`.  0 when done, -1 with an exception set. */
+int tb_raised_through_call(PyObject *exc, PyFrameObject *frame, int call_offset, int call_line,
+                           PyObject *inner, const char *stop_message);
 
 #endif

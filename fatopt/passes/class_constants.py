@@ -17,14 +17,11 @@ import ast
 
 from fatopt.analyses.class_constants import ClassConstants, ModuleClassConstants, TopLevelClassNames
 from fatopt.analyses.statements import IdentityCompared
-from fatopt.folding import NOT_FOLDED, make_constant
 from fatopt.guards.class_constant import GuardClassConstant
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes._rewrite import Pass, Unit
+from fatopt.passes._substitute_constants import ConstantSubstituter
 
 __all__ = ["SubstituteClassConstants"]
-
-#: Constants whose identity is guaranteed: the only ones substituted next to ``is``/``is not``.
-_SINGLETONS = (None, True, False, Ellipsis)
 
 
 def _constants_of(unit: Unit) -> ClassConstants | None:
@@ -34,34 +31,25 @@ def _constants_of(unit: Unit) -> ClassConstants | None:
     return found if found.classes else None
 
 
-class _Substitute(FunctionCodeTransformer):
+class _Substitute(ConstantSubstituter):
     def run_on(self, unit: Unit) -> bool:
         self._classes = _constants_of(unit)
         if self._classes is None:
             return False
-        # `x is Direction.FORWARD` compares with the class's object, which an equal constant
-        # need not be (see module_constants): such a class keeps its reads, singletons aside
-        self._identity_names = unit.fact(IdentityCompared)
         self._line = unit.node.lineno
         return super().run_on(unit)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        value = node.value
-        if type(value) is not ast.Name or type(node.ctx) is not ast.Load:
+        name = self._global_of(node)
+        if name is None:
             return self.generic_visit(node)
-        name = value.id
-        if type(value.ctx) is not ast.Load or self.is_shadowed(name) or not self.unit.is_module_name(name):
-            return node
         constant = self._classes.value(name, node.attr, self._line)  # type: ignore[union-attr]
-        if constant is NOT_FOLDED:
-            return node
-        if name in self._identity_names and not any(constant is s for s in _SINGLETONS):
+        # `x is Direction.FORWARD` compares with the class's object, which an equal constant
+        # need not be (see _substitute_constants): such a class keeps its reads, singletons aside
+        if not self._usable(name, constant):
             return node
         self.unit.require(GuardClassConstant, name, node.attr, constant)
-        if type(constant) in (str, bytes):
-            self.unit.made.add("string_constants")
-        self.changed = True
-        return make_constant(constant, node)
+        return self._substitute(node, constant)
 
 
 class SubstituteClassConstants(Pass):

@@ -55,7 +55,8 @@ from fatopt.analyses.scopes import resolve
 from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.nodes import walk
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, comprehension_targets
+from fatopt.passes._bound_locals import TARGET_NODES, BoundLocalsTransformer
+from fatopt.passes._rewrite import Pass, Unit, comprehension_targets
 
 __all__ = ["EliminateGenexpr", "CONSUMERS"]
 
@@ -80,7 +81,6 @@ _FORBIDDEN = (
     ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
     ast.Yield, ast.YieldFrom, ast.Await,
 )
-_TARGET_NODES = (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store)
 #: statements whose own expressions may be rewritten (the whole statement is then wrapped)
 _WRAPPABLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.If, ast.While, ast.For)
 
@@ -187,92 +187,14 @@ def _first_evaluated(stmt: ast.stmt) -> set[int]:
     return path
 
 
-def _target_names(target: ast.AST) -> set[str]:
-    return {node.id for node in walk(target) if type(node) is ast.Name}
-
-
-def _bound_by(stmt: ast.stmt) -> set[str]:
-    """Names certainly bound once ``stmt`` completed normally (only simple statements count:
-    what a compound statement binds may not have run)."""
-    kind = type(stmt)
-    if kind is ast.Assign:
-        names: set[str] = set()
-        for target in stmt.targets:  # type: ignore[attr-defined]
-            if all(isinstance(node, _TARGET_NODES) for node in walk(target)):
-                names |= _target_names(target)
-        return names
-    if kind is ast.AnnAssign and stmt.value is not None and type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
-        return {stmt.target.id}  # type: ignore[attr-defined]
-    if kind is ast.AugAssign and type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
-        return {stmt.target.id}  # type: ignore[attr-defined]
-    if kind in (ast.Import, ast.ImportFrom):
-        return {(alias.asname or alias.name).split(".")[0] for alias in stmt.names if alias.name != "*"}  # type: ignore[attr-defined]
-    if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-        return {stmt.name}  # type: ignore[attr-defined]
-    return set()
-
-
-class _Eliminate(FunctionCodeTransformer):
+class _Eliminate(BoundLocalsTransformer):
     def __init__(self, unit: Unit) -> None:
         super().__init__(unit)
-        deleted: set[str] = set()
-        for scope in unit.scope.walk():
-            deleted |= scope.deleted
-        #: locals that can never be unbound again once bound (no ``del`` anywhere)
-        self.deletable = deleted
-        args = unit.node.args
-        params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
-        params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        #: per enclosing block: the locals certainly bound at the statement being visited
-        self.bound: list[set[str]] = [params]
         #: per statement being visited: what was rewritten in its own expressions, or None where
         #: the statement cannot be wrapped
         self.rewritten: list[_Found | None] = []
         #: loops made so far (their temporaries are numbered)
         self.loops = 0
-
-    # -- blocks: which locals are certainly bound ---------------------------------------------
-    def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        self.bound.append(set())
-        try:
-            for stmt in stmts:
-                out.append(self._statement(stmt))
-                self.bound[-1] |= _bound_by(stmt)
-        finally:
-            self.bound.pop()
-        return out
-
-    def _in_block(self, names: set[str], stmts: list[ast.stmt]) -> list[ast.stmt]:
-        self.bound.append(names)
-        try:
-            return self.visit_statements(stmts)
-        finally:
-            self.bound.pop()
-
-    def visit_For(self, node: ast.For) -> ast.AST:
-        node.iter = self.visit(node.iter)
-        node.body = self._in_block(_target_names(node.target), node.body)
-        node.orelse = self.visit_statements(node.orelse)
-        return node
-
-    def visit_With(self, node: ast.With) -> ast.AST:
-        names: set[str] = set()
-        for item in node.items:
-            item.context_expr = self.visit(item.context_expr)
-            if item.optional_vars is not None:
-                names |= _target_names(item.optional_vars)
-        node.body = self._in_block(names, node.body)
-        return node
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
-        if node.type is not None:
-            node.type = self.visit(node.type)
-        node.body = self._in_block({node.name} if node.name else set(), node.body)
-        return node
-
-    def _certainly_bound(self, name: str) -> bool:
-        return name not in self.deletable and any(name in names for names in self.bound)
 
     # -- statements: rewrite, then wrap ----------------------------------------------------------
     def _statement(self, stmt: ast.stmt) -> ast.stmt:
@@ -390,7 +312,7 @@ class _Eliminate(FunctionCodeTransformer):
         for generator in generators:
             if generator.is_async:
                 return False
-            if not all(isinstance(sub, _TARGET_NODES) for sub in walk(generator.target)):
+            if not all(isinstance(sub, TARGET_NODES) for sub in walk(generator.target)):
                 return False
         # an inner `for` calls iter() inside the generator in plain Python, but its GET_ITER is
         # what the handler takes for the caller's own: only iterables whose iter() cannot fail

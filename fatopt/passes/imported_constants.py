@@ -19,16 +19,12 @@ import ast
 
 from fatopt.analyses.imports import ImportBoundNames, ImportedNames, Imports
 from fatopt.analyses.statements import IdentityCompared
-from fatopt.folding import NOT_FOLDED, make_constant
 from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.module_constant import GuardModuleConstant
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes._rewrite import Pass, Unit
+from fatopt.passes._substitute_constants import ConstantSubstituter
 
 __all__ = ["ImportedConstants"]
-
-#: Constants whose identity is guaranteed: the only ones substituted next to ``is``/``is not``.
-_SINGLETONS = (None, True, False, Ellipsis)
-
 
 def _imports_of(unit: Unit) -> Imports | None:
     if unit.module is None:
@@ -37,44 +33,29 @@ def _imports_of(unit: Unit) -> Imports | None:
     return found if found.names and not found.dynamic else None
 
 
-class _Substitute(FunctionCodeTransformer):
+class _Substitute(ConstantSubstituter):
     def run_on(self, unit: Unit) -> bool:
         self._imports = _imports_of(unit)
         if self._imports is None:
             return False
-        # `x is DEBUG_LEVEL` compares with the object the module holds (see module_constants)
-        self._identity_names = unit.fact(IdentityCompared)
         self._line = unit.node.lineno
         return super().run_on(unit)
-
-    def _usable(self, name: str, value: object) -> bool:
-        if value is NOT_FOLDED:
-            return False
-        return name not in self._identity_names or any(value is s for s in _SINGLETONS)
-
-    def _substitute(self, node: ast.AST, value: object) -> ast.AST:
-        if type(value) in (str, bytes):
-            self.unit.made.add("string_constants")
-        self.changed = True
-        return make_constant(value, node)
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         name = node.id
         if type(node.ctx) is not ast.Load or self.is_shadowed(name) or not self.unit.is_module_name(name):
             return node
         value = self._imports.speculated(name, None, self._line)  # type: ignore[union-attr]
+        # `x is DEBUG_LEVEL` compares with the object the module holds (see _substitute_constants)
         if not self._usable(name, value):
             return node
         self.unit.require(GuardGlobals, name, value)
         return self._substitute(node, value)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        value = node.value
-        if type(value) is not ast.Name or type(node.ctx) is not ast.Load:
+        name = self._global_of(node)
+        if name is None:
             return self.generic_visit(node)
-        name = value.id
-        if type(value.ctx) is not ast.Load or self.is_shadowed(name) or not self.unit.is_module_name(name):
-            return node
         constant = self._imports.speculated(name, node.attr, self._line)  # type: ignore[union-attr]
         if not self._usable(name, constant):
             return self.generic_visit(node)

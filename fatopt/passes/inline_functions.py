@@ -53,7 +53,8 @@ from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.callee import GuardCallee
 from fatopt.nodes import walk
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone, code_scopes
+from fatopt.passes._bound_locals import BoundLocalsTransformer, bound_by
+from fatopt.passes._rewrite import Pass, Unit, clone, code_scopes
 
 __all__ = ["InlineFunctions", "HANDLER"]
 
@@ -62,7 +63,6 @@ HANDLER = "inlined_raised"
 
 #: statements whose own expressions may hold inlined code (the whole statement is then wrapped)
 _WRAPPABLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.If, ast.While, ast.For)
-_TARGET_NODES = (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store)
 
 Span = tuple[int, int, int, int]
 
@@ -77,31 +77,6 @@ def _span(node: ast.AST) -> Span:
 def _at(node: ast.AST, span: Span) -> ast.AST:
     node.lineno, node.end_lineno, node.col_offset, node.end_col_offset = span  # type: ignore[attr-defined]
     return node
-
-
-def _target_names(target: ast.AST) -> set[str]:
-    return {node.id for node in walk(target) if type(node) is ast.Name}
-
-
-def _bound_by(stmt: ast.stmt) -> set[str]:
-    """Names certainly bound once ``stmt`` completed normally (simple statements only)."""
-    kind = type(stmt)
-    if kind is ast.Assign:
-        names: set[str] = set()
-        for target in stmt.targets:  # type: ignore[attr-defined]
-            if all(isinstance(node, _TARGET_NODES) for node in walk(target)):
-                names |= _target_names(target)
-        return names
-    if kind in (ast.AnnAssign, ast.AugAssign) and type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
-        if kind is ast.AugAssign or stmt.value is not None:  # type: ignore[attr-defined]
-            return {stmt.target.id}  # type: ignore[attr-defined]
-    if kind in (ast.Import, ast.ImportFrom):
-        return {(alias.asname or alias.name).split(".")[0] for alias in stmt.names if alias.name != "*"}  # type: ignore[attr-defined]
-    if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-        return {stmt.name}  # type: ignore[attr-defined]
-    if _is_wrapper(stmt):  # its handler re-raises: completed normally, its body ran whole
-        return set().union(*map(_bound_by, stmt.body))  # type: ignore[attr-defined]
-    return set()
 
 
 def _evaluation_prefix(expr: ast.AST, params: set[str]) -> list[ast.Name]:
@@ -231,15 +206,10 @@ class _Site:
         return self.taken | {entry.name for entry, _span in self.found}
 
 
-class _Inline(FunctionCodeTransformer):
+class _Inline(BoundLocalsTransformer):
     def __init__(self, unit: Unit, table: InlinableTable) -> None:
         super().__init__(unit)
         self.table = table
-        deleted: set[str] = set()
-        for scope in unit.scope.walk():
-            deleted |= scope.deleted
-        #: locals a ``del`` may unbind again
-        self.deletable = deleted
         own = {id(s) for s in code_scopes(unit.scope)}
         captured: set[str] = set()
         for scope in unit.scope.walk():
@@ -247,59 +217,17 @@ class _Inline(FunctionCodeTransformer):
                 captured |= scope.loads | set(scope.bindings) | scope.declared_nonlocal
         #: locals a nested function or class may read or rebind
         self.captured = captured
-        args = unit.node.args
-        params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
-        params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        #: per enclosing block: the locals certainly bound at the statement being visited
-        self.bound: list[set[str]] = [params]
         self.sites: list[_Site | None] = []
         self.comprehensions = 0
         self.used = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg}
         self.counter = 0
 
-    # -- blocks: which locals are certainly bound ---------------------------------------------
-    def visit_statements(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        self.bound.append(set())
-        try:
-            for stmt in stmts:
-                out.append(self._statement(stmt, set()))
-                self.bound[-1] |= _bound_by(stmt)
-        finally:
-            self.bound.pop()
-        return out
-
-    def _in_block(self, names: set[str], stmts: list[ast.stmt]) -> list[ast.stmt]:
-        self.bound.append(names)
-        try:
-            return self.visit_statements(stmts)
-        finally:
-            self.bound.pop()
-
-    def visit_For(self, node: ast.For) -> ast.AST:
-        node.iter = self.visit(node.iter)
-        node.body = self._in_block(_target_names(node.target), node.body)
-        node.orelse = self.visit_statements(node.orelse)
-        return node
-
-    def visit_With(self, node: ast.With) -> ast.AST:
-        names: set[str] = set()
-        for item in node.items:
-            item.context_expr = self.visit(item.context_expr)
-            if item.optional_vars is not None:
-                names |= _target_names(item.optional_vars)
-        node.body = self._in_block(names, node.body)
-        return node
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
-        if node.type is not None:
-            node.type = self.visit(node.type)
-        node.body = self._in_block({node.name} if node.name else set(), node.body)
-        return node
-
-    def _certainly_bound(self, name: str) -> bool:
-        return name not in self.deletable and any(name in names for names in self.bound)
+    # -- blocks: which locals are certainly bound (BoundLocalsTransformer) -------------------
+    def _bound_by(self, stmt: ast.stmt) -> set[str]:
+        if _is_wrapper(stmt):  # its handler re-raises: completed normally, its body ran whole
+            return set().union(*map(self._bound_by, stmt.body))  # type: ignore[attr-defined]
+        return bound_by(stmt)
 
     def _visit_comprehension(self, node: ast.AST) -> ast.AST:
         self.comprehensions += 1
@@ -320,18 +248,14 @@ class _Inline(FunctionCodeTransformer):
             self.comprehensions -= 1
 
     # -- statements: rewrite, then wrap ----------------------------------------------------------
-    def _statement(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt:
+    def _statement(self, stmt: ast.stmt) -> ast.stmt:
+        return self._rewrite(stmt, set())
+
+    def _rewrite(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt:
+        """``stmt`` with calls inlined, but not those of ``taken`` (whose handlers wrap it)."""
         if _is_wrapper(stmt):
             inner = taken | _wrapper_names(stmt)  # type: ignore[arg-type]
-            body: list[ast.stmt] = []
-            self.bound.append(set())
-            try:
-                for part in stmt.body:  # type: ignore[attr-defined]
-                    body.append(self._statement(part, inner))
-                    self.bound[-1] |= _bound_by(part)
-            finally:
-                self.bound.pop()
-            stmt.body = body  # type: ignore[attr-defined]
+            stmt.body = self._block(stmt.body, lambda part: self._rewrite(part, inner))  # type: ignore[attr-defined]
             return stmt
         spliced = self._splice(stmt, taken)
         if spliced is not None:

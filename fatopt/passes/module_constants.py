@@ -14,39 +14,22 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.analyses.statements import IdentityCompared
-from fatopt.folding import NOT_FOLDED, make_constant
 from fatopt.guards.global_names import GuardGlobals
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit
+from fatopt.passes._rewrite import Pass, Unit
+from fatopt.passes._substitute_constants import ConstantSubstituter
 
 __all__ = ["ModuleConstants"]
 
 
-#: Constants whose identity is guaranteed: the only ones substituted next to ``is``/``is not``.
-_SINGLETONS = (None, True, False, Ellipsis)
-
-
-class _Substitute(FunctionCodeTransformer):
-    def run_on(self, unit: Unit) -> bool:
-        # `x is BIG` (or `(x or BIG) is BIG`) compares with the object bound to the global; a
-        # substituted constant is an equal object, not necessarily the same one (ints beyond the
-        # small-int cache, floats, tuples, most strings). Such a name keeps its global load
-        # throughout the function, unless its value is a singleton.
-        self._identity_names = unit.fact(IdentityCompared)
-        return super().run_on(unit)
-
+class _Substitute(ConstantSubstituter):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if type(node.ctx) is not ast.Load or self.is_shadowed(node.id):
             return node
         value = self.unit.module_constant(node.id)
-        if value is NOT_FOLDED:
-            return node
-        if node.id in self._identity_names and not any(value is s for s in _SINGLETONS):
+        if not self._usable(node.id, value):
             return node
         self.unit.require(GuardGlobals, node.id, value)
-        if type(value) in (str, bytes):
-            self.unit.made.add("string_constants")
-        self.changed = True
-        return make_constant(value, node)
+        return self._substitute(node, value)
 
 
 class ModuleConstants(Pass):
