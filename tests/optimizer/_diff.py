@@ -92,6 +92,12 @@ def run_optimized(source: str, driver: str = "", config: Config | None = None) -
     return execute(tree, path, driver)
 
 
+def run_both(source: str, driver: str = "") -> tuple[Outcome, Outcome]:
+    """``source`` with ``driver`` run plain, then optimized: for the documented differences,
+    whose outcomes differ on purpose."""
+    return run_plain(source, driver), run_optimized(source, driver)
+
+
 def assert_same_behaviour(
     source: str, driver: str = "result = f()", config: Config | None = None,
     specialized: tuple[str, ...] = (),

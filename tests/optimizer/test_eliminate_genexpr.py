@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from tests.optimizer._diff import assert_same_behaviour, check_pass_case
+from tests.optimizer._diff import assert_same_behaviour, check_pass_case, run_both
 
 def wrapped(statement: str, *spans: str) -> str:
     """``statement`` inside the try/except the pass wraps it in."""
@@ -520,23 +520,11 @@ result.append(list(events))
 
 
 def test_genexpr_entry_has_no_locals_and_does_not_keep_the_iterator():
-    plain, optimized = _outcomes(LOST, LOST_DRIVER)
+    plain, optimized = run_both(LOST, LOST_DRIVER)
     # plain: the generator's frame, kept by the traceback, holds the iterator and the item
     assert plain.result == "[['.0', 'x'], [], ['source freed']]"
     # optimized: an empty frame; the iterator was freed when the exception left the loop
     assert optimized.result == "[[], ['source freed'], ['source freed']]"
-
-
-def _outcomes(source, driver):
-    import ast
-
-    from fatopt.optimizer import optimize_ast
-    from tests.optimizer._diff import execute, source_file
-
-    source, path = source_file(source)
-    plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
-    optimized = execute(optimize_ast(ast.parse(source, path), path), path, driver)
-    return plain, optimized
 
 
 def test_loop_temporaries_show_in_the_callers_locals():
@@ -544,7 +532,7 @@ def test_loop_temporaries_show_in_the_callers_locals():
         "import sys\ndef caller_locals():\n    return sorted(sys._getframe(1).f_locals)\n"
         "def f(xs):\n    m = max(x for x in xs)\n    return m, caller_locals()\n"
     )
-    plain, optimized = _outcomes(source, "result = f([1, 3, 2])")
+    plain, optimized = run_both(source, "result = f([1, 3, 2])")
     assert plain.result == "(3, ['m', 'xs'])"
     # the loop's variables, set to None after the statement (docs/semantics.md)
     assert optimized.result == (

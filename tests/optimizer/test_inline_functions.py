@@ -4,12 +4,11 @@ for what raises), the traceback of every way out of inlined code, rebinding the 
 and what the inlined code cannot keep (docs/semantics.md).
 """
 
-import sys
 import textwrap
 
 import pytest
 
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both
 
 CONFIG = only("inline_functions")
 
@@ -413,25 +412,13 @@ def deep(n):
 '''
 
 
-def _outcomes(source, driver):
-    import ast
-
-    from fatopt.optimizer import optimize_ast
-    from tests.optimizer._diff import execute, source_file
-
-    source, path = source_file(source)
-    plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
-    optimized = execute(optimize_ast(ast.parse(source, path), path), path, driver)
-    return plain, optimized
-
-
 def test_callee_entry_has_no_locals():
     driver = (
         "try:\n    f(1, 0)\nexcept ZeroDivisionError as exc:\n    tb = exc.__traceback__\n"
         "    while tb.tb_frame.f_code.co_name != 'g':\n        tb = tb.tb_next\n"
         "    result = sorted(tb.tb_frame.f_locals)\n"
     )
-    plain, optimized = _outcomes(LOST, driver)
+    plain, optimized = run_both(LOST, driver)
     assert plain.result == "['a', 'b']"
     assert optimized.result == "[]"
 
@@ -445,7 +432,7 @@ def test_profiler_sees_no_call_of_the_inlined_function():
         "try:\n    f(7, 2)\nfinally:\n    sys.setprofile(None)\n"
         "result = calls\n"
     )
-    plain, optimized = _outcomes(LOST, driver)
+    plain, optimized = run_both(LOST, driver)
     assert plain.result == "['f', 'g']"
     assert optimized.result == "['f']"
 
@@ -453,6 +440,6 @@ def test_profiler_sees_no_call_of_the_inlined_function():
 def test_recursion_error_fires_deeper():
     driver = "limit = sys.getrecursionlimit()\nsys.setrecursionlimit(200)\ntry:\n    result = deep(0)\nfinally:\n" \
              "    sys.setrecursionlimit(limit)\n"
-    plain, optimized = _outcomes(LOST, driver)
+    plain, optimized = run_both(LOST, driver)
     # plain needs two more frames (deep_g, deep_h) at the deepest call; inlined, none
     assert int(optimized.result) > int(plain.result)
