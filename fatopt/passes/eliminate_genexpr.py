@@ -20,7 +20,7 @@ before the call in plain Python. The loop does what the builtin does: the same t
 (``any`` stops at the first true item), the same comparison (``item < kept`` for ``min``,
 ``item > kept`` for ``max``: the first of equal items stays), the builtin's ValueError when empty,
 each item dropped before the next is asked for. The generator's names become temporaries of the
-caller (``__fatopt_<n>_<name>``), set to None after the loop.
+caller (``__fatopt_<n>_v_<name>``), set to None after the loop.
 
 The generator's creation, frame and one resumption per item are gone (a comprehension runs in
 the caller's frame since 3.12, PEP 709). What the generator's own frame showed is rebuilt when
@@ -352,7 +352,7 @@ class _Eliminate(BoundLocalsTransformer):
         """The loop that does what the consumer does with the generator's items, appended to
         ``found.before``; returns the name holding its result.
 
-        The generator's names become temporaries of the caller (``__fatopt_<n>_<name>``), set to
+        The generator's names become temporaries of the caller (``__fatopt_<n>_v_<name>``), set to
         None after the loop so that no item outlives the call longer than in plain Python. The
         loop's parts carry the positions the genexpr_raised handler reads: the ``for`` the
         generator expression's (its ``GET_ITER`` is the caller's, its ``FOR_ITER`` the
@@ -365,7 +365,9 @@ class _Eliminate(BoundLocalsTransformer):
         self.loops += 1
         call, elt_span = _span(node), _span(gen.elt)
         generators = gen.generators
-        renamed = {name: f"__fatopt_{number}_{name}" for name in comprehension_targets(gen)}
+        # `v_` keeps the generator's names apart from the item and the result: a target may be
+        # called `item` or, as the consumer, `min` (`min(x for min in xs)`)
+        renamed = {name: f"__fatopt_{number}_v_{name}" for name in comprehension_targets(gen)}
         elt = gen.elt
         parts = [elt, *(g.target for g in generators), *(g.iter for g in generators[1:])]
         for part in parts + [test for g in generators for test in g.ifs]:
@@ -373,7 +375,7 @@ class _Eliminate(BoundLocalsTransformer):
                 if type(sub) is ast.Name and sub.id in renamed:
                     sub.id = renamed[sub.id]
         item = f"__fatopt_{number}_item"
-        result = f"__fatopt_{number}_{consumer}"
+        result = f"__fatopt_{number}_result"
         take_item = _at(ast.Assign(targets=[_name(item, elt_span, True)], value=elt), elt_span)
         # the builtin lets go of an item before asking for the next one (a finalizer or a weak
         # reference callback runs then in plain Python)

@@ -200,3 +200,24 @@ def test_an_unrolled_set_comprehension_with_an_unhashable_element_is_not_unrolle
         except TypeError as e:
             _ERRORS = [e]
     """)
+
+
+@pytest.mark.parametrize("source", [
+    "return min((-2 for min in range(1, 4) if True)) / 2",
+    "return max(item for item in (3, 1, 2))",
+    "return any(result for result in (0, 1))",
+    "return min((None for min in b'ab'))",
+])
+def test_a_loop_consumer_whose_generator_names_match_its_temporaries(source: str) -> None:
+    """Found by the 20,000-case run on the final main: the loop written for min/max named its
+    result after the consumer, as the generator's own target `min` was renamed, so one
+    overwrote the other."""
+    assert_same_behaviour(f"""
+        def f():
+            n = len("ab")
+            {source}
+        try:
+            _note = f()
+        except TypeError as e:
+            _ERRORS = [e]
+    """)

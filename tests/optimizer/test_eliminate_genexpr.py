@@ -63,30 +63,30 @@ LOOP_CHANGES = [
     pytest.param(
         "def f(xs=(1, 2)):\n    return any(x > 1 for x in xs)",
         "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
-            "__fatopt_0_any = False\n"
-            "for __fatopt_0_x in xs:\n"
-            "    __fatopt_0_item = __fatopt_0_x > 1\n"
+            "__fatopt_0_result = False\n"
+            "for __fatopt_0_v_x in xs:\n"
+            "    __fatopt_0_item = __fatopt_0_v_x > 1\n"
             "    if __fatopt_0_item:\n"
-            "        __fatopt_0_any = True\n"
+            "        __fatopt_0_result = True\n"
             "        break\n"
             "    del __fatopt_0_item\n"
-            "__fatopt_0_x = __fatopt_0_item = None\n"
-            "return __fatopt_0_any",
+            "__fatopt_0_v_x = __fatopt_0_item = None\n"
+            "return __fatopt_0_result",
             "(2, 2, 14, 33), (2, 2, 30, 32), (2, 2, 11, 33)"), "    "),
         id="any",
     ),
     pytest.param(
         "def f(xs=(1, 2)):\n    if not all(x for x in xs):\n        return 1",
         "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
-            "__fatopt_0_all = True\n"
-            "for __fatopt_0_x in xs:\n"
-            "    __fatopt_0_item = __fatopt_0_x\n"
+            "__fatopt_0_result = True\n"
+            "for __fatopt_0_v_x in xs:\n"
+            "    __fatopt_0_item = __fatopt_0_v_x\n"
             "    if not __fatopt_0_item:\n"
-            "        __fatopt_0_all = False\n"
+            "        __fatopt_0_result = False\n"
             "        break\n"
             "    del __fatopt_0_item\n"
-            "__fatopt_0_x = __fatopt_0_item = None\n"
-            "if not __fatopt_0_all:\n"
+            "__fatopt_0_v_x = __fatopt_0_item = None\n"
+            "if not __fatopt_0_result:\n"
             "    return 1",
             "(2, 2, 14, 29), (2, 2, 26, 28), (2, 2, 11, 29)"), "    "),
         id="all-in-if-test",
@@ -95,31 +95,31 @@ LOOP_CHANGES = [
         "def f(xs=(1, 2)):\n    m = max(x for x in xs if x)\n    return m",
         "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
             "__fatopt_0_empty = True\n"
-            "for __fatopt_0_x in xs:\n"
-            "    if __fatopt_0_x:\n"
-            "        __fatopt_0_item = __fatopt_0_x\n"
+            "for __fatopt_0_v_x in xs:\n"
+            "    if __fatopt_0_v_x:\n"
+            "        __fatopt_0_item = __fatopt_0_v_x\n"
             "        if __fatopt_0_empty:\n"
-            "            __fatopt_0_max = __fatopt_0_item\n"
+            "            __fatopt_0_result = __fatopt_0_item\n"
             "            __fatopt_0_empty = False\n"
-            "        elif __fatopt_0_item > __fatopt_0_max:\n"
-            "            __fatopt_0_max = __fatopt_0_item\n"
+            "        elif __fatopt_0_item > __fatopt_0_result:\n"
+            "            __fatopt_0_result = __fatopt_0_item\n"
             "        del __fatopt_0_item\n"
             "if __fatopt_0_empty:\n"
             "    raise ValueError('max() iterable argument is empty')\n"
-            "__fatopt_0_x = __fatopt_0_item = None\n"
-            "m = __fatopt_0_max\n"
-            "__fatopt_0_max = None",
+            "__fatopt_0_v_x = __fatopt_0_item = None\n"
+            "m = __fatopt_0_result\n"
+            "__fatopt_0_result = None",
             "(2, 2, 11, 31), (2, 2, 23, 25), (2, 2, 8, 31)"), "    ") + "\n    return m",
         id="max-assign",
     ),
     pytest.param(
         "def f(xs=(1, 2)):\n    return sum(1 for x in xs)",
         "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
-            "__fatopt_0_sum = 0\n"
-            "for __fatopt_0_x in xs:\n"
-            "    __fatopt_0_sum += 1\n"
-            "__fatopt_0_x = None\n"
-            "return __fatopt_0_sum",
+            "__fatopt_0_result = 0\n"
+            "for __fatopt_0_v_x in xs:\n"
+            "    __fatopt_0_result += 1\n"
+            "__fatopt_0_v_x = None\n"
+            "return __fatopt_0_result",
             "(2, 2, 14, 29), (2, 2, 26, 28), (2, 2, 11, 29)"), "    "),
         id="sum-of-ints",
     ),
@@ -133,12 +133,12 @@ LOOP_CHANGES = [
     pytest.param(
         "def f(xs=(1, 2)):\n    return sum(1 for x in xs for y in 'ab')",
         "def f(xs=(1, 2)):\n" + textwrap.indent(wrapped(
-            "__fatopt_0_sum = 0\n"
-            "for __fatopt_0_x in xs:\n"
-            "    for __fatopt_0_y in 'ab':\n"
-            "        __fatopt_0_sum += 1\n"
-            "__fatopt_0_x = __fatopt_0_y = None\n"
-            "return __fatopt_0_sum",
+            "__fatopt_0_result = 0\n"
+            "for __fatopt_0_v_x in xs:\n"
+            "    for __fatopt_0_v_y in 'ab':\n"
+            "        __fatopt_0_result += 1\n"
+            "__fatopt_0_v_x = __fatopt_0_v_y = None\n"
+            "return __fatopt_0_result",
             "(2, 2, 14, 43), (2, 2, 26, 28), (2, 2, 11, 43)"), "    "),
         id="sum-two-fors",
     ),
@@ -536,5 +536,5 @@ def test_loop_temporaries_show_in_the_callers_locals():
     assert plain.result == "(3, ['m', 'xs'])"
     # the loop's variables, set to None after the statement (docs/semantics.md)
     assert optimized.result == (
-        "(3, ['__fatopt_0_empty', '__fatopt_0_item', '__fatopt_0_max', '__fatopt_0_x', 'm', 'xs'])"
+        "(3, ['__fatopt_0_empty', '__fatopt_0_item', '__fatopt_0_result', '__fatopt_0_v_x', 'm', 'xs'])"
     )
