@@ -376,8 +376,11 @@ class _Builder:
             item = {"tuple": "any", "str": "str", "bytes": "int"}[container]
             return f"({e(item)} {self.pick(('in', 'not in'))} {e(container)})"
         if choice == 6:
-            # identity against constants and names: `x is N`, `x is not None`
-            return f"({e('any')} {self.pick(('is', 'is not'))} {e('any')})"
+            # identity against a singleton (`x is None`, `f(x) is not True`): the identity of any
+            # other constant is the documented difference "Folded calls return constants" (a
+            # folded `float("-0.0")` can be the module's own `-0.0`); _identities checks those
+            singleton = self.pick(("None", "True", "False", "..."))
+            return f"({e('any')} {self.pick(('is', 'is not'))} {singleton})"
         if choice == 7:
             method = self.pick(("startswith", "endswith", "isdigit", "isalpha", "isupper", "isspace"))
             arg = e("str") if method in ("startswith", "endswith") else ""

@@ -138,6 +138,16 @@ def _error_line(exc: BaseException) -> int | None:
 
 
 _PATH = re.compile(r'File "([^"]+)"')
+#: where an object's repr shows its address (`<generator object f at 0x7f...>`): differs run to run
+_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+#: how deep a RecursionError fired: differs where fatopt inlined a recursive function into itself
+#: (documented in docs/semantics.md, "RecursionError fires deeper")
+_REPEATED = re.compile(r"\[Previous line repeated \d+ more times\]")
+
+
+def _normalized(text: str) -> str:
+    """``text`` without what differs between two runs of the same program for documented reasons."""
+    return _REPEATED.sub("[Previous line repeated N more times]", _ADDRESS.sub("at 0x?", text))
 
 
 def traceback_text(exc: BaseException) -> str:
@@ -202,7 +212,7 @@ def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT) -> Out
     # generator's `finally`, kept alive by a recorded traceback) prints into the run's output.
     with contextlib.redirect_stdout(stdout):
         module.__dict__.clear()
-    return Outcome(stdout.getvalue(), error, recorded, text)
+    return Outcome(_normalized(stdout.getvalue()), error, recorded, _normalized(text))
 
 
 def _quiet_compile(source: str | ast.Module) -> types.CodeType:

@@ -334,7 +334,10 @@ def _handler(b: "_Builder", names) -> list[str]:
 def _rebind_callee(b: "_Builder", callee: _Callee, callees: list[_Callee], visible: bool) -> Rebinding:
     name = callee.name
     key = f"global.{name}"
-    others = [c.name for c in callees if c is not callee]
+    # only callees defined before it: they cannot call it, so no rebinding makes a recursion
+    # (an endless one through a function with defaults exhausts memory instead of raising
+    # RecursionError on CPython 3.13.0, plain or optimized)
+    others = [c.name for c in callees[:callees.index(callee)]]
     other = b.pick(others) if others else None
     replacement = b.pick((f"_FN_{other}" if other else "_note", "lambda *a, **k: 99",
                           "lambda a, b=2, c=3: (a, b, c)"))
