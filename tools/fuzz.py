@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -77,7 +78,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="optimizer setting, e.g. specialize_nested=1 (repeatable)")
     parser.add_argument("--expose-known", action="store_true",
                         help="also generate what exposes the known bugs: " + "; ".join(KNOWN_BUGS))
+    parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
+                        help="address-space limit of this process (default 4 GiB; 0: none): a "
+                             "generated program that runs away raises MemoryError instead of "
+                             "making the machine kill processes")
     args = parser.parse_args(argv)
+    if args.memory_limit > 0:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        limit = int(args.memory_limit * 2**30)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
     config = Config.from_dict({k: _parse(v) for k, _, v in (item.partition("=") for item in args.config)})
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
