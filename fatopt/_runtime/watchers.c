@@ -215,20 +215,29 @@ on_func_event(State *st, PyFunctionObject *f, PyFunction_WatchEvent event, PyObj
     }
 }
 
-static int
-func_watch_cb(PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_value)
+/* A function's code or defaults change: rare, so out of line (func_watch_cb saves no registers
+ * for the common events). */
+static Py_NO_INLINE int
+func_modified(State *st, PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_value)
 {
-    State *st = watched;
-    /* CREATE is by far the most frequent event and never concerns us.  Nor does DESTROY:
-     * conditions follow their functions by weakref and never read a dead one (see cond_target);
-     * its index entries go with the specialization. */
-    if (st == NULL || event == PyFunction_EVENT_CREATE || event == PyFunction_EVENT_DESTROY) {
-        return 0;
-    }
     PyObject *exc = PyErr_GetRaisedException();
     on_func_event(st, f, event, new_value);
     PyErr_SetRaisedException(exc);
     return 0;
+}
+
+/* Once armed, every function the process creates or frees comes here, twice in its life.
+ * CREATE and DESTROY never concern us (conditions follow their functions by weakref and never
+ * read a dead one, see cond_target; its index entries go with the specialization): they return
+ * at once, with no stack frame. */
+static int
+func_watch_cb(PyFunction_WatchEvent event, PyFunctionObject *f, PyObject *new_value)
+{
+    State *st = watched;
+    if (st == NULL || event == PyFunction_EVENT_CREATE || event == PyFunction_EVENT_DESTROY) {
+        return 0;
+    }
+    return func_modified(st, event, f, new_value);
 }
 
 /* ------------------------------------------------------------------------- type watcher ----- */
