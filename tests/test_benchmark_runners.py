@@ -151,8 +151,37 @@ def _pyperformance_row(name, plain_per_iter, fatopt_per_iter, specialized=2):
 def test_pyperformance_row_is_per_iteration():
     row = _pyperformance_row("nqueens", 3_000, 2_000)
     assert (row["plain"], row["fatopt"], row["ratio"]) == (3_000, 2_000, 1.5)
-    assert row["counts"]["plain"] == {"1": 13_000, "3": 19_000}  # JSON keys
+    assert row["counts"]["plain"] == [{"1": 13_000, "3": 19_000}]  # JSON keys, one layout
+    assert (row["layouts"], row["ratio_range"]) == (1, [1.5, 1.5])
     json.dumps(row)
+
+
+def test_pyperformance_row_takes_the_median_of_layouts():
+    def runs(per_iter):
+        return [{1: 10_000 + p, 3: 10_000 + 3 * p} for p in per_iter]
+
+    counts = {"plain": runs([3_000, 3_300, 2_900]), "fatopt": runs([2_000, 3_000, 2_100])}
+    row = pyperformance_run.instruction_row("json_dumps", "json_dumps", counts, {})
+    assert (row["plain"], row["fatopt"], row["layouts"]) == (3_000, 2_100, 3)
+    assert row["ratio"] == 3_000 / 2_100
+    assert row["ratio_range"] == [1.1, 1.5]  # layout 1: 3300/3000, layout 0: 3000/2000
+    text = pyperformance_run.instructions_table([row], (1, 3), {})
+    assert "1.100-1.500" in text and "3 memory layouts" in text
+
+
+def test_layout_environment_pads_all_but_the_first_layout():
+    base = {"PATH": "/bin", callgrind.LAYOUT_VARIABLE: "stale"}
+    assert callgrind.layout_environment(base, 0) == {"PATH": "/bin"}
+    padded = [callgrind.layout_environment(base, i)[callgrind.LAYOUT_VARIABLE]
+              for i in range(1, len(callgrind.LAYOUT_PADS))]
+    assert len({len(p) for p in padded}) == len(padded)  # every layout a different length
+    with pytest.raises(ValueError):
+        callgrind.layout_environment(base, len(callgrind.LAYOUT_PADS))
+
+
+@pytest.mark.parametrize(("values", "expected"), [([3], 3), ([5, 1, 3], 3), ([4, 1, 3, 2], 2.5)])
+def test_median(values, expected):
+    assert callgrind.median(values) == expected
 
 
 def test_pyperformance_table_has_rows_geomean_and_time_ratio():

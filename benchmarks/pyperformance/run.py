@@ -40,10 +40,13 @@ functions specialized, the geometric mean and, when a timed run of the same benc
 done before (its summary.json), the timed ratio beside it. Instruction mode and timed mode are
 separate runs (``--instructions`` times nothing); ``--report`` prints the tables of both.
 callgrind is about 50x slower than native: ``--jobs 2`` runs two counts at once (the counts do
-not depend on the load).
+not depend on the load). Counts do depend on where objects land in memory (about +-0.5% on
+json_dumps): ``--layouts K`` counts every program in K layouts (the environment padded to K
+lengths), reports the medians and shows the range of the K ratios.
 
     python benchmarks/pyperformance/run.py --instructions -b nqueens,spectral_norm
     python benchmarks/pyperformance/run.py --instructions --loops-pair 2,5 --jobs 2
+    python benchmarks/pyperformance/run.py --instructions --layouts 5 -b json_dumps,go
 
 The interpreter must have fatopt, pyperf and pyperformance installed (``make install``: the
 ``bench`` extra). Results: ``--output``/pyperformance-<version>/ (plain.json, fatopt.json,
@@ -131,9 +134,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
     callgrind.add_arguments(parser, "1,3", "warm iteration")
+    parser.add_argument("--layouts", type=int, default=1, metavar="K",
+                        help=f"--instructions: count each program in K memory layouts (1..{len(callgrind.LAYOUT_PADS)}, "
+                             "default 1) and report the median; the table shows the range of the K ratios")
     args = parser.parse_args(argv)
     try:
         args.loops_pair = callgrind.parse_loops_pair(args.loops_pair)
+        if not 1 <= args.layouts <= len(callgrind.LAYOUT_PADS):
+            raise ValueError(f"--layouts must be 1..{len(callgrind.LAYOUT_PADS)}, got {args.layouts}")
     except ValueError as exc:
         parser.error(str(exc))
     args.rounds = args.rounds or (2 if args.fast else 3)
@@ -473,37 +481,57 @@ def worker_command(python: str, script: Path, bench: Benchmark, task: int, loops
             "--loops", str(loops), "--values", "1", "--warmups", "0"]
 
 
-def instruction_row(name: str, script: str, counts: dict[str, dict[int, int]], specialized: dict) -> dict:
-    """One table row from ``{mode: {iterations: instructions}}``."""
-    plain = callgrind.per_iteration(counts["plain"])
-    fatopt = callgrind.per_iteration(counts["fatopt"])
+def instruction_row(name: str, script: str, counts: dict[str, dict[int, int] | list[dict[int, int]]],
+                    specialized: dict) -> dict:
+    """One table row from ``{mode: {iterations: instructions}}``, or ``{mode: [that, per layout]}``.
+
+    With several layouts, plain and fatopt are the medians of their per-layout figures, and
+    ``ratio_range`` the smallest and largest plain/fatopt of one layout.
+    """
+    per_layout = {mode: c if isinstance(c, list) else [c] for mode, c in counts.items()}
+    figures = {mode: [callgrind.per_iteration(c) for c in cs] for mode, cs in per_layout.items()}
+    plain, fatopt = callgrind.median(figures["plain"]), callgrind.median(figures["fatopt"])
+    ratios = [callgrind.ratio(p, f) for p, f in zip(figures["plain"], figures["fatopt"], strict=True)]
+    defined = [r for r in ratios if r is not None]
     return {
         "benchmark": name, "script": script, "plain": plain, "fatopt": fatopt,
         "ratio": callgrind.ratio(plain, fatopt),
-        "counts": {mode: {str(n): i for n, i in c.items()} for mode, c in counts.items()},
+        "layouts": len(figures["plain"]),
+        "ratio_range": [min(defined), max(defined)] if defined else None,
+        "counts": {mode: [{str(n): i for n, i in c.items()} for c in cs] for mode, cs in per_layout.items()},
         "specialized": specialized.get("specialized"), "functions": specialized.get("functions"),
     }
 
 
 def instructions_table(rows: list[dict], loops_pair: tuple[int, int], time_ratio: dict[str, float]) -> str:
     """The instruction table, with the timed ratio of an earlier timed run where there is one."""
+    layouts = max((r.get("layouts", 1) for r in rows), default=1)
     head = (f"{'benchmark':28} {'plain instr/it':>14} {'fatopt instr/it':>15} {'plain/fatopt':>12} "
-            f"{'spec/funcs':>10} {'time ratio':>10}")
+            + (f"{'layout range':>15} " if layouts > 1 else "") + f"{'spec/funcs':>10} {'time ratio':>10}")
     out = [head, "-" * len(head)]
     for r in rows:
         spec = f"{r['specialized']}/{r['functions']}" if r.get("specialized") is not None else "?"
         timed = time_ratio.get(r["benchmark"])
+        spread = ""
+        if layouts > 1:
+            low, high = r.get("ratio_range") or (None, None)
+            spread = f"{'?' if low is None else f'{low:.3f}-{high:.3f}':>15} "
         out.append(f"{r['benchmark']:28} {callgrind.fmt_count(r['plain']):>14} {callgrind.fmt_count(r['fatopt']):>15} "
-                   f"{callgrind.fmt_ratio(r['ratio']):>12} {spec:>10} "
+                   f"{callgrind.fmt_ratio(r['ratio']):>12} {spread}{spec:>10} "
                    f"{(f'{timed:.2f}x' if timed else '-'):>10}")
     geo = callgrind.geometric_mean([r["ratio"] for r in rows])
     if geo is not None:
         timed = callgrind.geometric_mean([time_ratio.get(r["benchmark"]) for r in rows])
-        out.append(f"{'geometric mean':28} {'':>14} {'':>15} {callgrind.fmt_ratio(geo):>12} {'':>10} "
+        out.append(f"{'geometric mean':28} {'':>14} {'':>15} {callgrind.fmt_ratio(geo):>12} "
+                   + (f"{'':>15} " if layouts > 1 else "") + f"{'':>10} "
                    f"{(f'{timed:.2f}x' if timed else '-'):>10}")
     n1, n2 = loops_pair
     out.append(f"instr/it: callgrind instructions per warm iteration, (I({n2}) - I({n1})) / {n2 - n1} "
                "(PYTHONHASHSEED=0). plain/fatopt > 1: fatopt executes fewer.")
+    if layouts > 1:
+        out.append(f"Each program counted in up to {layouts} memory layouts (environment padding, "
+                   "benchmarks/callgrind.py): instr/it are the medians; layout range: the smallest and "
+                   "largest plain/fatopt of one layout.")
     out.append("spec/funcs: functions fatopt specialized in the benchmark's files / functions there. "
                "time ratio: plain/fatopt of the last timed run (summary.json), '-' if none.")
     return "\n".join(out)
@@ -521,7 +549,7 @@ def time_ratios(work: Path) -> dict[str, float]:
 def print_instructions(saved: dict, time_ratio: dict[str, float]) -> None:
     print()
     print(f"instructions per iteration (python {saved['python'].split()[0]}, callgrind, "
-          f"--loops-pair {','.join(map(str, saved['loops_pair']))})")
+          f"--loops-pair {','.join(map(str, saved['loops_pair']))}, layouts {saved.get('layouts', 1)})")
     print(instructions_table(saved["rows"], tuple(saved["loops_pair"]), time_ratio))
     for name, error in saved.get("failed", {}).items():
         print(f"FAILED: {name}: {error.splitlines()[0]}")
@@ -553,13 +581,17 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
             t0 = time.monotonic()
             try:
                 subnames = warm_fatopt(args.python, script, bench, pycache, work)
+                layouts = range(args.layouts)
                 jobs = {
-                    (task, mode, n): pool.submit(callgrind.count, worker_command(args.python, script, bench, task, n),
-                                                 env_for(mode, pycache), script.parent)
-                    for task in range(len(subnames)) for mode in ("plain", "fatopt") for n in args.loops_pair
+                    (task, mode, n, layout): pool.submit(
+                        callgrind.count, worker_command(args.python, script, bench, task, n),
+                        callgrind.layout_environment(env_for(mode, pycache), layout), script.parent)
+                    for task in range(len(subnames)) for layout in layouts for mode in ("plain", "fatopt")
+                    for n in args.loops_pair
                 }
                 for task, sub in enumerate(subnames):
-                    per_mode = {mode: {n: jobs[task, mode, n].result() for n in args.loops_pair}
+                    per_mode = {mode: [{n: jobs[task, mode, n, layout].result() for n in args.loops_pair}
+                                       for layout in layouts]
                                 for mode in ("plain", "fatopt")}
                     rows.append(instruction_row(sub, name, per_mode, counts[name]))
                     print(f"{sub}: {callgrind.fmt_count(rows[-1]['plain'])} plain, "
@@ -569,7 +601,7 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
                 failed[name] = str(exc)
                 print(f"FAILED {exc}", file=sys.stderr)
     saved = {"python": info["full_version"], "pyperformance": info["pyperformance"],
-             "loops_pair": list(args.loops_pair), "rows": rows, "counts": counts, "failed": failed}
+             "loops_pair": list(args.loops_pair), "layouts": args.layouts, "rows": rows, "counts": counts, "failed": failed}
     (work / "instructions.json").write_text(json.dumps(saved, indent=1))
     print_instructions(saved, time_ratios(work))
     if args.verbose:
