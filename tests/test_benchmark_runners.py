@@ -260,3 +260,10 @@ def test_micro_new_cases_exist():
     for case in ("genexpr_any", "genexpr_sum", "genexpr_set", "genexpr_tuple", "genexpr_max", "genexpr_count", "inline_function",
                  "inline_recursive_generator", "class_constant"):
         assert case in micro_run.CASES
+
+
+def test_pyperformance_runner_makes_a_relative_interpreter_path_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = pyperformance_run.parse_args(["--python", os.path.join("venv", "bin", "python")])
+    assert args.python == str(tmp_path / "venv" / "bin" / "python")
+    assert pyperformance_run.parse_args(["--python", "python3"]).python == "python3"  # found on PATH

@@ -138,6 +138,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"--instructions: count each program in K memory layouts (1..{len(callgrind.LAYOUT_PADS)}, "
                              "default 1) and report the median; the table shows the range of the K ratios")
     args = parser.parse_args(argv)
+    if os.sep in args.python:
+        # the scripts run from their own directories: a relative path would name nothing there
+        # (abspath, not realpath: a venv's python is a symlink that must stay one)
+        args.python = os.path.abspath(args.python)
     try:
         args.loops_pair = callgrind.parse_loops_pair(args.loops_pair)
         if not 1 <= args.layouts <= len(callgrind.LAYOUT_PADS):
