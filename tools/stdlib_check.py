@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="per-test-file timeout in seconds (regrtest --timeout)")
     parser.add_argument("--workdir", type=Path, help="where caches, logs and reports go (default: build/stdlib-check-X.Y)")
     args = parser.parse_args(argv)
+    if os.sep in args.python:
+        # regrtest runs from the work directory: a relative path would name nothing there
+        # (abspath, not realpath: a venv's python is a symlink that must stay one)
+        args.python = os.path.abspath(args.python)
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # a background job: see the docstring
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
