@@ -400,8 +400,8 @@ build_class_attrs(Build *b, PyObject *recipe)
 }
 
 /* ("static_callee", class_name, attribute): the global name keeps its class (metaclass type), the
- * attribute resolves along the MRO to the same staticmethod object, whose function keeps its code
- * and defaults.  Not such a class, or not exactly a staticmethod of a Python function whose code
+ * attribute resolves along the MRO to a staticmethod of the same function (COND_TYPE_ATTR holds a
+ * staticmethod through its function: conditions.c), which keeps its code and defaults.  Not such a class, or not exactly a staticmethod of a Python function whose code
  * is named class_name.attribute (what the class body's def made, not something a hook put there
  * while the class was built): never. */
 static int
@@ -424,7 +424,7 @@ build_static_callee(Build *b, PyObject *recipe)
     if (!Py_IS_TYPE(sm, &PyStaticMethod_Type)) {
         return add_never(b, recipe, "the attribute is not a staticmethod");
     }
-    Py_INCREF(sm);  /* the lookup below runs no user code, but keep it alive regardless */
+    Py_INCREF(sm);
     PyObject *f = PyObject_GetAttrString(sm, "__func__");
     PyObject *qualname = PyUnicode_FromFormat("%U.%U", class_name, name);
     int r = -1;

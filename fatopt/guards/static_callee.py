@@ -10,8 +10,10 @@ from fatopt.guards._base import Guard, check_names
 
 class GuardStaticCallee(Guard):
     """The global ``class_name`` stays bound to the class it held at registration, a class whose
-    metaclass is ``type``; ``attribute`` resolves along its MRO to the same ``staticmethod``
-    object, whose ``__func__`` is a Python function whose ``__code__``, ``__defaults__`` and
+    metaclass is ``type``; ``attribute`` resolves along its MRO to a ``staticmethod`` (exactly)
+    of the same function (the same object or another one: a call through the class gets the
+    function either way; the staticmethod itself is not weakly referenceable, and held strongly
+    it would keep its module alive), a Python function whose ``__code__``, ``__defaults__`` and
     ``__kwdefaults__`` stay unchanged. If at registration the name is not such a class, or the
     attribute is not exactly a ``staticmethod`` of a Python function whose code is named
     ``class_name.attribute`` (what the class body's ``def`` made), the guard never holds: the
