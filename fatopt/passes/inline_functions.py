@@ -6,7 +6,12 @@ callee (``("callee", name)``).
 becomes ``partial_sum += 1.0 / ((i + j) * ...) * u_j``: the call, its frame and the argument
 binding are gone. Which functions qualify: :mod:`fatopt.analyses.inlinable` (one ``return
 EXPR``, at most ``Config.max_inline_size`` expression nodes, calling only pure builtins and
-other inlinable functions, defined before the caller).
+other inlinable functions, defined before the caller). A ``@staticmethod`` reached through its
+class, ``Vec.dot(a, b)``, is inlined the same way (:mod:`fatopt.analyses.static_callees`),
+guarded by ``GuardStaticCallee`` (``("static_callee", "Vec", "dot")``) in a function defined
+after the class; in a method of the class, which is born before the class exists, that guard is
+added by the class statement's ``class_born`` decorator (the method is born guarded by the
+class's name keeping its binding). Its traceback entry is named ``Vec.dot`` (``co_qualname``).
 
 Exactness:
 

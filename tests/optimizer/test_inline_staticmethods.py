@@ -7,7 +7,6 @@ import textwrap
 
 import pytest
 
-import fatopt
 from fatopt.optimizer import optimize_source
 from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both
 from tests.optimizer.test_inline_functions import wrapped
@@ -291,3 +290,15 @@ def test_documented_difference_reinitializing_the_staticmethod_in_place():
     plain, optimized = run_both(CHANGEABLE, driver)
     assert plain.result == "[13, ('other', 1, 3)]"
     assert optimized.result == "[13, 13]"
+
+
+def test_documented_difference_called_in_the_class_body():
+    # docs/semantics.md: before the class exists its method runs the inlined staticmethod
+    module = (
+        "class Vec:\n    @staticmethod\n    def dot(a):\n        return a + 1\n"
+        "    def m(self, x):\n        return Vec.dot(x)\n"
+        "    try:\n        early = m(None, 1)\n    except NameError as exc:\n        early = str(exc)\n"
+    )
+    plain, optimized = run_both(module, "result = (Vec.early, Vec().m(1))")
+    assert plain.result == "(\"name 'Vec' is not defined\", 2)"
+    assert optimized.result == "(2, 2)"
