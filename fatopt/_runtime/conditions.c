@@ -73,9 +73,36 @@ held_weakly(PyObject *v)
            || (PyType_Check(v) && PyType_HasFeature((PyTypeObject *)v, Py_TPFLAGS_HEAPTYPE));
 }
 
+/* The function an exact staticmethod wraps (new reference), or NULL (no exception): a read of
+ * its __func__ member, which runs no Python code. */
+static PyObject *
+static_function(PyObject *v)
+{
+    if (!Py_IS_TYPE(v, &PyStaticMethod_Type)) {
+        return NULL;
+    }
+    PyObject *f = PyObject_GetAttrString(v, "__func__");
+    if (f == NULL) {
+        PyErr_Clear();
+    }
+    return f;
+}
+
 static int
 hold_expected(Condition *c, PyObject *v)
 {
+    if (c->kind == COND_TYPE_ATTR && v != NULL && Py_IS_TYPE(v, &PyStaticMethod_Type)) {
+        /* held through its function: the staticmethod refers to the function, which refers to
+         * its module's namespace, and a staticmethod cannot be weakly referenced */
+        PyObject *f = static_function(v);
+        if (f != NULL && PyFunction_Check(f)) {
+            c->expected = PyWeakref_NewRef(f, NULL);
+            c->expected_weak = c->expected_static = 1;
+            Py_DECREF(f);
+            return c->expected != NULL ? 0 : -1;
+        }
+        Py_XDECREF(f);
+    }
     if (v != NULL && held_weakly(v)) {
         c->expected = PyWeakref_NewRef(v, NULL);
         c->expected_weak = 1;
@@ -91,6 +118,24 @@ static inline PyObject *
 cond_expected(Condition *c)
 {
     return c->expected_weak ? weak_referent(c->expected) : c->expected;
+}
+
+/* Whether `v`, found along the MRO, is what a COND_TYPE_ATTR expects: the same object, or, for
+ * a staticmethod, a staticmethod (exactly) of the same function (what a call through the class
+ * gets either way). */
+static int
+type_attr_is(Condition *c, PyObject *v)
+{
+    PyObject *expected = cond_expected(c);
+    if (!c->expected_static) {
+        return v == expected;
+    }
+    if (expected == NULL) {
+        return 0;
+    }
+    PyObject *f = static_function(v);
+    Py_XDECREF(f);  /* the staticmethod in the type's dict keeps it alive */
+    return f != NULL && f == expected;
 }
 
 PyObject *
@@ -306,7 +351,7 @@ cond_eval_now(State *st, Condition *c)
         if (error) {
             return -1;
         }
-        return c->kind == COND_TYPE_ATTR ? v != NULL && v == cond_expected(c)
+        return c->kind == COND_TYPE_ATTR ? v != NULL && type_attr_is(c, v)
                : c->kind == COND_TYPE_ATTR_CONST ? v != NULL && same_constant(v, c->expected)
                : v == NULL;
     }

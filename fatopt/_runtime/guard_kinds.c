@@ -29,9 +29,10 @@ typedef enum {
     GUARD_FUNC,
     GUARD_GLOBALS,
     GUARD_MODULE_CONSTANT,
+    GUARD_STATIC_CALLEE,
     GUARD_TYPE_ATTR,
 } GuardKind;
-#define N_GUARD_KINDS 10
+#define N_GUARD_KINDS 11
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",
@@ -43,6 +44,7 @@ static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_FUNC] = "func",
     [GUARD_GLOBALS] = "globals",
     [GUARD_MODULE_CONSTANT] = "module_constant",
+    [GUARD_STATIC_CALLEE] = "static_callee",
     [GUARD_TYPE_ATTR] = "type_attr",
 };
 
@@ -397,6 +399,59 @@ build_class_attrs(Build *b, PyObject *recipe)
     return r;
 }
 
+/* ("static_callee", class_name, attribute): the global name keeps its class (metaclass type), the
+ * attribute resolves along the MRO to a staticmethod of the same function (COND_TYPE_ATTR holds a
+ * staticmethod through its function: conditions.c), which keeps its code and defaults.  Not such a class, or not exactly a staticmethod of a Python function whose code
+ * is named class_name.attribute (what the class body's def made, not something a hook put there
+ * while the class was built): never. */
+static int
+build_static_callee(Build *b, PyObject *recipe)
+{
+    if (check_arity(recipe, 2, 2) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0
+        || check_name(PyTuple_GET_ITEM(recipe, 2), recipe) < 0) {
+        return -1;
+    }
+    int error;
+    PyObject *class_name = PyTuple_GET_ITEM(recipe, 1), *name = PyTuple_GET_ITEM(recipe, 2);
+    PyObject *cls = plain_class(b, recipe, class_name, &error);
+    if (cls == NULL) {
+        return error ? -1 : 0;
+    }
+    PyObject *sm = type_lookup((PyTypeObject *)cls, name, &error);  /* borrowed */
+    if (sm == NULL) {
+        return error ? -1 : add_never(b, recipe, "the attribute is missing");
+    }
+    if (!Py_IS_TYPE(sm, &PyStaticMethod_Type)) {
+        return add_never(b, recipe, "the attribute is not a staticmethod");
+    }
+    Py_INCREF(sm);
+    PyObject *f = PyObject_GetAttrString(sm, "__func__");
+    PyObject *qualname = PyUnicode_FromFormat("%U.%U", class_name, name);
+    int r = -1;
+    if (f != NULL && qualname != NULL) {
+        if (!PyFunction_Check(f)) {
+            r = add_never(b, recipe, "the staticmethod does not wrap a Python function");
+        }
+        else {
+            PyObject *code = PyFunction_GET_CODE(f);
+            int same = PyUnicode_Compare(((PyCodeObject *)code)->co_qualname, qualname) == 0;
+            if (PyErr_Occurred()) {
+                r = -1;
+            }
+            else if (!same) {
+                r = add_never(b, recipe, "the staticmethod's function is not the class body's def");
+            }
+            else {
+                r = add(b, COND_TYPE_ATTR, cls, name, sm, NULL) < 0 ? -1 : add_function(b, (PyFunctionObject *)f);
+            }
+        }
+    }
+    Py_XDECREF(f);
+    Py_XDECREF(qualname);
+    Py_DECREF(sm);
+    return r;
+}
+
 /* ("class_constant", class_name, attribute, value): the global name keeps its class (metaclass
  * type) and the attribute resolves along the MRO to the same constant.  Not such a class: never. */
 static int
@@ -464,6 +519,8 @@ build_kind(Build *b, GuardKind kind, PyObject *recipe)
         return build_globals(b, recipe);
     case GUARD_MODULE_CONSTANT:
         return build_module_constant(b, recipe);
+    case GUARD_STATIC_CALLEE:
+        return build_static_callee(b, recipe);
     case GUARD_TYPE_ATTR:
         return build_type_attr(b, recipe);
     }

@@ -19,7 +19,8 @@
  *  - the entry keeps its frame but moves to the handler's CALL instruction (the call's line and,
  *    on 3.13, its carets), and is followed by a new entry for a new frame of the current code
  *    renamed NAME, at the raising instruction (positions give the text plain Python shows),
- *    then the rest of the chain.  Inlining inside inlined code composes: the inner handler runs
+ *    then the rest of the chain (NAME may be qualified, "Cls.helper": the new code's
+ *    co_qualname, its last part the co_name).  Inlining inside inlined code composes: the inner handler runs
  *    first and leaves the entry at its own call, which is in the outer callee's lines;
  *  - if STOP_MESSAGE is a str and the exception a StopIteration, it is replaced as PEP 479 does in
  *    a generator or coroutine: RuntimeError(STOP_MESSAGE), its __cause__ and __context__ the
@@ -39,7 +40,7 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
     int status = -1;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
     PyObject *tb = tb_own_entry(exc, frame);
-    PyObject *callee_frame = NULL, *inner = NULL;
+    PyObject *callee_frame = NULL, *inner = NULL, *short_name = NULL;
     PyCodeObject *code = NULL;
     if (tb == NULL) {
         status = 0;  /* not raised in this frame's statement */
@@ -59,7 +60,17 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
         goto done;
     }
     int call_line = PyCode_Addr2Line(code, call_offset);
-    callee_frame = tb_renamed_frame(frame, code, name, name);
+    /* NAME is the callee's qualified name ("helper", "Cls.helper" for a staticmethod): its
+     * code's co_qualname; co_name is its last part */
+    Py_ssize_t dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), -1);
+    if (dot == -2) {
+        goto done;
+    }
+    short_name = dot < 0 ? Py_NewRef(name) : PyUnicode_Substring(name, dot + 1, PyUnicode_GET_LENGTH(name));
+    if (short_name == NULL) {
+        goto done;
+    }
+    callee_frame = tb_renamed_frame(frame, code, short_name, name);
     if (callee_frame == NULL) {
         goto done;
     }
@@ -73,6 +84,7 @@ done:
     Py_XDECREF((PyObject *)code);
     Py_XDECREF(callee_frame);
     Py_XDECREF(inner);
+    Py_XDECREF(short_name);
     return status;
 }
 

@@ -504,16 +504,26 @@ class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *
     PyObject *dict = PyType_GetDict((PyTypeObject *)cls);
     PyObject *f = dict ? PyDict_GetItemWithError(dict, method) : NULL;  /* the type keeps it alive */
     Py_XDECREF(dict);
+    /* a staticmethod or classmethod (exactly: no code runs) holds the function born */
+    PyObject *wrapped = NULL;
+    if (f != NULL && (Py_IS_TYPE(f, &PyStaticMethod_Type) || Py_IS_TYPE(f, &PyClassMethod_Type))) {
+        f = wrapped = PyObject_GetAttrString(f, "__func__");
+    }
     SpecObject *spec = f != NULL && PyFunction_Check(f) ? lookup_spec(st, f) : NULL;
     if (spec == NULL) {
         PyErr_Clear();
+        Py_XDECREF(wrapped);
         return Py_NewRef(cls);
     }
     PyFunctionObject *func = (PyFunctionObject *)f;
     Py_INCREF(func);
+    Py_XDECREF(wrapped);
     PyObject *original = Py_NewRef(spec->original);
     PyObject *specialized = Py_NewRef(spec->specialized);
     PyObject *all = PySequence_Concat(spec->guards, recipes);
+    /* detached before the name is bound: a guard of the method on the name's old binding (a
+     * module run again) would otherwise fail and swap its code back first */
+    spec_detach(st, spec);  /* may free spec */
     PyObject *conditions = PyList_New(0);
     int ok = all != NULL && conditions != NULL
              && PyDict_SetItem(func->func_globals, class_name, cls) == 0;
@@ -521,7 +531,6 @@ class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *
         ok = guard_conditions(st, PyTuple_GET_ITEM(all, i), func->func_globals, func->func_builtins,
                               conditions) == 0;
     }
-    spec_detach(st, spec);  /* may free spec */
     if (ok) {
         if (func->func_code != specialized) {
             install_code(st, func, specialized);

@@ -63,6 +63,10 @@ struct Condition {
     Py_ssize_t nmro;       /* borrowed pointers, the index's keys; read only while the target
                             * is alive and still has this very MRO) */
     char expected_weak;
+    /* COND_TYPE_ATTR whose expected object is a staticmethod: `expected` is a weakref to the
+     * function it wraps (a staticmethod cannot be weakly referenced), and the condition holds
+     * while the attribute is exactly a staticmethod of that function: see type_attr_is() */
+    char expected_static;
     char holds;
     char dead;             /* target gone or unwatchable: never holds again */
 };

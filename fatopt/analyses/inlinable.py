@@ -80,10 +80,15 @@ class Inlinable:
     #: they assign (locals; parameters included when assigned)
     statements: tuple[ast.stmt, ...] = ()
     assigned: frozenset[str] = frozenset()
+    #: for a ``staticmethod`` reached through its class: the class's global name (None for a
+    #: module function)
+    owner: str | None = None
 
     @property
     def name(self) -> str:
-        return self.node.name
+        """What the callee is called by, and named in tracebacks (``co_qualname``): ``g``, or
+        ``Cls.helper`` for a staticmethod."""
+        return self.node.name if self.owner is None else f"{self.owner}.{self.node.name}"
 
     @property
     def lines(self) -> tuple[int, int]:
@@ -233,11 +238,14 @@ def _small_constant(node: ast.AST) -> bool:
     return value is None or value is Ellipsis or type(value) is bool or (type(value) is int and value in SHARED_SMALL_INTS)
 
 
-def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinable | None, str, set[str]]:
-    """(the entry, or None and why not; the module names it calls)."""
+def examine(
+    node: ast.AST, facts: ModuleFacts, max_size: int, owner: str | None = None,
+) -> tuple[Inlinable | None, str, set[str]]:
+    """(the entry, or None and why not; the module names it calls). ``owner``: the class whose
+    ``@staticmethod`` ``node`` is (its one decorator, which the class table checked)."""
     if type(node) is not ast.FunctionDef:
         return None, "not a plain def", set()
-    if node.decorator_list:
+    if node.decorator_list and owner is None:
         return None, "decorated", set()
     if getattr(node, "type_params", None):
         return None, "type parameters", set()
@@ -300,7 +308,7 @@ def _examine(node: ast.AST, facts: ModuleFacts, max_size: int) -> tuple[Inlinabl
         return None, f"{size} expression nodes and statements (max_inline_size is {max_size})", set()
     entry = Inlinable(
         node, expression, tuple(positional), len(args.posonlyargs), tuple(a.arg for a in args.kwonlyargs),
-        defaults, frozenset(calls), frozenset(builtins), statements, assigned,
+        defaults, frozenset(calls), frozenset(builtins), statements, assigned, owner,
     )
     return entry, "", calls
 
@@ -315,7 +323,7 @@ def inlinable_table(tree: ast.Module, facts: ModuleFacts, max_size: int) -> Inli
         if facts.binding_count(stmt.name) != 1:
             entries[stmt.name] = "its global name is bound more than once"
             continue
-        entry, why, calls = _examine(stmt, facts, max_size)
+        entry, why, calls = examine(stmt, facts, max_size)
         entries[stmt.name] = entry if entry is not None else why
         calls_of[stmt.name] = calls
     # a cycle (f calls g calls f) is never inlinable

@@ -78,6 +78,8 @@ class GuardGlobals(Guard):
 
     @classmethod
     def merge(cls, requests: list[tuple]) -> list[tuple]:
-        """``Unit.require(GuardGlobals, name, value)``: ``name`` is that very object; one recipe
-        naming them all."""
-        return [(cls.kind, *sorted((name, value) for name, value in requests))]
+        """``Unit.require(GuardGlobals, name, value)``: ``name`` is that very object;
+        ``Unit.require(GuardGlobals, name)``: ``name`` keeps its binding at registration (or
+        stays unbound). One recipe naming them all, by name."""
+        entries = [args[0] if len(args) == 1 else (args[0], args[1]) for args in requests]
+        return [(cls.kind, *sorted(entries, key=lambda entry: entry if type(entry) is str else entry[0]))]

@@ -6,7 +6,12 @@ callee (``("callee", name)``).
 becomes ``partial_sum += 1.0 / ((i + j) * ...) * u_j``: the call, its frame and the argument
 binding are gone. Which functions qualify: :mod:`fatopt.analyses.inlinable` (one ``return
 EXPR``, at most ``Config.max_inline_size`` expression nodes, calling only pure builtins and
-other inlinable functions, defined before the caller).
+other inlinable functions, defined before the caller). A ``@staticmethod`` reached through its
+class, ``Vec.dot(a, b)``, is inlined the same way (:mod:`fatopt.analyses.static_callees`),
+guarded by ``GuardStaticCallee`` (``("static_callee", "Vec", "dot")``) in a function defined
+after the class; in a method of the class, which is born before the class exists, that guard is
+added by the class statement's ``class_born`` decorator (the method is born guarded by the
+class's name keeping its binding). Its traceback entry is named ``Vec.dot`` (``co_qualname``).
 
 Exactness:
 
@@ -47,11 +52,16 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 
+from fatopt.analyses.class_constants import TopLevelClassNames
+from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return
 from fatopt.analyses.scopes import resolve
+from fatopt.analyses.static_callees import ModuleStaticCallees, StaticCallees
 from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.callee import GuardCallee
+from fatopt.guards.global_names import GuardGlobals
+from fatopt.guards.static_callee import GuardStaticCallee
 from fatopt.nodes import walk
 from fatopt.passes._bound_locals import BoundLocalsTransformer, bound_by
 from fatopt.passes._rewrite import Pass, Unit, clone, code_scopes
@@ -191,6 +201,22 @@ class _Rename(ast.NodeTransformer):
         return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), node)  # type: ignore[attr-defined]
 
 
+def _own_class(unit: Unit) -> tuple[str, ast.ClassDef] | None:
+    """(name, node) of the top-level class ``unit`` is a method of, if its class statement can
+    add guards to it (``class_born`` finds the method in the class's dict: bound once there, a
+    plain function, staticmethod or classmethod), else None."""
+    parent = unit.scope.parent
+    if parent is None or parent.kind != "class" or unit.module is None:
+        return None
+    info = unit.module.fact(ModuleClassTable).by_node.get(parent.node)
+    if info is None or info.decorators:
+        return None
+    method = info.methods.get(unit.scope.node.name)  # type: ignore[union-attr]
+    if method is None or method.node is not unit.scope.node or method.kind not in ("function", "staticmethod", "classmethod"):
+        return None
+    return info.name, info.node
+
+
 class _Site:
     """A statement being rewritten: the callees inlined into it and the calls they replaced."""
 
@@ -207,9 +233,14 @@ class _Site:
 
 
 class _Inline(BoundLocalsTransformer):
-    def __init__(self, unit: Unit, table: InlinableTable) -> None:
+    def __init__(self, unit: Unit, table: InlinableTable, statics: StaticCallees | None) -> None:
         super().__init__(unit)
         self.table = table
+        self.statics = statics
+        #: the class this function is a method of (defined directly in its body, by a ``def``
+        #: the class binds once, plain, staticmethod or classmethod), for the staticmethods of
+        #: that class: (class name, class node), or None
+        self.own_class = _own_class(unit)
         own = {id(s) for s in code_scopes(unit.scope)}
         captured: set[str] = set()
         for scope in unit.scope.walk():
@@ -290,13 +321,8 @@ class _Inline(BoundLocalsTransformer):
         if kind not in (ast.Assign, ast.Return, ast.Expr) or type(stmt.value) is not ast.Call:  # type: ignore[attr-defined]
             return None
         call: ast.Call = stmt.value  # type: ignore[attr-defined,assignment]
-        func = call.func
-        if type(func) is not ast.Name or func.id in taken:
-            return None
-        entry = self.table.get(func.id)
-        if entry is None or entry.expression is not None or self.comprehensions or self.is_shadowed(func.id):
-            return None
-        if not self.unit.is_module_name(func.id) or entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
+        entry = self._callee(call.func)
+        if entry is None or entry.name in taken or entry.expression is not None or self.comprehensions:
             return None
         bound = self._arguments(call, entry)
         if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
@@ -332,12 +358,60 @@ class _Inline(BoundLocalsTransformer):
         self.changed = True
         return self._wrap(stmt, [(entry, _span(call))], prologue + body + tail)
 
+    def _callee(self, func: ast.expr) -> Inlinable | None:
+        """The inlinable function a call of ``func`` runs, if its guard can be built for this
+        caller: a module function by its global name, defined before the caller; a
+        staticmethod through its class's global name, the class defined before the caller or
+        the caller a method of that class."""
+        if type(func) is ast.Name:
+            entry = self.table.get(func.id)
+            if entry is None or self.is_shadowed(func.id) or not self.unit.is_module_name(func.id):
+                return None
+            if entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
+                return None  # defined after the caller: the guard could not hold at registration
+            return entry
+        if type(func) is not ast.Attribute or type(func.value) is not ast.Name or self.statics is None:
+            return None
+        class_name = func.value.id
+        found = self.statics.get(class_name, func.attr)
+        if found is None or self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
+            return None
+        if found.class_node.end_lineno < self.unit.node.lineno:  # type: ignore[operator]
+            return found.entry
+        if self.own_class is not None and self.own_class[1] is found.class_node:
+            return found.entry  # a method of the class: its class statement adds the guard
+        return None
+
     def _require(self, entry: Inlinable) -> None:
-        for name in self.table.closure(entry.name):
+        if entry.owner is None:
+            names = self.table.closure(entry.name)
+        else:
+            names = set().union(*(self.table.closure(name) for name in entry.calls))
+            for builtin in entry.builtins:
+                self.unit.require(GuardBuiltins, builtin)
+            self._require_static(entry)
+        for name in names:
             self.unit.require(GuardCallee, name)
             callee = self.table.get(name)
             for builtin in callee.builtins if callee is not None else ():
                 self.unit.require(GuardBuiltins, builtin)
+
+    def _require_static(self, entry: Inlinable) -> None:
+        """``GuardStaticCallee`` on the staticmethod: required of the function, or, in a method
+        of the class (which does not exist yet when the method is born), added by the class
+        statement's innermost decorator (``class_born``); the method is then born guarded by
+        the class's global name keeping its binding (unbound then), which the decorator
+        builds again once it binds the class."""
+        owner = entry.owner
+        assert owner is not None
+        if self.own_class is None or self.own_class[0] != owner:
+            self.unit.require(GuardStaticCallee, owner, entry.node.name)
+            return
+        method = self.unit.node.name  # type: ignore[union-attr]
+        wanted = (owner, method, (GuardStaticCallee.kind, owner, entry.node.name))
+        if wanted not in self.unit.class_recipes:
+            self.unit.class_recipes.append(wanted)
+        self.unit.require(GuardGlobals, owner)
 
     def _globals_mean_the_same(self, entry: Inlinable, local: set[str]) -> bool:
         """The callee's global names mean the same here (module or builtin, not shadowed)."""
@@ -354,16 +428,11 @@ class _Inline(BoundLocalsTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         site = self.sites[-1] if self.sites else None
-        func = node.func
-        if site is None or type(func) is not ast.Name:
+        if site is None:
             return node
-        entry = self.table.get(func.id)
-        if entry is None or entry.expression is None or func.id in site.names() or self.is_shadowed(func.id):
+        entry = self._callee(node.func)
+        if entry is None or entry.expression is None or entry.name in site.names():
             return node
-        if not self.unit.is_module_name(func.id):
-            return node
-        if entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
-            return node  # defined after the caller: the guard could not hold at registration
         result = self._inline(node, entry)
         if result is None:
             return node
@@ -477,12 +546,26 @@ class InlineFunctions(Pass):
             return None
         return module.fact(ModuleInlinable)
 
+    @staticmethod
+    def _statics(unit: Unit) -> StaticCallees | None:
+        """The module's inlinable staticmethods, if the function loads a top-level class name
+        (cheap: the class table is built only then)."""
+        module = unit.module
+        if module is None or unit.loads.isdisjoint(module.fact(TopLevelClassNames)):
+            return None
+        found = module.fact(ModuleStaticCallees)
+        return found if any(type(v) is not str for v in found.entries.values()) else None
+
     def may_apply(self, unit: Unit) -> bool:
         if not unit.started:
             if unit.module is None or isinstance(unit.node, ast.Lambda):
                 return False
             table = self._table(unit)
-            return table is not None and any(table.get(name) is not None for name in unit.loads)
+            if table is not None and any(table.get(name) is not None for name in unit.loads):
+                return True
+            statics = self._statics(unit)
+            return statics is not None and any(
+                type(v) is not str and name in unit.loads for (name, _attr), v in statics.entries.items())
         return self.again  # a round that inlined may have brought calls to inline next
 
     def run(self, unit: Unit) -> bool:
@@ -490,6 +573,6 @@ class InlineFunctions(Pass):
         if table is None:
             self.again = False
             return False
-        changed = _Inline(unit, table).run_on(unit)
+        changed = _Inline(unit, table, self._statics(unit)).run_on(unit)
         self.again = changed
         return changed

@@ -496,20 +496,61 @@ def _classes(b: "_Builder") -> list[str]:
                       f"        return (self.{attribute}, type(self).{attribute}, {b.expr('any', names, 2)})"]
             call = f"{b.pick((base, sub))}().{method}"
         b.functions.append(_Function(method, [_Param("a", "int", None, "pos")], "simple", call=call))
+    # a staticmethod called through the class (inline_functions), by a method of the class and
+    # by functions after it
+    static = b.fresh("s") if b.chance(70) else None
+    if static is not None:
+        # (not a function the driver calls itself: a "during" function calling it right after
+        # changing it would run the body inlined at its own entry, docs/semantics.md "Guards
+        # hold at function entry"; module callees are not called so either)
+        lines += ["    @staticmethod", f"    def {static}(a):", f"        return {b.expr('any', names, 2)}"]
+        if b.chance(60):
+            method = b.fresh("m")
+            lines += [f"    def {method}(self, a):", f"        return ({base}.{static}(a), {b.expr('any', names, 1)})"]
+            b.functions.append(_Function(method, [_Param("a", "int", None, "pos")], "simple",
+                                         call=f"{b.pick((base, sub))}().{method}"))
     overridden = {a: b.literal(t) for a, (t, _v) in attributes.items() if b.chance(40)}
     lines += ["", f"class {sub}({base}):"]
     lines += [f"    {a} = {value}" for a, value in overridden.items()] or ["    pass"]
     lines += ["", f"_CLS_{base} = {base}", f"_CLS_{sub} = {sub}", ""]
+    if static is not None:
+        lines += [f"_SM_{base} = vars({base})[{static!r}]", f"_SA_{base}, _DA_{base} = setattr, delattr", ""]
     for _ in range(b.between(1, 2)):
         name = b.fresh("kf")
-        lines += [f"def {name}(a):", f"    return ({b.expr('any', names, 2)}, {b.expr('any', names, 2)})", ""]
+        first = f"{base}.{static}(a)" if static is not None and b.chance(60) else b.expr('any', names, 2)
+        lines += [f"def {name}(a):", f"    return ({first}, {b.expr('any', names, 2)})", ""]
         b.functions.append(_Function(name, [_Param("a", "int", None, "pos")], "simple"))
+    if static is not None:
+        b.rebinders.append((False, lambda: _rebind_static(b, base, sub, static)))
+        b.rebinders.append((True, lambda: (f"attr.{base}.{static}",
+                                           [f"{base}.{static} = staticmethod(lambda a: ('visible', a))"],
+                                           [f"{base}.{static} = _SM_{base}"])))
     for attribute, (type_, value) in attributes.items():
         for visible in (False, True):
             b.rebinders.append((visible, lambda a=attribute, t=type_, v=value: _rebind_attribute(
                 b, base, sub, a, t, v, overridden.get(a))))
     b.rebinders.append((False, lambda: (f"global.{base}", [f"_mod.{base} = {sub}"], [f"_mod.{base} = _CLS_{base}"])))
     return lines
+
+
+def _rebind_static(b: "_Builder", base: str, sub: str, static: str) -> Rebinding:
+    """The staticmethod changed from outside the module's sight (a call of ``setattr`` under
+    another name is no write the analyses see): replaced, deleted, its function's code changed, overridden in
+    the subclass (no change for calls through the base)."""
+    other = "staticmethod(lambda a: ('other', a))"
+    choice = b.between(0, 3)
+    if choice == 0:
+        return f"attr.{base}.{static}", [f"_SA_{base}(_CLS_{base}, {static!r}, {other})"], \
+            [f"_SA_{base}(_CLS_{base}, {static!r}, _SM_{base})"]
+    if choice == 1:
+        return f"attr.{base}.{static}", [f"_DA_{base}(_CLS_{base}, {static!r})"], \
+            [f"_SA_{base}(_CLS_{base}, {static!r}, _SM_{base})"]
+    if choice == 2:
+        # for good, as for module callees: code read from a specialized function is its
+        # specialized code, which runs unguarded once written back (docs/semantics.md)
+        return f"code.{base}.{static}", [f"_SM_{base}.__func__.__code__ = (lambda a: ('code', a)).__code__"], []
+    return f"attr.{sub}.{static}", [f"_SA_{base}(_CLS_{sub}, {static!r}, {other})"], \
+        [f"_DA_{base}(_CLS_{sub}, {static!r})"]
 
 
 def _rebind_attribute(b: "_Builder", base: str, sub: str, attribute: str, type_: str, value: str,

@@ -8,13 +8,13 @@ import fatopt
 
 pytestmark = pytest.mark.skipif(not fatopt.AVAILABLE, reason="the guard runtime needs CPython 3.12+")
 
-def caller(what, lines, stop=None):
+def caller(what, lines, stop=None, name="callee"):
     try:
         if what == "stop":
             raise StopIteration("s")
         return 1 // what
     except:  # noqa: E722
-        fatopt._guards.inlined_raised("callee", lines, stop)
+        fatopt._guards.inlined_raised(name, lines, stop)
         raise
 
 
@@ -47,6 +47,20 @@ def test_lines_none_acts_on_anything():
     with pytest.raises(ZeroDivisionError) as info:
         caller(0, None)
     assert _entries(info.value)[-2:] == [("caller", HANDLER_LINE), ("callee", RAISE_LINE)]
+
+
+@pytest.mark.parametrize(
+    "name, co_name", [("Vec.dot", "dot"), ("A.B.dot", "dot"), ("dot", "dot"), ("Vec.", "")],
+)
+def test_a_qualified_name_is_the_entrys_qualname_its_last_part_the_name(name, co_name):
+    # a staticmethod's entry: co_name "dot", co_qualname "Vec.dot", as plain shows them
+    with pytest.raises(ZeroDivisionError) as info:
+        caller(0, None, name=name)
+    tb = info.value.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    assert (code.co_name, code.co_qualname) == (co_name, name)
 
 
 def test_leaves_a_raise_outside_lines_alone():

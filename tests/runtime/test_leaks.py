@@ -312,9 +312,39 @@ def self_inlined_module():
     ns["walk"] = None
 
 
+STATIC = """
+class Vec:
+    @staticmethod
+    def dot(a, b=2):
+        return a * b
+    @staticmethod
+    def twice(a):
+        return Vec.dot(a) * 2
+    def m(self, x):
+        return Vec.dot(x)
+
+def f(x):
+    return Vec.dot(x, 3)
+"""
+STATIC_CODE = compile(optimize_ast(ast.parse(STATIC), "<leakstatic>"), "<leakstatic>", "exec")
+
+
+def static_inlined_module():
+    # staticmethods inlined (GuardStaticCallee: the staticmethod held through its function),
+    # class_born registering a method and a staticmethod again; then invalidated and dropped
+    ns: dict = {"__name__": "leakstatic"}
+    exec(STATIC_CODE, ns)
+    vec = ns["Vec"]
+    assert fatopt.get_specialized(ns["f"]) and fatopt.get_specialized(vec.m) and fatopt.get_specialized(vec.twice)
+    ns["f"](1), vec().m(1), vec.twice(1)
+    vec.dot = staticmethod(lambda a, b=2: a - b)
+    ns["f"](1), vec().m(1), vec.twice(1)
+
+
 SCENARIOS = [
     tracing_queries,
     self_inlined_module,
+    static_inlined_module,
     register_and_drop,
     register_in_cycle,
     shadow_cycle,
