@@ -401,9 +401,10 @@ build_class_attrs(Build *b, PyObject *recipe)
 
 /* ("static_callee", class_name, attribute): the global name keeps its class (metaclass type), the
  * attribute resolves along the MRO to a staticmethod of the same function (COND_TYPE_ATTR holds a
- * staticmethod through its function: conditions.c), which keeps its code and defaults.  Not such a class, or not exactly a staticmethod of a Python function whose code
- * is named class_name.attribute (what the class body's def made, not something a hook put there
- * while the class was built): never. */
+ * staticmethod through its function: conditions.c), which keeps its code and defaults.  Not such
+ * a class, or not exactly a staticmethod of a Python function whose code is named
+ * class_name.attribute (what the class body's def made, not something a hook put there while the
+ * class was built): never. */
 static int
 build_static_callee(Build *b, PyObject *recipe)
 {
