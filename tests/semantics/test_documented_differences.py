@@ -13,6 +13,7 @@ import sys
 import textwrap
 
 import fatopt
+import pytest
 
 from integration.helpers import python, write
 
@@ -142,3 +143,60 @@ def test_specialized_code_saved_and_assigned_back_runs_without_guards(capsys):
     optimized["DEBUG"] = True
     log("c")
     assert capsys.readouterr().out == "debug: c\n"
+
+
+def test_a_callee_patched_inside_its_running_caller_is_not_seen(tmp_path):
+    """docs/semantics.md, "Guards hold at function entry": `mock.patch` of a function of the same
+    module, inside the function that calls it, is not seen by that running call: the call was
+    inlined when the function started (CPython's own test_unittest.testmock does this)."""
+    write(tmp_path, "mod.py", """
+        import sys
+        from unittest import mock
+
+        def helper(x):
+            return x + 1
+
+        def caller():
+            with mock.patch.object(sys.modules[__name__], "helper", lambda x: "patched"):
+                return helper(1)
+
+        def outer():
+            return helper(1)
+        """)
+    write(tmp_path, "app.py", """
+        from unittest import mock
+        import fatopt, mod
+        print(mod.caller(), mod.caller())
+        with mock.patch.object(mod, "helper", lambda x: "patched"):
+            print(mod.outer())  # started after the patch: the original code, which sees it
+        print(bool(fatopt.get_specialized(mod.caller)))
+        """)
+    assert python("app.py", cwd=tmp_path, fatopt=None).stdout.splitlines()[:2] == ["patched patched", "patched"]
+    optimized = python("app.py", cwd=tmp_path).stdout.splitlines()
+    assert optimized == ["2 2", "patched", "True"]
+
+
+def test_fatopt_takes_the_first_free_watcher_ids():
+    """docs/semantics.md, "fatopt uses one dict, function and type watcher": an extension that
+    expects the first type watcher id (0) gets the next one once fatopt watches a type."""
+    _testcapi = pytest.importorskip("_testcapi")
+    source = textwrap.dedent("""
+        class Direction:
+            FORWARD = 1
+
+        def forward():
+            return Direction.FORWARD
+        """)
+    tree = fatopt.optimize_ast(ast.parse(source), "<watched>")
+    namespace: dict = {"__name__": "watched"}
+    exec(compile(tree, "<watched>", "exec"), namespace)
+    assert fatopt.get_specialized(namespace["forward"])  # a class constant: fatopt watches a type
+    from fatopt import _guards
+
+    ours = _guards.runtime_info()["type_watcher"]
+    assert ours == 0  # the first free id (no other extension watches types in the test process)
+    watcher = _testcapi.add_type_watcher(0)
+    try:
+        assert watcher == 1
+    finally:
+        _testcapi.clear_type_watcher(watcher)
