@@ -267,3 +267,13 @@ def test_pyperformance_runner_makes_a_relative_interpreter_path_absolute(tmp_pat
     args = pyperformance_run.parse_args(["--python", os.path.join("venv", "bin", "python")])
     assert args.python == str(tmp_path / "venv" / "bin" / "python")
     assert pyperformance_run.parse_args(["--python", "python3"]).python == "python3"  # found on PATH
+
+
+def test_pyperformance_loops_pair_defaults_to_calibrated_loops():
+    assert pyperformance_run.parse_args([]).loops_pair is None  # "auto"
+    assert pyperformance_run.parse_args(["--loops-pair", "2,5"]).loops_pair == (2, 5)
+    assert pyperformance_run.auto_loops_pair(1) == (1, 3)
+    assert pyperformance_run.auto_loops_pair(4096) == (4096, 12288)
+    row = _pyperformance_row("deepcopy_reduce", 3_000, 2_000)
+    text = pyperformance_run.instructions_table([row], None, {})
+    assert "(I(3L) - I(L)) / 2L" in text and "L: deepcopy_reduce 1" in text

@@ -211,10 +211,10 @@ def main(argv: list[str] | None = None) -> None:
         values, rounds, meta = load_values(work / f"{case}.json", args.processes)
         med = {v: statistics.median(values[v]) * 1e9 for v in VARIANTS}
         round_speedups = [
-            statistics.median(p) / statistics.median(f) for p, f in zip(rounds["plain"], rounds["fatopt"])
+            statistics.median(p) / statistics.median(f) for p, f in zip(rounds["plain"], rounds["fatopt"], strict=True)
         ]
         round_vs_floor = [
-            statistics.median(f) / statistics.median(e) for f, e in zip(rounds["fatopt"], rounds["floor"])
+            statistics.median(f) / statistics.median(e) for f, e in zip(rounds["fatopt"], rounds["floor"], strict=True)
         ]
         results.append({
             "case": case,

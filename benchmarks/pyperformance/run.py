@@ -32,7 +32,9 @@ work dir); the fatopt mode adds ``PYTHONFATOPT=1`` and ``--inherit-environ PYTHO
 see ``benchmarks/callgrind.py``): for each benchmark, after the same untimed fatopt run that
 fills the cache, the script runs as a single pyperf worker process (``--worker --worker-task=K
 -l N -n 1 -w 0``: no child processes, so callgrind sees all of the work), plain and under
-fatopt, with N = N1 and N = N2 iterations (``--loops-pair``, default 1,3), under
+fatopt, with N = N1 and N = N2 iterations (``--loops-pair``; by default L and 3L, L being the
+loop count pyperf calibrates for the benchmark, so that even a microsecond benchmark differs by
+millions of instructions between the two runs), under
 ``PYTHONHASHSEED=0``; instructions per warm iteration are ``(I(N2) - I(N1)) / (N2 - N1)``, so
 start-up, imports, fatopt's optimizer and the cold first iteration cancel. The table has plain
 and fatopt instructions per iteration, their ratio (> 1: fatopt executes fewer), the
@@ -133,7 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
-    callgrind.add_arguments(parser, "1,3", "warm iteration")
+    callgrind.add_arguments(parser, "auto", "warm iteration")
     parser.add_argument("--layouts", type=int, default=1, metavar="K",
                         help=f"--instructions: count each program in K memory layouts (1..{len(callgrind.LAYOUT_PADS)}, "
                              "default 1) and report the median; the table shows the range of the K ratios")
@@ -143,7 +145,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         # (abspath, not realpath: a venv's python is a symlink that must stay one)
         args.python = os.path.abspath(args.python)
     try:
-        args.loops_pair = callgrind.parse_loops_pair(args.loops_pair)
+        args.loops_pair = None if args.loops_pair == "auto" else callgrind.parse_loops_pair(args.loops_pair)
         if not 1 <= args.layouts <= len(callgrind.LAYOUT_PADS):
             raise ValueError(f"--layouts must be 1..{len(callgrind.LAYOUT_PADS)}, got {args.layouts}")
     except ValueError as exc:
@@ -485,6 +487,16 @@ def worker_command(python: str, script: Path, bench: Benchmark, task: int, loops
             "--loops", str(loops), "--values", "1", "--warmups", "0"]
 
 
+def auto_loops_pair(loops: int) -> tuple[int, int]:
+    """The iteration counts to difference when none are given: pyperf's calibrated loop count L
+    (enough iterations for about 100 ms) and 3L. With a fixed 1,3, a benchmark of a few
+    microseconds per iteration differs by a few thousand instructions between the two runs,
+    about what pyperf's own handling of the measured times varies (its arithmetic on the
+    timings depends on their values): deepcopy_reduce read +0.9% or +4.5% under fatopt."""
+    loops = max(1, loops)
+    return loops, 3 * loops
+
+
 def instruction_row(name: str, script: str, counts: dict[str, dict[int, int] | list[dict[int, int]]],
                     specialized: dict) -> dict:
     """One table row from ``{mode: {iterations: instructions}}``, or ``{mode: [that, per layout]}``.
@@ -501,13 +513,14 @@ def instruction_row(name: str, script: str, counts: dict[str, dict[int, int] | l
         "benchmark": name, "script": script, "plain": plain, "fatopt": fatopt,
         "ratio": callgrind.ratio(plain, fatopt),
         "layouts": len(figures["plain"]),
+        "loops_pair": sorted(per_layout["plain"][0]),
         "ratio_range": [min(defined), max(defined)] if defined else None,
         "counts": {mode: [{str(n): i for n, i in c.items()} for c in cs] for mode, cs in per_layout.items()},
         "specialized": specialized.get("specialized"), "functions": specialized.get("functions"),
     }
 
 
-def instructions_table(rows: list[dict], loops_pair: tuple[int, int], time_ratio: dict[str, float]) -> str:
+def instructions_table(rows: list[dict], loops_pair: tuple[int, int] | None, time_ratio: dict[str, float]) -> str:
     """The instruction table, with the timed ratio of an earlier timed run where there is one."""
     layouts = max((r.get("layouts", 1) for r in rows), default=1)
     head = (f"{'benchmark':28} {'plain instr/it':>14} {'fatopt instr/it':>15} {'plain/fatopt':>12} "
@@ -529,9 +542,15 @@ def instructions_table(rows: list[dict], loops_pair: tuple[int, int], time_ratio
         out.append(f"{'geometric mean':28} {'':>14} {'':>15} {callgrind.fmt_ratio(geo):>12} "
                    + (f"{'':>15} " if layouts > 1 else "") + f"{'':>10} "
                    f"{(f'{timed:.2f}x' if timed else '-'):>10}")
-    n1, n2 = loops_pair
-    out.append(f"instr/it: callgrind instructions per warm iteration, (I({n2}) - I({n1})) / {n2 - n1} "
-               "(PYTHONHASHSEED=0). plain/fatopt > 1: fatopt executes fewer.")
+    if loops_pair is None:
+        pairs = ", ".join(f"{r['benchmark']} {r['loops_pair'][0]}" for r in rows if r.get("loops_pair"))
+        out.append("instr/it: callgrind instructions per warm iteration, (I(3L) - I(L)) / 2L, L = pyperf's "
+                   "calibrated loops (PYTHONHASHSEED=0). plain/fatopt > 1: fatopt executes fewer.")
+        out.append(f"L: {pairs}")
+    else:
+        n1, n2 = loops_pair
+        out.append(f"instr/it: callgrind instructions per warm iteration, (I({n2}) - I({n1})) / {n2 - n1} "
+                   "(PYTHONHASHSEED=0). plain/fatopt > 1: fatopt executes fewer.")
     if layouts > 1:
         out.append(f"Each program counted in up to {layouts} memory layouts (environment padding, "
                    "benchmarks/callgrind.py): instr/it are the medians; layout range: the smallest and "
@@ -553,8 +572,9 @@ def time_ratios(work: Path) -> dict[str, float]:
 def print_instructions(saved: dict, time_ratio: dict[str, float]) -> None:
     print()
     print(f"instructions per iteration (python {saved['python'].split()[0]}, callgrind, "
-          f"--loops-pair {','.join(map(str, saved['loops_pair']))}, layouts {saved.get('layouts', 1)})")
-    print(instructions_table(saved["rows"], tuple(saved["loops_pair"]), time_ratio))
+          f"--loops-pair {','.join(map(str, saved['loops_pair'] or ['auto']))}, layouts {saved.get('layouts', 1)})")
+    pair = saved["loops_pair"]
+    print(instructions_table(saved["rows"], tuple(pair) if pair else None, time_ratio))
     for name, error in saved.get("failed", {}).items():
         print(f"FAILED: {name}: {error.splitlines()[0]}")
 
@@ -584,17 +604,21 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
             counts[name] = count_specialized(args.python, dest)
             t0 = time.monotonic()
             try:
-                subnames = warm_fatopt(args.python, script, bench, pycache, work)
+                if args.loops_pair is None:
+                    loops, subnames = calibrate(args.python, script, bench, pycache, work)
+                    pair = auto_loops_pair(loops)
+                else:
+                    subnames, pair = warm_fatopt(args.python, script, bench, pycache, work), args.loops_pair
                 layouts = range(args.layouts)
                 jobs = {
                     (task, mode, n, layout): pool.submit(
                         callgrind.count, worker_command(args.python, script, bench, task, n),
                         callgrind.layout_environment(env_for(mode, pycache), layout), script.parent)
                     for task in range(len(subnames)) for layout in layouts for mode in ("plain", "fatopt")
-                    for n in args.loops_pair
+                    for n in pair
                 }
                 for task, sub in enumerate(subnames):
-                    per_mode = {mode: [{n: jobs[task, mode, n, layout].result() for n in args.loops_pair}
+                    per_mode = {mode: [{n: jobs[task, mode, n, layout].result() for n in pair}
                                        for layout in layouts]
                                 for mode in ("plain", "fatopt")}
                     rows.append(instruction_row(sub, name, per_mode, counts[name]))
@@ -605,7 +629,7 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
                 failed[name] = str(exc)
                 print(f"FAILED {exc}", file=sys.stderr)
     saved = {"python": info["full_version"], "pyperformance": info["pyperformance"],
-             "loops_pair": list(args.loops_pair), "layouts": args.layouts, "rows": rows, "counts": counts, "failed": failed}
+             "loops_pair": list(args.loops_pair) if args.loops_pair else None, "layouts": args.layouts, "rows": rows, "counts": counts, "failed": failed}
     (work / "instructions.json").write_text(json.dumps(saved, indent=1))
     print_instructions(saved, time_ratios(work))
     if args.verbose:
