@@ -111,7 +111,7 @@ def test_summarize_probe_of_a_plain_run():
 
 
 def _row(name, plain_failed, fatopt_only):
-    runs = {mode: {"cpu": cpu, "outcomes": {}, "returncode": 0} for mode, cpu in zip(check.MODES, (1.0, 9.5, 1.25, 1.5))}
+    runs = {mode: {"cpu": cpu, "outcomes": {}, "returncode": 0} for mode, cpu in zip(check.MODES, (1.0, 9.5, 1.25, 1.5), strict=True)}
     runs["plain"]["outcomes"] = {f"t{i}": "failed" if i < plain_failed else "passed" for i in range(10)}
     differences = {mode: {"only_fatopt": list(fatopt_only), "only_plain": [], "missing": []}
                    for mode in check.FATOPT_MODES}

@@ -705,7 +705,6 @@ def _fib(b: "_Builder") -> list[str]:
               ""]
     b.functions.append(_Function(driver, [_Param("a", "int", None, "pos")], "body"))
     # not called by the driver itself: fib(1000) would not finish
-    key = f"global.{name}"
     b.rebinders.append((False, lambda: _rebind_recursive(b, name)))
     return lines
 

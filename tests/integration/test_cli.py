@@ -231,7 +231,7 @@ def _removed_line_numbers(diff_text):
 
 
 def test_diff_shows_only_the_changed_functions(tmp_path):
-    path = write(tmp_path, "app.py", APP)
+    write(tmp_path, "app.py", APP)
     proc = fatopt_cmd("diff", "app.py", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # differences, as diff(1) says
     lines = APP.splitlines()

@@ -208,7 +208,7 @@ def test_a_cold_import_leaves_nothing_behind_but_the_standard_modules_the_optimi
     # or per function would pass the bound.
     names = [f"m{i}" for i in range(20)]
     for name in names:
-        write(tmp_path, f"pkg/{name}.py", f"""
+        write(tmp_path, f"pkg/{name}.py", """
             LIMIT = 3
             def f(x):
                 return len("abc") + x + LIMIT

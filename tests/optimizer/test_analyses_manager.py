@@ -105,7 +105,7 @@ def test_pass_objects_are_fresh_for_each_function():
     config = Config.default()
     first, second = new_passes(config), new_passes(config)
     assert [type(p) for p in first] == [type(p) for p in second]
-    assert all(a is not b for a, b in zip(first, second))
+    assert all(a is not b for a, b in zip(first, second, strict=True))
 
 
 @pytest.mark.parametrize("pass_class", PIPELINE, ids=lambda p: p.name)

@@ -31,7 +31,7 @@ def test_statement_lines_survive_in_specialized_code():
     f_code = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == "f")
     plain = compile(source, "x", "exec").co_consts
     plain_f = next(c for c in plain if isinstance(c, types.CodeType) and c.co_name == "f")
-    assert {l for _, _, l in f_code.co_lines() if l} == {l for _, _, l in plain_f.co_lines() if l}
+    assert {n for _, _, n in f_code.co_lines() if n} == {n for _, _, n in plain_f.co_lines() if n}
     assert f_code.co_firstlineno == plain_f.co_firstlineno
 
 

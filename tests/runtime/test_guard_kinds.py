@@ -8,7 +8,6 @@ import importlib
 import os
 import subprocess
 import sys
-import textwrap
 import weakref
 
 import pytest

@@ -1,7 +1,6 @@
 """register/specialize/unspecialize/get_specialized/stats, and what registration refuses."""
 
 import gc
-import types
 
 import pytest
 

@@ -77,7 +77,7 @@ def test_rebinding_deleting_and_restoring_the_name(folded):
 @pytest.mark.parametrize("owner", ["Base", "Direction"])
 def test_setting_the_attribute(folded, owner, value, holds):
     ns, f = folded
-    setattr(ns[owner], "FORWARD", value)
+    setattr(ns[owner], "FORWARD", value)  # noqa: B010 - as a program would, not analysed
     assert settled(f) is holds
     if owner == "Direction":
         del ns["Direction"].FORWARD
