@@ -75,7 +75,7 @@ held_weakly(PyObject *v)
 
 /* The function an exact staticmethod wraps (new reference), or NULL (no exception): a read of
  * its __func__ member, which runs no Python code. */
-static PyObject *
+PyObject *
 static_function(PyObject *v)
 {
     if (!Py_IS_TYPE(v, &PyStaticMethod_Type)) {

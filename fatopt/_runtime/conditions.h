@@ -40,6 +40,7 @@ PyObject *cond_target(Condition *c);
 
 /* The object a weakref refers to (borrowed), or NULL once it is gone (or being collected). */
 PyObject *weak_referent(PyObject *ref);
+PyObject *static_function(PyObject *v);
 /* A type condition's target, or NULL (and the condition marked dead) once it is gone or its MRO
  * is no longer the one watched.  Runs no Python code. */
 PyTypeObject *cond_live_type(Condition *c);

@@ -426,11 +426,11 @@ build_static_callee(Build *b, PyObject *recipe)
         return add_never(b, recipe, "the attribute is not a staticmethod");
     }
     Py_INCREF(sm);
-    PyObject *f = PyObject_GetAttrString(sm, "__func__");
+    PyObject *f = static_function(sm);
     PyObject *qualname = PyUnicode_FromFormat("%U.%U", class_name, name);
     int r = -1;
-    if (f != NULL && qualname != NULL) {
-        if (!PyFunction_Check(f)) {
+    if (qualname != NULL) {
+        if (f == NULL || !PyFunction_Check(f)) {
             r = add_never(b, recipe, "the staticmethod does not wrap a Python function");
         }
         else {
