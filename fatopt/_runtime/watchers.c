@@ -265,6 +265,41 @@ type_watch_cb(PyTypeObject *t)
 
 /* ------------------------------------------------------------------------------ arming ----- */
 
+/* Type watcher ids 0 and 1 are left to others while a higher id is free.  Extensions and tests
+ * that add a type watcher tend to assume they get the first ids (CPython's own test_capi
+ * .test_watchers expects its watcher to be #0 and id 1 to be unassigned, and all ids up to the
+ * last to be free): 2..7 disturbs no such assumption.  CPython hands out the lowest free id, so
+ * ids 0 and 1, when free, are held for a moment by placeholder registrations (of the same
+ * callback: nothing is watched with them) and given back. */
+#define TYPE_WATCHER_IDS_LEFT_FREE 2
+
+static int
+add_type_watcher(void)
+{
+    int held[TYPE_WATCHER_IDS_LEFT_FREE];
+    int nheld = 0;
+    int id = PyType_AddWatcher(type_watch_cb);
+    while (id >= 0 && id < TYPE_WATCHER_IDS_LEFT_FREE && nheld < TYPE_WATCHER_IDS_LEFT_FREE) {
+        held[nheld++] = id;
+        id = PyType_AddWatcher(type_watch_cb);
+    }
+    int first_kept = 0;
+    if (id < 0 && nheld > 0) {
+        PyErr_Clear();
+        id = held[0];  /* no higher id is free: keep the lowest after all (ids come in order) */
+        first_kept = 1;
+    }
+    for (int i = first_kept; i < nheld; i++) {
+        if (PyType_ClearWatcher(held[i]) < 0) {
+            PyErr_Clear();
+        }
+    }
+    if (id < 0 && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_RuntimeError, "no free type watcher id");
+    }
+    return id;
+}
+
 int
 ensure_watchers(State *st, const int need[N_WATCHER_KINDS])
 {
@@ -277,7 +312,7 @@ ensure_watchers(State *st, const int need[N_WATCHER_KINDS])
         st->func_watcher = PyFunction_AddWatcher(func_watch_cb);
     }
     if (need[WATCH_TYPE] && st->type_watcher < 0) {
-        st->type_watcher = PyType_AddWatcher(type_watch_cb);
+        st->type_watcher = add_type_watcher();
     }
     if ((need[WATCH_DICT] && st->dict_watcher < 0) || (need[WATCH_FUNC] && st->func_watcher < 0)
         || (need[WATCH_TYPE] && st->type_watcher < 0)) {

@@ -176,9 +176,10 @@ def test_a_callee_patched_inside_its_running_caller_is_not_seen(tmp_path):
     assert optimized == ["2 2", "patched", "True"]
 
 
-def test_fatopt_takes_the_first_free_watcher_ids():
-    """docs/semantics.md, "fatopt uses one dict, function and type watcher": an extension that
-    expects the first type watcher id (0) gets the next one once fatopt watches a type."""
+def test_fatopt_leaves_the_first_type_watcher_ids_to_others():
+    """docs/semantics.md, "fatopt uses one dict, function and type watcher": fatopt's type watcher
+    takes id 2 or above while one is free, so an extension (or CPython's test_capi) that adds a
+    type watcher afterwards gets id 0, finds id 1 unassigned, and can still reach the last id."""
     _testcapi = pytest.importorskip("_testcapi")
     source = textwrap.dedent("""
         class Direction:
@@ -194,9 +195,19 @@ def test_fatopt_takes_the_first_free_watcher_ids():
     from fatopt import _guards
 
     ours = _guards.runtime_info()["type_watcher"]
-    assert ours == 0  # the first free id (no other extension watches types in the test process)
-    watcher = _testcapi.add_type_watcher(0)
+    assert ours >= 2
+    with pytest.raises(ValueError, match="No type watcher set for ID 1"):
+        _testcapi.watch_type(1, Direction := namespace["Direction"])
+    added = []
     try:
-        assert watcher == 1
+        added.append(_testcapi.add_type_watcher(0))
+        assert added[0] == 0
+        while added[-1] < 7:  # every other id can still be had, up to the last
+            added.append(_testcapi.add_type_watcher(0))
+        assert ours not in added and len(added) == 7
     finally:
-        _testcapi.clear_type_watcher(watcher)
+        for watcher in added:
+            _testcapi.clear_type_watcher(watcher)
+    assert fatopt.get_specialized(namespace["forward"])
+    Direction.FORWARD = 2
+    assert namespace["forward"]() == 2  # fatopt's watcher still sees the class
