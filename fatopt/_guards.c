@@ -75,16 +75,27 @@ guards_register(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * fatopt.runtime._unoptimized warns and returns the original function. */
 
 PyDoc_STRVAR(born_doc,
-"born(original, *recipes)\n--\n\n"
+"born(original, *recipes, valid=None)\n--\n\n"
 "Decorator emitted by the optimizer: register the decorated function, born holding its\n"
 "specialized code, with the code of `original` as fallback, guarded by the guards whose recipes\n"
-"are given: tuples (kind, *args), such as (\"builtins\", \"len\") (see fatopt.guards).");
+"are given: tuples (kind, *args), such as (\"builtins\", \"len\") (see fatopt.guards).\n"
+"`valid`, a global name, gets the list the function's inlined call sites test: [True] while\n"
+"the specialization is valid, else [].");
 
 static PyObject *
 guards_born(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs < 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0)) {
-        PyErr_SetString(PyExc_TypeError, "born(original, *recipes): the original, then recipes, no keywords");
+    PyObject *valid = Py_None;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nkw == 1 && PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0))
+        && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "valid") == 0) {
+        valid = args[nargs];
+    }
+    else if (nkw > 0) {
+        nargs = 0;  /* an unknown keyword */
+    }
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "born(original, *recipes, valid=None): the original, then recipes");
         return NULL;
     }
     for (Py_ssize_t i = 1; i < nargs; i++) {
@@ -101,7 +112,7 @@ guards_born(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
     for (Py_ssize_t i = 1; i < nargs; i++) {
         PyTuple_SET_ITEM(recipes, i - 1, Py_NewRef(args[i]));
     }
-    PyObject *decorator = PyObject_CallFunctionObjArgs(st->partial, st->born_install, args[0], recipes, NULL);
+    PyObject *decorator = PyObject_CallFunctionObjArgs(st->partial, st->born_install, args[0], recipes, valid, NULL);
     Py_DECREF(recipes);
     return decorator;
 }
@@ -109,11 +120,11 @@ guards_born(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
 static PyObject *
 guards_born_install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "_born_install(original, recipes, func)");
+    if (nargs != 4 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_born_install(original, recipes, valid, func)");
         return NULL;
     }
-    return born_install(get_state(module), args[0], args[1], args[2]);
+    return born_install(get_state(module), args[0], args[1], args[2], args[3]);
 }
 
 PyDoc_STRVAR(class_born_doc,

@@ -42,6 +42,7 @@ from fatopt.nodes import walk
 
 __all__ = [
     "RUNTIME_NAME",
+    "VALID_FLAG_PREFIX",
     "needs_runtime",
     "RUNTIME_MODULE",
     "Specialization",
@@ -57,6 +58,9 @@ __all__ = [
 ]
 
 RUNTIME_NAME = "__fatopt_runtime__"
+#: How the global names of validity flags start (``born(..., valid=NAME)``, see
+#: :meth:`fatopt.passes._rewrite.Unit.validity_flag`)
+VALID_FLAG_PREFIX = "__fatopt_valid_"
 #: What optimized modules import as RUNTIME_NAME: the C runtime itself, whose ``born`` registers
 #: specialized functions (no Python module to import, no Python frame while the module body runs).
 #: The import hook checks for this name in a module's code to know that it needs the runtime.
@@ -76,6 +80,8 @@ class Specialization:
     #: (class name, method name, recipe): guards naming the class the method is defined in,
     #: added by the class statement's innermost decorator (:func:`class_decorators`)
     class_recipes: tuple[tuple[str, str, tuple], ...] = ()
+    #: the global name of the validity flag its inlined call sites test, if any
+    valid_flag: str | None = None
 
 
 @dataclass
@@ -240,7 +246,7 @@ def specialized_statements(change: Specialization) -> list[FunctionNode]:
     decorator = ast.Call(
         func=_runtime_attr("born"),
         args=[ast.Name(id=orig.name, ctx=ast.Load()), *(ast.Constant(recipe) for recipe in change.guards)],
-        keywords=[],
+        keywords=[ast.keyword(arg="valid", value=ast.Constant(change.valid_flag))] if change.valid_flag else [],
     )
     _locate(decorator, node)
     spec = copy.copy(node)

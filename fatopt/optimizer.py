@@ -170,7 +170,7 @@ def _optimize_unit(
         recipes = unit.guard_recipes()
         row.status = SPECIALIZED
         row.guards = guard_sources(recipes)
-        return row, Specialization(node, body, recipes, tuple(unit.class_recipes))
+        return row, Specialization(node, body, recipes, tuple(unit.class_recipes), unit.valid_flag)
     row.status = OPTIMIZED
     return row, Rewrite(node, body)
 

@@ -53,6 +53,7 @@ void
 spec_detach(State *st, SpecObject *spec)
 {
     spec->dead = 1;
+    show_validity(spec, 0);
     spec_unindex(st, spec);
     PyObject *ref = spec->func_ref;     /* ours now: released at the end */
     spec->func_ref = NULL;
@@ -87,6 +88,7 @@ spec_traverse(SpecObject *self, visitproc visit, void *arg)
     Py_VISIT(self->original);
     Py_VISIT(self->specialized);
     Py_VISIT(self->guards);
+    Py_VISIT(self->valid_flag);
     for (Py_ssize_t i = 0; i < self->nconds; i++) {
         Condition *c = &self->conds[i];
         if (cond_owns_target(c->kind)) {
@@ -122,6 +124,7 @@ spec_clear(SpecObject *self)
     Py_CLEAR(self->original);
     Py_CLEAR(self->specialized);
     Py_CLEAR(self->guards);
+    Py_CLEAR(self->valid_flag);
     conds_free(self->conds, self->nconds);
     self->conds = NULL;
     self->nconds = 0;
@@ -265,6 +268,7 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
     spec->original = Py_NewRef(original);
     spec->specialized = Py_NewRef(func->func_code);
     spec->guards = Py_NewRef(guards);
+    spec->valid_flag = NULL;
     spec->conds = conds;
     spec->nconds = nconds;
     spec->nfailing = 0;
@@ -467,10 +471,56 @@ done:
     return r;
 }
 
-PyObject *
-born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func)
+/* The validity flag of a specialization whose code inlines other functions (swap.c's
+ * show_validity): a new list, empty until the specialization is registered valid, bound to
+ * `name` in the function's globals, where its inlined call sites load it. */
+static PyObject *
+new_validity_flag(PyObject *func, PyObject *name)
 {
-    if (born_register(st, original, recipes, func) == 0) {
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "born(): valid must be a str, got %.100s", Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    if (check_function(func) < 0) {
+        return NULL;
+    }
+    PyObject *flag = PyList_New(1);
+    if (flag == NULL) {
+        return NULL;
+    }
+    PyList_SET_ITEM(flag, 0, Py_True);  /* immortal: the slot needs no reference of its own */
+    Py_SET_SIZE(flag, 0);
+    if (PyDict_SetItem(((PyFunctionObject *)func)->func_globals, name, flag) < 0) {
+        Py_DECREF(flag);
+        return NULL;
+    }
+    return flag;
+}
+
+/* Give func's specialization, just registered, the validity flag `flag`, shown at once (none
+ * was registered when no watcher was free: the flag stays empty). */
+static void
+attach_validity(State *st, PyFunctionObject *func, PyObject *flag)
+{
+    SpecObject *spec = spec_of(st, func);
+    if (spec == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    Py_XSETREF(spec->valid_flag, Py_NewRef(flag));
+    show_validity(spec, !spec->dead && spec->nfailing == 0 && !spec->unknown);
+}
+
+PyObject *
+born_install(State *st, PyObject *original, PyObject *recipes, PyObject *valid, PyObject *func)
+{
+    PyObject *flag = valid == Py_None ? NULL : new_validity_flag(func, valid);
+    int registered = (valid == Py_None || flag != NULL) ? born_register(st, original, recipes, func) : -1;
+    if (registered == 0 && flag != NULL) {
+        attach_validity(st, (PyFunctionObject *)func, flag);
+    }
+    Py_XDECREF(flag);
+    if (registered == 0) {
         return Py_NewRef(func);
     }
     if (!PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -521,6 +571,7 @@ class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *
     PyObject *original = Py_NewRef(spec->original);
     PyObject *specialized = Py_NewRef(spec->specialized);
     PyObject *all = PySequence_Concat(spec->guards, recipes);
+    PyObject *flag = Py_XNewRef(spec->valid_flag);
     /* detached before the name is bound: a guard of the method on the name's old binding (a
      * module run again) would otherwise fail and swap its code back first */
     spec_detach(st, spec);  /* may free spec */
@@ -536,12 +587,16 @@ class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *
             install_code(st, func, specialized);
         }
         ok = do_register(st, func, original, all, conditions) >= 0;
+        if (ok && flag != NULL) {
+            attach_validity(st, func, flag);
+        }
     }
     if (!ok) {
         PyErr_Clear();
         install_code(st, func, original);
     }
     Py_XDECREF(all);
+    Py_XDECREF(flag);
     Py_XDECREF(conditions);
     Py_DECREF(original);
     Py_DECREF(specialized);

@@ -24,9 +24,10 @@ int do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject 
 /* Install `code` on func and register func's current code as the original: as do_register. */
 int do_specialize(State *st, PyFunctionObject *func, PyObject *code, PyObject *guards,
                   PyObject *conditions);
-/* born()'s decorator at work: register `func` (see _guards.c's born) and return it, or, when
+/* born()'s decorator at work: register `func` (see _guards.c's born), with the validity flag
+ * bound to the name `valid` (None: none), and return it, or, when
  * that fails with an Exception, the original function dressed as func, with a warning. */
-PyObject *born_install(State *st, PyObject *original, PyObject *recipes, PyObject *func);
+PyObject *born_install(State *st, PyObject *original, PyObject *recipes, PyObject *valid, PyObject *func);
 
 /* class_born()'s decorator at work (see registration.c): returns `cls`, its method `method`
  * registered again with `recipes` added. */

@@ -78,6 +78,10 @@ struct SpecObject {
     PyObject *original;     /* code */
     PyObject *specialized;  /* code */
     PyObject *guards;       /* tuple of the guards' recipes, for get_specialized() */
+    /* strong or NULL: the list the specialized code's inlined call sites test before running
+     * the inlined copy, [True] while the specialization is valid, [] otherwise (see swap.c's
+     * show_validity) */
+    PyObject *valid_flag;
     Condition *conds;
     Py_ssize_t nconds;
     Py_ssize_t nfailing;    /* conditions that do not hold */

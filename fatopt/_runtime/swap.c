@@ -103,6 +103,31 @@ install_code(State *st, PyFunctionObject *f, PyObject *code)
     Py_DECREF(old);  /* never the last reference: the specialization holds both codes */
 }
 
+/* A frame already running the specialized code keeps running it after an invalidation.  Code
+ * inlined from another function is exact only while that function is unchanged, so each inlined
+ * call site tests the specialization's flag, a list bound to a global name (the optimizer's
+ * fatopt.passes.inline_functions), before running its copy, and makes the real call when the
+ * flag is empty.  A list because 3.13 tests its truth in one specialized instruction
+ * (TO_BOOL_LIST) and because its size can be flipped here without allocating or running
+ * anything: its one slot holds True (immortal: no reference count to keep) and stays allocated;
+ * only the visible size changes.  A flag someone else filled or emptied is left alone. */
+void
+show_validity(SpecObject *spec, int valid)
+{
+    PyObject *flag = spec->valid_flag;
+    if (flag == NULL || !PyList_CheckExact(flag)) {
+        return;
+    }
+    PyListObject *list = (PyListObject *)flag;
+    if (valid && Py_SIZE(list) == 0 && list->allocated >= 1 && list->ob_item != NULL) {
+        list->ob_item[0] = Py_True;
+        Py_SET_SIZE(list, 1);
+    }
+    else if (!valid && Py_SIZE(list) == 1 && list->ob_item[0] == Py_True) {
+        Py_SET_SIZE(list, 0);
+    }
+}
+
 static int run_pending(void *arg);
 
 static void
@@ -134,6 +159,7 @@ static void
 spec_abandon(State *st, SpecObject *spec)
 {
     spec->dead = 1;
+    show_validity(spec, 0);
     queue_spec(st, spec);
 }
 
@@ -151,6 +177,7 @@ spec_sync(State *st, SpecObject *spec)
         return;
     }
     int valid = spec->nfailing == 0 && !spec->unknown;
+    show_validity(spec, valid);
     PyObject *want = valid ? spec->specialized : spec->original;
     PyObject *cur = spec->func->func_code;
     if (cur == want) {

@@ -10,7 +10,10 @@
 int find_set_version(State *st);
 /* Install `code` as the function's code, without running Python code. */
 void install_code(State *st, PyFunctionObject *f, PyObject *code);
-/* Make the function's code agree with the specialization's state. */
+/* Show `valid` in the specialization's validity flag, if it has one.  No allocation, no
+ * Python code: callbacks call it. */
+void show_validity(SpecObject *spec, int valid);
+/* Make the function's code (and validity flag) agree with the specialization's state. */
 void spec_sync(State *st, SpecObject *spec);
 /* A condition's new state, derived from a watcher event. */
 void cond_set(State *st, Condition *c, int holds);

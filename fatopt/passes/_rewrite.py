@@ -20,6 +20,7 @@ from fatopt.analyses.manager import Analysis, AnalysisCache
 from fatopt.analyses.module_facts import ModuleFacts
 from fatopt.analyses.scopes import Scope, analyze_scopes, resolve
 from fatopt.config import Config
+from fatopt.emit import VALID_FLAG_PREFIX
 from fatopt.folding import NOT_FOLDED
 from fatopt.guards import Guard
 from fatopt.nodes import CHILD_FIELDS as _CHILD_FIELDS, walk
@@ -101,8 +102,21 @@ class Unit:
         #: defined in: the class does not exist when the method is born, so the class statement's
         #: innermost decorator adds them (``__fatopt_runtime__.class_born``, see fatopt.emit)
         self.class_recipes: list[tuple[str, str, tuple]] = []
+        #: the global name of the specialization's validity flag, once inlined code tests it
+        #: (:meth:`validity_flag`)
+        self.valid_flag: str | None = None
         #: guard kind -> request key -> arguments: what the rewrites so far rely on
         self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
+
+    def validity_flag(self) -> str:
+        """The global name of the list that tells the specialized code, while it runs, whether
+        its specialization is still valid (``born(..., valid=NAME)`` binds it; the runtime
+        empties it on invalidation): code inlined from another function tests it before running,
+        so that a frame that started before the callee changed calls the new one as plain
+        Python does. Named after the ``def``'s position, unique in its module."""
+        if self.valid_flag is None:
+            self.valid_flag = f"{VALID_FLAG_PREFIX}{self.node.lineno}_{self.node.col_offset}__"
+        return self.valid_flag
 
     def require(self, kind: type[Guard], *args: Any) -> None:
         """Record that a rewrite holds only while the guard ``kind(*args)`` holds (requests of a

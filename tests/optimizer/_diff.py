@@ -24,6 +24,7 @@ from typing import Any
 import fatopt
 from fatopt.analyses import analyze_module, analyze_scopes
 from fatopt.config import Config
+from fatopt.emit import VALID_FLAG_PREFIX
 from fatopt.optimizer import optimize_ast, optimize_source
 from fatopt.passes import PIPELINE, Unit
 from fatopt.results import Report
@@ -171,8 +172,46 @@ def normalized(source: str) -> str:
     return ast.unparse(ast.parse(textwrap.dedent(source)))
 
 
-def optimized_function(source: str, name: str = "f", config: Config | None = None) -> tuple[str | None, Report]:
-    """The emitted ``def name`` (decorators dropped) if the optimizer changed it, else None."""
+class _InlinedBranches(ast.NodeTransformer):
+    """Each validity check of inlined code (``CALL if not __fatopt_valid_..__ else X``, ``if not
+    __fatopt_valid_..__: STATEMENT else: STMTS``) reduced to its inlined branch, after checking
+    that the other branch is the call or statement as written (one node); the local flag's
+    binding before a loop left out."""
+
+    @staticmethod
+    def _is_check(node: ast.AST) -> bool:
+        if type(node) is not ast.UnaryOp or type(node.op) is not ast.Not or type(node.operand) is not ast.Name:
+            return False
+        name = node.operand.id
+        return name.startswith(VALID_FLAG_PREFIX) or name == "_fatopt_valid_flag"
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        if not self._is_check(node.test):
+            return node
+        assert type(node.body) is ast.Call, ast.unparse(node)
+        return node.orelse
+
+    def visit_If(self, node: ast.If) -> Any:
+        self.generic_visit(node)
+        if not self._is_check(node.test):
+            return node
+        assert len(node.body) == 1 and type(node.body[0]) in (ast.Assign, ast.Return, ast.Expr), ast.unparse(node)
+        return node.orelse
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        # the flag loaded into a local before a loop
+        target = node.targets[0]
+        if type(target) is ast.Name and target.id == "_fatopt_valid_flag":
+            return None
+        return self.generic_visit(node)
+
+
+def optimized_function(source: str, name: str = "f", config: Config | None = None,
+                       checks: bool = False) -> tuple[str | None, Report]:
+    """The emitted ``def name`` (decorators dropped) if the optimizer changed it, else None.
+    Validity checks of inlined code are shown only with ``checks`` (test_inline_checks.py
+    tests them; the tables of the inlining passes show what is inlined)."""
     report = Report()
     tree = optimize_ast(ast.parse(textwrap.dedent(source)), "<case>", config, report=report)
     rows = [r for r in report.functions if r.qualname.rpartition(".")[2] == name]
@@ -184,6 +223,8 @@ def optimized_function(source: str, name: str = "f", config: Config | None = Non
         raise AssertionError(f"{name} not found")
     node = copy.copy(found[-1])
     node.decorator_list = [d for d in node.decorator_list if "__fatopt_runtime__" not in ast.unparse(d)]
+    if not checks:
+        node = _InlinedBranches().visit(copy.deepcopy(node))
     return ast.unparse(node), report
 
 

@@ -83,12 +83,14 @@ def test_the_fallback_is_named_after_the_function():
         pytest.param((("globals", ["DEBUG", False]),), "an entry is name", id="bad-entry"),
         pytest.param((("no_such_kind", "x"),), "unknown guard kind 'no_such_kind'", id="unknown-kind"),
         pytest.param(((),), "a guard recipe is a tuple", id="empty-recipe"),
+        pytest.param((("builtins", "len"), {"valid": 3}), "valid must be a str", id="flag-name-not-a-str"),
     ],
 )
 def test_a_failed_registration_warns_and_keeps_the_original(recipes, message):
+    *recipes, keywords = recipes if recipes and type(recipes[-1]) is dict else (*recipes, {})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ns = module(lambda original: born(original, *recipes))
+        ns = module(lambda original: born(original, *recipes, **keywords))
     [warning] = caught
     assert issubclass(warning.category, RuntimeWarning)
     assert "f runs unoptimized" in str(warning.message) and message in str(warning.message)
@@ -105,3 +107,18 @@ def test_born_checks_its_arguments():
         born(lambda: None, ["builtins", "len"])  # a tuple, as emitted
     with pytest.raises(TypeError):
         born(lambda: None, builtins=("len",))  # the keywords of earlier versions are gone
+    with pytest.raises(TypeError):
+        born(lambda: None, ("builtins", "len"), valid="x", other=1)
+
+
+def test_born_binds_the_validity_flag():
+    """``valid=NAME``: the list inlined call sites test, bound in the function's globals,
+    [True] while the guards hold, [] while one is broken, and again [True] once it holds."""
+    ns = module(lambda original: born(original, ("builtins", "len"), valid="__fatopt_valid_5_0__"))
+    flag = ns["__fatopt_valid_5_0__"]
+    assert type(flag) is list and flag == [True] and fatopt.get_specialized(ns["f"])
+    ns["len"] = lambda s: 9
+    assert flag == [] and ns["f"]() == 9
+    del ns["len"]
+    _guards.flush()
+    assert flag == [True] and ns["f"]() == 3

@@ -124,6 +124,27 @@ def born_and_drop():
     fatopt.runtime.born(ns["plain"], ("builtins", "len"), ("globals", ("DEBUG", False)))(ns["fast"])
 
 
+def born_with_validity_flag():
+    # the flag bound, shown, emptied by an invalidation, shown again, emptied for good by a
+    # __code__ assignment; and a flag name that is not a str (the unoptimized path)
+    ns = fresh()
+    fast = fatopt.runtime.born(ns["plain"], ("builtins", "len"), valid="__fatopt_valid_1_0__")(ns["fast"])
+    flag = ns["__fatopt_valid_1_0__"]
+    ns["len"] = abs
+    del ns["len"]
+    fatopt._guards.flush()
+    assert flag == [True]
+    fast.__code__ = fast.__code__.replace()
+    ns["len"] = abs
+    fatopt._guards.flush()
+    saved, fatopt.runtime._unoptimized = fatopt.runtime._unoptimized, _quiet_unoptimized
+    try:
+        ns = fresh()
+        assert fatopt.runtime.born(ns["plain"], ("builtins", "len"), valid=3)(ns["fast"]) is ns["plain"]
+    finally:
+        fatopt.runtime._unoptimized = saved
+
+
 def _quiet_unoptimized(func, original, exc):
     return original
 
@@ -358,6 +379,7 @@ SCENARIOS = [
     inspect_everything,
     born_and_drop,
     born_failure,
+    born_with_validity_flag,
     recipe_errors,
     born_never,
     genexpr_raised_paths,
