@@ -85,8 +85,9 @@ _WRAPPABLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, as
 
 Span = tuple[int, int, int, int]
 
-#: the local a loop's inlined sites test: the flag loaded once before the loop (a global load
-#: costs ~40 instructions on 3.13, a local one ~8; the list itself is what changes)
+#: the local the inlined sites of a loop or comprehension test: the flag loaded once before the
+#: statement (a global load costs ~40 instructions on 3.13, a local one ~8; the list itself is
+#: what changes)
 LOCAL_FLAG = "_fatopt_valid_flag"
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -178,29 +179,42 @@ def _not_valid(flag: str, like: ast.AST) -> ast.expr:
     return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=name), like)
 
 
+def _uses_local_flag(node: ast.AST) -> bool:
+    return any(type(n) is ast.Name and n.id == LOCAL_FLAG for n in walk(node))  # type: ignore[attr-defined]
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists a compound statement holds (none for a simple statement)."""
+    blocks = [getattr(stmt, field) for field in ("body", "orelse", "finalbody")
+              if type(getattr(stmt, field, None)) is list and getattr(stmt, field)
+              and isinstance(getattr(stmt, field)[0], ast.stmt)]
+    return blocks + [part.body for part in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ()))]
+
+
 def _bind_local_flag(body: list[ast.stmt], flag: str) -> None:
-    """``LOCAL_FLAG = FLAG`` before each outermost loop of ``body`` whose inlined sites test
-    ``LOCAL_FLAG`` (once: a later round finds it there)."""
+    """``LOCAL_FLAG = FLAG`` right before each outermost statement of ``body`` whose inlined sites
+    test ``LOCAL_FLAG``: a loop, or a statement whose own expressions do (a comprehension); in
+    other compound statements, inside them (once: a later round finds it there)."""
     index = 0
     while index < len(body):
         stmt = body[index]
-        if type(stmt) in _LOOPS:
-            uses = any(type(n) is ast.Name and n.id == LOCAL_FLAG for n in walk(stmt))  # type: ignore[attr-defined]
+        if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) or not _uses_local_flag(stmt):
+            index += 1
+            continue
+        blocks = _blocks(stmt)
+        own = [value for field, value in ast.iter_fields(stmt) if not any(value is block for block in blocks)]
+        if type(stmt) in _LOOPS or any(isinstance(v, ast.AST) and _uses_local_flag(v) for v in own):
             before = body[index - 1] if index else None
             bound = (type(before) is ast.Assign and type(before.targets[0]) is ast.Name
                      and before.targets[0].id == LOCAL_FLAG)
-            if uses and not bound:
+            if not bound:
                 target = ast.copy_location(ast.Name(id=LOCAL_FLAG, ctx=ast.Store()), stmt)
                 value = ast.copy_location(ast.Name(id=flag, ctx=ast.Load()), stmt)
                 body.insert(index, ast.copy_location(ast.Assign(targets=[target], value=value), stmt))
                 index += 1
-        elif type(stmt) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(stmt, field, None)
-                if type(block) is list and block and isinstance(block[0], ast.stmt):
-                    _bind_local_flag(block, flag)
-            for part in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())):
-                _bind_local_flag(part.body, flag)
+        else:
+            for block in blocks:
+                _bind_local_flag(block, flag)
         index += 1
 
 
@@ -358,9 +372,10 @@ class _Inline(BoundLocalsTransformer):
             self.genexprs -= 1
 
     def _flag(self) -> str:
-        """The name an inlined site here tests: in a loop, the local loaded before it."""
+        """The name an inlined site here tests: in a loop or a comprehension (of the function's
+        own code: not a generator expression), the local loaded before it."""
         flag = self.unit.validity_flag()
-        return LOCAL_FLAG if self.loops and not self.genexprs else flag
+        return LOCAL_FLAG if (self.loops or self.comprehensions) and not self.genexprs else flag
 
     # -- statements: rewrite, then wrap ----------------------------------------------------------
     def _statement(self, stmt: ast.stmt) -> ast.stmt:

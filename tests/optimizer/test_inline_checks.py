@@ -68,9 +68,17 @@ SHAPES = [
         "def f(xs=(1, 2)):\n    _fatopt_valid_flag = __fatopt_valid_3_0__\n    while xs:\n        for x in xs:\n"
         "            try:\n                y = g(x, 1) if not _fatopt_valid_flag else x * 10 + 1\n"
         "            except:\n                __fatopt_runtime__.inlined_raised('g', (1, 2), None)\n                raise\n"
-        "        break\n    try:\n        return [g(y, 1) if not __fatopt_valid_3_0__ else y * 10 + 1 for y in xs]\n"
+        "        break\n    try:\n        _fatopt_valid_flag = __fatopt_valid_3_0__\n"
+        "        return [g(y, 1) if not _fatopt_valid_flag else y * 10 + 1 for y in xs]\n"
         "    except:\n        __fatopt_runtime__.inlined_raised('g', (1, 2), None)\n        raise",
-        id="outermost-loop-only-and-the-global-outside-loops",
+        id="before-the-outermost-loop-and-a-comprehension",
+    ),
+    pytest.param(
+        G + "def f(xs=(1, 2)):\n    return g(1, 1) + sum(g(y, 1) for y in xs)\n",
+        "def f(xs=(1, 2)):\n    try:\n        return (g(1, 1) if not __fatopt_valid_3_0__ else 1 * 10 + 1) + "
+        "sum((g(y, 1) for y in xs))\n    except:\n        __fatopt_runtime__.inlined_raised('g', (1, 2), None)\n"
+        "        raise",
+        id="outside-loops-the-global",
     ),
 ]
 
