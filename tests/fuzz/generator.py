@@ -21,7 +21,8 @@ bindings, deletes, late-binding closures made in loops, dead code after ``return
 "During a call" means a function that rebinds something and then calls a generated function:
 the callee starts after the rebinding, so its guards must already have switched it. A frame that
 is already running keeps its code (docs/semantics.md, "Guards hold at function entry"), so no
-generated function reads a name after rebinding it itself.
+generated function reads a name after rebinding it itself, except a callee of the "calls" shape:
+code inlined from it tests that the callee is unchanged, so a caller rebinds it and calls it.
 
 Programs are built to terminate quickly: loops run over small constant iterables or bounded
 counters, functions call only functions defined before them, integers stay small (shift counts,

@@ -307,6 +307,13 @@ def _caller_statement(b: "_Builder", callees, names, generator: bool) -> list[st
         return [emit(f"[{_call_expr(b, callees, _with_v(names))} for v in {b.pick(('range(3)', '(0, 1)', '()'))}]")]
     if choice == 3:
         return [f"x = {call}", emit(f"(x, {_call_expr(b, callees, names)})")]
+    if choice == 4 and not generator and b.chance(50):
+        # the callee rebound inside the running caller, then called there: code inlined when
+        # the caller started must not run (its validity check makes the call as written)
+        callee = b.pick(callees)
+        _key, do, undo = _rebind_callee(b, callee, callees, visible=False)
+        called = f"{callee.name}({_arguments(b, callee, names)})"
+        return [*do, "try:", f"    {emit(called)}", "finally:", *([f"    {line}" for line in undo] or ["    pass"])]
     return [emit(call)]
 
 
