@@ -193,7 +193,7 @@ def test_a_new_callee_that_raises_keeps_its_own_traceback():
 
 # -- the flag itself --------------------------------------------------------------------------------
 
-def test_the_flag_follows_the_specialization(tmp_path):
+def test_the_flag_follows_the_specialization():
     source = fatopt.optimize_source(G + "def f(x=1):\n    return g(x, 2)\n", "<case>", CONFIG)
     namespace: dict = {"__name__": "case"}
     exec(compile(source, "<case>", "exec"), namespace)
