@@ -386,7 +386,7 @@ def child_main() -> None:
                 sys.stderr.write(f"{sys.executable}: can't open file {os.path.abspath(script)!r}: [Errno {exc.errno}] {exc.strerror}\n")
                 raise SystemExit(2) from None
             try:
-                code = compile(source, script, "exec")
+                code = compile(source, os.path.abspath(script), "exec")  # __file__ is absolute since 3.9
             except SyntaxError as exc:  # as python reports it: no traceback, status 1
                 import traceback
 
@@ -395,7 +395,7 @@ def child_main() -> None:
             for name in list(vars(main)):
                 if name not in ("__name__", "__builtins__", "__loader__", "__spec__", "__doc__"):
                     delattr(main, name)
-            main.__file__ = script
+            main.__file__ = os.path.abspath(script)
             main.__cached__ = None  # type: ignore[attr-defined]
             recorder.start()
             exec(code, vars(main))
