@@ -101,7 +101,7 @@ class Profile:
     path: str
     python: str
     functions: dict[tuple[str, str, int], FunctionProfile]
-    _sources: dict[str, dict[int, str] | None] = field(default_factory=dict, repr=False)
+    _sources: dict[str, dict[int, tuple[str, str]] | None] = field(default_factory=dict, repr=False)
 
     def entry(self, func_or_code) -> FunctionProfile | None:
         """The record of this function or code object, if its ``def`` is unchanged since."""
@@ -114,7 +114,7 @@ class Profile:
         if entry.file not in self._sources:
             self._sources[entry.file] = _def_hashes(entry.file)
         hashes = self._sources[entry.file]
-        if hashes is None or hashes.get(entry.line) != entry.source_hash:
+        if hashes is None or hashes.get(entry.line) != (code.co_name, entry.source_hash):
             return None
         return entry
 
@@ -182,9 +182,9 @@ def _python_version() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def _def_hashes(path: str) -> dict[int, str] | None:
-    """First line (the first decorator's, as ``co_firstlineno``) -> SHA-256 of the text of each
-    ``def`` in the file at ``path``; None when it cannot be read or parsed."""
+def _def_hashes(path: str) -> dict[int, tuple[str, str]] | None:
+    """First line (the first decorator's, as ``co_firstlineno``) -> the name and the SHA-256 of
+    the text of each ``def`` in the file at ``path``; None when it cannot be read or parsed."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -200,7 +200,7 @@ def _def_hashes(path: str) -> dict[int, str] | None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             source = "".join(lines[first - 1:node.end_lineno])
-            hashes[first] = hashlib.sha256(source.encode("utf-8")).hexdigest()
+            hashes[first] = (node.name, hashlib.sha256(source.encode("utf-8")).hexdigest())
     return hashes
 
 
@@ -268,23 +268,37 @@ class _Recorder:
 
     def to_json(self) -> dict:
         names: dict[int, dict] = {}
-        hashes: dict[str, dict[int, str] | None] = {}
-        functions = []
+        hashes: dict[str, dict[int, tuple[str, str]] | None] = {}
+        # Several code objects can be one def (a module reloaded, or run twice under two names):
+        # their counts are merged, within the cap.
+        merged: dict[tuple[str, str, int], list] = {}
         for code, (parameters, counts, other) in self.records.items():
             path = os.path.abspath(code.co_filename)
             if path not in hashes:
                 hashes[path] = _def_hashes(path) if os.path.isfile(path) else None
-            source_hash = (hashes[path] or {}).get(code.co_firstlineno)
-            if source_hash is None:
-                continue  # no readable source, or not a def (a class body with a parameter?)
+            name_and_hash = (hashes[path] or {}).get(code.co_firstlineno)
+            if name_and_hash is None or name_and_hash[0] != code.co_name:
+                continue  # no readable source, or not a def
+            key = (path, code.co_qualname, code.co_firstlineno)
+            if key not in merged:
+                merged[key] = [name_and_hash[1], list(parameters), {}, 0]
+            into = merged[key]
+            for types_key, calls in counts.items():
+                if types_key in into[2] or len(into[2]) < self.max_tuples:
+                    into[2][types_key] = into[2].get(types_key, 0) + calls
+                else:
+                    into[3] += calls
+            into[3] += other
+        functions = []
+        for (path, qualname, line), (source_hash, parameters, counts, other) in merged.items():
             rows = sorted(counts.items(), key=lambda item: -item[1])
             functions.append({
-                "file": path, "qualname": code.co_qualname, "line": code.co_firstlineno,
-                "source_hash": source_hash, "parameters": list(parameters),
+                "file": path, "qualname": qualname, "line": line,
+                "source_hash": source_hash, "parameters": parameters,
                 "calls": sum(counts.values()) + other, "other_calls": other,
                 "types": [
-                    {"types": [names.get(i) or names.setdefault(i, _type_name(self.types[i])) for i in key], "calls": calls}
-                    for key, calls in rows
+                    {"types": [names.get(i) or names.setdefault(i, _type_name(self.types[i])) for i in types_key], "calls": calls}
+                    for types_key, calls in rows
                 ],
             })
         functions.sort(key=lambda f: (f["file"], f["line"], f["qualname"]))

@@ -217,3 +217,20 @@ def test_an_empty_valid_profile_answers_nothing(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(_good()))
     assert load(str(path)).argument_types(test_an_empty_valid_profile_answers_nothing) == []
+
+
+def test_a_reloaded_modules_calls_are_merged(tmp_path):
+    write(tmp_path, "mod.py", "def f(x):\n    return x\n")
+    write(tmp_path, "main.py", "import importlib\nimport mod\nmod.f(1)\nimportlib.reload(mod)\nmod.f(2)\nmod.f('s')\n")
+    proc = fatopt_cmd("profile", "-o", "p.json", "main.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    entry = load(str(tmp_path / "p.json")).entry(code_of(tmp_path / "mod.py", "f"))
+    assert entry is not None and entry.calls == 3
+    assert [(names([types_]), calls) for types_, calls in entry.type_tuples] == [
+        ([("builtins.int",)], 2), ([("builtins.str",)], 1),
+    ]
+
+
+def test_help(tmp_path):
+    proc = fatopt_cmd("profile", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "usage: fatopt profile" in proc.stdout and "-o" in proc.stdout
