@@ -1,4 +1,4 @@
-"""The ``fatopt`` command: compileall, show, diff, run.
+"""The ``fatopt`` command: compileall, show, diff, run, report, profile, status, clean.
 
     fatopt compileall [options] [PATH ...]   precompile optimized .pyc files
     fatopt show FILE                         the optimized source, annotated
