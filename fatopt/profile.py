@@ -15,11 +15,11 @@ What is recorded and how:
   counted as ``other_calls`` only (a function that polymorphic would not be specialized anyway).
 - The mechanism is ``sys.monitoring``'s PY_START event, with ``sys._getframe(1)`` in the callback
   to read the arguments, on a tool id that debuggers, coverage and profilers do not claim by
-  convention (4, else 3), freed at exit. Measured on a loop calling ``f(i, 1.0, "x")`` and
-  ``len("abc")`` (``python /tmp/prof/bench.py MODE``, 300,000 iterations, ns per iteration, plain
-  / monitoring / setprofile): 3.13.0 130 / 1378 / 2013, 3.12.1 135 / 1933 / 2361. ``sys.setprofile``
-  costs more because it also fires for every C call and return and every Python return, and it
-  is per thread, where monitoring covers all threads.
+  convention (4, else 3), freed at exit. ``tools/profile_overhead.py`` times a loop calling
+  ``f(i, 1.0, "x")`` and ``len("abc")``, ns per iteration (best of 5, plain / this recorder /
+  the same recording from ``sys.setprofile``): 3.13.0 55 / 1051 / 1570, 3.12.1 see
+  docs/usage.md. ``sys.setprofile`` costs more: it is also called for every C call and return
+  and every Python return, and it is per thread, where monitoring covers every thread.
 - Recording runs no code of the program: types are keyed by ``id`` (a metaclass's ``__hash__`` or
   ``__eq__`` is never called) and named at exit through ``type``'s own descriptors.
 - A function is identified by its file (absolute path), qualname, first line (``co_firstlineno``:
