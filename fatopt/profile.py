@@ -17,8 +17,8 @@ What is recorded and how:
   to read the arguments, on a tool id that debuggers, coverage and profilers do not claim by
   convention (4, else 3), freed at exit. ``tools/profile_overhead.py`` times a loop calling
   ``f(i, 1.0, "x")`` and ``len("abc")``, ns per iteration (best of 5, plain / this recorder /
-  the same recording from ``sys.setprofile``): 3.13.0 55 / 1051 / 1570, 3.12.1 see
-  docs/usage.md. ``sys.setprofile`` costs more: it is also called for every C call and return
+  the same recording from ``sys.setprofile``): 3.13.0 55 / 1051 / 1570, 3.12.1 52 / 1117 /
+  1908. ``sys.setprofile`` costs more: it is also called for every C call and return
   and every Python return, and it is per thread, where monitoring covers every thread.
 - Recording runs no code of the program: types are keyed by ``id`` (a metaclass's ``__hash__`` or
   ``__eq__`` is never called) and named at exit through ``type``'s own descriptors.
@@ -406,10 +406,16 @@ def child_main() -> None:
 
                 sys.stderr.write("".join(traceback.format_exception_only(exc)))
                 raise SystemExit(1) from None
+            from importlib.machinery import SourceFileLoader
+
+            # __main__ as python sets it up for a script (Python/pythonrun.c, set_main_loader)
             for name in list(vars(main)):
-                if name not in ("__name__", "__builtins__", "__loader__", "__spec__", "__doc__"):
+                if name not in ("__name__", "__builtins__", "__spec__", "__doc__"):
                     delattr(main, name)
+            main.__package__ = None
+            main.__annotations__ = {}
             main.__file__ = os.path.abspath(script)
+            main.__loader__ = SourceFileLoader("__main__", main.__file__)
             main.__cached__ = None  # type: ignore[attr-defined]
             recorder.start()
             exec(code, vars(main))

@@ -148,6 +148,11 @@ def test_the_number_of_type_tuples_is_capped(tmp_path):
         pytest.param("import sys\nprint(sys.stdin.read().upper(), __file__ == __import__('os').path.abspath(__file__))\n", id="stdin"),
         pytest.param("import atexit\natexit.register(print, 'bye')\nraise SystemExit('message')\n", id="exit-message"),
         pytest.param("def f(:\n", id="syntax-error"),
+        pytest.param(
+            "import os, sys\nprint(sorted(globals()), __name__, __package__, __spec__, type(__loader__).__name__,\n"
+            "      __loader__.path == __file__, __cached__, sys.path[0] == os.path.dirname(__file__), sys.argv)\n",
+            id="main-namespace",
+        ),
     ],
 )
 def test_the_program_behaves_as_plain(tmp_path, source):
