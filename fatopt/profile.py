@@ -250,8 +250,11 @@ class _Recorder:
                 if not count or code.co_name.startswith("<") or code.co_filename == own_file:
                     return disable  # no parameters, a lambda, comprehension or module body
                 record = records[code] = [code.co_varnames[:count], {}, 0]
-            frame_locals = get_frame(1).f_locals
-            arg_types = [type(frame_locals[name]) for name in record[0]]
+            try:
+                frame_locals = get_frame(1).f_locals
+                arg_types = [type(frame_locals[name]) for name in record[0]]
+            except Exception:  # never seen; if it happens, the program must not see it
+                return None
             key = tuple([id(t) for t in arg_types])
             counts = record[1]
             if key in counts:
@@ -366,12 +369,18 @@ def child_main() -> None:
     args = sys.argv[1:]
     recorder = _Recorder(MAX_TYPE_TUPLES)
 
+    pid = os.getpid()
+
     def finish() -> None:
+        if os.getpid() != pid:  # a forked child ending through sys.exit: the profile is the parent's
+            return
         recorder.stop()
         try:
             write(output, recorder.to_json())
         except ProfileError as exc:
             sys.stderr.write(f"fatopt profile: error: {exc}\n")
+        except Exception as exc:  # a bug of ours: say so, leave the program's exit alone
+            sys.stderr.write(f"fatopt profile: error: no profile written: {type(exc).__name__}: {exc}\n")
 
     atexit.register(finish)
     main = sys.modules["__main__"]

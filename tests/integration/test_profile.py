@@ -239,3 +239,39 @@ def test_a_reloaded_modules_calls_are_merged(tmp_path):
 def test_help(tmp_path):
     proc = fatopt_cmd("profile", "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "usage: fatopt profile" in proc.stdout and "-o" in proc.stdout
+
+
+def test_a_forked_child_does_not_overwrite_the_profile(tmp_path):
+    write(tmp_path, "prog.py", """\
+        import os, sys
+        def f(x):
+            return x
+        f(1)
+        pid = os.fork()
+        if pid == 0:
+            f("child")
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        print(os.path.exists("p.json"))  # the child wrote none
+        f(2)
+        """)
+    proc = fatopt_cmd("profile", "-o", "p.json", "prog.py", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "False\n"), proc.stderr
+    entry = load(str(tmp_path / "p.json")).entry(code_of(tmp_path / "prog.py", "f"))
+    assert entry is not None and names([types_ for types_, _calls in entry.type_tuples]) == [("builtins.int",)]
+
+
+def test_cell_and_generator_parameters(tmp_path):
+    write(tmp_path, "prog.py", """\
+        def closure(x):
+            return lambda: x
+        def gen(items, limit):
+            yield from items[:limit]
+        closure(1.5)()
+        print(list(gen([1, 2, 3], 2)))
+        """)
+    proc = fatopt_cmd("profile", "-o", "p.json", "prog.py", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "[1, 2]\n"), proc.stderr
+    profile = load(str(tmp_path / "p.json"))
+    assert names(profile.argument_types(code_of(tmp_path / "prog.py", "closure"))) == [("builtins.float",)]
+    assert names(profile.argument_types(code_of(tmp_path / "prog.py", "gen"))) == [("builtins.list", "builtins.int")]
