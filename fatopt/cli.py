@@ -346,6 +346,8 @@ def cmd_profile(ns: argparse.Namespace) -> int:
     target = ["-m", ns.module] if ns.module else [ns.script]
     if os.path.isdir(ns.output):
         _Parser(prog="fatopt profile").error(f"-o {ns.output}: is a directory")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(ns.output))):
+        _Parser(prog="fatopt profile").error(f"-o {ns.output}: no such directory")
     before = _file_identity(ns.output)
     status = record([*target, *ns.args], ns.output)
     if _file_identity(ns.output) in (before, None):

@@ -181,7 +181,10 @@ def test_the_program_runs_plain(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args", [pytest.param(["profile", "-o", "p.json"], id="no-program"), pytest.param(["profile", "prog.py"], id="no-output")],
+    "args",
+    [pytest.param(["profile", "-o", "p.json"], id="no-program"), pytest.param(["profile", "prog.py"], id="no-output"),
+     pytest.param(["profile", "-o", ".", "prog.py"], id="output-is-a-directory"),
+     pytest.param(["profile", "-o", "missing/p.json", "prog.py"], id="output-in-missing-directory")],
 )
 def test_usage_errors(tmp_path, args):
     proc = fatopt_cmd(*args, cwd=tmp_path)
