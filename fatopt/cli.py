@@ -1,4 +1,4 @@
-"""The ``fatopt`` command: compileall, show, diff, run.
+"""The ``fatopt`` command: compileall, show, diff, run, report, profile, status, clean.
 
     fatopt compileall [options] [PATH ...]   precompile optimized .pyc files
     fatopt show FILE                         the optimized source, annotated
@@ -7,6 +7,7 @@
     fatopt run -m MODULE [ARGS ...]          python -X fatopt -m MODULE ARGS
     fatopt report PATH ...                   what fatopt does to these files (text, JSON, HTML)
     fatopt report -- SCRIPT [ARGS ...]       ... to a run of a program (and -m MODULE [ARGS])
+    fatopt profile -o FILE -- SCRIPT [ARGS]  run a program plain, record its argument types (and -m)
     fatopt status [--json]                   is fatopt active here, with which settings and cache
     fatopt clean [PATH ...]                  remove fatopt's cache files (nothing else)
 """
@@ -113,6 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_parser(commands)
 
     p = commands.add_parser(
+        "profile",
+        help="run a program plain and record the exact argument types of its functions",
+        description="Run SCRIPT (or -m MODULE) plain, without fatopt, passing ARGS to it, and write "
+        "to FILE, per Python function that ran, the exact types of its parameters at each call "
+        "(at most 8 type tuples per function), with call counts, and a hash of the function's "
+        "source so that an edited function's entry is ignored. The optimizer does not use "
+        "profiles yet. Everything after SCRIPT or '-m MODULE' is the program's.",
+        epilog="The program's input and output pass through; a one-line summary goes to stderr at "
+        "the end. Exit status: the program's; 2 on a usage error. The file format: docs/usage.md, "
+        "'Type profiles'.",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the profile (JSON)")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
+    p.add_argument("script", nargs="?", metavar="SCRIPT")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+
+    p = commands.add_parser(
         "status",
         help="say whether fatopt is installed and active for this interpreter, and how",
         description="Whether fatopt is installed and would be active for this interpreter (and "
@@ -183,14 +201,15 @@ def _split_report(args: list[str]) -> tuple[list[str], list[str] | None]:
     return args, None
 
 
-def _split_run(args: list[str]) -> tuple[list[str], list[str]]:
+def _split_run(args: list[str], valued: tuple[str, ...] = ("-c", "--config")) -> tuple[list[str], list[str]]:
     """``fatopt run``'s own arguments, and the program's: everything after SCRIPT or ``-m MODULE``
     goes to the program untouched, as ``python -m MODULE -n 2`` does, even words spelt like
-    fatopt's options (argparse would claim them, or reject them)."""
+    fatopt's options (argparse would claim them, or reject them). ``valued``: the options that
+    take a value (``fatopt profile``'s differ)."""
     index = 0
     while index < len(args):
         word = args[index]
-        if word in ("-c", "--config"):  # takes a value
+        if word in valued:  # takes a value
             index += 2
         elif word == "-m" or word == "--":  # the next word is the module, or the script
             return args[:index + 2], args[index + 2:]
@@ -307,6 +326,42 @@ def cmd_report(ns: argparse.Namespace) -> int:
         return 2
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """What tells a rewritten file from the one that was there (the profile is replaced, never
+    written in place), or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def cmd_profile(ns: argparse.Namespace) -> int:
+    from fatopt.profile import ProfileError, record, summary
+
+    if ns.module is None and ns.script is None:
+        _Parser(prog="fatopt profile").error("give the program to run: '-- SCRIPT [ARGS]' or '-m MODULE [ARGS]'")
+    if ns.module is not None and ns.script is not None:
+        ns.args.insert(0, ns.script)
+    target = ["-m", ns.module] if ns.module else [ns.script]
+    if os.path.isdir(ns.output):
+        _Parser(prog="fatopt profile").error(f"-o {ns.output}: is a directory")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(ns.output))):
+        _Parser(prog="fatopt profile").error(f"-o {ns.output}: no such directory")
+    before = _file_identity(ns.output)
+    status = record([*target, *ns.args], ns.output)
+    if _file_identity(ns.output) in (before, None):
+        line = (f"fatopt profile: no profile written to {ns.output}: the program ended before Python's "
+                "exit handlers ran (os._exit, a crash, a signal)")
+    else:
+        try:
+            line = summary(ns.output)
+        except ProfileError as exc:
+            line = f"fatopt profile: error: {exc}"
+    sys.stderr.write(line + "\n")
+    return status
+
+
 def cmd_status(ns: argparse.Namespace) -> int:
     from fatopt.status import collect, render
 
@@ -369,7 +424,7 @@ def _unavailable(ns: argparse.Namespace) -> int:
 
 COMMANDS = {
     "compileall": cmd_compileall, "show": cmd_show, "diff": cmd_diff, "run": cmd_run, "report": cmd_report,
-    "status": cmd_status, "clean": cmd_clean,
+    "status": cmd_status, "clean": cmd_clean, "profile": cmd_profile,
 }
 
 
@@ -386,11 +441,14 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["run"]:
         own, program_args = _split_run(args[1:])
         args = ["run", *own]
+    elif args[:1] == ["profile"]:
+        own, program_args = _split_run(args[1:], ("-o", "--output"))
+        args = ["profile", *own]
     elif args[:1] == ["report"]:
         own, report_program = _split_report(args[1:])
         args = ["report", *own]
     ns = parser.parse_args(args)
-    if ns.command == "run":
+    if ns.command in ("run", "profile"):
         ns.args = [*ns.args, *program_args]
     elif ns.command == "report":
         ns.program = report_program

@@ -1,0 +1,472 @@
+"""Recorded type profiles: the exact argument types a program's functions saw in a plain run.
+
+Ordinary, unannotated code gives the optimizer no argument types; a profile does (issue 17,
+"where types come from"). ``fatopt profile -o FILE -- app.py ARGS`` runs the program *plain* in a
+child process (no fatopt: ``PYTHONFATOPT`` is taken out of its environment) with a recorder on,
+and writes, per Python function that ran, the tuples of exact types (``type(arg)``) of its
+parameters at each call, with call counts. The optimizer does not read profiles yet.
+
+What is recorded and how:
+
+- Parameters are ``co_varnames[:co_argcount + co_kwonlyargcount]`` (positional and keyword-only,
+  ``self`` included); ``*args`` and ``**kwargs`` are not. Functions with none of those parameters,
+  lambdas, comprehensions, class and module bodies are not recorded.
+- At most :data:`MAX_TYPE_TUPLES` distinct tuples per function; calls with a further tuple are
+  counted as ``other_calls`` only (a function that polymorphic would not be specialized anyway).
+- The mechanism is ``sys.monitoring``'s PY_START event, with ``sys._getframe(1)`` in the callback
+  to read the arguments, on a tool id that debuggers, coverage and profilers do not claim by
+  convention (4, else 3), freed at exit. ``tools/profile_overhead.py`` times a loop calling
+  ``f(i, 1.0, "x")`` and ``len("abc")``, ns per iteration (best of 5, plain / this recorder /
+  the same recording from ``sys.setprofile``): 3.13.0 55 / 1051 / 1570, 3.12.1 52 / 1117 /
+  1908. ``sys.setprofile`` costs more: it is also called for every C call and return
+  and every Python return, and it is per thread, where monitoring covers every thread.
+- Recording runs no code of the program: types are keyed by ``id`` (a metaclass's ``__hash__`` or
+  ``__eq__`` is never called) and named at exit through ``type``'s own descriptors.
+- A function is identified by its file (absolute path), qualname, first line (``co_firstlineno``:
+  the first decorator's line) and the SHA-256 of the source text of its ``def`` (decorators
+  included). :meth:`Profile.argument_types` answers only when that text is unchanged, so an edited
+  function's entry is ignored. Functions whose file cannot be read are not recorded.
+- Types are named ``module`` + ``qualname`` (``builtins.int``) and marked *reachable* when they are
+  a top-level class of a module, found in that module's namespace as the very same object: the
+  only ones the optimized module could name through a guarded global. Others (local classes,
+  ``builtins.function``, nested classes) are recorded as unreachable and :meth:`argument_types`
+  leaves out the tuples that hold one.
+
+The program's behaviour is its own: its stdin, stdout and stderr are the terminal's, its exit
+status is the command's, an unhandled exception is reported as by ``python`` (without the
+recorder's frames). A program that ends through ``os._exit`` or a signal leaves no profile.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from types import CodeType, ModuleType
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_TYPE_TUPLES", "Profile", "ProfileError", "TypeName", "load"]
+
+#: what the ``format`` field of a profile says
+FORMAT = "fatopt-profile"
+#: bumped whenever the file's layout changes; a file of another version is refused
+FORMAT_VERSION = 1
+#: distinct exact-type tuples kept per function
+MAX_TYPE_TUPLES = 8
+#: sys.monitoring tool ids tried, in order: not DEBUGGER_ID (0), COVERAGE_ID (1), PROFILER_ID (2)
+#: or OPTIMIZER_ID (5), so that a program running pdb, coverage or cProfile is not refused its id
+_TOOL_IDS = (4, 3)
+#: the environment variable that carries the output path to the child
+_OUTPUT_VARIABLE = "FATOPT_PROFILE_OUTPUT"
+
+
+class ProfileError(Exception):
+    """A profile cannot be read or written: the path and why, in one line."""
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A recorded type: where it lives, and whether the optimizer could reach it by import."""
+
+    module: str
+    qualname: str
+    reachable: bool
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+@dataclass
+class FunctionProfile:
+    """One function's record: which def it is and the type tuples seen, most frequent first."""
+
+    file: str
+    qualname: str
+    line: int
+    source_hash: str
+    parameters: list[str]
+    calls: int
+    other_calls: int
+    type_tuples: list[tuple[tuple[TypeName, ...], int]] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    """A loaded profile: its file, the Python that recorded it, and its functions."""
+
+    path: str
+    python: str
+    functions: dict[tuple[str, str, int], FunctionProfile]
+    _sources: dict[str, dict[int, tuple[str, str]] | None] = field(default_factory=dict, repr=False)
+
+    def entry(self, func_or_code) -> FunctionProfile | None:
+        """The record of this function or code object, if its ``def`` is unchanged since."""
+        code = _code_of(func_or_code)
+        if code is None:
+            return None
+        entry = self.functions.get((os.path.abspath(code.co_filename), code.co_qualname, code.co_firstlineno))
+        if entry is None:
+            return None
+        if entry.file not in self._sources:
+            self._sources[entry.file] = _def_hashes(entry.file)
+        hashes = self._sources[entry.file]
+        if hashes is None or hashes.get(entry.line) != (code.co_name, entry.source_hash):
+            return None
+        return entry
+
+    def argument_types(self, func_or_code) -> list[tuple[TypeName, ...]]:
+        """The exact-type tuples recorded for this function's parameters, most frequent first,
+        leaving out those with an unreachable type; empty when the function was not recorded or
+        its source changed since."""
+        entry = self.entry(func_or_code)
+        if entry is None:
+            return []
+        return [types for types, _calls in entry.type_tuples if all(t.reachable for t in types)]
+
+
+def _code_of(func_or_code) -> CodeType | None:
+    if isinstance(func_or_code, CodeType):
+        return func_or_code
+    code = getattr(func_or_code, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def load(path: str) -> Profile:
+    """Read the profile at ``path``. Raises ProfileError (path and why) for a file that cannot
+    be read, is not JSON, is not a fatopt profile, or is of another format version or Python."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: not a fatopt profile (not JSON: {exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ProfileError(f"{path}: not a fatopt profile (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != FORMAT_VERSION:
+        raise ProfileError(f"{path}: profile format version {data.get('version')!r}, this fatopt reads {FORMAT_VERSION}")
+    python = _python_version()
+    if data.get("python") != python:
+        raise ProfileError(f"{path}: recorded by Python {data.get('python')!r}, this is Python {python}: record it again")
+    try:
+        functions = {}
+        for item in data["functions"]:
+            entry = _function_from_json(item)
+            functions[(entry.file, entry.qualname, entry.line)] = entry
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProfileError(f"{path}: malformed profile entry ({type(exc).__name__}: {exc})") from None
+    return Profile(path, python, functions)
+
+
+def _function_from_json(item: dict) -> FunctionProfile:
+    tuples = [
+        (tuple(TypeName(str(t["module"]), str(t["qualname"]), bool(t["reachable"])) for t in row["types"]), int(row["calls"]))
+        for row in item["types"]
+    ]
+    return FunctionProfile(
+        file=str(item["file"]), qualname=str(item["qualname"]), line=int(item["line"]),
+        source_hash=str(item["source_hash"]), parameters=[str(p) for p in item["parameters"]],
+        calls=int(item["calls"]), other_calls=int(item["other_calls"]), type_tuples=tuples,
+    )
+
+
+def _python_version() -> str:
+    """Profiles are per minor version: bytecode, and so co_firstlineno and names, may differ."""
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _def_hashes(path: str) -> dict[int, tuple[str, str]] | None:
+    """First line (the first decorator's, as ``co_firstlineno``) -> the name and the SHA-256 of
+    the text of each ``def`` in the file at ``path``; None when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        from importlib.util import decode_source
+
+        text = decode_source(data)
+        tree = ast.parse(text, path)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    lines = text.splitlines(keepends=True)
+    hashes = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            source = "".join(lines[first - 1:node.end_lineno])
+            hashes[first] = (node.name, hashlib.sha256(source.encode("utf-8")).hexdigest())
+    return hashes
+
+
+# -- recording (in the child process) ----------------------------------------------------------
+
+
+class _Recorder:
+    """The PY_START callback and what it gathers: per code object, type-id tuple -> calls."""
+
+    def __init__(self, max_tuples: int) -> None:
+        self.max_tuples = max_tuples
+        #: code -> [parameter names, {type-id tuple: calls}, other calls]
+        self.records: dict[CodeType, list] = {}
+        #: id -> type, keeping each recorded type alive so that its id stays its own
+        self.types: dict[int, type] = {}
+        self.tool_id: int | None = None
+
+    def start(self) -> None:
+        monitoring = sys.monitoring
+        for tool_id in _TOOL_IDS:
+            if monitoring.get_tool(tool_id) is None:
+                monitoring.use_tool_id(tool_id, "fatopt profile")
+                self.tool_id = tool_id
+                break
+        else:
+            raise ProfileError("no free sys.monitoring tool id (3 and 4 are taken)")
+        monitoring.register_callback(self.tool_id, monitoring.events.PY_START, self._make_callback())
+        monitoring.set_events(self.tool_id, monitoring.events.PY_START)
+
+    def stop(self) -> None:
+        if self.tool_id is not None:
+            sys.monitoring.set_events(self.tool_id, 0)
+            sys.monitoring.register_callback(self.tool_id, sys.monitoring.events.PY_START, None)
+            sys.monitoring.free_tool_id(self.tool_id)
+            self.tool_id = None
+
+    def _make_callback(self):
+        # Locals bound once: the callback runs at every Python call of the program.
+        records, types, max_tuples = self.records, self.types, self.max_tuples
+        get_frame, disable = sys._getframe, sys.monitoring.DISABLE
+        own_file = __file__
+
+        def on_start(code: CodeType, offset: int):
+            record = records.get(code)
+            if record is None:
+                count = code.co_argcount + code.co_kwonlyargcount
+                if not count or code.co_name.startswith("<") or code.co_filename == own_file:
+                    return disable  # no parameters, a lambda, comprehension or module body
+                record = records[code] = [code.co_varnames[:count], {}, 0]
+            try:
+                frame_locals = get_frame(1).f_locals
+                arg_types = [type(frame_locals[name]) for name in record[0]]
+            except Exception:  # never seen; if it happens, the program must not see it
+                return None
+            key = tuple([id(t) for t in arg_types])
+            counts = record[1]
+            if key in counts:
+                counts[key] += 1
+            elif len(counts) < max_tuples:
+                counts[key] = 1
+                for t in arg_types:
+                    types[id(t)] = t
+            else:
+                record[2] += 1
+            return None
+
+        return on_start
+
+    def to_json(self) -> dict:
+        names: dict[int, dict] = {}
+        hashes: dict[str, dict[int, tuple[str, str]] | None] = {}
+        # Several code objects can be one def (a module reloaded, or run twice under two names):
+        # their counts are merged, within the cap.
+        merged: dict[tuple[str, str, int], list] = {}
+        for code, (parameters, counts, other) in self.records.items():
+            path = os.path.abspath(code.co_filename)
+            if path not in hashes:
+                hashes[path] = _def_hashes(path) if os.path.isfile(path) else None
+            name_and_hash = (hashes[path] or {}).get(code.co_firstlineno)
+            if name_and_hash is None or name_and_hash[0] != code.co_name:
+                continue  # no readable source, or not a def
+            key = (path, code.co_qualname, code.co_firstlineno)
+            if key not in merged:
+                merged[key] = [name_and_hash[1], list(parameters), {}, 0]
+            into = merged[key]
+            for types_key, calls in counts.items():
+                if types_key in into[2] or len(into[2]) < self.max_tuples:
+                    into[2][types_key] = into[2].get(types_key, 0) + calls
+                else:
+                    into[3] += calls
+            into[3] += other
+        functions = []
+        for (path, qualname, line), (source_hash, parameters, counts, other) in merged.items():
+            rows = sorted(counts.items(), key=lambda item: -item[1])
+            functions.append({
+                "file": path, "qualname": qualname, "line": line,
+                "source_hash": source_hash, "parameters": parameters,
+                "calls": sum(counts.values()) + other, "other_calls": other,
+                "types": [
+                    {"types": [names.get(i) or names.setdefault(i, _type_name(self.types[i])) for i in types_key], "calls": calls}
+                    for types_key, calls in rows
+                ],
+            })
+        functions.sort(key=lambda f: (f["file"], f["line"], f["qualname"]))
+        return {
+            "format": FORMAT, "version": FORMAT_VERSION, "python": _python_version(),
+            "max_type_tuples": self.max_tuples, "functions": functions,
+        }
+
+
+_type_module = type.__dict__["__module__"]
+_type_qualname = type.__dict__["__qualname__"]
+
+
+def _type_name(t: type) -> dict:
+    """``t`` named as the optimizer would name it, without running the program's code (type's
+    own descriptors, not a metaclass's; the module's namespace read directly)."""
+    module = _type_module.__get__(t)
+    qualname = _type_qualname.__get__(t)
+    if not isinstance(module, str):
+        module = "?"
+    owner = sys.modules.get(module)
+    reachable = (
+        "." not in qualname
+        and isinstance(owner, ModuleType)
+        and isinstance(getattr(owner, "__dict__", None), dict)
+        and owner.__dict__.get(qualname) is t
+    )
+    return {"module": module, "qualname": qualname, "reachable": reachable}
+
+
+def write(path: str, data: dict) -> None:
+    """Write the profile ``data`` to ``path`` atomically (a temporary file, then a rename)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise ProfileError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _program_traceback(tb):
+    """``tb`` without the recorder's and runpy's frames above the program's first one."""
+    import runpy
+
+    ours = {__file__, runpy.__file__, "<string>"}
+    while tb is not None and tb.tb_frame.f_code.co_filename in ours and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
+def child_main() -> None:
+    """The child's whole life: ``python -c "..." [-m MODULE | SCRIPT] ARGS`` with the output
+    path in the environment: record the program run as ``python`` would run it, write the
+    profile at exit (after the program's own exit handlers: registered first, it runs last)."""
+    import atexit
+
+    output = os.environ.pop(_OUTPUT_VARIABLE)
+    args = sys.argv[1:]
+    recorder = _Recorder(MAX_TYPE_TUPLES)
+
+    pid = os.getpid()
+
+    def finish() -> None:
+        if os.getpid() != pid:  # a forked child ending through sys.exit: the profile is the parent's
+            return
+        recorder.stop()
+        try:
+            write(output, recorder.to_json())
+        except ProfileError as exc:
+            sys.stderr.write(f"fatopt profile: error: {exc}\n")
+        except Exception as exc:  # a bug of ours: say so, leave the program's exit alone
+            sys.stderr.write(f"fatopt profile: error: no profile written: {type(exc).__name__}: {exc}\n")
+
+    atexit.register(finish)
+    main = sys.modules["__main__"]
+    try:
+        if args[0] == "-m":
+            import runpy
+
+            sys.argv = [args[1], *args[2:]]
+            sys.path[0] = os.getcwd()
+            recorder.start()
+            runpy._run_module_as_main(args[1], alter_argv=True)  # type: ignore[attr-defined]
+        else:
+            script = args[0]
+            sys.argv = list(args)
+            sys.path[0] = os.path.dirname(os.path.abspath(script))
+            if os.path.exists(script) and not os.path.isfile(script):  # a directory or zip's __main__
+                import runpy
+
+                recorder.start()
+                runpy.run_path(script, run_name="__main__")
+                return
+            try:
+                with open(script, "rb") as f:  # what python does with a file: compile, run in __main__
+                    source = f.read()
+            except OSError as exc:
+                sys.stderr.write(f"{sys.executable}: can't open file {os.path.abspath(script)!r}: [Errno {exc.errno}] {exc.strerror}\n")
+                raise SystemExit(2) from None
+            try:
+                code = compile(source, os.path.abspath(script), "exec")  # __file__ is absolute since 3.9
+            except SyntaxError as exc:  # as python reports it: no traceback, status 1
+                import traceback
+
+                sys.stderr.write("".join(traceback.format_exception_only(exc)))
+                raise SystemExit(1) from None
+            from importlib.machinery import SourceFileLoader
+
+            # __main__ as python sets it up for a script (Python/pythonrun.c, set_main_loader)
+            for name in list(vars(main)):
+                if name not in ("__name__", "__builtins__", "__spec__", "__doc__"):
+                    delattr(main, name)
+            main.__package__ = None
+            main.__annotations__ = {}
+            main.__file__ = os.path.abspath(script)
+            main.__loader__ = SourceFileLoader("__main__", main.__file__)
+            main.__cached__ = None  # type: ignore[attr-defined]
+            recorder.start()
+            exec(code, vars(main))
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        from fatopt import _main
+
+        recorder.stop()
+        exc.__traceback__ = _program_traceback(exc.__traceback__)
+        _main._report_unhandled(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            atexit.register(_main._exit_like_sigint)  # runs first: write the profile, then SIGINT
+            atexit.unregister(finish)
+            finish()
+        raise SystemExit(1) from None
+
+
+def record(target: list[str], output: str) -> int:
+    """Run ``target`` (``[SCRIPT, ARGS...]`` or ``["-m", MODULE, ARGS...]``) plain in a child
+    process recording its profile into ``output``; the program's exit status (128 + N for
+    signal N). ``output`` is left alone unless the program ends through Python's exit."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFATOPT"}
+    env[_OUTPUT_VARIABLE] = os.path.abspath(output)
+    argv = [sys.executable, "-c", "from fatopt.profile import child_main; child_main()", *target]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    process = subprocess.Popen(argv, env=env)
+    while True:
+        try:
+            code = process.wait()
+            break
+        except KeyboardInterrupt:  # the program got it too, and decides
+            continue
+    return 128 - code if code < 0 else code
+
+
+def summary(path: str) -> str:
+    """The one line ``fatopt profile`` ends with."""
+    profile = load(path)
+    calls = sum(entry.calls for entry in profile.functions.values())
+    count = len(profile.functions)
+    return f"fatopt profile: {count} function{'s' if count != 1 else ''} recorded, {calls} calls; wrote {path}"
