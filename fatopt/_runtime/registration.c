@@ -497,8 +497,8 @@ new_validity_flag(PyObject *func, PyObject *name)
     return flag;
 }
 
-/* Give func's specialization, just registered, the validity flag `flag`, shown at once (none
- * was registered when no watcher was free: the flag stays empty). */
+/* Give func's specialization, just registered, the validity flag `flag`, shown at once by
+ * spec_sync (none was registered when no watcher was free: the flag stays empty). */
 static void
 attach_validity(State *st, PyFunctionObject *func, PyObject *flag)
 {
@@ -508,7 +508,7 @@ attach_validity(State *st, PyFunctionObject *func, PyObject *flag)
         return;
     }
     Py_XSETREF(spec->valid_flag, Py_NewRef(flag));
-    show_validity(spec, !spec->dead && spec->nfailing == 0 && !spec->unknown);
+    spec_sync(st, spec);
 }
 
 PyObject *

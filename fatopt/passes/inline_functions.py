@@ -429,7 +429,6 @@ class _Inline(BoundLocalsTransformer):
         entry = self._callee(call.func)
         if entry is None or entry.name in taken or entry.expression is not None or self.comprehensions:
             return None
-        as_written = clone(stmt)
         bound = self._arguments(call, entry)
         if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
             return None
@@ -437,6 +436,7 @@ class _Inline(BoundLocalsTransformer):
             return None  # (:= could rebind a local substituted for another parameter)
         # (the arguments and the targets, evaluated after the value, are not visited now: as
         # statements of the wrapper they are in the next round)
+        as_written = clone(stmt)  # the fallback; stmt itself is rewritten below
         renames: dict[str, str] = {}
         substitutes: dict[str, ast.expr] = {}
         prologue: list[ast.stmt] = []

@@ -24,7 +24,7 @@ from typing import Any
 import fatopt
 from fatopt.analyses import analyze_module, analyze_scopes
 from fatopt.config import Config
-from fatopt.emit import VALID_FLAG_PREFIX
+from fatopt.passes.inline_functions import LOCAL_FLAG, _is_check as is_validity_check
 from fatopt.optimizer import optimize_ast, optimize_source
 from fatopt.passes import PIPELINE, Unit
 from fatopt.results import Report
@@ -178,12 +178,7 @@ class _InlinedBranches(ast.NodeTransformer):
     that the other branch is the call or statement as written (one node); the local flag's
     binding before a loop left out."""
 
-    @staticmethod
-    def _is_check(node: ast.AST) -> bool:
-        if type(node) is not ast.UnaryOp or type(node.op) is not ast.Not or type(node.operand) is not ast.Name:
-            return False
-        name = node.operand.id
-        return name.startswith(VALID_FLAG_PREFIX) or name == "_fatopt_valid_flag"
+    _is_check = staticmethod(is_validity_check)
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
@@ -202,7 +197,7 @@ class _InlinedBranches(ast.NodeTransformer):
     def visit_Assign(self, node: ast.Assign) -> Any:
         # the flag loaded into a local before a loop
         target = node.targets[0]
-        if type(target) is ast.Name and target.id == "_fatopt_valid_flag":
+        if type(target) is ast.Name and target.id == LOCAL_FLAG:
             return None
         return self.generic_visit(node)
 
