@@ -38,6 +38,10 @@ class Config:
     #: Inline calls of small module-level functions into their callers (guarded: the callee
     #: unchanged), see fatopt/passes/inline_functions.py.
     inline_functions: bool = True
+    #: Where an object's exact class is known (``self``, an annotation, ``v = C(...)``; checked
+    #: once at entry where speculated), its subscripts call the class's dunders, which the
+    #: inlining inlines (see fatopt/passes/specialize_types.py).
+    specialize_types: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.

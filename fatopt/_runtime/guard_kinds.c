@@ -356,7 +356,8 @@ build_callee(Build *b, PyObject *recipe)
 }
 
 /* ("class_attrs", class_name, *attributes): the global name keeps its class (metaclass type); each
- * attribute resolves along the MRO to what it resolves to now; __getattribute__ stays object's
+ * attribute resolves along the MRO to what it resolves to now (a Python function keeps its code
+ * and defaults); __getattribute__ stays object's
  * and no __getattr__ appears.  Not such a class, or an attribute missing now: never. */
 static int
 build_class_attrs(Build *b, PyObject *recipe)
@@ -382,6 +383,10 @@ build_class_attrs(Build *b, PyObject *recipe)
             return error ? -1 : add_never(b, recipe, "an attribute is missing");
         }
         if (add(b, COND_TYPE_ATTR, cls, name, value, NULL) < 0) {
+            return -1;
+        }
+        /* a Python function: its code and defaults too (its body may be inlined) */
+        if (PyFunction_Check(value) && add_function(b, (PyFunctionObject *)value) < 0) {
             return -1;
         }
     }

@@ -23,6 +23,7 @@ from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
+from fatopt.passes.specialize_types import SpecializeTypes
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
 from fatopt.passes.unroll_loops import UnrollLoops
 
@@ -41,6 +42,7 @@ __all__ = [
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SpecializeTypes",
     "SubstituteClassConstants",
     "UnrollComprehensions",
     "UnrollLoops",
@@ -58,6 +60,8 @@ PIPELINE: tuple[type[Pass], ...] = (
     CallPureBuiltins,
     CallPureMethods,
     EliminateGenexpr,
+    # before InlineFunctions: it writes subscripts as the calls of dunders that it inlines
+    SpecializeTypes,
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,
