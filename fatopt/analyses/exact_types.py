@@ -11,6 +11,9 @@ global name. Where the class comes from, in order:
 - ``self``: the first parameter of a plain method of such a class (speculation: a subclass
   instance, or the function called through the class with anything, fails the entry check);
 - an annotation ``def f(v: C)`` (speculation, checked at entry like the rest);
+- a recorded type profile (``-X fatopt=profile=FILE``, :mod:`fatopt.profile`): the types of the
+  most frequent call recorded for the function, where one is a class of this module
+  (speculation, checked at entry);
 - a local bound once, by ``v = C(...)``, where the class's MRO defines no ``__new__`` (so
   ``object.__new__`` makes an instance of exactly ``C``): known, no check.
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,7 +49,7 @@ class TypedName:
 
     name: str
     class_name: str
-    #: "self", "annotation" (checked at entry) or "constructor" (known)
+    #: "self", "annotation", "profile" (checked at entry) or "constructor" (known)
     source: str
 
     @property
@@ -106,6 +110,29 @@ def _constructed(unit: Unit) -> dict[str, str]:
     return out
 
 
+def _profiled(unit: Unit, params: list[str]) -> dict[str, str]:
+    """Parameter -> class, from the most frequent types the profile recorded for the function
+    (when its ``def`` is unchanged since): those that name a plain top-level class of this
+    module. A class of another module with the same name only fails the entry check."""
+    module = unit.module
+    profile = getattr(module, "profile", None)
+    source = getattr(module, "source", None)
+    if profile is None or source is None:
+        return {}
+    node = unit.node
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])  # type: ignore[union-attr]
+    text = "".join(source.splitlines(keepends=True)[first - 1:node.end_lineno])
+    tuples = profile.types_for_def(os.path.abspath(module.filename), unit.qualname, first, text)  # type: ignore[union-attr]
+    if not tuples:
+        return {}
+    out = {}
+    for param, type_name in zip(params, tuples[0]):
+        class_name = _class_here(unit, type_name.qualname)
+        if class_name is not None:
+            out[param] = class_name
+    return out
+
+
 def exact_types(unit: Unit) -> dict[str, TypedName]:
     """Name -> :class:`TypedName` for the function of ``unit`` (empty for a lambda)."""
     node = unit.node
@@ -115,6 +142,7 @@ def exact_types(unit: Unit) -> dict[str, TypedName]:
     args = node.args  # type: ignore[union-attr]
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
     own = _own_class(unit)
+    profiled = _profiled(unit, [param.arg for param in params])
     for index, param in enumerate(params):
         if _rebound_elsewhere(unit, param.arg):
             continue
@@ -126,6 +154,9 @@ def exact_types(unit: Unit) -> dict[str, TypedName]:
             class_name = _class_here(unit, annotation.id)
             if class_name is not None:
                 out[param.arg] = TypedName(param.arg, class_name, "annotation")
+                continue
+        if param.arg in profiled:
+            out[param.arg] = TypedName(param.arg, profiled[param.arg], "profile")
     for name, class_name in _constructed(unit).items():
         out.setdefault(name, TypedName(name, class_name, "constructor"))
     return out

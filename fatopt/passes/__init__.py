@@ -17,6 +17,7 @@ from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.fold_type_tests import FoldTypeTests
 from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
@@ -35,6 +36,7 @@ __all__ = [
     "CallPureMethods",
     "ConstantFolding",
     "ConstantPropagation",
+    "FoldTypeTests",
     "EliminateGenexpr",
     "ImportedConstants",
     "InlineFunctions",
@@ -65,6 +67,8 @@ PIPELINE: tuple[type[Pass], ...] = (
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,
+    # after InlineFunctions: the type tests of inlined dunders (folded, then dead code removed)
+    FoldTypeTests,
     SimplifyIterable,
     UnrollLoops,
     UnrollComprehensions,

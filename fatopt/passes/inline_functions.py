@@ -325,6 +325,8 @@ class _Inline(BoundLocalsTransformer):
         self.table = table
         self.statics = statics
         self.methods = methods
+        #: the call that is the whole value of a checked branch's statement (its check is there)
+        self.unchecked: ast.Call | None = None
         #: id(entry of a method) -> (class name, attribute) it was reached through
         self.via: dict[int, tuple[str, str]] = {}
         #: the class this function is a method of (defined directly in its body, by a ``def``
@@ -399,6 +401,8 @@ class _Inline(BoundLocalsTransformer):
                 if spliced is not None:
                     stmt.orelse = [spliced]  # type: ignore[attr-defined]
                     return stmt
+                if type(getattr(orelse[0], "value", None)) is ast.Call:
+                    self.unchecked = orelse[0].value  # type: ignore[attr-defined]
             stmt.orelse = self._block(orelse, lambda part: self._rewrite(part, taken))  # type: ignore[attr-defined]
             return stmt
         if _is_wrapper(stmt):
@@ -564,7 +568,10 @@ class _Inline(BoundLocalsTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         result = self._inlined_call(node)
-        return node if result is None else _checked(self._flag(), result, node)
+        if result is None:
+            return node
+        # the whole value of a checked branch's statement: inlined under the check there
+        return result if node is self.unchecked else _checked(self._flag(), result, node)
 
     def _inlined_call(self, node: ast.Call) -> ast.expr | None:
         """The inlined expression for the call ``node`` (its parts visited), or None."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+from typing import Callable
 
 from fatopt.analyses.exact_types import ExactTypes, TypedName
 from fatopt.analyses.method_callees import ModuleMethodCallees, plain_class
@@ -45,8 +46,9 @@ from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.instance_class import GuardInstanceClass
 from fatopt.nodes import walk
+from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone
-from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _not_valid
+from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid
 
 __all__ = ["SpecializeTypes"]
 
@@ -95,10 +97,10 @@ class _Sites(FunctionCodeTransformer):
         flag = LOCAL_FLAG if self.loops or self.comprehensions else self.flag
         return _not_valid(flag, like)
 
-    def _fresh(self) -> str:
+    def fresh(self) -> str:
         while True:
             self.counter += 1
-            name = f"_fatopt_value_{self.counter}"
+            name = f"_fatopt_t_{self.counter}"
             if name not in self.taken:
                 self.taken.add(name)
                 return name
@@ -125,7 +127,7 @@ class _Sites(FunctionCodeTransformer):
         assert class_name is not None
         self._record(class_name, "__setitem__", target.value)
         # the value first, as plain Python evaluates it
-        temp = self._fresh()
+        temp = self.fresh()
         bind = _at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), node.value)], value=node.value), node)
         value = _at(ast.Name(id=temp, ctx=ast.Load()), node.value)
         store = _at(ast.Assign(targets=[target], value=value), node)
@@ -169,6 +171,55 @@ class _Sites(FunctionCodeTransformer):
     visit_ListComp = _visit_comprehension  # type: ignore[assignment]
     visit_SetComp = _visit_comprehension  # type: ignore[assignment]
     visit_DictComp = _visit_comprehension  # type: ignore[assignment]
+
+
+def _site_dunder(node: ast.AST) -> tuple[str, str] | None:
+    """(class, dunder) of a rewritten site ``v[i] if not FLAG else C.dunder(v, i)``."""
+    if type(node) is not ast.IfExp or not _is_check(node.test) or type(node.orelse) is not ast.Call:
+        return None
+    func = node.orelse.func
+    if type(func) is not ast.Attribute or type(func.value) is not ast.Name:
+        return None
+    return func.value.id, func.attr
+
+
+def _site_statement(name: str, site: ast.expr) -> ast.stmt:
+    """``if not FLAG: name = v[i] else: name = C.dunder(v, i)``: the inlining pass splices a
+    dunder of several statements where a statement's whole value is its call."""
+    assert type(site) is ast.IfExp
+
+    def assign(value: ast.expr) -> ast.stmt:
+        return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=value), site)  # type: ignore[return-value]
+
+    return _at(ast.If(test=site.test, body=[assign(site.body)], orelse=[assign(site.orelse)]), site)  # type: ignore[return-value]
+
+
+class _Linearize:
+    """Statements whose sites the inlining could not all inline as they are (two sites of one
+    dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`)."""
+
+    def __init__(self, several: Callable[[str, str], bool], fresh: Callable[[], str]) -> None:
+        self.several = several
+        self.linearizer = Linearizer(lambda n: _site_dunder(n) is not None, fresh, _site_statement)
+
+    def _needed(self, stmt: ast.stmt) -> bool:
+        own = [value for field, value in ast.iter_fields(stmt)
+               if not (type(value) is list and value and isinstance(value[0], ast.stmt))]
+        dunders = [d for part in own if isinstance(part, ast.AST) for n in walk(part)
+                   if (d := _site_dunder(n)) is not None]
+        return len(dunders) != len(set(dunders)) or any(self.several(*d) for d in dunders)
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                out.append(stmt)
+                continue
+            for block in _blocks(stmt):
+                block[:] = self.block(block)
+            linear = self.linearizer.statement(stmt) if self._needed(stmt) else None
+            out.extend(linear if linear is not None else [stmt])
+        return out
 
 
 def _check(typed: list[TypedName], like: ast.AST) -> ast.expr:
@@ -223,6 +274,12 @@ class SpecializeTypes(Pass):
         fast = sites.visit_statements([clone(s) for s in body])
         if not sites.changed:
             return False
+
+        def several(class_name: str, dunder: str) -> bool:
+            found = sites.methods.get(class_name, dunder)
+            return found is not None and found.entry.expression is None
+
+        fast = _Linearize(several, sites.fresh).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked:
             general = body
