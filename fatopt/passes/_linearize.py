@@ -73,16 +73,16 @@ def _parts(node: ast.expr) -> list[str] | None:
 class Linearizer:
     """Binds what precedes each site (``is_site``) of a statement to fresh locals.
 
-    ``fresh()`` gives a new local's name; ``site_statement(name, site)`` gives the statements
-    that bind ``name`` to the value of ``site``."""
+    ``fresh()`` gives a new local's name; ``site_statements(name, site, pre)`` appends to
+    ``pre`` the statements that bind ``name`` to the value of ``site``."""
 
     def __init__(
         self, is_site: Callable[[ast.AST], bool], fresh: Callable[[], str],
-        site_statement: Callable[[str, ast.expr], ast.stmt],
+        site_statements: Callable[[str, ast.expr, list[ast.stmt]], None],
     ) -> None:
         self.is_site = is_site
         self.fresh = fresh
-        self.site_statement = site_statement
+        self.site_statements = site_statements
 
     def _has_site(self, node: ast.AST | None) -> bool:
         return node is not None and any(self.is_site(n) for n in walk(node))
@@ -99,7 +99,7 @@ class Linearizer:
             return self._bind(node, pre) if whole and type(node) is not ast.Constant else node
         if self.is_site(node):
             name = self.fresh()
-            pre.append(self.site_statement(name, node))
+            self.site_statements(name, node, pre)
             return _at(ast.Name(id=name, ctx=ast.Load()), node)  # type: ignore[return-value]
         fields = _parts(node)
         if fields is None:  # evaluated whole, in place or before what follows

@@ -94,6 +94,9 @@ LOCAL_FLAG = "_fatopt_valid_flag"
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
+#: how the names of the locals fatopt's passes make start
+FRESH_PREFIX = "_fatopt_"
+
 #: what an argument of an inlined call may not hold
 _NOT_IN_ARGUMENTS = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
 
@@ -630,10 +633,10 @@ class _Inline(BoundLocalsTransformer):
         name = value.id
         if self.is_shadowed(name):
             return True  # a comprehension variable, bound while the comprehension runs
-        return (
-            resolve(self.unit.scope, name) == "local" and name not in self.captured
-            and self._certainly_bound(name)
-        )
+        # a local fatopt made (``_fatopt_...``, unknown to the original scopes) is one too
+        local = resolve(self.unit.scope, name) == "local" or (
+            name.startswith(FRESH_PREFIX) and name not in self.unit.scope.loads)
+        return local and name not in self.captured and self._certainly_bound(name)
 
     def _fresh(self, param: str) -> str:
         while True:

@@ -183,24 +183,38 @@ def _site_dunder(node: ast.AST) -> tuple[str, str] | None:
     return func.value.id, func.attr
 
 
-def _site_statement(name: str, site: ast.expr) -> ast.stmt:
-    """``if not FLAG: name = v[i] else: name = C.dunder(v, i)``: the inlining pass splices a
-    dunder of several statements where a statement's whole value is its call."""
-    assert type(site) is ast.IfExp
+def _site_statements(fresh: Callable[[], str], receivers: set[str]) -> Callable[[str, ast.expr, list[ast.stmt]], None]:
+    """What binds a local to a site's value: ``if not FLAG: name = v[i] else: name =
+    C.dunder(v, i)`` (the inlining pass splices a dunder of several statements where a
+    statement's whole value is its call), the index first bound to a local of its own when it
+    is not a name or constant and ``v`` is a parameter (loading it cannot fail, so evaluating
+    the index first changes nothing): the inlining then substitutes it."""
 
-    def assign(value: ast.expr) -> ast.stmt:
-        return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=value), site)  # type: ignore[return-value]
+    def statements(name: str, site: ast.expr, pre: list[ast.stmt]) -> None:
+        assert type(site) is ast.IfExp and type(site.orelse) is ast.Call and type(site.body) is ast.Subscript
+        call, subscript = site.orelse, site.body
+        index = call.args[1]
+        if type(index) not in (ast.Name, ast.Constant) and subscript.value.id in receivers:  # type: ignore[attr-defined]
+            temp = fresh()
+            pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), index)], value=index), index))  # type: ignore[arg-type]
+            call.args[1] = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[call-overload]
+            subscript.slice = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[assignment]
 
-    return _at(ast.If(test=site.test, body=[assign(site.body)], orelse=[assign(site.orelse)]), site)  # type: ignore[return-value]
+        def assign(value: ast.expr) -> ast.stmt:
+            return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=value), site)  # type: ignore[return-value]
+
+        pre.append(_at(ast.If(test=site.test, body=[assign(site.body)], orelse=[assign(call)]), site))  # type: ignore[arg-type]
+
+    return statements
 
 
 class _Linearize:
     """Statements whose sites the inlining could not all inline as they are (two sites of one
     dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`)."""
 
-    def __init__(self, several: Callable[[str, str], bool], fresh: Callable[[], str]) -> None:
+    def __init__(self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str]) -> None:
         self.several = several
-        self.linearizer = Linearizer(lambda n: _site_dunder(n) is not None, fresh, _site_statement)
+        self.linearizer = Linearizer(lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers))
 
     def _needed(self, stmt: ast.stmt) -> bool:
         own = [value for field, value in ast.iter_fields(stmt)
@@ -279,7 +293,8 @@ class SpecializeTypes(Pass):
             found = sites.methods.get(class_name, dunder)
             return found is not None and found.entry.expression is None
 
-        fast = _Linearize(several, sites.fresh).block(fast)
+        params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}  # type: ignore[union-attr]
+        fast = _Linearize(several, sites.fresh, params).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked:
             general = body
