@@ -63,7 +63,7 @@ def _own_nodes(node: ast.AST):
 
 def int_locals(unit: Unit) -> IntLocalsResult:
     node = unit.node
-    if isinstance(node, ast.Lambda) or unit.module is None:
+    if isinstance(node, ast.Lambda):
         return IntLocalsResult(frozenset(), frozenset())
     args = node.args
     params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a is not None}
