@@ -49,7 +49,10 @@ import sys
 from dataclasses import dataclass, field
 from types import CodeType, ModuleType
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_TYPE_TUPLES", "Profile", "ProfileError", "TypeName", "load"]
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "MAX_TYPE_TUPLES", "Profile", "ProfileError", "TypeName", "load", "loads",
+    "source_lines", "first_line", "def_source", "source_hash",
+]
 
 #: what the ``format`` field of a profile says
 FORMAT = "fatopt-profile"
@@ -79,6 +82,12 @@ class TypeName:
     def __str__(self) -> str:
         return f"{self.module}.{self.qualname}"
 
+    def reference(self) -> tuple[str, str] | None:
+        """``(module, qualname)``: the module to import and the name of the type in it, as the
+        optimized module would reach it (``("builtins", "int")``, ``("vectors", "Vector")``);
+        None for an unreachable type (no guarded global can name it)."""
+        return (self.module, self.qualname) if self.reachable else None
+
 
 @dataclass
 class FunctionProfile:
@@ -101,7 +110,11 @@ class Profile:
     path: str
     python: str
     functions: dict[tuple[str, str, int], FunctionProfile]
+    #: what names this profile's content in a cache tag (:func:`fatopt.importer.profile_digest`
+    #: of the file's bytes): an optimized module made with another profile is never reused
+    digest: str = ""
     _sources: dict[str, dict[int, tuple[str, str]] | None] = field(default_factory=dict, repr=False)
+    _file_set: frozenset[str] | None = field(default=None, repr=False)
 
     def entry(self, func_or_code) -> FunctionProfile | None:
         """The record of this function or code object, if its ``def`` is unchanged since."""
@@ -122,10 +135,53 @@ class Profile:
         """The exact-type tuples recorded for this function's parameters, most frequent first,
         leaving out those with an unreachable type; empty when the function was not recorded or
         its source changed since."""
-        entry = self.entry(func_or_code)
-        if entry is None:
-            return []
-        return [types for types, _calls in entry.type_tuples if all(t.reachable for t in types)]
+        return _reachable(self.entry(func_or_code))
+
+    def entry_for_def(self, filename: str, qualname: str, firstlineno: int, def_source: str) -> FunctionProfile | None:
+        """:meth:`entry` from the syntax tree's side: the record of the ``def`` at ``firstlineno``
+        (its first decorator's line, as ``co_firstlineno``) of ``filename`` named ``qualname``
+        (as CPython names it), if ``def_source`` (its text, decorators included:
+        :func:`def_source`) is the text that was recorded."""
+        entry = self.functions.get((os.path.abspath(filename), qualname, firstlineno))
+        if entry is None or entry.source_hash != source_hash(def_source):
+            return None
+        return entry
+
+    def types_for_def(self, filename: str, qualname: str, firstlineno: int, def_source: str) -> list[tuple[TypeName, ...]]:
+        """:meth:`argument_types` from the syntax tree's side (see :meth:`entry_for_def`): the
+        reachable exact-type tuples of the parameters, most frequent first; empty when the
+        ``def`` was not recorded or its text changed since."""
+        return _reachable(self.entry_for_def(filename, qualname, firstlineno, def_source))
+
+    def covers(self, filename: str) -> bool:
+        """Whether any function of the file ``filename`` was recorded (most files of a program
+        never are: the optimizer need not look further)."""
+        return os.path.abspath(filename) in self._files()
+
+    def relocated(self, recorded: str, shown: str) -> Profile:
+        """This profile with the entries of the file ``recorded`` filed under ``shown`` too: for
+        code compiled under another file name than its real path (``fatopt compileall -d``),
+        whose optimizer asks by the name it compiles under."""
+        recorded, shown = os.path.abspath(recorded), os.path.abspath(shown)
+        if recorded == shown or recorded not in self._files():
+            return self
+        functions = dict(self.functions)
+        for (file, qualname, line), entry in self.functions.items():
+            if file == recorded:
+                functions[(shown, qualname, line)] = entry
+        return Profile(self.path, self.python, functions, digest=self.digest)
+
+    def _files(self) -> frozenset[str]:
+        if self._file_set is None:
+            self._file_set = frozenset(file for file, _qualname, _line in self.functions)
+        return self._file_set
+
+
+def _reachable(entry: FunctionProfile | None) -> list[tuple[TypeName, ...]]:
+    """The type tuples of ``entry`` whose types are all reachable, most frequent first."""
+    if entry is None:
+        return []
+    return [types for types, _calls in entry.type_tuples if all(t.reachable for t in types)]
 
 
 def _code_of(func_or_code) -> CodeType | None:
@@ -142,10 +198,19 @@ def load(path: str) -> Profile:
     """Read the profile at ``path``. Raises ProfileError (path and why) for a file that cannot
     be read, is not JSON, is not a fatopt profile, or is of another format version or Python."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            content = f.read()
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return loads(path, content)
+
+
+def loads(path: str, content: bytes) -> Profile:
+    """:func:`load` for the bytes ``content`` of the file at ``path`` (read already)."""
+    from fatopt.importer import profile_digest
+
+    try:
+        data = json.loads(content.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: not a fatopt profile (not JSON: {exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -162,7 +227,7 @@ def load(path: str) -> Profile:
             functions[(entry.file, entry.qualname, entry.line)] = entry
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"{path}: malformed profile entry ({type(exc).__name__}: {exc})") from None
-    return Profile(path, python, functions)
+    return Profile(path, python, functions, digest=profile_digest(content))
 
 
 def _function_from_json(item: dict) -> FunctionProfile:
@@ -194,14 +259,42 @@ def _def_hashes(path: str) -> dict[int, tuple[str, str]] | None:
         tree = ast.parse(text, path)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     hashes = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            source = "".join(lines[first - 1:node.end_lineno])
-            hashes[first] = (node.name, hashlib.sha256(source.encode("utf-8")).hexdigest())
+            hashes[first_line(node)] = (node.name, source_hash(def_source(lines, node)))
     return hashes
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a module's source text, each with its line break, numbered as the syntax
+    tree numbers them (only ``\n``, ``\r\n`` and ``\r`` end a line: ``str.splitlines`` would
+    also split at a form feed and shift every line after it)."""
+    if "\r" in text:  # (decoded source files have none: importlib's decoding translates them)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """The first line of a ``def`` as its code object's ``co_firstlineno``: its first
+    decorator's line, if it has decorators."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def def_source(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The text of the ``def`` ``node``, decorators included, out of its module's
+    :func:`source_lines`: what a profile entry's ``source_hash`` is the hash of."""
+    return "".join(lines[first_line(node) - 1:node.end_lineno])
+
+
+def source_hash(def_text: str) -> str:
+    """The SHA-256 (hex) of a ``def``'s text (:func:`def_source`), recorded with its entry."""
+    return hashlib.sha256(def_text.encode("utf-8")).hexdigest()
 
 
 # -- recording (in the child process) ----------------------------------------------------------
