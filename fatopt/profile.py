@@ -4,7 +4,10 @@ Ordinary, unannotated code gives the optimizer no argument types; a profile does
 "where types come from"). ``fatopt profile -o FILE -- app.py ARGS`` runs the program *plain* in a
 child process (no fatopt: ``PYTHONFATOPT`` is taken out of its environment) with a recorder on,
 and writes, per Python function that ran, the tuples of exact types (``type(arg)``) of its
-parameters at each call, with call counts. The optimizer does not read profiles yet.
+parameters at each call, with call counts. From issue 17 onward the optimizer reads a profile
+given as ``-X fatopt=profile=FILE`` (or ``PYTHONFATOPT``, ``fatopt compileall --profile FILE``):
+each module it optimizes gets it as ``ModuleUnit.profile`` and asks :meth:`Profile.types_for_def`
+from the syntax tree's side; the profile's content is part of the cache tag.
 
 What is recorded and how:
 
@@ -24,8 +27,10 @@ What is recorded and how:
   ``__eq__`` is never called) and named at exit through ``type``'s own descriptors.
 - A function is identified by its file (absolute path), qualname, first line (``co_firstlineno``:
   the first decorator's line) and the SHA-256 of the source text of its ``def`` (decorators
-  included). :meth:`Profile.argument_types` answers only when that text is unchanged, so an edited
-  function's entry is ignored. Functions whose file cannot be read are not recorded.
+  included; :func:`def_source`, :func:`source_hash`, used by the recorder and the optimizer
+  alike). :meth:`Profile.argument_types` (from a code object) and :meth:`Profile.types_for_def`
+  (from the syntax tree) answer only when that text is unchanged, so an edited function's entry
+  is ignored. Functions whose file cannot be read are not recorded.
 - Types are named ``module`` + ``qualname`` (``builtins.int``) and marked *reachable* when they are
   a top-level class of a module, found in that module's namespace as the very same object: the
   only ones the optimized module could name through a guarded global. Others (local classes,
