@@ -18,7 +18,7 @@ import _fatopt_importhook as _importhook
 
 from fatopt import cache, importer
 
-__all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules"]
+__all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules", "profile_or_false"]
 
 #: sys.modules' names before the optimizer was last imported (None: it never was).
 _loaded_before: frozenset[str] | None = None
@@ -126,7 +126,7 @@ def optimized_code(loader, fullname: str):
     hooked = _importhook.options()
     if options is None or hooked is None:  # fatopt turned off meanwhile
         return None
-    profile = _profile(options)
+    profile = profile_or_false(options)
     if profile is False:
         return None
     source_path = loader.get_filename(fullname)
@@ -167,7 +167,7 @@ def optimized_code(loader, fullname: str):
     return marshal.loads(marshalled)
 
 
-def _profile(options):
+def profile_or_false(options):
     """The type profile ``options`` name (or None), loaded on the first cache miss; False when it
     is not a usable profile: said on stderr, and fatopt turns off as for a bad option (only its
     path was checked at start-up, so that a warm start never parses it; with a bad profile no
