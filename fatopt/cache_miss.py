@@ -75,6 +75,11 @@ def ensure_optimizer() -> bool:
     try:
         import fatopt.compiler  # noqa: F401
         import fatopt.optimizer  # noqa: F401
+
+        options = importer.installed_options()
+        if options is not None and options.profile is not None:
+            # here, with the optimizer: an import outside one lets the hook drop the optimizer
+            import fatopt.profile  # noqa: F401
     except Exception as exc:
         _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
         return False
@@ -172,6 +177,8 @@ def profile_or_false(options):
     is not a usable profile: said on stderr, and fatopt turns off as for a bad option (only its
     path was checked at start-up, so that a warm start never parses it; with a bad profile no
     module can be in the cache under this tag, so the first import comes here)."""
+    if options.profile is None:
+        return None  # (importing nothing: see ensure_optimizer)
     from fatopt.compiler import profile_for
     from fatopt.profile import ProfileError
 
