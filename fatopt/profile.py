@@ -14,6 +14,14 @@ What is recorded and how:
 - Parameters are ``co_varnames[:co_argcount + co_kwonlyargcount]`` (positional and keyword-only,
   ``self`` included); ``*args`` and ``**kwargs`` are not. Functions with none of those parameters,
   lambdas, comprehensions, class and module bodies are not recorded.
+- At attribute-call sites ``obj.m(...)`` inside a def, the exact types of ``obj`` (the
+  *receivers*) when ``m`` was a Python method of that type: the callback notes, per call, the
+  caller's code and instruction (``f_back.f_lasti``) and the callee's first argument's type; at
+  exit only the sites that are ``obj.m(...)`` calls of a def (matched by the call expression's
+  end position, the attribute being the callee's name, the callee a function found on that type
+  along its MRO: ``obj`` was bound to its first parameter) are kept, under the def's entry
+  (:meth:`Profile.receiver_types_for_call`), at most :data:`MAX_TYPE_TUPLES` types per site.
+  Calls of C methods (``list.append``) and of static or class methods are not seen.
 - At most :data:`MAX_TYPE_TUPLES` distinct tuples per function; calls with a further tuple are
   counted as ``other_calls`` only (a function that polymorphic would not be specialized anyway).
 - The mechanism is ``sys.monitoring``'s PY_START event, with ``sys._getframe(1)`` in the callback
@@ -52,7 +60,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from types import CodeType, ModuleType
+from types import CodeType, FunctionType, ModuleType
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_TYPE_TUPLES", "Profile", "ProfileError", "TypeName", "load", "loads",
@@ -95,8 +103,19 @@ class TypeName:
 
 
 @dataclass
+class CallSite:
+    """An attribute-call site ``obj.m(...)`` in a function: the attribute, and the exact types of
+    ``obj`` seen when ``m`` was a Python method of that type, with call counts, most frequent
+    first."""
+
+    attribute: str
+    receivers: list[tuple[TypeName, int]] = field(default_factory=list)
+
+
+@dataclass
 class FunctionProfile:
-    """One function's record: which def it is and the type tuples seen, most frequent first."""
+    """One function's record: which def it is and the type tuples seen, most frequent first;
+    and its attribute-call sites, by the end (line, column) of the call expression."""
 
     file: str
     qualname: str
@@ -106,6 +125,7 @@ class FunctionProfile:
     calls: int
     other_calls: int
     type_tuples: list[tuple[tuple[TypeName, ...], int]] = field(default_factory=list)
+    call_sites: dict[tuple[int, int], CallSite] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,6 +177,20 @@ class Profile:
         reachable exact-type tuples of the parameters, most frequent first; empty when the
         ``def`` was not recorded or its text changed since."""
         return _reachable(self.entry_for_def(filename, qualname, firstlineno, def_source))
+
+    def receiver_types_for_call(
+        self, filename: str, qualname: str, firstlineno: int, def_source: str, end_lineno: int, end_col_offset: int,
+    ) -> list[TypeName]:
+        """The exact types of ``obj`` recorded at the call ``obj.m(...)`` of the ``def`` named as
+        for :meth:`types_for_def` whose call expression ends at ``end_lineno``,
+        ``end_col_offset`` (the ``ast.Call`` node's), when ``m`` was a Python method of that type
+        (a function found on the type, called bound to ``obj``): reachable ones only, most
+        frequent first; empty when not recorded or the def's text changed since."""
+        entry = self.entry_for_def(filename, qualname, firstlineno, def_source)
+        site = entry.call_sites.get((end_lineno, end_col_offset)) if entry is not None else None
+        if site is None:
+            return []
+        return [t for t, _calls in site.receivers if t.reachable]
 
     def covers(self, filename: str) -> bool:
         """Whether any function of the file ``filename`` was recorded (most files of a program
@@ -237,14 +271,23 @@ def loads(path: str, content: bytes) -> Profile:
 
 def _function_from_json(item: dict) -> FunctionProfile:
     tuples = [
-        (tuple(TypeName(str(t["module"]), str(t["qualname"]), bool(t["reachable"])) for t in row["types"]), int(row["calls"]))
+        (tuple(_type_from_json(t) for t in row["types"]), int(row["calls"]))
         for row in item["types"]
     ]
+    sites = {
+        (int(site["line"]), int(site["col"])): CallSite(
+            str(site["attribute"]), [(_type_from_json(row["type"]), int(row["calls"])) for row in site["receivers"]])
+        for site in item.get("call_sites", ())  # (absent from profiles recorded before they were)
+    }
     return FunctionProfile(
         file=str(item["file"]), qualname=str(item["qualname"]), line=int(item["line"]),
         source_hash=str(item["source_hash"]), parameters=[str(p) for p in item["parameters"]],
-        calls=int(item["calls"]), other_calls=int(item["other_calls"]), type_tuples=tuples,
+        calls=int(item["calls"]), other_calls=int(item["other_calls"]), type_tuples=tuples, call_sites=sites,
     )
+
+
+def _type_from_json(t: dict) -> TypeName:
+    return TypeName(str(t["module"]), str(t["qualname"]), bool(t["reachable"]))
 
 
 def _python_version() -> str:
@@ -255,21 +298,79 @@ def _python_version() -> str:
 def _def_hashes(path: str) -> dict[int, tuple[str, str]] | None:
     """First line (the first decorator's, as ``co_firstlineno``) -> the name and the SHA-256 of
     the text of each ``def`` in the file at ``path``; None when it cannot be read or parsed."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        from importlib.util import decode_source
+    parsed = _parse_file(path)
+    return None if parsed is None else _hashes_of(*parsed)
 
-        text = decode_source(data)
-        tree = ast.parse(text, path)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return None
+
+def _hashes_of(tree: ast.Module, text: str) -> dict[int, tuple[str, str]]:
+    """:func:`_def_hashes` of a parsed file."""
     lines = source_lines(text)
     hashes = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
             hashes[first_line(node)] = (node.name, source_hash(def_source(lines, node)))
     return hashes
+
+
+def _parse_file(path: str) -> tuple[ast.Module, str] | None:
+    """The syntax tree and decoded text of the file at ``path``; None when it cannot be read or
+    parsed."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        from importlib.util import decode_source
+
+        text = decode_source(data)
+        return ast.parse(text, path), text
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class _SiteOwner:
+    """Where an attribute-call site of a file is: the attribute and its innermost ``def``."""
+
+    attribute: str
+    qualname: str  # the def's, as CPython names it
+    line: int  # the def's first line (co_firstlineno)
+    name: str
+
+
+def _attribute_call_sites(tree: ast.Module) -> dict[tuple[int, int], _SiteOwner]:
+    """End (line, column) of each call ``obj.m(...)`` inside a ``def`` of ``tree`` -> its
+    attribute and innermost def (with the def's qualname as CPython gives it)."""
+    sites: dict[tuple[int, int], _SiteOwner] = {}
+
+    def visit(node: ast.AST, prefix: str, owner: tuple[str, int, str] | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualname = prefix + child.name
+                for part in (*child.decorator_list, child.args, *([child.returns] if child.returns else [])):
+                    visit_one(part, prefix, owner)  # evaluated in the enclosing scope
+                visit_body(child.body, qualname + ".<locals>.", (qualname, first_line(child), child.name))
+            elif isinstance(child, ast.ClassDef):
+                for part in (*child.decorator_list, *child.bases, *child.keywords):
+                    visit_one(part, prefix, owner)
+                visit_body(child.body, prefix + child.name + ".", owner)
+            else:
+                visit_one(child, prefix, owner)
+
+    def visit_one(node: ast.AST, prefix: str, owner: tuple[str, int, str] | None) -> None:
+        if (owner is not None and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.end_lineno is not None and node.end_col_offset is not None):
+            sites[(node.end_lineno, node.end_col_offset)] = _SiteOwner(node.func.attr, *owner)
+        visit(node, prefix, owner)
+
+    def visit_body(body: list, prefix: str, owner: tuple[str, int, str] | None) -> None:
+        holder = ast.Module(body=body, type_ignores=[])
+        visit(holder, prefix, owner)
+
+    visit(tree, "", None)
+    return sites
+
+
+#: The instructions a call site's frame is at while the callee starts.
+_CALL_OPNAMES = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
 
 
 def source_lines(text: str) -> list[str]:
@@ -306,12 +407,17 @@ def source_hash(def_text: str) -> str:
 
 
 class _Recorder:
-    """The PY_START callback and what it gathers: per code object, type-id tuple -> calls."""
+    """The PY_START callback and what it gathers: per code object, type-id tuple -> calls; per
+    call site (the caller's code and instruction, and the callee's code), the type of the
+    callee's first argument -> calls (an attribute-call site's receiver, when the callee is a
+    method of that type: sorted out at exit, away from the program's calls)."""
 
     def __init__(self, max_tuples: int) -> None:
         self.max_tuples = max_tuples
-        #: code -> [parameter names, {type-id tuple: calls}, other calls]
+        #: code -> [parameter names, {type-id tuple: calls}, other calls, whether it may be a method]
         self.records: dict[CodeType, list] = {}
+        #: (caller code, caller instruction offset, callee code) -> {first argument's type id: calls}
+        self.sites: dict[tuple[CodeType, int, CodeType], dict[int, int]] = {}
         #: id -> type, keeping each recorded type alive so that its id stays its own
         self.types: dict[int, type] = {}
         self.tool_id: int | None = None
@@ -337,7 +443,7 @@ class _Recorder:
 
     def _make_callback(self):
         # Locals bound once: the callback runs at every Python call of the program.
-        records, types, max_tuples = self.records, self.types, self.max_tuples
+        records, sites, types, max_tuples = self.records, self.sites, self.types, self.max_tuples
         get_frame, disable = sys._getframe, sys.monitoring.DISABLE
         own_file = __file__
 
@@ -347,12 +453,25 @@ class _Recorder:
                 count = code.co_argcount + code.co_kwonlyargcount
                 if not count or code.co_name.startswith("<") or code.co_filename == own_file:
                     return disable  # no parameters, a lambda, comprehension or module body
-                record = records[code] = [code.co_varnames[:count], {}, 0]
+                record = records[code] = [code.co_varnames[:count], {}, 0, _may_be_method(code)]
             try:
-                frame_locals = get_frame(1).f_locals
+                frame = get_frame(1)
+                frame_locals = frame.f_locals
                 arg_types = [type(frame_locals[name]) for name in record[0]]
             except Exception:  # never seen; if it happens, the program must not see it
                 return None
+            if record[3] and (caller := frame.f_back) is not None:
+                site = (caller.f_code, caller.f_lasti, code)
+                seen = sites.get(site)
+                if seen is None:
+                    seen = sites[site] = {}
+                receiver = arg_types[0]
+                receiver_id = id(receiver)
+                if receiver_id in seen:
+                    seen[receiver_id] += 1
+                elif len(seen) < max_tuples:
+                    seen[receiver_id] = 1
+                    types[receiver_id] = receiver
             key = tuple([id(t) for t in arg_types])
             counts = record[1]
             if key in counts:
@@ -369,20 +488,21 @@ class _Recorder:
 
     def to_json(self) -> dict:
         names: dict[int, dict] = {}
-        hashes: dict[str, dict[int, tuple[str, str]] | None] = {}
+        sources: dict[str, _SourceFacts] = {}
         # Several code objects can be one def (a module reloaded, or run twice under two names):
         # their counts are merged, within the cap.
+        #: (file, qualname, first line) -> [def hash, parameters, {type-id tuple: calls}, other
+        #: calls, {(end line, end column): [attribute, {receiver type id: calls}]}]
         merged: dict[tuple[str, str, int], list] = {}
-        for code, (parameters, counts, other) in self.records.items():
+        for code, (parameters, counts, other, _positional) in self.records.items():
             path = os.path.abspath(code.co_filename)
-            if path not in hashes:
-                hashes[path] = _def_hashes(path) if os.path.isfile(path) else None
-            name_and_hash = (hashes[path] or {}).get(code.co_firstlineno)
+            facts = sources.get(path) or sources.setdefault(path, _SourceFacts(path))
+            name_and_hash = facts.hashes.get(code.co_firstlineno)
             if name_and_hash is None or name_and_hash[0] != code.co_name:
                 continue  # no readable source, or not a def
             key = (path, code.co_qualname, code.co_firstlineno)
             if key not in merged:
-                merged[key] = [name_and_hash[1], list(parameters), {}, 0]
+                merged[key] = [name_and_hash[1], list(parameters), {}, 0, {}]
             into = merged[key]
             for types_key, calls in counts.items():
                 if types_key in into[2] or len(into[2]) < self.max_tuples:
@@ -390,16 +510,24 @@ class _Recorder:
                 else:
                     into[3] += calls
             into[3] += other
+        self._merge_sites(merged, sources)
         functions = []
-        for (path, qualname, line), (source_hash, parameters, counts, other) in merged.items():
+        for (path, qualname, line), (def_hash, parameters, counts, other, sites) in merged.items():
             rows = sorted(counts.items(), key=lambda item: -item[1])
             functions.append({
                 "file": path, "qualname": qualname, "line": line,
-                "source_hash": source_hash, "parameters": parameters,
+                "source_hash": def_hash, "parameters": parameters,
                 "calls": sum(counts.values()) + other, "other_calls": other,
                 "types": [
                     {"types": [names.get(i) or names.setdefault(i, _type_name(self.types[i])) for i in types_key], "calls": calls}
                     for types_key, calls in rows
+                ],
+                "call_sites": [
+                    {"line": site_line, "col": col, "attribute": attribute, "receivers": [
+                        {"type": names.get(i) or names.setdefault(i, _type_name(self.types[i])), "calls": calls}
+                        for i, calls in sorted(receivers.items(), key=lambda item: -item[1])
+                    ]}
+                    for (site_line, col), (attribute, receivers) in sorted(sites.items())
                 ],
             })
         functions.sort(key=lambda f: (f["file"], f["line"], f["qualname"]))
@@ -407,6 +535,105 @@ class _Recorder:
             "format": FORMAT, "version": FORMAT_VERSION, "python": _python_version(),
             "max_type_tuples": self.max_tuples, "functions": functions,
         }
+
+
+    def _merge_sites(self, merged: dict[tuple[str, str, int], list], sources: dict[str, _SourceFacts]) -> None:
+        """Into ``merged``, the receivers of the attribute-call sites: a site recorded is kept
+        when its instruction is a call, the call expression ending where it ends is ``obj.m(...)``
+        in a def the caller's code is (or is inside: a generator expression, a lambda), ``m`` is
+        the callee's name, and the callee is a function found on the first argument's type along
+        its MRO (a method called bound: ``obj`` was that argument). A function with such sites
+        gets an entry even if it has no parameters of its own."""
+        instructions: dict[CodeType, tuple[list[int], list]] = {}
+        for (caller, offset, callee), seen in self.sites.items():
+            receivers = {i: calls for i, calls in seen.items() if _has_method_code(self.types[i], callee)}
+            if not receivers:
+                continue
+            if caller not in instructions:
+                instructions[caller] = _instructions(caller)
+            instruction = _instruction_at(*instructions[caller], offset)
+            if instruction is None or instruction.opname not in _CALL_OPNAMES:
+                continue
+            position = instruction.positions
+            if position is None or position.end_lineno is None or position.end_col_offset is None:
+                continue
+            path = os.path.abspath(caller.co_filename)
+            facts = sources.get(path) or sources.setdefault(path, _SourceFacts(path))
+            end = (position.end_lineno, position.end_col_offset)
+            owner = facts.sites.get(end)
+            if owner is None or owner.attribute != callee.co_name:
+                continue
+            if caller.co_qualname != owner.qualname and not caller.co_qualname.startswith(owner.qualname + ".<locals>.<"):
+                continue  # the same end position, but not this def's code (a class body's last call...)
+            name_and_hash = facts.hashes.get(owner.line)
+            if name_and_hash is None or name_and_hash[0] != owner.name:
+                continue
+            key = (path, owner.qualname, owner.line)
+            if key not in merged:
+                merged[key] = [name_and_hash[1], [], {}, 0, {}]
+            site = merged[key][4].setdefault(end, [owner.attribute, {}])
+            for i, calls in receivers.items():
+                if i in site[1] or len(site[1]) < self.max_tuples:
+                    site[1][i] = site[1].get(i, 0) + calls
+
+
+def _may_be_method(code: CodeType) -> bool:
+    """Whether ``code`` is a def of a class body with a positional parameter (``self``): the only
+    callees whose call sites the recorder notes (finding the caller's frame costs about half as
+    much as the rest of the recording: plain functions, most calls, do not pay it)."""
+    if not code.co_argcount:
+        return False
+    parts = code.co_qualname.rsplit(".", 2)
+    return len(parts) > 1 and parts[-2] != "<locals>"
+
+
+def _instructions(code: CodeType) -> tuple[list[int], list]:
+    """The offsets of ``code``'s instructions (inline caches left out), and the instructions."""
+    import dis
+
+    found = list(dis.get_instructions(code))
+    return [i.offset for i in found], found
+
+
+def _instruction_at(offsets: list[int], found: list, offset: int):
+    """The instruction a frame's ``f_lasti`` is in: 3.13 gives the instruction's own offset,
+    3.12 that of its last inline cache entry during a call."""
+    import bisect
+
+    index = bisect.bisect_right(offsets, offset) - 1
+    return found[index] if index >= 0 else None
+
+
+class _SourceFacts:
+    """What the recorder needs of a source file at exit, from one parse: the hash of each def
+    (:func:`_def_hashes`) and its attribute-call sites (:func:`_attribute_call_sites`)."""
+
+    def __init__(self, path: str) -> None:
+        parsed = _parse_file(path) if os.path.isfile(path) else None
+        self.hashes: dict[int, tuple[str, str]] = {}
+        self.sites: dict[tuple[int, int], _SiteOwner] = {}
+        if parsed is not None:
+            tree, text = parsed
+            self.hashes = _hashes_of(tree, text)
+            self.sites = _attribute_call_sites(tree)
+
+
+_type_mro = type.__dict__["__mro__"]
+_type_dict = type.__dict__["__dict__"]
+_function_code = FunctionType.__dict__["__code__"]
+
+
+def _has_method_code(t: type, callee: CodeType) -> bool:
+    """Whether a plain function with the code ``callee`` is found under its name in the
+    namespace of ``t`` or of a class of its MRO: through type's own descriptors, running no code
+    of the program (no metaclass attribute lookup, no descriptor)."""
+    name = callee.co_name
+    for klass in _type_mro.__get__(t):
+        namespace = _type_dict.__get__(klass)
+        value = namespace.get(name)
+        if type(value) is FunctionType and _function_code.__get__(value) is callee:
+            return True
+    return False
 
 
 _type_module = type.__dict__["__module__"]
@@ -566,5 +793,7 @@ def summary(path: str) -> str:
     """The one line ``fatopt profile`` ends with."""
     profile = load(path)
     calls = sum(entry.calls for entry in profile.functions.values())
-    count = len(profile.functions)
-    return f"fatopt profile: {count} function{'s' if count != 1 else ''} recorded, {calls} calls; wrote {path}"
+    count = sum(1 for entry in profile.functions.values() if entry.calls)
+    sites = sum(len(entry.call_sites) for entry in profile.functions.values())
+    return (f"fatopt profile: {count} function{'s' if count != 1 else ''} recorded, {calls} calls, "
+            f"{sites} method-call site{'s' if sites != 1 else ''}; wrote {path}")

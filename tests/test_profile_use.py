@@ -267,3 +267,77 @@ def test_profile_for_loads_once_and_refuses_a_changed_or_bad_file(recorded, tmp_
     options.use_profile(str(bad))
     with pytest.raises(ProfileError, match=f"{os.path.basename(bad)}: not a fatopt profile"):
         profile_for(options)
+
+
+SITES = '''\
+import posixpath
+
+class Base:
+    def m(self, x):
+        return x
+
+class Child(Base):
+    def m(self, x):
+        return super().m(x) + 1
+
+class Static:
+    m = staticmethod(lambda x: x)
+
+def calls(objs):
+    total = 0
+    for o in objs:
+        total += o.m(
+            1)
+    total += sum(o.m(2) for o in objs)
+    posixpath.join("a", "b")
+    return total + Static().m(3)
+
+def no_parameters():
+    return calls([Child()]) + Child().m(0)
+'''
+
+SITES_RUN = '''
+calls([Base(), Child(), Child()])
+no_parameters()
+'''
+
+
+def _call_end(source: str, text: str) -> tuple[int, int]:
+    """The end (line, column) of the call whose source text is ``text``."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and ast.get_source_segment(source, node) == text:
+            return node.end_lineno, node.end_col_offset
+    raise LookupError(text)
+
+
+def test_receivers_of_method_calls_are_recorded_per_site(tmp_path):
+    app = tmp_path / "recorded_app.py"
+    app.write_text(SITES)
+    path = tmp_path / "sites.profile"
+    path.write_text(json.dumps(_record(str(app), SITES, SITES_RUN)))
+    profile = load(str(path))
+    lines, defs = source_lines(SITES), _defs(SITES)
+
+    def receivers(qualname, call_text):
+        node = defs[qualname]
+        found = profile.receiver_types_for_call(str(app), qualname, first_line(node), def_source(lines, node),
+                                                *_call_end(SITES, call_text))
+        return [str(t) for t in found]
+
+    # most frequent first; a call spread over lines, and one in a generator expression, count for the def
+    assert receivers("calls", "o.m(\n            1)") == ["recorded_app.Child", "recorded_app.Base"]
+    assert receivers("calls", "o.m(2)") == ["recorded_app.Child", "recorded_app.Base"]
+    assert receivers("Child.m", "super().m(x)") == ["recorded_app.Child"]  # the method found along the MRO
+    # a module's function and a static method: no receiver is bound, none recorded
+    assert receivers("calls", 'posixpath.join("a", "b")') == []
+    assert receivers("calls", "Static().m(3)") == []
+    # a def without parameters of its own gets an entry for its sites
+    assert receivers("no_parameters", "Child().m(0)") == ["recorded_app.Child"]
+    assert receivers("no_parameters", "calls([Child()])") == []  # (not an attribute call)
+    entry = profile.entry_for_def(str(app), "calls", first_line(defs["calls"]), def_source(lines, defs["calls"]))
+    assert sorted(site.attribute for site in entry.call_sites.values()) == ["m", "m"]
+    assert [calls for _t, calls in entry.call_sites[_call_end(SITES, "o.m(2)")].receivers] == [3, 1]
+    # and nothing once the def's text changes
+    node = defs["calls"]
+    edited = def_source(lines, node).replace("total = 0", "total = 0.0")
+    assert profile.receiver_types_for_call(str(app), "calls", first_line(node), edited, *_call_end(SITES, "o.m(2)")) == []
