@@ -21,7 +21,9 @@ What is recorded and how:
   end position, the attribute being the callee's name, the callee a function found on that type
   along its MRO: ``obj`` was bound to its first parameter) are kept, under the def's entry
   (:meth:`Profile.receiver_types_for_call`), at most :data:`MAX_TYPE_TUPLES` types per site.
-  Calls of C methods (``list.append``) and of static or class methods are not seen.
+  Calls of C methods (``list.append``) and of static or class methods are not seen, nor methods
+  set on a class from outside its body: only defs of a class body note their call site (about
+  0.6 µs more per such call, on 3.13 and 3.12; other calls pay nothing more).
 - At most :data:`MAX_TYPE_TUPLES` distinct tuples per function; calls with a further tuple are
   counted as ``other_calls`` only (a function that polymorphic would not be specialized anyway).
 - The mechanism is ``sys.monitoring``'s PY_START event, with ``sys._getframe(1)`` in the callback
