@@ -116,12 +116,13 @@ def _profiled(unit: Unit, params: list[str]) -> dict[str, str]:
     module. A class of another module with the same name only fails the entry check."""
     module = unit.module
     profile = getattr(module, "profile", None)
-    source = getattr(module, "source", None)
-    if profile is None or source is None:
+    if profile is None:
         return {}
     node = unit.node
+    text = module.def_source(node)  # type: ignore[union-attr,arg-type]
+    if text is None:
+        return {}
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])  # type: ignore[union-attr]
-    text = "".join(source.splitlines(keepends=True)[first - 1:node.end_lineno])
     tuples = profile.types_for_def(os.path.abspath(module.filename), unit.qualname, first, text)  # type: ignore[union-attr]
     if not tuples:
         return {}

@@ -77,6 +77,9 @@ class _Sites(FunctionCodeTransformer):
         #: (class name, dunder) of each rewrite; names whose sites were rewritten
         self.dunders: set[tuple[str, str]] = set()
         self.used: set[str] = set()
+        #: names with a site that runs at every call or in a loop
+        self.hot: set[str] = set()
+        self.branches = 0
         self.loops = 0
         self.comprehensions = 0
         self.counter = 0
@@ -138,7 +141,20 @@ class _Sites(FunctionCodeTransformer):
     def _record(self, class_name: str, dunder: str, name: ast.expr) -> None:
         self.dunders.add((class_name, dunder))
         self.used.add(name.id)  # type: ignore[attr-defined]
+        if self.loops or self.comprehensions or not self.branches:
+            self.hot.add(name.id)  # type: ignore[attr-defined]
         self.changed = True
+
+    # a site that may not run (under an if, try, with or match, outside loops) pays for the
+    # entry check (~160 instructions) at every call it does not run in
+    def _branch(self, node: ast.AST) -> ast.AST:
+        self.branches += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.branches -= 1
+
+    visit_If = visit_Try = visit_With = visit_Match = _branch  # type: ignore[assignment]
 
     # loops and comprehensions test the local flag, loaded before the outermost loop
     def visit_For(self, node: ast.AST) -> ast.AST:
@@ -296,6 +312,8 @@ class SpecializeTypes(Pass):
         params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}  # type: ignore[union-attr]
         fast = _Linearize(several, sites.fresh, params).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
+        if checked and not any(t.name in sites.hot for t in checked):
+            return False  # no site worth the entry check
         if checked:
             general = body
             test = _check(checked, body[0])

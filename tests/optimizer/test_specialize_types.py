@@ -106,6 +106,7 @@ LEFT_ALONE = [
     pytest.param("class Grid:\n    __getitem__ = dict.get\ndef f(g: Grid):\n    return g[0]\n", id="not-a-def"),
     pytest.param("def f(g: 'Grid'):\n    return g[0]\nclass Grid:\n    def __getitem__(self, i):\n        return i\n",
                  id="class-defined-after"),
+    pytest.param(GRID + "def f(g: Grid, c):\n    if c:\n        return g[0]\n    return 1\n", id="only-a-site-that-may-not-run"),
     pytest.param(GRID + "def f(g: Grid):\n    global X\n    X = 1\n    return g[0]\n", id="global-statement"),
     pytest.param(GRID + "def f(g: Grid):\n    return [g[i] for g in (1, 2) for i in (0,)]\n", id="shadowed-in-comprehension"),
     pytest.param(GRID + "def f(g: Grid):\n    return (g[i] for i in range(2))\n", id="generator-expression-body"),
