@@ -28,6 +28,8 @@ DEFAULTS: "dict[str, bool | int]" = {
     "eliminate_genexpr": True,
     "inline_recursive": True,
     "inline_functions": True,
+    "specialize_types": True,
+    "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,
     "copy_builtins_to_constants": False,
