@@ -8,12 +8,14 @@ What a type-specialized function will inline, and what must make it fall back:
   unary operators, comparisons, ``__getitem__``/``__setitem__``/``__delitem__`` (also with tuple
   keys, ``g[x, y]``), ``__len__``, ``__bool__``, ``__contains__``, ``__iter__``, ``__call__``;
 - subclasses that override some of them (a reflected dunder: Python calls the subclass's first)
-  or none, and an unrelated class with the same layout (a target for ``__class__`` assignment);
+  or none, some with ``__getattr__``/``__getattribute__`` or a property where the base has a
+  method, and an unrelated class with the same layout (a target for ``__class__`` assignment);
 - functions using them: building ``v = V(...)`` and operating on it; mixing instances of the
   class, of a subclass and builtin ints and floats in one operator site; annotated parameters
   (``p: V``) called with instances of the class, a subclass, the unrelated class and builtins;
   ``isinstance``/``issubclass``/``type(x) is`` tests;
-- changes to follow: a dunder or method rebound, added or deleted on a class, an instance
+- changes to follow: a dunder or method rebound (to a function, a lambda, a property), added
+  or deleted on a class, ``__getattr__``/``__getattribute__`` added to a class, an instance
   attribute shadowing a method (classes with a ``__dict__``), ``obj.__class__ = D``, a class
   attribute changed, the class's global name rebound; between the driver's calls, in ``during``
   functions, and in the middle of a running frame (a helper called from the loop of a function
@@ -104,6 +106,17 @@ PRELUDE = (
     "def _alt_method(self, *args, _type=type):",
     "    return ('alt method', _type(self).__name__, args)",
     "",
+    "def _alt_getattribute(self, name, _get=object.__getattribute__):",
+    "    # intercepts a field and a method; the rest as usual",
+    "    if name == 'x':",
+    "        return 100",
+    "    if name == 'norm':",
+    "        return lambda *a: ('intercepted', a)",
+    "    return _get(self, name)",
+    "",
+    "def _alt_getattr(self, name):",
+    "    return ('missing', name)",
+    "",
 )
 
 #: binary operators: dunder stem, symbol, reflected stem
@@ -120,12 +133,17 @@ REPLACEMENTS = {
     "__call__": ("_alt_call", "_alt_raise"),
     "__init__": ("_alt_init", "_alt_raise"),
     "__neg__": ("_alt_unary", "_alt_raise"),
+    # added to a class: attribute lookup no longer goes straight to the type's dict
+    "__getattribute__": ("_alt_getattribute",),
+    "__getattr__": ("_alt_getattr",),
 }
 BINARY_REPLACEMENTS = ("_alt_binary", "_alt_notimpl", "_alt_raise")
-METHOD_REPLACEMENTS = ("_alt_method", "_alt_raise", "lambda self, *a: ('lambda', a)")
+METHOD_REPLACEMENTS = ("_alt_method", "_alt_raise", "lambda self, *a: ('lambda', a)", "property(_alt_unary)")
 #: dunders a class may define (the binary ones and their reflected forms come from OPERATORS)
 PROTOCOL = ("__getitem__", "__setitem__", "__delitem__", "__len__", "__bool__", "__contains__",
             "__iter__", "__call__", "__neg__", "__eq__", "__lt__", "__gt__", "__iadd__")
+#: what a class may define, or a rebinding add, between an attribute and its lookup
+LOOKUP_HOOKS = ("__getattr__", "__getattribute__")
 #: methods in the order they may call each other: (name, parameters and their driver types)
 METHODS = (("norm", ()), ("total", ()), ("first", ()), ("mix", (("other", "obj"),)),
            ("shifted", (("k", "int"),)), ("size", ()), ("has", (("item", "int"),)),
@@ -203,6 +221,8 @@ def add_dunders(b: "_Builder") -> list[str]:
         b.functions.append(_Function(f"{instance}.{method}", [_Param(p, t, None, "pos") for p, t in params], "simple",
                                      call=f"(lambda *a, **k: {instance}.{method}(*a, **k))"))
     for visible in (False, True):
+        # twice: the change a type specialization most depends on
+        b.rebinders.append((visible, lambda v=visible: _rebind_class_member(b, family, v)))
         b.rebinders.append((visible, lambda v=visible: _rebind_class_member(b, family, v)))
         b.rebinders.append((visible, lambda v=visible: _rebind_instance(b, family, v)))
         b.rebinders.append((visible, lambda v=visible: _rebind_class_attribute(b, family, v)))
@@ -226,11 +246,19 @@ def _classes(b: "_Builder") -> tuple[_Family, list[str]]:
         # a subclass overriding some dunders (reflected ones among them: subclass first) and
         # methods, or nothing
         sub = _Class(b.fresh("W"), base, () if slots is not None and b.chance(75) else None)
-        overridden = [] if b.chance(25) else [d for d in dunders + [f"__r{s}__" for s, _y in OPERATORS]
-                                                   if b.chance(35)]
+        overridden = [] if b.chance(25) else [d for d in dunders if b.chance(35)]
+        # the reflected form of an operator the base defines: Python asks the subclass first
+        overridden += [f"__r{s}__" for s, _y in OPERATORS if f"__{s}__" in dunders and b.chance(50)]
         overridden = list(dict.fromkeys(overridden))
         redefined = [m for m in methods if b.chance(35)]
+        if b.chance(20):
+            overridden.append(b.pick(LOOKUP_HOOKS))
         lines += _class_lines(b, sub, overridden, redefined, scale=b.chance(30))
+        if b.chance(15):
+            # a property where the base has a method: `obj.m()` calls what the property returns
+            method = b.pick(methods)
+            lines[-1:-1] = [f"    {method} = property(lambda self: ('property', self.y))"]
+            sub.own.add(method)
         classes.append(sub)
     if b.chance(60):
         # an unrelated class with the same layout: `obj.__class__ = Twin` is allowed
@@ -282,7 +310,7 @@ def _dunder(b: "_Builder", klass: _Class, name: str) -> list[str]:
         if stem == op:
             return _binary(b, C, op, sym)
         if stem == "r" + op:
-            return _reflected(b, C, op, sym)
+            return _reflected(b, C, op, sym, subclass=klass.base is not None)
     body = {
         "__getitem__": lambda: b.pick((
             ["if isinstance(key, tuple):", "    i, j = key", "    return (self.x, i, j)",
@@ -311,10 +339,14 @@ def _dunder(b: "_Builder", klass: _Class, name: str) -> list[str]:
         "__gt__": lambda: b.pick((["return ('gt', other)"], ["return NotImplemented"])),
         "__iadd__": lambda: b.pick((["self.y = self.y + 1", "return self"], ["return NotImplemented"],
                                     [f"return {C}(self.x, other)"])),
+        "__getattr__": lambda: [b.pick(("return ('missing', name)", "raise AttributeError(name + ' is missing')"))],
+        "__getattribute__": lambda: ["if name == 'norm':", "    return lambda *a: ('intercepted', a)",
+                                     "return object.__getattribute__(self, name)"],
     }[name]()
     parameters = {"__getitem__": "key", "__delitem__": "key", "__setitem__": "key, value",
                   "__contains__": "item", "__call__": "k=1", "__eq__": "other", "__lt__": "other",
-                  "__gt__": "other", "__iadd__": "other"}.get(name, "")
+                  "__gt__": "other", "__iadd__": "other", "__getattr__": "name",
+                  "__getattribute__": "name"}.get(name, "")
     return [f"    def {name}(self{', ' if parameters else ''}{parameters}):", *[f"        {line}" for line in body]]
 
 
@@ -336,7 +368,13 @@ def _binary(b: "_Builder", C: str, op: str, sym: str) -> list[str]:
     return [f"    def __{op}__(self, other):", *[f"        {line}" for line in body]]
 
 
-def _reflected(b: "_Builder", C: str, op: str, sym: str) -> list[str]:
+def _reflected(b: "_Builder", C: str, op: str, sym: str, subclass: bool) -> list[str]:
+    if subclass and b.chance(60):
+        # a result that tells which dunder answered (Python asks a subclass's reflected dunder
+        # first when it overrides its base's)
+        body = b.pick(([f"return ({C + '.__r' + op + '__'!r}, other, self.x)"],
+                       ["if other == 0:", f"    raise Err1('r{op} zero', self.x)", f"return ('r{op}', other)"]))
+        return [f"    def __r{op}__(self, other):", *[f"        {line}" for line in body]]
     body = b.pick(([f"return ('r{op}', type(self).__name__, other, self.x)"],
                    ["if isinstance(other, int):", f"    return {C}(other {'+' if sym == '*' else sym} self.x, self.y)",
                     "return NotImplemented"],
@@ -385,7 +423,7 @@ def _operand(b: "_Builder", family: _Family, names, instances: list[str]) -> str
         return b.pick(('"s"', "None", "(1, 2)"))
     if choice == 4 and instances:
         return b.pick(instances)
-    klass = b.pick(family.classes)
+    klass = b.pick(family.classes[1:] if b.chance(50) else family.classes)  # often a subclass
     return f"{klass.name}({b.pick(('1', '2', '-1', '0'))}, {b.pick(('0', '3'))})"
 
 
@@ -489,10 +527,12 @@ def _mixed_operands(b: "_Builder", family: _Family) -> list[str]:
     """One operator site seeing the class, a subclass, the unrelated class and builtins on either
     side: ``NotImplemented``, reflected dunders and the subclass-first rule."""
     name = b.fresh("mixed")
-    sym = b.pick(("+", "-", "*", "+", "==", "<"))
+    defined = [sym for stem, sym in OPERATORS if f"__{stem}__" in family.base.own]
+    sym = b.pick(defined if defined and b.chance(70) else ("+", "-", "*", "==", "<"))
     values = [f"{k.name}(a, {b.pick(('1', '0', 'b'))})" for k in family.classes] + ["1", "2.5", "b"]
-    pairs = []
-    for _ in range(b.between(3, 6)):
+    # the base and a subclass first: the subclass's reflected dunder, if it overrides one, answers
+    pairs = [f"({values[0]}, {values[1]})"]
+    for _ in range(b.between(2, 5)):
         left, right = b.pick(values), b.pick(values)
         pairs.append(f"({left}, {right})")
     lines = [f"def {name}(a, b=1):", "    out = []",
@@ -550,9 +590,14 @@ def _member_change(b: "_Builder", family: _Family, visible: bool, target: str | 
                    ) -> tuple[str, list[str], list[str]]:
     """(key, statements, undo) rebinding, adding or deleting a dunder or method of a class."""
     klass = b.pick(family.classes)
-    candidates = sorted(klass.own - {"__repr__"}) if klass.own and b.chance(70) else \
-        [f"__{s}__" for s, _y in OPERATORS] + [f"__r{s}__" for s, _y in OPERATORS] + list(PROTOCOL)
-    member = b.pick(candidates or ["__add__"])
+    where = b.between(0, 9)
+    if where < 6 and klass.own - {"__repr__"}:
+        candidates = sorted(klass.own - {"__repr__"})  # rebound or deleted
+    elif where < 8:
+        candidates = [f"__{s}__" for s, _y in OPERATORS] + [f"__r{s}__" for s, _y in OPERATORS] + list(PROTOCOL)
+    else:
+        candidates = list(LOOKUP_HOOKS)
+    member = b.pick(candidates)
     owner = target or f"_CLS_{klass.name}"
     undo = [f"_restore(_CLS_{klass.name}, _SAVED_{klass.name}, {member!r})"]
     key = f"attr.{klass.name}.{member}"
