@@ -174,10 +174,6 @@ class _Class:
             klass = klass.base
         return (tuple(chain), self.has_dict)
 
-    def defines(self, name: str) -> bool:
-        """``name`` is found along the MRO (the generated classes derive from object only)."""
-        return name in self.own or (self.base is not None and self.base.defines(name))
-
 
 @dataclass
 class _Family:
@@ -586,8 +582,7 @@ def _polymorphic_site(b: "_Builder", family: _Family) -> list[str]:
 
 # -- changes --------------------------------------------------------------------------------------
 
-def _member_change(b: "_Builder", family: _Family, visible: bool, target: str | None = None
-                   ) -> tuple[str, list[str], list[str]]:
+def _member_change(b: "_Builder", family: _Family, visible: bool) -> tuple[str, list[str], list[str]]:
     """(key, statements, undo) rebinding, adding or deleting a dunder or method of a class."""
     klass = b.pick(family.classes)
     where = b.between(0, 9)
@@ -598,7 +593,7 @@ def _member_change(b: "_Builder", family: _Family, visible: bool, target: str | 
     else:
         candidates = list(LOOKUP_HOOKS)
     member = b.pick(candidates)
-    owner = target or f"_CLS_{klass.name}"
+    owner = f"_CLS_{klass.name}"
     undo = [f"_restore(_CLS_{klass.name}, _SAVED_{klass.name}, {member!r})"]
     key = f"attr.{klass.name}.{member}"
     if member in klass.own and b.chance(25):
