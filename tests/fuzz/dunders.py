@@ -19,7 +19,7 @@ What a type-specialized function will inline, and what must make it fall back:
   attribute shadowing a method (classes with a ``__dict__``), ``obj.__class__ = D``, a class
   attribute changed, the class's global name rebound; between the driver's calls, in ``during``
   functions, and in the middle of a running frame (a helper called from the loop of a function
-  using the instance), where plain Python sees the change at the very next operation;
+  or of a method using the instance), where plain Python sees the change at the next operation;
 - exceptions raised inside dunders and methods, caught in the function and recorded (the runner
   compares their traceback text) or escaping to the driver.
 
@@ -194,7 +194,13 @@ def add_dunders(b: "_Builder") -> list[str]:
 
     lines = list(PRELUDE)
     family, class_lines = _classes(b)
-    lines += class_lines
+    churn_helper: list[str] = []
+    if b.chance(35):
+        # inserted at the end of the base class's body (its lines come first, then a blank)
+        method, churn_helper = _churn_method(b, family)
+        end = class_lines.index("")
+        class_lines[end:end] = method
+    lines += class_lines + churn_helper
     for klass in family.classes:
         lines += [f"_CLS_{klass.name} = {klass.name}", f"_SAVED_{klass.name} = dict(vars({klass.name}))"]
     for index in range(b.between(2, 4)):
@@ -208,6 +214,11 @@ def add_dunders(b: "_Builder") -> list[str]:
     makers = (_constructing, _mixed_operands, _annotated, _mid_frame, _mid_frame, _polymorphic_site)
     for _ in range(b.between(1, 3)):
         lines += b.pick(makers)(b, family)
+    if churn_helper:
+        # on an instance of the base class or of a subclass, which inherits it
+        instance, _klass = b.pick(family.instances[:2])
+        b.functions.append(_Function(f"{instance}.churn", [_Param("b", "int", "1", "pos")], "body",
+                                     call=f"(lambda *a, **k: {instance}.churn(*a, **k))"))
     for _ in range(b.between(0, 2)):
         # a method called by the driver on a module instance, looked up at each call (the
         # instance may have changed class or grown a shadowing attribute)
@@ -423,8 +434,8 @@ def _operand(b: "_Builder", family: _Family, names, instances: list[str]) -> str
     return f"{klass.name}({b.pick(('1', '2', '-1', '0'))}, {b.pick(('0', '3'))})"
 
 
-def _use(b: "_Builder", family: _Family, var: str, names, instances: list[str]) -> str:
-    """A statement using the instance in ``var`` (without the ``out.append``, an expression)."""
+def _use(b: "_Builder", family: _Family, var: str, names, instances: list[str], rebind: bool = True) -> str:
+    """A statement using the instance in ``var``; ``rebind``: may be ``var += ...``."""
     others = [i for i in instances if i != var]
     operand = lambda: _operand(b, family, names, others)  # noqa: E731
     klass = b.pick(family.classes)
@@ -473,6 +484,9 @@ def _use(b: "_Builder", family: _Family, var: str, names, instances: list[str]) 
                        f"issubclass(type({var}), {klass.name})", f"isinstance({var}, ({klass.name}, int))",
                        f"{var}.__class__ is {klass.name}", f"type({var}) == {family.base.name}"))
         return f"out.append({test})"
+    if not rebind:
+        return f"out.append({var}.{family.methods[0]}())" if not dict(METHODS)[family.methods[0]] else \
+            f"out.append({var} + 1)"
     if others:
         return f"{var} += {b.pick(('1', '2.5', b.pick(others)))}"
     return f"{var} += 1"
@@ -650,68 +664,91 @@ def _rebind_class_name(b: "_Builder", family: _Family, visible: bool):
     return f"global.{klass.name}", [f"_mod.{klass.name} = _CLS_{other.name}"], [f"_mod.{klass.name} = _CLS_{klass.name}"]
 
 
-def _mid_frame(b: "_Builder", family: _Family) -> list[str]:
-    """A function using an instance in a loop, which calls a helper that changes the instance or
-    its class in the middle: plain Python sees the change at the very next operation."""
-    name = b.fresh("mid")
-    helper = f"_change_{name}"
-    klass = b.pick(family.classes)
-    step = b.pick(("0", "1"))
+def _mid_change(b: "_Builder", family: _Family, klass: _Class) -> tuple[list[str], list[str], str | None]:
+    """(statements changing ``v``, an instance of ``klass``, or its class; their undo; the name
+    of an attribute they may set on ``v``)."""
     choice = b.between(0, 4)
-    shadowed = None
     if choice == 0:
         # a dunder or method of a class rebound, added or deleted (visibly or not)
         _key, do, undo = _member_change(b, family, visible=b.chance(40))
-    elif choice == 1:
+        return do, undo, None
+    if choice == 1:
         targets = [k for k in family.classes if k is not klass and k.layout == klass.layout]
         target = b.pick(targets or family.classes)  # an incompatible layout raises TypeError
-        do = [b.pick((f"v.__class__ = {target.name}", f"_SA(v, '__class__', _CLS_{target.name})"))]
-        undo = []
-    elif choice == 2:
+        return [b.pick((f"v.__class__ = {target.name}", f"_SA(v, '__class__', _CLS_{target.name})"))], [], None
+    if choice == 2:
         # an instance attribute shadowing a method (AttributeError on a class without __dict__)
-        shadowed = member = b.pick(family.methods)
-        do = [b.pick((f"v.{member} = lambda *a: ('shadow', a)", f"_SA(v, {member!r}, _alt_raise)"))]
-        undo = []
-    elif choice == 3:
+        member = b.pick(family.methods)
+        return [b.pick((f"v.{member} = lambda *a: ('shadow', a)", f"_SA(v, {member!r}, _alt_raise)"))], [], member
+    if choice == 3:
         # a class attribute, written where the analyses see it (see the module docstring)
         target = b.pick(family.classes)
         attribute = b.pick(("SCALE", "KIND"))
-        do = [f"{target.name}.{attribute} = _fresh({b.pick(ATTRIBUTE_VALUES)})"]
-        undo = [f"_restore(_CLS_{target.name}, _SAVED_{target.name}, {attribute!r})"]
-    else:
-        do = [f"v[{b.pick(('0', '1', '0, 1'))}] = {b.pick(('7', '-2', 'step'))}"]
-        undo = []
-    lines = [f"def {helper}(v, step):", f"    if step == {step}:", *[f"        {line}" for line in do],
-             "    return step", ""]
-    fresh = b.chance(65)
+        return ([f"{target.name}.{attribute} = _fresh({b.pick(ATTRIBUTE_VALUES)})"],
+                [f"_restore(_CLS_{target.name}, _SAVED_{target.name}, {attribute!r})"], None)
+    return [f"v[{b.pick(('0', '1', '0, 1'))}] = {b.pick(('7', '-2', 'step'))}"], [], None
+
+
+def _mid_loop(b: "_Builder", family: _Family, var: str, helper: str, names, undo: list[str],
+              put_back: str | None, indent: str) -> list[str]:
+    """A loop using ``var`` and calling ``helper(var, step)`` in the middle; the change undone."""
+    inner = indent + "        "
+    lines = [f"{indent}out = []", f"{indent}try:", f"{indent}    for step in range(3):"]
+    # `var += ...` only after the helper (it may bind `var` to another object), never on self
+    lines += [f"{inner}{_use(b, family, var, names, [var], rebind=False)}" for _ in range(b.between(1, 3))]
+    lines.append(f"{inner}{helper}({var}, step)")
+    lines += [f"{inner}{_use(b, family, var, names, [var], rebind=var != 'self')}" for _ in range(b.between(0, 2))]
+    lines += [f"{indent}except Exception as e:",
+              f"{indent}    out.append(('raised', type(e).__name__, str(e)))",
+              f"{indent}    _record(e)",
+              f"{indent}finally:",
+              *[f"{indent}    {line}" for line in undo or ["pass"]]]
+    if put_back:
+        lines.append(f"{indent}    {put_back}")
+    return lines + [f"{indent}return out"]
+
+
+def _helper(name: str, do: list[str], step: str) -> list[str]:
+    return [f"def {name}(v, step):", f"    if step == {step}:", *[f"        {line}" for line in do],
+            "    return step", ""]
+
+
+def _mid_frame(b: "_Builder", family: _Family) -> list[str]:
+    """A function using an instance in a loop, which calls a helper that changes the instance or
+    its class in the middle: plain Python sees the change at the very next operation."""
+    from tests.fuzz.generator import _Param
+
+    name = b.fresh("mid")
+    helper = f"_change_{name}"
+    klass = b.pick(family.classes)
+    do, undo, shadowed = _mid_change(b, family, klass)
+    lines = _helper(helper, do, b.pick(("0", "1")))
     names = _names()
-    if not fresh:
-        del names.types["a"]
     names.types["step"] = "int"
-    if fresh:
+    if b.chance(65):
+        # built here: its type is known without a check
         lines += [f"def {name}(a, b=1):", f"    v = {klass.name}(a, b)"]
-    else:
-        lines += [f"def {name}(v: {klass.name}, b=1):", "    orig, orig_class = v, type(v)"]
-    lines += ["    out = []", "    try:", "        for step in range(3):"]
-    instances = ["v"]
-    for _ in range(b.between(1, 3)):
-        lines.append(f"            {_use(b, family, 'v', names, instances)}")
-    lines.append(f"            {helper}(v, step)")
-    for _ in range(b.between(0, 2)):
-        lines.append(f"            {_use(b, family, 'v', names, instances)}")
-    lines += ["    except Exception as e:",
-              "        out.append(('raised', type(e).__name__, str(e)))",
-              "        _record(e)",
-              "    finally:",
-              *[f"        {line}" for line in undo or ["pass"]]]
-    if not fresh and choice in (1, 2):
-        # put the module instance back as it was
-        lines.append(f"        _put_back(orig, orig_class, {shadowed!r})")
-    lines += ["    return out", ""]
-    if fresh:
+        lines += _mid_loop(b, family, "v", helper, names, undo, None, "    ")
         _register(b, name)
     else:
-        from tests.fuzz.generator import _Param
-
+        # given (annotated): the driver's instance is put back as it was
+        del names.types["a"]
+        lines += [f"def {name}(v: {klass.name}, b=1):", "    orig, orig_class = v, type(v)"]
+        lines += _mid_loop(b, family, "v", helper, names, undo, f"_put_back(orig, orig_class, {shadowed!r})", "    ")
         _register(b, name, [_Param("v", "obj", None, "pos"), _Param("b", "int", "1", "pos")])
-    return lines
+    return lines + [""]
+
+
+def _churn_method(b: "_Builder", family: _Family) -> tuple[list[str], list[str]]:
+    """(lines of a method ``churn`` of the base class, lines of its module-level helper): the
+    mid-frame change in a method, whose ``self`` a specializer speculates to be of its class."""
+    base = family.base
+    helper = f"_change_churn_{base.name}"
+    do, undo, shadowed = _mid_change(b, family, base)
+    names = _names()
+    names.types["step"] = "int"
+    del names.types["a"]
+    method = ["    def churn(self, b=1):", "        orig, orig_class = self, type(self)"]
+    method += _mid_loop(b, family, "self", helper, names, undo, f"_put_back(orig, orig_class, {shadowed!r})",
+                        "        ")
+    return method, _helper(helper, do, b.pick(("0", "1")))

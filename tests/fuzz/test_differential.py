@@ -102,6 +102,7 @@ SHAPE_PATTERNS = {
                 r"type\(\w+\) is ", r"issubclass\(type\(", r"\.__class__ = ", r"_SA\(_I\d+, '__class__'",
                 r"_I\d+\.\w+ = ", r"_SA\(_CLS_\w+, '__\w+__', ", r"\n    if step == \d:\n        \w",
                 r"\nV\d+\.__\w+__ = _alt", r"_mod\.V\d+ = ", r"V\d+\.SCALE = _fresh", r"raise Err1\(",
+                r"    def churn\(self", r"_I\d+\.churn",
                 r"def __getattr__", r"def __getattribute__", r"__getattribute__'?(, | = )_alt", r"= property\("),
 }
 
