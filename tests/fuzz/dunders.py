@@ -119,7 +119,7 @@ PRELUDE = (
     "",
 )
 
-#: binary operators: dunder stem, symbol, reflected stem
+#: binary operators: dunder stem (`__add__`, reflected `__radd__`) and symbol
 OPERATORS = (("add", "+"), ("sub", "-"), ("mul", "*"))
 #: what a rebinding may put in place of a dunder or method
 REPLACEMENTS = {
@@ -138,6 +138,9 @@ REPLACEMENTS = {
     "__getattr__": ("_alt_getattr",),
 }
 BINARY_REPLACEMENTS = ("_alt_binary", "_alt_notimpl", "_alt_raise")
+#: dunders taking one operand, replaced by BINARY_REPLACEMENTS
+BINARY_DUNDERS = frozenset([f"__{stem}__" for stem, _s in OPERATORS] + [f"__r{stem}__" for stem, _s in OPERATORS]
+                           + ["__eq__", "__lt__", "__gt__", "__iadd__"])
 METHOD_REPLACEMENTS = ("_alt_method", "_alt_raise", "lambda self, *a: ('lambda', a)", "property(_alt_unary)")
 #: dunders a class may define (the binary ones and their reflected forms come from OPERATORS)
 PROTOCOL = ("__getitem__", "__setitem__", "__delitem__", "__len__", "__bool__", "__contains__",
@@ -204,7 +207,8 @@ def add_dunders(b: "_Builder") -> list[str]:
     for klass in family.classes:
         lines += [f"_CLS_{klass.name} = {klass.name}", f"_SAVED_{klass.name} = dict(vars({klass.name}))"]
     for index in range(b.between(2, 4)):
-        klass = family.classes[index % len(family.classes)] if index < len(family.classes) else b.pick(family.classes)
+        # one of each class first, then any
+        klass = family.classes[index] if index < len(family.classes) else b.pick(family.classes)
         name = b.fresh("_I")
         lines.append(f"{name} = {klass.name}({b.pick(('1', '2', '-3', '0'))}, {b.pick(('2', '1', '5', '0'))})")
         family.instances.append((name, klass))
@@ -612,8 +616,7 @@ def _member_change(b: "_Builder", family: _Family, visible: bool) -> tuple[str, 
     key = f"attr.{klass.name}.{member}"
     if member in klass.own and b.chance(25):
         return key, [f"del {klass.name}.{member}" if visible else f"_DA({owner}, {member!r})"], undo
-    if member.startswith("__") and member[2:-2] in {s for s, _y in OPERATORS} | {"r" + s for s, _y in OPERATORS} \
-            or member in ("__eq__", "__lt__", "__gt__", "__iadd__"):
+    if member in BINARY_DUNDERS:
         value = b.pick(BINARY_REPLACEMENTS)
     elif member.startswith("__"):
         value = b.pick(REPLACEMENTS[member])
