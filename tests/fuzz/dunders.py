@@ -671,6 +671,8 @@ def _mid_change(b: "_Builder", family: _Family, klass: _Class) -> tuple[list[str
     """(statements changing ``v``, an instance of ``klass``, or its class; their undo; the name
     of an attribute they may set on ``v``)."""
     choice = b.between(0, 4)
+    if choice == 2 and not klass.has_dict and b.chance(80):
+        choice = 1  # mostly not the AttributeError of a shadowing attribute on a slots instance
     if choice == 0:
         # a dunder or method of a class rebound, added or deleted (visibly or not)
         _key, do, undo = _member_change(b, family, visible=b.chance(40))
