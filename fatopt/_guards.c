@@ -440,6 +440,7 @@ guards_exec(PyObject *module)
     Py_XDECREF(fatopt);
     if (st->partial == NULL || st->original_builtins == NULL
         || (st->str_replace = PyUnicode_InternFromString("replace")) == NULL
+        || (st->str_class = PyUnicode_InternFromString("__class__")) == NULL
         || (st->str_runtime = PyUnicode_InternFromString("fatopt.runtime")) == NULL
         || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL) {
         return -1;
@@ -458,6 +459,7 @@ guards_exec(PyObject *module)
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR", COND_TYPE_ATTR) < 0
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_ABSENT", COND_TYPE_ATTR_ABSENT) < 0
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_CONST", COND_TYPE_ATTR_CONST) < 0
+        || PyModule_AddIntConstant(module, "COND_INSTANCE_CLASS", COND_INSTANCE_CLASS) < 0
         || PyModule_AddIntConstant(module, "COND_NEVER", COND_NEVER) < 0
         || PyModule_AddType(module, st->spec_type) < 0) {
         return -1;
@@ -518,6 +520,7 @@ guards_clear(PyObject *module)
     Py_CLEAR(st->partial);
     Py_CLEAR(st->original_builtins);
     Py_CLEAR(st->str_replace);
+    Py_CLEAR(st->str_class);
     Py_CLEAR(st->str_runtime);
     Py_CLEAR(st->str_unoptimized);
     Py_CLEAR(st->spec_type);

@@ -18,7 +18,7 @@ import _fatopt_importhook as _importhook
 
 from fatopt import cache, importer
 
-__all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules"]
+__all__ = ["code_for", "ensure_optimizer", "optimized_code", "optimizer_modules", "profile_or_false"]
 
 #: sys.modules' names before the optimizer was last imported (None: it never was).
 _loaded_before: frozenset[str] | None = None
@@ -31,6 +31,7 @@ _loaded_before: frozenset[str] | None = None
 _KEPT = (
     "fatopt._guards", "fatopt.runtime", "fatopt.guards", "fatopt.config", "fatopt.results",
     "fatopt.importer", "fatopt.settings", "fatopt.cache", "fatopt.cache_miss",
+    "fatopt.profile",  # (its Profile, held by fatopt.importer.loaded_profiles)
 )
 
 
@@ -74,6 +75,11 @@ def ensure_optimizer() -> bool:
     try:
         import fatopt.compiler  # noqa: F401
         import fatopt.optimizer  # noqa: F401
+
+        options = importer.installed_options()
+        if options is not None and options.profile is not None:
+            # here, with the optimizer: an import outside one lets the hook drop the optimizer
+            import fatopt.profile  # noqa: F401
     except Exception as exc:
         _disable(f"the optimizer could not be imported ({exc!r}); modules load unoptimized")
         return False
@@ -125,6 +131,9 @@ def optimized_code(loader, fullname: str):
     hooked = _importhook.options()
     if options is None or hooked is None:  # fatopt turned off meanwhile
         return None
+    profile = profile_or_false(options)
+    if profile is False:
+        return None
     source_path = loader.get_filename(fullname)
     source = loader.get_data(source_path)
     mtime = loader.path_stats(source_path)["mtime"]
@@ -150,7 +159,8 @@ def optimized_code(loader, fullname: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        compiled = compile_source(source, source_path, config_for(options), verbose=options.logs(source_path))
+        compiled = compile_source(source, source_path, config_for(options), verbose=options.logs(source_path),
+                                  profile=profile)
     marshalled = marshal.dumps(compiled.code)
     del compiled
     if path is not None:
@@ -160,6 +170,24 @@ def optimized_code(loader, fullname: str):
         mode = cache.CHECKED_HASH if fullname == "__main__" else cache.TIMESTAMP
         cache.write_marshalled(path, marshalled, cache.header(source_path, source, mode, mtime))
     return marshal.loads(marshalled)
+
+
+def profile_or_false(options):
+    """The type profile ``options`` name (or None), loaded on the first cache miss; False when it
+    is not a usable profile: said on stderr, and fatopt turns off as for a bad option (only its
+    path was checked at start-up, so that a warm start never parses it; with a bad profile no
+    module can be in the cache under this tag, so the first import comes here)."""
+    if options.profile is None:
+        return None  # (importing nothing: see ensure_optimizer)
+    from fatopt.compiler import profile_for
+    from fatopt.profile import ProfileError
+
+    try:
+        return profile_for(options)
+    except ProfileError as exc:
+        importer.uninstall_options()
+        sys.stderr.write(f"fatopt: profile: {exc}; fatopt is off: running unoptimized\n")
+        return False
 
 
 def _quiet_compile(source: bytes, source_path: str):

@@ -35,16 +35,38 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _options(config_items: list[str] | None) -> Options:
-    """PYTHONFATOPT, then -X fatopt, then --config items: what the run would use."""
+def _options(config_items: list[str] | None, profile: str | None = None, load_profile: bool = True) -> Options:
+    """PYTHONFATOPT, then -X fatopt, then --config items, then ``--profile``: what the run would
+    use. A type profile named anywhere is loaded now (unless ``load_profile`` is false: only the
+    cache tag is needed): a bad one is a usage error (OptionsError)."""
     options = from_environment()
     for item in config_items or ():
         try:
             options.update(item)
         except OptionsError as exc:
             raise OptionsError(f"--config {item}: {exc}") from None
+    if profile is not None:
+        try:
+            options.use_profile(profile)
+        except OptionsError as exc:
+            raise OptionsError(f"--profile: {exc}") from None
     options.enabled = True
+    if options.profile is not None and load_profile:
+        from fatopt.compiler import profile_for
+        from fatopt.profile import ProfileError
+
+        try:
+            profile_for(options)
+        except ProfileError as exc:
+            raise OptionsError(f"profile: {exc}") from None
     return options
+
+
+def _profile_of(options: Options):
+    """The type profile ``options`` name, loaded already by :func:`_options`, or None."""
+    from fatopt.compiler import profile_for
+
+    return profile_for(options)
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the caches are checked against the source (default: timestamp, "
         "or checked-hash when SOURCE_DATE_EPOCH is set)",
     )
+    p.add_argument(
+        "--profile", metavar="FILE",
+        help="optimize with the type profile FILE ('fatopt profile -o FILE'), as -X fatopt=profile=FILE "
+        "does: run the program with that option to use these files",
+    )
     _add_config(p)
 
     for name, text, epilog in (
@@ -119,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run SCRIPT (or -m MODULE) plain, without fatopt, passing ARGS to it, and write "
         "to FILE, per Python function that ran, the exact types of its parameters at each call "
         "(at most 8 type tuples per function), with call counts, and a hash of the function's "
-        "source so that an edited function's entry is ignored. The optimizer does not use "
-        "profiles yet. Everything after SCRIPT or '-m MODULE' is the program's.",
+        "source so that an edited function's entry is ignored. Give the profile to the optimizer "
+        "with 'python -X fatopt=profile=FILE' or 'fatopt compileall --profile FILE'. Everything "
+        "after SCRIPT or '-m MODULE' is the program's.",
         epilog="The program's input and output pass through; a one-line summary goes to stderr at "
         "the end. Exit status: the program's; 2 on a usage error. The file format: docs/usage.md, "
         "'Type profiles'.",
@@ -239,7 +267,7 @@ def cmd_compileall(ns: argparse.Namespace) -> int:
             sys.stderr.write(f"fatopt compileall: error: no such file or directory: {path}\n")
             return 2
     settings = CompileallSettings(
-        options=_options(ns.config), force=ns.force, quiet=ns.quiet, workers=ns.workers, maxlevels=maxlevels,
+        options=_options(ns.config, ns.profile), force=ns.force, quiet=ns.quiet, workers=ns.workers, maxlevels=maxlevels,
         exclude=ns.exclude, ddir=ns.ddir, stripdir=ns.stripdir, prependdir=ns.prependdir,
         invalidation_mode=ns.invalidation_mode,
     )
@@ -260,14 +288,15 @@ def _optimized_source(path: str, config_items: list[str] | None):
     from fatopt.results import Report
 
     original = read_source(path)
-    config = config_for(_options(config_items))
+    options = _options(config_items)
+    config = config_for(options)
     report = Report(filename=path)
     try:
         opt_out = module_opt_out(ast.parse(original, path))
         if opt_out is not None:
             report.notes.append(f"not optimized: {opt_out}")
             return original, original, report
-        optimized = optimize_source(original, path, config, report=report)
+        optimized = optimize_source(original, path, config, report=report, profile=_profile_of(options))
     except SyntaxError as exc:
         import traceback
 
@@ -382,7 +411,7 @@ def cmd_clean(ns: argparse.Namespace) -> int:
     for path in paths:
         if not os.path.isdir(path):
             raise SourceError(f"{path}: not a directory")
-    options = _options(None)
+    options = _options(None, load_profile=False)
     prefixes = tuple(p for p in (sys.pycache_prefix, options.cache_dir) if p)
     files = find(paths, options.cache_tag() if ns.current_tag else None, prefixes)
     verb = "would remove" if ns.dry_run else "removed"

@@ -140,7 +140,7 @@ def _mode(settings: CompileallSettings) -> str:
 
 def compile_file(path: str, root: str, settings: CompileallSettings) -> FileResult:
     """Optimize one file into its fatopt cache file. Runs in worker processes."""
-    from fatopt.compiler import compile_source, config_for
+    from fatopt.compiler import compile_source, config_for, profile_for
 
     target = cache.cache_path(path, settings.options.cache_tag(), settings.options.cache_dir)
     try:
@@ -155,7 +155,8 @@ def compile_file(path: str, root: str, settings: CompileallSettings) -> FileResu
     if not settings.force and mode == cache.TIMESTAMP and cache.read(target, path, lambda: source) is not None:
         return FileResult(path, "up-to-date")
     try:
-        result = compile_source(source, path, config_for(settings.options), display_path=_display_path(path, root, settings))
+        result = compile_source(source, path, config_for(settings.options), display_path=_display_path(path, root, settings),
+                                profile=profile_for(settings.options))
     except SyntaxError as exc:
         return FileResult(path, "syntax-error", message=f"{type(exc).__name__}: {exc}")
     except (ValueError, UnicodeDecodeError) as exc:  # null bytes, bad encoding: what compile() raises

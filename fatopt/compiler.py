@@ -17,12 +17,17 @@ import sys
 import warnings
 from importlib.util import decode_source
 from types import CodeType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from fatopt.config import Config
 from fatopt.results import Report
 
-__all__ = ["compile_source", "compile_tree", "module_opt_out", "config_for", "typed_overrides", "CompileResult"]
+if TYPE_CHECKING:
+    from fatopt.profile import Profile
+
+__all__ = [
+    "compile_source", "compile_tree", "module_opt_out", "config_for", "profile_for", "typed_overrides", "CompileResult",
+]
 
 _configs: dict = {}
 
@@ -33,6 +38,27 @@ def config_for(options) -> Config:
     if key not in _configs:
         _configs[key] = Config.from_dict(typed_overrides(options))
     return _configs[key]
+
+
+def profile_for(options) -> Profile | None:
+    """The type profile an ``Options`` names (``profile=FILE``), loaded once per process, or
+    None. Raises :class:`fatopt.profile.ProfileError` (the path and why) for a file that is not
+    a usable profile, or that changed since the option was read: the cache tag names the content
+    read then, so optimizing with other content would file its result under the wrong tag."""
+    if options.profile is None:
+        return None
+    from fatopt.importer import loaded_profiles  # (kept there: this module is dropped after a miss)
+
+    key = (options.profile, options.profile_digest)
+    profile = loaded_profiles.get(key)
+    if profile is None:
+        from fatopt.profile import ProfileError, load
+
+        profile = load(options.profile)
+        if profile.digest != options.profile_digest:
+            raise ProfileError(f"{options.profile}: changed since fatopt read its options; run again")
+        loaded_profiles[key] = profile
+    return profile
 
 
 def typed_overrides(options) -> dict[str, bool | int]:
@@ -137,17 +163,21 @@ def compile_source(
     verbose: bool = False,
     display_path: str | None = None,
     explain: bool = False,
+    profile: Profile | None = None,
 ) -> CompileResult:
     """Compile ``source`` optimized; ``display_path`` (default ``path``) is what tracebacks
     show. Bad source raises the SyntaxError plain CPython raises. ``verbose`` prints the report
     on stderr; with it or ``explain``, the report says why each function was not specialized
-    (``Report.explain``: it costs a walk of those functions, which an import does not pay)."""
+    (``Report.explain``: it costs a walk of those functions, which an import does not pay).
+    ``profile``: the type profile the optimizer may use (its entries for ``path``)."""
+    if display_path and profile is not None:
+        profile = profile.relocated(path, display_path)  # the optimizer asks by the shown name
     path = display_path or path
     # The AST is acyclic and dies by refcount: the cyclic collector walking it is pure cost.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile_source(source, path, config, optimize, verbose, explain)
+        return _compile_source(source, path, config, optimize, verbose, explain, profile)
     finally:
         if was_enabled:
             gc.enable()
@@ -161,6 +191,7 @@ def compile_tree(
     source: str | None = None,
     verbose: bool = False,
     explain: bool = False,
+    profile: Profile | None = None,
 ) -> CompileResult:
     """Compile a module's AST optimized, for a tool that rewrites the tree first (pytest's
     assertion rewriting, :mod:`fatopt.pytest_plugin`): what runs when the optimizer fails, or
@@ -170,7 +201,7 @@ def compile_tree(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile_tree(tree, tree, source, path, config, -1, verbose, explain)
+        return _compile_tree(tree, tree, source, path, config, -1, verbose, explain, profile)
     finally:
         if was_enabled:
             gc.enable()
@@ -178,6 +209,7 @@ def compile_tree(
 
 def _compile_source(
     source: bytes | str, path: str, config: Config | None, optimize: int, verbose: bool, explain: bool,
+    profile: Profile | None,
 ) -> CompileResult:
     if isinstance(source, bytes):
         text = decode_source(source)
@@ -193,7 +225,7 @@ def _compile_source(
         # its text is compiled (see _compile_tree)
         result = _compile_tree(
             compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True, optimize=optimize),  # type: ignore[arg-type]
-            text, text, path, config, optimize, verbose, explain)
+            text, text, path, config, optimize, verbose, explain, profile)
     _show_once(caught, text, path, optimize)
     return result
 
@@ -213,7 +245,7 @@ def _show_once(caught: list, text: str, path: str, optimize: int) -> None:
 
 def _compile_tree(
     tree: ast.Module, plain_input: str | ast.Module, text: str | None, path: str, config: Config | None,
-    optimize: int, verbose: bool, explain: bool = False,
+    optimize: int, verbose: bool, explain: bool = False, profile: Profile | None = None,
 ) -> CompileResult:
     """Optimize ``tree``; ``plain_input`` (the source text, or the tree itself) is what plain
     Python compiles: the fallback, and the source of the compile-time warnings shown."""
@@ -226,13 +258,14 @@ def _compile_tree(
         report = Report(explain=verbose or explain)
         try:
             if optimize != -1:  # the optimizer validates with the default level: compile ourselves
-                optimized = optimize_to_code(tree, path, config, report=report, source=text)[0]
+                optimized = optimize_to_code(tree, path, config, report=report, source=text, profile=profile)[0]
                 code = _compile_with_plain_warnings(optimized, plain_input, path, optimize)
             else:
                 # a tree parsed from the text, not rewritten since, and left unchanged is
                 # compiled from the text, as plain CPython does, once the tree is dropped
                 optimized_tree, validated, warned = optimize_to_code(
-                    tree, path, config, report=report, source=text, compile_unchanged=plain_input is not text)
+                    tree, path, config, report=report, source=text, compile_unchanged=plain_input is not text,
+                    profile=profile)
                 if validated is None:
                     del tree, optimized_tree
                     code = compile(plain_input, path, "exec", dont_inherit=True, optimize=optimize)

@@ -38,6 +38,13 @@ class Config:
     #: Inline calls of small module-level functions into their callers (guarded: the callee
     #: unchanged), see fatopt/passes/inline_functions.py.
     inline_functions: bool = True
+    #: Where an object's exact class is known (``self``, an annotation, ``v = C(...)``; checked
+    #: once at entry where speculated), its subscripts call the class's dunders, which the
+    #: inlining inlines (see fatopt/passes/specialize_types.py).
+    specialize_types: bool = True
+    #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
+    #: builtins; see fatopt/passes/fold_type_tests.py).
+    fold_type_tests: bool = True
     #: Unroll ``for`` loops over constant sequences of at most this many items (0: never).
     unroll_loops: int = 16
     #: Unroll list/set/dict comprehensions over constant sequences of at most this many items.

@@ -26,6 +26,8 @@ Options, for both sources (``-X`` wins over the environment, item by item)::
     -X fatopt=unroll_loops=4,module_constants=off   on, with these Config settings
     -X fatopt=cache_dir=~/.cache/fatopt  on, fatopt's cache files under this directory, written
                                    even under -B / PYTHONDONTWRITEBYTECODE (not part of the tag)
+    -X fatopt=profile=app.profile  on, with the type profile ``fatopt profile`` recorded
+                                   (fatopt.profile); its content is part of the tag
     PYTHONFATOPT=1                 on (what reaches subprocesses that drop -X options;
                                    ignored under -E and -I, like every PYTHON* variable;
                                    its verbose items reach them only as verbose=inherit)
@@ -59,7 +61,7 @@ from fatopt import __version__
 
 __all__ = [
     "Options", "OptionsError", "from_environment", "hook_options", "children_environment_value",
-    "default_tag", "install", "uninstall", "installed_options", "uninstall_options", "cache_path",
+    "default_tag", "install", "uninstall", "installed_options", "uninstall_options", "cache_path", "profile_digest",
 ]
 
 # -- options ------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ class Options:
     typed: ``{"unroll_loops": 4}``)."""
 
     __slots__ = ("enabled", "verbose", "verbose_inherited", "verbose_all", "stats", "exclude", "overrides", "cache_dir",
-                 "_tag")
+                 "profile", "profile_digest", "_tag")
 
     def __init__(
         self,
@@ -110,12 +112,16 @@ class Options:
         self.overrides = dict(overrides or {})
         #: cache_dir=PATH: fatopt's own cache directory (absolute), or None (beside the sources)
         self.cache_dir: str | None = None
+        #: profile=FILE: the type profile (absolute path), or None; and the digest of its content
+        #: when the option was read (:func:`profile_digest`), which the cache tag includes
+        self.profile: str | None = None
+        self.profile_digest: str | None = None
         self._tag: str | None = None
 
     def __repr__(self) -> str:
         return (
             f"Options(enabled={self.enabled}, verbose={self.verbose}, verbose_all={self.verbose_all}, "
-            f"exclude={self.exclude}, overrides={self.overrides})"
+            f"exclude={self.exclude}, overrides={self.overrides}, profile={self.profile!r})"
         )
 
     def update(self, text: str | bool) -> None:
@@ -156,16 +162,35 @@ class Options:
                 # where the item is written the shell expands no ~; a relative path is taken
                 # from the directory the process started in (it must not move with chdir)
                 self.cache_dir = os.path.abspath(os.path.expanduser(value))
+            elif key == "profile":
+                self.use_profile(value)
             else:
                 from fatopt.settings import parse_setting  # (only for settings: see its docstring)
 
                 self.overrides[key] = parse_setting(key, value)
 
+    def use_profile(self, path: str) -> None:
+        """Optimize with the type profile at ``path`` (``profile=FILE``). The file is read now,
+        for the cache tag, so a missing one is an error of the option (OptionsError); what it
+        holds is checked when the optimizer first needs it (fatopt.compiler.profile_for: a
+        warm start never parses it)."""
+        if not path:
+            raise OptionsError("item 'profile=' needs a file (profile=FILE, written by 'fatopt profile -o FILE')")
+        absolute = os.path.abspath(os.path.expanduser(path))
+        try:
+            with open(absolute, "rb") as f:
+                content = f.read()
+        except OSError as exc:
+            raise OptionsError(f"cannot read the profile {absolute}: {exc.strerror or exc}") from None
+        self.profile, self.profile_digest = absolute, profile_digest(content)
+        self._tag = None
+
     def cache_tag(self) -> str:
         """Names this configuration's cache files: fatopt's version and code, the Config
-        overrides and the interpreter's -O level, so no two configurations ever share a .pyc.
-        Only the settings that differ from the default count: equal configurations, however
-        written, share their cache files."""
+        overrides, the interpreter's -O level and the type profile's content, so no two
+        configurations ever share a .pyc. Only the settings that differ from the default count:
+        equal configurations, however written, share their cache files. (The profile counts as
+        a whole: any change to it makes every module optimize again under the new tag.)"""
         if self._tag is None:  # asked for by every module imported: computed once
             changed = []
             if self.overrides:
@@ -175,6 +200,7 @@ class Options:
             key = "|".join(
                 [__version__, _code_stamp(), str(sys.flags.optimize)]
                 + [f"{k}={int(self.overrides[k])}" for k in changed]
+                + ([f"profile={self.profile_digest}"] if self.profile_digest is not None else [])
             )
             self._tag = f"fatopt{_hash8(key)}"
         return self._tag
@@ -205,6 +231,11 @@ class Options:
                 return True
         return False
 
+
+#: (path, content digest) -> the type profile loaded (fatopt.compiler.profile_for): kept in this
+#: module, which stays loaded, where the optimizer's modules are dropped after each cache miss, so
+#: that a process parses its profile once
+loaded_profiles: dict = {}
 
 _stamp: str | None = None
 
@@ -249,6 +280,12 @@ def _scan_stamp(package: str) -> str:
                     st = entry.stat()
                     parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
     return _hash8(";".join(parts))
+
+
+def profile_digest(content: bytes) -> str:
+    """What names a type profile's content in the cache tag: a hash of its bytes (SipHash, in C:
+    a start with a profile reads the file but imports nothing to hash it)."""
+    return _imp.source_hash(0xFA7, content).hex()
 
 
 def _unknown_item(item: str, key: str) -> str:

@@ -22,7 +22,7 @@ import functools
 import gc
 import types
 import warnings
-from typing import Any, Callable, Collection, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, TypeVar
 
 from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
@@ -45,6 +45,9 @@ from fatopt.passes._rewrite import CurrentScope, Unit, clone
 from fatopt.pragmas import PRAGMA_REASON, opted_out_lines
 from fatopt.render import render_source
 from fatopt.results import FAILED, OPTIMIZED, SKIPPED, SPECIALIZED, UNCHANGED, Blocker, FunctionReport, Report
+
+if TYPE_CHECKING:
+    from fatopt.profile import Profile
 
 __all__ = ["optimize_ast", "optimize_source", "OptimizerWarning", "PIPELINE"]
 
@@ -281,11 +284,13 @@ def _gc_paused(function):
 
 def _optimize(
     tree: ast.Module, filename: str, config: Config, report: Report | None, text_of: str | None,
-    opted_out: Collection[int] = (), compiled: _Compiled | None = None,
+    opted_out: Collection[int] = (), compiled: _Compiled | None = None, *,
+    source: str | None = None, profile: Profile | None = None,
 ) -> tuple[ast.Module, str | None]:
     """The optimized module, and its source text if ``text_of`` (the source of ``tree``) is given
     (None if nothing changed). ``compiled`` receives the code of the returned module when it was
-    compiled from the tree on the way (validation does that)."""
+    compiled from the tree on the way (validation does that). ``source`` (the text of ``tree``,
+    when known: ``text_of`` is, too) and ``profile`` are the module unit's."""
     any_pass = any(cls.enabled(config) for cls in PIPELINE)
     if _already_optimized(tree):
         # its fallback bodies must stay as they are: optimizing twice is optimizing once
@@ -294,7 +299,7 @@ def _optimize(
             report.notes.append("already optimized: left as it is")
         _compile(tree, filename, None, compiled)
         return tree, None
-    module = ModuleUnit(tree, filename, config, opted_out)
+    module = ModuleUnit(tree, filename, config, opted_out, source=source if source is not None else text_of, profile=profile)
     try:
         facts = module.fact(FactsOfModule)
         candidates = module.fact(FunctionCandidates)
@@ -516,22 +521,24 @@ def _text_of(result: ast.Module, source: str, tree: ast.Module, changes: dict[as
 @_gc_paused
 def optimize_ast(
     tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
-    source: str | None = None,
+    source: str | None = None, profile: Profile | None = None,
 ) -> ast.Module:
     """Optimize a module's AST. Returns a new module (``tree`` is not modified) in which each
     specialized function is born holding its specialized code, registered with its guards.
     Raises the ``SyntaxError`` ``compile(tree, filename, "exec")`` raises for invalid input.
     Fill ``report`` (a :class:`fatopt.results.Report`) to learn what was done and why. Give the
-    ``source`` text the tree was parsed from to honour ``# fatopt: off`` comments."""
+    ``source`` text the tree was parsed from to honour ``# fatopt: off`` comments (and to let a
+    type profile's entries be matched to their ``def``), and a ``profile``
+    (:func:`fatopt.profile.load`) for the argument types a run recorded."""
     if not isinstance(tree, ast.Module):
         raise TypeError(f"optimize_ast needs an ast.Module, got {type(tree).__name__}")
-    return optimize_to_code(tree, filename, config, report=report, source=source)[0]
+    return optimize_to_code(tree, filename, config, report=report, source=source, profile=profile)[0]
 
 
 @_gc_paused
 def optimize_to_code(
     tree: ast.Module, filename: str, config: Config | None = None, *, report: Report | None = None,
-    source: str | None = None, compile_unchanged: bool = True,
+    source: str | None = None, compile_unchanged: bool = True, profile: Profile | None = None,
 ) -> tuple[ast.Module, types.CodeType | None, bool]:
     """:func:`optimize_ast`, plus the module's code object (the optimizer compiles the result to
     validate it; the import hook need not compile it again) and whether compiling it warned.
@@ -545,7 +552,8 @@ def optimize_to_code(
     opted_out = opted_out_lines(source) if source else ()
     compiled = _Compiled()
     compiled.compile_unchanged = compile_unchanged
-    result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out, compiled)
+    result, _text = _optimize(tree, filename, config or Config.default(), report, None, opted_out, compiled,
+                              source=source, profile=profile)
     if compiled.code is None and (compile_unchanged or result is not tree):
         _compile(result, filename, None, compiled)  # e.g. an analysis failed before any compile
     return result, compiled.code, compiled.warned
@@ -554,7 +562,7 @@ def optimize_to_code(
 @_gc_paused
 def optimize_source(
     source: str | bytes, filename: str = "<string>", config: Config | None = None, *,
-    report: Report | None = None,
+    report: Report | None = None, profile: Profile | None = None,
 ) -> str:
     """Optimize module source text; returns the optimized source (the input itself, decoded, if
     nothing changed). Same input, same output. Invalid input raises exactly the ``SyntaxError``
@@ -571,7 +579,8 @@ def optimize_source(
 
         text = decode_source(text)
     try:
-        _result, optimized = _optimize(tree, filename, config or Config.default(), report, text, opted_out_lines(text))
+        _result, optimized = _optimize(tree, filename, config or Config.default(), report, text, opted_out_lines(text),
+                                       profile=profile)
     except SyntaxError:
         compile(source, filename, "exec", dont_inherit=True)  # raise CPython's exact error
         raise

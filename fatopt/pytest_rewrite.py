@@ -207,6 +207,9 @@ class RewriteOptimizer:
 
         if not cache_miss.ensure_optimizer() or sys.modules["_fatopt_importhook"].options() is None:
             return None
+        profile = cache_miss.profile_or_false(self.options)  # (a bad profile: said, fatopt off)
+        if profile is False:
+            return None
         from fatopt.compiler import compile_tree, config_for
 
         source = fn.read_bytes()
@@ -215,5 +218,5 @@ class RewriteOptimizer:
         tree = ast.parse(source, filename=filename)
         self.rewrite.rewrite_asserts(tree, source, filename, config)
         result = compile_tree(tree, filename, config_for(self.options), source=importlib.util.decode_source(source),
-                              verbose=self.options.logs(filename))
+                              verbose=self.options.logs(filename), profile=profile)
         return source_hash, result.code

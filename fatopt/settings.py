@@ -46,7 +46,7 @@ FALSE_WORDS = ("0", "off", "no", "false")
 
 #: The items that are not settings (fatopt.importer.Options.update reads them).
 WORDS = ("on", "off", "verbose", "verbose=all", "verbose=inherit", "stats", "exclude=MODULE:MODULE",
-         "cache_dir=PATH")
+         "cache_dir=PATH", "profile=FILE")
 
 
 def did_you_mean(word: str, candidates) -> str:

@@ -78,10 +78,12 @@ def collect() -> dict:
 
         on = Options(enabled=True, exclude=effective.exclude, overrides=effective.overrides)
         on.cache_dir = effective.cache_dir
+        on.profile, on.profile_digest = effective.profile, effective.profile_digest
         effective = on
     info["active_by_environment"] = bool(options is not None and options.enabled)
     info["settings"] = None if effective is None else dict(sorted(effective.overrides.items()))
     info["exclude"] = None if effective is None else list(effective.exclude)
+    info["profile"] = None if effective is None else effective.profile
     info["cache_tag"] = None if effective is None else effective.cache_tag()
     cache_dir = None if effective is None else effective.cache_dir
     info["cache_dir"] = cache_dir
@@ -123,6 +125,8 @@ def render(info: dict) -> str:
             lines.append(f"  active:       only when asked: python -X fatopt ... or {ENV_VAR}=1")
         overrides = ", ".join(f"{k}={v}" for k, v in info["settings"].items()) or "defaults"
         lines.append(f"  settings:     {overrides}" + (f"; exclude={':'.join(info['exclude'])}" if info["exclude"] else ""))
+        if info["profile"] is not None:
+            lines.append(f"  profile:      {info['profile']} (type profile; its content is part of the cache tag)")
         lines.append(f"  cache tag:    {info['cache_tag']} (files *.opt-{info['cache_tag']}.pyc)")
         lines.append(f"  cache files:  {info['cache_location']}")
     if info["dont_write_bytecode"]:

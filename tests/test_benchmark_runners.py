@@ -277,3 +277,70 @@ def test_pyperformance_loops_pair_defaults_to_calibrated_loops():
     row = _pyperformance_row("deepcopy_reduce", 3_000, 2_000)
     text = pyperformance_run.instructions_table([row], None, {})
     assert "(I(3L) - I(L)) / 2L" in text and "L: deepcopy_reduce 1" in text
+
+
+def test_pyperformance_environment_with_a_profile(tmp_path):
+    profile = tmp_path / "bench.profile"
+    env = pyperformance_run.env_for("fatopt", tmp_path, profile)
+    assert env["PYTHONFATOPT"] == f"profile={profile}"
+    assert "PYTHONFATOPT" not in pyperformance_run.env_for("plain", tmp_path, profile)
+    with pytest.raises(RuntimeError, match="comma"):
+        pyperformance_run.env_for("fatopt", tmp_path, tmp_path / "a,b.profile")
+
+
+TINY_BENCHMARK = """\
+import pyperf
+
+class Box:
+    def __init__(self, v):
+        self.v = v
+
+    def get(self):
+        return self.v
+
+def work(n):
+    return sum(Box(i).get() for i in range(n))
+
+def bench(loops):
+    t0 = pyperf.perf_counter()
+    for _ in range(loops):
+        work(50)
+    return pyperf.perf_counter() - t0
+
+if __name__ == "__main__":
+    pyperf.Runner().bench_time_func("tiny", bench)
+"""
+
+
+def test_pyperformance_profile_is_recorded_apart_and_used_by_the_fatopt_mode(tmp_path):
+    pytest.importorskip("pyperf")
+    from fatopt.profile import load
+
+    script = tmp_path / "bm_tiny" / "run_benchmark.py"
+    script.parent.mkdir()
+    script.write_text(TINY_BENCHMARK)
+    bench = pyperformance_run.Benchmark("tiny", script.parent)
+    pycache = tmp_path / "pycache"
+    profile = pyperformance_run.record_profile(sys.executable, script, bench, pycache, tmp_path)
+    assert profile == tmp_path / "profiles" / "tiny.profile"
+    work = next(e for e in load(str(profile)).functions.values() if e.qualname == "work")
+    assert [[str(t) for t in row] for row, _calls in work.type_tuples] == [["builtins.int"]]
+    # the untimed fatopt run finds its main script cached under the tag of the profile's settings
+    assert pyperformance_run.warm_fatopt(sys.executable, script, bench, pycache, tmp_path, profile) == ["tiny"]
+    # a profile the workers cannot load leaves no file under its tag: the run is refused
+    bad = tmp_path / "bad.profile"
+    bad.write_text("{}")
+    with pytest.raises(RuntimeError, match="no fatopt cache file"):
+        pyperformance_run.warm_fatopt(sys.executable, script, bench, pycache, tmp_path, bad)
+
+
+def test_pyperformance_tables_say_which_mode(tmp_path, capsys):
+    saved = {"python": "3.13.0 (main)", "loops_pair": [1, 3], "failed": {}, "profile": True,
+             "rows": [_pyperformance_row("nqueens", 3_000, 2_000)]}
+    (tmp_path / "instructions.json").write_text(json.dumps(saved))
+    pyperformance_run.report_only(sys.executable, {}, tmp_path, verbose=False)
+    assert "mode: fatopt with a type profile recorded on a separate plain run" in capsys.readouterr().out
+    saved["profile"] = False
+    (tmp_path / "instructions.json").write_text(json.dumps(saved))
+    pyperformance_run.report_only(sys.executable, {}, tmp_path, verbose=False)
+    assert "mode: fatopt without a type profile" in capsys.readouterr().out

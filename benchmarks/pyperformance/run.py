@@ -50,6 +50,16 @@ lengths), reports the medians and shows the range of the K ratios.
     python benchmarks/pyperformance/run.py --instructions --loops-pair 2,5 --jobs 2
     python benchmarks/pyperformance/run.py --instructions --layouts 5 -b json_dumps,go
 
+``--profile`` gives fatopt a recorded type profile (``fatopt profile``, docs/usage.md, "Type
+profiles"), in both modes of measure: for each benchmark, a separate short plain run of its
+script -- one in-process pyperf worker, one loop, one value, no warm-up, so every task of the
+script runs once -- is recorded with ``fatopt profile`` into ``profiles/<benchmark>.profile``, and
+the fatopt runs get ``PYTHONFATOPT=profile=FILE`` (the cache tag includes the profile, so its
+files never mix with a run without one). The results (summary.json, instructions.json, the
+tables) say which mode was used.
+
+    python benchmarks/pyperformance/run.py --profile -b scimark --instructions
+
 The interpreter must have fatopt, pyperf and pyperformance installed (``make install``: the
 ``bench`` extra). Results: ``--output``/pyperformance-<version>/ (plain.json, fatopt.json,
 summary.json; instructions.json for ``--instructions``).
@@ -89,16 +99,21 @@ print(json.dumps({
 }))
 """
 
-#: Run inside the interpreter measured: what fatopt does to each file (default configuration).
+#: Run inside the interpreter measured: what fatopt does to each file (default configuration;
+#: with the type profile given as ``--profile FILE`` first, if any).
 _COUNT = """
 import json, sys
 from fatopt.optimizer import optimize_source
 from fatopt.results import Report
+paths, profile = sys.argv[1:], None
+if paths[:1] == ["--profile"]:
+    from fatopt.profile import load
+    profile, paths = load(paths[1]), paths[2:]
 out = {}
-for path in sys.argv[1:]:
+for path in paths:
     report = Report()
     with open(path, "rb") as f:
-        optimize_source(f.read(), path, report=report)
+        optimize_source(f.read(), path, report=report, profile=profile)
     out[path] = {
         "specialized": len(report.specialized),
         "optimized": len(report.by_status("optimized")),
@@ -135,6 +150,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="run nothing: print the tables of the last finished run again")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what fatopt specialized, per function")
+    parser.add_argument("--profile", action="store_true",
+                        help="record a type profile of each benchmark on a separate short plain run (fatopt profile) "
+                             "and run the fatopt mode with it (-X fatopt=profile=FILE)")
     callgrind.add_arguments(parser, "auto", "warm iteration")
     parser.add_argument("--layouts", type=int, default=1, metavar="K",
                         help=f"--instructions: count each program in K memory layouts (1..{len(callgrind.LAYOUT_PADS)}, "
@@ -195,7 +213,8 @@ def available(data: Path) -> dict[str, Benchmark]:
     return found
 
 
-def env_for(mode: str, pycache: Path) -> dict[str, str]:
+def env_for(mode: str, pycache: Path, profile: Path | None = None) -> dict[str, str]:
+    """The environment of a run in ``mode``; the fatopt mode with the type ``profile``, if any."""
     env = dict(os.environ)
     env.pop("PYTHONFATOPT", None)
     # The warm-up run must fill the cache (a directory of the work dir): without it every worker
@@ -203,17 +222,53 @@ def env_for(mode: str, pycache: Path) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
     if mode == "fatopt":
-        env["PYTHONFATOPT"] = "1"
+        env["PYTHONFATOPT"] = fatopt_setting(profile)
     return env
+
+
+def fatopt_setting(profile: Path | None) -> str:
+    """PYTHONFATOPT for the fatopt mode: on, with the type profile if there is one."""
+    if profile is None:
+        return "1"
+    if "," in str(profile):
+        raise RuntimeError(f"{profile}: a profile path with a comma cannot be given in PYTHONFATOPT")
+    return f"profile={profile}"
+
+
+def mode_text(profile: bool) -> str:
+    """What the results say of the fatopt mode."""
+    if profile:
+        return ("fatopt with a type profile recorded on a separate plain run "
+                "(1 in-process worker, 1 loop, 1 value, no warm-up)")
+    return "fatopt without a type profile"
+
+
+def record_profile(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> Path:
+    """Record the type profile of ``bench`` with ``fatopt profile`` on a short plain run of its
+    script, in a process of its own: one in-process pyperf worker (``--worker`` without a task:
+    every benchmark of the script, in this process, where the recorder sees it), one loop, one
+    value, no warm-up. Returns the profile's path (``profiles/<benchmark>.profile``)."""
+    profiles = work / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    output = profiles / f"{bench.name}.profile"
+    output.unlink(missing_ok=True)
+    cmd = [python, "-m", "fatopt", "profile", "-o", str(output), "--", str(script), *bench.extra_args,
+           "--worker", "--loops", "1", "--values", "1", "--warmups", "0"]
+    proc = subprocess.run(cmd, env=env_for("plain", pycache), cwd=script.parent, capture_output=True, text=True)
+    if proc.returncode != 0 or not output.exists():
+        raise RuntimeError(f"{bench.name}: recording its profile failed: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n"
+                           f"{proc.stderr[-4000:]}")
+    return output
 
 
 def inherit(mode: str) -> str:
     return "--inherit-environ=" + ("PYTHONFATOPT,PYTHONPYCACHEPREFIX" if mode == "fatopt" else "PYTHONPYCACHEPREFIX")
 
 
-def run_script(python: str, script: Path, bench: Benchmark, mode: str, pycache: Path, pyperf_args: list[str]) -> None:
+def run_script(python: str, script: Path, bench: Benchmark, mode: str, pycache: Path, pyperf_args: list[str],
+               profile: Path | None = None) -> None:
     cmd = [python, str(script), *bench.extra_args, "--quiet", inherit(mode), *pyperf_args]
-    proc = subprocess.run(cmd, env=env_for(mode, pycache), cwd=script.parent, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env_for(mode, pycache, profile), cwd=script.parent, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{bench.name} ({mode}) failed: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
@@ -232,7 +287,8 @@ def bench_names(data: dict) -> list[str]:
     return [bench_meta(data, b)["name"] for b in data["benchmarks"]]
 
 
-def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> tuple[int, list[str]]:
+def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path,
+              profile: Path | None = None) -> tuple[int, list[str]]:
     """Plain calibration run, then an untimed fatopt run that fills fatopt's cache."""
     tmp = work / f"{bench.name}.calibrate.json"
     tmp.unlink(missing_ok=True)
@@ -242,29 +298,44 @@ def calibrate(python: str, script: Path, bench: Benchmark, pycache: Path, work: 
     loops = [r.get("metadata", {}).get("loops") or bench_meta(data, b).get("loops")
              for b in data["benchmarks"] for r in b["runs"]]
     loops = [n for n in loops if n]
-    warm_fatopt(python, script, bench, pycache, work)
+    warm_fatopt(python, script, bench, pycache, work, profile)
     return (min(loops) if loops else 1), bench_names(data)
 
 
-def warm_fatopt(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> list[str]:
+#: Run inside the interpreter measured, in the fatopt mode's environment: its cache tag.
+_TAG = "from fatopt.importer import from_environment; print(from_environment().cache_tag())"
+
+
+def warm_fatopt(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path,
+                profile: Path | None = None) -> list[str]:
     """An untimed one-iteration fatopt run: fills fatopt's cache, proves fatopt ran in pyperf's
-    worker; returns the names of the benchmarks the script times, in task order."""
+    worker (with the profile, if any); returns the names of the benchmarks the script times, in
+    task order."""
     tmp = work / f"{bench.name}.warm.json"
     tmp.unlink(missing_ok=True)
-    run_script(python, script, bench, "fatopt", pycache, ["-p", "1", "-n", "1", "-w", "0", "-l", "1", "-o", str(tmp)])
+    run_script(python, script, bench, "fatopt", pycache, ["-p", "1", "-n", "1", "-w", "0", "-l", "1", "-o", str(tmp)],
+               profile)
     names = bench_names(load(tmp))
     tmp.unlink()
-    # Proof that fatopt was active in the worker: it cached its own code for the main script.
+    # Proof that fatopt was active in the worker: it cached its own code for the main script,
+    # under the tag of this mode's settings (the tag names the profile's content: a file under
+    # it was optimized with the profile loaded).
+    tag = subprocess.run([python, "-c", _TAG], env=env_for("fatopt", pycache, profile), capture_output=True,
+                         text=True)
+    if tag.returncode != 0 or not tag.stdout.strip():
+        raise RuntimeError(f"{bench.name}: cannot compute fatopt's cache tag: {tag.stderr[-2000:]}")
     cached = pycache / script.parent.relative_to(script.parent.anchor)
-    if not list(cached.glob(f"{script.stem}.*.opt-fatopt*.pyc")):
-        raise RuntimeError(f"{bench.name}: no fatopt cache file for {script} under {cached}: "
-                           "fatopt did not run in pyperf's worker (is PYTHONFATOPT inherited?)")
+    if not list(cached.glob(f"{script.stem}.*.opt-{tag.stdout.strip()}.pyc")):
+        raise RuntimeError(f"{bench.name}: no fatopt cache file for {script} under {cached} with the tag "
+                           f"{tag.stdout.strip()}: fatopt did not run in pyperf's worker (is PYTHONFATOPT "
+                           "inherited? does the profile load?)")
     return names
 
 
-def count_specialized(python: str, directory: Path) -> dict:
+def count_specialized(python: str, directory: Path, profile: Path | None = None) -> dict:
     files = sorted(str(p) for p in directory.rglob("*.py"))
-    proc = subprocess.run([python, "-c", _COUNT, *files], capture_output=True, text=True)
+    given = ["--profile", str(profile)] if profile is not None else []
+    proc = subprocess.run([python, "-c", _COUNT, *given, *files], capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1:]}
     per_file = json.loads(proc.stdout)
@@ -380,10 +451,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"python {info['full_version'].split()[0]} ({args.python}); pyperformance {info['pyperformance']}, "
           f"pyperf {info['pyperf']}; work dir {work}", file=sys.stderr)
 
+    print(f"mode: {mode_text(args.profile)}", file=sys.stderr)
+
     loops: dict[str, int] = {}
     names: dict[str, list[str]] = {}
     counts: dict[str, dict] = {}
     scripts: dict[str, Path] = {}
+    profiles: dict[str, Path | None] = {}
     failed: dict[str, str] = {}
     for name in wanted:
         bench = known[name]
@@ -391,10 +465,11 @@ def main(argv: list[str] | None = None) -> None:
         if not dest.exists():
             shutil.copytree(bench.directory, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         scripts[name] = dest / "run_benchmark.py"
-        counts[name] = count_specialized(args.python, dest)
         try:
             t0 = time.monotonic()
-            loops[name], names[name] = calibrate(args.python, scripts[name], bench, pycache, work)
+            profiles[name] = record_profile(args.python, scripts[name], bench, pycache, work) if args.profile else None
+            counts[name] = count_specialized(args.python, dest, profiles[name])
+            loops[name], names[name] = calibrate(args.python, scripts[name], bench, pycache, work, profiles[name])
         except RuntimeError as exc:
             failed[name] = str(exc)
             print(f"FAILED {exc}", file=sys.stderr)
@@ -413,19 +488,19 @@ def main(argv: list[str] | None = None) -> None:
                     run_script(args.python, scripts[name], known[name], mode, pycache, [
                         "-p", str(args.processes), "-n", str(args.values), "--loops", str(loops[name]),
                         "--append", str(work / f"{mode}.json"),
-                    ])
+                    ], profiles[name])
                 except RuntimeError as exc:
                     failed[name] = str(exc)
                     print(f"FAILED {exc}", file=sys.stderr)
                     break
 
     report(args.python, info, work, names, counts, failed, args.rounds, args.processes, args.values,
-           args.fast, args.verbose, loops)
+           args.fast, args.verbose, loops, args.profile)
 
 
 def report(python: str, info: dict, work: Path, names: dict[str, list[str]], counts: dict[str, dict],
            failed: dict[str, str], rounds: int, processes: int, values: int, fast: bool, verbose: bool,
-           loops: dict[str, int]) -> None:
+           loops: dict[str, int], profile: bool = False) -> None:
     """Print compare_to and the table; write summary.json; exit 1 if a benchmark failed."""
     if not (work / "plain.json").exists() or not (work / "fatopt.json").exists():
         sys.exit(f"no results in {work}")
@@ -438,6 +513,7 @@ def report(python: str, info: dict, work: Path, names: dict[str, list[str]], cou
     print(f"pyperf compare_to plain.json fatopt.json  (python {info['full_version'].split()[0]}, "
           f"{rounds} rounds x {processes} processes x {values} values per mode"
           f"{', --fast' if fast else ''})")
+    print(f"mode: {mode_text(profile)}")
     print(compare.stdout or compare.stderr)
     rows = summarize(work, {n: names[n] for n in names if n not in failed}, counts, processes)
     print(table(rows))
@@ -452,6 +528,7 @@ def report(python: str, info: dict, work: Path, names: dict[str, list[str]], cou
         "python": info["full_version"], "pyperformance": info["pyperformance"], "fast": fast,
         "rounds": rounds, "processes": processes, "values": values, "names": names,
         "loops": loops, "rows": rows, "counts": counts, "failed": failed,
+        "profile": profile, "mode": mode_text(profile),
     }, indent=1))
     if failed:
         sys.exit(1)
@@ -473,7 +550,8 @@ def report_only(python: str, info: dict, work: Path, verbose: bool) -> None:
         for row in summary["rows"]:
             names.setdefault(row["script"], []).append(row["benchmark"])
     report(python, info, work, names, summary["counts"], summary["failed"], summary["rounds"],
-           summary["processes"], summary["values"], summary["fast"], verbose, summary["loops"])
+           summary["processes"], summary["values"], summary["fast"], verbose, summary["loops"],
+           summary.get("profile", False))
 
 
 
@@ -573,6 +651,7 @@ def print_instructions(saved: dict, time_ratio: dict[str, float]) -> None:
     print()
     print(f"instructions per iteration (python {saved['python'].split()[0]}, callgrind, "
           f"--loops-pair {','.join(map(str, saved['loops_pair'] or ['auto']))}, layouts {saved.get('layouts', 1)})")
+    print(f"mode: {mode_text(saved.get('profile', False))}")
     pair = saved["loops_pair"]
     print(instructions_table(saved["rows"], tuple(pair) if pair else None, time_ratio))
     for name, error in saved.get("failed", {}).items():
@@ -591,6 +670,7 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
     (work / "instructions.json").unlink(missing_ok=True)
     print(f"python {info['full_version'].split()[0]} ({args.python}); pyperformance {info['pyperformance']}, "
           f"pyperf {info['pyperf']}; callgrind, --loops-pair {args.loops_pair}; work dir {work}", file=sys.stderr)
+    print(f"mode: {mode_text(args.profile)}", file=sys.stderr)
     rows: list[dict] = []
     counts: dict[str, dict] = {}
     failed: dict[str, str] = {}
@@ -601,19 +681,21 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
             if not dest.exists():
                 shutil.copytree(bench.directory, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             script = dest / "run_benchmark.py"
-            counts[name] = count_specialized(args.python, dest)
             t0 = time.monotonic()
             try:
+                profile = record_profile(args.python, script, bench, pycache, work) if args.profile else None
+                counts[name] = count_specialized(args.python, dest, profile)
                 if args.loops_pair is None:
-                    loops, subnames = calibrate(args.python, script, bench, pycache, work)
+                    loops, subnames = calibrate(args.python, script, bench, pycache, work, profile)
                     pair = auto_loops_pair(loops)
                 else:
-                    subnames, pair = warm_fatopt(args.python, script, bench, pycache, work), args.loops_pair
+                    subnames = warm_fatopt(args.python, script, bench, pycache, work, profile)
+                    pair = args.loops_pair
                 layouts = range(args.layouts)
                 jobs = {
                     (task, mode, n, layout): pool.submit(
                         callgrind.count, worker_command(args.python, script, bench, task, n),
-                        callgrind.layout_environment(env_for(mode, pycache), layout), script.parent)
+                        callgrind.layout_environment(env_for(mode, pycache, profile), layout), script.parent)
                     for task in range(len(subnames)) for layout in layouts for mode in ("plain", "fatopt")
                     for n in pair
                 }
@@ -629,7 +711,8 @@ def count_instructions(args: argparse.Namespace, info: dict, known: dict[str, Be
                 failed[name] = str(exc)
                 print(f"FAILED {exc}", file=sys.stderr)
     saved = {"python": info["full_version"], "pyperformance": info["pyperformance"],
-             "loops_pair": list(args.loops_pair) if args.loops_pair else None, "layouts": args.layouts, "rows": rows, "counts": counts, "failed": failed}
+             "loops_pair": list(args.loops_pair) if args.loops_pair else None, "layouts": args.layouts, "rows": rows, "counts": counts, "failed": failed,
+             "profile": args.profile, "mode": mode_text(args.profile)}
     (work / "instructions.json").write_text(json.dumps(saved, indent=1))
     print_instructions(saved, time_ratios(work))
     if args.verbose:

@@ -20,6 +20,7 @@ cond_watcher(CondKind kind)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
+    case COND_INSTANCE_CLASS:  /* the audit hook, through the type's entry in the index */
         return WATCH_TYPE;
     case COND_NEVER:
         return WATCH_NONE;
@@ -39,6 +40,7 @@ cond_owns_target(CondKind kind)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
+    case COND_INSTANCE_CLASS:
         return 0;  /* followed by a weakref (target_ref): see Condition */
     case COND_NEVER:
         return 0;  /* it has none */
@@ -355,6 +357,9 @@ cond_eval_now(State *st, Condition *c)
                : c->kind == COND_TYPE_ATTR_CONST ? v != NULL && same_constant(v, c->expected)
                : v == NULL;
     }
+    case COND_INSTANCE_CLASS:
+        /* an assignment seen by the audit hook marks it dead (above): only the type can go */
+        return cond_live_type(c) != NULL;
     case COND_NEVER:
         return 0;
     }
@@ -390,7 +395,7 @@ cond_parse(Condition *c, PyObject *t)
     Py_ssize_t n = PyTuple_GET_SIZE(t);
     PyObject *target = PyTuple_GET_ITEM(t, 1);
     CondKind kind = (CondKind)number;
-    if (number < COND_DICT_IS || number > COND_NEVER) {
+    if (number < COND_DICT_IS || number > COND_INSTANCE_CLASS) {
         PyErr_Format(PyExc_ValueError, "unknown condition kind %ld", number);
         return -1;
     }
@@ -430,8 +435,12 @@ cond_parse(Condition *c, PyObject *t)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
-        if (n != (kind == COND_TYPE_ATTR_ABSENT ? 3 : 4) || !PyType_Check(target)) {
-            PyErr_SetString(PyExc_TypeError, "type condition: (kind, type, name[, expected])");
+    case COND_INSTANCE_CLASS:
+        if (n != (kind == COND_INSTANCE_CLASS ? 2 : kind == COND_TYPE_ATTR_ABSENT ? 3 : 4)
+            || !PyType_Check(target)) {
+            PyErr_SetString(PyExc_TypeError, kind == COND_INSTANCE_CLASS
+                            ? "instance class condition: (kind, type)"
+                            : "type condition: (kind, type, name[, expected])");
             return -1;
         }
         if (((PyTypeObject *)target)->tp_mro == NULL) {
@@ -443,11 +452,15 @@ cond_parse(Condition *c, PyObject *t)
             return -1;
         }
         c->target = target;  /* borrowed: see Condition */
-        if ((c->target_ref = PyWeakref_NewRef(target, NULL)) == NULL
-            || (c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL
-            || hold_expected(c, kind == COND_TYPE_ATTR_ABSENT ? NULL : PyTuple_GET_ITEM(t, 3)) < 0) {
+        if ((c->target_ref = PyWeakref_NewRef(target, NULL)) == NULL) {
             return -1;
         }
+        if (kind != COND_INSTANCE_CLASS
+            && ((c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL
+                || hold_expected(c, kind == COND_TYPE_ATTR_ABSENT ? NULL : PyTuple_GET_ITEM(t, 3)) < 0)) {
+            return -1;
+        }
+        /* COND_INSTANCE_CLASS keeps the MRO too: cond_live_type() and rearm_types() read it */
         PyObject *mro = ((PyTypeObject *)target)->tp_mro;
         c->nmro = PyTuple_GET_SIZE(mro);
         if ((c->mro = PyMem_Malloc(c->nmro * sizeof(PyObject *))) == NULL) {

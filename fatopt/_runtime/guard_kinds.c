@@ -28,11 +28,12 @@ typedef enum {
     GUARD_DICT,
     GUARD_FUNC,
     GUARD_GLOBALS,
+    GUARD_INSTANCE_CLASS,
     GUARD_MODULE_CONSTANT,
     GUARD_STATIC_CALLEE,
     GUARD_TYPE_ATTR,
 } GuardKind;
-#define N_GUARD_KINDS 11
+#define N_GUARD_KINDS 12
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",
@@ -43,6 +44,7 @@ static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_DICT] = "dict",
     [GUARD_FUNC] = "func",
     [GUARD_GLOBALS] = "globals",
+    [GUARD_INSTANCE_CLASS] = "instance_class",
     [GUARD_MODULE_CONSTANT] = "module_constant",
     [GUARD_STATIC_CALLEE] = "static_callee",
     [GUARD_TYPE_ATTR] = "type_attr",
@@ -354,7 +356,8 @@ build_callee(Build *b, PyObject *recipe)
 }
 
 /* ("class_attrs", class_name, *attributes): the global name keeps its class (metaclass type); each
- * attribute resolves along the MRO to what it resolves to now; __getattribute__ stays object's
+ * attribute resolves along the MRO to what it resolves to now (a Python function keeps its code
+ * and defaults); __getattribute__ stays object's
  * and no __getattr__ appears.  Not such a class, or an attribute missing now: never. */
 static int
 build_class_attrs(Build *b, PyObject *recipe)
@@ -382,6 +385,10 @@ build_class_attrs(Build *b, PyObject *recipe)
         if (add(b, COND_TYPE_ATTR, cls, name, value, NULL) < 0) {
             return -1;
         }
+        /* a Python function: its code and defaults too (its body may be inlined) */
+        if (PyFunction_Check(value) && add_function(b, (PyFunctionObject *)value) < 0) {
+            return -1;
+        }
     }
     PyObject *getattribute = PyUnicode_InternFromString("__getattribute__");
     PyObject *getattr = PyUnicode_InternFromString("__getattr__");
@@ -397,6 +404,23 @@ build_class_attrs(Build *b, PyObject *recipe)
     Py_XDECREF(getattribute);
     Py_XDECREF(getattr);
     return r;
+}
+
+/* ("instance_class", class_name): the global name keeps its class (metaclass type), and no
+ * instance of the class has its __class__ assigned (for good once one has): code that checked
+ * `type(x) is Class` at its entry may go on assuming it.  Not such a class now: never. */
+static int
+build_instance_class(Build *b, PyObject *recipe)
+{
+    if (check_arity(recipe, 1, 1) < 0 || check_name(PyTuple_GET_ITEM(recipe, 1), recipe) < 0) {
+        return -1;
+    }
+    int error;
+    PyObject *cls = plain_class(b, recipe, PyTuple_GET_ITEM(recipe, 1), &error);
+    if (cls == NULL) {
+        return error ? -1 : 0;
+    }
+    return add(b, COND_INSTANCE_CLASS, cls, NULL, NULL, NULL);
 }
 
 /* ("static_callee", class_name, attribute): the global name keeps its class (metaclass type), the
@@ -518,6 +542,8 @@ build_kind(Build *b, GuardKind kind, PyObject *recipe)
         return build_func(b, recipe);
     case GUARD_GLOBALS:
         return build_globals(b, recipe);
+    case GUARD_INSTANCE_CLASS:
+        return build_instance_class(b, recipe);
     case GUARD_MODULE_CONSTANT:
         return build_module_constant(b, recipe);
     case GUARD_STATIC_CALLEE:

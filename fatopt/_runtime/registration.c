@@ -291,6 +291,9 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
         return 0;
     }
     for (Py_ssize_t i = 0; i < nconds; i++) {
+        if (conds[i].kind == COND_INSTANCE_CLASS && !ensure_audit_hook(st)) {
+            conds[i].dead = 1;  /* no hook sees __class__ assignments: never holds */
+        }
         int h = cond_eval_now(st, &conds[i]);
         if (h < 0) {
             goto error;

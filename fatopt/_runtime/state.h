@@ -39,6 +39,9 @@ typedef enum {
     COND_TYPE_ATTR_ABSENT = 6, /* attribute found nowhere on the type's MRO */
     COND_TYPE_ATTR_CONST = 7,  /* attribute found on the type's MRO is the same constant as expected */
     COND_NEVER = 8,       /* never holds: a guard that cannot apply (see guard_kinds.c) */
+    /* no instance of the type has had its __class__ assigned since registration (once one has,
+     * never again: code that checked an object's exact type at entry must not run on) */
+    COND_INSTANCE_CLASS = 9,
 } CondKind;
 
 typedef struct SpecObject SpecObject;
@@ -108,6 +111,7 @@ typedef struct {
     PyObject *str_replace;   /* "replace" */
     PyObject *str_runtime;   /* "fatopt.runtime" */
     PyObject *str_unoptimized; /* "_unoptimized" */
+    PyObject *str_class;     /* "__class__": the index key of COND_INSTANCE_CLASS conditions */
     /* 3.13+: the interpreter's _PyFunction_SetVersion, or NULL (see swap.c) */
     void (*set_func_version)(PyFunctionObject *, uint32_t);
     vectorcallfunc plain_vectorcall; /* what a Python function is called through */
@@ -115,6 +119,7 @@ typedef struct {
     int dict_watcher;        /* -1: not registered (yet) */
     int func_watcher;
     int type_watcher;
+    char audit_hook_added;   /* the __class__ assignment hook (watchers.c), once needed */
     char pending_scheduled;
     char no_watcher_warned;
     Py_ssize_t total_registered;

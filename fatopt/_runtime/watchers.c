@@ -9,6 +9,8 @@
 
 #include "swap.h"
 
+#include <string.h>
+
 /* Watcher callbacks receive no user data, and watchers belong to the interpreter: the one
  * module instance (subinterpreters are refused) publishes its state here for them, and for the
  * pending call that finishes their work (swap.c). */
@@ -263,6 +265,60 @@ type_watch_cb(PyTypeObject *t)
     return 0;
 }
 
+/* ------------------------------------------------------------- __class__ assignment ----- */
+
+/* No watcher sees `obj.__class__ = D`, but object's __class__ setter raises the audit event
+ * "object.__setattr__" (obj, "__class__", D) before it assigns, while type(obj) is still the old
+ * class: code that chose its body by `type(obj) is C` at entry relies on COND_INSTANCE_CLASS of
+ * C, which fails here for good (a frame may hold such an object; which frames do is not known).
+ * The assignment may still fail afterwards (incompatible layout): failing early is only
+ * conservative.  Every audit event in the process passes here once the hook is added (audit
+ * hooks cannot be removed): the common case is one character compared. */
+static int
+audit_hook(const char *event, PyObject *args, void *Py_UNUSED(data))
+{
+    State *st = watched;
+    if (st == NULL || event[0] != 'o' || strcmp(event, "object.__setattr__") != 0
+        || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 2) {
+        return 0;
+    }
+    PyObject *obj = PyTuple_GET_ITEM(args, 0), *name = PyTuple_GET_ITEM(args, 1);
+    if (!PyUnicode_Check(name) || PyUnicode_Compare(name, st->str_class) != 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    Slot *s = map_find(&st->index, (PyObject *)Py_TYPE(obj), st->str_class);
+    if (s == NULL) {
+        return 0;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    /* cond_set swaps code and queues tear-downs: it never changes the index meanwhile */
+    for (Py_ssize_t i = 0; i < s->n; i++) {
+        Condition *c = s->items[i];
+        if (c->kind == COND_INSTANCE_CLASS) {
+            c->dead = 1;
+            cond_set(st, c, 0);
+        }
+    }
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+int
+ensure_audit_hook(State *st)
+{
+    if (st->audit_hook_added) {
+        return 1;
+    }
+    /* PySys_AddAuditHook raises "sys.addaudithook" to the hooks already there, which may refuse */
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    st->audit_hook_added = 1;
+    return 1;
+}
+
 /* ------------------------------------------------------------------------------ arming ----- */
 
 /* Type watcher ids 0 and 1 are left to others while a higher id is free.  Extensions and tests
@@ -429,6 +485,10 @@ cond_index(State *st, Condition *c)
             }
         }
         return 0;
+    case COND_INSTANCE_CLASS:
+        /* (type, "__class__"): the audit hook finds it from an object's type; (type, NULL), as
+         * every type condition: a change of the type re-checks it (it stays as it is) */
+        return index_add(st, c, c->target, st->str_class);
     case COND_NEVER:
         return 0;  /* nothing can make it hold */
     }
@@ -458,6 +518,9 @@ cond_unindex(State *st, Condition *c)
         for (Py_ssize_t i = 0; i < c->nmro; i++) {  /* pointers as keys only: never read */
             index_discard(st, c, c->mro[i], NULL);
         }
+        break;
+    case COND_INSTANCE_CLASS:
+        index_discard(st, c, c->target, st->str_class);  /* the pointer as a key only */
         break;
     case COND_NEVER:
         break;

@@ -16,6 +16,10 @@ State *watchers_state(void);
  * id is not free (warned once: functions then run unoptimized); -1: error (the warning raised). */
 int ensure_watchers(State *st, const int need[N_WATCHER_KINDS]);
 
+/* Add the audit hook that sees `obj.__class__ = ...` (COND_INSTANCE_CLASS), once per process.
+ * 1: there; 0: another hook refused it (such conditions then never hold). */
+int ensure_audit_hook(State *st);
+
 /* Add a specialization's conditions to the index, watching objects as they first appear; and
  * the reverse. */
 int cond_index(State *st, Condition *c);

@@ -48,6 +48,11 @@ CALLABLE_BUILTINS = frozenset({
     "pow", "round", "hex", "oct", "bin",
 })
 
+#: what a method reached through its class may call besides (:func:`examine` with ``receiver``):
+#: ``isinstance`` runs ``__instancecheck__`` of user metaclasses only, as an operator would run
+#: a dunder (an operator in any inlined code may run user code that sees the caller's frame)
+METHOD_BUILTINS = CALLABLE_BUILTINS | {"isinstance"}
+
 #: ints CPython keeps one object of: a default among them is the same object wherever it is used
 SHARED_SMALL_INTS = range(-5, 257)
 
@@ -56,6 +61,8 @@ _ALLOWED = (
     ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call,
     ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.Load, ast.keyword,
 )
+#: and in the targets of a method's item and attribute assignments
+_STORE = (ast.Store,)
 
 
 @dataclass(frozen=True)
@@ -80,14 +87,17 @@ class Inlinable:
     #: they assign (locals; parameters included when assigned)
     statements: tuple[ast.stmt, ...] = ()
     assigned: frozenset[str] = frozenset()
-    #: for a ``staticmethod`` reached through its class: the class's global name (None for a
-    #: module function)
+    #: for a ``staticmethod`` or a method reached through its class: the name of the class
+    #: that defines it (None for a module function)
     owner: str | None = None
+    #: for a method: its first parameter (``self``), which its own calls ``self.m(...)`` are
+    #: made on (left calls); None otherwise
+    receiver: str | None = None
 
     @property
     def name(self) -> str:
         """What the callee is called by, and named in tracebacks (``co_qualname``): ``g``, or
-        ``Cls.helper`` for a staticmethod."""
+        ``Cls.helper`` for a staticmethod or method."""
         return self.node.name if self.owner is None else f"{self.owner}.{self.node.name}"
 
     @property
@@ -154,11 +164,17 @@ class _NotInlinable(Exception):
     pass
 
 
-def _check_statements(body: list[ast.stmt], params: set[str]) -> frozenset[str]:
+def _is_item_target(target: ast.expr) -> bool:
+    """``x[i]`` or ``x.a`` as an assignment target (what a method's statements may store)."""
+    return type(target) in (ast.Subscript, ast.Attribute)
+
+
+def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = False) -> frozenset[str]:
     """The names ``body`` assigns; raises _NotInlinable(reason) if it is not a body the pass can
-    splice into a caller: assignments to names, ``if``, ``return``, ``pass``; a return ends its
-    block and an ``if`` branch holding one always returns; every local read is certainly bound
-    (the temporaries it becomes would give another message)."""
+    splice into a caller: assignments to names (with ``stores``, also one assignment to an item
+    or attribute), ``if``, ``return``, ``pass``; a return ends its block and an ``if`` branch
+    holding one always returns; every local read is certainly bound (the temporaries it becomes
+    would give another message)."""
     assigned: set[str] = set()
     for stmt in body:
         for sub in walk(stmt):
@@ -168,6 +184,8 @@ def _check_statements(body: list[ast.stmt], params: set[str]) -> frozenset[str]:
                 if len(sub.targets) != 1:
                     raise _NotInlinable("a chained assignment")
                 target = sub.targets[0]
+                if stores and _is_item_target(target):
+                    continue
                 names = [target] if type(target) is ast.Name else (
                     target.elts if type(target) in (ast.Tuple, ast.List) else None)
                 if names is None or not all(type(n) is ast.Name for n in names):
@@ -193,6 +211,9 @@ def _check_statements(body: list[ast.stmt], params: set[str]) -> frozenset[str]:
                 return True, bound
             if kind is ast.Assign:
                 reads(stmt.value, bound)
+                if _is_item_target(stmt.targets[0]):
+                    reads(stmt.targets[0], bound)
+                    continue
                 bound = bound | {n.id for n in walk(stmt.targets[0]) if type(n) is ast.Name}
             elif kind is ast.AugAssign:
                 reads(stmt.target, bound)
@@ -220,7 +241,8 @@ def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
     if kind is ast.Return:
         return [stmt.value] if stmt.value is not None else []
     if kind is ast.Assign:
-        return [stmt.value]
+        target = stmt.targets[0]
+        return [stmt.value, target] if _is_item_target(target) else [stmt.value]
     if kind is ast.AugAssign:
         return [stmt.value]
     if kind is ast.If:
@@ -238,14 +260,36 @@ def _small_constant(node: ast.AST) -> bool:
     return value is None or value is Ellipsis or type(value) is bool or (type(value) is int and value in SHARED_SMALL_INTS)
 
 
+def _returned_expression(body: list[ast.stmt]) -> ast.expr | None:
+    """The expression a body of returns under ``if``/``else`` gives, as one conditional
+    expression (``if c: return a`` / ``else: return b`` is ``a if c else b``: the same
+    evaluation), or None if the body is not made of those only."""
+    if len(body) == 1 and type(body[0]) is ast.Return:
+        return body[0].value
+    if len(body) == 1 and type(body[0]) is ast.If:
+        stmt = body[0]
+        chosen, other = _returned_expression(stmt.body), _returned_expression(stmt.orelse)
+    elif len(body) == 2 and type(body[0]) is ast.If and not body[0].orelse:
+        stmt = body[0]
+        chosen, other = _returned_expression(stmt.body), _returned_expression(body[1:])
+    else:
+        return None
+    if chosen is None or other is None:
+        return None
+    return ast.copy_location(ast.IfExp(test=stmt.test, body=chosen, orelse=other), stmt)
+
+
 def examine(
-    node: ast.AST, facts: ModuleFacts, max_size: int, owner: str | None = None,
+    node: ast.AST, facts: ModuleFacts, max_size: int, owner: str | None = None, method: bool = False,
 ) -> tuple[Inlinable | None, str, set[str]]:
     """(the entry, or None and why not; the module names it calls). ``owner``: the class whose
-    ``@staticmethod`` ``node`` is (its one decorator, which the class table checked)."""
+    ``@staticmethod`` ``node`` is (its one decorator, which the class table checked), or, with
+    ``method``, whose plain method it is: then its calls ``self.m(...)`` on its first parameter
+    stay calls, it may call ``isinstance`` (:data:`METHOD_BUILTINS`), and a body of returns under
+    ``if``/``else`` counts as the conditional expression it amounts to."""
     if type(node) is not ast.FunctionDef:
         return None, "not a plain def", set()
-    if node.decorator_list and owner is None:
+    if node.decorator_list and (owner is None or method):
         return None, "decorated", set()
     if getattr(node, "type_params", None):
         return None, "type parameters", set()
@@ -265,15 +309,23 @@ def examine(
     if not all(_small_constant(d) for d in defaults.values()):
         return None, "a default that is not a small constant", set()
     params = set(positional) | {a.arg for a in args.kwonlyargs}
+    receiver = positional[0] if method and positional else None
+    if method and receiver is None:
+        return None, "a method without parameters", set()
+    allowed_builtins = METHOD_BUILTINS if method else CALLABLE_BUILTINS
     expression: ast.expr | None = None
     statements: tuple[ast.stmt, ...] = ()
     assigned: frozenset[str] = frozenset()
-    if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
-        expression = body[0].value
+    returned = _returned_expression(body) if method else None
+    if returned is not None:
+        expression = returned
         expressions: list[ast.AST] = [expression]
+    elif len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
+        expression = body[0].value
+        expressions = [expression]
     else:
         try:
-            assigned = _check_statements(body, params)
+            assigned = _check_statements(body, params, stores=method)
         except _NotInlinable as exc:
             return None, str(exc), set()
         statements = tuple(body)
@@ -282,7 +334,7 @@ def examine(
     calls: set[str] = set()
     builtins: set[str] = set()
     for sub in (sub for e in expressions for sub in walk(e)):
-        if not isinstance(sub, _ALLOWED):
+        if not isinstance(sub, _ALLOWED) and not (method and isinstance(sub, _STORE)):
             return None, f"uses {type(sub).__name__}", set()
         if isinstance(sub, ast.expr):
             size += 1
@@ -293,13 +345,18 @@ def examine(
                 return None, "a name mangled in a class", set()
         elif kind is ast.Call:
             func = sub.func  # type: ignore[attr-defined]
+            if (receiver is not None and type(func) is ast.Attribute and type(func.value) is ast.Name
+                    and func.value.id == receiver):
+                if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
+                    return None, "a call with *args or **kwargs", set()
+                continue  # a method of the receiver: stays a call
             if type(func) is not ast.Name or func.id in params:
                 return None, "calls something that is not a module function or builtin by name", set()
             if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
                 return None, "a call with *args or **kwargs", set()
             if facts.binding_count(func.id):
                 calls.add(func.id)
-            elif func.id in CALLABLE_BUILTINS and facts.assumable_builtin(func.id) and not sub.keywords:  # type: ignore[attr-defined]
+            elif func.id in allowed_builtins and facts.assumable_builtin(func.id) and not sub.keywords:  # type: ignore[attr-defined]
                 builtins.add(func.id)
             else:
                 return None, f"calls {func.id}, not a pure builtin", set()
@@ -308,7 +365,7 @@ def examine(
         return None, f"{size} expression nodes and statements (max_inline_size is {max_size})", set()
     entry = Inlinable(
         node, expression, tuple(positional), len(args.posonlyargs), tuple(a.arg for a in args.kwonlyargs),
-        defaults, frozenset(calls), frozenset(builtins), statements, assigned, owner,
+        defaults, frozenset(calls), frozenset(builtins), statements, assigned, owner, receiver,
     )
     return entry, "", calls
 

@@ -11,7 +11,8 @@ from fatopt.guards._base import Guard, check_names
 class GuardClass(Guard):
     """The global ``class_name`` stays bound to the class it held at registration, a class whose
     metaclass is ``type`` (``__class__`` of such a class cannot be assigned); each attribute
-    resolves along its MRO to the object it resolved to at registration, ``__getattribute__``
+    resolves along its MRO to the object it resolved to at registration (a Python function's
+    ``__code__``, ``__defaults__`` and ``__kwdefaults__`` stay unchanged), ``__getattribute__``
     stays ``object``'s and no class of the MRO gains ``__getattr__``. A data descriptor gained in
     the way changes what an attribute resolves to; a change of ``__bases__`` anywhere in the MRO
     fails it for good. If at registration the name is not such a class or an attribute is

@@ -17,12 +17,14 @@ from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.fold_type_tests import FoldTypeTests
 from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
+from fatopt.passes.specialize_types import SpecializeTypes
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
 from fatopt.passes.unroll_loops import UnrollLoops
 
@@ -34,6 +36,7 @@ __all__ = [
     "CallPureMethods",
     "ConstantFolding",
     "ConstantPropagation",
+    "FoldTypeTests",
     "EliminateGenexpr",
     "ImportedConstants",
     "InlineFunctions",
@@ -41,6 +44,7 @@ __all__ = [
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SpecializeTypes",
     "SubstituteClassConstants",
     "UnrollComprehensions",
     "UnrollLoops",
@@ -58,9 +62,13 @@ PIPELINE: tuple[type[Pass], ...] = (
     CallPureBuiltins,
     CallPureMethods,
     EliminateGenexpr,
+    # before InlineFunctions: it writes subscripts as the calls of dunders that it inlines
+    SpecializeTypes,
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,
+    # after InlineFunctions: the type tests of inlined dunders (folded, then dead code removed)
+    FoldTypeTests,
     SimplifyIterable,
     UnrollLoops,
     UnrollComprehensions,

@@ -65,10 +65,12 @@ from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return
 from fatopt.analyses.scopes import resolve
-from fatopt.analyses.static_callees import ModuleStaticCallees, StaticCallees
+from fatopt.analyses.method_callees import MethodCallee, MethodCallees, ModuleMethodCallees
+from fatopt.analyses.static_callees import ModuleStaticCallees, StaticCallee, StaticCallees
 from fatopt.emit import RUNTIME_NAME, VALID_FLAG_PREFIX
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.callee import GuardCallee
+from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.static_callee import GuardStaticCallee
 from fatopt.nodes import walk
@@ -91,6 +93,9 @@ Span = tuple[int, int, int, int]
 LOCAL_FLAG = "_fatopt_valid_flag"
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+#: how the names of the locals fatopt's passes make start
+FRESH_PREFIX = "_fatopt_"
 
 #: what an argument of an inlined call may not hold
 _NOT_IN_ARGUMENTS = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
@@ -316,10 +321,17 @@ class _Site:
 
 
 class _Inline(BoundLocalsTransformer):
-    def __init__(self, unit: Unit, table: InlinableTable, statics: StaticCallees | None) -> None:
+    def __init__(
+        self, unit: Unit, table: InlinableTable, statics: StaticCallees | None, methods: MethodCallees | None,
+    ) -> None:
         super().__init__(unit)
         self.table = table
         self.statics = statics
+        self.methods = methods
+        #: the call that is the whole value of a checked branch's statement (its check is there)
+        self.unchecked: ast.Call | None = None
+        #: id(entry of a method) -> (class name, attribute) it was reached through
+        self.via: dict[int, tuple[str, str]] = {}
         #: the class this function is a method of (defined directly in its body, by a ``def``
         #: the class binds once, plain, staticmethod or classmethod), for the staticmethods of
         #: that class: (class name, class node), or None
@@ -384,7 +396,17 @@ class _Inline(BoundLocalsTransformer):
     def _rewrite(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt:
         """``stmt`` with calls inlined, but not those of ``taken`` (whose handlers wrap it)."""
         if _is_checked_statement(stmt):  # the statement as written (body) stays as it is
-            stmt.orelse = self._block(stmt.orelse, lambda part: self._rewrite(part, taken))  # type: ignore[attr-defined]
+            orelse = stmt.orelse  # type: ignore[attr-defined]
+            if len(orelse) == 1 and not _is_wrapper(orelse[0]):
+                # the checked branch of a call written for a statement (specialize_types):
+                # spliced in place, under the check that is there
+                spliced = self._splice(orelse[0], taken, checked=True)
+                if spliced is not None:
+                    stmt.orelse = [spliced]  # type: ignore[attr-defined]
+                    return stmt
+                if type(getattr(orelse[0], "value", None)) is ast.Call:
+                    self.unchecked = orelse[0].value  # type: ignore[attr-defined]
+            stmt.orelse = self._block(orelse, lambda part: self._rewrite(part, taken))  # type: ignore[attr-defined]
             return stmt
         if _is_wrapper(stmt):
             inner = taken | _wrapper_names(stmt)  # type: ignore[arg-type]
@@ -418,7 +440,7 @@ class _Inline(BoundLocalsTransformer):
         return ast.copy_location(ast.Try(body=body or [stmt], handlers=[handler], orelse=[], finalbody=[]), stmt)
 
     # -- functions of several statements: spliced in before the statement --------------------
-    def _splice(self, stmt: ast.stmt, taken: set[str]) -> ast.stmt | None:
+    def _splice(self, stmt: ast.stmt, taken: set[str], checked: bool = False) -> ast.stmt | None:
         """``x = f(...)``, ``return f(...)`` or ``f(...)`` where f has several statements:
         the arguments bound, f's statements (returns assigning a result), then the statement
         with the result; wrapped as inlined code is. None if not such a statement."""
@@ -463,6 +485,8 @@ class _Inline(BoundLocalsTransformer):
         self._require(entry)
         self.changed = True
         inlined = self._wrap(stmt, [(entry, _span(call))], prologue + body + tail)
+        if checked:
+            return inlined
         test = _not_valid(self._flag(), call)
         return ast.copy_location(ast.If(test=test, body=[as_written], orelse=[inlined]), stmt)
 
@@ -478,10 +502,15 @@ class _Inline(BoundLocalsTransformer):
             if entry.node.end_lineno >= self.unit.node.lineno:  # type: ignore[operator]
                 return None  # defined after the caller: the guard could not hold at registration
             return entry
-        if type(func) is not ast.Attribute or type(func.value) is not ast.Name or self.statics is None:
+        if type(func) is not ast.Attribute or type(func.value) is not ast.Name:
             return None
         class_name = func.value.id
-        found = self.statics.get(class_name, func.attr)
+        found: StaticCallee | MethodCallee | None = (
+            self.statics.get(class_name, func.attr) if self.statics is not None else None)
+        if found is None and self.methods is not None:
+            found = self.methods.get(class_name, func.attr)
+            if found is not None:
+                self.via[id(found.entry)] = (class_name, func.attr)
         if found is None or self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
             return None
         if found.class_node.end_lineno < self.unit.node.lineno:  # type: ignore[operator]
@@ -505,18 +534,24 @@ class _Inline(BoundLocalsTransformer):
                 self.unit.require(GuardBuiltins, builtin)
 
     def _require_static(self, entry: Inlinable) -> None:
-        """``GuardStaticCallee`` on the staticmethod: required of the function, or, in a method
-        of the class (which does not exist yet when the method is born), added by the class
+        """``GuardStaticCallee`` on the staticmethod (``GuardClass`` on the attribute, for a
+        method reached through a class): required of the function, or, in a method of the
+        class (which does not exist yet when the method is born), added by the class
         statement's innermost decorator (``class_born``); the method is then born guarded by
         the class's global name keeping its binding (unbound then), which the decorator
         builds again once it binds the class."""
         owner = entry.owner
         assert owner is not None
+        kind: type[GuardStaticCallee] | type[GuardClass] = GuardStaticCallee
+        attribute = entry.node.name
+        if entry.receiver is not None:
+            kind = GuardClass
+            owner, attribute = self.via[id(entry)]
         if self.own_class is None or self.own_class[0] != owner:
-            self.unit.require(GuardStaticCallee, owner, entry.node.name)
+            self.unit.require(kind, owner, attribute)
             return
         method = self.unit.node.name  # type: ignore[union-attr]
-        wanted = (owner, method, (GuardStaticCallee.kind, owner, entry.node.name))
+        wanted = (owner, method, (kind.kind, owner, attribute))
         if wanted not in self.unit.class_recipes:
             self.unit.class_recipes.append(wanted)
         self.unit.require(GuardGlobals, owner)
@@ -535,24 +570,40 @@ class _Inline(BoundLocalsTransformer):
     # -- the rewrite --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        site = self.sites[-1] if self.sites else None
-        if site is None:
-            return node
-        entry = self._callee(node.func)
-        if entry is None or entry.expression is None or entry.name in site.names():
-            return node
-        result = self._inline(node, entry)
+        result = self._inlined_call(node)
         if result is None:
             return node
+        # the whole value of a checked branch's statement: inlined under the check there
+        return result if node is self.unchecked else _checked(self._flag(), result, node)
+
+    def _inlined_call(self, node: ast.Call) -> ast.expr | None:
+        """The inlined expression for the call ``node`` (its parts visited), or None."""
+        site = self.sites[-1] if self.sites else None
+        if site is None:
+            return None
+        entry = self._callee(node.func)
+        if entry is None or entry.expression is None or entry.name in site.names():
+            return None
+        result = self._inline(node, entry)
+        if result is None:
+            return None
         site.found.append((entry, _span(node)))
         self._require(entry)
         self.changed = True
-        return _checked(self._flag(), result, node)
+        return result
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         if not _is_check(node.test):
             return self.generic_visit(node)
-        node.orelse = self.visit(node.orelse)  # the call as written (body) stays as it is
+        # the call as written (body) stays as it is; a call in the checked branch (a subscript
+        # written as its dunder's call: fatopt.passes.specialize_types) is inlined in place
+        if type(node.orelse) is ast.Call:
+            self.generic_visit(node.orelse)
+            result = self._inlined_call(node.orelse)
+            if result is not None:
+                node.orelse = result
+            return node
+        node.orelse = self.visit(node.orelse)
         return node
 
     def _arguments(self, node: ast.Call, entry: Inlinable) -> dict[str, ast.expr] | None:
@@ -582,10 +633,10 @@ class _Inline(BoundLocalsTransformer):
         name = value.id
         if self.is_shadowed(name):
             return True  # a comprehension variable, bound while the comprehension runs
-        return (
-            resolve(self.unit.scope, name) == "local" and name not in self.captured
-            and self._certainly_bound(name)
-        )
+        # a local fatopt made (``_fatopt_...``, unknown to the original scopes) is one too
+        local = resolve(self.unit.scope, name) == "local" or (
+            name.startswith(FRESH_PREFIX) and name not in self.unit.scope.loads)
+        return local and name not in self.captured and self._certainly_bound(name)
 
     def _fresh(self, param: str) -> str:
         while True:
@@ -670,6 +721,16 @@ class InlineFunctions(Pass):
         found = module.fact(ModuleStaticCallees)
         return found if any(type(v) is not str for v in found.entries.values()) else None
 
+    @staticmethod
+    def _methods(unit: Unit) -> MethodCallees | None:
+        """The module's methods reached through a class, if the function loads a top-level
+        class name."""
+        module = unit.module
+        if module is None or (unit.loads.isdisjoint(module.fact(TopLevelClassNames))
+                              and "type_specialized" not in unit.made):
+            return None
+        return module.fact(ModuleMethodCallees)
+
     def may_apply(self, unit: Unit) -> bool:
         if not unit.started:
             if unit.module is None or isinstance(unit.node, ast.Lambda):
@@ -678,8 +739,13 @@ class InlineFunctions(Pass):
             if table is not None and any(table.get(name) is not None for name in unit.loads):
                 return True
             statics = self._statics(unit)
-            return statics is not None and any(
-                type(v) is not str and name in unit.loads for (name, _attr), v in statics.entries.items())
+            if statics is not None and any(
+                    type(v) is not str and name in unit.loads for (name, _attr), v in statics.entries.items()):
+                return True
+            methods = self._methods(unit)
+            return methods is not None and any(
+                type(n) is ast.Attribute and type(n.value) is ast.Name and methods.get(n.value.id, n.attr) is not None
+                for n in walk(unit.node))
         return self.again  # a round that inlined may have brought calls to inline next
 
     def run(self, unit: Unit) -> bool:
@@ -687,7 +753,7 @@ class InlineFunctions(Pass):
         if table is None:
             self.again = False
             return False
-        changed = _Inline(unit, table, self._statics(unit)).run_on(unit)
+        changed = _Inline(unit, table, self._statics(unit), self._methods(unit)).run_on(unit)
         if changed:
             _bind_local_flag(unit.node.body, unit.validity_flag())  # type: ignore[union-attr]
         self.again = changed

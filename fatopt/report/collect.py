@@ -112,8 +112,8 @@ def python_files(paths: Iterable[str]) -> Iterator[str]:
             raise FileNotFoundError(path)
 
 
-def module_entry(path: str, config: Config, name: str | None = None) -> ModuleEntry:
-    """What fatopt does to the file ``path`` with ``config``."""
+def module_entry(path: str, config: Config, name: str | None = None, profile=None) -> ModuleEntry:
+    """What fatopt does to the file ``path`` with ``config`` (and the type ``profile``, if any)."""
     from fatopt.source_text import SourceError, read_source
     from fatopt.compiler import module_opt_out
 
@@ -131,7 +131,7 @@ def module_entry(path: str, config: Config, name: str | None = None) -> ModuleEn
 
     report = Report(filename=path)
     try:
-        optimized = optimize_source(source, path, config, report=report)
+        optimized = optimize_source(source, path, config, report=report, profile=profile)
     except Exception as exc:  # the import hook would load it plain, with a warning
         return ModuleEntry(path, name, MODULE_FAILED, f"optimizer failed: {exc!r}", source, source)
     spans = _function_spans(tree, config)

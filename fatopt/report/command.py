@@ -30,9 +30,10 @@ def report_command(
 ) -> int:
     """``paths`` (files and directories) or ``program`` (``[SCRIPT, ARGS...]`` or ``["-m",
     MODULE, ARGS...]``) with the optimizer ``options`` (fatopt.importer.Options)."""
-    from fatopt.compiler import config_for
+    from fatopt.compiler import config_for, profile_for
 
     config = config_for(options)
+    profile = profile_for(options)  # (loaded already, and checked, by the command's options)
     status = 0
     if program is not None:
         if output_format == "html" and output is None:
@@ -44,7 +45,7 @@ def report_command(
         except RunError as exc:
             raise ReportError(str(exc)) from None
         modules = [
-            excluded_entry(path, name) if options.excludes(name) else module_entry(path, config, name)
+            excluded_entry(path, name) if options.excludes(name) else module_entry(path, config, name, profile)
             for name, path in user_modules(run.modules, include_all)
         ]
         attach_runtime(modules, run.specializations)
@@ -57,7 +58,7 @@ def report_command(
             files = list(python_files(paths))
         except FileNotFoundError as exc:
             raise ReportError(f"no such file or directory: {exc.args[0]}") from None
-        report = ProjectReport([module_entry(path, config) for path in files], dict(options.overrides))
+        report = ProjectReport([module_entry(path, config, profile=profile) for path in files], dict(options.overrides))
     text = _render(report, output_format)
     if output is not None:
         with open(output, "w", encoding="utf-8") as f:

@@ -184,7 +184,8 @@ class _InlinedBranches(ast.NodeTransformer):
         self.generic_visit(node)
         if not self._is_check(node.test):
             return node
-        assert type(node.body) is ast.Call, ast.unparse(node)
+        # the call, or the subscript (fatopt.passes.specialize_types), as written
+        assert type(node.body) in (ast.Call, ast.Subscript), ast.unparse(node)
         return node.orelse
 
     def visit_If(self, node: ast.If) -> Any:

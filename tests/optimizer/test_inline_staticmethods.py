@@ -120,8 +120,6 @@ NOOPS = [
                  id="setattr-of-any-name"),
     pytest.param("class Vec:\n    @classmethod\n    def dot(cls, a):\n        return a + 1\n"
                  "def f():\n    return Vec.dot(1)\n", id="classmethod"),
-    pytest.param("class Vec:\n    def dot(a):\n        return a + 1\ndef f():\n    return Vec.dot(1)\n",
-                 id="plain-method"),
     pytest.param(VEC + "    def m(self, x):\n        return self.dot(x)\ndef f():\n    return Vec().m(1)\n",
                  id="through-self"),
     pytest.param("def f():\n    class Vec:\n        @staticmethod\n        def dot(a):\n            return a + 1\n"

@@ -212,9 +212,28 @@ def test_the_guard_object_checks_what_it_captured():
     assert guard.check() == 0
     ns["Root"].norm = lambda self: None
     assert guard.check() == 1
+    # the attribute is a Python function: its code and defaults are kept too (COND_FUNC)
     assert [c[0] for c in guard.conditions(ns["fast"])] == [
-        _guards.COND_DICT_IS, _guards.COND_TYPE_ATTR, _guards.COND_TYPE_ATTR, _guards.COND_TYPE_ATTR_ABSENT,
+        _guards.COND_DICT_IS, _guards.COND_TYPE_ATTR, _guards.COND_FUNC, _guards.COND_TYPE_ATTR,
+        _guards.COND_TYPE_ATTR_ABSENT,
     ]
+
+
+@pytest.mark.parametrize("attr, value", [
+    pytest.param("__code__", (lambda self: -1).__code__, id="code"),
+    pytest.param("__defaults__", (1,), id="defaults"),
+])
+def test_a_method_function_changed_fails_it_and_restoring_brings_it_back(attr, value):
+    ns = EXAMPLES[0].module().__dict__
+    f = EXAMPLES[0].born(ns)
+    assert active(f)
+    func = ns["Vector"].norm
+    saved = getattr(func, attr)
+    setattr(func, attr, value)
+    assert not active(f)
+    setattr(func, attr, saved)
+    _guards.flush()
+    assert active(f)
 
 
 def test_requests_merge_per_class():

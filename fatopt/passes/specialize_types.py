@@ -1,0 +1,342 @@
+"""Type specialization: where the exact class of an object is known or checked once at the
+function's entry, its subscripts call the class's dunder directly, so that the inlining pass can
+inline it (issue 17, DESIGN.md §5b).
+
+``v[i]`` on an instance of a Python class with ``__getitem__`` costs a full call through the
+type's slot (~740 instructions on 3.13, against ~310 for a plain Python call); where
+``type(v) is C`` holds and ``C.__getitem__`` is a ``def`` of the module, ``v[i]`` is
+``C.__getitem__(v, i)``, which :mod:`fatopt.passes.inline_functions` inlines when the method is
+small (:mod:`fatopt.analyses.method_callees`)::
+
+    def LU_factor(A, pivot):            def LU_factor(A, pivot):
+        t = abs(A[j][j])          ->        if type(A) is ArrayList:
+                                                t = abs((A[j] if not FLAG
+                                                         else ArrayList.__getitem__(A, j))[j])
+                                            else:
+                                                t = abs(A[j][j])
+
+Which names have a known class: :mod:`fatopt.analyses.exact_types` (``self`` of a method, an
+annotated parameter: checked at entry, one check for all sites; a local built by ``C(...)``:
+known). Rewritten: ``v[i]`` loads (``i`` not a slice) and ``v[i] = x`` statements (one
+target: ``x`` is first bound to a fresh local, so that it is still evaluated first), where the
+class resolves the dunder to a plain ``def``. With checked names, the body becomes ``if type(a)
+is A and ...: <rewritten body> else: <body as written>``; the general branch is the original.
+
+Exactness: a dunder is looked up on the type, never the instance, so under ``type(v) is C`` and
+*C's attribute unchanged* (``GuardClass``, which also keeps the function's code and defaults),
+``C.__getitem__(v, i)`` is what ``v[i]`` calls, with the arguments evaluated in the same
+order. What may change while a frame runs: the class (the type watcher), or the object's class
+(``v.__class__ = D``, seen by ``GuardInstanceClass``'s audit hook): either empties the
+specialization's validity flag, which each rewritten site tests first (``v[i] if not FLAG else
+...``), so the site then does what plain Python does. Exceptions raised in the dunder keep
+their traceback: the call stays a call, or its inlined copy carries the inlining pass's handler.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+from typing import Callable
+
+from fatopt.analyses.exact_types import ExactTypes, TypedName
+from fatopt.analyses.method_callees import ModuleMethodCallees, plain_class
+from fatopt.guards.builtin_names import GuardBuiltins
+from fatopt.guards.class_attributes import GuardClass
+from fatopt.guards.global_names import GuardGlobals
+from fatopt.guards.instance_class import GuardInstanceClass
+from fatopt.nodes import walk
+from fatopt.passes._linearize import Linearizer
+from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone
+from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid
+
+__all__ = ["SpecializeTypes"]
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _at(node: ast.AST, like: ast.AST) -> ast.AST:
+    return ast.copy_location(node, like)
+
+
+def _dunder_call(class_name: str, dunder: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
+    """``Class.dunder(*args)`` at the position of ``like``."""
+    cls = _at(ast.Name(id=class_name, ctx=ast.Load()), like)
+    func = _at(ast.Attribute(value=cls, attr=dunder, ctx=ast.Load()), like)
+    return _at(ast.Call(func=func, args=args, keywords=[]), like)  # type: ignore[return-value]
+
+
+class _Sites(FunctionCodeTransformer):
+    """Rewrites the subscripts of typed names in the function's own code."""
+
+    def __init__(self, unit: Unit, typed: dict[str, TypedName], flag: str) -> None:
+        super().__init__(unit)
+        self.typed = typed
+        self.flag = flag
+        self.methods = unit.module.fact(ModuleMethodCallees)  # type: ignore[union-attr]
+        #: (class name, dunder) of each rewrite; names whose sites were rewritten
+        self.dunders: set[tuple[str, str]] = set()
+        self.used: set[str] = set()
+        #: names with a site that runs at every call or in a loop
+        self.hot: set[str] = set()
+        self.branches = 0
+        self.loops = 0
+        self.comprehensions = 0
+        self.counter = 0
+        self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
+            n.arg for n in walk(unit.node) if type(n) is ast.arg}
+
+    def _class_of(self, node: ast.expr, dunder: str) -> str | None:
+        """The class ``node`` (a typed name) has, if it resolves ``dunder`` to a plain def."""
+        if type(node) is not ast.Name or node.id not in self.typed or self.is_shadowed(node.id):
+            return None
+        class_name = self.typed[node.id].class_name
+        # inlinable or not, a plain def the class resolves it to is what the slot calls
+        if not self.methods.resolves_to_def(class_name, dunder):
+            return None
+        return class_name
+
+    def _test(self, like: ast.AST) -> ast.expr:
+        flag = LOCAL_FLAG if self.loops or self.comprehensions else self.flag
+        return _not_valid(flag, like)
+
+    def fresh(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"_fatopt_t_{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if type(node.ctx) is not ast.Load or type(node.slice) is ast.Slice:
+            return node
+        class_name = self._class_of(node.value, "__getitem__")
+        if class_name is None:
+            return node
+        self._record(class_name, "__getitem__", node.value)
+        call = _dunder_call(class_name, "__getitem__", [clone(node.value), clone(node.slice)], node)  # type: ignore[list-item]
+        return _at(ast.IfExp(test=self._test(node), body=node, orelse=call), node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        target = node.targets[0]
+        if (len(node.targets) != 1 or type(target) is not ast.Subscript or type(target.slice) is ast.Slice
+                or self._class_of(target.value, "__setitem__") is None):
+            return self.generic_visit(node)
+        node.value = self.visit(node.value)
+        target.slice = self.visit(target.slice)
+        class_name = self._class_of(target.value, "__setitem__")
+        assert class_name is not None
+        self._record(class_name, "__setitem__", target.value)
+        # the value first, as plain Python evaluates it
+        temp = self.fresh()
+        bind = _at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), node.value)], value=node.value), node)
+        value = _at(ast.Name(id=temp, ctx=ast.Load()), node.value)
+        store = _at(ast.Assign(targets=[target], value=value), node)
+        call = _dunder_call(class_name, "__setitem__", [clone(target.value), clone(target.slice), clone(value)], target)  # type: ignore[list-item]
+        fast = _at(ast.Expr(value=call), node)
+        return [bind, _at(ast.If(test=self._test(node), body=[store], orelse=[fast]), node)]  # type: ignore[list-item]
+
+    def _record(self, class_name: str, dunder: str, name: ast.expr) -> None:
+        self.dunders.add((class_name, dunder))
+        self.used.add(name.id)  # type: ignore[attr-defined]
+        if self.loops or self.comprehensions or not self.branches:
+            self.hot.add(name.id)  # type: ignore[attr-defined]
+        self.changed = True
+
+    # a site that may not run (under an if, try, with or match, outside loops) pays for the
+    # entry check (~160 instructions) at every call it does not run in
+    def _branch(self, node: ast.AST) -> ast.AST:
+        self.branches += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.branches -= 1
+
+    visit_If = visit_Try = visit_With = visit_Match = _branch  # type: ignore[assignment]
+
+    # loops and comprehensions test the local flag, loaded before the outermost loop
+    def visit_For(self, node: ast.AST) -> ast.AST:
+        node.iter = self.visit(node.iter)  # type: ignore[attr-defined]
+        node.target = self.visit(node.target)  # type: ignore[attr-defined]
+        self.loops += 1
+        try:
+            node.body = self.visit_statements(node.body)  # type: ignore[attr-defined]
+            node.orelse = self.visit_statements(node.orelse)  # type: ignore[attr-defined]
+        finally:
+            self.loops -= 1
+        return node
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        self.loops += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.loops -= 1
+
+    def _visit_comprehension(self, node: ast.AST) -> ast.AST:
+        self.comprehensions += 1
+        try:
+            return super()._visit_comprehension(node)
+        finally:
+            self.comprehensions -= 1
+
+    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
+    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
+    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
+
+
+def _site_dunder(node: ast.AST) -> tuple[str, str] | None:
+    """(class, dunder) of a rewritten site ``v[i] if not FLAG else C.dunder(v, i)``."""
+    if type(node) is not ast.IfExp or not _is_check(node.test) or type(node.orelse) is not ast.Call:
+        return None
+    func = node.orelse.func
+    if type(func) is not ast.Attribute or type(func.value) is not ast.Name:
+        return None
+    return func.value.id, func.attr
+
+
+def _site_statements(fresh: Callable[[], str], receivers: set[str]) -> Callable[[str, ast.expr, list[ast.stmt]], None]:
+    """What binds a local to a site's value: ``if not FLAG: name = v[i] else: name =
+    C.dunder(v, i)`` (the inlining pass splices a dunder of several statements where a
+    statement's whole value is its call), the index first bound to a local of its own when it
+    is not a name or constant and ``v`` is a parameter (loading it cannot fail, so evaluating
+    the index first changes nothing): the inlining then substitutes it."""
+
+    def statements(name: str, site: ast.expr, pre: list[ast.stmt]) -> None:
+        assert type(site) is ast.IfExp and type(site.orelse) is ast.Call and type(site.body) is ast.Subscript
+        call, subscript = site.orelse, site.body
+        index = call.args[1]
+        if type(index) not in (ast.Name, ast.Constant) and subscript.value.id in receivers:  # type: ignore[attr-defined]
+            temp = fresh()
+            pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), index)], value=index), index))  # type: ignore[arg-type]
+            call.args[1] = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[call-overload]
+            subscript.slice = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[assignment]
+
+        def assign(value: ast.expr) -> ast.stmt:
+            return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=value), site)  # type: ignore[return-value]
+
+        pre.append(_at(ast.If(test=site.test, body=[assign(site.body)], orelse=[assign(call)]), site))  # type: ignore[arg-type]
+
+    return statements
+
+
+class _Linearize:
+    """Statements whose sites the inlining could not all inline as they are (two sites of one
+    dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`)."""
+
+    def __init__(self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str]) -> None:
+        self.several = several
+        self.linearizer = Linearizer(lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers))
+
+    def _needed(self, stmt: ast.stmt) -> bool:
+        own = [value for field, value in ast.iter_fields(stmt)
+               if not (type(value) is list and value and isinstance(value[0], ast.stmt))]
+        dunders = [d for part in own if isinstance(part, ast.AST) for n in walk(part)
+                   if (d := _site_dunder(n)) is not None]
+        return len(dunders) != len(set(dunders)) or any(self.several(*d) for d in dunders)
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                out.append(stmt)
+                continue
+            for block in _blocks(stmt):
+                block[:] = self.block(block)
+            linear = self.linearizer.statement(stmt) if self._needed(stmt) else None
+            out.extend(linear if linear is not None else [stmt])
+        return out
+
+
+def _check(typed: list[TypedName], like: ast.AST) -> ast.expr:
+    """``type(a) is A and type(b) is B ...``"""
+    tests = []
+    for entry in typed:
+        arg = _at(ast.Name(id=entry.name, ctx=ast.Load()), like)
+        call = _at(ast.Call(func=_at(ast.Name(id="type", ctx=ast.Load()), like), args=[arg], keywords=[]), like)
+        cls = _at(ast.Name(id=entry.class_name, ctx=ast.Load()), like)
+        tests.append(_at(ast.Compare(left=call, ops=[ast.Is()], comparators=[cls]), like))
+    return tests[0] if len(tests) == 1 else _at(ast.BoolOp(op=ast.And(), values=tests), like)  # type: ignore[return-value]
+
+
+class SpecializeTypes(Pass):
+    """Subscripts of objects of a known class call the class's dunder (a body chosen by an
+    exact-type check at entry where the class is speculated)."""
+
+    name = "specialize_types"
+    switch = "specialize_types"
+    guarded = True
+    makes = frozenset({"type_specialized"})
+    requires = (ExactTypes,)
+
+    def may_apply(self, unit: Unit) -> bool:
+        if unit.started:
+            return "type_specialized" not in unit.made and type(self) not in unit.ran
+        if unit.module is None or type(unit.node) not in (ast.FunctionDef, ast.AsyncFunctionDef):
+            return False
+        typed = unit.fact(ExactTypes)
+        return bool(typed) and any(
+            type(n) is ast.Subscript and type(n.value) is ast.Name and n.value.id in typed for n in walk(unit.node))
+
+    def run(self, unit: Unit) -> bool:
+        if "type_specialized" in unit.made:
+            return False
+        node = unit.node
+        typed = unit.fact(ExactTypes)
+        if not typed or unit.scope.declared_global or unit.scope.declared_nonlocal:
+            return False  # (a global statement cannot be in both branches of the body)
+        start = 1 if node.body and type(node.body[0]) is ast.Expr and type(node.body[0].value) is ast.Constant \
+            and type(node.body[0].value.value) is str else 0  # type: ignore[union-attr]
+        body = node.body[start:]  # type: ignore[union-attr]
+        if not body:
+            return False
+        # the module's class must exist when the function is born, or it is the function's own
+        own = {t.class_name for t in typed.values() if t.source == "self"}
+        usable = {name: t for name, t in typed.items()
+                  if t.class_name in own or plain_class(unit.module, t.class_name).node.end_lineno < node.lineno}  # type: ignore[union-attr]
+        if not usable:
+            return False
+        sites = _Sites(unit, usable, unit.validity_flag())
+        fast = sites.visit_statements([clone(s) for s in body])
+        if not sites.changed:
+            return False
+
+        def several(class_name: str, dunder: str) -> bool:
+            found = sites.methods.get(class_name, dunder)
+            return found is not None and found.entry.expression is None
+
+        params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}  # type: ignore[union-attr]
+        fast = _Linearize(several, sites.fresh, params).block(fast)
+        checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
+        if checked and not any(t.name in sites.hot for t in checked):
+            return False  # no site worth the entry check
+        if checked:
+            general = body
+            test = _check(checked, body[0])
+            node.body[start:] = [_at(ast.If(test=test, body=fast, orelse=general), body[0])]  # type: ignore[union-attr]
+            unit.require(GuardBuiltins, "type")
+        else:
+            node.body[start:] = fast  # type: ignore[union-attr]
+        _bind_local_flag(node.body, unit.validity_flag())  # type: ignore[union-attr]
+        by_class: dict[str, set[str]] = {}
+        for class_name, dunder in sites.dunders:
+            by_class.setdefault(class_name, set()).add(dunder)
+        for name in sites.used:
+            if usable[name].source == "constructor":
+                by_class.setdefault(usable[name].class_name, set()).add("__new__")
+        for class_name, dunders in sorted(by_class.items()):
+            for recipe in (("class_attrs", class_name, *sorted(dunders)), ("instance_class", class_name)):
+                if class_name in own:
+                    # the class does not exist when its method is born: its class statement adds
+                    # them; the method is born guarded by the class's name (unbound then)
+                    unit.class_recipes.append((class_name, node.name, recipe))  # type: ignore[union-attr]
+                    unit.require(GuardGlobals, class_name)
+                elif recipe[0] == "class_attrs":
+                    unit.require(GuardClass, class_name, *sorted(dunders))
+                else:
+                    unit.require(GuardInstanceClass, class_name)
+        return True

@@ -1,0 +1,104 @@
+"""Inlining of plain methods reached through a class (``Vec.dot(v, 1)``,
+fatopt/analyses/method_callees.py; the calls fatopt/passes/specialize_types.py writes for
+dunders): the rewrites, what is left alone, plain vs optimized runs (the method replaced on the
+class or a base, its code replaced, an instance attribute of the same name, which a call through
+the class never sees), and tracebacks."""
+
+import textwrap
+
+import pytest
+
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function
+
+CONFIG = only("inline_functions")
+
+VEC = """\
+class Base:
+    def scale(self, k):
+        return self.x * k
+class Vec(Base):
+    def __init__(self, x):
+        self.x = x
+    def dot(self, k=2):
+        return self.x * k + 1
+    def ratio(self, k):
+        if isinstance(k, int):
+            return self.x // k
+        return self.x / k
+    def store(self, v):
+        self.x = v
+"""
+
+#: (module, the emitted f, checks stripped)
+REWRITES = [
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v, 3)\n",
+                 "def f(v):\n    try:\n        return v.x * 3 + 1\n    except:\n"
+                 "        __fatopt_runtime__.inlined_raised('Vec.dot', (7, 8), None)\n        raise", id="expression"),
+    pytest.param(VEC + "def f(v):\n    return Vec.scale(v, 2)\n",
+                 "def f(v):\n    try:\n        return v.x * 2\n    except:\n"
+                 "        __fatopt_runtime__.inlined_raised('Base.scale', (2, 3), None)\n        raise", id="inherited"),
+    pytest.param(VEC + "def f(v):\n    return Vec.ratio(v, 2)\n",
+                 "def f(v):\n    try:\n        return v.x // 2 if isinstance(2, int) else v.x / 2\n    except:\n"
+                 "        __fatopt_runtime__.inlined_raised('Vec.ratio', (9, 12), None)\n        raise",
+                 id="returns-under-if-as-one-expression"),
+    pytest.param(VEC + "def f(v):\n    Vec.store(v, 5)\n    return v.x\n",
+                 "def f(v):\n    try:\n        v.x = 5\n        _fatopt_result_1 = None\n    except:\n"
+                 "        __fatopt_runtime__.inlined_raised('Vec.store', (13, 14), None)\n        raise\n    return v.x",
+                 id="attribute-store"),
+]
+
+LEFT_ALONE = [
+    pytest.param("class Vec:\n    @property\n    def dot(self):\n        return 1\ndef f(v):\n    return Vec.dot(v)\n", id="property"),
+    pytest.param("class Vec:\n    def dot(self):\n        return 1\n    dot = dot\ndef f(v):\n    return Vec.dot(v)\n",
+                 id="bound-twice"),
+    pytest.param("class M(type):\n    pass\nclass Vec(metaclass=M):\n    def dot(self):\n        return 1\n"
+                 "def f(v):\n    return Vec.dot(v)\n", id="metaclass"),
+    pytest.param("class Vec(dict):\n    def dot(self):\n        return 1\ndef f(v):\n    return Vec.dot(v)\n", id="unknown-base"),
+    pytest.param("class Vec:\n    def dot(self):\n        return print(self)\ndef f(v):\n    return Vec.dot(v)\n",
+                 id="calls-a-builtin-that-is-not-pure"),
+    pytest.param("class Vec:\n    def dot(self, *a):\n        return 1\ndef f(v):\n    return Vec.dot(v)\n", id="star-args"),
+    pytest.param("class Vec:\n    def __dot(self):\n        return 1\ndef f(v):\n    return Vec._Vec__dot(v)\n", id="mangled"),
+    pytest.param("def f(v):\n    return Vec.dot(v)\nclass Vec:\n    def dot(self):\n        return 1\n", id="class-after"),
+]
+
+
+@pytest.mark.parametrize("source, expected", REWRITES)
+def test_rewrites(source, expected):
+    emitted, _report = optimized_function(source, "f", CONFIG)
+    assert emitted == expected
+
+
+@pytest.mark.parametrize("source", LEFT_ALONE)
+def test_left_alone(source):
+    emitted, _report = optimized_function(source, "f", CONFIG)
+    assert emitted is None
+
+
+def _tb(call: str) -> str:
+    return textwrap.dedent(f"""\
+        import traceback
+        try:
+            result = {call}
+        except Exception as exc:
+            result = ''.join(traceback.format_exception(exc))
+        """)
+
+
+@pytest.mark.parametrize("source, driver", [
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v, 3) + Vec.scale(v, 2)\n", "result = f(Vec(4))", id="values"),
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "Vec.dot = lambda self, k=2: 'new'\nresult = f(Vec(1))",
+                 id="replaced-on-the-class"),
+    pytest.param(VEC + "def f(v):\n    return Vec.scale(v, 1)\n", "Base.scale = lambda self, k: 'base'\nresult = f(Vec(1))",
+                 id="replaced-on-a-base"),
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "Vec.dot.__defaults__ = (10,)\nresult = f(Vec(1))",
+                 id="defaults-replaced"),
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "v = Vec(1)\nv.dot = lambda k=2: 'instance'\nresult = f(v)",
+                 id="instance-attribute-not-seen-through-the-class"),
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", _tb("f(None)"), id="traceback"),
+    pytest.param(VEC + "def f(v):\n    Vec.store(v, 1 / 0)\n", _tb("f(Vec(1))"), id="argument-raises"),
+    pytest.param(VEC + "def f(v, n):\n    out = []\n    for i in range(n):\n        out.append(Vec.dot(v))\n"
+                 "        Vec.dot = lambda self, k=2: 'patched'\n    return out\n", "result = f(Vec(1), 3)",
+                 id="replaced-while-running"),
+])
+def test_same_behaviour(source, driver):
+    assert_same_behaviour(source, driver)

@@ -1,0 +1,128 @@
+"""GuardInstanceClass (fatopt/guards/instance_class.py): the global class keeps its binding and
+no instance of it has its ``__class__`` assigned. Every event path: the class name rebound and
+restored; ``obj.__class__ = D`` on an instance (fails for good, also through
+``object.__setattr__``, also when the assignment itself then fails); an assignment on an
+instance of another class, of a subclass, or *to* the class (no change); the validity flag
+emptied for frames already running; what never holds at registration."""
+
+import pytest
+
+import fatopt
+from fatopt import _guards
+from fatopt.guards import GuardInstanceClass
+
+from ..helpers import active
+from . import Example
+
+SOURCE = """
+    class Vec:
+        pass
+    class Other:
+        pass
+    class Sub(Vec):
+        pass
+    SAVED = Vec
+    def plain():
+        return 2 if Vec is SAVED else 1
+    def fast():
+        return 2
+"""
+
+EXAMPLES = [
+    Example(
+        id="instance_class",
+        kind="instance_class",
+        source=SOURCE,
+        recipe='("instance_class", "Vec")',
+        text="GuardInstanceClass('Vec')",
+        breaks="Vec = Other",
+        restores="Vec = SAVED",
+    ),
+]
+
+
+@pytest.fixture
+def born():
+    ns = EXAMPLES[0].module().__dict__
+    f = EXAMPLES[0].born(ns)
+    assert active(f) and f() == 2
+    return ns, f
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        pytest.param("v = Vec(); v.__class__ = Other", id="attribute"),
+        pytest.param("v = Vec(); object.__setattr__(v, '__class__', Other)", id="object-setattr"),
+        pytest.param("v = Vec(); setattr(v, '__class__', Sub)", id="to-a-subclass"),
+    ],
+)
+def test_a_class_assignment_away_from_the_class_fails_it_for_good(born, assignment):
+    ns, f = born
+    EXAMPLES[0].run(ns, assignment)
+    assert type(ns["v"]) is not ns["Vec"]
+    assert not active(f) and f() == 2
+    EXAMPLES[0].run(ns, "v.__class__ = Vec")
+    _guards.flush()
+    assert not active(f) and f() == 2
+    assert fatopt.get_specialized(f) == []
+
+
+def test_an_assignment_that_then_fails_still_fails_the_guard(born):
+    # the hook runs before object's setter checks the layouts: failing early is conservative
+    ns, f = born
+    EXAMPLES[0].run(ns, "v = Vec()")
+    with pytest.raises(TypeError):
+        ns["v"].__class__ = int
+    assert type(ns["v"]) is ns["Vec"]
+    assert not active(f)
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        pytest.param("o = Other(); o.__class__ = Sub", id="another-class"),
+        pytest.param("o = Sub(); o.__class__ = Other", id="a-subclass-instance"),
+        pytest.param("o = Other(); o.__class__ = Vec", id="to-the-class"),
+        pytest.param("Vec.x = 1", id="a-class-attribute"),
+    ],
+)
+def test_other_assignments_are_no_change(born, assignment):
+    ns, f = born
+    EXAMPLES[0].run(ns, assignment)
+    _guards.flush()
+    assert active(f) and f() == 2
+
+
+def test_the_validity_flag_empties_for_running_frames():
+    ns = EXAMPLES[0].module().__dict__
+    ns["fast"] = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"), valid="FLAG")(ns["fast"])
+    flag = ns["FLAG"]
+    assert active(ns["fast"])
+    assert flag == [True]
+    EXAMPLES[0].run(ns, "v = Vec(); v.__class__ = Other")
+    assert flag == []
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        pytest.param("del Vec", id="unbound"),
+        pytest.param("Vec = 3", id="not-a-class"),
+        pytest.param("class Meta(type):\n    pass\nclass Vec(metaclass=Meta):\n    pass", id="metaclass"),
+    ],
+)
+def test_not_such_a_class_at_registration_never_holds(binding):
+    ns = EXAMPLES[0].module().__dict__
+    exec(binding, ns)
+    f = EXAMPLES[0].born(ns)
+    assert not active(f)
+    ns["Vec"] = ns["SAVED"]
+    _guards.flush()
+    assert not active(f) and f() == 2
+
+
+def test_the_guard_object_checks_like_the_runtime():
+    ns = EXAMPLES[0].module().__dict__
+    guard = eval("GuardInstanceClass('Vec')", {"GuardInstanceClass": GuardInstanceClass, **ns})
+    assert guard.recipe() == ("instance_class", "Vec")
