@@ -154,6 +154,8 @@ PROFILES = {
                        visible=30),
     "recursive": Profile(functions=(1, 2), kinds=("simple", "generator"), shapes=("recursive",),
                          rebinding=50),
+    "dunders": Profile(functions=(1, 2), kinds=("simple", "body"), shapes=("dunders",), rebinding=70,
+                       visible=25),
 }
 
 
@@ -226,6 +228,9 @@ class _Builder:
         self.counter = 0
         #: (visible, make) for each rebinding step the shape families offer (``shapes.Rebinder``)
         self.rebinders: list[shapes.Rebinder] = []
+        #: what the driver passes for a parameter of type "obj" (instances of the ``dunders``
+        #: family's classes, and builtins: an annotation is no promise)
+        self.objects: list[str] = []
 
     # -- primitive draws ----------------------------------------------------------------------
     def pick(self, options):
@@ -255,6 +260,8 @@ class _Builder:
             return self.pick(STR_LITERALS)
         if type_ == "bytes":
             return self.pick(BYTES_LITERALS)
+        if type_ == "obj":
+            return self.pick(self.objects) if self.objects else "None"
         if type_ == "tuple":
             items = [self.literal(self.pick(("int", "str", "bool", "float"))) for _ in range(self.between(0, 3))]
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

@@ -22,6 +22,10 @@ to rebind what the optimizer may assume about them:
   awaitable), driven with ``next``/``send``/``throw``/``close``; the function or ``__iter__``
   rebound at run time.
 
+A fifth family, ``dunders`` (issue 17's type specialization: classes with operator dunders,
+subscripts and protocols, subclasses, ``__class__`` assignment, changes in the middle of a frame),
+lives in ``tests/fuzz/dunders.py``.
+
 Every choice is read from the builder's tape, so a module is a function of its bytes.
 """
 
@@ -35,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FAMILIES", "PRELUDE", "Rebinder", "add_family", "unpacked_constants"]
 
-FAMILIES = ("calls", "genexprs", "classes", "recursive")
+FAMILIES = ("calls", "genexprs", "classes", "recursive", "dunders")
 
 #: (key, statements, their undo): the driver's shape of a rebinding step
 Rebinding = tuple[str, list[str], list[str]]
@@ -125,9 +129,11 @@ class _Callee:
 
 def add_family(b: "_Builder", family: str) -> list[str]:
     """Definition lines of one ``family``; appends to ``b.functions`` and ``b.rebinders``."""
+    from tests.fuzz.dunders import add_dunders
+
     b.function_locals = []  # the last generated function's locals are not in scope here
     return {"calls": _calls, "genexprs": _genexprs, "classes": _classes,
-            "recursive": _recursive}[family](b)
+            "recursive": _recursive, "dunders": add_dunders}[family](b)
 
 
 # -- module constants bound by tuple unpacking ---------------------------------------------------
