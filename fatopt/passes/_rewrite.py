@@ -303,6 +303,8 @@ class FunctionCodeTransformer(ast.NodeTransformer):
         self.unit = unit
         self.shadowed: list[set[str]] = []
         self.changed = False
+        #: list, set and dict comprehensions around the node being visited
+        self.comprehensions = 0
 
     def run_on(self, unit: Unit) -> bool:
         node = unit.node
@@ -379,6 +381,7 @@ class FunctionCodeTransformer(ast.NodeTransformer):
         generators = node.generators  # type: ignore[attr-defined]
         generators[0].iter = self.visit(generators[0].iter)
         self.shadowed.append(comprehension_targets(node))
+        self.comprehensions += 1
         try:
             for index, generator in enumerate(generators):
                 if index:
@@ -391,6 +394,7 @@ class FunctionCodeTransformer(ast.NodeTransformer):
                 node.elt = self.visit(node.elt)  # type: ignore[attr-defined]
         finally:
             self.shadowed.pop()
+            self.comprehensions -= 1
         return node
 
     visit_ListComp = _visit_comprehension  # type: ignore[assignment]

@@ -344,7 +344,6 @@ class _Inline(BoundLocalsTransformer):
         #: locals a nested function or class may read or rebind
         self.captured = captured
         self.sites: list[_Site | None] = []
-        self.comprehensions = 0
         self.used = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg} | {LOCAL_FLAG}
         self.counter = 0
@@ -363,16 +362,6 @@ class _Inline(BoundLocalsTransformer):
             return set().union(*map(self._bound_by, stmt.body))  # type: ignore[attr-defined]
         return bound_by(stmt)
 
-    def _visit_comprehension(self, node: ast.AST) -> ast.AST:
-        self.comprehensions += 1
-        try:
-            return super()._visit_comprehension(node)
-        finally:
-            self.comprehensions -= 1
-
-    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
-    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
-    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
 
     def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.AST:
         self.comprehensions += 1

@@ -81,7 +81,6 @@ class _Sites(FunctionCodeTransformer):
         self.hot: set[str] = set()
         self.branches = 0
         self.loops = 0
-        self.comprehensions = 0
         self.counter = 0
         self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg}
@@ -177,16 +176,6 @@ class _Sites(FunctionCodeTransformer):
         finally:
             self.loops -= 1
 
-    def _visit_comprehension(self, node: ast.AST) -> ast.AST:
-        self.comprehensions += 1
-        try:
-            return super()._visit_comprehension(node)
-        finally:
-            self.comprehensions -= 1
-
-    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
-    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
-    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
 
 
 def _site_dunder(node: ast.AST) -> tuple[str, str] | None:

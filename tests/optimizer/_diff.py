@@ -125,6 +125,18 @@ def assert_same_behaviour(
     return plain, optimized
 
 
+def traceback_driver(call: str) -> str:
+    """A driver setting ``result`` to what ``call`` returns, or to the text of the traceback of
+    what it raises (``traceback.format_exception``: tracebacks compared whole)."""
+    return textwrap.dedent(f"""\
+        import traceback
+        try:
+            result = {call}
+        except Exception as exc:
+            result = ''.join(traceback.format_exception(exc))
+        """)
+
+
 def _lookup(namespace: dict, dotted: str) -> Any:
     first, *rest = dotted.split(".")
     obj = namespace[first]

@@ -4,11 +4,9 @@ dunders): the rewrites, what is left alone, plain vs optimized runs (the method 
 class or a base, its code replaced, an instance attribute of the same name, which a call through
 the class never sees), and tracebacks."""
 
-import textwrap
-
 import pytest
 
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
 
 CONFIG = only("inline_functions")
 
@@ -74,16 +72,6 @@ def test_left_alone(source):
     assert emitted is None
 
 
-def _tb(call: str) -> str:
-    return textwrap.dedent(f"""\
-        import traceback
-        try:
-            result = {call}
-        except Exception as exc:
-            result = ''.join(traceback.format_exception(exc))
-        """)
-
-
 @pytest.mark.parametrize("source, driver", [
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v, 3) + Vec.scale(v, 2)\n", "result = f(Vec(4))", id="values"),
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "Vec.dot = lambda self, k=2: 'new'\nresult = f(Vec(1))",
@@ -94,8 +82,8 @@ def _tb(call: str) -> str:
                  id="defaults-replaced"),
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "v = Vec(1)\nv.dot = lambda k=2: 'instance'\nresult = f(v)",
                  id="instance-attribute-not-seen-through-the-class"),
-    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", _tb("f(None)"), id="traceback"),
-    pytest.param(VEC + "def f(v):\n    Vec.store(v, 1 / 0)\n", _tb("f(Vec(1))"), id="argument-raises"),
+    pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", traceback_driver("f(None)"), id="traceback"),
+    pytest.param(VEC + "def f(v):\n    Vec.store(v, 1 / 0)\n", traceback_driver("f(Vec(1))"), id="argument-raises"),
     pytest.param(VEC + "def f(v, n):\n    out = []\n    for i in range(n):\n        out.append(Vec.dot(v))\n"
                  "        Vec.dot = lambda self, k=2: 'patched'\n    return out\n", "result = f(Vec(1), 3)",
                  id="replaced-while-running"),

@@ -8,12 +8,10 @@ instances, other types, ``__class__`` assignment before and during a call, the d
 class changed before and during a call, an instance attribute named like the dunder, exceptions
 raised in the dunder (the traceback text), and the evaluation order of ``v[i] = x``."""
 
-import textwrap
-
 import pytest
 
 import fatopt
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
 from tests.runtime.helpers import active
 
 GRID = """\
@@ -166,16 +164,6 @@ BEHAVIOUR = [
 ]
 
 
-def _traceback_driver(call: str) -> str:
-    return textwrap.dedent(f"""\
-        import traceback
-        try:
-            result = {call}
-        except Exception as exc:
-            result = ''.join(traceback.format_exception(exc))
-        """)
-
-
 @pytest.mark.parametrize("source, driver", BEHAVIOUR)
 def test_same_behaviour(source, driver):
     assert_same_behaviour(source, driver)
@@ -191,7 +179,7 @@ def test_same_behaviour(source, driver):
     ],
 )
 def test_tracebacks_are_those_of_plain_python(source, call):
-    assert_same_behaviour(source, _traceback_driver(call))
+    assert_same_behaviour(source, traceback_driver(call))
 
 
 def test_the_specialized_code_runs_and_is_reported():
