@@ -89,7 +89,21 @@ def int_locals(unit: Unit) -> IntLocalsResult:
             bindings.setdefault(sub.targets[0].id, []).append(("value", sub.value))
         elif kind is ast.AugAssign and type(sub.target) is ast.Name:
             bindings.setdefault(sub.target.id, []).append(("aug", (sub.op, sub.value)))
-    # a name stored some other way (tuple targets, with, except, import, :=...) is no int
+    # names bound without a Name node (except ... as, import, match captures), and by := in a
+    # comprehension (which binds in the function), are no ints either
+    for sub in ast.walk(node):
+        kind = type(sub)
+        if kind is ast.ExceptHandler and sub.name:
+            excluded.add(sub.name)
+        elif kind in (ast.Import, ast.ImportFrom):
+            excluded.update((alias.asname or alias.name).split(".")[0] for alias in sub.names)
+        elif kind in (ast.MatchAs, ast.MatchStar) and sub.name:
+            excluded.add(sub.name)
+        elif kind is ast.MatchMapping and sub.rest:
+            excluded.add(sub.rest)
+        elif kind is ast.NamedExpr and type(sub.target) is ast.Name:
+            excluded.add(sub.target.id)
+    # a name stored some other way (tuple targets, with, :=...) is no int
     counted: dict[str, int] = {name: len(b) for name, b in bindings.items()}
     stores: dict[str, int] = {}
     for sub in _own_nodes(node):

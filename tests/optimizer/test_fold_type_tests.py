@@ -36,6 +36,12 @@ KEPT = [
     pytest.param("def f(n):\n    i = 0\n    def g():\n        nonlocal i\n        i = 'x'\n    g()\n    return isinstance(i, int)\n",
                  id="nonlocal"),
     pytest.param("def f(n):\n    i = 0\n    return isinstance(i, Mine)\n", id="not-a-builtin-type"),
+    pytest.param("def f(n):\n    i = 0\n    try:\n        n()\n    except Exception as i:\n        pass\n"
+                 "    return isinstance(i, int)\n", id="except-as"),
+    pytest.param("def f(n):\n    i = 0\n    import os as i\n    return isinstance(i, int)\n", id="import-as"),
+    pytest.param("def f(n):\n    i = 0\n    [i := x for x in 'a']\n    return isinstance(i, int)\n", id="walrus-in-comprehension"),
+    pytest.param("def f(n):\n    i = 0\n    match n:\n        case str(i):\n            pass\n    return isinstance(i, int)\n",
+                 id="match-capture"),
     pytest.param("range = list\ndef f(n):\n    for i in range(n):\n        return isinstance(i, int)\n", id="range-shadowed"),
     pytest.param("def f(n):\n    i = 0\n    return [isinstance(i, int) for i in 'ab']\n", id="comprehension-variable"),
 ]
