@@ -120,6 +120,7 @@ typedef struct {
     int func_watcher;
     int type_watcher;
     char audit_hook_added;   /* the __class__ assignment hook (watchers.c), once needed */
+    char audit_hook_refused; /* another audit hook refused it */
     char pending_scheduled;
     char no_watcher_warned;
     Py_ssize_t total_registered;

@@ -274,9 +274,18 @@ type_watch_cb(PyTypeObject *t)
  * The assignment may still fail afterwards (incompatible layout): failing early is only
  * conservative.  Every audit event in the process passes here once the hook is added (audit
  * hooks cannot be removed): the common case is one character compared. */
+/* The event ensure_audit_hook() raises to learn whether the hook was added: PySys_AddAuditHook
+ * reports success when a hook already there refused it (a RuntimeError it clears). */
+#define HOOK_CHECK_EVENT "fatopt.audit_hook_check"
+static int hook_check_seen = 0;
+
 static int
 audit_hook(const char *event, PyObject *args, void *Py_UNUSED(data))
 {
+    if (event[0] == 'f' && strcmp(event, HOOK_CHECK_EVENT) == 0) {
+        hook_check_seen = 1;
+        return 0;
+    }
     State *st = watched;
     if (st == NULL || event[0] != 'o' || strcmp(event, "object.__setattr__") != 0
         || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 2) {
@@ -310,9 +319,17 @@ ensure_audit_hook(State *st)
     if (st->audit_hook_added) {
         return 1;
     }
-    /* PySys_AddAuditHook raises "sys.addaudithook" to the hooks already there, which may refuse */
-    if (PySys_AddAuditHook(audit_hook, NULL) < 0) {
+    if (st->audit_hook_refused) {
+        return 0;
+    }
+    /* PySys_AddAuditHook raises "sys.addaudithook" to the hooks already there, which may refuse
+     * (it then still returns 0): an event of our own tells whether the hook is in place */
+    hook_check_seen = 0;
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0 || PySys_Audit(HOOK_CHECK_EVENT, NULL) < 0) {
         PyErr_Clear();
+    }
+    if (!hook_check_seen) {
+        st->audit_hook_refused = 1;  /* not asked again: each try would be an event to every hook */
         return 0;
     }
     st->audit_hook_added = 1;

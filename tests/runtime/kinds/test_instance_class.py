@@ -5,6 +5,10 @@ restored; ``obj.__class__ = D`` on an instance (fails for good, also through
 instance of another class, of a subclass, or *to* the class (no change); the validity flag
 emptied for frames already running; what never holds at registration."""
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 import fatopt
@@ -126,3 +130,21 @@ def test_the_guard_object_checks_like_the_runtime():
     ns = EXAMPLES[0].module().__dict__
     guard = eval("GuardInstanceClass('Vec')", {"GuardInstanceClass": GuardInstanceClass, **ns})
     assert guard.recipe() == ("instance_class", "Vec")
+
+
+def test_a_hook_refusing_the_runtimes_leaves_it_never_holding():
+    code = textwrap.dedent("""\
+        import sys
+        def refuse(event, args):
+            if event == "sys.addaudithook":
+                raise RuntimeError("no more hooks")
+        sys.addaudithook(refuse)
+        import types, fatopt.runtime
+        ns = {}
+        exec("class Vec:\\n    pass\\ndef plain():\\n    return 1\\ndef fast():\\n    return 2\\n", ns)
+        f = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"))(ns["fast"])
+        print(f(), f.__code__ is ns["plain"].__code__)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True"]
