@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.method_callees import plain_class
@@ -88,13 +89,28 @@ def _own_class(unit: Unit) -> str | None:
     return info.name
 
 
+def _statements(body: list[ast.stmt]):
+    """The statements of a block and of the blocks nested in it (not in nested functions or
+    classes): a walk that skips expressions, which are most of a tree's nodes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
+                yield from _statements(inner)
+        for part in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())):
+            yield from _statements(part.body)
+
+
 def _constructed(unit: Unit) -> dict[str, str]:
     """Locals bound once, by ``v = C(...)`` of a class without ``__new__`` of its own."""
     out: dict[str, str] = {}
     module = unit.module
     assert module is not None
     table = module.fact(ModuleClassTable)
-    for node in walk(unit.node):
+    for node in _statements(unit.node.body):  # type: ignore[union-attr]
         if type(node) is not ast.Assign or len(node.targets) != 1 or type(node.targets[0]) is not ast.Name:
             continue
         value = node.value
@@ -139,6 +155,14 @@ def exact_types(unit: Unit) -> dict[str, TypedName]:
     node = unit.node
     if type(node) not in (ast.FunctionDef, ast.AsyncFunctionDef) or unit.module is None:
         return {}
+    # cheap first: a class of the module is named, or the function is a method, or a profile
+    # may say something (most functions of most modules are none of these)
+    classes = unit.module.fact(TopLevelClassNames)
+    if (not classes or (unit.loads.isdisjoint(classes) and unit.scope.parent.kind != "class"  # type: ignore[union-attr]
+                        and getattr(unit.module, "profile", None) is None
+                        and not any(type(a.annotation) is ast.Name for a in node.args.args + node.args.kwonlyargs  # type: ignore[union-attr]
+                                    + node.args.posonlyargs))):  # type: ignore[union-attr]
+        return {}
     out: dict[str, TypedName] = {}
     args = node.args  # type: ignore[union-attr]
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -158,8 +182,9 @@ def exact_types(unit: Unit) -> dict[str, TypedName]:
                 continue
         if param.arg in profiled:
             out[param.arg] = TypedName(param.arg, profiled[param.arg], "profile")
-    for name, class_name in _constructed(unit).items():
-        out.setdefault(name, TypedName(name, class_name, "constructor"))
+    if not unit.loads.isdisjoint(classes):  # a constructor call names its class
+        for name, class_name in _constructed(unit).items():
+            out.setdefault(name, TypedName(name, class_name, "constructor"))
     return out
 
 

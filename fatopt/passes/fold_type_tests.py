@@ -79,7 +79,8 @@ class FoldTypeTests(Pass):
     def may_apply(self, unit: Unit) -> bool:
         if not unit.started:
             return False  # it only follows other rewrites (an inlined dunder)
-        return "isinstance" in unit.loads or "type_specialized" in unit.made
+        # a type test of this kind comes from inlined code, which tests the validity flag
+        return unit.valid_flag is not None or "type_specialized" in unit.made
 
     def run(self, unit: Unit) -> bool:
         facts = unit.fact(IntLocals)
