@@ -124,6 +124,18 @@ def born_and_drop():
     fatopt.runtime.born(ns["plain"], ("builtins", "len"), ("globals", ("DEBUG", False)))(ns["fast"])
 
 
+def instance_class_assignment():
+    # the audit hook's path: a __class__ assignment fails the condition for good (flag emptied),
+    # then the function and its class go away
+    ns = fresh()
+    exec("class Vec:\n    pass\nclass Other:\n    pass\n", ns)
+    fast = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"), valid="__fatopt_valid_2_0__")(ns["fast"])
+    v = ns["Vec"]()
+    v.__class__ = ns["Other"]
+    fatopt._guards.flush()
+    assert ns["__fatopt_valid_2_0__"] == [] and fast is ns["fast"]
+
+
 def born_with_validity_flag():
     # the flag bound, shown, emptied by an invalidation, shown again, emptied for good by a
     # __code__ assignment; and a flag name that is not a str (the unoptimized path)
@@ -380,6 +392,7 @@ SCENARIOS = [
     born_and_drop,
     born_failure,
     born_with_validity_flag,
+    instance_class_assignment,
     recipe_errors,
     born_never,
     genexpr_raised_paths,
