@@ -36,7 +36,6 @@ from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.method_callees import plain_class
 from fatopt.analyses.scopes import resolve
-from fatopt.nodes import walk
 
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
@@ -143,7 +142,7 @@ def _profiled(unit: Unit, params: list[str]) -> dict[str, str]:
     if not tuples:
         return {}
     out = {}
-    for param, type_name in zip(params, tuples[0]):
+    for param, type_name in zip(params, tuples[0], strict=False):
         class_name = _class_here(unit, type_name.qualname)
         if class_name is not None:
             out[param] = class_name

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.scopes import resolve
-from fatopt.passes._rewrite import code_scopes
 
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
@@ -144,8 +143,8 @@ def int_locals(unit: Unit) -> IntLocalsResult:
                 elif kind == "value":
                     ok = is_int(data, names)  # type: ignore[arg-type]
                 elif kind == "aug":
-                    op, value = data  # type: ignore[misc]
-                    ok = type(op) in _INT_OPS and is_int(value, names)
+                    op_and_value: tuple[ast.operator, ast.expr] = data  # type: ignore[assignment]
+                    ok = type(op_and_value[0]) in _INT_OPS and is_int(op_and_value[1], names)
                 else:
                     ok = False
                 if not ok:

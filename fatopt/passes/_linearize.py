@@ -177,5 +177,6 @@ class Linearizer:
         value = self.expression(stmt.value, pre, whole=False)
         name = current.id  # type: ignore[attr-defined]
         op = _at(ast.AugAssign(target=_at(ast.Name(id=name, ctx=ast.Store()), stmt), op=stmt.op, value=value), stmt)
-        store = _at(ast.Assign(targets=[target], value=_at(ast.Name(id=name, ctx=ast.Load()), stmt)), stmt)
+        load: ast.expr = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), stmt)
+        store = _at(ast.Assign(targets=[target], value=load), stmt)  # type: ignore[call-overload]
         return pre + [op, store]  # type: ignore[list-item]

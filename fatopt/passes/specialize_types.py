@@ -131,7 +131,7 @@ class _Sites(FunctionCodeTransformer):
         # the value first, as plain Python evaluates it
         temp = self.fresh()
         bind = _at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), node.value)], value=node.value), node)
-        value = _at(ast.Name(id=temp, ctx=ast.Load()), node.value)
+        value: ast.expr = ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), node.value)
         store = _at(ast.Assign(targets=[target], value=value), node)
         call = _dunder_call(class_name, "__setitem__", [clone(target.value), clone(target.slice), clone(value)], target)  # type: ignore[list-item]
         fast = _at(ast.Expr(value=call), node)
@@ -271,26 +271,33 @@ class SpecializeTypes(Pass):
         return bool(typed) and any(
             type(n) is ast.Subscript and type(n.value) is ast.Name and n.value.id in typed for n in walk(unit.node))
 
+    @staticmethod
+    def _defined_before(unit: Unit, class_name: str) -> bool:
+        """The class statement ends before the function's ``def`` (so it exists at its birth)."""
+        info = plain_class(unit.module, class_name)  # type: ignore[arg-type]
+        end = info.node.end_lineno if info is not None else None
+        return end is not None and end < unit.node.lineno
+
     def run(self, unit: Unit) -> bool:
         if "type_specialized" in unit.made:
             return False
-        node = unit.node
+        node: ast.FunctionDef = unit.node  # type: ignore[assignment]
         typed = unit.fact(ExactTypes)
         if not typed or unit.scope.declared_global or unit.scope.declared_nonlocal:
             return False  # (a global statement cannot be in both branches of the body)
-        start = 1 if node.body and type(node.body[0]) is ast.Expr and type(node.body[0].value) is ast.Constant \
-            and type(node.body[0].value.value) is str else 0  # type: ignore[union-attr]
-        body = node.body[start:]  # type: ignore[union-attr]
+        first = node.body[0] if node.body else None
+        docstring = type(first) is ast.Expr and type(first.value) is ast.Constant and type(first.value.value) is str
+        start = 1 if docstring else 0
+        body: list[ast.stmt] = node.body[start:]
         if not body:
             return False
         # the module's class must exist when the function is born, or it is the function's own
         own = {t.class_name for t in typed.values() if t.source == "self"}
-        usable = {name: t for name, t in typed.items()
-                  if t.class_name in own or plain_class(unit.module, t.class_name).node.end_lineno < node.lineno}  # type: ignore[union-attr]
+        usable = {name: t for name, t in typed.items() if t.class_name in own or self._defined_before(unit, t.class_name)}
         if not usable:
             return False
         sites = _Sites(unit, usable, unit.validity_flag())
-        fast = sites.visit_statements([clone(s) for s in body])
+        fast: list[ast.stmt] = sites.visit_statements([clone(s) for s in body])  # type: ignore[misc]
         if not sites.changed:
             return False
 
@@ -298,7 +305,7 @@ class SpecializeTypes(Pass):
             found = sites.methods.get(class_name, dunder)
             return found is not None and found.entry.expression is None
 
-        params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}  # type: ignore[union-attr]
+        params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
         fast = _Linearize(several, sites.fresh, params).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
@@ -306,11 +313,11 @@ class SpecializeTypes(Pass):
         if checked:
             general = body
             test = _check(checked, body[0])
-            node.body[start:] = [_at(ast.If(test=test, body=fast, orelse=general), body[0])]  # type: ignore[union-attr]
+            node.body[start:] = [_at(ast.If(test=test, body=fast, orelse=general), body[0])]  # type: ignore[list-item]
             unit.require(GuardBuiltins, "type")
         else:
-            node.body[start:] = fast  # type: ignore[union-attr]
-        _bind_local_flag(node.body, unit.validity_flag())  # type: ignore[union-attr]
+            node.body[start:] = fast
+        _bind_local_flag(node.body, unit.validity_flag())
         by_class: dict[str, set[str]] = {}
         for class_name, dunder in sites.dunders:
             by_class.setdefault(class_name, set()).add(dunder)
