@@ -18,6 +18,7 @@ from fatopt.compiler import compile_source, compile_tree, profile_for
 from fatopt.importer import Options, OptionsError, from_environment
 from fatopt.profile import ProfileError, TypeName, def_source, first_line, load, source_lines
 from fatopt.profile import _Recorder
+from integration.test_profile import code_of, names
 
 SOURCE = '''\
 import functools
@@ -100,35 +101,21 @@ def _defs(source: str) -> dict[str, ast.FunctionDef]:
     return found
 
 
-def _code(source: str, path: str, qualname: str) -> types.CodeType:
-    pending = [compile(source, path, "exec")]
-    while pending:
-        code = pending.pop()
-        if code.co_qualname == qualname:
-            return code
-        pending.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    raise LookupError(qualname)
-
-
-def _names(tuples):
-    return [tuple(str(t) for t in row) for row in tuples]
-
-
 def test_the_ast_side_finds_what_the_code_side_finds(recorded):
     app, _path, profile = recorded
     lines = source_lines(SOURCE)
     for qualname, node in _defs(SOURCE).items():
-        code = _code(SOURCE, str(app), qualname)
+        code = code_of(app, qualname)
         assert first_line(node) == code.co_firstlineno
         from_ast = profile.types_for_def(str(app), qualname, first_line(node), def_source(lines, node))
         assert from_ast == profile.argument_types(code), qualname
     node = _defs(SOURCE)["total"]
-    assert _names(profile.types_for_def(str(app), "total", node.lineno, def_source(lines, node))) == [
+    assert names(profile.types_for_def(str(app), "total", node.lineno, def_source(lines, node))) == [
         ("builtins.list", "builtins.int"), ("builtins.list", "builtins.float"),  # most frequent first
     ]  # (the call with a local class's instance is left out: that type is unreachable)
     decorated = _defs(SOURCE)["Vec.unit"]
     assert decorated.lineno != first_line(decorated)  # the decorators' lines are the def's
-    assert _names(profile.types_for_def(str(app), "Vec.unit", first_line(decorated), def_source(lines, decorated))) == [
+    assert names(profile.types_for_def(str(app), "Vec.unit", first_line(decorated), def_source(lines, decorated))) == [
         ("builtins.int",)]
 
 
@@ -206,7 +193,7 @@ def test_every_entry_point_gives_the_module_unit_its_profile_and_source(recorded
         assert unit.profile is profile and unit.source == SOURCE
         node = _defs(SOURCE)["total"]
         found = unit.profile.types_for_def(unit.filename, "total", first_line(node), unit.def_source(node))
-        assert _names(found)[0] == ("builtins.list", "builtins.int")
+        assert names(found)[0] == ("builtins.list", "builtins.int")
 
 
 def test_without_a_profile_or_source_the_unit_has_none(spy):
