@@ -73,10 +73,10 @@ def int_locals(unit: Unit) -> IntLocalsResult:
             excluded |= scope.declared_nonlocal
     # every binding of each name: ("range", None) | ("value", expr) | ("aug", (op, expr))
     bindings: dict[str, list[tuple[str, object]]] = {}
-    stored: set[str] = set()
+    stores: dict[str, int] = {}  # Name nodes that store, per name
     for sub in _own_nodes(node):
-        if type(sub) is ast.Name and type(sub.ctx) is not ast.Load:
-            stored.add(sub.id)
+        if type(sub) is ast.Name and type(sub.ctx) is ast.Store:
+            stores[sub.id] = stores.get(sub.id, 0) + 1
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             excluded.add(sub.name)
         kind = type(sub)
@@ -104,10 +104,6 @@ def int_locals(unit: Unit) -> IntLocalsResult:
             excluded.add(sub.target.id)
     # a name stored some other way (tuple targets, with, :=...) is no int
     counted: dict[str, int] = {name: len(b) for name, b in bindings.items()}
-    stores: dict[str, int] = {}
-    for sub in _own_nodes(node):
-        if type(sub) is ast.Name and type(sub.ctx) is ast.Store:
-            stores[sub.id] = stores.get(sub.id, 0) + 1
     candidates = {
         name for name in bindings
         if name not in excluded and stores.get(name) == counted[name] and resolve(unit.scope, name) == "local"
