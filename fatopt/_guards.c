@@ -340,20 +340,41 @@ guards_flush(PyObject *module, PyObject *unused)
 
 PyDoc_STRVAR(info_doc,
 "runtime_info() -> dict\n\nWatcher ids, whether swaps give functions a valid version (3.13+),\n"
+"whether dict watchers see every write to an instance's dict (not 3.13.0: unshadowed()),\n"
 "index and registry sizes: for tests and diagnostics.");
 
 static PyObject *
 guards_runtime_info(PyObject *module, PyObject *unused)
 {
     State *st = get_state(module);
-    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:n,s:n,s:n,s:n}",
+    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:O,s:n,s:n,s:n,s:n}",
                          "dict_watcher", st->dict_watcher, "func_watcher", st->func_watcher,
                          "type_watcher", st->type_watcher,
                          "sets_function_versions", st->set_func_version ? Py_True : Py_False,
+                         "instance_dicts_notify", instance_dicts_notify() ? Py_True : Py_False,
                          "index_entries", (Py_ssize_t)st->index.used,
                          "specializations", PyDict_GET_SIZE(st->registry),
                          "pending", PyList_GET_SIZE(st->pending),
                          "total_registered", st->total_registered);
+}
+
+PyDoc_STRVAR(unshadowed_doc,
+"unshadowed(obj, names) -> bool\n\n"
+"Whether obj has none of names (a tuple of interned str) as an instance attribute. When it has\n"
+"none, its instance dict is watched for them from now on: writing one there fails, for good, the\n"
+"specializations guarded by ('instance_attrs_absent', class, name) of obj's class. Optimized code\n"
+"calls it at a function's entry, beside `type(obj) is C`, before it calls C's methods on obj\n"
+"directly (fatopt/_runtime/watchers.c).");
+
+static PyObject *
+guards_unshadowed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "unshadowed(obj, names): names is a tuple of str");
+        return NULL;
+    }
+    int r = instance_unshadowed(get_state(module), args[0], args[1]);
+    return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
 /* The weakref callback: the function died, its specialization goes with it. */
@@ -404,6 +425,7 @@ static PyMethodDef guards_methods[] = {
     {"runtime_info", guards_runtime_info, METH_NOARGS, info_doc},
     {"genexpr_raised", (PyCFunction)(void (*)(void))genexpr_raised, METH_FASTCALL, genexpr_raised_doc},
     {"inlined_raised", (PyCFunction)(void (*)(void))inlined_raised, METH_FASTCALL, inlined_raised_doc},
+    {"unshadowed", (PyCFunction)(void (*)(void))guards_unshadowed, METH_FASTCALL, unshadowed_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},
 };
@@ -460,6 +482,7 @@ guards_exec(PyObject *module)
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_ABSENT", COND_TYPE_ATTR_ABSENT) < 0
         || PyModule_AddIntConstant(module, "COND_TYPE_ATTR_CONST", COND_TYPE_ATTR_CONST) < 0
         || PyModule_AddIntConstant(module, "COND_INSTANCE_CLASS", COND_INSTANCE_CLASS) < 0
+        || PyModule_AddIntConstant(module, "COND_INSTANCE_ATTR_ABSENT", COND_INSTANCE_ATTR_ABSENT) < 0
         || PyModule_AddIntConstant(module, "COND_NEVER", COND_NEVER) < 0
         || PyModule_AddType(module, st->spec_type) < 0) {
         return -1;

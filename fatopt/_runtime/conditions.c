@@ -21,6 +21,7 @@ cond_watcher(CondKind kind)
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
     case COND_INSTANCE_CLASS:  /* the audit hook, through the type's entry in the index */
+    case COND_INSTANCE_ATTR_ABSENT:  /* the dict watcher, through watched instance dicts */
         return WATCH_TYPE;
     case COND_NEVER:
         return WATCH_NONE;
@@ -41,6 +42,7 @@ cond_owns_target(CondKind kind)
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
     case COND_INSTANCE_CLASS:
+    case COND_INSTANCE_ATTR_ABSENT:
         return 0;  /* followed by a weakref (target_ref): see Condition */
     case COND_NEVER:
         return 0;  /* it has none */
@@ -234,6 +236,8 @@ dict_cond_holds(Condition *c, PyObject *value)
     case COND_TYPE_ATTR:
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
+    case COND_INSTANCE_CLASS:
+    case COND_INSTANCE_ATTR_ABSENT:  /* a shadow proxy's writes: watchers.c, on_binding() */
     case COND_NEVER:
         return 0;  /* not a dict condition */
     }
@@ -358,7 +362,9 @@ cond_eval_now(State *st, Condition *c)
                : v == NULL;
     }
     case COND_INSTANCE_CLASS:
-        /* an assignment seen by the audit hook marks it dead (above): only the type can go */
+    case COND_INSTANCE_ATTR_ABSENT:
+        /* an assignment seen by the audit hook or the dict watcher marks it dead (above): only
+         * the type can go */
         return cond_live_type(c) != NULL;
     case COND_NEVER:
         return 0;
@@ -395,7 +401,7 @@ cond_parse(Condition *c, PyObject *t)
     Py_ssize_t n = PyTuple_GET_SIZE(t);
     PyObject *target = PyTuple_GET_ITEM(t, 1);
     CondKind kind = (CondKind)number;
-    if (number < COND_DICT_IS || number > COND_INSTANCE_CLASS) {
+    if (number < COND_DICT_IS || number > COND_INSTANCE_ATTR_ABSENT) {
         PyErr_Format(PyExc_ValueError, "unknown condition kind %ld", number);
         return -1;
     }
@@ -436,7 +442,8 @@ cond_parse(Condition *c, PyObject *t)
     case COND_TYPE_ATTR_ABSENT:
     case COND_TYPE_ATTR_CONST:
     case COND_INSTANCE_CLASS:
-        if (n != (kind == COND_INSTANCE_CLASS ? 2 : kind == COND_TYPE_ATTR_ABSENT ? 3 : 4)
+    case COND_INSTANCE_ATTR_ABSENT:
+        if (n != (kind == COND_INSTANCE_CLASS ? 2 : kind == COND_TYPE_ATTR_ABSENT || kind == COND_INSTANCE_ATTR_ABSENT ? 3 : 4)
             || !PyType_Check(target)) {
             PyErr_SetString(PyExc_TypeError, kind == COND_INSTANCE_CLASS
                             ? "instance class condition: (kind, type)"
@@ -457,7 +464,8 @@ cond_parse(Condition *c, PyObject *t)
         }
         if (kind != COND_INSTANCE_CLASS
             && ((c->key = intern_key(PyTuple_GET_ITEM(t, 2))) == NULL
-                || hold_expected(c, kind == COND_TYPE_ATTR_ABSENT ? NULL : PyTuple_GET_ITEM(t, 3)) < 0)) {
+                || hold_expected(c, kind == COND_TYPE_ATTR_ABSENT || kind == COND_INSTANCE_ATTR_ABSENT
+                                    ? NULL : PyTuple_GET_ITEM(t, 3)) < 0)) {
             return -1;
         }
         /* COND_INSTANCE_CLASS keeps the MRO too: cond_live_type() and rearm_types() read it */

@@ -28,12 +28,13 @@ typedef enum {
     GUARD_DICT,
     GUARD_FUNC,
     GUARD_GLOBALS,
+    GUARD_INSTANCE_ATTRS_ABSENT,
     GUARD_INSTANCE_CLASS,
     GUARD_MODULE_CONSTANT,
     GUARD_STATIC_CALLEE,
     GUARD_TYPE_ATTR,
 } GuardKind;
-#define N_GUARD_KINDS 12
+#define N_GUARD_KINDS 13
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",
@@ -44,6 +45,7 @@ static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_DICT] = "dict",
     [GUARD_FUNC] = "func",
     [GUARD_GLOBALS] = "globals",
+    [GUARD_INSTANCE_ATTRS_ABSENT] = "instance_attrs_absent",
     [GUARD_INSTANCE_CLASS] = "instance_class",
     [GUARD_MODULE_CONSTANT] = "module_constant",
     [GUARD_STATIC_CALLEE] = "static_callee",
@@ -423,6 +425,35 @@ build_instance_class(Build *b, PyObject *recipe)
     return add(b, COND_INSTANCE_CLASS, cls, NULL, NULL, NULL);
 }
 
+/* ("instance_attrs_absent", class_name, *names): the global name keeps its class (metaclass
+ * type), and no instance of it that passed the runtime's unshadowed() check gains one of the
+ * names as an instance attribute (for good once one has): code that checked at its entry that an
+ * object's dict lacks them may call the class's methods of those names directly.  Not such a
+ * class now: never. */
+static int
+build_instance_attrs_absent(Build *b, PyObject *recipe)
+{
+    if (check_arity(recipe, 2, -1) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(recipe); i++) {
+        if (check_name(PyTuple_GET_ITEM(recipe, i), recipe) < 0) {
+            return -1;
+        }
+    }
+    int error;
+    PyObject *cls = plain_class(b, recipe, PyTuple_GET_ITEM(recipe, 1), &error);
+    if (cls == NULL) {
+        return error ? -1 : 0;
+    }
+    for (Py_ssize_t i = 2; i < PyTuple_GET_SIZE(recipe); i++) {
+        if (add(b, COND_INSTANCE_ATTR_ABSENT, cls, PyTuple_GET_ITEM(recipe, i), NULL, NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ("static_callee", class_name, attribute): the global name keeps its class (metaclass type), the
  * attribute resolves along the MRO to a staticmethod of the same function (COND_TYPE_ATTR holds a
  * staticmethod through its function: conditions.c), which keeps its code and defaults.  Not such
@@ -542,6 +573,8 @@ build_kind(Build *b, GuardKind kind, PyObject *recipe)
         return build_func(b, recipe);
     case GUARD_GLOBALS:
         return build_globals(b, recipe);
+    case GUARD_INSTANCE_ATTRS_ABSENT:
+        return build_instance_attrs_absent(b, recipe);
     case GUARD_INSTANCE_CLASS:
         return build_instance_class(b, recipe);
     case GUARD_MODULE_CONSTANT:

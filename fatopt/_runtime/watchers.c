@@ -28,6 +28,24 @@ watchers_state(void)
     return watched;
 }
 
+/* The shadow proxies and their map (the index, which lists them, is freed first). */
+static void
+shadows_free(State *st)
+{
+    PtrMap *m = &st->shadows;
+    for (size_t i = 0; m->slots != NULL && i <= m->mask; i++) {
+        Slot *s = &m->slots[i];
+        if (s->a == NULL || s->a == SLOT_TOMBSTONE) {
+            continue;
+        }
+        for (Py_ssize_t j = 0; j < s->n; j++) {
+            Py_CLEAR(s->items[j]->key);
+            PyMem_Free(s->items[j]);
+        }
+    }
+    map_free(m);
+}
+
 void
 watchers_detach(State *st)
 {
@@ -46,9 +64,54 @@ watchers_detach(State *st)
     }
     st->dict_watcher = st->func_watcher = st->type_watcher = -1;
     map_free(&st->index);
+    shadows_free(st);
 }
 
 /* ------------------------------------------------------------------------- dict watcher ----- */
+
+/* A shadow proxy (see State.shadows) saw its name written into a watched instance dict: the
+ * specializations that call the type's method directly fail for good (which frames hold that
+ * object is not known). */
+static void
+shadow_fail(State *st, Condition *proxy)
+{
+    Slot *s = map_find(&st->index, proxy->target, proxy->key);
+    if (s == NULL) {
+        return;
+    }
+    /* cond_set swaps code and queues tear-downs: it never changes the index meanwhile */
+    for (Py_ssize_t i = 0; i < s->n; i++) {
+        Condition *c = s->items[i];
+        if (c->kind == COND_INSTANCE_ATTR_ABSENT && c->spec != NULL) {
+            c->dead = 1;
+            cond_set(st, c, 0);
+        }
+    }
+}
+
+/* The binding of c's key in a dict c depends on becomes `value` (NULL: unbound). */
+static void
+on_binding(State *st, Condition *c, PyObject *value)
+{
+    if (c->spec == NULL) {  /* a shadow proxy: only a new binding matters */
+        if (value != NULL) {
+            shadow_fail(st, c);
+        }
+        return;
+    }
+    cond_set(st, c, dict_cond_holds(c, value));
+}
+
+/* A change to the dict c depends on that cannot be read without running code. */
+static void
+on_unknown_change(State *st, Condition *c)
+{
+    if (c->spec == NULL) {
+        shadow_fail(st, c);  /* conservative: the name may have been written */
+        return;
+    }
+    spec_mark_unknown(st, c->spec);
+}
 
 /* A write whose key is not an interned str.  Rare; the key may still equal a watched one. */
 static void
@@ -64,7 +127,7 @@ on_dict_odd_key(State *st, PyObject *d, PyObject *key, PyObject *new_value)
         for (Py_ssize_t i = 0; i < all->n; i++) {
             Condition *c = all->items[i];
             if (PyUnicode_Compare(c->key, key) == 0) {
-                cond_set(st, c, dict_cond_holds(c, new_value));
+                on_binding(st, c, new_value);
             }
         }
         return;
@@ -77,7 +140,7 @@ on_dict_odd_key(State *st, PyObject *d, PyObject *key, PyObject *new_value)
     /* A str subclass or an object with its own __eq__ may match a watched key; deciding would run
      * its code.  Be conservative. */
     for (Py_ssize_t i = 0; i < all->n; i++) {
-        spec_mark_unknown(st, all->items[i]->spec);
+        on_unknown_change(st, all->items[i]);
     }
 }
 
@@ -93,6 +156,9 @@ on_dict_dealloc(State *st, PyObject *d)
         Slot *s = map_find(&st->index, d, c->key);
         if (s != NULL && slot_discard(s, c) == 0) {
             map_remove(&st->index, s);  /* removal never moves slots, so `all` stays valid */
+        }
+        if (c->spec == NULL) {
+            continue;  /* a shadow proxy: an instance's dict went, with the instance */
         }
         c->dead = 1;
         cond_set(st, c, 0);
@@ -113,7 +179,7 @@ on_dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, Py
         Slot *all = map_find(&st->index, d, NULL);
         if (all != NULL) {
             for (Py_ssize_t i = 0; i < all->n; i++) {
-                cond_set(st, all->items[i], dict_cond_holds(all->items[i], NULL));
+                on_binding(st, all->items[i], NULL);
             }
         }
         return;
@@ -124,7 +190,7 @@ on_dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, Py
         Slot *all = map_find(&st->index, d, NULL);
         if (all != NULL) {
             for (Py_ssize_t i = 0; i < all->n; i++) {
-                spec_mark_unknown(st, all->items[i]->spec);
+                on_unknown_change(st, all->items[i]);
             }
         }
         return;
@@ -160,7 +226,7 @@ dict_event(State *st, PyDict_WatchEvent event, PyObject *d, PyObject *key, PyObj
     PyObject *exc = PyErr_GetRaisedException();
     if (s != NULL) {
         for (Py_ssize_t i = 0; i < s->n; i++) {
-            cond_set(st, s->items[i], dict_cond_holds(s->items[i], new_value));
+            on_binding(st, s->items[i], new_value);
         }
     }
     else {
@@ -467,6 +533,120 @@ index_add(State *st, Condition *c, PyObject *obj, PyObject *key)
     return 0;
 }
 
+/* ------------------------------------------------------------- instance attributes ----- */
+
+/* The shadow proxy of (type, name), made on first use (borrowed; NULL with an exception set). */
+static Condition *
+shadow_proxy(State *st, PyTypeObject *tp, PyObject *name)
+{
+    Slot *s = map_find(&st->shadows, tp, name);
+    if (s != NULL && s->n > 0) {
+        return s->items[0];
+    }
+    Condition *proxy = PyMem_Calloc(1, sizeof(Condition));
+    if (proxy == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    proxy->kind = COND_INSTANCE_ATTR_ABSENT;
+    proxy->target = (PyObject *)tp;  /* a key only: never read (see shadow_fail) */
+    proxy->key = Py_NewRef(name);
+    proxy->holds = 1;
+    if ((s = map_insert(&st->shadows, tp, name)) == NULL || slot_add(s, proxy) < 0) {
+        Py_DECREF(proxy->key);
+        PyMem_Free(proxy);
+        return NULL;
+    }
+    return proxy;
+}
+
+static int
+slot_lists(Slot *s, Condition *c)
+{
+    for (Py_ssize_t i = 0; s != NULL && i < s->n; i++) {
+        if (s->items[i] == c) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* CPython 3.13.0 (and 3.14.0a1) do not tell dict watchers about attribute stores that go to an
+ * object's inline values while its dict is materialized (CPython gh-125608, fixed in 3.13.1):
+ * there, a watched instance dict misses `obj.m = f`, so no instance is ever taken as checked. */
+int
+instance_dicts_notify(void)
+{
+    unsigned long v = Py_Version;
+    return !((v >= 0x030D0000UL && v < 0x030D0100UL) || (v >= 0x030E00A1UL && v < 0x030E00A2UL));
+}
+
+int
+instance_unshadowed(State *st, PyObject *obj, PyObject *names)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_CheckExact(name) || !PyUnicode_CHECK_INTERNED(name)) {
+            PyErr_SetString(PyExc_TypeError, "unshadowed: names must be interned str");
+            return -1;
+        }
+    }
+    if (tp->tp_dictoffset == 0) {
+        return 1;  /* no instance dict: no instance attribute but its type's slots */
+    }
+    if (watched != st || !instance_dicts_notify()) {
+        return 0;
+    }
+    if (st->dict_watcher < 0) {
+        int need[N_WATCHER_KINDS] = {[WATCH_DICT] = 1};
+        int have = ensure_watchers(st, need);
+        if (have <= 0) {
+            return have;
+        }
+    }
+    /* the dict itself, made now if the instance has none yet (3.13 keeps the instance's inline
+     * values in use: its attribute loads stay as fast) */
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL) {
+        return -1;
+    }
+    int r = PyDict_CheckExact(dict);
+    for (Py_ssize_t i = 0; r == 1 && i < n; i++) {
+        int has = PyDict_Contains(dict, PyTuple_GET_ITEM(names, i));
+        r = has < 0 ? -1 : !has;
+    }
+    for (Py_ssize_t i = 0; r == 1 && i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        Condition *proxy = shadow_proxy(st, tp, name);
+        if (proxy == NULL) {
+            r = -1;
+            break;
+        }
+        if (slot_lists(map_find(&st->index, dict, name), proxy)) {
+            continue;  /* watched already (the common case: the same object again) */
+        }
+        Slot *s = map_insert(&st->index, dict, name);
+        if (s == NULL || slot_add(s, proxy) < 0) {
+            r = -1;
+            break;
+        }
+        Slot *all = map_insert(&st->index, dict, NULL);
+        if (all == NULL) {
+            r = -1;
+            break;
+        }
+        int fresh = all->n == 0;
+        if (slot_add(all, proxy) < 0 || (fresh && PyDict_Watch(st->dict_watcher, dict) < 0)) {
+            r = -1;
+            break;
+        }
+    }
+    Py_DECREF(dict);
+    return r;
+}
+
 static void
 index_discard(State *st, Condition *c, PyObject *obj, PyObject *key)
 {
@@ -506,6 +686,9 @@ cond_index(State *st, Condition *c)
         /* (type, "__class__"): the audit hook finds it from an object's type; (type, NULL), as
          * every type condition: a change of the type re-checks it (it stays as it is) */
         return index_add(st, c, c->target, st->str_class);
+    case COND_INSTANCE_ATTR_ABSENT:
+        /* (type, name): the shadow proxy of (type, name) finds it (shadow_fail) */
+        return index_add(st, c, c->target, c->key);
     case COND_NEVER:
         return 0;  /* nothing can make it hold */
     }
@@ -538,6 +721,9 @@ cond_unindex(State *st, Condition *c)
         break;
     case COND_INSTANCE_CLASS:
         index_discard(st, c, c->target, st->str_class);  /* the pointer as a key only */
+        break;
+    case COND_INSTANCE_ATTR_ABSENT:
+        index_discard(st, c, c->target, c->key);  /* the pointer as a key only */
         break;
     case COND_NEVER:
         break;

@@ -20,6 +20,16 @@ int ensure_watchers(State *st, const int need[N_WATCHER_KINDS]);
  * 1: there; 0: another hook refused it (such conditions then never hold). */
 int ensure_audit_hook(State *st);
 
+/* Whether `obj` has none of `names` (a tuple of interned str) as an instance attribute, its
+ * instance dict then watched for them: writing one of them there later fails the
+ * COND_INSTANCE_ATTR_ABSENT conditions of type(obj) on that name, for good.  1: none of them
+ * (or no instance dict at all); 0: one is there, or no dict watcher is free, or this interpreter's
+ * watchers miss such writes (instance_dicts_notify); -1: error. */
+int instance_unshadowed(State *st, PyObject *obj, PyObject *names);
+/* Whether this interpreter's dict watchers see every write to a materialized instance dict (not
+ * 3.13.0: see watchers.c); where not, instance_unshadowed() says 0 for objects with a dict. */
+int instance_dicts_notify(void);
+
 /* Add a specialization's conditions to the index, watching objects as they first appear; and
  * the reverse. */
 int cond_index(State *st, Condition *c);

@@ -1,0 +1,47 @@
+"""``GuardInstanceAttrsAbsent``: instances of a module's class that code checked at its entry
+gain no instance attribute of the given names, so that code may call the class's methods of
+those names on them directly (``C.m(obj)`` for ``obj.m()``)."""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+from fatopt.guards._base import Guard, check_names
+
+
+class GuardInstanceAttrsAbsent(Guard):
+    """The global ``class_name`` stays bound to the class it held at registration, a class whose
+    metaclass is ``type``, and no instance of it that passed the runtime's entry check
+    ``fatopt._guards.unshadowed(obj, names)`` gains one of ``names`` as an instance attribute.
+    No watcher sees instance attributes by itself: the entry check makes (3.13: at no cost to
+    later loads) and watches the instance's dict, and a write of one of the names there fails
+    the guard for good (the function keeps its original code; its validity flag tells running
+    frames). An instance the entry check never saw is not watched: the check runs before code
+    relies on the object. If at registration the name is not such a class, it never holds.
+
+    Replacing an instance's whole ``__dict__`` (``obj.__dict__ = {...}``) is not seen while a
+    frame that checked it runs: docs/semantics.md.
+
+    Recipe ``("instance_attrs_absent", class_name, *names)``, e.g.
+    ``("instance_attrs_absent", "Grid", "_idx")``."""
+
+    kind = "instance_attrs_absent"
+    watches = "the global name (the same class), the names written into instance dicts the entry check watches"
+    __slots__ = ("class_name", "names")
+
+    def __init__(self, class_name: str, *names: str) -> None:
+        super().__init__()
+        (self.class_name,) = check_names((class_name,), "GuardInstanceAttrsAbsent")
+        self.names = check_names(names, "GuardInstanceAttrsAbsent")
+        self._capture()
+
+    def recipe(self) -> tuple:
+        return (self.kind, self.class_name, *self.names)
+
+    @classmethod
+    def merge(cls, requests: list[tuple]) -> list[tuple]:
+        """``Unit.require(GuardInstanceAttrsAbsent, class_name, *names)``: one recipe per class."""
+        by_class: dict[str, set[str]] = {}
+        for class_name, *names in requests:
+            by_class.setdefault(class_name, set()).update(names)
+        return [(cls.kind, name, *sorted(names)) for name, names in sorted(by_class.items())]
