@@ -272,7 +272,8 @@ def _lower(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
 
 
 class _Rename(ast.NodeTransformer):
-    """The callee's locals renamed, parameters substituted (constants, the caller's locals)."""
+    """The callee's locals renamed, parameters substituted (constants, the caller's locals, a
+    tuple display of those for a parameter used once)."""
 
     def __init__(self, renames: dict[str, str], substitutes: dict[str, ast.expr]) -> None:
         self.renames = renames
@@ -286,7 +287,19 @@ class _Rename(ast.NodeTransformer):
             return node
         if type(value) is ast.Constant:
             return ast.copy_location(ast.Constant(value=value.value), node)
+        if type(value) is ast.Tuple:
+            return ast.copy_location(clone(value), node)
         return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), node)  # type: ignore[attr-defined]
+
+
+def reads_of(entry: Inlinable, name: str) -> int:
+    """How many times the callee's code reads ``name``; -1 if it has a loop (a read there may
+    run many times)."""
+    parts = [entry.expression] if entry.expression is not None else list(entry.statements)
+    nodes = [sub for part in parts for sub in walk(part)]
+    if any(type(sub) in (ast.For, ast.While) for sub in nodes):
+        return -1
+    return sum(1 for sub in nodes if type(sub) is ast.Name and sub.id == name)
 
 
 def _own_class(unit: Unit) -> tuple[str, ast.ClassDef] | None:
@@ -452,7 +465,8 @@ class _Inline(BoundLocalsTransformer):
         substitutes: dict[str, ast.expr] = {}
         prologue: list[ast.stmt] = []
         for param, value in bound.items():
-            if param not in entry.assigned and (type(value) is ast.Constant or self._substitutable(value)):
+            if param not in entry.assigned and (
+                    type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param)):
                 substitutes[param] = value
                 continue
             renames[param] = self._fresh(param)
@@ -627,6 +641,17 @@ class _Inline(BoundLocalsTransformer):
             name.startswith(FRESH_PREFIX) and name not in self.unit.scope.loads)
         return local and name not in self.captured and self._certainly_bound(name)
 
+    def _display_once(self, value: ast.expr, entry: Inlinable, param: str) -> bool:
+        """A tuple display of constants and substitutable locals, for a parameter the callee
+        reads once: the tuple is built where the parameter is read (for ``x, y = p``, not at
+        all: the compiler assigns the parts), which makes the same tuple; its parts load the
+        same values there, and cannot fail."""
+        if type(value) is not ast.Tuple or not value.elts:
+            return False
+        if not all(type(e) is ast.Constant or self._substitutable(e) for e in value.elts):
+            return False
+        return reads_of(entry, param) == 1
+
     def _fresh(self, param: str) -> str:
         while True:
             self.counter += 1
@@ -650,7 +675,7 @@ class _Inline(BoundLocalsTransformer):
         temps: dict[str, str] = {}
         order: list[str] = []  # the parameters bound to temporaries, in call order
         for param, value in bound.items():
-            if type(value) is ast.Constant or self._substitutable(value):
+            if type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param):
                 continue
             if self.comprehensions or param not in prefix:
                 return None
@@ -676,6 +701,8 @@ class _Inline(BoundLocalsTransformer):
                     return ast.copy_location(ast.NamedExpr(target=target, value=value), value)
                 if type(value) is ast.Constant:
                     return ast.copy_location(ast.Constant(value=value.value), name)
+                if type(value) is ast.Tuple:
+                    return ast.copy_location(clone(value), name)
                 return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), name)  # type: ignore[attr-defined]
 
         # the evaluation order of a NodeTransformer is the fields' order: for the prefix (the

@@ -48,7 +48,7 @@ from fatopt.guards.instance_class import GuardInstanceClass
 from fatopt.nodes import walk
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone
-from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid
+from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, reads_of
 
 __all__ = ["SpecializeTypes"]
 
@@ -188,22 +188,44 @@ def _site_dunder(node: ast.AST) -> tuple[str, str] | None:
     return func.value.id, func.attr
 
 
-def _site_statements(fresh: Callable[[], str], receivers: set[str]) -> Callable[[str, ast.expr, list[ast.stmt]], None]:
+def _hoist_index(index: ast.expr, fresh: Callable[[], str], pre: list[ast.stmt], split: bool) -> ast.expr:
+    """The index as the site will use it, first bound to locals of its own: with ``split``, a
+    tuple display ``(x, y - 1)`` part by part, in order (each part but constants: ``(t1, t2)``,
+    which the inlining substitutes for a parameter the dunder reads once, so that no tuple is
+    built and unpacked), anything else whole."""
+
+    def bind(value: ast.expr) -> ast.expr:
+        temp = fresh()
+        pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), value)], value=value), value))  # type: ignore[arg-type]
+        return _at(ast.Name(id=temp, ctx=ast.Load()), value)  # type: ignore[return-value]
+
+    if split and type(index) is ast.Tuple and not any(type(e) is ast.Starred for e in index.elts):
+        parts = [e if type(e) is ast.Constant else bind(e) for e in index.elts]
+        return _at(ast.Tuple(elts=parts, ctx=ast.Load()), index)  # type: ignore[return-value]
+    return bind(index)
+
+
+def _site_statements(
+    fresh: Callable[[], str], receivers: set[str], reads_index_once: Callable[[str, str], bool],
+) -> Callable[[str, ast.expr, list[ast.stmt]], None]:
     """What binds a local to a site's value: ``if not FLAG: name = v[i] else: name =
     C.dunder(v, i)`` (the inlining pass splices a dunder of several statements where a
-    statement's whole value is its call), the index first bound to a local of its own when it
-    is not a name or constant and ``v`` is a parameter (loading it cannot fail, so evaluating
-    the index first changes nothing): the inlining then substitutes it."""
+    statement's whole value is its call), the index first bound to locals of its own
+    (:func:`_hoist_index`; a tuple display part by part where the dunder reads its index
+    parameter once) when it is not a name or constant and ``v`` is a parameter (loading it
+    cannot fail, so evaluating the index first changes nothing): the inlining then substitutes
+    them."""
 
     def statements(name: str, site: ast.expr, pre: list[ast.stmt]) -> None:
         assert type(site) is ast.IfExp and type(site.orelse) is ast.Call and type(site.body) is ast.Subscript
         call, subscript = site.orelse, site.body
         index = call.args[1]
         if type(index) not in (ast.Name, ast.Constant) and subscript.value.id in receivers:  # type: ignore[attr-defined]
-            temp = fresh()
-            pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), index)], value=index), index))  # type: ignore[arg-type]
-            call.args[1] = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[call-overload]
-            subscript.slice = _at(ast.Name(id=temp, ctx=ast.Load()), index)  # type: ignore[assignment]
+            found = _site_dunder(site)
+            split = found is not None and reads_index_once(*found)
+            hoisted = _hoist_index(index, fresh, pre, split)  # type: ignore[arg-type]
+            call.args[1] = hoisted  # type: ignore[call-overload]
+            subscript.slice = clone(hoisted)  # type: ignore[assignment]
 
         def assign(value: ast.expr) -> ast.stmt:
             return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=value), site)  # type: ignore[return-value]
@@ -217,9 +239,13 @@ class _Linearize:
     """Statements whose sites the inlining could not all inline as they are (two sites of one
     dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`)."""
 
-    def __init__(self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str]) -> None:
+    def __init__(
+        self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str],
+        reads_index_once: Callable[[str, str], bool],
+    ) -> None:
         self.several = several
-        self.linearizer = Linearizer(lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers))
+        self.linearizer = Linearizer(
+            lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers, reads_index_once))
 
     def _needed(self, stmt: ast.stmt) -> bool:
         own = [value for field, value in ast.iter_fields(stmt)
@@ -305,8 +331,15 @@ class SpecializeTypes(Pass):
             found = sites.methods.get(class_name, dunder)
             return found is not None and found.entry.expression is None
 
+        def reads_index_once(class_name: str, dunder: str) -> bool:
+            found = sites.methods.get(class_name, dunder)
+            if found is None or len(found.entry.positional) < 2:
+                return False
+            index = found.entry.positional[1]
+            return index not in found.entry.assigned and reads_of(found.entry, index) == 1
+
         params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
-        fast = _Linearize(several, sites.fresh, params).block(fast)
+        fast = _Linearize(several, sites.fresh, params, reads_index_once).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
             return False  # no site worth the entry check

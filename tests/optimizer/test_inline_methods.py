@@ -90,3 +90,30 @@ def test_left_alone(source):
 ])
 def test_same_behaviour(source, driver):
     assert_same_behaviour(source, driver)
+
+
+TUPLES = """\
+class P:
+    def at(self, xy):
+        x, y = xy
+        return x * 4 + y
+    def both(self, xy):
+        return xy[0] + xy[1]
+"""
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        pytest.param("r = P.at(p, (a, b))\n    return r", "_fatopt_x_1, _fatopt_y_2 = (a, b)", id="read-once-substituted"),
+        pytest.param("r = P.at(p, (a, 3))\n    return r", "_fatopt_x_1, _fatopt_y_2 = (a, 3)", id="constant-part"),
+        pytest.param("return P.both(p, (a, b))", "(_fatopt_xy_1 := (a, b))[0] + _fatopt_xy_1[1]", id="read-twice-bound-once"),
+        pytest.param("r = P.at(p, (a, G))\n    return r", "_fatopt_xy_1 = (a, G)", id="a-global-part-bound-first"),
+        pytest.param("r = P.at(p, (a, b + 1))\n    return r", "_fatopt_xy_1 = (a, b + 1)", id="an-operation-bound-first"),
+    ],
+)
+def test_a_tuple_display_is_substituted_for_a_parameter_read_once(body, expected):
+    source = TUPLES + "G = 5\ndef f(p, a, b):\n    " + body + "\n"
+    emitted, _report = optimized_function(source, "f", CONFIG)
+    assert expected in emitted
+    assert_same_behaviour(source, "result = (f(P(), 1, 2), f(P(), 'x', 'y'))")

@@ -6,7 +6,10 @@ The rewrites as emitted (checks shown), what is left alone (every exclusion), pl
 optimized runs of each case and of everything that must make the code fall back: subclass
 instances, other types, ``__class__`` assignment before and during a call, the dunder or the
 class changed before and during a call, an instance attribute named like the dunder, exceptions
-raised in the dunder (the traceback text), and the evaluation order of ``v[i] = x``."""
+raised in the dunder (the traceback text), and the evaluation order of ``v[i] = x`` and of the
+parts of a tuple index (bound part by part, so that the inlined dunder unpacks no tuple).
+
+The full pipeline's result for a tuple index: ``test_a_tuple_index_is_not_built_where_inlined``."""
 
 import pytest
 
@@ -35,6 +38,15 @@ class Pair:
     def __setitem__(self, xy, v):
         x, y = xy
         self.data[x * 4 + y] = v
+"""
+
+#: a dunder that reads its index twice (a tuple index is then built once, whole)
+TWICE = """\
+class Pair:
+    def __init__(self):
+        self.data = [0] * 16
+    def __getitem__(self, xy):
+        return self.data[xy[0] * 4 + xy[1]]
 """
 
 SPECIALIZE_ONLY = only("specialize_types")
@@ -71,6 +83,29 @@ REWRITES = [
         "        return _fatopt_t_1 + _fatopt_t_2\n"
         "    else:\n        return g[0] + g[1]",
         id="two-sites-linearized",
+    ),
+    pytest.param(
+        PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",
+        "def f(p: Pair, x):\n    if type(p) is Pair:\n        _fatopt_t_2 = x\n        _fatopt_t_3 = x + 1\n"
+        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_1 = p[_fatopt_t_2, _fatopt_t_3]\n"
+        "        else:\n            _fatopt_t_1 = Pair.__getitem__(p, (_fatopt_t_2, _fatopt_t_3))\n"
+        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_4 = p[0, 0]\n"
+        "        else:\n            _fatopt_t_4 = Pair.__getitem__(p, (0, 0))\n"
+        "        return _fatopt_t_1 + _fatopt_t_4\n"
+        "    else:\n        return p[x, x + 1] + p[0, 0]",
+        id="tuple-index-hoisted-part-by-part",
+    ),
+    pytest.param(
+        TWICE + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",
+        "def f(p: Pair, x):\n    if type(p) is Pair:\n        _fatopt_t_2 = (x, x + 1)\n"
+        "        if not __fatopt_valid_6_0__:\n            _fatopt_t_1 = p[_fatopt_t_2]\n"
+        "        else:\n            _fatopt_t_1 = Pair.__getitem__(p, _fatopt_t_2)\n"
+        "        _fatopt_t_4 = (0, 0)\n"
+        "        if not __fatopt_valid_6_0__:\n            _fatopt_t_3 = p[_fatopt_t_4]\n"
+        "        else:\n            _fatopt_t_3 = Pair.__getitem__(p, _fatopt_t_4)\n"
+        "        return _fatopt_t_1 + _fatopt_t_3\n"
+        "    else:\n        return p[x, x + 1] + p[0, 0]",
+        id="tuple-index-read-twice-hoisted-whole",
     ),
     pytest.param(
         GRID + "def f(g: Grid, n):\n    s = 0\n    for i in range(n):\n        s += g[i]\n    return s\n", "f",
@@ -152,6 +187,17 @@ BEHAVIOUR = [
     pytest.param(PAIR + "def f(p: Pair, n):\n    for x in range(n):\n        p[x, x] = p[x, 0] + p[0, x] + 1\n"
                  "    return p.data\n", "result = f(Pair(), 4)", id="statement-form-dunder"),
     pytest.param(PAIR + "def f(p: Pair):\n    return p[1]\n", "result = f(Pair())", id="statement-form-dunder-raises"),
+    pytest.param(PAIR + "def a(v):\n    print('part', v)\n    return v\n"
+                 "def f(p: Pair, x):\n    return p[a(x), a(x + 1)] + p[a(0), 2] * p[x, x]\n", "result = f(Pair(), 1)",
+                 id="tuple-index-parts-in-order"),
+    pytest.param(PAIR + "def f(p: Pair, x):\n    return p[x, 1 // x] + p[0, 0]\n", "result = f(Pair(), 0)",
+                 id="tuple-index-part-raises"),
+    pytest.param(PAIR + "def f(p: Pair, x):\n    return p[x, x, x] + p[0, 0]\n", "result = f(Pair(), 1)",
+                 id="tuple-index-too-long"),
+    pytest.param(TWICE + "def f(p: Pair, n):\n    return [p[i, i + 1] + p[0, i] for i in range(n)]\n",
+                 "result = f(Pair(), 3)", id="tuple-index-read-twice"),
+    pytest.param(PAIR + "def f(p: Pair, n):\n    for x in range(n):\n        p[x, x + 1] = p[x, x] + 1\n"
+                 "    return p.data\n", "result = f(Pair(), 3)", id="tuple-index-store"),
     pytest.param(GRID + "def f(n):\n    g = Grid(n)\n    for i in range(n):\n        g[i] = i\n    return g[0] + g[n - 1]\n",
                  "result = f(4)", id="constructed"),
     pytest.param(GRID + "    def total(self):\n        s = 0\n        for i in range(len(self.data)):\n"
@@ -176,6 +222,10 @@ def test_same_behaviour(source, driver):
         pytest.param(GRID + "def f(g: Grid, n):\n    for i in range(n):\n        g[i] = g[i] + 1\n", "f(Grid(2), 3)",
                      id="loop"),
         pytest.param(PAIR + "def f(p: Pair):\n    return p[0, 0] + p[3]\n", "f(Pair())", id="statement-form"),
+        pytest.param(PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[x, 1 // x]\n", "f(Pair(), 0)",
+                     id="tuple-index-part"),
+        pytest.param(PAIR + "def f(p: Pair, x):\n    return p[0, 0] + p[x, x, x]\n", "f(Pair(), 1)",
+                     id="tuple-index-unpacking"),
     ],
 )
 def test_tracebacks_are_those_of_plain_python(source, call):
@@ -197,3 +247,13 @@ def test_a_class_assignment_fails_the_specialization_for_good():
     g = ns["Grid"](2)
     g.__class__ = ns["Other"]
     assert not active(ns["f"]) and ns["f"](g, 1) == 0
+
+
+def test_a_tuple_index_is_not_built_where_inlined():
+    # the parts are substituted for the dunder's index parameter, read once: ``x, y = (t1, t2)``
+    # compiles to no tuple; a dunder reading it twice gets the tuple, bound once
+    emitted, _report = optimized_function(PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f")
+    assert "_fatopt_x_1, _fatopt_y_2 = (_fatopt_t_2, _fatopt_t_3)" in emitted
+    assert "_fatopt_x_4, _fatopt_y_5 = (0, 0)" in emitted
+    emitted, _report = optimized_function(TWICE + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f")
+    assert "_fatopt_t_2 = (x, x + 1)" in emitted and "_fatopt_t_2[0] * 4 + _fatopt_t_2[1]" in emitted
