@@ -42,6 +42,10 @@ class Config:
     #: once at entry where speculated), its subscripts call the class's dunders, which the
     #: inlining inlines (see fatopt/passes/specialize_types.py).
     specialize_types: bool = True
+    #: Where a recorded profile saw a method call's receiver of one ``__slots__`` class, the
+    #: call runs the class's method under a type check at the call, which the inlining inlines
+    #: (see fatopt/passes/specialize_receivers.py).
+    specialize_receivers: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

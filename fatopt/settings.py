@@ -29,6 +29,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "inline_recursive": True,
     "inline_functions": True,
     "specialize_types": True,
+    "specialize_receivers": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -126,6 +126,14 @@ class ClassTable:
                 return None
         return None
 
+    def slots_only(self, info: ClassInfo) -> bool:
+        """True if instances of ``info`` have no ``__dict__``: every class of its :meth:`mro`
+        binds ``__slots__`` once, to a literal without ``"__dict__"`` (then an attribute that
+        resolves to a method on the class cannot be shadowed by an instance attribute)."""
+        classes = self.mro(info)
+        return classes is not None and all(
+            c.instances_have_dict is False and self._bindings.get(id(c.node), {}).get("__slots__") == 1 for c in classes)
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.classes)
 

@@ -93,6 +93,9 @@ class Inlinable:
     #: for a method: its first parameter (``self``), which its own calls ``self.m(...)`` are
     #: made on (left calls); None otherwise
     receiver: str | None = None
+    #: the module's C functions it calls (``from math import sqrt``: the caller guards their
+    #: global bindings)
+    imported: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -171,8 +174,8 @@ def _is_item_target(target: ast.expr) -> bool:
 
 def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = False) -> frozenset[str]:
     """The names ``body`` assigns; raises _NotInlinable(reason) if it is not a body the pass can
-    splice into a caller: assignments to names (with ``stores``, also one assignment to an item
-    or attribute), ``if``, ``return``, ``pass``; a return ends its block and an ``if`` branch
+    splice into a caller: assignments to names (with ``stores``, also one assignment or
+    augmented assignment to an item or attribute), ``if``, ``return``, ``pass``; a return ends its block and an ``if`` branch
     holding one always returns; every local read is certainly bound (the temporaries it becomes
     would give another message)."""
     assigned: set[str] = set()
@@ -192,6 +195,8 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
                     raise _NotInlinable("an assignment to something else than names")
                 assigned.update(n.id for n in names)
             elif type(sub) is ast.AugAssign:
+                if stores and _is_item_target(sub.target):
+                    continue
                 if type(sub.target) is not ast.Name:
                     raise _NotInlinable("an augmented assignment to something else than a name")
                 assigned.add(sub.target.id)
@@ -244,7 +249,7 @@ def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
         target = stmt.targets[0]
         return [stmt.value, target] if _is_item_target(target) else [stmt.value]
     if kind is ast.AugAssign:
-        return [stmt.value]
+        return [stmt.value, stmt.target] if _is_item_target(stmt.target) else [stmt.value]
     if kind is ast.If:
         out: list[ast.AST] = [stmt.test]
         for inner in stmt.body + stmt.orelse:
@@ -333,6 +338,7 @@ def examine(
     size = 0
     calls: set[str] = set()
     builtins: set[str] = set()
+    imported: set[str] = set()
     for sub in (sub for e in expressions for sub in walk(e)):
         if not isinstance(sub, _ALLOWED) and not (method and isinstance(sub, _STORE)):
             return None, f"uses {type(sub).__name__}", set()
@@ -354,7 +360,9 @@ def examine(
                 return None, "calls something that is not a module function or builtin by name", set()
             if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
                 return None, "a call with *args or **kwargs", set()
-            if facts.binding_count(func.id):
+            if func.id in facts.c_functions and not sub.keywords:  # type: ignore[attr-defined]
+                imported.add(func.id)
+            elif facts.binding_count(func.id):
                 calls.add(func.id)
             elif func.id in allowed_builtins and facts.assumable_builtin(func.id) and not sub.keywords:  # type: ignore[attr-defined]
                 builtins.add(func.id)
@@ -365,7 +373,7 @@ def examine(
         return None, f"{size} expression nodes and statements (max_inline_size is {max_size})", set()
     entry = Inlinable(
         node, expression, tuple(positional), len(args.posonlyargs), tuple(a.arg for a in args.kwonlyargs),
-        defaults, frozenset(calls), frozenset(builtins), statements, assigned, owner, receiver,
+        defaults, frozenset(calls), frozenset(builtins), statements, assigned, owner, receiver, frozenset(imported),
     )
     return entry, "", calls
 

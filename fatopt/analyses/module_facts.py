@@ -17,6 +17,8 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 import builtins
+import importlib
+import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,27 @@ __all__ = ["ModuleFacts", "FactsOfModule", "analyze_module"]
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
+#: modules whose functions are C functions that see no Python frame (they call back only into
+#: ``__float__``, ``__index__`` and the like, as an operator would): a call of one from inlined
+#: code behaves as from the callee
+C_FUNCTION_MODULES = ("math", "cmath")
+
+
+def _c_functions(tree: ast.Module, counts: dict[str, int]) -> frozenset[str]:
+    """Names the module's top level binds once by ``from math import f`` (or cmath) to a C
+    function of that module (as the optimizing interpreter's module has it; the caller's guard
+    on the global keeps the binding)."""
+    out = set()
+    for stmt in tree.body:
+        if type(stmt) is not ast.ImportFrom or stmt.level or stmt.module not in C_FUNCTION_MODULES:
+            continue
+        module = importlib.import_module(stmt.module)
+        for alias in stmt.names:
+            local = alias.asname or alias.name
+            if counts.get(local) == 1 and type(getattr(module, alias.name, None)) is types.BuiltinFunctionType:
+                out.add(local)
+    return frozenset(out)
+
 
 @dataclass(frozen=True)
 class ModuleFacts:
@@ -45,6 +68,9 @@ class ModuleFacts:
     dynamic: tuple[str, ...]
     #: name -> number of statements that may bind it in the module namespace
     binding_counts: dict[str, int] = field(default_factory=dict)
+    #: names bound once, by ``from math import sqrt`` (or cmath) at the module's top level, to a
+    #: C function of that module: inlined code may call them (:data:`C_FUNCTION_MODULES`)
+    c_functions: frozenset[str] = frozenset()
 
     def binding_count(self, name: str) -> int:
         """How many statements of the module may bind ``name`` in its namespace."""
@@ -150,7 +176,8 @@ def analyze_module(tree: ast.Module, scopes: ModuleScopes, config: Config) -> Mo
                     continue  # set by the import system before the module runs
                 if value is not NOT_FOLDED:
                     constants[name] = value
-    return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic, binding_counts=counts)
+    return ModuleFacts(constants=constants, module_bound=frozenset(counts), dynamic=dynamic, binding_counts=counts,
+                       c_functions=_c_functions(tree, counts) if not dynamic else frozenset())
 
 
 class FactsOfModule(Analysis[ModuleFacts]):

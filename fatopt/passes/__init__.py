@@ -24,6 +24,7 @@ from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
+from fatopt.passes.specialize_receivers import SpecializeReceivers
 from fatopt.passes.specialize_types import SpecializeTypes
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
 from fatopt.passes.unroll_loops import UnrollLoops
@@ -44,6 +45,7 @@ __all__ = [
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SpecializeReceivers",
     "SpecializeTypes",
     "SubstituteClassConstants",
     "UnrollComprehensions",
@@ -64,6 +66,8 @@ PIPELINE: tuple[type[Pass], ...] = (
     EliminateGenexpr,
     # before InlineFunctions: it writes subscripts as the calls of dunders that it inlines
     SpecializeTypes,
+    # after SpecializeTypes (whose linearization reads only its own sites), before InlineFunctions
+    SpecializeReceivers,
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,

@@ -169,7 +169,10 @@ def _is_wrapper(stmt: ast.stmt) -> bool:
 
 def _is_check(node: ast.AST) -> bool:
     """True for the test ``not FLAG`` of the specialization's validity flag (``FLAG`` is
-    ``__fatopt_valid_...__``, or the local it is loaded into before a loop)."""
+    ``__fatopt_valid_...__``, or the local it is loaded into before a loop), alone or first of
+    an ``or`` (``not FLAG or type(v) is not C``: fatopt.passes.specialize_receivers)."""
+    if type(node) is ast.BoolOp and type(node.op) is ast.Or:  # type: ignore[attr-defined]
+        node = node.values[0]  # type: ignore[attr-defined]
     if type(node) is not ast.UnaryOp or type(node.op) is not ast.Not:  # type: ignore[attr-defined]
         return False
     name = node.operand  # type: ignore[attr-defined]
@@ -269,6 +272,17 @@ def _lower(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
             return out
         out.append(stmt)
     return out
+
+
+def _only_result(body: list[ast.stmt], result: str) -> ast.expr | None:
+    """The value of ``result = X`` if that is ``body``'s last statement and no other statement
+    names ``result`` (the callee returned only there); else None."""
+    last = body[-1] if body else None
+    if type(last) is not ast.Assign or type(last.targets[0]) is not ast.Name or last.targets[0].id != result:
+        return None
+    if any(type(n) is ast.Name and n.id == result for stmt in body[:-1] for n in walk(stmt)):
+        return None
+    return last.value
 
 
 class _Rename(ast.NodeTransformer):
@@ -477,14 +491,20 @@ class _Inline(BoundLocalsTransformer):
         result = self._fresh("result")
         body = _lower([clone(s) for s in entry.statements] + [_implicit_return(entry)], result)
         body = [_Rename(renames, substitutes).visit(s) for s in body]
-        if kind is ast.Assign:
-            stmt.value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)  # type: ignore[attr-defined]
-            tail: list[ast.stmt] = [stmt]
-        elif kind is ast.Return:
+        tail: list[ast.stmt] = []
+        last = _only_result(body, result)
+        if last is not None:
+            # one return, the last statement: its value goes where the call was
+            if kind is ast.Expr and type(last) is not ast.Constant:
+                body[-1] = ast.copy_location(ast.Expr(value=last), last)
+            elif kind is ast.Expr:  # nothing to evaluate
+                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
+            else:
+                stmt.value = last  # type: ignore[attr-defined]
+                body[-1] = stmt
+        elif kind in (ast.Assign, ast.Return):
             stmt.value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)  # type: ignore[attr-defined]
             tail = [stmt]
-        else:
-            tail = []
         self._require(entry)
         self.changed = True
         inlined = self._wrap(stmt, [(entry, _span(call))], prologue + body + tail)
@@ -529,12 +549,16 @@ class _Inline(BoundLocalsTransformer):
             names = set().union(*(self.table.closure(name) for name in entry.calls))
             for builtin in entry.builtins:
                 self.unit.require(GuardBuiltins, builtin)
+            for imported in entry.imported:
+                self.unit.require(GuardGlobals, imported)
             self._require_static(entry)
         for name in names:
             self.unit.require(GuardCallee, name)
             callee = self.table.get(name)
             for builtin in callee.builtins if callee is not None else ():
                 self.unit.require(GuardBuiltins, builtin)
+            for imported in callee.imported if callee is not None else ():
+                self.unit.require(GuardGlobals, imported)
 
     def _require_static(self, entry: Inlinable) -> None:
         """``GuardStaticCallee`` on the staticmethod (``GuardClass`` on the attribute, for a
@@ -743,7 +767,7 @@ class InlineFunctions(Pass):
         class name."""
         module = unit.module
         if module is None or (unit.loads.isdisjoint(module.fact(TopLevelClassNames))
-                              and "type_specialized" not in unit.made):
+                              and unit.made.isdisjoint(("type_specialized", "receivers_specialized"))):
             return None
         return module.fact(ModuleMethodCallees)
 

@@ -36,7 +36,7 @@ SHAPES = [
     pytest.param(
         H + "def f(x=1):\n    y = h(x)\n    return y\n",
         "def f(x=1):\n    if not __fatopt_valid_4_0__:\n        y = h(x)\n    else:\n        try:\n"
-        "            _fatopt_b_1 = x * 2\n            _fatopt_result_2 = _fatopt_b_1 + 1\n            y = _fatopt_result_2\n"
+        "            _fatopt_b_1 = x * 2\n            y = _fatopt_b_1 + 1\n"
         "        except:\n            __fatopt_runtime__.inlined_raised('h', (1, 3), None)\n            raise\n"
         "    return y",
         id="statements",

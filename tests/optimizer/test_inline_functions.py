@@ -95,7 +95,7 @@ CHANGES = [
     ),
     pytest.param(
         "def g(a):\n    b = a + 1\n    return b * 2\ndef f(x=1):\n    y = g(x)\n    return y\n",
-        _def_f("x=1", wrapped("_fatopt_b_1 = x + 1\n_fatopt_result_2 = _fatopt_b_1 * 2\ny = _fatopt_result_2",
+        _def_f("x=1", wrapped("_fatopt_b_1 = x + 1\ny = _fatopt_b_1 * 2",
                               ("g", (1, 3))), "return y"),
         id="statements-assign",
     ),
@@ -110,18 +110,18 @@ CHANGES = [
     ),
     pytest.param(
         "def g(a):\n    a = a + 1\n    return a\ndef f(x=1):\n    return g(x * 2)\n",
-        _def_f("x=1", wrapped("_fatopt_a_1 = x * 2\n_fatopt_a_1 = _fatopt_a_1 + 1\n_fatopt_result_2 = _fatopt_a_1\n"
-                              "return _fatopt_result_2", ("g", (1, 3)))),
+        _def_f("x=1", wrapped("_fatopt_a_1 = x * 2\n_fatopt_a_1 = _fatopt_a_1 + 1\n"
+                              "return _fatopt_a_1", ("g", (1, 3)))),
         id="statements-parameter-assigned",
     ),
     pytest.param(
         "def g(a):\n    b = a\ndef f(x=1):\n    g(x)\n    return x\n",
-        _def_f("x=1", wrapped("_fatopt_b_1 = x\n_fatopt_result_2 = None", ("g", (1, 2))), "return x"),
+        _def_f("x=1", wrapped("_fatopt_b_1 = x", ("g", (1, 2))), "return x"),
         id="statements-falls-off-the-end",
     ),
     pytest.param(
         "def g(a):\n    b = a\n    return b\ndef f(x=1):\n    d = {}\n    d[x] = g(x)\n    return d\n",
-        _def_f("x=1", "d = {}", wrapped("_fatopt_b_1 = x\n_fatopt_result_2 = _fatopt_b_1\nd[x] = _fatopt_result_2",
+        _def_f("x=1", "d = {}", wrapped("_fatopt_b_1 = x\nd[x] = _fatopt_b_1",
                                         ("g", (1, 3))), "return d"),
         id="statements-target-after",
     ),

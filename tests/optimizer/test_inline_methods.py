@@ -40,7 +40,7 @@ REWRITES = [
                  "        __fatopt_runtime__.inlined_raised('Vec.ratio', (9, 12), None)\n        raise",
                  id="returns-under-if-as-one-expression"),
     pytest.param(VEC + "def f(v):\n    Vec.store(v, 5)\n    return v.x\n",
-                 "def f(v):\n    try:\n        v.x = 5\n        _fatopt_result_1 = None\n    except:\n"
+                 "def f(v):\n    try:\n        v.x = 5\n    except:\n"
                  "        __fatopt_runtime__.inlined_raised('Vec.store', (13, 14), None)\n        raise\n    return v.x",
                  id="attribute-store"),
 ]
@@ -117,3 +117,46 @@ def test_a_tuple_display_is_substituted_for_a_parameter_read_once(body, expected
     emitted, _report = optimized_function(source, "f", CONFIG)
     assert expected in emitted
     assert_same_behaviour(source, "result = (f(P(), 1, 2), f(P(), 'x', 'y'))")
+
+
+MATH = """\
+from math import sqrt
+from os.path import join
+class V:
+    def __init__(self, x):
+        self.x = x
+    def root(self):
+        return sqrt(self.x)
+    def grow(self, k):
+        self.x *= k
+        self.x += 1
+    def path(self):
+        return join(self.x, 'a')
+"""
+
+
+def test_a_method_may_call_a_c_function_of_math_guarded_on_its_global():
+    emitted, report = optimized_function(MATH + "def f(v):\n    return V.root(v)\n", "f", CONFIG)
+    assert emitted is not None and "sqrt(v.x)" in emitted
+    guards = [g for row in report.functions if row.qualname == "f" for g in row.guards]
+    assert guards == ["GuardClass('V', 'root')", "GuardGlobals('sqrt')"]
+
+
+def test_a_function_imported_from_a_python_module_is_not_called_from_inlined_code():
+    emitted, _report = optimized_function(MATH + "def f(v):\n    return V.path(v)\n", "f", CONFIG)
+    assert emitted is None
+
+
+def test_a_method_may_update_an_attribute_in_place():
+    emitted, _report = optimized_function(MATH + "def f(v):\n    V.grow(v, 3)\n    return v.x\n", "f", CONFIG)
+    assert "v.x *= 3" in emitted and "v.x += 1" in emitted
+
+
+@pytest.mark.parametrize("driver", [
+    pytest.param("result = (f(V(4.0)), f(V(9)))", id="values"),
+    pytest.param(traceback_driver("f(V(-1.0))"), id="math-domain-error"),
+    pytest.param(traceback_driver("f(V('a'))"), id="type-error"),
+    pytest.param("import math\nsqrt = math.cos\nresult = f(V(0.0))", id="sqrt-rebound"),
+])
+def test_c_function_calls_behave_as_plain(driver):
+    assert_same_behaviour(MATH + "def f(v):\n    V.grow(v, 2)\n    return V.root(v)\n", driver)
