@@ -126,6 +126,12 @@ class ClassTable:
                 return None
         return None
 
+    def object_new(self, info: ClassInfo) -> bool:
+        """True if no class of ``info``'s :meth:`mro` binds ``__new__`` (``object.__new__``
+        makes its instances, of exactly that class)."""
+        classes = self.mro(info)
+        return classes is not None and not any("__new__" in self._bindings.get(id(c.node), ()) for c in classes)
+
     def slots_only(self, info: ClassInfo) -> bool:
         """True if instances of ``info`` have no ``__dict__``: every class of its :meth:`mro`
         binds ``__slots__`` once, to a literal without ``"__dict__"`` (then an attribute that

@@ -118,9 +118,7 @@ def _constructed(unit: Unit) -> dict[str, str]:
         name, class_name = node.targets[0].id, _class_here(unit, value.func.id)
         if class_name is None or resolve(unit.scope, name) != "local" or _rebound_elsewhere(unit, name):
             continue
-        info = table.by_qualname[class_name]
-        if table.lookup(info, "__new__") is None and not any(
-                "__new__" in table._bindings.get(id(c.node), ()) for c in table.mro(info) or ()):
+        if table.object_new(table.by_qualname[class_name]):
             out[name] = class_name
     return out
 

@@ -174,8 +174,8 @@ def _is_item_target(target: ast.expr) -> bool:
 
 def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = False) -> frozenset[str]:
     """The names ``body`` assigns; raises _NotInlinable(reason) if it is not a body the pass can
-    splice into a caller: assignments to names (with ``stores``, also one assignment or
-    augmented assignment to an item or attribute), ``if``, ``return``, ``pass``; a return ends its block and an ``if`` branch
+    splice into a caller: assignments to names, chained or not (with ``stores``, also to items
+    and attributes, and augmented assignments to them), ``if``, ``return``, ``pass``; a return ends its block and an ``if`` branch
     holding one always returns; every local read is certainly bound (the temporaries it becomes
     would give another message)."""
     assigned: set[str] = set()
@@ -184,16 +184,14 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
             if isinstance(sub, ast.stmt) and not isinstance(sub, _STATEMENTS):
                 raise _NotInlinable(f"uses {type(sub).__name__}")
             if type(sub) is ast.Assign:
-                if len(sub.targets) != 1:
-                    raise _NotInlinable("a chained assignment")
-                target = sub.targets[0]
-                if stores and _is_item_target(target):
-                    continue
-                names = [target] if type(target) is ast.Name else (
-                    target.elts if type(target) in (ast.Tuple, ast.List) else None)
-                if names is None or not all(type(n) is ast.Name for n in names):
-                    raise _NotInlinable("an assignment to something else than names")
-                assigned.update(n.id for n in names)
+                for target in sub.targets:  # (a chained assignment stores left to right)
+                    if stores and _is_item_target(target):
+                        continue
+                    names = [target] if type(target) is ast.Name else (
+                        target.elts if type(target) in (ast.Tuple, ast.List) else None)
+                    if names is None or not all(type(n) is ast.Name for n in names):
+                        raise _NotInlinable("an assignment to something else than names")
+                    assigned.update(n.id for n in names)
             elif type(sub) is ast.AugAssign:
                 if stores and _is_item_target(sub.target):
                     continue
@@ -216,10 +214,11 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
                 return True, bound
             if kind is ast.Assign:
                 reads(stmt.value, bound)
-                if _is_item_target(stmt.targets[0]):
-                    reads(stmt.targets[0], bound)
-                    continue
-                bound = bound | {n.id for n in walk(stmt.targets[0]) if type(n) is ast.Name}
+                for target in stmt.targets:
+                    if _is_item_target(target):
+                        reads(target, bound)
+                    else:
+                        bound = bound | {n.id for n in walk(target) if type(n) is ast.Name}
             elif kind is ast.AugAssign:
                 reads(stmt.target, bound)
                 reads(stmt.value, bound)
@@ -246,8 +245,7 @@ def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
     if kind is ast.Return:
         return [stmt.value] if stmt.value is not None else []
     if kind is ast.Assign:
-        target = stmt.targets[0]
-        return [stmt.value, target] if _is_item_target(target) else [stmt.value]
+        return [stmt.value, *(t for t in stmt.targets if _is_item_target(t))]
     if kind is ast.AugAssign:
         return [stmt.value, stmt.target] if _is_item_target(stmt.target) else [stmt.value]
     if kind is ast.If:

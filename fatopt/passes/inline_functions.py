@@ -65,7 +65,7 @@ from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return
 from fatopt.analyses.scopes import resolve
-from fatopt.analyses.method_callees import MethodCallee, MethodCallees, ModuleMethodCallees
+from fatopt.analyses.method_callees import MethodCallee, MethodCallees, ModuleMethodCallees, plain_class
 from fatopt.analyses.static_callees import ModuleStaticCallees, StaticCallee, StaticCallees
 from fatopt.emit import RUNTIME_NAME, VALID_FLAG_PREFIX
 from fatopt.guards.builtin_names import GuardBuiltins
@@ -274,6 +274,14 @@ def _lower(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
     return out
 
 
+def _assigns_itself(stmt: ast.stmt, value: ast.expr) -> bool:
+    """True for ``x = <value>`` where the value is the name ``x`` itself (a no-op where ``x``
+    is a local certainly bound: the caller checks)."""
+    targets = stmt.targets  # type: ignore[attr-defined]
+    return (len(targets) == 1 and type(targets[0]) is ast.Name and type(value) is ast.Name
+            and value.id == targets[0].id)
+
+
 def _only_result(body: list[ast.stmt], result: str) -> ast.expr | None:
     """The value of ``result = X`` if that is ``body``'s last statement and no other statement
     names ``result`` (the callee returned only there); else None."""
@@ -465,9 +473,16 @@ class _Inline(BoundLocalsTransformer):
             return None
         call: ast.Call = stmt.value  # type: ignore[attr-defined,assignment]
         entry = self._callee(call.func)
+        made = None if entry is not None else self._constructor(call.func)
+        if made is not None:
+            entry = made[1]
         if entry is None or entry.name in taken or entry.expression is not None or self.comprehensions:
             return None
-        bound = self._arguments(call, entry)
+        obj = self._fresh("self") if made is not None else None
+        # a constructor: __init__'s own parameter is the new object (bound after the arguments)
+        binding = call if obj is None else ast.copy_location(ast.Call(
+            func=call.func, args=[ast.Name(id=obj, ctx=ast.Load()), *call.args], keywords=call.keywords), call)
+        bound = self._arguments(binding, entry)
         if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
             return None
         if any(type(sub) in _NOT_IN_ARGUMENTS for value in bound.values() for sub in walk(value)):
@@ -479,6 +494,9 @@ class _Inline(BoundLocalsTransformer):
         substitutes: dict[str, ast.expr] = {}
         prologue: list[ast.stmt] = []
         for param, value in bound.items():
+            if obj is not None and param == entry.receiver:
+                substitutes[param] = value  # the new object's local
+                continue
             if param not in entry.assigned and (
                     type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param)):
                 substitutes[param] = value
@@ -486,6 +504,8 @@ class _Inline(BoundLocalsTransformer):
             renames[param] = self._fresh(param)
             target = ast.copy_location(ast.Name(id=renames[param], ctx=ast.Store()), value)
             prologue.append(ast.copy_location(ast.Assign(targets=[target], value=value), value))
+        if made is not None and obj is not None:
+            prologue.append(self._new_object(obj, made[0], call))
         for name in sorted(entry.assigned - set(renames)):
             renames[name] = self._fresh(name)
         result = self._fresh("result")
@@ -493,11 +513,20 @@ class _Inline(BoundLocalsTransformer):
         body = [_Rename(renames, substitutes).visit(s) for s in body]
         tail: list[ast.stmt] = []
         last = _only_result(body, result)
-        if last is not None:
+        if obj is not None:
+            # __init__ returns None (a constructor's value is the new object)
+            if last is not None:
+                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
+            if kind is not ast.Expr:
+                stmt.value = ast.copy_location(ast.Name(id=obj, ctx=ast.Load()), call)  # type: ignore[attr-defined]
+                tail = [stmt]
+        elif last is not None:
             # one return, the last statement: its value goes where the call was
             if kind is ast.Expr and type(last) is not ast.Constant:
                 body[-1] = ast.copy_location(ast.Expr(value=last), last)
             elif kind is ast.Expr:  # nothing to evaluate
+                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
+            elif kind is ast.Assign and _assigns_itself(stmt, last) and self._substitutable(last):  # (`q = q.step()`)
                 body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
             else:
                 stmt.value = last  # type: ignore[attr-defined]
@@ -512,6 +541,45 @@ class _Inline(BoundLocalsTransformer):
             return inlined
         test = _not_valid(self._flag(), call)
         return ast.copy_location(ast.If(test=test, body=[as_written], orelse=[inlined]), stmt)
+
+    def _constructor(self, func: ast.expr) -> tuple[str, Inlinable] | None:
+        """(class, its ``__init__``) for a call ``C(...)`` of a plain top-level class whose MRO
+        binds no ``__new__`` (``object.__new__`` makes the instance) and whose ``__init__`` is a
+        method the inlining can splice that returns nothing else than None; the class defined
+        before the caller, or the caller a method of it."""
+        if type(func) is not ast.Name or self.methods is None:
+            return None
+        name = func.id
+        if self.is_shadowed(name) or not self.unit.is_module_name(name):
+            return None
+        info = plain_class(self.unit.module, name)  # type: ignore[arg-type]
+        if info is None or not self.unit.module.fact(ModuleClassTable).object_new(info):  # type: ignore[union-attr]
+            return None
+        found = self.methods.get(name, "__init__")
+        if found is None or found.entry.expression is not None:
+            return None
+        if any(type(n) is ast.Return and n.value is not None and not (type(n.value) is ast.Constant and n.value.value is None)
+               for stmt in found.entry.statements for n in walk(stmt)):
+            return None  # (type.__call__ raises TypeError for another value)
+        if found.class_node.end_lineno >= self.unit.node.lineno and (  # type: ignore[operator]
+                self.own_class is None or self.own_class[1] is not found.class_node):
+            return None
+        self.via[id(found.entry)] = (name, "__init__")
+        return name, found.entry
+
+    def _new_object(self, obj: str, class_name: str, call: ast.Call) -> ast.stmt:
+        """``obj = object.__new__(C)``: what ``type.__call__`` makes before it calls
+        ``__init__`` (guarded: ``C.__new__`` object's), spelled
+        ``__fatopt_runtime__.object_new(C)`` (3.13 does not specialize ``object.__new__``:
+        some 300 instructions, against a few for a module attribute)."""
+        self._require_attribute(class_name, "__new__", GuardClass)
+
+        def at(node: ast.AST) -> ast.AST:
+            return ast.copy_location(node, call)
+
+        new = at(ast.Attribute(value=at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load())), attr="object_new", ctx=ast.Load()))
+        value = at(ast.Call(func=new, args=[at(ast.Name(id=class_name, ctx=ast.Load()))], keywords=[]))
+        return at(ast.Assign(targets=[at(ast.Name(id=obj, ctx=ast.Store()))], value=value))  # type: ignore[return-value,call-overload]
 
     def _callee(self, func: ast.expr) -> Inlinable | None:
         """The inlinable function a call of ``func`` runs, if its guard can be built for this
@@ -574,6 +642,11 @@ class _Inline(BoundLocalsTransformer):
         if entry.receiver is not None:
             kind = GuardClass
             owner, attribute = self.via[id(entry)]
+        self._require_attribute(owner, attribute, kind)
+
+    def _require_attribute(self, owner: str, attribute: str, kind: type[GuardStaticCallee] | type[GuardClass]) -> None:
+        """``kind(owner, attribute)`` of the function, or of its class statement (see
+        :meth:`_require_static`)."""
         if self.own_class is None or self.own_class[0] != owner:
             self.unit.require(kind, owner, attribute)
             return
@@ -783,7 +856,10 @@ class InlineFunctions(Pass):
                     type(v) is not str and name in unit.loads for (name, _attr), v in statics.entries.items()):
                 return True
             methods = self._methods(unit)
-            return methods is not None and any(
+            if methods is None:
+                return False
+            classes = unit.loads & unit.module.fact(TopLevelClassNames)
+            return any(methods.get(name, "__init__") is not None for name in classes) or any(
                 type(n) is ast.Attribute and type(n.value) is ast.Name and methods.get(n.value.id, n.attr) is not None
                 for n in walk(unit.node))
         return self.again  # a round that inlined may have brought calls to inline next

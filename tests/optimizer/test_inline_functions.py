@@ -94,6 +94,11 @@ CHANGES = [
         id="temporary-used-twice",
     ),
     pytest.param(
+        "def g(a):\n    b = c = a + 1\n    return b * c\ndef f(x=1):\n    return g(x)\n",
+        _def_f("x=1", wrapped("_fatopt_b_1 = _fatopt_c_2 = x + 1\nreturn _fatopt_b_1 * _fatopt_c_2", ("g", (1, 3)))),
+        id="statements-chained-assignment",
+    ),
+    pytest.param(
         "def g(a):\n    b = a + 1\n    return b * 2\ndef f(x=1):\n    y = g(x)\n    return y\n",
         _def_f("x=1", wrapped("_fatopt_b_1 = x + 1\ny = _fatopt_b_1 * 2",
                               ("g", (1, 3))), "return y"),
@@ -175,7 +180,6 @@ NOOPS = [
                  id="local-maybe-unbound-in-callee"),
     pytest.param("def g(a):\n    if a:\n        if a > 1:\n            return 1\n    else:\n        if a < 0:\n"
                  "            return 2\n    return 3\ndef f():\n    return g(2)\n", id="rest-in-two-branches"),
-    pytest.param("def g(a):\n    b = c = a\n    return b\ndef f():\n    return g(1)\n", id="chained-assignment"),
     pytest.param("def g(a):\n    a.x = 1\n    return a\ndef f():\n    return g(1)\n", id="attribute-assignment"),
     pytest.param("def g(a):\n    b = a\n    return b\ndef f(x=1):\n    x += g(x)\n    return x\n",
                  id="statements-in-augmented-assignment"),

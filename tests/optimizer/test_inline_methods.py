@@ -160,3 +160,74 @@ def test_a_method_may_update_an_attribute_in_place():
 ])
 def test_c_function_calls_behave_as_plain(driver):
     assert_same_behaviour(MATH + "def f(v):\n    V.grow(v, 2)\n    return V.root(v)\n", driver)
+
+
+PT = """\
+from math import sin
+class Pt:
+    def __init__(self, i, k=2):
+        self.x = x = sin(i)
+        self.y = x * k
+"""
+
+
+def test_a_constructor_is_inlined_as_object_new_and_init():
+    emitted, report = optimized_function(PT + "def f(i):\n    p = Pt(i)\n    return p.y\n", "f", CONFIG)
+    assert emitted == (
+        "def f(i):\n    try:\n        _fatopt_self_1 = __fatopt_runtime__.object_new(Pt)\n"
+        "        _fatopt_self_1.x = _fatopt_x_2 = sin(i)\n        _fatopt_self_1.y = _fatopt_x_2 * 2\n"
+        "        p = _fatopt_self_1\n    except:\n        __fatopt_runtime__.inlined_raised('Pt.__init__', (3, 5), None)\n"
+        "        raise\n    return p.y")
+    guards = [g for row in report.functions if row.qualname == "f" for g in row.guards]
+    assert guards == ["GuardClass('Pt', '__init__', '__new__')", "GuardGlobals('sin')"]
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("class Pt:\n    def __new__(cls, i):\n        return object.__new__(cls)\n    def __init__(self, i):\n"
+                 "        self.x = i\n", id="own-new"),
+    pytest.param("class Base:\n    def __new__(cls, *a):\n        return object.__new__(cls)\nclass Pt(Base):\n"
+                 "    def __init__(self, i):\n        self.x = i\n", id="inherited-new"),
+    pytest.param("class Pt:\n    def __init__(self, i):\n        self.x = i\n        return 5\n", id="init-returns-a-value"),
+    pytest.param("class Pt:\n    def __init__(self, i):\n        print(i)\n", id="init-not-inlinable"),
+    pytest.param("class Pt:\n    pass\n", id="no-init"),
+    pytest.param("class M(type):\n    pass\nclass Pt(metaclass=M):\n    def __init__(self, i):\n        self.x = i\n",
+                 id="metaclass"),
+    pytest.param("class Pt(dict):\n    def __init__(self, i):\n        self.x = i\n", id="builtin-base"),
+])
+def test_constructors_left_alone(source):
+    emitted, _report = optimized_function(source + "def f(i):\n    p = Pt(i)\n    return p\n", "f", CONFIG)
+    assert emitted is None or "object_new" not in emitted
+
+
+def test_a_constructor_defined_after_the_caller_is_left_alone():
+    source = "def f(i):\n    p = Pt(i)\n    return p\nclass Pt:\n    def __init__(self, i):\n        self.x = i\n"
+    emitted, _report = optimized_function(source, "f", CONFIG)
+    assert emitted is None
+
+
+@pytest.mark.parametrize("source, driver", [
+    pytest.param(PT + "def f(i):\n    p = Pt(i, k=3)\n    return type(p).__name__, p.x, p.y\n", "result = f(1)", id="values"),
+    pytest.param(PT + "def f(n):\n    out = []\n    for i in range(n):\n        out.append(i)\n        out[-1] = Pt(i)\n"
+                 "    return [round(p.y, 6) for p in out]\n", "result = f(3)", id="in-a-loop"),
+    pytest.param(PT + "def f(i):\n    return Pt(i)\n", traceback_driver("f('a')"), id="init-raises"),
+    pytest.param(PT + "def a(v):\n    print('argument', v)\n    return v\ndef f(i):\n    p = Pt(a(i), a(3))\n    return p.y\n",
+                 "result = f(2)", id="arguments-in-order"),
+    pytest.param(PT + "def f(i):\n    p = Pt(i)\n    return p.y\n",
+                 "Pt.__init__ = lambda self, i: setattr(self, 'y', 'replaced')\nresult = f(1)", id="init-replaced"),
+    pytest.param(PT + "def f(i):\n    p = Pt(i)\n    return p\n",
+                 "Pt.__new__ = staticmethod(lambda cls, i: 'made by __new__')\nresult = f(1)", id="new-added"),
+    pytest.param(PT + "def f(i):\n    p = Pt(i)\n    return p.y\n",
+                 "Pt.__init__.__defaults__ = (10,)\nresult = f(1)", id="init-defaults-replaced"),
+    pytest.param(PT + "def f(i):\n    Pt(i)\n    return i\n", "result = f(1)", id="value-unused"),
+    pytest.param(PT + "def f(i):\n    Pt(i, 1, 2)\n", traceback_driver("f(1)"), id="too-many-arguments"),
+])
+def test_constructors_behave_as_plain(source, driver):
+    assert_same_behaviour(source, driver)
+
+
+def test_a_method_returning_its_receiver_leaves_no_self_assignment():
+    source = ("class Q:\n    def __init__(self):\n        self.n = 0\n    def step(self, k):\n        self.n += k\n"
+              "        return self\ndef f(q, n):\n    for i in range(n):\n        q = Q.step(q, i)\n    return q.n\n")
+    emitted, _report = optimized_function(source, "f", CONFIG)
+    assert "q.n += i" in emitted and "q = q" not in emitted
+    assert_same_behaviour(source, "result = f(Q(), 4)")
