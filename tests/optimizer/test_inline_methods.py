@@ -6,7 +6,7 @@ the class never sees), and tracebacks."""
 
 import pytest
 
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both, traceback_driver
 
 CONFIG = only("inline_functions")
 
@@ -231,3 +231,19 @@ def test_a_method_returning_its_receiver_leaves_no_self_assignment():
     emitted, _report = optimized_function(source, "f", CONFIG)
     assert "q.n += i" in emitted and "q = q" not in emitted
     assert_same_behaviour(source, "result = f(Q(), 4)")
+
+
+def test_a_profiler_sees_object_new_instead_of_the_init_call():
+    # documented in docs/semantics.md, "An inlined function has no frame of its own"
+    driver = (
+        "import sys\nevents = []\n"
+        "def profile(frame, event, arg):\n"
+        "    if event in ('call', 'c_call'):\n        events.append((event, getattr(arg, '__name__', frame.f_code.co_name)))\n"
+        "sys.setprofile(profile)\n"
+        "try:\n    f(1)\nfinally:\n    sys.setprofile(None)\n"
+        "result = [e for e in events if e[1] in ('f', '__init__', '__new__')]\n"
+    )
+    source = "class Pt:\n    def __init__(self, i):\n        self.x = i\ndef f(i):\n    p = Pt(i)\n    return p\n"
+    plain, optimized = run_both(source, driver)
+    assert plain.result == "[('call', 'f'), ('call', '__init__')]"
+    assert optimized.result == "[('call', 'f'), ('c_call', '__new__')]"
