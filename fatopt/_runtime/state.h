@@ -42,10 +42,10 @@ typedef enum {
     /* no instance of the type has had its __class__ assigned since registration (once one has,
      * never again: code that checked an object's exact type at entry must not run on) */
     COND_INSTANCE_CLASS = 9,
-    /* no instance of the type whose dict the runtime watches (instance_unshadowed: watchers.c)
-     * has gained the attribute since registration (once one has, never again: code that checked
-     * at entry that an object's dict lacks the name, to call the class's method directly, must
-     * not run on).  A key, no expected object. */
+    /* no instance whose dict the runtime watches (instance_unshadowed: watchers.c), of any
+     * class (conservative), has gained the attribute since registration (once one has, never
+     * again: code that checked at entry that an object's dict lacks the name, to call the
+     * class's method directly, must not run on).  A key, no expected object. */
     COND_INSTANCE_ATTR_ABSENT = 10,
 } CondKind;
 
@@ -121,9 +121,9 @@ typedef struct {
     void (*set_func_version)(PyFunctionObject *, uint32_t);
     vectorcallfunc plain_vectorcall; /* what a Python function is called through */
     PtrMap index;
-    /* (type, name) -> a slot whose one item is the *shadow proxy* of that pair: a Condition of
-     * kind COND_INSTANCE_ATTR_ABSENT with no spec, owned here, which the index lists under
-     * (dict, name) for each watched instance dict of the type (see instance_unshadowed) */
+    /* name -> (keyed (SHADOWS, name): watchers.c) a slot whose one item is the *shadow proxy*
+     * of the name: a Condition of kind COND_INSTANCE_ATTR_ABSENT with no spec, owned here, which
+     * the index lists under (dict, name) for each watched instance dict (instance_unshadowed) */
     PtrMap shadows;
     int dict_watcher;        /* -1: not registered (yet) */
     int func_watcher;

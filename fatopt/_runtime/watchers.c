@@ -69,13 +69,21 @@ watchers_detach(State *st)
 
 /* ------------------------------------------------------------------------- dict watcher ----- */
 
+/* The index lists every COND_INSTANCE_ATTR_ABSENT condition under (SHADOWS, name) too, and the
+ * shadow proxies are kept under (SHADOWS, name): one per attribute name, whatever the class (a
+ * dict event does not say whose instance it is; a write fails the conditions on that name of
+ * every class: conservative, and the number of proxies is bounded by the names, not by classes
+ * made and dropped). */
+static char shadows_marker;
+#define SHADOWS ((void *)&shadows_marker)
+
 /* A shadow proxy (see State.shadows) saw its name written into a watched instance dict: the
- * specializations that call the type's method directly fail for good (which frames hold that
- * object is not known). */
+ * specializations that call a class's method of that name directly fail for good (which frames
+ * hold that object is not known). */
 static void
 shadow_fail(State *st, Condition *proxy)
 {
-    Slot *s = map_find(&st->index, proxy->target, proxy->key);
+    Slot *s = map_find(&st->index, SHADOWS, proxy->key);
     if (s == NULL) {
         return;
     }
@@ -535,11 +543,11 @@ index_add(State *st, Condition *c, PyObject *obj, PyObject *key)
 
 /* ------------------------------------------------------------- instance attributes ----- */
 
-/* The shadow proxy of (type, name), made on first use (borrowed; NULL with an exception set). */
+/* The shadow proxy of `name`, made on first use (borrowed; NULL with an exception set). */
 static Condition *
-shadow_proxy(State *st, PyTypeObject *tp, PyObject *name)
+shadow_proxy(State *st, PyObject *name)
 {
-    Slot *s = map_find(&st->shadows, tp, name);
+    Slot *s = map_find(&st->shadows, SHADOWS, name);
     if (s != NULL && s->n > 0) {
         return s->items[0];
     }
@@ -549,10 +557,9 @@ shadow_proxy(State *st, PyTypeObject *tp, PyObject *name)
         return NULL;
     }
     proxy->kind = COND_INSTANCE_ATTR_ABSENT;
-    proxy->target = (PyObject *)tp;  /* a key only: never read (see shadow_fail) */
     proxy->key = Py_NewRef(name);
     proxy->holds = 1;
-    if ((s = map_insert(&st->shadows, tp, name)) == NULL || slot_add(s, proxy) < 0) {
+    if ((s = map_insert(&st->shadows, SHADOWS, name)) == NULL || slot_add(s, proxy) < 0) {
         Py_DECREF(proxy->key);
         PyMem_Free(proxy);
         return NULL;
@@ -619,7 +626,7 @@ instance_unshadowed(State *st, PyObject *obj, PyObject *names)
     }
     for (Py_ssize_t i = 0; r == 1 && i < n; i++) {
         PyObject *name = PyTuple_GET_ITEM(names, i);
-        Condition *proxy = shadow_proxy(st, tp, name);
+        Condition *proxy = shadow_proxy(st, name);
         if (proxy == NULL) {
             r = -1;
             break;
@@ -686,9 +693,15 @@ cond_index(State *st, Condition *c)
         /* (type, "__class__"): the audit hook finds it from an object's type; (type, NULL), as
          * every type condition: a change of the type re-checks it (it stays as it is) */
         return index_add(st, c, c->target, st->str_class);
-    case COND_INSTANCE_ATTR_ABSENT:
-        /* (type, name): the shadow proxy of (type, name) finds it (shadow_fail) */
-        return index_add(st, c, c->target, c->key);
+    case COND_INSTANCE_ATTR_ABSENT: {
+        /* (type, NULL), as every type condition; (SHADOWS, name): the shadow proxy of the name
+         * finds it (shadow_fail) */
+        if (index_add(st, c, c->target, NULL) < 0) {
+            return -1;
+        }
+        Slot *s = map_insert(&st->index, SHADOWS, c->key);
+        return s == NULL ? -1 : slot_add(s, c);
+    }
     case COND_NEVER:
         return 0;  /* nothing can make it hold */
     }
@@ -722,9 +735,14 @@ cond_unindex(State *st, Condition *c)
     case COND_INSTANCE_CLASS:
         index_discard(st, c, c->target, st->str_class);  /* the pointer as a key only */
         break;
-    case COND_INSTANCE_ATTR_ABSENT:
-        index_discard(st, c, c->target, c->key);  /* the pointer as a key only */
+    case COND_INSTANCE_ATTR_ABSENT: {
+        index_discard(st, c, c->target, NULL);  /* the pointer as a key only */
+        Slot *s = map_find(&st->index, SHADOWS, c->key);
+        if (s != NULL && slot_discard(s, c) == 0) {
+            map_remove(&st->index, s);
+        }
         break;
+    }
     case COND_NEVER:
         break;
     }

@@ -16,8 +16,10 @@ class GuardInstanceAttrsAbsent(Guard):
     No watcher sees instance attributes by itself: the entry check makes (3.13: at no cost to
     later loads) and watches the instance's dict, and a write of one of the names there fails
     the guard for good (the function keeps its original code; its validity flag tells running
-    frames). An instance the entry check never saw is not watched: the check runs before code
-    relies on the object. If at registration the name is not such a class, it never holds.
+    frames). A write of the name into any watched instance's dict fails the guards on that name
+    of every class (conservative: the runtime keeps one watch per name, not per class). An
+    instance the entry check never saw is not watched: the check runs before code relies on the
+    object. If at registration the name is not such a class, it never holds.
 
     Replacing an instance's whole ``__dict__`` (``obj.__dict__ = {...}``) is not seen while a
     frame that checked it runs: docs/semantics.md.

@@ -136,6 +136,23 @@ def instance_class_assignment():
     assert ns["__fatopt_valid_2_0__"] == [] and fast is ns["fast"]
 
 
+def instance_dicts_watched():
+    # the entry check on instances of a class made here (their dicts watched, then freed with
+    # them), a guard on the name failed by a write, everything dropped
+    ns = fresh()
+    exec("class Grid:\n    def cell(self):\n        return 1\n", ns)
+    fast = fatopt.runtime.born(ns["plain"], ("instance_attrs_absent", "Grid", "cell"), valid="__fatopt_valid_3_0__")(ns["fast"])
+    grids = [ns["Grid"]() for _ in range(3)]
+    for g in grids:
+        fatopt._guards.unshadowed(g, ("cell", "other"))
+        fatopt._guards.unshadowed(g, ("cell",))
+    grids[0].other = 2
+    grids[1].cell = 5
+    del grids
+    fatopt._guards.flush()
+    assert fast is ns["fast"]
+
+
 def born_with_validity_flag():
     # the flag bound, shown, emptied by an invalidation, shown again, emptied for good by a
     # __code__ assignment; and a flag name that is not a str (the unoptimized path)
@@ -393,6 +410,7 @@ SCENARIOS = [
     born_failure,
     born_with_validity_flag,
     instance_class_assignment,
+    instance_dicts_watched,
     recipe_errors,
     born_never,
     genexpr_raised_paths,
