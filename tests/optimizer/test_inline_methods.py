@@ -4,6 +4,8 @@ dunders): the rewrites, what is left alone, plain vs optimized runs (the method 
 class or a base, its code replaced, an instance attribute of the same name, which a call through
 the class never sees), and tracebacks."""
 
+import sys
+
 import pytest
 
 from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both, traceback_driver
@@ -243,7 +245,23 @@ def test_a_profiler_sees_object_new_instead_of_the_init_call():
         "try:\n    f(1)\nfinally:\n    sys.setprofile(None)\n"
         "result = [e for e in events if e[1] in ('f', '__init__', '__new__')]\n"
     )
-    source = "class Pt:\n    def __init__(self, i):\n        self.x = i\ndef f(i):\n    p = Pt(i)\n    return p\n"
+    source = "class Pt:\n    __slots__ = ('x',)\n    def __init__(self, i):\n        self.x = i\ndef f(i):\n    p = Pt(i)\n    return p\n"
     plain, optimized = run_both(source, driver)
     assert plain.result == "[('call', 'f'), ('call', '__init__')]"
     assert optimized.result == "[('call', 'f'), ('c_call', '__new__')]"
+
+
+@pytest.mark.parametrize("call, slots, inlined_on_313", [
+    pytest.param("Pt(i, 3)", False, False, id="every-argument"),
+    pytest.param("Pt(i)", False, True, id="a-default"),
+    pytest.param("Pt(i, k=3)", False, True, id="a-keyword"),
+    pytest.param("Pt(i, 3)", True, True, id="slots"),
+])
+def test_which_constructor_calls_are_inlined(call, slots, inlined_on_313):
+    # 3.13 runs `C(a, b)` of a class with a __dict__ through CALL_ALLOC_AND_ENTER_INIT, cheaper
+    # than object.__new__ and the stores; 3.12 has no such path
+    source = PT.replace("class Pt:\n", "class Pt:\n    __slots__ = ('x', 'y')\n" if slots else "class Pt:\n")
+    emitted, _report = optimized_function(source + f"def f(i):\n    p = {call}\n    return p.y\n", "f", CONFIG)
+    expected = inlined_on_313 or sys.version_info < (3, 13)
+    assert (emitted is not None and "object_new" in emitted) is expected
+    assert_same_behaviour(source + f"def f(i):\n    p = {call}\n    return p.y\n", "result = f(2)")
