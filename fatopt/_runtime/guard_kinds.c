@@ -171,6 +171,24 @@ plain_class(Build *b, PyObject *recipe, PyObject *name, int *error)
     return cls;
 }
 
+/* A recipe (kind, class_name, name, ...): at least one name after the class, every one a str;
+ * the class bound to class_name as plain_class() gives it (borrowed; NULL with *error set as
+ * plain_class does, and 1 in *error for a malformed recipe, its exception set). */
+static PyObject *
+class_and_names(Build *b, PyObject *recipe, int *error)
+{
+    *error = 1;
+    if (check_arity(recipe, 2, -1) < 0) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(recipe); i++) {
+        if (check_name(PyTuple_GET_ITEM(recipe, i), recipe) < 0) {
+            return NULL;
+        }
+    }
+    return plain_class(b, recipe, PyTuple_GET_ITEM(recipe, 1), error);
+}
+
 /* --------------------------------------------------------------------------- builders ---- */
 
 /* ("builtins", *names): each name is the original builtin in the function's builtins, and no
@@ -364,16 +382,8 @@ build_callee(Build *b, PyObject *recipe)
 static int
 build_class_attrs(Build *b, PyObject *recipe)
 {
-    if (check_arity(recipe, 2, -1) < 0) {
-        return -1;
-    }
-    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(recipe); i++) {
-        if (check_name(PyTuple_GET_ITEM(recipe, i), recipe) < 0) {
-            return -1;
-        }
-    }
     int error;
-    PyObject *cls = plain_class(b, recipe, PyTuple_GET_ITEM(recipe, 1), &error);
+    PyObject *cls = class_and_names(b, recipe, &error);
     if (cls == NULL) {
         return error ? -1 : 0;
     }
@@ -433,16 +443,8 @@ build_instance_class(Build *b, PyObject *recipe)
 static int
 build_instance_attrs_absent(Build *b, PyObject *recipe)
 {
-    if (check_arity(recipe, 2, -1) < 0) {
-        return -1;
-    }
-    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(recipe); i++) {
-        if (check_name(PyTuple_GET_ITEM(recipe, i), recipe) < 0) {
-            return -1;
-        }
-    }
     int error;
-    PyObject *cls = plain_class(b, recipe, PyTuple_GET_ITEM(recipe, 1), &error);
+    PyObject *cls = class_and_names(b, recipe, &error);
     if (cls == NULL) {
         return error ? -1 : 0;
     }

@@ -464,6 +464,36 @@ _FOLDABLE_TOPS = frozenset(
 )
 
 
+class LoopCountingTransformer(FunctionCodeTransformer):
+    """A :class:`FunctionCodeTransformer` that counts the loops of the function's own code around
+    the node being visited (``self.loops``): the passes that test the validity flag test the
+    local copy loaded before a loop (``_fatopt_valid_flag``) inside one."""
+
+    def __init__(self, unit: Unit) -> None:
+        super().__init__(unit)
+        self.loops = 0
+
+    def visit_For(self, node: ast.AST) -> ast.AST:
+        node.iter = self.visit(node.iter)  # type: ignore[attr-defined]
+        node.target = self.visit(node.target)  # type: ignore[attr-defined]
+        self.loops += 1
+        try:
+            node.body = self.visit_statements(node.body)  # type: ignore[attr-defined]
+            node.orelse = self.visit_statements(node.orelse)  # type: ignore[attr-defined]
+        finally:
+            self.loops -= 1
+        return node
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        self.loops += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.loops -= 1
+
+
 def _has_docstring(body: list[ast.stmt]) -> bool:
     return bool(body) and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and (
         type(body[0].value.value) is str

@@ -39,7 +39,7 @@ from fatopt.analyses.scopes import resolve
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone
+from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _not_valid
 
 __all__ = ["SpecializeReceivers"]
@@ -49,7 +49,7 @@ def _at(node: ast.AST, like: ast.AST) -> ast.AST:
     return ast.copy_location(node, like)
 
 
-class _Sites(FunctionCodeTransformer):
+class _Sites(LoopCountingTransformer):
     """Rewrites the qualifying method calls of the function's own code."""
 
     def __init__(self, unit: Unit, classes: dict[tuple[int, int], str], own: str | None) -> None:
@@ -59,7 +59,6 @@ class _Sites(FunctionCodeTransformer):
         self.methods = unit.module.fact(ModuleMethodCallees)  # type: ignore[union-attr]
         #: (class name, method) of each rewritten site
         self.called: set[tuple[str, str]] = set()
-        self.loops = 0
 
     def _class_of(self, node: ast.AST) -> str | None:
         """The class a qualifying call ``v.m(...)`` is specialized for, or None."""
@@ -131,26 +130,6 @@ class _Sites(FunctionCodeTransformer):
         if len(node.targets) != 1 or type(node.targets[0]) is not ast.Name:
             return self.generic_visit(node)
         return self._statement(node)
-
-    def visit_For(self, node: ast.AST) -> ast.AST:
-        node.iter = self.visit(node.iter)  # type: ignore[attr-defined]
-        node.target = self.visit(node.target)  # type: ignore[attr-defined]
-        self.loops += 1
-        try:
-            node.body = self.visit_statements(node.body)  # type: ignore[attr-defined]
-            node.orelse = self.visit_statements(node.orelse)  # type: ignore[attr-defined]
-        finally:
-            self.loops -= 1
-        return node
-
-    visit_AsyncFor = visit_For
-
-    def visit_While(self, node: ast.While) -> ast.AST:
-        self.loops += 1
-        try:
-            return self.generic_visit(node)
-        finally:
-            self.loops -= 1
 
 
 class SpecializeReceivers(Pass):

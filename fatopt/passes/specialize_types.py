@@ -47,7 +47,7 @@ from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.instance_class import GuardInstanceClass
 from fatopt.nodes import walk
 from fatopt.passes._linearize import Linearizer
-from fatopt.passes._rewrite import FunctionCodeTransformer, Pass, Unit, clone
+from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, reads_of
 
 __all__ = ["SpecializeTypes"]
@@ -66,7 +66,7 @@ def _dunder_call(class_name: str, dunder: str, args: list[ast.expr], like: ast.A
     return _at(ast.Call(func=func, args=args, keywords=[]), like)  # type: ignore[return-value]
 
 
-class _Sites(FunctionCodeTransformer):
+class _Sites(LoopCountingTransformer):
     """Rewrites the subscripts of typed names in the function's own code."""
 
     def __init__(self, unit: Unit, typed: dict[str, TypedName], flag: str) -> None:
@@ -80,7 +80,6 @@ class _Sites(FunctionCodeTransformer):
         #: names with a site that runs at every call or in a loop
         self.hot: set[str] = set()
         self.branches = 0
-        self.loops = 0
         self.counter = 0
         self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg}
@@ -154,28 +153,6 @@ class _Sites(FunctionCodeTransformer):
             self.branches -= 1
 
     visit_If = visit_Try = visit_With = visit_Match = _branch  # type: ignore[assignment]
-
-    # loops and comprehensions test the local flag, loaded before the outermost loop
-    def visit_For(self, node: ast.AST) -> ast.AST:
-        node.iter = self.visit(node.iter)  # type: ignore[attr-defined]
-        node.target = self.visit(node.target)  # type: ignore[attr-defined]
-        self.loops += 1
-        try:
-            node.body = self.visit_statements(node.body)  # type: ignore[attr-defined]
-            node.orelse = self.visit_statements(node.orelse)  # type: ignore[attr-defined]
-        finally:
-            self.loops -= 1
-        return node
-
-    visit_AsyncFor = visit_For
-
-    def visit_While(self, node: ast.While) -> ast.AST:
-        self.loops += 1
-        try:
-            return self.generic_visit(node)
-        finally:
-            self.loops -= 1
-
 
 
 def _site_dunder(node: ast.AST) -> tuple[str, str] | None:

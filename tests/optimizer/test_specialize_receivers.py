@@ -17,18 +17,17 @@ from __future__ import annotations
 import ast
 import json
 import os
-import sys
 import tempfile
 import textwrap
-import types
 
 import pytest
 
 import fatopt
 from fatopt.config import Config
 from fatopt.optimizer import optimize_ast
-from fatopt.profile import _Recorder, load
+from fatopt.profile import load
 from tests.optimizer._diff import execute, only, source_file, traceback_driver
+from tests.test_profile_use import _record
 
 POINT = """\
 from math import sqrt
@@ -51,26 +50,12 @@ SPECIALIZE_ONLY = only("specialize_receivers")
 
 
 def _profile(source: str, path: str, warmup: str):
-    """The profile of running ``source`` (at ``path``) and then ``warmup``, recorded here."""
-    module = types.ModuleType("receiver_case")
-    module.__file__ = path
-    sys.modules["receiver_case"] = module
-    recorder = _Recorder(8)
-    try:
-        exec(compile(source, path, "exec"), vars(module))
-        recorder.start()
-        try:
-            exec(compile(warmup, path, "exec"), vars(module))
-        except Exception:
-            pass  # (a case whose warm-up raises still records the calls made)
-        finally:
-            recorder.stop()
-        data = recorder.to_json()
-    finally:
-        del sys.modules["receiver_case"]
+    """The profile of running ``source`` (at ``path``) and then ``warmup``, recorded here (a
+    warm-up that raises still records the calls it made)."""
+    run = "try:\n" + textwrap.indent(warmup, "    ") + "\nexcept Exception:\n    pass\n"
     fd, profile_path = tempfile.mkstemp(suffix=".profile")
     with os.fdopen(fd, "w") as f:
-        json.dump(data, f)
+        json.dump(_record(path, source, run), f)
     try:
         return load(profile_path)
     finally:
