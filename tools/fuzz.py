@@ -17,6 +17,7 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -54,13 +55,13 @@ class Tally:
 
 
 def run_profile(profile: str, examples: int, seed_value: int, avoid: frozenset[str], tally: Tally,
-                progress_every: int, config: Config | None = None) -> None:
+                progress_every: int, config: Config | None = None, type_profile: bool = False) -> None:
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), print_blob=False)
     @seed(seed_value)
     @given(modules(PROFILES[profile], avoid=avoid))
     def case(source: str) -> None:
-        tally.add(compare(source, config))
+        tally.add(compare(source, config, type_profile=type_profile))
         if progress_every and tally.cases % progress_every == 0:
             print(f"  {tally.cases} cases, {len(tally.failures)} mismatches", file=sys.stderr, flush=True)
 
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="optimizer setting, e.g. specialize_nested=1 (repeatable)")
     parser.add_argument("--expose-known", action="store_true",
                         help="also generate what exposes the known bugs: " + "; ".join(KNOWN_BUGS))
+    parser.add_argument("--type-profile", action="store_true",
+                        help="record each module's plain run as `fatopt profile` does and optimize "
+                             "with that profile (the passes that use one: specialize_receivers, "
+                             "profiled argument types); the run's files go to a temporary directory")
     parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
                         help="address-space limit of this process (default 4 GiB; 0: none): a "
                              "generated program that runs away raises MemoryError instead of "
@@ -91,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
     config = Config.from_dict({k: _parse(v) for k, _, v in (item.partition("=") for item in args.config)})
+    if args.type_profile:
+        # the recorder reads each module's source from its file: fuzz_case.py, in a directory of
+        # the run's own
+        os.chdir(tempfile.mkdtemp(prefix="fatopt-fuzz-"))
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
     avoid = frozenset() if args.expose_known else AVOID
     tally = Tally(save=args.save)
@@ -100,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         share = args.examples // len(profiles) + (index < args.examples % len(profiles))
         print(f"profile {profile}: {share} modules", file=sys.stderr, flush=True)
         cases, failures, began = tally.cases, len(tally.failures), time.perf_counter()
-        run_profile(profile, share, args.seed + index, avoid, tally, progress_every=1000, config=config)
+        run_profile(profile, share, args.seed + index, avoid, tally, progress_every=1000, config=config,
+                    type_profile=args.type_profile)
         summary.append(f"  {profile}: {tally.cases - cases} cases, {len(tally.failures) - failures} "
                        f"mismatches, {time.perf_counter() - began:.0f} s")
     elapsed = time.perf_counter() - start
@@ -113,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     seen: set[str] = set()
     for result in tally.failures[: args.minimize]:
         def still_fails(source: str) -> bool:
-            again = compare(source, config, timeout=1.0)
+            again = compare(source, config, timeout=1.0, type_profile=args.type_profile)
             return not again.matches and not again.timed_out
 
         small = minimize(result.source, still_fails) if not result.matches else result.source
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         seen.add(small)
         print("=" * 78)
-        print(compare(small, config).describe())
+        print(compare(small, config, type_profile=args.type_profile).describe())
     return 1 if tally.failures else 0
 
 

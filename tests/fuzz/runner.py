@@ -23,6 +23,7 @@ import contextlib
 import copy
 import difflib
 import io
+import json
 import linecache
 import os
 import re
@@ -38,6 +39,7 @@ from typing import Callable
 import fatopt
 from fatopt.config import Config
 from fatopt.optimizer import OptimizerWarning
+from fatopt.profile import Profile, _Recorder, loads
 from fatopt.results import Report
 
 __all__ = ["Outcome", "Comparison", "compare", "run_plain", "run_optimized", "minimize", "FILENAME"]
@@ -172,7 +174,11 @@ def _restore_builtins(saved: dict) -> None:
             current[key] = value
 
 
-def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT) -> Outcome:
+def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT, recorder: _Recorder | None = None,
+             recorded_profile: list | None = None) -> Outcome:
+    """Run ``code`` as the module ``fuzz_case``; with ``recorder``, record the run's types (the
+    profile JSON appended to ``recorded_profile``, made while the module is still importable,
+    so that its classes are reachable)."""
     _show_source(source)
     module = types.ModuleType(MODULE_NAME)
     module.__dict__["__builtins__"] = builtins
@@ -186,8 +192,15 @@ def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT) -> Out
         warnings.simplefilter("always")
         try:
             try:
-                with _time_limit(timeout), contextlib.redirect_stdout(stdout):
-                    exec(code, module.__dict__)
+                if recorder is not None:
+                    recorder.start()
+                try:
+                    with _time_limit(timeout), contextlib.redirect_stdout(stdout):
+                        exec(code, module.__dict__)
+                finally:
+                    if recorder is not None:
+                        recorder.stop()
+                        recorded_profile.append(recorder.to_json())  # type: ignore[union-attr]
             finally:
                 _restore_builtins(saved_builtins)
                 sys.stdout = saved_stdout
@@ -227,12 +240,13 @@ def run_plain(source: str) -> Outcome:
     return _execute(_quiet_compile(source), source)
 
 
-def optimize(source: str, config: Config | None = None) -> tuple[ast.Module, Report, list[str]]:
+def optimize(source: str, config: Config | None = None, profile: Profile | None = None) -> tuple[ast.Module, Report, list[str]]:
     """(optimized tree, report, OptimizerWarning messages) for ``source``."""
     report = Report()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        tree = fatopt.optimize_ast(ast.parse(source, FILENAME), FILENAME, config, report=report)
+        tree = fatopt.optimize_ast(ast.parse(source, FILENAME), FILENAME, config, report=report, source=source,
+                                   profile=profile)
     problems = [str(w.message) for w in caught if issubclass(w.category, OptimizerWarning)]
     return tree, report, problems
 
@@ -243,10 +257,20 @@ def run_optimized(source: str, config: Config | None = None) -> Outcome:
     return _execute(_quiet_compile(tree), source)
 
 
-def compare(source: str, config: Config | None = None, timeout: float = TIMEOUT) -> Comparison:
-    """Run ``source`` plain, then optimized, and compare."""
-    plain = _execute(_quiet_compile(source), source, timeout)
-    tree, report, problems = optimize(source, config)
+def compare(source: str, config: Config | None = None, timeout: float = TIMEOUT, type_profile: bool = False) -> Comparison:
+    """Run ``source`` plain, then optimized, and compare. With ``type_profile``, the plain run
+    is recorded as ``fatopt profile`` records a program, and the optimizer gets that profile
+    (the source is written to the file the recorder reads: ``FILENAME`` in the current
+    directory, which tools/fuzz.py makes a temporary one)."""
+    recorder = recorded = profile = None
+    if type_profile:
+        with open(os.path.abspath(FILENAME), "w", encoding="utf-8") as f:
+            f.write(source)
+        recorder, recorded = _Recorder(8), []
+    plain = _execute(_quiet_compile(source), source, timeout, recorder, recorded)
+    if recorded:
+        profile = loads(os.path.abspath(FILENAME), json.dumps(recorded[0]).encode("utf-8"))
+    tree, report, problems = optimize(source, config, profile)
     optimized = _execute(_quiet_compile(tree), source, timeout)
     return Comparison(source, plain, optimized, len(report.specialized), problems)
 

@@ -116,3 +116,47 @@ def test_a_wrong_dispatch_rule_changes_what_some_program_prints(kind: str) -> No
         source = build(data, PROFILES["dunders"])
         differing += _printed(_rewritten(source, None)) != _printed(_rewritten(source, kind))
     assert differing >= 2, f"no generated program tells the {kind} mutant from plain Python"
+
+
+RECEIVERS = """\
+class P:
+    __slots__ = ('x',)
+    def __init__(self, x):
+        self.x = x
+    def bump(self, k):
+        self.x += k
+        return self.x
+class Q:
+    def bump(self, k):
+        return -k
+out = []
+for p in [P(1), P(2), Q(), P(3)]:
+    out.append(p.bump(2))
+def run(items):
+    total = 0
+    for p in items:
+        total += p.bump(1)
+    return total
+print(out, run([P(1), P(5)]), run([Q(), P(0)]))
+"""
+
+
+def test_a_recorded_profile_reaches_the_optimizer(tmp_path, monkeypatch):
+    # tools/fuzz.py --type-profile: the plain run recorded, the optimizer given the profile
+    from tests.fuzz import runner
+
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    optimize = runner.optimize
+
+    def spy(source, config=None, profile=None):
+        tree, report, problems = optimize(source, config, profile)
+        seen.append(ast.unparse(tree))
+        return tree, report, problems
+
+    monkeypatch.setattr(runner, "optimize", spy)
+    result = runner.compare(RECEIVERS, type_profile=True)
+    assert result.matches, result.describe()
+    assert "or type(p) is not P" in seen[-1]  # specialize_receivers used the recorded receivers
+    without = runner.compare(RECEIVERS)
+    assert without.matches and "or type(p) is not P" not in seen[-1]
