@@ -68,6 +68,8 @@ class _Sites(LoopCountingTransformer):
         receiver = node.func.value.id
         if class_name is None or self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
             return None
+        if self.is_shadowed("type") or not self.unit.builtin("type"):
+            return None  # the check's `type` would not be the builtin
         # a local of the function, or of the comprehension being visited
         if not self.is_shadowed(receiver) and resolve(self.unit.scope, receiver) != "local":
             return None

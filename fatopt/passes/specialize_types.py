@@ -320,6 +320,8 @@ class SpecializeTypes(Pass):
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
             return False  # no site worth the entry check
+        if checked and not unit.builtin("type"):
+            return False  # `type` is not the builtin here (a parameter `type`, a global)
         if checked:
             general = body
             test = _check(checked, body[0])

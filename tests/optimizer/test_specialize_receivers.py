@@ -144,6 +144,9 @@ LEFT_ALONE = [
     pytest.param(POINT + "P = None\ndef f(ps):\n    global P\n    for P in ps:\n        P.scale(2)\n", WARM,
                  id="global-receiver"),
     pytest.param(POINT + "def f(ps):\n    for p in ps:\n        p.scale(*[2])\n", WARM, id="star-arguments"),
+    pytest.param(POINT + "def f(ps, type=None):\n    for p in ps:\n        p.scale(2)\n", WARM, id="type-is-a-parameter"),
+    pytest.param(POINT + "def f(ps):\n    return [p.scale(2) for type in (1,) for p in ps]\n", WARM,
+                 id="type-bound-by-a-comprehension"),
     pytest.param(POINT.replace("        self.x *= k\n", "        print(self)\n")
                  + "def f(ps):\n    for p in ps:\n        p.scale(2)\n", WARM, id="method-not-inlinable"),
     pytest.param(POINT + "def f(ps):\n    for p in ps:\n        p.scale(2)\nclass Point:\n    __slots__ = ()\n"

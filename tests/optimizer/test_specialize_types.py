@@ -143,6 +143,9 @@ LEFT_ALONE = [
     pytest.param(GRID + "def f(g: Grid):\n    global X\n    X = 1\n    return g[0]\n", id="global-statement"),
     pytest.param(GRID + "def f(g: Grid):\n    return [g[i] for g in (1, 2) for i in (0,)]\n", id="shadowed-in-comprehension"),
     pytest.param(GRID + "def f(g: Grid):\n    return (g[i] for i in range(2))\n", id="generator-expression-body"),
+    pytest.param(GRID + "def f(g: Grid, type):\n    return g[0] + type\n", id="type-is-a-parameter"),
+    pytest.param(GRID + "type = len\ndef f(g: Grid):\n    return g[0]\n", id="type-is-a-module-global"),
+    pytest.param(GRID + "def f(g: Grid):\n    type = 3\n    return g[0] + type\n", id="type-is-a-local"),
     pytest.param("class Grid:\n    def __new__(cls):\n        return object.__new__(cls)\n"
                  "    def __getitem__(self, i):\n        return i\ndef f():\n    g = Grid()\n    return g[0]\n",
                  id="constructor-with-own-new"),
@@ -163,6 +166,9 @@ BEHAVIOUR = [
                  "def f(g: Grid, n):\n    return [g[i] for i in range(n)]\n", "result = (f(Sub(3), 3), f(Grid(3), 3))",
                  id="subclass-instance"),
     pytest.param(GRID + "def f(g: Grid):\n    return g[1]\n", "result = (f([5, 6]), f({1: 'x'}))", id="other-types"),
+    pytest.param(GRID + "    def put(self, type, n):\n        for i in range(n):\n            self[i] = type\n"
+                 "        return type.count('/')\n", "g = Grid(3)\nresult = (g.put('a/b', 3), g.data)",
+                 id="a-parameter-named-type"),
     pytest.param(GRID + "def f(g: Grid):\n    return g[7]\n", "result = f(Grid(3))", id="index-error"),
     pytest.param(GRID + "class Other(Grid):\n    def __getitem__(self, i):\n        return 'other'\n"
                  "def turn(g):\n    g.__class__ = Other\n    return 0\n"
