@@ -37,7 +37,7 @@ from fatopt.analyses.module_facts import FactsOfModule
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["MethodCallee", "MethodCallees", "ModuleMethodCallees", "plain_class"]
+__all__ = ["MethodCallee", "MethodCallees", "ModuleMethodCallees", "defined_before", "plain_class"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,13 @@ def plain_class(module: ModuleUnit, name: str) -> ClassInfo | None:
     if info.node not in module.tree.body or table.mro(info) is None:
         return None
     return info
+
+
+def defined_before(module: ModuleUnit, class_name: str, node: ast.AST) -> bool:
+    """True if the plain class ``class_name``'s statement ends before ``node`` (a ``def``)
+    starts: the class exists when that function is born."""
+    info = plain_class(module, class_name)
+    return info is not None and info.node.end_lineno is not None and info.node.end_lineno < node.lineno  # type: ignore[attr-defined]
 
 
 @dataclass

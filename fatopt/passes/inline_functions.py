@@ -308,11 +308,22 @@ class _Rename(ast.NodeTransformer):
         value = self.substitutes.get(node.id)
         if value is None:
             return node
-        if type(value) is ast.Constant:
-            return ast.copy_location(ast.Constant(value=value.value), node)
-        if type(value) is ast.Tuple:
-            return ast.copy_location(clone(value), node)
-        return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), node)  # type: ignore[attr-defined]
+        return _substituted(value, node)
+
+
+def _substituted(value: ast.expr, at: ast.AST) -> ast.expr:
+    """A fresh copy of a parameter's substitute (a constant, a local, a tuple display of those)
+    at the position of the parameter's read ``at``."""
+    if type(value) is ast.Constant:
+        return ast.copy_location(ast.Constant(value=value.value), at)
+    if type(value) is ast.Tuple:
+        return ast.copy_location(clone(value), at)  # type: ignore[return-value]
+    return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), at)  # type: ignore[attr-defined]
+
+
+def _drop_last(body: list[ast.stmt]) -> None:
+    """Remove ``body``'s last statement (a ``pass`` instead if it is the only one)."""
+    body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), body[-1])]
 
 
 def reads_of(entry: Inlinable, name: str) -> int:
@@ -517,7 +528,7 @@ class _Inline(BoundLocalsTransformer):
         if obj is not None:
             # __init__ returns None (a constructor's value is the new object)
             if last is not None:
-                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
+                _drop_last(body)
             if kind is not ast.Expr:
                 stmt.value = ast.copy_location(ast.Name(id=obj, ctx=ast.Load()), call)  # type: ignore[attr-defined]
                 tail = [stmt]
@@ -525,10 +536,9 @@ class _Inline(BoundLocalsTransformer):
             # one return, the last statement: its value goes where the call was
             if kind is ast.Expr and type(last) is not ast.Constant:
                 body[-1] = ast.copy_location(ast.Expr(value=last), last)
-            elif kind is ast.Expr:  # nothing to evaluate
-                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
-            elif kind is ast.Assign and _assigns_itself(stmt, last) and self._substitutable(last):  # (`q = q.step()`)
-                body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), last)]
+            elif kind is ast.Expr or (  # nothing to evaluate, or `q = q` (`q = q.step()` returning q)
+                    kind is ast.Assign and _assigns_itself(stmt, last) and self._substitutable(last)):
+                _drop_last(body)
             else:
                 stmt.value = last  # type: ignore[attr-defined]
                 body[-1] = stmt
@@ -805,11 +815,7 @@ class _Inline(BoundLocalsTransformer):
                     first_use.add(name.id)
                     target = ast.copy_location(ast.Name(id=temps[name.id], ctx=ast.Store()), value)
                     return ast.copy_location(ast.NamedExpr(target=target, value=value), value)
-                if type(value) is ast.Constant:
-                    return ast.copy_location(ast.Constant(value=value.value), name)
-                if type(value) is ast.Tuple:
-                    return ast.copy_location(clone(value), name)
-                return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), name)  # type: ignore[attr-defined]
+                return _substituted(value, name)
 
         # the evaluation order of a NodeTransformer is the fields' order: for the prefix (the
         # only place a first use of a temporary can be) it is the evaluation order

@@ -33,7 +33,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.analyses.exact_types import _own_class
-from fatopt.analyses.method_callees import ModuleMethodCallees, plain_class
+from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.analyses.receiver_types import ReceiverTypes
 from fatopt.analyses.scopes import resolve
 from fatopt.guards.builtin_names import GuardBuiltins
@@ -77,14 +77,9 @@ class _Sites(LoopCountingTransformer):
             return None
         if self.methods.get(class_name, node.func.attr) is None:
             return None  # not a method the inlining can inline: the call stays as written
-        if class_name != self.own and not self._defined_before(class_name):
+        if class_name != self.own and not defined_before(self.unit.module, class_name, self.unit.node):  # type: ignore[arg-type]
             return None
         return class_name
-
-    def _defined_before(self, class_name: str) -> bool:
-        info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
-        end = info.node.end_lineno if info is not None else None
-        return end is not None and end < self.unit.node.lineno
 
     def _test(self, call: ast.Call, class_name: str) -> ast.expr:
         """``not FLAG or type(v) is not C``."""

@@ -40,7 +40,7 @@ import ast
 from typing import Callable
 
 from fatopt.analyses.exact_types import ExactTypes, TypedName
-from fatopt.analyses.method_callees import ModuleMethodCallees, plain_class
+from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
@@ -274,13 +274,6 @@ class SpecializeTypes(Pass):
         return bool(typed) and any(
             type(n) is ast.Subscript and type(n.value) is ast.Name and n.value.id in typed for n in walk(unit.node))
 
-    @staticmethod
-    def _defined_before(unit: Unit, class_name: str) -> bool:
-        """The class statement ends before the function's ``def`` (so it exists at its birth)."""
-        info = plain_class(unit.module, class_name)  # type: ignore[arg-type]
-        end = info.node.end_lineno if info is not None else None
-        return end is not None and end < unit.node.lineno
-
     def run(self, unit: Unit) -> bool:
         if "type_specialized" in unit.made:
             return False
@@ -296,7 +289,7 @@ class SpecializeTypes(Pass):
             return False
         # the module's class must exist when the function is born, or it is the function's own
         own = {t.class_name for t in typed.values() if t.source == "self"}
-        usable = {name: t for name, t in typed.items() if t.class_name in own or self._defined_before(unit, t.class_name)}
+        usable = {name: t for name, t in typed.items() if t.class_name in own or defined_before(unit.module, t.class_name, unit.node)}  # type: ignore[arg-type]
         if not usable:
             return False
         sites = _Sites(unit, usable, unit.validity_flag())
