@@ -290,9 +290,16 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
         Py_DECREF(spec);
         return 0;
     }
+    /* the __class__ audit hook, added on the function's first call where it can be (swap.c) */
+    int hook_on_first_call = 0;
     for (Py_ssize_t i = 0; i < nconds; i++) {
-        if (conds[i].kind == COND_INSTANCE_CLASS && !ensure_audit_hook(st)) {
-            conds[i].dead = 1;  /* no hook sees __class__ assignments: never holds */
+        if (conds[i].kind == COND_INSTANCE_CLASS && !st->audit_hook_added) {
+            if (!st->audit_hook_refused && func->vectorcall == st->plain_vectorcall) {
+                hook_on_first_call = 1;
+            }
+            else if (!ensure_audit_hook(st)) {
+                conds[i].dead = 1;  /* no hook sees __class__ assignments: never holds */
+            }
         }
         int h = cond_eval_now(st, &conds[i]);
         if (h < 0) {
@@ -319,6 +326,9 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
     Py_DECREF(key);
     st->total_registered++;
     spec_sync(st, spec);
+    if (hook_on_first_call) {
+        call_through_first_call(st, func);
+    }
     int active = func->func_code == spec->specialized;
     Py_DECREF(spec);
     return active;

@@ -37,13 +37,16 @@
 #define FIRST_VALID_FUNC_VERSION 1
 #endif
 
+/* What calls a plain Python function (the interpreter's symbol is private): first_call()
+ * hands the call on to it, also after the module's state is gone. */
+static vectorcallfunc plain_call = NULL;
+
 int
 find_set_version(State *st)
 {
     st->set_func_version = NULL;
     st->plain_vectorcall = NULL;
-#ifdef CAN_SET_FUNC_VERSION
-    /* A function made here shows what calls a plain Python function (the symbol is private). */
+    /* A function made here shows what calls a plain Python function. */
     PyObject *code = (PyObject *)PyCode_NewEmpty("<fatopt>", "probe", 0);
     PyObject *globals = code ? PyDict_New() : NULL;
     PyObject *probe = globals ? PyFunction_New(code, globals) : NULL;
@@ -52,8 +55,9 @@ find_set_version(State *st)
     if (probe == NULL) {
         return -1;
     }
-    st->plain_vectorcall = ((PyFunctionObject *)probe)->vectorcall;
+    st->plain_vectorcall = plain_call = ((PyFunctionObject *)probe)->vectorcall;
     Py_DECREF(probe);
+#ifdef CAN_SET_FUNC_VERSION
     /* The process's global scope has it when libpython is a dependency of the executable or the
      * executable exports its symbols; an embedding application may have loaded libpython
      * privately: then ask the library that holds the C API itself. */
@@ -101,6 +105,53 @@ install_code(State *st, PyFunctionObject *f, PyObject *code)
     f->func_code = Py_NewRef(code);
     give_version(st, f);
     Py_DECREF(old);  /* never the last reference: the specialization holds both codes */
+}
+
+/* ------------------------------------------------------------------------- first call --- */
+/* The __class__ audit hook (watchers.c) that COND_INSTANCE_CLASS relies on makes every audit
+ * event in the process build its arguments (CPython skips that while no hook is set): `id()`
+ * alone then costs ~500 instructions more, and copy.deepcopy calls it for each object.  The
+ * condition matters only to frames running the specialized code, so a specialization that needs
+ * the hook gets it on its function's first call: until then the function is called through
+ * first_call(), which adds the hook (or, where another hook refuses it, fails the conditions for
+ * good and so installs the original code), puts the plain call back, and makes the call.  While
+ * first_call() is in place the function has no version, so no call site of the adaptive
+ * interpreter runs the code without passing here. */
+static PyObject *
+first_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyFunctionObject *f = (PyFunctionObject *)callable;
+    State *st = watchers_state();
+    if (f->vectorcall == first_call) {
+        PyFunction_SetVectorcall(f, plain_call);
+    }
+    if (st != NULL && !ensure_audit_hook(st)) {
+        SpecObject *spec = spec_of(st, f);
+        if (spec == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; spec != NULL && i < spec->nconds; i++) {
+            Condition *c = &spec->conds[i];
+            if (c->kind == COND_INSTANCE_CLASS) {
+                c->dead = 1;
+                cond_set(st, c, 0);
+            }
+        }
+    }
+    if (st != NULL) {
+        give_version(st, f);
+    }
+    return plain_call(callable, args, nargsf, kwnames);
+}
+
+int
+call_through_first_call(State *st, PyFunctionObject *f)
+{
+    if (plain_call == NULL || f->vectorcall != plain_call || st->audit_hook_added) {
+        return 0;
+    }
+    PyFunction_SetVectorcall(f, first_call);
+    return 1;
 }
 
 /* A frame already running the specialized code keeps running it after an invalidation.  Code

@@ -10,6 +10,9 @@
 int find_set_version(State *st);
 /* Install `code` as the function's code, without running Python code. */
 void install_code(State *st, PyFunctionObject *f, PyObject *code);
+/* Until its first call, call `f` through a function that adds the __class__ audit hook first
+ * (see swap.c): 1 if so, 0 where the hook is there already or `f` is not called the plain way. */
+int call_through_first_call(State *st, PyFunctionObject *f);
 /* Show `valid` in the specialization's validity flag, if it has one.  No allocation, no
  * Python code: callbacks call it. */
 void show_validity(SpecObject *spec, int valid);

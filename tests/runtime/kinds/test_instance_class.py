@@ -149,3 +149,26 @@ def test_a_hook_refusing_the_runtimes_leaves_it_never_holding(refused, expected)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == expected
+
+
+def test_the_audit_hook_is_added_on_the_first_call_not_at_registration():
+    # The hook makes every audit event in the process build its arguments (id() ~500
+    # instructions more on 3.12): a module whose guarded functions never run must not pay it.
+    code = textwrap.dedent("""\
+        import fatopt, fatopt.runtime
+        from fatopt import _guards
+        ns = {"__fatopt_valid__": [True]}
+        exec("class Vec:\\n    pass\\nclass Other:\\n    pass\\n"
+             "def plain(v):\\n    return 1\\n"
+             "def fast(v):\\n    v.__class__ = Other\\n    return 2 if __fatopt_valid__ else 3\\n", ns)
+        f = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"),
+                                valid="__fatopt_valid__")(ns["fast"])
+        print(_guards.runtime_info()["audit_hook"], fatopt.get_specialized(f) != [])
+        print(f(ns["Vec"]()), _guards.runtime_info()["audit_hook"], fatopt.get_specialized(f) == [])
+        print(f(ns["Vec"]()))
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    # registered and active without the hook; the first call adds it, and the assignment the
+    # call makes then empties the flag and puts the original code back
+    assert out.stdout.split() == ["False", "True", "3", "True", "True", "1"]
