@@ -172,3 +172,20 @@ def test_the_audit_hook_is_added_on_the_first_call_not_at_registration():
     # registered and active without the hook; the first call adds it, and the assignment the
     # call makes then empties the flag and puts the original code back
     assert out.stdout.split() == ["False", "True", "3", "True", "True", "1"]
+
+
+def test_an_init_adds_the_audit_hook_at_registration_on_313():
+    # 3.13's CALL_ALLOC_AND_ENTER_INIT enters __init__ past its vectorcall: no first call to wait for
+    code = textwrap.dedent("""\
+        import fatopt, fatopt.runtime
+        from fatopt import _guards
+        ns = {}
+        exec("class Vec:\\n    pass\\ndef plain(self):\\n    return None\\n"
+             "def __init__(self):\\n    return None\\n", ns)
+        # the generated specialized def has the original's name: the registered function
+        f = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"))(ns["__init__"])
+        print(_guards.runtime_info()["audit_hook"])
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(sys.version_info >= (3, 13))]
