@@ -288,6 +288,30 @@ def test_pyperformance_environment_with_a_profile(tmp_path):
         pyperformance_run.env_for("fatopt", tmp_path, tmp_path / "a,b.profile")
 
 
+def test_pyperformance_settings_reach_the_fatopt_mode_only(tmp_path):
+    try:
+        pyperformance_run.parse_args(["--settings", "max_inline_size=48,inline_recursive=off"])
+        env = pyperformance_run.env_for("fatopt", tmp_path, tmp_path / "b.profile")
+        assert env["PYTHONFATOPT"] == f"profile={tmp_path / 'b.profile'},max_inline_size=48,inline_recursive=off"
+        assert pyperformance_run.env_for("fatopt", tmp_path)["PYTHONFATOPT"] == "1,max_inline_size=48,inline_recursive=off"
+        assert "PYTHONFATOPT" not in pyperformance_run.env_for("plain", tmp_path)
+        assert "settings max_inline_size=48" in pyperformance_run.mode_text(False)
+    finally:
+        pyperformance_run.parse_args([])
+    assert pyperformance_run.env_for("fatopt", tmp_path)["PYTHONFATOPT"] == "1"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("max_inline_sz=4", "did you mean 'max_inline_size'"),
+    ("max_inline_size", "not KEY=VALUE"),
+    ("inline_functions=maybe", "needs on or off"),
+])
+def test_pyperformance_settings_refuses_what_fatopt_would(text, message, capsys):
+    with pytest.raises(SystemExit):
+        pyperformance_run.parse_args(["--settings", text])
+    assert message in capsys.readouterr().err
+
+
 TINY_BENCHMARK = """\
 import pyperf
 

@@ -153,6 +153,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="record a type profile of each benchmark on a separate short plain run (fatopt profile) "
                              "and run the fatopt mode with it (-X fatopt=profile=FILE)")
+    parser.add_argument("--settings", default="", metavar="KEY=VALUE,...",
+                        help="more fatopt settings for the fatopt mode, as -X fatopt= takes them "
+                             "(e.g. max_inline_size=48,inline_functions=off): to measure a setting's effect")
     callgrind.add_arguments(parser, "auto", "warm iteration")
     parser.add_argument("--layouts", type=int, default=1, metavar="K",
                         help=f"--instructions: count each program in K memory layouts (1..{len(callgrind.LAYOUT_PADS)}, "
@@ -168,6 +171,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             raise ValueError(f"--layouts must be 1..{len(callgrind.LAYOUT_PADS)}, got {args.layouts}")
     except ValueError as exc:
         parser.error(str(exc))
+    try:
+        check_settings(args.settings)
+    except ValueError as exc:
+        parser.error(str(exc))
+    global EXTRA_SETTINGS
+    EXTRA_SETTINGS = args.settings
     args.rounds = args.rounds or (2 if args.fast else 3)
     args.processes = args.processes or (1 if args.fast else 4)
     return args
@@ -226,21 +235,41 @@ def env_for(mode: str, pycache: Path, profile: Path | None = None) -> dict[str, 
     return env
 
 
+#: --settings: what the fatopt mode's PYTHONFATOPT adds ("" for none)
+EXTRA_SETTINGS = ""
+
+
+def check_settings(text: str) -> None:
+    """Refuse a --settings text fatopt would not take: each item ``key=value`` for a known key."""
+    from fatopt.settings import OptionsError, parse_setting
+
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"--settings item {item!r} is not KEY=VALUE")
+        try:
+            parse_setting(key.strip(), value)
+        except OptionsError as exc:
+            raise ValueError(f"--settings: {exc}") from None
+
+
 def fatopt_setting(profile: Path | None) -> str:
-    """PYTHONFATOPT for the fatopt mode: on, with the type profile if there is one."""
-    if profile is None:
-        return "1"
-    if "," in str(profile):
+    """PYTHONFATOPT for the fatopt mode: on, with the type profile if there is one, and --settings."""
+    items = [f"profile={profile}"] if profile is not None else ["1"]
+    if profile is not None and "," in str(profile):
         raise RuntimeError(f"{profile}: a profile path with a comma cannot be given in PYTHONFATOPT")
-    return f"profile={profile}"
+    if EXTRA_SETTINGS:
+        items.append(EXTRA_SETTINGS)
+    return ",".join(items)
 
 
 def mode_text(profile: bool) -> str:
     """What the results say of the fatopt mode."""
+    more = f", settings {EXTRA_SETTINGS}" if EXTRA_SETTINGS else ""
     if profile:
         return ("fatopt with a type profile recorded on a separate plain run "
-                "(1 in-process worker, 1 loop, 1 value, no warm-up)")
-    return "fatopt without a type profile"
+                f"(1 in-process worker, 1 loop, 1 value, no warm-up){more}")
+    return f"fatopt without a type profile{more}"
 
 
 def record_profile(python: str, script: Path, bench: Benchmark, pycache: Path, work: Path) -> Path:
