@@ -27,7 +27,7 @@ import json
 import linecache
 import os
 import re
-import signal
+import _signal
 import sys
 import threading
 import traceback
@@ -65,13 +65,16 @@ def _time_limit(seconds: float):
     def expire(signum, frame):
         raise _Timeout()
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # _signal, not signal: signal.signal's wrapper calls int() and isinstance(), and a program
+    # that fails with a builtin still patched (restored only afterwards, by _execute) would
+    # break the restore, leaving this run's handler for the next run to see
+    previous = _signal.signal(_signal.SIGALRM, expire)
+    _signal.setitimer(_signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+        _signal.signal(_signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)

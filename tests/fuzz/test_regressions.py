@@ -221,3 +221,23 @@ def test_a_loop_consumer_whose_generator_names_match_its_temporaries(source: str
         except TypeError as e:
             _ERRORS = [e]
     """)
+
+
+def test_a_program_failing_with_a_builtin_patched_leaves_the_runner_intact() -> None:
+    """Not a fatopt bug: the runner's own time limit restored its signal handler through
+    ``signal.signal``, whose wrapper calls ``int()``; a program that stopped with ``builtins.int``
+    still patched broke that restore, and the optimized run, second, saw the plain run's handler
+    and failed elsewhere (fuzz seed 31, dunders). Both runs must fail the same way."""
+    assert_same_behaviour("""
+        import builtins as _b
+        import sys
+        _mod = sys.modules[__name__]
+        _ORIG_int = int
+        def f(x):
+            return len("ab") + x
+        print(f(1))
+        _b.int = len
+        print(f(2))
+        del _mod.__dict__['frozenset']
+        _b.int = _ORIG_int
+    """)
