@@ -19,24 +19,6 @@ check_function(PyObject *f)
     return 0;
 }
 
-/* 3.13's CALL_ALLOC_AND_ENTER_INIT runs a class's __init__ straight from the call site, past
- * the function's vectorcall and without checking its version: such a function cannot wait for
- * its first call to add the __class__ audit hook (swap.c's first_call).  Known by the name a
- * class body gives it.  A call site runs its first call generically (through the vectorcall)
- * and specializes on its second, so a function made __init__ under another name is seen too,
- * unless it became __init__ between a site's first and second call: docs/semantics.md. */
-static int
-called_past_vectorcall(PyFunctionObject *func)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-    return PyUnicode_Check(func->func_name)
-           && PyUnicode_CompareWithASCIIString(func->func_name, "__init__") == 0;
-#else
-    (void)func;
-    return 0;
-#endif
-}
-
 SpecObject *
 spec_of(State *st, PyFunctionObject *f)
 {
@@ -311,9 +293,8 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
     /* the __class__ audit hook, added on the function's first call where it can be (swap.c) */
     int hook_on_first_call = 0;
     for (Py_ssize_t i = 0; i < nconds; i++) {
-        if (conds[i].kind == COND_INSTANCE_CLASS && !st->audit_hook_added) {
-            if (!st->audit_hook_refused && func->vectorcall == st->plain_vectorcall
-                && !called_past_vectorcall(func)) {
+        if (conds[i].kind == COND_INSTANCE_CLASS) {
+            if (can_add_hook_on_first_call(st, func)) {
                 hook_on_first_call = 1;
             }
             else if (!ensure_audit_hook(st)) {
@@ -346,7 +327,7 @@ do_register(State *st, PyFunctionObject *func, PyObject *original, PyObject *gua
     st->total_registered++;
     spec_sync(st, spec);
     if (hook_on_first_call) {
-        call_through_first_call(st, func);
+        call_through_first_call(func);
     }
     int active = func->func_code == spec->specialized;
     Py_DECREF(spec);

@@ -119,7 +119,6 @@ typedef struct {
     PyObject *str_class;     /* "__class__": the index key of COND_INSTANCE_CLASS conditions */
     /* 3.13+: the interpreter's _PyFunction_SetVersion, or NULL (see swap.c) */
     void (*set_func_version)(PyFunctionObject *, uint32_t);
-    vectorcallfunc plain_vectorcall; /* what a Python function is called through */
     PtrMap index;
     /* name -> (keyed (SHADOWS, name): watchers.c) a slot whose one item is the *shadow proxy*
      * of the name: a Condition of kind COND_INSTANCE_ATTR_ABSENT with no spec, owned here, which

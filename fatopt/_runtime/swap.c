@@ -45,7 +45,6 @@ int
 find_set_version(State *st)
 {
     st->set_func_version = NULL;
-    st->plain_vectorcall = NULL;
     /* A function made here shows what calls a plain Python function. */
     PyObject *code = (PyObject *)PyCode_NewEmpty("<fatopt>", "probe", 0);
     PyObject *globals = code ? PyDict_New() : NULL;
@@ -55,7 +54,7 @@ find_set_version(State *st)
     if (probe == NULL) {
         return -1;
     }
-    st->plain_vectorcall = plain_call = ((PyFunctionObject *)probe)->vectorcall;
+    plain_call = ((PyFunctionObject *)probe)->vectorcall;
     Py_DECREF(probe);
 #ifdef CAN_SET_FUNC_VERSION
     /* The process's global scope has it when libpython is a dependency of the executable or the
@@ -82,7 +81,7 @@ give_version(State *st, PyFunctionObject *f)
 #if PY_VERSION_HEX >= 0x030D0000
     uint32_t version = ((PyCodeObject *)f->func_code)->co_version;
     if (st->set_func_version == NULL || version < FIRST_VALID_FUNC_VERSION
-        || f->vectorcall != st->plain_vectorcall) {
+        || f->vectorcall != plain_call) {
         return;
     }
     f->func_version = 0;
@@ -125,33 +124,54 @@ first_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *k
     if (f->vectorcall == first_call) {
         PyFunction_SetVectorcall(f, plain_call);
     }
-    if (st != NULL && !ensure_audit_hook(st)) {
-        SpecObject *spec = spec_of(st, f);
-        if (spec == NULL && PyErr_Occurred()) {
-            return NULL;
-        }
-        for (Py_ssize_t i = 0; spec != NULL && i < spec->nconds; i++) {
-            Condition *c = &spec->conds[i];
-            if (c->kind == COND_INSTANCE_CLASS) {
-                c->dead = 1;
-                cond_set(st, c, 0);
+    if (st != NULL) {
+        if (!ensure_audit_hook(st)) {
+            SpecObject *spec = spec_of(st, f);
+            if (spec == NULL && PyErr_Occurred()) {
+                return NULL;
+            }
+            for (Py_ssize_t i = 0; spec != NULL && i < spec->nconds; i++) {
+                Condition *c = &spec->conds[i];
+                if (c->kind == COND_INSTANCE_CLASS) {
+                    c->dead = 1;
+                    cond_set(st, c, 0);
+                }
             }
         }
-    }
-    if (st != NULL) {
         give_version(st, f);
     }
     return plain_call(callable, args, nargsf, kwnames);
 }
 
-int
-call_through_first_call(State *st, PyFunctionObject *f)
+/* 3.13's CALL_ALLOC_AND_ENTER_INIT runs a class's __init__ straight from the call site, past
+ * the function's vectorcall and without checking its version: such a function cannot wait for
+ * its first call to add the __class__ audit hook (first_call, above).  Known by the name a
+ * class body gives it.  A call site runs its first call generically (through the vectorcall)
+ * and specializes on its second, so a function made __init__ under another name is seen too,
+ * unless it became __init__ between a site's first and second call: docs/semantics.md. */
+static int
+called_past_vectorcall(PyFunctionObject *func)
 {
-    if (plain_call == NULL || f->vectorcall != plain_call || st->audit_hook_added) {
-        return 0;
-    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyUnicode_Check(func->func_name)
+           && PyUnicode_CompareWithASCIIString(func->func_name, "__init__") == 0;
+#else
+    (void)func;
+    return 0;
+#endif
+}
+
+int
+can_add_hook_on_first_call(State *st, PyFunctionObject *f)
+{
+    return !st->audit_hook_added && !st->audit_hook_refused && plain_call != NULL
+           && f->vectorcall == plain_call && !called_past_vectorcall(f);
+}
+
+void
+call_through_first_call(PyFunctionObject *f)
+{
     PyFunction_SetVectorcall(f, first_call);
-    return 1;
 }
 
 /* A frame already running the specialized code keeps running it after an invalidation.  Code

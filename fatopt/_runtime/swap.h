@@ -6,13 +6,17 @@
 #include "state.h"
 
 /* Look up the interpreter's version setter (see swap.c); NULL where there is none to use.
- * Sets st->set_func_version and st->plain_vectorcall; -1 with an exception on failure. */
+ * Sets st->set_func_version and notes what calls a plain Python function; -1 with an exception
+ * on failure. */
 int find_set_version(State *st);
 /* Install `code` as the function's code, without running Python code. */
 void install_code(State *st, PyFunctionObject *f, PyObject *code);
-/* Until its first call, call `f` through a function that adds the __class__ audit hook first
- * (see swap.c): 1 if so, 0 where the hook is there already or `f` is not called the plain way. */
-int call_through_first_call(State *st, PyFunctionObject *f);
+/* Whether `f` can wait for its first call to add the __class__ audit hook (see swap.c): the
+ * hook is not there yet (nor refused), `f` is called the plain way, and not as an __init__ the
+ * interpreter enters past its vectorcall. */
+int can_add_hook_on_first_call(State *st, PyFunctionObject *f);
+/* Until its first call, call `f` through a function that adds the hook first. */
+void call_through_first_call(PyFunctionObject *f);
 /* Show `valid` in the specialization's validity flag, if it has one.  No allocation, no
  * Python code: callbacks call it. */
 void show_validity(SpecObject *spec, int valid);
