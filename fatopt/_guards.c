@@ -340,7 +340,8 @@ guards_flush(PyObject *module, PyObject *unused)
 
 PyDoc_STRVAR(info_doc,
 "runtime_info() -> dict\n\nWatcher ids, whether swaps give functions a valid version (3.13+),\n"
-"whether dict watchers see every write to an instance's dict (not 3.13.0: unshadowed()),\n"
+"whether dict watchers see every write to an instance's dict (not 3.13.0) and whether unshadowed()\n"
+"takes objects with a dict (3.13.0: by closing their class's shared keys),\n"
 "whether the __class__ audit hook is in place (added on the first call of a function that needs it),\n"
 "index and registry sizes: for tests and diagnostics.");
 
@@ -348,11 +349,12 @@ static PyObject *
 guards_runtime_info(PyObject *module, PyObject *unused)
 {
     State *st = get_state(module);
-    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:O,s:O,s:n,s:n,s:n,s:n}",
+    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:O,s:O,s:O,s:n,s:n,s:n,s:n}",
                          "dict_watcher", st->dict_watcher, "func_watcher", st->func_watcher,
                          "type_watcher", st->type_watcher,
                          "sets_function_versions", st->set_func_version ? Py_True : Py_False,
                          "instance_dicts_notify", instance_dicts_notify() ? Py_True : Py_False,
+                         "instance_attrs_checkable", instance_attrs_checkable() ? Py_True : Py_False,
                          "audit_hook", st->audit_hook_added ? Py_True : Py_False,
                          "index_entries", (Py_ssize_t)st->index.used,
                          "specializations", PyDict_GET_SIZE(st->registry),

@@ -368,3 +368,22 @@ def test_pyperformance_tables_say_which_mode(tmp_path, capsys):
     (tmp_path / "instructions.json").write_text(json.dumps(saved))
     pyperformance_run.report_only(sys.executable, {}, tmp_path, verbose=False)
     assert "mode: fatopt without a type profile" in capsys.readouterr().out
+
+
+def test_sor_hand_edit_computes_what_plain_computes():
+    # benchmarks/handedits/sor_idx_inlined.py: its figures mean something only if the inlined
+    # loop is the same computation, and its entry check falls back where it must
+    sor = _load("sor_idx_inlined", BENCHMARKS / "handedits" / "sor_idx_inlined.py")
+    plain = sor.run("plain", "none", 1)
+    assert plain != 0
+    assert [sor.run("inlined", setup, 1) for setup in ("none", "dict", "checked")] == [plain] * 3
+    grids = [sor.Array2D(30, 30) for _ in range(3)]
+    for grid in grids:
+        grid.data[:] = sor.array("d", [i * 0.001 for i in range(900)])
+    for grid in grids[:2]:
+        grid._idx = lambda x, y: (x * 7 + y) % 900  # an instance attribute wins over the method
+    assert not sor._checked(grids[0])  # so the entry check takes the plain loop
+    sor.sor_inlined(1.25, grids[0], 1, sor._checked)
+    sor.sor_plain(1.25, grids[1], 1)
+    sor.sor_plain(1.25, grids[2], 1)
+    assert grids[0].data == grids[1].data != grids[2].data

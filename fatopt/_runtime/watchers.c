@@ -580,12 +580,85 @@ slot_lists(Slot *s, Condition *c)
 
 /* CPython 3.13.0 (and 3.14.0a1) do not tell dict watchers about attribute stores that go to an
  * object's inline values while its dict is materialized (CPython gh-125608, fixed in 3.13.1):
- * there, a watched instance dict misses `obj.m = f`, so no instance is ever taken as checked. */
+ * there, a watched instance dict misses `obj.m = f` (close_shared_keys below mends that). */
 int
 instance_dicts_notify(void)
 {
     unsigned long v = Py_Version;
     return !((v >= 0x030D0000UL && v < 0x030D0100UL) || (v >= 0x030E00A1UL && v < 0x030E00A2UL));
+}
+
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000 && !defined(Py_GIL_DISABLED)
+/* The head of 3.13's dict keys object and its entries for str keys (Include/internal/
+ * pycore_dict.h, default build): a store can only go to an object's inline values under a name
+ * its class's shared keys hold, and shared keys only gain names while dk_usable > 0. */
+typedef struct {
+    Py_ssize_t dk_refcnt;
+    uint8_t dk_log2_size;
+    uint8_t dk_log2_index_bytes;
+    uint8_t dk_kind;
+    uint32_t dk_version;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+} SharedKeys313;
+
+typedef struct {
+    PyObject *me_key;
+    PyObject *me_value;
+} StrEntry313;
+
+#define CAN_CLOSE_SHARED_KEYS 1
+#endif
+
+/* Where watchers miss inline-value stores (3.13.0): make them impossible for `names` on
+ * instances of `tp`. A store goes to an object's inline values only under a name of its class's
+ * shared keys; one of `names` there already: 0 (the stores of that name stay unseen). Otherwise
+ * the shared keys are closed (dk_usable = 0: what a full table looks like, so CPython adds no
+ * name to them again) and every later write of one of `names` to any instance goes through its
+ * dict, where the watchers see it: 1. The cost is performance only, on 3.13.0 only: an instance
+ * of the class that gains an attribute no instance had before keeps it in a dict of its own
+ * (as when the 30-name table is full). 1 also for a type without inline values (its instances'
+ * attributes all live in their dicts); 0 on builds this does not know (free-threaded). */
+static int
+close_shared_keys(PyTypeObject *tp, PyObject *names)
+{
+#ifdef CAN_CLOSE_SHARED_KEYS
+    if (!(tp->tp_flags & Py_TPFLAGS_INLINE_VALUES)) {
+        return 1;
+    }
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || ((PyHeapTypeObject *)tp)->ht_cached_keys == NULL) {
+        return 0;
+    }
+    SharedKeys313 *keys = (SharedKeys313 *)((PyHeapTypeObject *)tp)->ht_cached_keys;
+    StrEntry313 *entries = (StrEntry313 *)(keys->dk_indices + ((size_t)1 << keys->dk_log2_index_bytes));
+    for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
+        PyObject *key = entries[i].me_key;
+        for (Py_ssize_t j = 0; key != NULL && j < PyTuple_GET_SIZE(names); j++) {
+            PyObject *name = PyTuple_GET_ITEM(names, j);
+            /* both exact str: the comparison runs no Python code */
+            if (key == name || (PyUnicode_CheckExact(key) && PyUnicode_Compare(key, name) == 0)) {
+                return 0;
+            }
+        }
+    }
+    keys->dk_usable = 0;
+    return 1;
+#else
+    (void)tp;
+    (void)names;
+    return 0;
+#endif
+}
+
+int
+instance_attrs_checkable(void)
+{
+#ifdef CAN_CLOSE_SHARED_KEYS
+    return 1;
+#else
+    return instance_dicts_notify();
+#endif
 }
 
 int
@@ -603,7 +676,7 @@ instance_unshadowed(State *st, PyObject *obj, PyObject *names)
     if (tp->tp_dictoffset == 0) {
         return 1;  /* no instance dict: no instance attribute but its type's slots */
     }
-    if (watched != st || !instance_dicts_notify()) {
+    if (watched != st || !instance_attrs_checkable()) {
         return 0;
     }
     if (st->dict_watcher < 0) {
@@ -633,6 +706,9 @@ instance_unshadowed(State *st, PyObject *obj, PyObject *names)
         }
         if (slot_lists(map_find(&st->index, dict, name), proxy)) {
             continue;  /* watched already (the common case: the same object again) */
+        }
+        if (!instance_dicts_notify() && (r = close_shared_keys(tp, names)) != 1) {
+            break;  /* (closing again is a no-op: a closed table gains no name) */
         }
         Slot *s = map_insert(&st->index, dict, name);
         if (s == NULL || slot_add(s, proxy) < 0) {

@@ -24,11 +24,15 @@ int ensure_audit_hook(State *st);
  * instance dict then watched for them: writing one of them there later fails the
  * COND_INSTANCE_ATTR_ABSENT conditions of type(obj) on that name, for good.  1: none of them
  * (or no instance dict at all); 0: one is there, or no dict watcher is free, or this interpreter's
- * watchers miss such writes (instance_dicts_notify); -1: error. */
+ * watchers miss such writes and they cannot be kept from the object's inline values
+ * (instance_dicts_notify, close_shared_keys in watchers.c); -1: error. */
 int instance_unshadowed(State *st, PyObject *obj, PyObject *names);
 /* Whether this interpreter's dict watchers see every write to a materialized instance dict (not
- * 3.13.0: see watchers.c); where not, instance_unshadowed() says 0 for objects with a dict. */
+ * 3.13.0: see watchers.c). */
 int instance_dicts_notify(void);
+/* Whether instance_unshadowed() can take objects with a dict at all: where the watchers see every
+ * write, or (3.13.0, default build) where the class's shared keys can be closed. */
+int instance_attrs_checkable(void);
 
 /* Add a specialization's conditions to the index, watching objects as they first appear; and
  * the reverse. */

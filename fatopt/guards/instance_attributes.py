@@ -21,8 +21,12 @@ class GuardInstanceAttrsAbsent(Guard):
     instance the entry check never saw is not watched: the check runs before code relies on the
     object. If at registration the name is not such a class, it never holds.
 
-    Replacing an instance's whole ``__dict__`` (``obj.__dict__ = {...}``) is not seen while a
-    frame that checked it runs: docs/semantics.md.
+    On CPython 3.13.0, whose watchers miss stores into an object's inline values (gh-125608),
+    the entry check first closes the class's shared keys (no store of a name they lack can go to
+    inline values after that) and refuses a name they hold. Replacing an instance's whole
+    ``__dict__`` (``obj.__dict__ = {...}``) sends no event at all: a frame that checked the
+    object before does not see it, the next entry check does (docs/optimizer.md,
+    ``specialize_receivers``: what a pass that relies on this guard must allow for).
 
     Recipe ``("instance_attrs_absent", class_name, *names)``, e.g.
     ``("instance_attrs_absent", "Grid", "_idx")``."""

@@ -130,6 +130,7 @@ def instance_class_assignment():
     ns = fresh()
     exec("class Vec:\n    pass\nclass Other:\n    pass\n", ns)
     fast = fatopt.runtime.born(ns["plain"], ("instance_class", "Vec"), valid="__fatopt_valid_2_0__")(ns["fast"])
+    fast()  # its first call adds the hook
     v = ns["Vec"]()
     v.__class__ = ns["Other"]
     fatopt._guards.flush()

@@ -7,11 +7,16 @@ a clear, writes to unchecked instances or instances of other classes, and a chec
 death are no change; what the entry check answers (instances with the name, no dict, slots).
 
 On CPython 3.13.0, dict watchers miss attribute stores that go to an object's inline values
-(CPython gh-125608, fixed in 3.13.1): there the check takes no object with a dict, so nothing
-relies on a watch that would miss writes (``test_without_notifying_watchers_no_instance_passes``),
-and the tests that need a watched instance skip."""
+(CPython gh-125608, fixed in 3.13.1); there the check closes the class's shared keys, so that
+no store of a checked name can go to inline values again, and refuses a name that those keys
+hold already (``test_a_store_site_warmed_on_other_instances_is_seen``,
+``test_a_name_the_shared_keys_hold_is_refused_on_3_13_0``). Replacing an instance's whole
+``__dict__`` sends no watcher event: the next entry check sees it
+(``test_a_replaced_dict_is_checked_anew``)."""
 
 import gc
+import sys
+import sysconfig
 
 import pytest
 
@@ -22,9 +27,12 @@ from fatopt.guards import GuardInstanceAttrsAbsent
 from ..helpers import active
 from . import Example
 
-NOTIFIES = _guards.runtime_info()["instance_dicts_notify"]
-needs_notifying_watchers = pytest.mark.skipif(
-    not NOTIFIES, reason="this interpreter's dict watchers miss inline-value writes (CPython gh-125608)")
+INFO = _guards.runtime_info()
+NOTIFIES = INFO["instance_dicts_notify"]
+CHECKABLE = INFO["instance_attrs_checkable"]
+ON_3_13_0 = sys.version_info[:3] == (3, 13, 0)
+SKIP_WHY = "this build's dict watchers miss inline-value writes (CPython gh-125608)"
+needs_checkable = pytest.mark.skipif(not CHECKABLE, reason=SKIP_WHY)
 
 SOURCE = """
     class Grid:
@@ -59,8 +67,8 @@ EXAMPLES = [
 
 @pytest.fixture
 def born():
-    if not NOTIFIES:
-        pytest.skip("this interpreter's dict watchers miss inline-value writes (CPython gh-125608)")
+    if not CHECKABLE:
+        pytest.skip(SKIP_WHY)
     ns = EXAMPLES[0].module().__dict__
     f = EXAMPLES[0].born(ns)
     assert active(f) and f() == 2
@@ -113,7 +121,7 @@ def test_other_writes_are_no_change(born, write):
     assert active(f) and f() == 2
 
 
-@needs_notifying_watchers
+@needs_checkable
 def test_the_validity_flag_empties_for_running_frames():
     ns = EXAMPLES[0].module().__dict__
     recipe = ("instance_attrs_absent", "Grid", "cell")
@@ -126,12 +134,13 @@ def test_the_validity_flag_empties_for_running_frames():
     assert flag == []
 
 
-@needs_notifying_watchers
+@needs_checkable
 def test_what_the_entry_check_answers():
     ns = EXAMPLES[0].module().__dict__
-    EXAMPLES[0].run(ns, "g = Grid(); h = Grid(); h.cell = 5; s = Slotted()")
+    EXAMPLES[0].run(ns, "g = Grid(); s = Slotted()")
     assert _guards.unshadowed(ns["g"], ("cell", "other"))
     assert _guards.unshadowed(ns["g"], ("cell",))  # again: watched already
+    EXAMPLES[0].run(ns, "h = Grid(); h.cell = 5")  # (3.13.0: into h's own dict, the keys closed)
     assert not _guards.unshadowed(ns["h"], ("cell",))
     assert not _guards.unshadowed(ns["h"], ("other", "cell"))
     assert _guards.unshadowed(ns["s"], ("cell",))  # no instance dict
@@ -139,13 +148,56 @@ def test_what_the_entry_check_answers():
     assert ns["g"].cell() == 1 and ns["h"].cell == 5
 
 
-def test_without_notifying_watchers_no_instance_passes():
+def test_which_builds_can_check_instances_with_a_dict():
     ns = EXAMPLES[0].module().__dict__
     EXAMPLES[0].run(ns, "g = Grid(); s = Slotted()")
-    assert _guards.unshadowed(ns["g"], ("cell",)) is NOTIFIES
+    assert _guards.unshadowed(ns["g"], ("cell",)) is CHECKABLE
     assert _guards.unshadowed(ns["s"], ("cell",)) is True  # no instance dict: nothing to watch
-    import sys
-    assert NOTIFIES is (sys.version_info[:3] != (3, 13, 0))
+    assert NOTIFIES is not ON_3_13_0
+    # 3.13.0 by closing the class's shared keys (not in a free-threaded build), the rest by their watchers
+    assert CHECKABLE is (NOTIFIES or not sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+@needs_checkable
+def test_a_store_site_warmed_on_other_instances_is_seen():
+    # gh-125608's path: once other instances have the name, `o.cell = v` specializes to a store
+    # into inline values, which 3.13.0 does not report to a watched (materialized) dict
+    ns = EXAMPLES[0].module().__dict__
+    recipe = ("instance_attrs_absent", "Grid", "cell")
+    ns["fast"] = fatopt.runtime.born(ns["plain"], recipe, valid="FLAG")(ns["fast"])
+    flag = ns["FLAG"]
+    EXAMPLES[0].run(ns, "def store(o, v):\n    o.cell = v\ngrids = [Grid() for _ in range(3)]")
+    g = ns["grids"][1]
+    assert _guards.unshadowed(g, ("cell",))
+    EXAMPLES[0].run(ns, "for i in range(64):\n    store(grids[0], i)\n    store(grids[2], i)")
+    assert flag == [True]  # other instances gaining the name are no change
+    EXAMPLES[0].run(ns, "store(grids[1], 7)")
+    assert flag == [] and g.cell == 7
+    EXAMPLES[0].run(ns, "h = Grid(); h.other = 1; h2 = Grid(); h2.cell = 3")
+    assert (ns["h"].other, ns["h"].cell(), ns["h2"].cell) == (1, 1, 3)  # instances made later work
+
+
+def test_a_name_the_shared_keys_hold_is_refused_on_3_13_0():
+    # another instance had the name: on 3.13.0 stores of it may go to inline values unseen
+    ns = EXAMPLES[0].module().__dict__
+    EXAMPLES[0].run(ns, "h = Grid(); h.cell = 5; del h.cell; g = Grid()")
+    assert _guards.unshadowed(ns["g"], ("cell",)) is (CHECKABLE and not ON_3_13_0)
+    assert _guards.unshadowed(ns["g"], ("another",)) is CHECKABLE
+
+
+@needs_checkable
+def test_a_replaced_dict_is_checked_anew():
+    # `obj.__dict__ = d` sends no dict-watcher event and no audit event: a frame that checked
+    # the object before keeps its answer; the next entry check looks at the new dict
+    ns = EXAMPLES[0].module().__dict__
+    EXAMPLES[0].run(ns, "g = Grid()")
+    assert _guards.unshadowed(ns["g"], ("cell",))
+    EXAMPLES[0].run(ns, "g.__dict__ = {'cell': 5}")
+    assert not _guards.unshadowed(ns["g"], ("cell",))
+    EXAMPLES[0].run(ns, "g.__dict__ = {'x': 5}")
+    assert _guards.unshadowed(ns["g"], ("cell",))
+    EXAMPLES[0].run(ns, "g.cell = 6")
+    assert not _guards.unshadowed(ns["g"], ("cell",)) and ns["g"].cell == 6
 
 
 @pytest.mark.parametrize(
@@ -188,8 +240,8 @@ def test_the_guard_object_checks_like_the_runtime():
 
 def test_a_write_fails_the_guards_on_that_name_of_every_class():
     # one watch per name: an instance of another class, checked, gaining the name fails it too
-    if not NOTIFIES:
-        pytest.skip("this interpreter's dict watchers miss inline-value writes (CPython gh-125608)")
+    if not CHECKABLE:
+        pytest.skip(SKIP_WHY)
     ns = EXAMPLES[0].module().__dict__
     f = EXAMPLES[0].born(ns)
     EXAMPLES[0].run(ns, "o = Other()")
