@@ -121,12 +121,17 @@ def test_other_writes_are_no_change(born, write):
     assert active(f) and f() == 2
 
 
-@needs_checkable
-def test_the_validity_flag_empties_for_running_frames():
+def born_with_flag():
+    """The example's module with ``fast`` born guarded, and its validity flag."""
     ns = EXAMPLES[0].module().__dict__
     recipe = ("instance_attrs_absent", "Grid", "cell")
     ns["fast"] = fatopt.runtime.born(ns["plain"], recipe, valid="FLAG")(ns["fast"])
-    flag = ns["FLAG"]
+    return ns, ns["FLAG"]
+
+
+@needs_checkable
+def test_the_validity_flag_empties_for_running_frames():
+    ns, flag = born_with_flag()
     EXAMPLES[0].run(ns, "g = Grid()")
     assert _guards.unshadowed(ns["g"], ("cell",))
     assert flag == [True]
@@ -162,10 +167,7 @@ def test_which_builds_can_check_instances_with_a_dict():
 def test_a_store_site_warmed_on_other_instances_is_seen():
     # gh-125608's path: once other instances have the name, `o.cell = v` specializes to a store
     # into inline values, which 3.13.0 does not report to a watched (materialized) dict
-    ns = EXAMPLES[0].module().__dict__
-    recipe = ("instance_attrs_absent", "Grid", "cell")
-    ns["fast"] = fatopt.runtime.born(ns["plain"], recipe, valid="FLAG")(ns["fast"])
-    flag = ns["FLAG"]
+    ns, flag = born_with_flag()
     EXAMPLES[0].run(ns, "def store(o, v):\n    o.cell = v\ngrids = [Grid() for _ in range(3)]")
     g = ns["grids"][1]
     assert _guards.unshadowed(g, ("cell",))
