@@ -46,6 +46,11 @@ class Config:
     #: call runs the class's method under a type check at the call, which the inlining inlines
     #: (see fatopt/passes/specialize_receivers.py).
     specialize_receivers: bool = True
+    #: Where the entry check types an object (``specialize_types``), its method calls in loops
+    #: run the class's method behind the validity flag, which the inlining inlines; for
+    #: instances with a ``__dict__`` (3.13+) the entry check also asks the runtime that none of
+    #: them shadows the method (see fatopt/passes/specialize_instance_methods.py).
+    specialize_instance_methods: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

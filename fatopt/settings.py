@@ -30,6 +30,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "inline_functions": True,
     "specialize_types": True,
     "specialize_receivers": True,
+    "specialize_instance_methods": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

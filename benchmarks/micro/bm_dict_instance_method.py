@@ -2,11 +2,11 @@
 scimark SOR's ``self._idx(x, y)``, and most methods of raytrace, richards, go, deltablue.
 
 fatopt leaves the call alone (expected: unchanged): an attribute stored on the instance
-(``g.idx = f``, ``mock.patch.object(g, "idx")``) must win over the class's method. The runtime
-can keep that exact at no cost per call (``unshadowed`` at entry, on 3.13.0 with the class's
-shared keys closed: docs/optimizer.md, ``specialize_receivers``), but no pass emits it yet. The
-floor is the method's body inlined by hand with no check at all: the gain that would give
-(``benchmarks/handedits/sor_idx_inlined.py`` measures it with the mechanism in place).
+(``g.idx = f``, ``mock.patch.object(g, "idx")``) must win over the class's method. fatopt
+keeps that exact with a check at entry (``specialize_instance_methods``, docs/optimizer.md),
+which it adds only to the entry check of a function ``specialize_types`` specialized (one that
+subscripts ``g``); this loop has none. The floor is the method's body inlined by hand with no
+check at all (``benchmarks/handedits/sor_idx_inlined.py`` measures the same with the check).
 """
 
 import _micro

@@ -30,6 +30,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+import builtins as _builtins_module
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
@@ -47,6 +48,11 @@ CALLABLE_BUILTINS = frozenset({
     "len", "abs", "chr", "ord", "min", "max", "int", "float", "str", "repr", "bool", "divmod",
     "pow", "round", "hex", "oct", "bin",
 })
+
+#: builtin exception classes, which an inlinable body may call as what a ``raise`` raises
+#: (``raise ValueError(x)``: making the exception runs no user code)
+EXCEPTION_BUILTINS = frozenset(
+    name for name, value in vars(_builtins_module).items() if isinstance(value, type) and issubclass(value, BaseException))
 
 #: what a method reached through its class may call besides (:func:`examine` with ``receiver``):
 #: ``isinstance`` runs ``__instancecheck__`` of user metaclasses only, as an operator would run
@@ -146,7 +152,7 @@ def _body(node: ast.FunctionDef) -> list[ast.stmt]:
     return body
 
 
-_STATEMENTS = (ast.Assign, ast.AugAssign, ast.If, ast.Return, ast.Pass)
+_STATEMENTS = (ast.Assign, ast.AugAssign, ast.If, ast.Return, ast.Raise, ast.Pass)
 
 
 def has_return(stmts: list[ast.stmt]) -> bool:
@@ -154,9 +160,10 @@ def has_return(stmts: list[ast.stmt]) -> bool:
 
 
 def always_returns(stmts: list[ast.stmt]) -> bool:
-    """True if every path through ``stmts`` (of the kinds of ``_STATEMENTS``) ends in a return."""
+    """True if every path through ``stmts`` (of the kinds of ``_STATEMENTS``) ends in a return
+    (or a ``raise``: no path falls off the end there either)."""
     for stmt in stmts:
-        if type(stmt) is ast.Return:
+        if type(stmt) is ast.Return or type(stmt) is ast.Raise:
             return True
         if type(stmt) is ast.If and always_returns(stmt.body) and always_returns(stmt.orelse):
             return True
@@ -183,6 +190,9 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
         for sub in walk(stmt):
             if isinstance(sub, ast.stmt) and not isinstance(sub, _STATEMENTS):
                 raise _NotInlinable(f"uses {type(sub).__name__}")
+            if type(sub) is ast.Raise and (sub.exc is None or sub.cause is not None):
+                # (a bare raise re-raises what the caller handles either way; kept simple)
+                raise _NotInlinable("a bare raise or raise ... from")
             if type(sub) is ast.Assign:
                 for target in sub.targets:  # (a chained assignment stores left to right)
                     if stores and _is_item_target(target):
@@ -212,6 +222,9 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
                 if stmt.value is not None:
                     reads(stmt.value, bound)
                 return True, bound
+            if kind is ast.Raise:
+                reads(stmt.exc, bound)  # type: ignore[arg-type]
+                return True, bound  # (ends its block as a return does)
             if kind is ast.Assign:
                 reads(stmt.value, bound)
                 for target in stmt.targets:
@@ -244,6 +257,8 @@ def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
     kind = type(stmt)
     if kind is ast.Return:
         return [stmt.value] if stmt.value is not None else []
+    if kind is ast.Raise:
+        return [stmt.exc] if stmt.exc is not None else []
     if kind is ast.Assign:
         return [stmt.value, *(t for t in stmt.targets if _is_item_target(t))]
     if kind is ast.AugAssign:
@@ -336,6 +351,8 @@ def examine(
     size = 0
     calls: set[str] = set()
     builtins: set[str] = set()
+    #: the calls that make what a raise raises
+    raised = {id(sub.exc) for stmt in statements for sub in walk(stmt) if type(sub) is ast.Raise}
     imported: set[str] = set()
     for sub in (sub for e in expressions for sub in walk(e)):
         if not isinstance(sub, _ALLOWED) and not (method and isinstance(sub, _STORE)):
@@ -362,7 +379,8 @@ def examine(
                 imported.add(func.id)
             elif facts.binding_count(func.id):
                 calls.add(func.id)
-            elif func.id in allowed_builtins and facts.assumable_builtin(func.id) and not sub.keywords:  # type: ignore[attr-defined]
+            elif ((func.id in allowed_builtins or (id(sub) in raised and func.id in EXCEPTION_BUILTINS))
+                  and facts.assumable_builtin(func.id) and not sub.keywords):  # type: ignore[attr-defined]
                 builtins.add(func.id)
             else:
                 return None, f"calls {func.id}, not a pure builtin", set()

@@ -24,6 +24,7 @@ from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.simplify_iterable import SimplifyIterable
+from fatopt.passes.specialize_instance_methods import SpecializeInstanceMethods
 from fatopt.passes.specialize_receivers import SpecializeReceivers
 from fatopt.passes.specialize_types import SpecializeTypes
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
@@ -45,6 +46,7 @@ __all__ = [
     "ModuleConstants",
     "RemoveDeadCode",
     "SimplifyIterable",
+    "SpecializeInstanceMethods",
     "SpecializeReceivers",
     "SpecializeTypes",
     "SubstituteClassConstants",
@@ -68,6 +70,9 @@ PIPELINE: tuple[type[Pass], ...] = (
     SpecializeTypes,
     # after SpecializeTypes (whose linearization reads only its own sites), before InlineFunctions
     SpecializeReceivers,
+    # after SpecializeTypes (it reads its entry check), before InlineFunctions (which inlines the
+    # methods it calls through their class in the same round)
+    SpecializeInstanceMethods,
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,

@@ -130,6 +130,13 @@ CHANGES = [
                                         ("g", (1, 3))), "return d"),
         id="statements-target-after",
     ),
+    pytest.param(
+        "def g(a):\n    if a < 0:\n        raise ValueError('negative', a)\n    return a * 2\n"
+        "def f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("if x < 0:\n    raise ValueError('negative', x)\ny = x * 2",
+                              ("g", (1, 4))), "return y"),
+        id="statements-raise",
+    ),
 ]
 
 
@@ -195,6 +202,13 @@ NOOPS = [
     pytest.param("import sys\ndef g(a):\n    return sys._getframe(0).f_code.co_name\ndef f():\n    return g(1)\n",
                  id="frame-access"),
     pytest.param("def g(a):\n    return print(a)\ndef f():\n    return g(1)\n", id="calls-impure-builtin"),
+    pytest.param("def g(a):\n    if a:\n        raise\n    return 1\ndef f():\n    return g(0)\n", id="bare-raise"),
+    pytest.param("def g(a):\n    if a:\n        raise ValueError from None\n    return 1\ndef f():\n    return g(0)\n",
+                 id="raise-from"),
+    pytest.param("def g(a):\n    if a:\n        raise print(a)\n    return 1\ndef f():\n    return g(0)\n",
+                 id="raise-calls-impure-builtin"),
+    pytest.param("def g(a):\n    if a:\n        raise ValueError(x=a)\n    return 1\ndef f():\n    return g(0)\n",
+                 id="raise-with-keywords"),
     pytest.param("def g(a):\n    return a if a < 1 else g(a - 1)\ndef f():\n    return g(3)\n", id="recursive"),
     pytest.param("def g(a):\n    return a if a < 1 else h(a - 1)\ndef h(a):\n    return g(a)\n"
                  "def f():\n    return g(3)\n", id="mutual-recursion"),
@@ -290,6 +304,20 @@ def steps(a):
 def outer_steps(a):
     b = steps(a) + 1
     return b
+
+def checked(a):
+    if a < 0:
+        raise ValueError("negative", a)
+    return a * 2
+
+def checked_last(a):
+    if a >= 0:
+        return a * 2
+    raise IndexError
+
+def outer_checked(a):
+    b = checked(a) + 1
+    return b
 '''
 
 WAYS_OUT = {
@@ -319,6 +347,14 @@ WAYS_OUT = {
     "statements-stop-iteration-in-generator": (
         "def gen():\n    x = steps(Adds(StopIteration('s')))\n    yield x\ndef f():\n    return list(gen())"
     ),
+    "raise-statement": "def f():\n    return checked(-1)",
+    "raise-statement-class": "def f():\n    r = checked_last(-2)\n    return r",
+    "raise-statement-not-taken": "def f():\n    r = checked(2)\n    s = checked_last(3)\n    return r + s",
+    "raise-statement-nested": "def f():\n    return outer_checked(-1)",
+    "raise-statement-while-handling": (
+        "def f():\n    try:\n        raise KeyError('outer')\n    except KeyError:\n        return checked(-3)"
+    ),
+    "raise-statement-in-loop": "def f():\n    t = 0\n    for i in range(2, -2, -1):\n        t += checked(i)\n    return t",
     "raised-while-handling": (
         "def f():\n    try:\n        raise KeyError('outer')\n    except KeyError:\n        return k(0)"
     ),
