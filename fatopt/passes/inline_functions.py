@@ -238,6 +238,60 @@ def _checked(flag: str, inlined: ast.expr, call: ast.Call) -> ast.expr:
     return ast.copy_location(ast.IfExp(test=_not_valid(flag, call), body=clone(call), orelse=inlined), call)
 
 
+def _propagate_first_copy(body: list[ast.stmt], own: set[str]) -> list[ast.stmt]:
+    """Without its first statement when that only copies: ``x, y = (a, 0)`` (a method's
+    ``x, y = xy``, the tuple display substituted for ``xy``) or ``b = a``, its targets locals
+    of the callee (``own``) that nothing else in the body assigns, its values constants or
+    names that nothing in the body assigns (caller locals the callee cannot rebind): the values
+    are read where the targets were. The copy could not fail and runs no code."""
+    if not body or type(body[0]) is not ast.Assign or len(body[0].targets) != 1:
+        return body
+    first: ast.Assign = body[0]  # type: ignore[assignment]
+    target, value = first.targets[0], first.value
+    if type(target) is ast.Tuple and type(value) is ast.Tuple and len(target.elts) == len(value.elts):
+        pairs = list(zip(target.elts, value.elts))
+    elif type(target) is ast.Name:
+        pairs = [(target, value)]
+    else:
+        return body
+    if not all(type(t) is ast.Name and t.id in own and type(v) in (ast.Name, ast.Constant) for t, v in pairs):
+        return body
+    names = [t.id for t, _ in pairs]  # type: ignore[attr-defined]
+    reads = {v.id for _, v in pairs if type(v) is ast.Name}  # type: ignore[attr-defined]
+    if len(set(names)) != len(names):
+        return body
+    rest = body[1:]
+    stored = {sub.id for stmt in rest for sub in walk(stmt) if type(sub) is ast.Name and type(sub.ctx) is not ast.Load}
+    if stored & (set(names) | reads):
+        return body
+    values = dict(zip(names, (v for _, v in pairs), strict=True))
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            found = values.get(node.id)
+            return ast.copy_location(clone(found), node) if found is not None else node
+
+    return [Substitute().visit(stmt) for stmt in rest]
+
+
+def _temporary_target(stmt: ast.stmt, substitutes: dict[str, ast.expr]) -> str | None:
+    """The target of ``_fatopt_... = CALL`` when it is one of the temporaries fatopt's passes
+    make (plain locals, bound nowhere else before this statement), read by no argument."""
+    targets = stmt.targets  # type: ignore[attr-defined]
+    if len(targets) != 1 or type(targets[0]) is not ast.Name:
+        return None
+    name = targets[0].id
+    if not name.startswith(_TEMPORARY_PREFIXES):
+        return None
+    if any(type(sub) is ast.Name and sub.id == name for value in substitutes.values() for sub in walk(value)):
+        return None
+    return name
+
+
+#: the temporaries of the linearizers (specialize_types, specialize_instance_methods)
+_TEMPORARY_PREFIXES = ("_fatopt_t_", "_fatopt_m_")
+
+
 def _wrapper_names(stmt: ast.Try) -> set[str]:
     """The callees whose handlers the wrapper ``stmt`` holds."""
     names = set()
@@ -523,6 +577,7 @@ class _Inline(BoundLocalsTransformer):
         result = self._fresh("result")
         body = _lower([clone(s) for s in entry.statements] + [_implicit_return(entry)], result)
         body = [_Rename(renames, substitutes).visit(s) for s in body]
+        body = _propagate_first_copy(body, set(renames.values()))
         tail: list[ast.stmt] = []
         last = _only_result(body, result)
         if obj is not None:
@@ -542,6 +597,13 @@ class _Inline(BoundLocalsTransformer):
             else:
                 stmt.value = last  # type: ignore[attr-defined]
                 body[-1] = stmt
+        elif kind is ast.Assign and (target := _temporary_target(stmt, substitutes)) is not None:
+            # several returns into one of fatopt's own temporaries: each return assigns it
+            # directly (a return ends the callee: nothing runs between it and the assignment)
+            for node in body:
+                for sub in walk(node):
+                    if type(sub) is ast.Name and sub.id == result:
+                        sub.id = target
         elif kind in (ast.Assign, ast.Return):
             stmt.value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)  # type: ignore[attr-defined]
             tail = [stmt]

@@ -121,12 +121,12 @@ CHANGES = [
     ),
     pytest.param(
         "def g(a):\n    b = a\ndef f(x=1):\n    g(x)\n    return x\n",
-        _def_f("x=1", wrapped("_fatopt_b_1 = x", ("g", (1, 2))), "return x"),
+        _def_f("x=1", wrapped("pass", ("g", (1, 2))), "return x"),  # (the copy propagated, then dead)
         id="statements-falls-off-the-end",
     ),
     pytest.param(
         "def g(a):\n    b = a\n    return b\ndef f(x=1):\n    d = {}\n    d[x] = g(x)\n    return d\n",
-        _def_f("x=1", "d = {}", wrapped("_fatopt_b_1 = x\nd[x] = _fatopt_b_1",
+        _def_f("x=1", "d = {}", wrapped("d[x] = x",
                                         ("g", (1, 3))), "return d"),
         id="statements-target-after",
     ),
@@ -136,6 +136,23 @@ CHANGES = [
         _def_f("x=1", wrapped("if x < 0:\n    raise ValueError('negative', x)\ny = x * 2",
                               ("g", (1, 4))), "return y"),
         id="statements-raise",
+    ),
+    pytest.param(
+        "def g(a, c):\n    b = a\n    return b + c\ndef f(x=1):\n    y = g(x, 2)\n    return y\n",
+        _def_f("x=1", wrapped("y = x + 2", ("g", (1, 3))), "return y"),
+        id="statements-first-copy-propagated",
+    ),
+    pytest.param(
+        "def g(a):\n    b = a\n    b = b + 1\n    return b\ndef f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("_fatopt_b_1 = x\n_fatopt_b_1 = _fatopt_b_1 + 1\ny = _fatopt_b_1", ("g", (1, 4))),
+               "return y"),
+        id="statements-copy-kept-target-assigned-again",
+    ),
+    pytest.param(
+        "def g(a):\n    b = a\n    a = 2\n    return b + a\ndef f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("_fatopt_a_1 = x\n_fatopt_b_2 = _fatopt_a_1\n_fatopt_a_1 = 2\n"
+                              "y = _fatopt_b_2 + _fatopt_a_1", ("g", (1, 4))), "return y"),
+        id="statements-copy-kept-value-assigned-again",
     ),
 ]
 

@@ -107,8 +107,9 @@ class P:
 @pytest.mark.parametrize(
     "body, expected",
     [
-        pytest.param("r = P.at(p, (a, b))\n    return r", "_fatopt_x_1, _fatopt_y_2 = (a, b)", id="read-once-substituted"),
-        pytest.param("r = P.at(p, (a, 3))\n    return r", "_fatopt_x_1, _fatopt_y_2 = (a, 3)", id="constant-part"),
+        # (the unpacking of the display propagated: no tuple, no copies)
+        pytest.param("r = P.at(p, (a, b))\n    return r", "r = a * 4 + b", id="read-once-substituted"),
+        pytest.param("r = P.at(p, (a, 3))\n    return r", "r = a * 4 + 3", id="constant-part"),
         pytest.param("return P.both(p, (a, b))", "(_fatopt_xy_1 := (a, b))[0] + _fatopt_xy_1[1]", id="read-twice-bound-once"),
         pytest.param("r = P.at(p, (a, G))\n    return r", "_fatopt_xy_1 = (a, G)", id="a-global-part-bound-first"),
         pytest.param("r = P.at(p, (a, b + 1))\n    return r", "_fatopt_xy_1 = (a, b + 1)", id="an-operation-bound-first"),
