@@ -249,7 +249,7 @@ def _propagate_first_copy(body: list[ast.stmt], own: set[str]) -> list[ast.stmt]
     first: ast.Assign = body[0]  # type: ignore[assignment]
     target, value = first.targets[0], first.value
     if type(target) is ast.Tuple and type(value) is ast.Tuple and len(target.elts) == len(value.elts):
-        pairs = list(zip(target.elts, value.elts))
+        pairs = list(zip(target.elts, value.elts, strict=True))
     elif type(target) is ast.Name:
         pairs = [(target, value)]
     else:
