@@ -238,12 +238,14 @@ def _checked(flag: str, inlined: ast.expr, call: ast.Call) -> ast.expr:
     return ast.copy_location(ast.IfExp(test=_not_valid(flag, call), body=clone(call), orelse=inlined), call)
 
 
-def _propagate_first_copy(body: list[ast.stmt], own: set[str]) -> list[ast.stmt]:
+def _propagate_first_copy(body: list[ast.stmt], own: set[str], substituted: set[str]) -> list[ast.stmt]:
     """Without its first statement when that only copies: ``x, y = (a, 0)`` (a method's
     ``x, y = xy``, the tuple display substituted for ``xy``) or ``b = a``, its targets locals
-    of the callee (``own``) that nothing else in the body assigns, its values constants or
-    names that nothing in the body assigns (caller locals the callee cannot rebind): the values
-    are read where the targets were. The copy could not fail and runs no code."""
+    of the callee (``own``) that nothing else in the body assigns, its values constants,
+    locals of the callee or caller locals substituted for parameters (``substituted``: no code
+    can rebind them meanwhile), none assigned in the body: the values are read where the
+    targets were. The copy could not fail and runs no code. (A global name is never a value:
+    code the body calls could rebind it.)"""
     if not body or type(body[0]) is not ast.Assign or len(body[0].targets) != 1:
         return body
     first: ast.Assign = body[0]  # type: ignore[assignment]
@@ -254,7 +256,8 @@ def _propagate_first_copy(body: list[ast.stmt], own: set[str]) -> list[ast.stmt]
         pairs = [(target, value)]
     else:
         return body
-    if not all(type(t) is ast.Name and t.id in own and type(v) in (ast.Name, ast.Constant) for t, v in pairs):
+    if not all(type(t) is ast.Name and t.id in own and (
+            type(v) is ast.Constant or (type(v) is ast.Name and (v.id in own or v.id in substituted))) for t, v in pairs):
         return body
     names = [t.id for t, _ in pairs]  # type: ignore[attr-defined]
     reads = {v.id for _, v in pairs if type(v) is ast.Name}  # type: ignore[attr-defined]
@@ -577,7 +580,9 @@ class _Inline(BoundLocalsTransformer):
         result = self._fresh("result")
         body = _lower([clone(s) for s in entry.statements] + [_implicit_return(entry)], result)
         body = [_Rename(renames, substitutes).visit(s) for s in body]
-        body = _propagate_first_copy(body, set(renames.values()))
+        body = _propagate_first_copy(body, set(renames.values()), {
+            n.id for v in substitutes.values() for n in ([v] if type(v) is ast.Name else getattr(v, "elts", ()))
+            if type(n) is ast.Name})
         tail: list[ast.stmt] = []
         last = _only_result(body, result)
         if obj is not None:

@@ -154,6 +154,11 @@ CHANGES = [
                               "y = _fatopt_b_2 + _fatopt_a_1", ("g", (1, 4))), "return y"),
         id="statements-copy-kept-value-assigned-again",
     ),
+    pytest.param(
+        "K = 1\ndef g(a):\n    b = K\n    return b + a\ndef f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("_fatopt_b_1 = K\ny = _fatopt_b_1 + x", ("g", (2, 4))), "return y"),
+        id="statements-copy-of-a-global-kept",
+    ),
 ]
 
 
