@@ -41,6 +41,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+import functools
 import sys
 
 from fatopt.analyses.classes import ModuleClassTable
@@ -63,6 +64,7 @@ _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
 UNSHADOWED = "unshadowed"
 
 
+@functools.cache
 def instance_dicts_supported() -> bool:
     """Whether methods of instances with a ``__dict__`` may be called through their class here:
     3.13+ (loads stay specialized on a watched instance dict) and a runtime that can watch them
@@ -158,6 +160,8 @@ class _Sites:
         #: (class, method) of each rewritten site; receivers with a dict, and their methods
         self.called: set[tuple[str, str]] = set()
         self.unshadowed: dict[str, set[str]] = {}
+        #: class -> whether its instances have a __dict__ (None: not a plain class)
+        self.dict_classes: dict[str, bool | None] = {}
         #: the checked expressions made here, by id (the linearizer's sites)
         self.made: set[int] = set()
 
@@ -168,6 +172,13 @@ class _Sites:
             if name not in self.taken:
                 self.taken.add(name)
                 return name
+
+    def _has_dict(self, class_name: str) -> bool | None:
+        """Whether instances of the plain class have a ``__dict__`` (None: not a plain class)."""
+        if class_name not in self.dict_classes:
+            info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
+            self.dict_classes[class_name] = None if info is None else not self.table.slots_only(info)
+        return self.dict_classes[class_name]
 
     def _method(self, node: ast.AST) -> MethodCallee | None:
         """The method a qualifying call ``v.m(...)`` runs, or None."""
@@ -181,8 +192,8 @@ class _Sites:
             return None
         if not self.unit.is_module_name(class_name):
             return None
-        info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
-        if info is None or (not self.table.slots_only(info) and not self.dicts):
+        has_dict = self._has_dict(class_name)
+        if has_dict is None or (has_dict and not self.dicts):
             return None
         if class_name != self.own and not defined_before(self.unit.module, class_name, self.unit.node):  # type: ignore[arg-type]
             return None
@@ -194,8 +205,7 @@ class _Sites:
         receiver = func.value.id  # type: ignore[attr-defined]
         class_name = found.class_name
         self.called.add((class_name, func.attr))  # type: ignore[attr-defined]
-        info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
-        if not self.table.slots_only(info):  # type: ignore[arg-type]
+        if self._has_dict(class_name):
             self.unshadowed.setdefault(receiver, set()).add(func.attr)  # type: ignore[attr-defined]
         method = _at(ast.Attribute(value=_at(ast.Name(id=class_name, ctx=ast.Load()), func), attr=func.attr,  # type: ignore[attr-defined]
                                    ctx=ast.Load()), func)
