@@ -24,6 +24,7 @@ typedef enum {
     GUARD_BUILTINS,
     GUARD_CALLEE,
     GUARD_CLASS_ATTRS,
+    GUARD_CLASS_ATTRS_ABSENT,
     GUARD_CLASS_CONSTANT,
     GUARD_DICT,
     GUARD_FUNC,
@@ -34,13 +35,14 @@ typedef enum {
     GUARD_STATIC_CALLEE,
     GUARD_TYPE_ATTR,
 } GuardKind;
-#define N_GUARD_KINDS 13
+#define N_GUARD_KINDS 14
 
 static const char *const GUARD_KIND_NAMES[N_GUARD_KINDS] = {
     [GUARD_ARG_TYPE] = "arg_type",
     [GUARD_BUILTINS] = "builtins",
     [GUARD_CALLEE] = "callee",
     [GUARD_CLASS_ATTRS] = "class_attrs",
+    [GUARD_CLASS_ATTRS_ABSENT] = "class_attrs_absent",
     [GUARD_CLASS_CONSTANT] = "class_constant",
     [GUARD_DICT] = "dict",
     [GUARD_FUNC] = "func",
@@ -379,6 +381,8 @@ build_callee(Build *b, PyObject *recipe)
  * attribute resolves along the MRO to what it resolves to now (a Python function keeps its code
  * and defaults); __getattribute__ stays object's
  * and no __getattr__ appears.  Not such a class, or an attribute missing now: never. */
+static int add_generic_attribute_access(Build *b, PyObject *cls);
+
 static int
 build_class_attrs(Build *b, PyObject *recipe)
 {
@@ -402,6 +406,42 @@ build_class_attrs(Build *b, PyObject *recipe)
             return -1;
         }
     }
+    return add_generic_attribute_access(b, cls);
+}
+
+/* ("class_attrs_absent", class_name, *names): the global name keeps its class (metaclass type),
+ * no class of its MRO gains one of the names, __getattribute__ stays object's and no __getattr__
+ * appears: loading such a name from an instance runs no Python code (the instance's own value,
+ * or AttributeError).  Not such a class, or a name found along the MRO now: never. */
+static int
+build_class_attrs_absent(Build *b, PyObject *recipe)
+{
+    int error;
+    PyObject *cls = class_and_names(b, recipe, &error);
+    if (cls == NULL) {
+        return error ? -1 : 0;
+    }
+    for (Py_ssize_t i = 2; i < PyTuple_GET_SIZE(recipe); i++) {
+        PyObject *name = PyTuple_GET_ITEM(recipe, i);
+        if (type_lookup((PyTypeObject *)cls, name, &error) != NULL) {
+            return add_never(b, recipe, "a class of the MRO has the attribute");
+        }
+        if (error) {
+            return -1;
+        }
+        if (add(b, COND_TYPE_ATTR_ABSENT, cls, name, NULL, NULL) < 0) {
+            return -1;
+        }
+    }
+    return add_generic_attribute_access(b, cls);
+}
+
+/* The conditions both class builders end with: __getattribute__ stays object's, no __getattr__
+ * appears along the MRO. */
+static int
+add_generic_attribute_access(Build *b, PyObject *cls)
+{
+    int error;
     PyObject *getattribute = PyUnicode_InternFromString("__getattribute__");
     PyObject *getattr = PyUnicode_InternFromString("__getattr__");
     PyObject *generic = getattribute ? type_lookup(&PyBaseObject_Type, getattribute, &error) : NULL;
@@ -567,6 +607,8 @@ build_kind(Build *b, GuardKind kind, PyObject *recipe)
         return build_callee(b, recipe);
     case GUARD_CLASS_ATTRS:
         return build_class_attrs(b, recipe);
+    case GUARD_CLASS_ATTRS_ABSENT:
+        return build_class_attrs_absent(b, recipe);
     case GUARD_CLASS_CONSTANT:
         return build_class_constant(b, recipe);
     case GUARD_DICT:

@@ -41,3 +41,4 @@ class GuardClass(Guard):
         for class_name, *attributes in requests:
             by_class.setdefault(class_name, set()).update(attributes)
         return [(cls.kind, name, *sorted(attributes)) for name, attributes in sorted(by_class.items())]
+

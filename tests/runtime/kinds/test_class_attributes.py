@@ -257,3 +257,4 @@ def test_the_class_dying_fails_the_guard_for_good(inlined):
     exec("class Vector(Base):\n    pass", ns)  # an equal class: not the one the guard took
     ns["Vector"].other = 1  # a type event on the new class
     assert not settled(f) and f() == ("base-add", "root-norm")
+
