@@ -51,6 +51,9 @@ class Config:
     #: instances with a ``__dict__`` (3.13+) the entry check also asks the runtime that none of
     #: them shadows the method (see fatopt/passes/specialize_instance_methods.py).
     specialize_instance_methods: bool = True
+    #: drop the validity test of inlined code inside inlined code where nothing ran since the
+    #: outer test (see fatopt/passes/drop_covered_checks.py).
+    drop_covered_checks: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

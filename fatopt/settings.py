@@ -31,6 +31,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "specialize_types": True,
     "specialize_receivers": True,
     "specialize_instance_methods": True,
+    "drop_covered_checks": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -126,6 +126,10 @@ class ClassTable:
                 return None
         return None
 
+    def binds(self, info: ClassInfo, name: str) -> bool:
+        """True if ``info``'s class body binds ``name`` (a ``def``, an assignment, ...)."""
+        return name in info.methods or name in self._bindings.get(id(info.node), ())
+
     def object_new(self, info: ClassInfo) -> bool:
         """True if no class of ``info``'s :meth:`mro` binds ``__new__`` (``object.__new__``
         makes its instances, of exactly that class)."""

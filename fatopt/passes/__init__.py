@@ -15,6 +15,7 @@ from fatopt.passes.call_pure_builtins import CallPureBuiltins
 from fatopt.passes.call_pure_methods import CallPureMethods
 from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
+from fatopt.passes.drop_covered_checks import DropCoveredChecks
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
 from fatopt.passes.fold_type_tests import FoldTypeTests
@@ -38,6 +39,7 @@ __all__ = [
     "CallPureMethods",
     "ConstantFolding",
     "ConstantPropagation",
+    "DropCoveredChecks",
     "FoldTypeTests",
     "EliminateGenexpr",
     "ImportedConstants",
@@ -76,6 +78,8 @@ PIPELINE: tuple[type[Pass], ...] = (
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,
+    # after InlineFunctions: the tests of the sites it inlined inside inlined code
+    DropCoveredChecks,
     # after InlineFunctions: the type tests of inlined dunders (folded, then dead code removed)
     FoldTypeTests,
     SimplifyIterable,

@@ -10,9 +10,9 @@ import ast
 from typing import Callable
 
 from fatopt.nodes import walk
-from fatopt.passes._rewrite import FunctionCodeTransformer, Unit
+from fatopt.passes._rewrite import FunctionCodeTransformer, Unit, code_scopes
 
-__all__ = ["BoundLocalsTransformer", "TARGET_NODES", "target_names", "bound_by"]
+__all__ = ["BoundLocalsTransformer", "TARGET_NODES", "target_names", "bound_by", "captured_locals", "deletable_locals"]
 
 #: the nodes of an assignment target that only binds names
 TARGET_NODES = (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store)
@@ -44,6 +44,25 @@ def bound_by(stmt: ast.stmt) -> set[str]:
     return set()
 
 
+def captured_locals(unit: Unit) -> set[str]:
+    """Locals of the function that a nested function or class may read or rebind (loading one
+    later may not give what loading it now gives)."""
+    own = {id(s) for s in code_scopes(unit.scope)}
+    captured: set[str] = set()
+    for scope in unit.scope.walk():
+        if id(scope) not in own:
+            captured |= scope.loads | set(scope.bindings) | scope.declared_nonlocal
+    return captured
+
+
+def deletable_locals(unit: Unit) -> set[str]:
+    """Names a ``del`` of the function (or of a scope inside it) may unbind."""
+    deleted: set[str] = set()
+    for scope in unit.scope.walk():
+        deleted |= scope.deleted
+    return deleted
+
+
 class BoundLocalsTransformer(FunctionCodeTransformer):
     """A transformer that tracks, block by block, the locals certainly bound at the statement
     being visited (``_certainly_bound``). Subclasses rewrite each statement of a block in
@@ -51,11 +70,8 @@ class BoundLocalsTransformer(FunctionCodeTransformer):
 
     def __init__(self, unit: Unit) -> None:
         super().__init__(unit)
-        deleted: set[str] = set()
-        for scope in unit.scope.walk():
-            deleted |= scope.deleted
         #: locals a ``del`` may unbind again
-        self.deletable = deleted
+        self.deletable = deletable_locals(unit)
         args = unit.node.args
         params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}

@@ -74,15 +74,26 @@ class Linearizer:
     """Binds what precedes each site (``is_site``) of a statement to fresh locals.
 
     ``fresh()`` gives a new local's name; ``site_statements(name, site, pre)`` appends to
-    ``pre`` the statements that bind ``name`` to the value of ``site``."""
+    ``pre`` the statements that bind ``name`` to the value of ``site``. ``stays(name)``: the
+    local is certainly bound and only the function's own code binds it, so loading it later
+    gives the same value; such a name evaluated before a site stays in place unless the
+    statement itself binds it (``:=``)."""
 
     def __init__(
         self, is_site: Callable[[ast.AST], bool], fresh: Callable[[], str],
         site_statements: Callable[[str, ast.expr, list[ast.stmt]], None],
+        stays: Callable[[str], bool] | None = None,
     ) -> None:
         self.is_site = is_site
         self.fresh = fresh
         self.site_statements = site_statements
+        self.stays = stays
+        #: the names the statement being made linear binds itself
+        self.rebound: set[str] = set()
+
+    def _stays(self, node: ast.expr) -> bool:
+        return (type(node) is ast.Constant or type(node) is ast.Name and self.stays is not None
+                and node.id not in self.rebound and self.stays(node.id))  # type: ignore[attr-defined]
 
     def _has_site(self, node: ast.AST | None) -> bool:
         return node is not None and any(self.is_site(n) for n in walk(node))
@@ -96,7 +107,7 @@ class Linearizer:
         """``node`` with what its last site needs evaluated first moved into ``pre``; with
         ``whole`` (something after it holds a site), all of it: a fresh local is returned."""
         if not self._has_site(node):
-            return self._bind(node, pre) if whole and type(node) is not ast.Constant else node
+            return self._bind(node, pre) if whole and not self._stays(node) else node
         if self.is_site(node):
             name = self.fresh()
             self.site_statements(name, node, pre)
@@ -129,6 +140,7 @@ class Linearizer:
         """``stmt`` as statements, each site a statement of its own; None if it is not one of
         the statements handled (expression, return, assignment, augmented assignment, the test
         of an ``if``, the iterable of a ``for``)."""
+        self.rebound = {n.id for n in walk(stmt) if type(n) is ast.Name and type(n.ctx) is ast.Store}
         pre: list[ast.stmt] = []
         kind = type(stmt)
         if kind in (ast.Expr, ast.Return) and stmt.value is not None:  # type: ignore[attr-defined]

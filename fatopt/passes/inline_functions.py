@@ -75,8 +75,8 @@ from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.static_callee import GuardStaticCallee
 from fatopt.nodes import walk
-from fatopt.passes._bound_locals import BoundLocalsTransformer, bound_by
-from fatopt.passes._rewrite import Pass, Unit, clone, code_scopes
+from fatopt.passes._bound_locals import BoundLocalsTransformer, bound_by, captured_locals
+from fatopt.passes._rewrite import Pass, Unit, clone
 
 __all__ = ["InlineFunctions", "HANDLER"]
 
@@ -324,12 +324,30 @@ def _lower(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
             return out
         if type(stmt) is ast.If and has_return([stmt]):
             rest = stmts[index + 1:]
+            # (what follows a raise never runs: the implicit `return None` after it)
+            reached = next((rest[:i + 1] for i, s in enumerate(rest) if type(s) is ast.Raise), rest)
+            if (len(stmt.body) == 1 and type(stmt.body[0]) is ast.Return and not has_return(stmt.orelse + reached)
+                    and _always_raises(stmt.orelse + reached)):
+                # `if C: return X` and otherwise a raise: `if C: pass else: <raise>` and the
+                # return last, so that its value can go where the call was
+                returned = stmt.body[0]
+                stmt.body = [ast.copy_location(ast.Pass(), returned)]
+                stmt.orelse = stmt.orelse + reached
+                return out + [stmt] + _lower([returned], result)
             stmt.body = _lower(stmt.body if always_returns(stmt.body) else stmt.body + rest, result)
             stmt.orelse = _lower(stmt.orelse if always_returns(stmt.orelse) else stmt.orelse + rest, result)
             out.append(stmt)
             return out
         out.append(stmt)
     return out
+
+
+def _always_raises(stmts: list[ast.stmt]) -> bool:
+    """True if running ``stmts`` (without a return) always ends in a ``raise``."""
+    last = stmts[-1] if stmts else None
+    if type(last) is ast.Raise:
+        return True
+    return type(last) is ast.If and _always_raises(last.body) and _always_raises(last.orelse)
 
 
 def _assigns_itself(stmt: ast.stmt, value: ast.expr) -> bool:
@@ -440,13 +458,8 @@ class _Inline(BoundLocalsTransformer):
         #: the class binds once, plain, staticmethod or classmethod), for the staticmethods of
         #: that class: (class name, class node), or None
         self.own_class = _own_class(unit)
-        own = {id(s) for s in code_scopes(unit.scope)}
-        captured: set[str] = set()
-        for scope in unit.scope.walk():
-            if id(scope) not in own:
-                captured |= scope.loads | set(scope.bindings) | scope.declared_nonlocal
         #: locals a nested function or class may read or rebind
-        self.captured = captured
+        self.captured = captured_locals(unit)
         self.sites: list[_Site | None] = []
         self.used = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg} | {LOCAL_FLAG}

@@ -62,6 +62,8 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
            ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 UNSHADOWED = "unshadowed"
+#: the prefixes of the linearizers' fresh locals (specialize_types's, this pass's)
+_TEMPORARIES = ("_fatopt_t_", "_fatopt_m_")
 
 
 @functools.cache
@@ -261,8 +263,12 @@ class _Sites:
                         several = several or many
         if not several:
             return [stmt]
-        linear = Linearizer(lambda n: id(n) in self.made, self.fresh, self._site_statements).statement(stmt)
+        linear = Linearizer(lambda n: id(n) in self.made, self.fresh, self._site_statements, self._temporary).statement(stmt)
         return linear if linear is not None else [stmt]
+
+    def _temporary(self, name: str) -> bool:
+        """A local a linearizer made (bound before every read, by the function's own code only)."""
+        return name.startswith(_TEMPORARIES) and name not in self.unit.scope.loads
 
     def _has_site(self, *parts: list) -> bool:
         return any(self._method(n) is not None for part in parts for item in part for n in walk(item))

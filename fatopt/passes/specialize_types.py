@@ -46,6 +46,8 @@ from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.instance_class import GuardInstanceClass
 from fatopt.nodes import walk
+from fatopt.analyses.scopes import resolve
+from fatopt.passes._bound_locals import bound_by, captured_locals, deletable_locals, target_names
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, reads_of
@@ -165,11 +167,14 @@ def _site_dunder(node: ast.AST) -> tuple[str, str] | None:
     return func.value.id, func.attr
 
 
-def _hoist_index(index: ast.expr, fresh: Callable[[], str], pre: list[ast.stmt], split: bool) -> ast.expr:
+def _hoist_index(
+    index: ast.expr, fresh: Callable[[], str], pre: list[ast.stmt], split: bool, stays: Callable[[str], bool],
+) -> ast.expr:
     """The index as the site will use it, first bound to locals of its own: with ``split``, a
-    tuple display ``(x, y - 1)`` part by part, in order (each part but constants: ``(t1, t2)``,
-    which the inlining substitutes for a parameter the dunder reads once, so that no tuple is
-    built and unpacked), anything else whole."""
+    tuple display ``(x, y - 1)`` part by part, in order (each part but constants and locals
+    that loading later gives the same, ``stays``: ``(x, t2)``, which the inlining substitutes
+    for a parameter the dunder reads once, so that no tuple is built and unpacked), anything
+    else whole."""
 
     def bind(value: ast.expr) -> ast.expr:
         temp = fresh()
@@ -177,13 +182,15 @@ def _hoist_index(index: ast.expr, fresh: Callable[[], str], pre: list[ast.stmt],
         return _at(ast.Name(id=temp, ctx=ast.Load()), value)  # type: ignore[return-value]
 
     if split and type(index) is ast.Tuple and not any(type(e) is ast.Starred for e in index.elts):
-        parts = [e if type(e) is ast.Constant else bind(e) for e in index.elts]
+        parts = [e if type(e) is ast.Constant or (type(e) is ast.Name and stays(e.id)) else bind(e)
+                 for e in index.elts]
         return _at(ast.Tuple(elts=parts, ctx=ast.Load()), index)  # type: ignore[return-value]
     return bind(index)
 
 
 def _site_statements(
     fresh: Callable[[], str], receivers: set[str], reads_index_once: Callable[[str, str], bool],
+    stays: Callable[[str], bool],
 ) -> Callable[[str, ast.expr, list[ast.stmt]], None]:
     """What binds a local to a site's value: ``if not FLAG: name = v[i] else: name =
     C.dunder(v, i)`` (the inlining pass splices a dunder of several statements where a
@@ -200,7 +207,7 @@ def _site_statements(
         if type(index) not in (ast.Name, ast.Constant) and subscript.value.id in receivers:  # type: ignore[attr-defined]
             found = _site_dunder(site)
             split = found is not None and reads_index_once(*found)
-            hoisted = _hoist_index(index, fresh, pre, split)  # type: ignore[arg-type]
+            hoisted = _hoist_index(index, fresh, pre, split, stays)  # type: ignore[arg-type]
             call.args[1] = hoisted  # type: ignore[call-overload]
             subscript.slice = clone(hoisted)  # type: ignore[assignment]
 
@@ -212,17 +219,36 @@ def _site_statements(
     return statements
 
 
+def _own_parts(stmt: ast.stmt) -> list[ast.AST]:
+    """The statement's own expressions (targets included), not its blocks."""
+    parts: list[ast.AST] = []
+    for _field, value in ast.iter_fields(stmt):
+        if isinstance(value, ast.AST):
+            parts.append(value)
+        elif type(value) is list and not (value and isinstance(value[0], ast.stmt)):
+            parts.extend(v for v in value if isinstance(v, ast.AST))
+    return parts
+
+
 class _Linearize:
     """Statements whose sites the inlining could not all inline as they are (two sites of one
-    dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`)."""
+    dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`).
+    It knows which locals are certainly bound at each statement: an index part that is such a
+    local (a parameter, a loop variable; never deleted, not seen by a nested scope) is left in
+    place, since loading it later, where the dunder reads it, gives the same value."""
 
     def __init__(
         self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str],
-        reads_index_once: Callable[[str, str], bool],
+        reads_index_once: Callable[[str, str], bool], stable: Callable[[str], bool], params: set[str],
     ) -> None:
         self.several = several
+        self.stable = stable
+        #: the locals certainly bound at the statement being made linear
+        self.bound: set[str] = set(params)
+        stays = lambda name: name in self.bound and stable(name)  # noqa: E731
         self.linearizer = Linearizer(
-            lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers, reads_index_once))
+            lambda n: _site_dunder(n) is not None, fresh, _site_statements(fresh, receivers, reads_index_once, stays),
+            stays)
 
     def _needed(self, stmt: ast.stmt) -> bool:
         own = [value for field, value in ast.iter_fields(stmt)
@@ -232,15 +258,32 @@ class _Linearize:
         return len(dunders) != len(set(dunders)) or any(self.several(*d) for d in dunders)
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        outer = self.bound
         out: list[ast.stmt] = []
-        for stmt in stmts:
-            if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                out.append(stmt)
-                continue
-            for block in _blocks(stmt):
-                block[:] = self.block(block)
-            linear = self.linearizer.statement(stmt) if self._needed(stmt) else None
-            out.extend(linear if linear is not None else [stmt])
+        try:
+            for stmt in stmts:
+                if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                    out.append(stmt)
+                    self.bound = self.bound | bound_by(stmt)
+                    continue
+                for block in _blocks(stmt):
+                    inner = target_names(stmt.target) if type(stmt) is ast.For and block is stmt.body else set()
+                    before = self.bound
+                    self.bound = before | inner
+                    block[:] = self.block(block)
+                    self.bound = before
+                linear = None
+                if self._needed(stmt):
+                    before = self.bound
+                    # a name the statement itself binds (`:=`) may change between its parts
+                    self.bound = before - {n.id for part in _own_parts(stmt) for n in walk(part)
+                                           if type(n) is ast.Name and type(n.ctx) is ast.Store}
+                    linear = self.linearizer.statement(stmt)
+                    self.bound = before
+                out.extend(linear if linear is not None else [stmt])
+                self.bound = self.bound | bound_by(stmt)
+        finally:
+            self.bound = outer
         return out
 
 
@@ -309,7 +352,12 @@ class SpecializeTypes(Pass):
             return index not in found.entry.assigned and reads_of(found.entry, index) == 1
 
         params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
-        fast = _Linearize(several, sites.fresh, params, reads_index_once).block(fast)
+        captured, deletable = captured_locals(unit), deletable_locals(unit)
+
+        def stable(name: str) -> bool:
+            return resolve(unit.scope, name) == "local" and name not in captured and name not in deletable
+
+        fast = _Linearize(several, sites.fresh, params, reads_index_once, stable, params).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
             return False  # no site worth the entry check

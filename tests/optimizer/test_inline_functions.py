@@ -138,6 +138,14 @@ CHANGES = [
         id="statements-raise",
     ),
     pytest.param(
+        # `if C: return X` then a raise: the return goes last, its value where the call was
+        "def g(a):\n    if a >= 0:\n        return a * 2\n    raise IndexError\n"
+        "def f(x=1):\n    y = g(x)\n    return y\n",
+        _def_f("x=1", wrapped("if x >= 0:\n    pass\nelse:\n    raise IndexError\ny = x * 2",
+                              ("g", (1, 4))), "return y"),
+        id="statements-return-then-raise",
+    ),
+    pytest.param(
         "def g(a, c):\n    b = a\n    return b + c\ndef f(x=1):\n    y = g(x, 2)\n    return y\n",
         _def_f("x=1", wrapped("y = x + 2", ("g", (1, 3))), "return y"),
         id="statements-first-copy-propagated",

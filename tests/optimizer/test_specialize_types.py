@@ -11,6 +11,8 @@ parts of a tuple index (bound part by part, so that the inlined dunder unpacks n
 
 The full pipeline's result for a tuple index: ``test_a_tuple_index_is_not_built_where_inlined``."""
 
+import re
+
 import pytest
 
 import fatopt
@@ -86,12 +88,13 @@ REWRITES = [
     ),
     pytest.param(
         PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",
-        "def f(p: Pair, x):\n    if type(p) is Pair:\n        _fatopt_t_2 = x\n        _fatopt_t_3 = x + 1\n"
-        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_1 = p[_fatopt_t_2, _fatopt_t_3]\n"
-        "        else:\n            _fatopt_t_1 = Pair.__getitem__(p, (_fatopt_t_2, _fatopt_t_3))\n"
-        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_4 = p[0, 0]\n"
-        "        else:\n            _fatopt_t_4 = Pair.__getitem__(p, (0, 0))\n"
-        "        return _fatopt_t_1 + _fatopt_t_4\n"
+        # (x, a parameter, stays in place: loading it later gives the same)
+        "def f(p: Pair, x):\n    if type(p) is Pair:\n        _fatopt_t_2 = x + 1\n"
+        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_1 = p[x, _fatopt_t_2]\n"
+        "        else:\n            _fatopt_t_1 = Pair.__getitem__(p, (x, _fatopt_t_2))\n"
+        "        if not __fatopt_valid_10_0__:\n            _fatopt_t_3 = p[0, 0]\n"
+        "        else:\n            _fatopt_t_3 = Pair.__getitem__(p, (0, 0))\n"
+        "        return _fatopt_t_1 + _fatopt_t_3\n"
         "    else:\n        return p[x, x + 1] + p[0, 0]",
         id="tuple-index-hoisted-part-by-part",
     ),
@@ -259,7 +262,39 @@ def test_a_tuple_index_is_not_built_where_inlined():
     # the parts are substituted for the dunder's index parameter, read once, and its ``x, y =
     # (t1, t2)`` propagated: no tuple, no copies; a dunder reading it twice gets the tuple, bound once
     emitted, _report = optimized_function(PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f")
-    assert "p.data[_fatopt_t_2 * 4 + _fatopt_t_3]" in emitted and "p.data[0]" in emitted
+    assert "p.data[x * 4 + _fatopt_t_2]" in emitted and "p.data[0]" in emitted
     assert "_fatopt_x_" not in emitted
     emitted, _report = optimized_function(TWICE + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f")
     assert "_fatopt_t_2 = (x, x + 1)" in emitted and "_fatopt_t_2[0] * 4 + _fatopt_t_2[1]" in emitted
+
+
+#: index parts a linearized site leaves in place (loading them later gives the same), and those
+#: it binds first: (function, the part that must be bound first, or None)
+INDEX_PARTS = [
+    pytest.param("def f(p: Pair, x):\n    return p[x, 1] + p[x, x + 1]\n", None, id="parameter"),
+    pytest.param("def f(p: Pair, n):\n    t = 0\n    for i in range(n):\n        t += p[i, 1] + p[1, i]\n    return t\n",
+                 None, id="loop-variable"),
+    pytest.param("def f(p: Pair, x):\n    return p[x, (x := 2)] + p[x, 1]\n", "x", id="bound-by-the-statement"),
+    pytest.param("def f(p: Pair, x):\n    g = lambda: x\n    return p[x, 1] + p[1, x] + g()\n", "x", id="captured"),
+    pytest.param("def f(p: Pair, x):\n    if x > 2:\n        del x\n        x = 1\n    return p[x, 1] + p[1, x]\n", "x",
+                 id="deletable"),
+    pytest.param("def f(p: Pair, n):\n    if n:\n        y = 1\n    return p[y, 1] + p[1, 2]\n", "y", id="maybe-unbound"),
+    pytest.param("G = 1\ndef f(p: Pair):\n    return p[G, 1] + p[1, G]\n", "G", id="global"),
+]
+
+
+@pytest.mark.parametrize("function, bound", INDEX_PARTS)
+def test_index_parts_left_in_place_or_bound(function, bound):
+    emitted, _report = optimized_function(PAIR + function, "f", SPECIALIZE_ONLY, checks=True)
+    fast = emitted.split("\n    else:\n")[0]
+    assert "Pair.__getitem__" in fast
+    parts = [p for pair in re.findall(r"Pair\.__getitem__\(p, \((\w+), (\w+)\)\)", fast) for p in pair if not p.isdigit()]
+    copied = {t: name for t, name in re.findall(r"(_fatopt_t_\d+) = ([A-Za-z_]\w*)\n", fast)}
+    copies = [copied[p] for p in parts if p in copied]
+    assert parts and copies == ([bound] * len(copies) if bound else []) and (bound is None or copies)
+
+
+@pytest.mark.parametrize("function, bound", INDEX_PARTS)
+def test_index_parts_run_as_plain(function, bound):
+    for x in (0, 1, 3):
+        assert_same_behaviour(PAIR + function, f"result = f(Pair(), {x})" if "(p: Pair, " in function else "result = f(Pair())")

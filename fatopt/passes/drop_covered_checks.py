@@ -1,0 +1,216 @@
+"""Validity tests that an outer one covers: inlined code inside inlined code tests the flag again
+at its own site, since the outer body may have run code that broke a guard. Where nothing ran
+since the outer test (only copies between locals, and loads of instance attributes that the
+class cannot intercept), the inner test is dropped (issue 17: scimark SOR's ``_idx`` inside
+the inlined ``__getitem__``, 3.13: some 70 instructions a site)::
+
+    if not FLAG:                              if not FLAG:
+        t = G[x, y]                               t = G[x, y]
+    else:                                     else:
+        try:                                      try:
+            m1 = G.data                               m1 = G.data
+            if not FLAG:                 ->           try:
+                m2 = G._idx(x, y)                         <_idx inlined>
+            else:                                     except: ...
+                try:                                  t = m1[m2]
+                    <_idx inlined>                except: ...
+                except: ...
+            t = m1[m2]
+        except: ...
+
+What runs no code between two points of straight-line code (no call, no backward jump: the
+interpreter runs signal handlers, other threads and the garbage collector only at calls and
+backward jumps): assignments to locals of constants, locals and tuples of them, and ``v.a``
+where the entry check tested ``type(v) is C`` (``v`` never rebound) and no class of ``C``'s MRO
+has ``a`` (``GuardClassAttrsAbsent``: no descriptor, no ``__getattribute__``/``__getattr__``:
+the load gives the instance's own value or raises ``AttributeError``). A store may free the
+local's previous value; a finalizer that then breaks a guard is not seen before the inner site,
+as it is not seen inside any inlined body that stores locals after its site's test.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+
+from fatopt.analyses.classes import ModuleClassTable
+from fatopt.analyses.exact_types import _own_class
+from fatopt.analyses.method_callees import plain_class
+from fatopt.analyses.scopes import resolve
+from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
+from fatopt.guards.global_names import GuardGlobals
+from fatopt.nodes import walk
+from fatopt.passes._rewrite import Pass, Unit
+from fatopt.passes.inline_functions import FRESH_PREFIX, _is_checked_statement
+from fatopt.passes.specialize_instance_methods import _EntryCheck
+
+__all__ = ["DropCoveredChecks"]
+
+
+class _Silence:
+    """Which statements of the function run no Python code (and so cannot break a guard)."""
+
+    def __init__(self, unit: Unit, typed: dict[str, str]) -> None:
+        self.unit = unit
+        module = unit.module
+        self.table = module.fact(ModuleClassTable)  # type: ignore[union-attr]
+        rebound = {n.id for n in walk(unit.node) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
+        #: receiver -> class, for the names the entry check tests and the function never rebinds
+        self.typed = {name: cls for name, cls in typed.items() if name not in rebound}
+        #: attributes stored through a name anywhere in the module (``Grid.data = ...`` could
+        #: give the class one), by that name
+        self.stored_on: dict[str, set[str]] = {}
+        for n in walk(module.tree):  # type: ignore[union-attr]
+            if type(n) is ast.Attribute and type(n.ctx) is not ast.Load and type(n.value) is ast.Name:
+                self.stored_on.setdefault(n.value.id, set()).add(n.attr)
+        self.setattr_used = any(type(n) is ast.Name and n.id in ("setattr", "delattr") for n in walk(module.tree))  # type: ignore[union-attr]
+
+    def _absent(self, class_name: str, attr: str) -> bool:
+        """Whether, as far as the module shows, no class of ``class_name``'s MRO has ``attr``
+        (the guard checks it for real: a wrong answer costs the specialization, not exactness)."""
+        if hasattr(object, attr) or self.setattr_used or attr.startswith("__"):
+            return False
+        info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
+        classes = self.table.mro(info) if info is not None else None
+        if classes is None:
+            return False
+        for cls in classes:
+            if self.table.binds(cls, attr) or attr in (cls.slots or ()):
+                return False
+            if attr in self.stored_on.get(cls.name, ()):
+                return False
+        return True
+
+    def expression(self, node: ast.expr, relied: set[tuple[str, str]]) -> bool:
+        """Whether evaluating ``node`` runs no code; the (class, attribute) pairs that needs
+        absent are added to ``relied``."""
+        kind = type(node)
+        if kind is ast.Constant:
+            return True
+        if kind is ast.Name:
+            return self._local(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Tuple:
+            return all(self.expression(e, relied) for e in node.elts)  # type: ignore[attr-defined]
+        if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+            class_name = self.typed.get(node.value.id)  # type: ignore[attr-defined]
+            if class_name is not None and self._absent(class_name, node.attr):  # type: ignore[attr-defined]
+                relied.add((class_name, node.attr))  # type: ignore[attr-defined]
+                return True
+        return False
+
+    def _local(self, name: str) -> bool:
+        return resolve(self.unit.scope, name) == "local" or (
+            name.startswith(FRESH_PREFIX) and name not in self.unit.scope.loads)
+
+    def statement(self, stmt: ast.stmt) -> frozenset[tuple[str, str]] | None:
+        """The (class, attribute) pairs ``stmt`` needs absent to run no code, or None if it may
+        run code."""
+        if type(stmt) is ast.Pass:
+            return frozenset()
+        if type(stmt) is not ast.Assign:
+            return None
+        targets = [n for t in stmt.targets for n in walk(t)]  # type: ignore[attr-defined]
+        relied: set[tuple[str, str]] = set()
+        if (all(type(n) in (ast.Name, ast.Tuple, ast.Store) for n in targets)
+                and all(self._local(n.id) for n in targets if type(n) is ast.Name)
+                and self.expression(stmt.value, relied)):  # type: ignore[attr-defined]
+            return frozenset(relied)
+        return None
+
+
+#: the state of the walk: None, code may have run since the last flag test; else the (class,
+#: attribute) pairs the statements since it needed absent to run none
+Covered = frozenset[tuple[str, str]] | None
+
+
+class _Drop:
+    """Walks the body, dropping the flag tests that an earlier one covers."""
+
+    def __init__(self, silence: _Silence) -> None:
+        self.silence = silence
+        self.dropped = 0
+        #: the (class, attribute) pairs a dropped test relied on being absent
+        self.relied: set[tuple[str, str]] = set()
+
+    def block(self, stmts: list[ast.stmt], covered: Covered) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        queue = list(stmts)
+        while queue:
+            stmt = queue.pop(0)
+            if _is_checked_statement(stmt):
+                if covered is not None and not _is_or_test(stmt):
+                    self.dropped += 1
+                    self.relied |= covered
+                    queue[:0] = stmt.orelse  # type: ignore[attr-defined]
+                    continue
+                stmt.body = self.block(stmt.body, None)  # type: ignore[attr-defined]
+                stmt.orelse = self.block(stmt.orelse, frozenset())  # type: ignore[attr-defined]
+                covered = None
+            elif type(stmt) is ast.Try:
+                # the body runs on from here; the handlers after something raised
+                stmt.body = self.block(stmt.body, covered)  # type: ignore[attr-defined]
+                self._nested(stmt, ("orelse", "finalbody"))
+                covered = None
+            elif covered is not None and (needs := self.silence.statement(stmt)) is not None:
+                covered = covered | needs
+            else:
+                self._nested(stmt, ("body", "orelse", "finalbody"))
+                covered = None
+            out.append(stmt)
+        return out
+
+    def _nested(self, stmt: ast.stmt, fields: tuple[str, ...]) -> None:
+        """The statement's blocks (and handlers, cases), each walked from an untested state."""
+        for field in fields:
+            inner = getattr(stmt, field, None)
+            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
+                setattr(stmt, field, self.block(inner, None))
+        for handler in getattr(stmt, "handlers", ()):
+            handler.body = self.block(handler.body, None)
+        for case in getattr(stmt, "cases", ()):
+            case.body = self.block(case.body, None)
+
+
+def _is_or_test(stmt: ast.stmt) -> bool:
+    """``not FLAG or type(v) is not C`` (specialize_receivers's sites test a type too)."""
+    return type(stmt.test) is ast.BoolOp  # type: ignore[attr-defined]
+
+
+class DropCoveredChecks(Pass):
+    """Inner validity tests of inlined code that an outer test covers (nothing ran between)
+    are dropped."""
+
+    name = "drop_covered_checks"
+    switch = "drop_covered_checks"
+    guarded = True
+
+    def may_apply(self, unit: Unit) -> bool:
+        return unit.started and "type_specialized" in unit.made
+
+    def run(self, unit: Unit) -> bool:
+        node: ast.FunctionDef = unit.node  # type: ignore[assignment]
+        first = node.body[0] if node.body else None
+        start = 1 if type(first) is ast.Expr and type(first.value) is ast.Constant and type(first.value.value) is str else 0
+        check = _EntryCheck.find(node.body, start)
+        if check is None:
+            return False
+        silence = _Silence(unit, check.typed)
+        drop = _Drop(silence)
+        check.stmt.body = drop.block(check.stmt.body, None)
+        if not drop.dropped:
+            return False
+        own = _own_class(unit)
+        by_class: dict[str, set[str]] = {}
+        for class_name, attr in drop.relied:
+            by_class.setdefault(class_name, set()).add(attr)
+        for class_name, attrs in sorted(by_class.items()):
+            recipe = ("class_attrs_absent", class_name, *sorted(attrs))
+            if class_name == own:
+                # the class does not exist when its method is born: its class statement adds it
+                if (class_name, node.name, recipe) not in unit.class_recipes:  # type: ignore[union-attr]
+                    unit.class_recipes.append((class_name, node.name, recipe))  # type: ignore[union-attr]
+                unit.require(GuardGlobals, class_name)
+            else:
+                unit.require(GuardClassAttrsAbsent, class_name, *sorted(attrs))
+        return True

@@ -1,0 +1,143 @@
+"""Covered validity tests (fatopt/passes/drop_covered_checks.py): an inlined site inside inlined
+code tests the flag again unless nothing ran since the outer site's test (copies between locals,
+loads of instance attributes no class of the MRO has, guarded by ``GuardClassAttrsAbsent``).
+
+The rewrite as emitted (scimark SOR's shape: ``_idx`` inside ``__getitem__``, 3.13+ where
+methods of instances with a ``__dict__`` are inlined; a module function inside a dunder, every
+version), what keeps the inner test (code between, an attribute the class has, a loop, a
+``specialize_receivers`` site that tests a type too), and plain vs optimized runs, including a
+class that gains the attribute, or the inner method, while the function runs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fatopt.config import Config
+from tests.optimizer._diff import assert_same_behaviour, optimized_function
+from tests.optimizer.test_specialize_instance_methods import DICTS, GRID, SETUP, SMOOTH
+
+needs_dicts = pytest.mark.skipif(not DICTS, reason="instances with a __dict__ are left alone here (3.12)")
+
+#: a dunder whose body calls a module function of several statements after an attribute load
+CLAMPED = """\
+def clamp(i, n):
+    if i < 0:
+        return 0
+    if i >= n:
+        return n - 1
+    return i
+class Row:
+    def __init__(self, n):
+        self.n = n
+        self.cells = [0.0] * n
+    def __getitem__(self, i):
+        cells = self.cells
+        j = clamp(i, self.n)
+        return cells[j]
+def f(r: Row, k):
+    t = 0.0
+    for i in range(k):
+        t += r[i] * r[i - 1]
+    return t
+"""
+
+OFF = Config(drop_covered_checks=False)
+
+
+def _flag_tests(text: str) -> int:
+    return len(re.findall(r"if not (?:_fatopt_valid_flag|__fatopt_valid_\w+__):", text))
+
+
+def _fast(text: str) -> str:
+    return text.split("\n    else:\n")[0]
+
+
+# -- before and after ---------------------------------------------------------------------------
+
+@needs_dicts
+def test_the_inner_test_of_an_inlined_method_in_an_inlined_dunder_goes():
+    on, report = optimized_function(GRID + SMOOTH, checks=True)
+    off, _ = optimized_function(GRID + SMOOTH, config=OFF, checks=True)
+    # three dunder sites (two __getitem__, one __setitem__), each with _idx inside
+    assert _flag_tests(_fast(off)) == 6 and _flag_tests(_fast(on)) == 3
+    assert "g._idx(" not in _fast(on)
+    row = next(r for r in report.functions if r.qualname == "f")
+    assert "drop_covered_checks" in row.passes
+    assert "GuardClassAttrsAbsent('Grid', 'data')" in " ".join(map(str, row.guards))
+
+
+def test_a_module_function_inside_a_dunder():
+    on, report = optimized_function(CLAMPED, checks=True)
+    off, _ = optimized_function(CLAMPED, config=OFF, checks=True)
+    assert _flag_tests(_fast(on)) == _flag_tests(_fast(off)) - 2 == 2
+    row = next(r for r in report.functions if r.qualname == "f")
+    assert "GuardClassAttrsAbsent('Row', 'cells')" in " ".join(map(str, row.guards))
+
+
+# -- must not drop ------------------------------------------------------------------------------
+
+KEPT = [
+    pytest.param(CLAMPED.replace("        cells = self.cells\n", "        cells = self.cells\n        i = i * 1\n"),
+                 id="code-between"),
+    pytest.param(CLAMPED.replace("class Row:\n", "class Row:\n    cells = None\n"), id="the-class-has-the-attribute"),
+    pytest.param(CLAMPED.replace("class Row:\n", "class Base:\n    cells = None\nclass Row(Base):\n"),
+                 id="a-base-has-the-attribute"),
+    pytest.param(CLAMPED.replace("class Row:\n", "class Row:\n    __slots__ = ('n', 'cells')\n"),
+                 id="a-slot-is-a-descriptor"),
+    pytest.param(CLAMPED + "Row.cells = property(lambda self: [])\n", id="the-module-stores-it-on-the-class"),
+    pytest.param(CLAMPED.replace("cells = self.cells", "cells = self.__dict__"), id="an-attribute-of-object"),
+    pytest.param(CLAMPED.replace("cells = self.cells", "cells = len(self.cells)"), id="a-call"),
+    pytest.param(CLAMPED + "setattr(Row, 'x', 1)\n", id="setattr-in-the-module"),
+]
+
+
+@pytest.mark.parametrize("source", KEPT)
+def test_kept(source):
+    text, report = optimized_function(source, checks=True)
+    assert text is not None
+    off, _ = optimized_function(source, config=OFF, checks=True)
+    assert _flag_tests(_fast(text)) == _flag_tests(_fast(off)) == 4  # (two sites, clamp inlined in each)
+    row = next(r for r in report.functions if r.qualname == "f")
+    assert "drop_covered_checks" not in row.passes
+
+
+# -- plain and optimized runs agree -------------------------------------------------------------
+
+GAINS = """\
+ACT = -1
+def hook(i):
+    if i == ACT:
+        {action}
+    return 0.0
+def f(g: Grid, n):
+    t = 0.0
+    for i in range(n):
+        g[i, 1] = g[i, 0] + hook(i)
+        t += g[i, 1] + i
+    return t
+"""
+
+BEHAVIOUR = [
+    pytest.param(GRID + SMOOTH, SETUP + "result = (f(g, 8), g.data)", id="smooth"),
+    pytest.param(GRID + SMOOTH, SETUP + "result = f(g, 9)", id="index-error"),
+    pytest.param(GRID + GAINS.format(action="Grid.data = property(lambda self: [1.5] * 24)"),
+                 SETUP + "ACT = 3\nresult = (f(g, 8), g.__dict__['data'])", id="the-class-gains-a-data-descriptor"),
+    pytest.param(GRID + GAINS.format(action="Grid._idx = lambda self, x, y: 0"),
+                 SETUP + "ACT = 3\nresult = (f(g, 8), g.data)", id="the-inner-method-replaced"),
+    pytest.param(GRID + GAINS.format(action="Grid.__getattr__ = lambda self, name: 0"),
+                 SETUP + "ACT = 3\nresult = (f(g, 8), g.data)", id="the-class-gains-getattr"),
+    pytest.param(CLAMPED, "r = Row(5)\nfor k in range(5):\n    r.cells[k] = k + 0.5\nresult = (f(r, 7), f(r, 2))",
+                 id="clamped"),
+    pytest.param(CLAMPED, "r = Row(5)\nclamp = lambda i, n: 0\nresult = f(r, 7)", id="clamped-callee-replaced"),
+    pytest.param(CLAMPED, "r = Row(5)\ndel r.cells\nresult = f(r, 3)", id="the-attribute-missing"),
+]
+
+
+@pytest.mark.parametrize("source, driver", BEHAVIOUR)
+def test_same_behaviour(source, driver):
+    needs = "Grid" in source
+    if needs and not DICTS:
+        pytest.skip("instances with a __dict__ are left alone here (3.12)")
+    assert_same_behaviour(source, driver, specialized=("f",))
