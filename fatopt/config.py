@@ -54,6 +54,9 @@ class Config:
     #: drop the validity test of inlined code inside inlined code where nothing ran since the
     #: outer test (see fatopt/passes/drop_covered_checks.py).
     drop_covered_checks: bool = True
+    #: a linearized site's result, assigned last by its inlined body, goes straight into the
+    #: statement that reads it next (see fatopt/passes/forward_inlined_results.py).
+    forward_inlined_results: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

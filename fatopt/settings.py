@@ -32,6 +32,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "specialize_receivers": True,
     "specialize_instance_methods": True,
     "drop_covered_checks": True,
+    "forward_inlined_results": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -18,6 +18,7 @@ from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.drop_covered_checks import DropCoveredChecks
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
 from fatopt.passes.fold_constants import ConstantFolding
+from fatopt.passes.forward_inlined_results import ForwardInlinedResults
 from fatopt.passes.fold_type_tests import FoldTypeTests
 from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.inline_functions import InlineFunctions
@@ -41,6 +42,7 @@ __all__ = [
     "ConstantPropagation",
     "DropCoveredChecks",
     "FoldTypeTests",
+    "ForwardInlinedResults",
     "EliminateGenexpr",
     "ImportedConstants",
     "InlineFunctions",
@@ -80,6 +82,9 @@ PIPELINE: tuple[type[Pass], ...] = (
     InlineFunctions,
     # after InlineFunctions: the tests of the sites it inlined inside inlined code
     DropCoveredChecks,
+    # after DropCoveredChecks: an inner site keeps no test once it dropped (its result is
+    # assigned in one place)
+    ForwardInlinedResults,
     # after InlineFunctions: the type tests of inlined dunders (folded, then dead code removed)
     FoldTypeTests,
     SimplifyIterable,
