@@ -222,3 +222,28 @@ def source(recipe: tuple, fmt: Callable[[Any], str] = repr) -> str:
     """How the guard of ``recipe`` reads as a call (``GuardBuiltins('len')``), without building it."""
     cls = guard_class(recipe)
     return f"{cls.__name__}({cls.describe(recipe[1:], fmt)})"
+
+
+class ClassNamesGuard(Guard):
+    """A kind whose recipe is ``(kind, class_name, *names)``: names of one of the module's
+    classes (its attributes, its instances' attributes); the optimizer's requests of a class
+    merge into one recipe."""
+
+    __slots__ = ("class_name", "names")
+
+    def __init__(self, class_name: str, *names: str) -> None:
+        super().__init__()
+        (self.class_name,) = check_names((class_name,), type(self).__name__)
+        self.names = check_names(names, type(self).__name__)
+        self._capture()
+
+    def recipe(self) -> tuple:
+        return (self.kind, self.class_name, *self.names)
+
+    @classmethod
+    def merge(cls, requests: list[tuple]) -> list[tuple]:
+        """``Unit.require(cls, class_name, *names)``: one recipe per class."""
+        by_class: dict[str, set[str]] = {}
+        for class_name, *names in requests:
+            by_class.setdefault(class_name, set()).update(names)
+        return [(cls.kind, name, *sorted(names)) for name, names in sorted(by_class.items())]

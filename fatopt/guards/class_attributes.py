@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-from fatopt.guards._base import Guard, check_names
+from fatopt.guards._base import ClassNamesGuard
 
 
-class GuardClass(Guard):
+class GuardClass(ClassNamesGuard):
     """The global ``class_name`` stays bound to the class it held at registration, a class whose
     metaclass is ``type`` (``__class__`` of such a class cannot be assigned); each attribute
     resolves along its MRO to the object it resolved to at registration (a Python function's
@@ -23,22 +23,4 @@ class GuardClass(Guard):
 
     kind = "class_attrs"
     watches = "the global name (the same class), each attribute along the MRO, no __getattribute__ or __getattr__ added"
-    __slots__ = ("class_name", "attributes")
-
-    def __init__(self, class_name: str, *attributes: str) -> None:
-        super().__init__()
-        (self.class_name,) = check_names((class_name,), "GuardClass")
-        self.attributes = check_names(attributes, "GuardClass")
-        self._capture()
-
-    def recipe(self) -> tuple:
-        return (self.kind, self.class_name, *self.attributes)
-
-    @classmethod
-    def merge(cls, requests: list[tuple]) -> list[tuple]:
-        """``Unit.require(GuardClass, class_name, *attributes)``: one recipe per class."""
-        by_class: dict[str, set[str]] = {}
-        for class_name, *attributes in requests:
-            by_class.setdefault(class_name, set()).update(attributes)
-        return [(cls.kind, name, *sorted(attributes)) for name, attributes in sorted(by_class.items())]
 

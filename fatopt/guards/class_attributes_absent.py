@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-from fatopt.guards._base import Guard, check_names
+from fatopt.guards._base import ClassNamesGuard
 
 
-class GuardClassAttrsAbsent(Guard):
+class GuardClassAttrsAbsent(ClassNamesGuard):
     """The global ``class_name`` stays bound to the class it held at registration, a class whose
     metaclass is ``type``; no class of its MRO gains one of ``names``, ``__getattribute__`` stays
     ``object``'s and no class of the MRO gains ``__getattr__``. Loading such a name from an
@@ -24,21 +24,3 @@ class GuardClassAttrsAbsent(Guard):
 
     kind = "class_attrs_absent"
     watches = "the global name (the same class), each name along the MRO, no __getattribute__ or __getattr__ added"
-    __slots__ = ("class_name", "names")
-
-    def __init__(self, class_name: str, *names: str) -> None:
-        super().__init__()
-        (self.class_name,) = check_names((class_name,), "GuardClassAttrsAbsent")
-        self.names = check_names(names, "GuardClassAttrsAbsent")
-        self._capture()
-
-    def recipe(self) -> tuple:
-        return (self.kind, self.class_name, *self.names)
-
-    @classmethod
-    def merge(cls, requests: list[tuple]) -> list[tuple]:
-        """``Unit.require(GuardClassAttrsAbsent, class_name, *names)``: one recipe per class."""
-        by_class: dict[str, set[str]] = {}
-        for class_name, *names in requests:
-            by_class.setdefault(class_name, set()).update(names)
-        return [(cls.kind, name, *sorted(names)) for name, names in sorted(by_class.items())]

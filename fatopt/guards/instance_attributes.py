@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-from fatopt.guards._base import Guard, check_names
+from fatopt.guards._base import ClassNamesGuard
 
 
-class GuardInstanceAttrsAbsent(Guard):
+class GuardInstanceAttrsAbsent(ClassNamesGuard):
     """The global ``class_name`` stays bound to the class it held at registration, a class whose
     metaclass is ``type``, and no instance of it that passed the runtime's entry check
     ``fatopt._guards.unshadowed(obj, names)`` gains one of ``names`` as an instance attribute.
@@ -33,21 +33,3 @@ class GuardInstanceAttrsAbsent(Guard):
 
     kind = "instance_attrs_absent"
     watches = "the global name (the same class), the names written into instance dicts the entry check watches"
-    __slots__ = ("class_name", "names")
-
-    def __init__(self, class_name: str, *names: str) -> None:
-        super().__init__()
-        (self.class_name,) = check_names((class_name,), "GuardInstanceAttrsAbsent")
-        self.names = check_names(names, "GuardInstanceAttrsAbsent")
-        self._capture()
-
-    def recipe(self) -> tuple:
-        return (self.kind, self.class_name, *self.names)
-
-    @classmethod
-    def merge(cls, requests: list[tuple]) -> list[tuple]:
-        """``Unit.require(GuardInstanceAttrsAbsent, class_name, *names)``: one recipe per class."""
-        by_class: dict[str, set[str]] = {}
-        for class_name, *names in requests:
-            by_class.setdefault(class_name, set()).update(names)
-        return [(cls.kind, name, *sorted(names)) for name, names in sorted(by_class.items())]

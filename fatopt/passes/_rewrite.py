@@ -23,6 +23,7 @@ from fatopt.config import Config
 from fatopt.emit import VALID_FLAG_PREFIX
 from fatopt.folding import NOT_FOLDED
 from fatopt.guards import Guard
+from fatopt.guards.global_names import GuardGlobals
 from fatopt.nodes import CHILD_FIELDS as _CHILD_FIELDS, walk
 
 __all__ = [
@@ -122,6 +123,19 @@ class Unit:
         """Record that a rewrite holds only while the guard ``kind(*args)`` holds (requests of a
         kind are merged into its recipes by ``kind.merge``)."""
         self._guard_requests.setdefault(kind, {})[kind.request_key(args)] = args
+
+    def require_of_class(self, kind: type[Guard], class_name: str, *args: Any, own: bool) -> None:
+        """``kind(class_name, *args)``; for ``own``, the class the function is a method of,
+        which does not exist yet when the method is born, the recipe goes to the class
+        statement (its innermost decorator adds it, ``class_born``: fatopt.emit) and the method
+        is born guarded by the class's name."""
+        if not own:
+            self.require(kind, class_name, *args)
+            return
+        wanted = (class_name, self.node.name, (kind.kind, class_name, *args))  # type: ignore[union-attr]
+        if wanted not in self.class_recipes:
+            self.class_recipes.append(wanted)
+        self.require(GuardGlobals, class_name)
 
     def requested(self, kind: type[Guard]) -> list[tuple]:
         """The arguments of every request of ``kind`` so far."""

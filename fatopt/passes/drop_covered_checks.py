@@ -39,7 +39,6 @@ from fatopt.analyses.exact_types import _own_class
 from fatopt.analyses.method_callees import plain_class
 from fatopt.analyses.scopes import resolve
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
-from fatopt.guards.global_names import GuardGlobals
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.inline_functions import FRESH_PREFIX, _is_checked_statement
@@ -205,12 +204,5 @@ class DropCoveredChecks(Pass):
         for class_name, attr in drop.relied:
             by_class.setdefault(class_name, set()).add(attr)
         for class_name, attrs in sorted(by_class.items()):
-            recipe = ("class_attrs_absent", class_name, *sorted(attrs))
-            if class_name == own:
-                # the class does not exist when its method is born: its class statement adds it
-                if (class_name, node.name, recipe) not in unit.class_recipes:  # type: ignore[union-attr]
-                    unit.class_recipes.append((class_name, node.name, recipe))  # type: ignore[union-attr]
-                unit.require(GuardGlobals, class_name)
-            else:
-                unit.require(GuardClassAttrsAbsent, class_name, *sorted(attrs))
+            unit.require_of_class(GuardClassAttrsAbsent, class_name, *sorted(attrs), own=class_name == own)
         return True

@@ -746,14 +746,7 @@ class _Inline(BoundLocalsTransformer):
     def _require_attribute(self, owner: str, attribute: str, kind: type[GuardStaticCallee] | type[GuardClass]) -> None:
         """``kind(owner, attribute)`` of the function, or of its class statement (see
         :meth:`_require_static`)."""
-        if self.own_class is None or self.own_class[0] != owner:
-            self.unit.require(kind, owner, attribute)
-            return
-        method = self.unit.node.name  # type: ignore[union-attr]
-        wanted = (owner, method, (kind.kind, owner, attribute))
-        if wanted not in self.unit.class_recipes:
-            self.unit.class_recipes.append(wanted)
-        self.unit.require(GuardGlobals, owner)
+        self.unit.require_of_class(kind, owner, attribute, own=self.own_class is not None and self.own_class[0] == owner)
 
     def _globals_mean_the_same(self, entry: Inlinable, local: set[str]) -> bool:
         """The callee's global names mean the same here (module or builtin, not shadowed)."""

@@ -49,7 +49,6 @@ from fatopt.analyses.exact_types import _own_class
 from fatopt.analyses.method_callees import MethodCallee, ModuleMethodCallees, defined_before, plain_class
 from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.class_attributes import GuardClass
-from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.instance_attributes import GuardInstanceAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._linearize import Linearizer
@@ -345,17 +344,7 @@ class SpecializeInstanceMethods(Pass):
             by_class.setdefault(class_name, set()).add(method)
         with_dict = {check.typed[r] for r in sites.unshadowed}
         for class_name, methods in sorted(by_class.items()):
-            recipes: list[tuple] = [("class_attrs", class_name, *sorted(methods))]
+            unit.require_of_class(GuardClass, class_name, *sorted(methods), own=class_name == own)
             if class_name in with_dict:
-                recipes.append(("instance_attrs_absent", class_name, *sorted(methods)))
-            for recipe in recipes:
-                if class_name == own:
-                    # the class does not exist when its method is born: its class statement adds them
-                    if (class_name, node.name, recipe) not in unit.class_recipes:  # type: ignore[union-attr]
-                        unit.class_recipes.append((class_name, node.name, recipe))  # type: ignore[union-attr]
-                    unit.require(GuardGlobals, class_name)
-                elif recipe[0] == "class_attrs":
-                    unit.require(GuardClass, class_name, *sorted(methods))
-                else:
-                    unit.require(GuardInstanceAttrsAbsent, class_name, *sorted(methods))
+                unit.require_of_class(GuardInstanceAttrsAbsent, class_name, *sorted(methods), own=class_name == own)
         return True

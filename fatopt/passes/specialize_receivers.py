@@ -38,7 +38,6 @@ from fatopt.analyses.receiver_types import ReceiverTypes
 from fatopt.analyses.scopes import resolve
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
-from fatopt.guards.global_names import GuardGlobals
 from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _not_valid
 
@@ -157,12 +156,5 @@ class SpecializeReceivers(Pass):
         _bind_local_flag(unit.node.body, unit.validity_flag())  # type: ignore[union-attr]
         unit.require(GuardBuiltins, "type")
         for class_name, method in sorted(sites.called):
-            recipe = ("class_attrs", class_name, method)
-            if class_name == own:
-                # the class does not exist when its method is born: its class statement adds it
-                if (class_name, unit.node.name, recipe) not in unit.class_recipes:  # type: ignore[union-attr]
-                    unit.class_recipes.append((class_name, unit.node.name, recipe))  # type: ignore[union-attr]
-                unit.require(GuardGlobals, class_name)
-            else:
-                unit.require(GuardClass, class_name, method)
+            unit.require_of_class(GuardClass, class_name, method, own=class_name == own)
         return True

@@ -43,7 +43,6 @@ from fatopt.analyses.exact_types import ExactTypes, TypedName
 from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
-from fatopt.guards.global_names import GuardGlobals
 from fatopt.guards.instance_class import GuardInstanceClass
 from fatopt.nodes import walk
 from fatopt.analyses.scopes import resolve
@@ -378,14 +377,6 @@ class SpecializeTypes(Pass):
             if usable[name].source == "constructor":
                 by_class.setdefault(usable[name].class_name, set()).add("__new__")
         for class_name, dunders in sorted(by_class.items()):
-            for recipe in (("class_attrs", class_name, *sorted(dunders)), ("instance_class", class_name)):
-                if class_name in own:
-                    # the class does not exist when its method is born: its class statement adds
-                    # them; the method is born guarded by the class's name (unbound then)
-                    unit.class_recipes.append((class_name, node.name, recipe))  # type: ignore[union-attr]
-                    unit.require(GuardGlobals, class_name)
-                elif recipe[0] == "class_attrs":
-                    unit.require(GuardClass, class_name, *sorted(dunders))
-                else:
-                    unit.require(GuardInstanceClass, class_name)
+            unit.require_of_class(GuardClass, class_name, *sorted(dunders), own=class_name in own)
+            unit.require_of_class(GuardInstanceClass, class_name, own=class_name in own)
         return True
