@@ -63,12 +63,11 @@ class _Silence:
         for n in walk(module.tree):  # type: ignore[union-attr]
             if type(n) is ast.Attribute and type(n.ctx) is not ast.Load and type(n.value) is ast.Name:
                 self.stored_on.setdefault(n.value.id, set()).add(n.attr)
-        self.setattr_used = any(type(n) is ast.Name and n.id in ("setattr", "delattr") for n in walk(module.tree))  # type: ignore[union-attr]
 
     def _absent(self, class_name: str, attr: str) -> bool:
         """Whether, as far as the module shows, no class of ``class_name``'s MRO has ``attr``
         (the guard checks it for real: a wrong answer costs the specialization, not exactness)."""
-        if hasattr(object, attr) or self.setattr_used or attr.startswith("__"):
+        if hasattr(object, attr) or attr.startswith("__"):
             return False
         info = plain_class(self.unit.module, class_name)  # type: ignore[arg-type]
         classes = self.table.mro(info) if info is not None else None

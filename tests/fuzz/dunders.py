@@ -322,6 +322,8 @@ def _dunder(b: "_Builder", klass: _Class, name: str) -> list[str]:
             return _binary(b, C, op, sym)
         if stem == "r" + op:
             return _reflected(b, C, op, sym, subclass=klass.base is not None)
+    if name == "__getitem__" and b.chance(60 if klass.base is None else 30):
+        return _getitem_through_helper(b, klass)
     body = {
         "__getitem__": lambda: b.pick((
             ["if isinstance(key, tuple):", "    i, j = key", "    return (self.x, i, j)",
@@ -359,6 +361,32 @@ def _dunder(b: "_Builder", klass: _Class, name: str) -> list[str]:
                   "__gt__": "other", "__iadd__": "other", "__getattr__": "name",
                   "__getattribute__": "name"}.get(name, "")
     return [f"    def {name}(self{', ' if parameters else ''}{parameters}):", *[f"        {line}" for line in body]]
+
+
+def _getitem_through_helper(b: "_Builder", klass: _Class) -> list[str]:
+    """``__getitem__`` that loads fields, then calls the class's own ``_at`` (scimark SOR's
+    ``self.data[self._idx(x, y)]``: an ordinary method inlined inside an inlined dunder, its
+    flag test dropped where nothing ran between, its result forwarded), and ``_at``, which
+    may raise and calls nothing on ``self`` (an index past the fields raises ``IndexError``:
+    the old sequence protocol stops)."""
+    klass.own.add("_at")
+    load = b.pick(("cells = (self.x, self.y, self.x, self.y)", "cells = self.x, self.y, 0, 1", "cells = self.x"))
+    index = b.pick(("(i, j)", "(i, 1)", "(j, i)"))
+    at_body = b.pick((
+        ["if 0 <= i < 2 and 0 <= j < 2:", "    return i * 2 + j", "raise IndexError(i)"],
+        ["if i < 0:", "    raise KeyError('negative')", "return i * 2 + j"],
+        ["return i + j"]))
+    # (small enough to inline: a tuple key only, as scimark's Array2D; an int key raises TypeError)
+    unpack = (["i, j = key"] if b.chance(75) else
+              ["if isinstance(key, tuple):", "    i, j = key", "else:", "    i, j = key, 0"])
+    getitem = [*unpack, load,
+               f"return cells[self._at{index}]" if b.chance(70) else f"k = self._at{index}\nreturn cells[k]"]
+    lines = ["    def __getitem__(self, key):"]
+    for line in getitem:
+        lines += [f"        {part}" for part in line.split("\n")]
+    lines.append("    def _at(self, i, j):")
+    lines += [f"        {line}" for line in at_body]
+    return lines
 
 
 def _binary(b: "_Builder", C: str, op: str, sym: str) -> list[str]:
@@ -448,7 +476,11 @@ def _use(b: "_Builder", family: _Family, var: str, names, instances: list[str], 
     # mostly an operator the base class defines (forward or reflected), else any
     defined = [sym for stem, sym in OPERATORS if {f"__{stem}__", f"__r{stem}__"} & family.base.own]
     symbol = lambda: b.pick(defined if defined and b.chance(75) else [s for _t, s in OPERATORS])  # noqa: E731
-    choice = b.between(0, 17)
+    choice = b.between(0, 18)
+    if choice == 18:
+        # two tuple-key reads in one statement (scimark SOR's shape: made linear, each site's
+        # __getitem__ and the method it calls inlined)
+        return f"out.append({var}[{b.pick(('0', i))}, 1] + {var}[1, {b.pick(('0', j))}])"
     if choice in (0, 1):
         return f"out.append({var} {symbol()} {operand()})"
     if choice == 2:
@@ -642,7 +674,7 @@ def _rebind_instance(b: "_Builder", family: _Family, visible: bool):
         return f"class.{instance}", [do], [f"{instance}.__class__ = _CLS_{klass.name}"]
     if not klass.has_dict:
         return _member_change(b, family, visible)
-    member = b.pick(family.methods + ["__add__", "__len__", "__getitem__"])
+    member = b.pick(family.methods + ["__add__", "__len__", "__getitem__", "_at"])
     value = b.pick(("lambda *a: ('shadow', a)", "_alt_raise", "None"))
     do = f"{instance}.{member} = {value}" if visible else f"_SA({instance}, {member!r}, {value})"
     return f"inst.{instance}.{member}", [do], [f"_restore({instance}, {{}}, {member!r})"]
@@ -650,8 +682,9 @@ def _rebind_instance(b: "_Builder", family: _Family, visible: bool):
 
 def _rebind_class_attribute(b: "_Builder", family: _Family, visible: bool):
     klass = b.pick(family.classes)
-    attribute = b.pick(("SCALE", "KIND"))
-    value = f"_fresh({b.pick(ATTRIBUTE_VALUES)})"
+    # (a field the class gains: a property in the way of the instance's own `x`)
+    attribute = b.pick(("SCALE", "KIND", "x"))
+    value = f"_fresh({b.pick(ATTRIBUTE_VALUES)})" if attribute != "x" else b.pick(("property(_alt_unary)", "3"))
     do = f"{klass.name}.{attribute} = {value}" if visible else f"_SA(_CLS_{klass.name}, {attribute!r}, {value})"
     return (f"attr.{klass.name}.{attribute}", [do],
             [f"_restore(_CLS_{klass.name}, _SAVED_{klass.name}, {attribute!r})"])

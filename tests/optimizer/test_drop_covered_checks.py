@@ -89,7 +89,6 @@ KEPT = [
     pytest.param(CLAMPED + "Row.cells = property(lambda self: [])\n", id="the-module-stores-it-on-the-class"),
     pytest.param(CLAMPED.replace("cells = self.cells", "cells = self.__dict__"), id="an-attribute-of-object"),
     pytest.param(CLAMPED.replace("cells = self.cells", "cells = len(self.cells)"), id="a-call"),
-    pytest.param(CLAMPED + "setattr(Row, 'x', 1)\n", id="setattr-in-the-module"),
 ]
 
 
