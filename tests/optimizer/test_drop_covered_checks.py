@@ -140,3 +140,38 @@ def test_same_behaviour(source, driver):
     if needs and not DICTS:
         pytest.skip("instances with a __dict__ are left alone here (3.12)")
     assert_same_behaviour(source, driver, specialized=("f",))
+
+
+# -- the documented difference (docs/semantics.md, "A type-specialized function keeps two
+# bodies and more locals"): a temporary holds an object until it is assigned again --------------
+
+FREED = """\
+LOG = []
+class Cells(list):
+    def __del__(self):
+        LOG.append(("freed", self.tag))
+def fresh(g, i):
+    cells = Cells([float(i)] * 24)
+    cells.tag = i
+    g.data = cells  # the old list: freed here in plain Python
+    LOG.append(("replaced", i))
+    return 0.0
+def f(g: Grid, n):
+    t = 0.0
+    for i in range(n):
+        t += g[i, 0] + fresh(g, i)
+    return t
+"""
+
+
+@needs_dicts
+def test_a_temporary_frees_what_it_held_later():
+    from tests.optimizer._diff import run_optimized, run_plain
+
+    source = GRID + FREED
+    driver = "g = Grid(8, 3)\ng.data = Cells([0.0] * 24)\ng.data.tag = -1\nf(g, 3)\nresult = list(LOG)"
+    plain, optimized = (eval(run(source, driver).result) for run in (run_plain, run_optimized))
+    assert plain[:2] == [("freed", -1), ("replaced", 0)]
+    # the inlined __getitem__ keeps `g.data` in a temporary until the next iteration's site
+    assert optimized[:2] == [("replaced", 0), ("freed", -1)]
+    assert sorted(plain) == sorted(optimized)
