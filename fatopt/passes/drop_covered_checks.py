@@ -188,9 +188,7 @@ class DropCoveredChecks(Pass):
 
     def run(self, unit: Unit) -> bool:
         node: ast.FunctionDef = unit.node  # type: ignore[assignment]
-        first = node.body[0] if node.body else None
-        start = 1 if type(first) is ast.Expr and type(first.value) is ast.Constant and type(first.value.value) is str else 0
-        check = _EntryCheck.find(node.body, start)
+        check = _EntryCheck.of(node)
         if check is None:
             return False
         silence = _Silence(unit, check.typed)

@@ -120,6 +120,13 @@ class _EntryCheck:
                 self.asked[name] = [e.value for e in test.args[1].elts]  # type: ignore[attr-defined]
 
     @staticmethod
+    def of(node: ast.FunctionDef) -> _EntryCheck | None:
+        """The entry check of the function's body (after its docstring), if it has one."""
+        first = node.body[0] if node.body else None
+        docstring = type(first) is ast.Expr and type(first.value) is ast.Constant and type(first.value.value) is str
+        return _EntryCheck.find(node.body, 1 if docstring else 0)
+
+    @staticmethod
     def find(body: list[ast.stmt], start: int) -> _EntryCheck | None:
         if len(body) != start + 1 or type(body[start]) is not ast.If:
             return None
@@ -326,9 +333,7 @@ class SpecializeInstanceMethods(Pass):
 
     def run(self, unit: Unit) -> bool:
         node: ast.FunctionDef = unit.node  # type: ignore[assignment]
-        first = node.body[0] if node.body else None
-        start = 1 if type(first) is ast.Expr and type(first.value) is ast.Constant and type(first.value.value) is str else 0
-        check = _EntryCheck.find(node.body, start)
+        check = _EntryCheck.of(node)
         if check is None:
             return False
         own = _own_class(unit)
