@@ -110,11 +110,18 @@ class _Silence:
             return None
         targets = [n for t in stmt.targets for n in walk(t)]  # type: ignore[attr-defined]
         relied: set[tuple[str, str]] = set()
-        if (all(type(n) in (ast.Name, ast.Tuple, ast.Store) for n in targets)
+        if not (all(type(n) in (ast.Name, ast.Tuple, ast.Store) for n in targets)
                 and all(self._local(n.id) for n in targets if type(n) is ast.Name)
                 and self.expression(stmt.value, relied)):  # type: ignore[attr-defined]
-            return frozenset(relied)
-        return None
+            return None
+        # unpacking iterates the value (its `__iter__` may be Python code) unless the value is
+        # a display of as many items: `a, b = (x, y)` compiles to no iteration
+        for target in stmt.targets:  # type: ignore[attr-defined]
+            if type(target) is ast.Tuple and not (
+                    type(stmt.value) is ast.Tuple and len(stmt.value.elts) == len(target.elts)  # type: ignore[attr-defined]
+                    and len(stmt.targets) == 1 and all(type(e) is ast.Name for e in target.elts)):  # type: ignore[attr-defined]
+                return None
+        return frozenset(relied)
 
 
 #: the state of the walk: None, code may have run since the last flag test; else the (class,

@@ -89,6 +89,8 @@ KEPT = [
     pytest.param(CLAMPED + "Row.cells = property(lambda self: [])\n", id="the-module-stores-it-on-the-class"),
     pytest.param(CLAMPED.replace("cells = self.cells", "cells = self.__dict__"), id="an-attribute-of-object"),
     pytest.param(CLAMPED.replace("cells = self.cells", "cells = len(self.cells)"), id="a-call"),
+    pytest.param(CLAMPED.replace("        cells = self.cells\n", "        cells = self.cells\n        a, b = cells\n")
+                 .replace("self.cells = [0.0] * n", "self.cells = [0.0] * 2"), id="unpacking-iterates"),
 ]
 
 
