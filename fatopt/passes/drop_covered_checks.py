@@ -37,7 +37,7 @@ import ast
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.exact_types import _own_class
 from fatopt.analyses.method_callees import plain_class
-from fatopt.analyses.scopes import resolve
+from fatopt.analyses.scopes import ScopesOfModule, resolve
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit
@@ -57,12 +57,11 @@ class _Silence:
         rebound = {n.id for n in walk(unit.node) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
         #: receiver -> class, for the names the entry check tests and the function never rebinds
         self.typed = {name: cls for name, cls in typed.items() if name not in rebound}
-        #: attributes stored through a name anywhere in the module (``Grid.data = ...`` could
-        #: give the class one), by that name
-        self.stored_on: dict[str, set[str]] = {}
-        for n in walk(module.tree):  # type: ignore[union-attr]
-            if type(n) is ast.Attribute and type(n.ctx) is not ast.Load and type(n.value) is ast.Name:
-                self.stored_on.setdefault(n.value.id, set()).add(n.attr)
+        #: (name, attribute) stored or deleted anywhere in the module (``Grid.data = ...`` could
+        #: give the class one): the scope analysis's record
+        self.writes: set[tuple[str, str]] = set()
+        for scope in module.fact(ScopesOfModule).all_scopes():  # type: ignore[union-attr]
+            self.writes |= scope.attribute_writes
 
     def _absent(self, class_name: str, attr: str) -> bool:
         """Whether, as far as the module shows, no class of ``class_name``'s MRO has ``attr``
@@ -76,7 +75,7 @@ class _Silence:
         for cls in classes:
             if self.table.binds(cls, attr) or attr in (cls.slots or ()):
                 return False
-            if attr in self.stored_on.get(cls.name, ()):
+            if (cls.name, attr) in self.writes:
                 return False
         return True
 
@@ -140,14 +139,14 @@ class _Drop:
 
     def block(self, stmts: list[ast.stmt], covered: Covered) -> list[ast.stmt]:
         out: list[ast.stmt] = []
-        queue = list(stmts)
+        queue = list(reversed(stmts))  # (popped from the end: the next statement last)
         while queue:
-            stmt = queue.pop(0)
+            stmt = queue.pop()
             if _is_checked_statement(stmt):
                 if covered is not None and not _is_or_test(stmt):
                     self.dropped += 1
                     self.relied |= covered
-                    queue[:0] = stmt.orelse  # type: ignore[attr-defined]
+                    queue.extend(reversed(stmt.orelse))  # type: ignore[attr-defined]
                     continue
                 stmt.body = self.block(stmt.body, None)  # type: ignore[attr-defined]
                 stmt.orelse = self.block(stmt.orelse, frozenset())  # type: ignore[attr-defined]
