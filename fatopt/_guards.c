@@ -407,10 +407,11 @@ PyDoc_STRVAR(genexpr_raised_doc,
 "RuntimeError) that plain Python would raise. See fatopt/_runtime/genexpr_traceback.c.");
 
 PyDoc_STRVAR(inlined_raised_doc,
-"inlined_raised(name, lines, stop_message)\n\n"
+"inlined_raised(name, lines, stop_message, sites=None)\n\n"
 "Called by an optimized function's handler around a statement holding inlined code: gives the\n"
 "exception being handled the callee's traceback entry (and, if stop_message is a str, turns a\n"
-"StopIteration into PEP 479's RuntimeError) as plain Python would. See\n"
+"StopIteration into PEP 479's RuntimeError) as plain Python would; sites, the positions of the\n"
+"calls of a callee inlined several times in the statement, tell its copies apart. See\n"
 "fatopt/_runtime/inline_traceback.c.");
 
 static PyMethodDef guards_methods[] = {

@@ -5,19 +5,24 @@
  * in the caller's frame.  The optimizer wraps the statement holding the inlined code in
  *
  *     try: <statement>
- *     except: __fatopt_runtime__.inlined_raised(NAME, LINES, STOP_MESSAGE); raise
+ *     except: __fatopt_runtime__.inlined_raised(NAME, LINES, STOP_MESSAGE[, SITES]); raise
  *
  * (free until something raises) and gives the handler's call the position of the call it
- * replaced, so the handler's own CALL instruction is an instruction at that position.  This
- * function edits the handled exception so that the bare `raise` sends on what plain Python
- * would have raised:
+ * replaced, so the handler's own CALL instruction is an instruction at that position.  A callee
+ * inlined at several calls of one statement has one handler, and SITES, the positions
+ * ((line, end_line, col, end_col), ...) of those calls: the call a raising instruction belongs
+ * to is the one whose position the nearest instruction before it has (each copy comes right
+ * after its call's own instructions -- the validity flag's test, the call as written -- and
+ * no copy holds another's; fatopt.passes.inline_functions makes no other).  This function
+ * edits the handled exception so that the bare `raise` sends on what plain Python would have
+ * raised:
  *
  *  - the exception's first traceback entry must be the current frame (raised in the statement);
  *    LINES, (first, last) of the callee's def, says whether the raising instruction (tb_lasti)
  *    is the callee's code: its line must be in that range (None: anything raised counts, for a
  *    function inlined into itself, whose lines are the caller's); otherwise it is left alone;
  *  - the entry keeps its frame but moves to the handler's CALL instruction (the call's line and,
- *    on 3.13, its carets), and is followed by a new entry for a new frame of the current code
+ *    on 3.13, its carets; with SITES, to that instruction at the call's position), and is followed by a new entry for a new frame of the current code
  *    renamed NAME, at the raising instruction (positions give the text plain Python shows),
  *    then the rest of the chain (NAME may be qualified, "Cls.helper": the new code's
  *    co_qualname, its last part the co_name).  Inlining inside inlined code composes: the inner handler runs
@@ -33,9 +38,33 @@
 #include "inline_traceback.h"
 #include "traceback_parts.h"
 
+/* The offset of the nearest instruction at or before `lasti` whose position is one of
+ * `sites` (a tuple of (line, end_line, col, end_col)); -1 if none, or a site is malformed. */
+static int
+site_before(PyCodeObject *code, int lasti, PyObject *sites)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(sites);
+    for (int offset = lasti; offset >= 0; offset -= 2) {
+        Span here = tb_position_at(code, offset);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int line, end_line, col, end_col;
+            PyObject *site = PyTuple_GET_ITEM(sites, i);
+            if (!PyTuple_Check(site) || !PyArg_ParseTuple(site, "iiii", &line, &end_line, &col, &end_col)) {
+                PyErr_Clear();
+                return -1;
+            }
+            if (here.line == line && here.end_line == end_line && here.col == col && here.end_col == end_col) {
+                return offset;
+            }
+        }
+    }
+    return -1;
+}
+
 /* 0 when done (changed or left alone), -1 with an exception set. */
 static int
-reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const char *stop_message)
+reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const char *stop_message,
+        PyObject *sites)
 {
     int status = -1;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
@@ -54,7 +83,9 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
         status = 0;  /* the caller's own code (an argument, another part of the statement) */
         goto done;
     }
-    int call_offset = PyFrame_GetLasti(frame);  /* the handler's call: the call's position */
+    /* the handler's call, at the call's position; with several calls, one at the position of
+     * the call whose copy raised */
+    int call_offset = sites == NULL ? PyFrame_GetLasti(frame) : site_before(code, lasti, sites);
     if (call_offset < 0) {
         status = 0;
         goto done;
@@ -93,11 +124,16 @@ inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     int first = 0, last = 0;
     const char *stop_message = NULL;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "inlined_raised() takes 3 arguments");
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "inlined_raised() takes 3 or 4 arguments");
         return NULL;
     }
     PyObject *name = args[0], *lines = args[1], *stop = args[2];
+    PyObject *sites = nargs == 4 && args[3] != Py_None ? args[3] : NULL;
+    if (sites != NULL && !PyTuple_Check(sites)) {
+        PyErr_SetString(PyExc_TypeError, "inlined_raised(): sites must be a tuple of positions or None");
+        return NULL;
+    }
     if (!PyUnicode_Check(name)) {
         PyErr_SetString(PyExc_TypeError, "inlined_raised(): name must be a str");
         return NULL;
@@ -117,7 +153,7 @@ inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *exc = PyErr_GetHandledException();
     if (exc != NULL && exc != Py_None
-        && reshape(exc, name, lines != Py_None, first, last, stop_message) < 0) {
+        && reshape(exc, name, lines != Py_None, first, last, stop_message, sites) < 0) {
         PyErr_Clear();  /* leave the user's exception as it was */
     }
     Py_XDECREF(exc);

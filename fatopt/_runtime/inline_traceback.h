@@ -5,7 +5,7 @@
 
 #include "state.h"
 
-/* inlined_raised(name, lines, stop_message): called from the handler around the statement(s)
+/* inlined_raised(name, lines, stop_message[, sites]): called from the handler around the statement(s)
  * holding inlined code, before a bare `raise`. */
 PyObject *inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 

@@ -78,7 +78,7 @@ from fatopt.nodes import walk
 from fatopt.passes._bound_locals import BoundLocalsTransformer, bound_by, captured_locals
 from fatopt.passes._rewrite import Pass, Unit, clone
 
-__all__ = ["InlineFunctions", "HANDLER"]
+__all__ = ["InlineFunctions", "HANDLER", "copies_apart"]
 
 #: the runtime function the handler calls
 HANDLER = "inlined_raised"
@@ -151,6 +151,25 @@ def _evaluation_prefix(expr: ast.AST, params: set[str]) -> list[ast.Name]:
 
     visit(expr)
     return out
+
+
+def copies_apart(entry: Inlinable) -> bool:
+    """An expression callee whose copies nothing is inlined into: it calls only builtins and
+    C functions of the module, by name, and has no scope of its own (lambda, comprehension)."""
+    if entry.expression is None:
+        return False
+    for node in walk(entry.expression):
+        if type(node) in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            return False
+        if type(node) is ast.Call and not (
+                type(node.func) is ast.Name and node.func.id in entry.builtins | entry.imported):
+            return False
+    return True
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    """Whether the source span ``inner`` lies inside ``outer``."""
+    return (inner[0], inner[2]) >= (outer[0], outer[2]) and (inner[1], inner[3]) <= (outer[1], outer[3])
 
 
 def _is_wrapper(stmt: ast.stmt) -> bool:
@@ -534,10 +553,17 @@ class _Inline(BoundLocalsTransformer):
 
     def _wrap(self, stmt: ast.stmt, found: list[tuple[Inlinable, Span]], body: list[ast.stmt] | None = None) -> ast.stmt:
         handler_body: list[ast.stmt] = []
+        calls: dict[str, list[Span]] = {}
+        for entry, span in found:
+            calls.setdefault(entry.name, []).append(span)
         for entry, call in found:
+            spans = calls.pop(entry.name, None)
+            if spans is None:
+                continue  # (one handler per callee)
             runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), call)
             helper = _at(ast.Attribute(value=runtime, attr=HANDLER, ctx=ast.Load()), call)
-            args = [_at(ast.Constant(value=value), call) for value in (entry.name, entry.lines, None)]
+            values = (entry.name, entry.lines, None) + ((tuple(spans),) if len(spans) > 1 else ())
+            args = [_at(ast.Constant(value=value), call) for value in values]
             # the call's position: the runtime moves the caller's traceback entry to it
             handler_body.append(_at(ast.Expr(value=_at(ast.Call(func=helper, args=args, keywords=[]), call)), call))  # type: ignore[arg-type]
         handler_body.append(ast.copy_location(ast.Raise(exc=None, cause=None), stmt))
@@ -774,7 +800,7 @@ class _Inline(BoundLocalsTransformer):
         if site is None:
             return None
         entry = self._callee(node.func)
-        if entry is None or entry.expression is None or entry.name in site.names():
+        if entry is None or entry.expression is None or not self._another_copy_apart(site, entry, node):
             return None
         result = self._inline(node, entry)
         if result is None:
@@ -783,6 +809,19 @@ class _Inline(BoundLocalsTransformer):
         self._require(entry)
         self.changed = True
         return result
+
+    @staticmethod
+    def _another_copy_apart(site: _Site, entry: Inlinable, node: ast.Call) -> bool:
+        """Whether ``entry`` may be inlined at ``node`` in the statement of ``site``: its first
+        call there, or another call of a callee whose copies the runtime tells apart (SITES of
+        the handler): its expression calls nothing this pass could inline into a copy later
+        (only builtins and the module's C functions), and this call holds no other copy."""
+        if entry.name in site.taken:
+            return False  # (a wrapper of an earlier round: one call of it per statement)
+        spans = [span for other, span in site.found if other.name == entry.name]
+        if not spans:
+            return entry.name not in site.names()
+        return copies_apart(entry) and not any(_within(span, _span(node)) for span in spans)
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         if not _is_check(node.test):

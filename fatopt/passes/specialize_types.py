@@ -49,7 +49,9 @@ from fatopt.analyses.scopes import resolve
 from fatopt.passes._bound_locals import bound_by, captured_locals, deletable_locals, target_names
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
-from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, reads_of
+from fatopt.passes.inline_functions import (
+    LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, copies_apart, reads_of,
+)
 
 __all__ = ["SpecializeTypes"]
 
@@ -231,16 +233,18 @@ def _own_parts(stmt: ast.stmt) -> list[ast.AST]:
 
 class _Linearize:
     """Statements whose sites the inlining could not all inline as they are (two sites of one
-    dunder, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`).
+    dunder whose copies the runtime could not tell apart, or a dunder of several statements) made linear (:mod:`fatopt.passes._linearize`).
     It knows which locals are certainly bound at each statement: an index part that is such a
     local (a parameter, a loop variable; never deleted, not seen by a nested scope) is left in
     place, since loading it later, where the dunder reads it, gives the same value."""
 
     def __init__(
-        self, several: Callable[[str, str], bool], fresh: Callable[[], str], receivers: set[str],
-        reads_index_once: Callable[[str, str], bool], stable: Callable[[str], bool], params: set[str],
+        self, several: Callable[[str, str], bool], apart: Callable[[str, str], bool], fresh: Callable[[], str],
+        receivers: set[str], reads_index_once: Callable[[str, str], bool], stable: Callable[[str], bool],
+        params: set[str],
     ) -> None:
         self.several = several
+        self.apart = apart
         self.stable = stable
         #: the locals certainly bound at the statement being made linear
         self.bound: set[str] = set(params)
@@ -254,7 +258,10 @@ class _Linearize:
                if not (type(value) is list and value and isinstance(value[0], ast.stmt))]
         dunders = [d for part in own if isinstance(part, ast.AST) for n in walk(part)
                    if (d := _site_dunder(n)) is not None]
-        return len(dunders) != len(set(dunders)) or any(self.several(*d) for d in dunders)
+        # two sites of a dunder the inlining inlines as one expression each (its copies told
+        # apart by their positions, fatopt.passes.inline_functions) can stay where they are
+        twice = {d for d in dunders if dunders.count(d) > 1}
+        return any(not self.apart(*d) for d in twice) or any(self.several(*d) for d in dunders)
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         outer = self.bound
@@ -343,6 +350,10 @@ class SpecializeTypes(Pass):
             found = sites.methods.get(class_name, dunder)
             return found is not None and found.entry.expression is None
 
+        def apart(class_name: str, dunder: str) -> bool:
+            found = sites.methods.get(class_name, dunder)
+            return found is not None and copies_apart(found.entry)
+
         def reads_index_once(class_name: str, dunder: str) -> bool:
             found = sites.methods.get(class_name, dunder)
             if found is None or len(found.entry.positional) < 2:
@@ -356,7 +367,7 @@ class SpecializeTypes(Pass):
         def stable(name: str) -> bool:
             return resolve(unit.scope, name) == "local" and name not in captured and name not in deletable
 
-        fast = _Linearize(several, sites.fresh, params, reads_index_once, stable, params).block(fast)
+        fast = _Linearize(several, apart, sites.fresh, params, reads_index_once, stable, params).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
             return False  # no site worth the entry check

@@ -14,8 +14,10 @@ CONFIG = only("inline_functions")
 
 
 def wrapped(statement: str, *handlers: tuple) -> str:
-    """``statement`` inside the try/except the pass wraps it in (handlers: (name, lines))."""
-    calls = "\n".join(f"    __fatopt_runtime__.inlined_raised({name!r}, {lines!r}, None)" for name, lines in handlers)
+    """``statement`` inside the try/except the pass wraps it in (handlers: (name, lines) or
+    (name, lines, sites) for a callee inlined at several calls)."""
+    calls = "\n".join(f"    __fatopt_runtime__.inlined_raised({', '.join(map(repr, (h[0], h[1], None, *h[2:])))})"
+                      for h in handlers)
     return f"try:\n{textwrap.indent(statement, '    ')}\nexcept:\n{calls}\n    raise"
 
 
@@ -80,8 +82,18 @@ CHANGES = [
     ),
     pytest.param(
         G + "def f(x=1):\n    return g(x, 1) + g(x, 2)\n",
-        _def_f("x=1", wrapped("return x * 10 + 1 + g(x, 2)", ("g", (1, 2)))),
-        id="once-per-statement",
+        _def_f("x=1", wrapped("return x * 10 + 1 + (x * 10 + 2)", ("g", (1, 2), ((4, 4, 11, 18), (4, 4, 21, 28))))),
+        id="several-calls-one-handler-with-their-positions",
+    ),
+    pytest.param(
+        G + "def f(x=1):\n    return g(g(x, 1), 2)\n",
+        _def_f("x=1", wrapped("return g(x * 10 + 1, 2)", ("g", (1, 2)))),
+        id="a-call-holding-another-copy-stays",
+    ),
+    pytest.param(
+        "def h(a):\n    return a + 1\ndef g(a):\n    return h(a) * 2\ndef f(x=1):\n    return g(x) + g(x)\n",
+        _def_f("x=1", wrapped(wrapped("return (x + 1) * 2 + g(x)", ("h", (1, 2))), ("g", (3, 4)))),
+        id="once-per-statement-callee-calling-an-inlinable",
     ),
     pytest.param(
         G + "def f(x=1):\n    if g(x, 0) > 5:\n        return 1\n    return 0\n",
@@ -365,6 +377,16 @@ WAYS_OUT = {
     "keyboard-interrupt": "def f():\n    return plus(Adds(KeyboardInterrupt()), 1)",
     "second-of-two": "def f():\n    return k(1) + plus(None, 1)",
     "same-callee-twice": "def f():\n    return k(1) + k(0)",
+    "same-callee-twice-first-raises": "def f():\n    return k(0) + k(1)",
+    "same-callee-three-times": "def f():\n    return k(2) * k(1) - k(0)",
+    "same-callee-over-lines": "def f():\n    return (k(1) +\n            k(0))",
+    "same-callee-in-arguments-of-another": "def f():\n    return plus(k(1), k(0))",
+    "same-callee-raise-in-argument-between": "def f():\n    return k(1) + k(1 // 0) + k(0)",
+    "same-callee-nested": "def f():\n    return k(k(0) + 1)",
+    "same-callee-twice-in-loop": (
+        "def f():\n    t = 0\n    for i in (3, 2, 1, 0):\n        t += k(i + 1) + k(i)\n    return t"
+    ),
+    "same-callee-twice-nested-inlined": "def f():\n    return g(1, 2) + g(0, 1)",
     "multiline-call": "def f():\n    return span(\n        1,\n        None)",
     "in-loop": "def f():\n    t = 0\n    for i in range(3, -1, -1):\n        t += k(i)\n    return t",
     "in-comprehension": "def f():\n    return [k(i) for i in (2, 1, 0)]",

@@ -29,6 +29,26 @@ class Grid:
         self.data[i] = v
 """
 
+#: rows of a matrix (scimark LU's ArrayList, its tuple branch left out)
+ROWS = """\
+class Rows:
+    def __init__(self, n, m):
+        self.data = [[1.0] * m for _ in range(n)]
+    def __getitem__(self, i):
+        return self.data[i]
+"""
+
+#: a dunder whose one expression calls a method (its copies could get calls inlined into them)
+VIA = """\
+class Grid:
+    def __init__(self, n):
+        self.data = [0] * n
+    def at(self, i):
+        return self.data[i]
+    def __getitem__(self, i):
+        return self.at(i)
+"""
+
 #: a dunder of several statements (only spliced where a statement's whole value is its call)
 PAIR = """\
 class Pair:
@@ -42,13 +62,15 @@ class Pair:
         self.data[x * 4 + y] = v
 """
 
-#: a dunder that reads its index twice (a tuple index is then built once, whole)
+#: a dunder of several statements that reads its index twice (a tuple index is then built
+#: once, whole)
 TWICE = """\
 class Pair:
     def __init__(self):
         self.data = [0] * 16
     def __getitem__(self, xy):
-        return self.data[xy[0] * 4 + xy[1]]
+        row = xy[0] * 4
+        return self.data[row + xy[1]]
 """
 
 SPECIALIZE_ONLY = only("specialize_types")
@@ -78,13 +100,21 @@ REWRITES = [
     pytest.param(
         GRID + "def f(g: Grid):\n    return g[0] + g[1]\n", "f",
         "def f(g: Grid):\n    if type(g) is Grid:\n"
+        "        return (g[0] if not __fatopt_valid_8_0__ else Grid.__getitem__(g, 0)) + "
+        "(g[1] if not __fatopt_valid_8_0__ else Grid.__getitem__(g, 1))\n"
+        "    else:\n        return g[0] + g[1]",
+        id="two-sites-of-a-dunder-inlined-apart-stay",
+    ),
+    pytest.param(
+        VIA + "def f(g: Grid):\n    return g[0] + g[1]\n", "f",
+        "def f(g: Grid):\n    if type(g) is Grid:\n"
         "        if not __fatopt_valid_8_0__:\n            _fatopt_t_1 = g[0]\n"
         "        else:\n            _fatopt_t_1 = Grid.__getitem__(g, 0)\n"
         "        if not __fatopt_valid_8_0__:\n            _fatopt_t_2 = g[1]\n"
         "        else:\n            _fatopt_t_2 = Grid.__getitem__(g, 1)\n"
         "        return _fatopt_t_1 + _fatopt_t_2\n"
         "    else:\n        return g[0] + g[1]",
-        id="two-sites-linearized",
+        id="two-sites-of-a-dunder-calling-a-method-linearized",
     ),
     pytest.param(
         PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",
@@ -101,10 +131,10 @@ REWRITES = [
     pytest.param(
         TWICE + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",
         "def f(p: Pair, x):\n    if type(p) is Pair:\n        _fatopt_t_2 = (x, x + 1)\n"
-        "        if not __fatopt_valid_6_0__:\n            _fatopt_t_1 = p[_fatopt_t_2]\n"
+        "        if not __fatopt_valid_7_0__:\n            _fatopt_t_1 = p[_fatopt_t_2]\n"
         "        else:\n            _fatopt_t_1 = Pair.__getitem__(p, _fatopt_t_2)\n"
         "        _fatopt_t_4 = (0, 0)\n"
-        "        if not __fatopt_valid_6_0__:\n            _fatopt_t_3 = p[_fatopt_t_4]\n"
+        "        if not __fatopt_valid_7_0__:\n            _fatopt_t_3 = p[_fatopt_t_4]\n"
         "        else:\n            _fatopt_t_3 = Pair.__getitem__(p, _fatopt_t_4)\n"
         "        return _fatopt_t_1 + _fatopt_t_3\n"
         "    else:\n        return p[x, x + 1] + p[0, 0]",
@@ -228,6 +258,12 @@ def test_same_behaviour(source, driver):
     "source, call",
     [
         pytest.param(GRID + "def f(g: Grid):\n    return g[0] + g[7]\n", "f(Grid(3))", id="second-site"),
+        pytest.param(GRID + "def f(g: Grid):\n    return g[7] + g[0]\n", "f(Grid(3))", id="first-of-two-sites"),
+        # LU's shape: a row read twice and a third row, in one augmented assignment
+        pytest.param(ROWS + "def f(a: Rows, i, j, n):\n    for k in range(n):\n        a[i][k] -= a[i][j] * a[j][k]\n",
+                     "f(Rows(2, 5), 0, 3, 2)", id="three-sites-third-raises"),
+        pytest.param(ROWS + "def f(a: Rows, i, j, n):\n    for k in range(n):\n        a[i][k] -= a[i][j] * a[j][k]\n",
+                     "f(Rows(2, 5), 4, 1, 2)", id="three-sites-first-raises"),
         pytest.param(GRID + "def f(g: Grid, n):\n    for i in range(n):\n        g[i] = g[i] + 1\n", "f(Grid(2), 3)",
                      id="loop"),
         pytest.param(PAIR + "def f(p: Pair):\n    return p[0, 0] + p[3]\n", "f(Pair())", id="statement-form"),
@@ -265,7 +301,7 @@ def test_a_tuple_index_is_not_built_where_inlined():
     assert "p.data[x * 4 + _fatopt_t_2]" in emitted and "p.data[0]" in emitted
     assert "_fatopt_x_" not in emitted
     emitted, _report = optimized_function(TWICE + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f")
-    assert "_fatopt_t_2 = (x, x + 1)" in emitted and "_fatopt_t_2[0] * 4 + _fatopt_t_2[1]" in emitted
+    assert "_fatopt_t_2 = (x, x + 1)" in emitted and "_fatopt_t_2[0] * 4" in emitted and "+ _fatopt_t_2[1]]" in emitted
 
 
 #: index parts a linearized site leaves in place (loading them later gives the same), and those
