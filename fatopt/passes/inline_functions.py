@@ -32,7 +32,10 @@ Exactness:
   the position of the call it replaced; the runtime (``fatopt/_runtime/inline_traceback.c``)
   moves the caller's entry to the call and adds the callee's entry, as plain Python shows them.
   A callee is inlined at most once per statement (two copies of its lines could not be told
-  apart); a call inside inlined code is inlined in the next round, and its handler runs first;
+  apart), unless nothing is ever inlined into its copies (:func:`copies_apart`) and no call of
+  it holds another's copy: its one handler then passes the positions of its calls, and the
+  runtime tells the copy that raised by the call position nearest before the raising
+  instruction; a call inside inlined code is inlined in the next round, and its handler runs first;
 - a frame keeps running the code it started with, so the callee may change while inlined code
   of it is about to run (a ``mock.patch`` in the caller). Each inlined call becomes ``CALL if not
   FLAG else INLINED`` (spliced statements: ``if not FLAG: STATEMENT else: ...``), with the call
