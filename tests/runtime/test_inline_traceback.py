@@ -89,7 +89,50 @@ def test_other_exceptions_are_not_replaced_by_the_stop_message():
         caller(0, None, "coroutine raised StopIteration")
 
 
-@pytest.mark.parametrize("args", [(1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None)])
+def two_copies(a, b, sites):
+    # two copies of a callee's `1 // x` in one statement, each after its call's own code (the
+    # first load of `a` or `b` stands for the call as written, at the call's position)
+    try:
+        return (a, 1 // a)[1] + (b, 1 // b)[1]
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", None, None, sites)
+        raise
+
+
+def _position_of(code, text_offset):
+    """The position of the instruction loading the name at column ``text_offset`` of the
+    statement's line (the `a` or `b` standing for a call)."""
+    line = code.co_firstlineno + 4
+    for (start, end, col, end_col) in code.co_positions():
+        if start == line and col == text_offset:
+            return (start, end, col, end_col)
+    raise AssertionError("no such instruction")
+
+
+def test_sites_move_the_entry_to_the_call_of_the_copy_that_raised():
+    import linecache
+    text = linecache.getline(__file__, two_copies.__code__.co_firstlineno + 4)
+    sites = tuple(_position_of(two_copies.__code__, text.index(f"({name},") + 1) for name in ("a", "b"))
+    for a, b, raised_at in ((0, 1, sites[0]), (1, 0, sites[1])):
+        with pytest.raises(ZeroDivisionError) as info:
+            two_copies(a, b, sites)
+        tb = info.value.__traceback__
+        while tb.tb_frame.f_code is not two_copies.__code__:
+            tb = tb.tb_next
+        positions = list(two_copies.__code__.co_positions())[tb.tb_lasti // 2]
+        assert positions == raised_at
+        assert tb.tb_next.tb_frame.f_code.co_name == "callee"
+
+
+@pytest.mark.parametrize("sites", [((1, 1, 1, 1),), (("x",),), ((1, 2),)])
+def test_sites_that_match_no_instruction_leave_the_exception_alone(sites):
+    with pytest.raises(ZeroDivisionError) as info:
+        two_copies(0, 1, sites)
+    assert _entries(info.value)[-1:] == [("two_copies", two_copies.__code__.co_firstlineno + 4)]
+
+
+@pytest.mark.parametrize("args", [(1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None),
+                                  ("f", None, None, [(1, 1, 1, 1)]), ("f", None, None, None, None)])
 def test_bad_arguments_raise_type_error(args):
     with pytest.raises(TypeError):
         fatopt._guards.inlined_raised(*args)

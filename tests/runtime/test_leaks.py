@@ -316,6 +316,15 @@ def _inlined_handler(value, lines, stop):
         raise
 
 
+def _inlined_handler_sites(value, sites):
+    # the handler of a callee inlined at several calls: the positions of its calls (SITES)
+    try:
+        return 1 / value
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", None, None, sites)
+        raise
+
+
 def inlined_raised_paths():
     # each way through fatopt._guards.inlined_raised: acting (a callee entry added), the raising
     # line outside LINES (left alone), LINES None, a StopIteration made PEP 479's RuntimeError,
@@ -327,7 +336,13 @@ def inlined_raised_paths():
             _inlined_handler(value, lines, stop)
         except (ZeroDivisionError, RuntimeError, StopIteration):
             pass
-    for args in ((1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None)):
+    sites_line = _inlined_handler_sites.__code__.co_firstlineno + 3
+    for sites in (((sites_line, sites_line, 19, 24),), ((1, 1, 1, 1),), (("x",),)):
+        try:
+            _inlined_handler_sites(0, sites)
+        except ZeroDivisionError:
+            pass
+    for args in ((1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None), ("f", None, None, [])):
         try:
             fatopt._guards.inlined_raised(*args)
         except TypeError:
