@@ -303,8 +303,18 @@ def _call_expr(b: "_Builder", callees: list[_Callee], names) -> str:
 
 def _caller_statement(b: "_Builder", callees, names, generator: bool) -> list[str]:
     emit = (lambda v: f"yield {v}") if generator else (lambda v: f"out.append({v})")
-    choice = b.between(0, 5)
+    choice = b.between(0, 6)
     call = _call_expr(b, callees, names)
+    if choice == 6:
+        # one callee called two or three times in one statement: its copies share one handler,
+        # which tells them apart by their calls' positions (the arguments may make one raise)
+        callee = b.pick(callees)
+        parts = [f"{callee.name}({_arguments(b, callee, names)})" for _ in range(b.between(2, 3))]
+        if b.chance(30):
+            parts[1] = f"_note({b.fresh('t')!r}, {parts[1]})"
+        op = b.pick((" + ", " * ", " - ", ", "))
+        joined = op.join(parts)
+        return [emit(f"({joined})" if op == ", " else joined)]
     if choice == 0:
         return [emit(f"{call} + {b.expr('int', names, 1)}")]
     if choice == 1:
