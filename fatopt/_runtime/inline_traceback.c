@@ -22,11 +22,12 @@
  *    is the callee's code: its line must be in that range (None: anything raised counts, for a
  *    function inlined into itself, whose lines are the caller's); otherwise it is left alone;
  *  - the entry keeps its frame but moves to the handler's CALL instruction (the call's line and,
- *    on 3.13, its carets; with SITES, to that instruction at the call's position), and is followed by a new entry for a new frame of the current code
- *    renamed NAME, at the raising instruction (positions give the text plain Python shows),
- *    then the rest of the chain (NAME may be qualified, "Cls.helper": the new code's
- *    co_qualname, its last part the co_name).  Inlining inside inlined code composes: the inner handler runs
- *    first and leaves the entry at its own call, which is in the outer callee's lines;
+ *    on 3.13, its carets; with SITES, to that instruction at the call's position), and is
+ *    followed by a new entry for a new frame of the current code renamed NAME, at the raising
+ *    instruction (positions give the text plain Python shows), then the rest of the chain (NAME
+ *    may be qualified, "Cls.helper": the new code's co_qualname, its last part the co_name).
+ *    Inlining inside inlined code composes: the inner handler runs first and leaves the entry at
+ *    its own call, which is in the outer callee's lines;
  *  - if STOP_MESSAGE is a str and the exception a StopIteration, it is replaced as PEP 479 does in
  *    a generator or coroutine: RuntimeError(STOP_MESSAGE), its __cause__ and __context__ the
  *    StopIteration (which keeps the callee's entries; the RuntimeError starts at the call).

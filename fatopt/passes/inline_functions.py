@@ -460,9 +460,6 @@ class _Site:
         #: (callee, span of the call) per inlined call
         self.found: list[tuple[Inlinable, Span]] = []
 
-    def names(self) -> set[str]:
-        return self.taken | {entry.name for entry, _span in self.found}
-
 
 class _Inline(BoundLocalsTransformer):
     def __init__(
@@ -823,7 +820,7 @@ class _Inline(BoundLocalsTransformer):
             return False  # (a wrapper of an earlier round: one call of it per statement)
         spans = [span for other, span in site.found if other.name == entry.name]
         if not spans:
-            return entry.name not in site.names()
+            return True
         return copies_apart(entry) and not any(_within(span, _span(node)) for span in spans)
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
