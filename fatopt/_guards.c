@@ -414,6 +414,12 @@ PyDoc_STRVAR(inlined_raised_doc,
 "calls of a callee inlined several times in the statement, tell its copies apart. See\n"
 "fatopt/_runtime/inline_traceback.c.");
 
+PyDoc_STRVAR(raise_exception_doc,
+"raise_exception(exc)\n\n"
+"Raises exc as the statement `raise exc` does (a class is called for its instance; the exception\n"
+"being handled becomes its __context__). Where fatopt inlines a method whose `raise` became part\n"
+"of an expression. See fatopt/_runtime/inline_traceback.c.");
+
 static PyMethodDef guards_methods[] = {
     {"register", (PyCFunction)(void (*)(void))guards_register, METH_FASTCALL, register_doc},
     {"born", (PyCFunction)(void (*)(void))guards_born, METH_FASTCALL | METH_KEYWORDS, born_doc},
@@ -430,6 +436,7 @@ static PyMethodDef guards_methods[] = {
     {"runtime_info", guards_runtime_info, METH_NOARGS, info_doc},
     {"genexpr_raised", (PyCFunction)(void (*)(void))genexpr_raised, METH_FASTCALL, genexpr_raised_doc},
     {"inlined_raised", (PyCFunction)(void (*)(void))inlined_raised, METH_FASTCALL, inlined_raised_doc},
+    {"raise_exception", (PyCFunction)raise_exception, METH_O, raise_exception_doc},
     {"unshadowed", (PyCFunction)(void (*)(void))guards_unshadowed, METH_FASTCALL, unshadowed_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},

@@ -160,3 +160,33 @@ inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XDECREF(exc);
     Py_RETURN_NONE;
 }
+
+PyObject *
+raise_exception(PyObject *module, PyObject *exc)
+{
+    (void)module;
+    /* what the interpreter's `raise exc` does (ceval's do_raise, without a cause) */
+    PyObject *value;
+    if (PyExceptionClass_Check(exc)) {
+        value = PyObject_CallNoArgs(exc);
+        if (value == NULL) {
+            return NULL;
+        }
+        if (!PyExceptionInstance_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "calling %R should have returned an instance of BaseException, not %R",
+                         exc, Py_TYPE(value));
+            Py_DECREF(value);
+            return NULL;
+        }
+    }
+    else if (PyExceptionInstance_Check(exc)) {
+        value = Py_NewRef(exc);
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+        return NULL;
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(value), value);  /* chains the handled exception as __context__ */
+    Py_DECREF(value);
+    return NULL;
+}

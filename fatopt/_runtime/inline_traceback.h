@@ -9,4 +9,9 @@
  * holding inlined code, before a bare `raise`. */
 PyObject *inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* raise_exception(exc): raises `exc` as the statement `raise exc` does; the `raise` of a method
+ * inlined as one expression (`E if C else raise_exception(X)`), called at the statement's
+ * position, so that its traceback entry shows what plain Python shows. */
+PyObject *raise_exception(PyObject *module, PyObject *exc);
+
 #endif

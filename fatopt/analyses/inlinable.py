@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Union
 
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.module_facts import FactsOfModule, ModuleFacts
+from fatopt.emit import RUNTIME_NAME
 from fatopt.nodes import walk
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ EXCEPTION_BUILTINS = frozenset(
 #: ``isinstance`` runs ``__instancecheck__`` of user metaclasses only, as an operator would run
 #: a dunder (an operator in any inlined code may run user code that sees the caller's frame)
 METHOD_BUILTINS = CALLABLE_BUILTINS | {"isinstance"}
+
+#: the runtime function a method's ``raise`` made part of an expression calls (fatopt/_guards.c)
+RAISE_EXCEPTION = "raise_exception"
 
 #: ints CPython keeps one object of: a default among them is the same object wherever it is used
 SHARED_SMALL_INTS = range(-5, 257)
@@ -278,18 +282,32 @@ def _small_constant(node: ast.AST) -> bool:
     return value is None or value is Ellipsis or type(value) is bool or (type(value) is int and value in SHARED_SMALL_INTS)
 
 
-def _returned_expression(body: list[ast.stmt]) -> ast.expr | None:
+def raise_call(exc: ast.expr, like: ast.stmt) -> ast.Call:
+    """``RUNTIME.raise_exception(exc)`` at the position of the statement ``like`` (``raise
+    exc``): the runtime raises as the statement does, and the call's traceback entry shows the
+    statement's text, as plain Python's does."""
+    runtime = ast.copy_location(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), like)
+    func = ast.copy_location(ast.Attribute(value=runtime, attr=RAISE_EXCEPTION, ctx=ast.Load()), like)
+    return ast.copy_location(ast.Call(func=func, args=[exc], keywords=[]), like)
+
+
+def _returned_expression(body: list[ast.stmt], raises: list[ast.Call]) -> ast.expr | None:
     """The expression a body of returns under ``if``/``else`` gives, as one conditional
     expression (``if c: return a`` / ``else: return b`` is ``a if c else b``: the same
-    evaluation), or None if the body is not made of those only."""
+    evaluation), or None if the body is not made of those only. A ``raise X`` (no ``from``)
+    counts as :func:`raise_call` (appended to ``raises``): ``if 0 <= i < n: return i`` /
+    ``raise IndexError`` is ``i if 0 <= i < n else raise_exception(IndexError)``."""
     if len(body) == 1 and type(body[0]) is ast.Return:
         return body[0].value
+    if len(body) == 1 and type(body[0]) is ast.Raise and body[0].exc is not None and body[0].cause is None:
+        raises.append(raise_call(body[0].exc, body[0]))
+        return raises[-1]
     if len(body) == 1 and type(body[0]) is ast.If:
         stmt = body[0]
-        chosen, other = _returned_expression(stmt.body), _returned_expression(stmt.orelse)
-    elif len(body) == 2 and type(body[0]) is ast.If and not body[0].orelse:
+        chosen, other = _returned_expression(stmt.body, raises), _returned_expression(stmt.orelse, raises)
+    elif len(body) >= 2 and type(body[0]) is ast.If and not body[0].orelse:
         stmt = body[0]
-        chosen, other = _returned_expression(stmt.body), _returned_expression(body[1:])
+        chosen, other = _returned_expression(stmt.body, raises), _returned_expression(body[1:], raises)
     else:
         return None
     if chosen is None or other is None:
@@ -334,7 +352,10 @@ def examine(
     expression: ast.expr | None = None
     statements: tuple[ast.stmt, ...] = ()
     assigned: frozenset[str] = frozenset()
-    returned = _returned_expression(body) if method else None
+    raises: list[ast.Call] = []
+    returned = _returned_expression(body, raises) if method else None
+    if returned is not None and all(type(stmt) is ast.Raise for stmt in body):
+        returned = None  # (a method that only raises: nothing to gain)
     if returned is not None:
         expression = returned
         expressions: list[ast.AST] = [expression]
@@ -353,6 +374,8 @@ def examine(
     builtins: set[str] = set()
     #: the calls that make what a raise raises
     raised = {id(sub.exc) for stmt in statements for sub in walk(stmt) if type(sub) is ast.Raise}
+    raised |= {id(call.args[0]) for call in raises} if returned is not None else set()
+    made = {id(call) for call in raises} if returned is not None else set()
     imported: set[str] = set()
     for sub in (sub for e in expressions for sub in walk(e)):
         if not isinstance(sub, _ALLOWED) and not (method and isinstance(sub, _STORE)):
@@ -366,6 +389,8 @@ def examine(
                 return None, "a name mangled in a class", set()
         elif kind is ast.Call:
             func = sub.func  # type: ignore[attr-defined]
+            if id(sub) in made:
+                continue  # a raise (:func:`raise_call`): the runtime raises what it is given
             if (receiver is not None and type(func) is ast.Attribute and type(func.value) is ast.Name
                     and func.value.id == receiver):
                 if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]

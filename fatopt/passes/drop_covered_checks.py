@@ -41,7 +41,7 @@ from fatopt.analyses.scopes import ScopesOfModule, resolve
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit
-from fatopt.passes.inline_functions import FRESH_PREFIX, _is_checked_statement
+from fatopt.passes.inline_functions import FRESH_PREFIX, _is_check, _is_checked_statement
 from fatopt.passes.specialize_instance_methods import _EntryCheck
 
 __all__ = ["DropCoveredChecks"]
@@ -158,11 +158,42 @@ class _Drop:
                 covered = None
             elif covered is not None and (needs := self.silence.statement(stmt)) is not None:
                 covered = covered | needs
+            elif covered is not None and type(stmt) is ast.Assign and self._first_check(stmt, covered):
+                covered = None
             else:
                 self._nested(stmt, ("body", "orelse", "finalbody"))
                 covered = None
             out.append(stmt)
         return out
+
+    def _first_check(self, stmt: ast.Assign, covered: frozenset[tuple[str, str]]) -> bool:
+        """Drop the test of a checked expression (``CALL if not FLAG else INLINED``) that the
+        assignment evaluates before anything that may run code: ``t = G.data[<checked>]``, or
+        ``G.data[<checked>] = t`` (the value first). Whether one was dropped."""
+        relied: set[tuple[str, str]] = set()
+        if len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Subscript and self.silence.expression(stmt.value, relied):
+            target: ast.Subscript = stmt.targets[0]  # type: ignore[assignment]
+            found = self._leading(target, relied)
+        else:
+            found = self._leading(stmt.value, relied)
+        if found is None:
+            return False
+        parent, field = found
+        setattr(parent, field, getattr(parent, field).orelse)
+        self.dropped += 1
+        self.relied |= covered | relied
+        return True
+
+    def _leading(self, node: ast.expr, relied: set[tuple[str, str]]) -> tuple[ast.AST, str] | None:
+        """(parent, field) of the checked expression ``node`` evaluates first, everything
+        evaluated before it running no code (only subscripts are followed: the value, then the
+        index), or None."""
+        if type(node) is not ast.Subscript or not self.silence.expression(node.value, relied):
+            return None
+        index = node.slice
+        if type(index) is ast.IfExp and _is_check(index.test) and type(index.test) is not ast.BoolOp:
+            return node, "slice"
+        return self._leading(index, relied)
 
     def _nested(self, stmt: ast.stmt, fields: tuple[str, ...]) -> None:
         """The statement's blocks (and handlers, cases), each walked from an untested state."""

@@ -16,7 +16,7 @@ import pytest
 
 from fatopt.config import Config
 from tests.optimizer._diff import assert_same_behaviour, optimized_function
-from tests.optimizer.test_specialize_instance_methods import DICTS, GRID, SETUP, SMOOTH
+from tests.optimizer.test_specialize_instance_methods import DICTS, GRID, GRID_STATEMENTS, SETUP, SMOOTH
 
 needs_dicts = pytest.mark.skipif(not DICTS, reason="instances with a __dict__ are left alone here (3.12)")
 
@@ -47,7 +47,8 @@ OFF = Config(drop_covered_checks=False)
 
 
 def _flag_tests(text: str) -> int:
-    return len(re.findall(r"if not (?:_fatopt_valid_flag|__fatopt_valid_\w+__):", text))
+    """The validity tests in ``text``: of checked statements and of checked expressions."""
+    return len(re.findall(r"\bnot (?:_fatopt_valid_flag|__fatopt_valid_\w+__)(?::| else )", text))
 
 
 def _fast(text: str) -> str:
@@ -66,6 +67,20 @@ def test_the_inner_test_of_an_inlined_method_in_an_inlined_dunder_goes():
     row = next(r for r in report.functions if r.qualname == "f")
     assert "drop_covered_checks" in row.passes
     assert "GuardClassAttrsAbsent('Grid', 'data')" in " ".join(map(str, row.guards))
+
+
+@needs_dicts
+@pytest.mark.parametrize("getitem", [
+    pytest.param("return self.data[self._idx(x, y) + 0]", id="the-checked-expression-inside-an-operation"),
+    pytest.param("return (self.data + [])[self._idx(x, y)]", id="code-runs-before-the-checked-expression"),
+])
+def test_a_checked_expression_keeps_its_test_unless_it_comes_first(getitem):
+    # `t = g.data[<_idx inlined as one expression>]`: the test goes when only silent loads come
+    # before it (test_the_inner_test_...: 6 -> 3); here __getitem__'s two sites keep theirs
+    source = GRID.replace("return self.data[self._idx(x, y)]", getitem) + SMOOTH
+    on, _ = optimized_function(source, checks=True)
+    off, _ = optimized_function(source, config=OFF, checks=True)
+    assert _flag_tests(_fast(off)) == 6 and _flag_tests(_fast(on)) == 5
 
 
 def test_a_module_function_inside_a_dunder():
@@ -170,10 +185,16 @@ def f(g: Grid, n):
 def test_a_temporary_frees_what_it_held_later():
     from tests.optimizer._diff import run_optimized, run_plain
 
-    source = GRID + FREED
     driver = "g = Grid(8, 3)\ng.data = Cells([0.0] * 24)\ng.data.tag = -1\nf(g, 3)\nresult = list(LOG)"
+    # (an _idx of several statements is inlined after `g.data` was kept in a temporary, evaluated
+    # first as plain Python does)
+    source = GRID_STATEMENTS + FREED
     plain, optimized = (eval(run(source, driver).result) for run in (run_plain, run_optimized))
     assert plain[:2] == [("freed", -1), ("replaced", 0)]
     # the inlined __getitem__ keeps `g.data` in a temporary until the next iteration's site
     assert optimized[:2] == [("replaced", 0), ("freed", -1)]
     assert sorted(plain) == sorted(optimized)
+    # an _idx of one expression (with its raise) is inlined in place: no temporary, plain's order
+    source = GRID + FREED
+    plain, optimized = (eval(run(source, driver).result) for run in (run_plain, run_optimized))
+    assert optimized == plain

@@ -21,7 +21,11 @@ from fatopt.analyses import analyze_module, analyze_scopes
 from fatopt.passes import Unit
 from fatopt.passes.forward_inlined_results import ForwardInlinedResults
 from tests.optimizer._diff import assert_same_behaviour, normalized, only, optimized_function, traceback_driver
-from tests.optimizer.test_specialize_instance_methods import DICTS, GRID, SETUP, SMOOTH
+from tests.optimizer.test_specialize_instance_methods import DICTS, GRID_STATEMENTS, SETUP, SMOOTH
+
+#: SOR's Grid with an ``_idx`` of several statements (one of one expression is inlined in place:
+#: no result to forward)
+GRID = GRID_STATEMENTS
 
 def forwarded(source: str) -> str:
     """``f`` after the pass, as if its ``_fatopt_`` names were made by the passes after the

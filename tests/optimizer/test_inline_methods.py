@@ -29,8 +29,49 @@ class Vec(Base):
         self.x = v
 """
 
+#: methods that return or raise under ``if``: one expression, the runtime raising
+CHECKED = """\
+class Oops(Exception):
+    pass
+class Weird(Exception):
+    def __new__(cls):
+        return 5
+class Box:
+    def __init__(self, n):
+        self.n = n
+        self.err = Oops("kept")
+    def at(self, i):
+        if 0 <= i < self.n:
+            return i * 2
+        raise IndexError
+    def told(self, i):
+        if i < 0:
+            raise ValueError("negative", i)
+        return i + self.n
+    def own(self, i):
+        if i == 0:
+            raise Oops
+        if i == 1:
+            raise Weird
+        if i == 2:
+            raise self.err
+        return i
+    def bad(self, i):
+        if i > 2:
+            return i
+        raise self.n
+"""
+
 #: (module, the emitted f, checks stripped)
 REWRITES = [
+    pytest.param(CHECKED + "def f(b, i):\n    return Box.at(b, i)\n",
+                 "def f(b, i):\n    try:\n        return i * 2 if 0 <= i < b.n else __fatopt_runtime__.raise_exception(IndexError)\n"
+                 "    except:\n        __fatopt_runtime__.inlined_raised('Box.at', (10, 13), None)\n        raise",
+                 id="return-or-raise-as-one-expression"),
+    pytest.param(CHECKED + "def f(b, i):\n    return Box.told(b, i)\n",
+                 "def f(b, i):\n    try:\n        return __fatopt_runtime__.raise_exception(ValueError('negative', i)) if i < 0 else i + b.n\n"
+                 "    except:\n        __fatopt_runtime__.inlined_raised('Box.told', (14, 17), None)\n        raise",
+                 id="raise-first"),
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v, 3)\n",
                  "def f(v):\n    try:\n        return v.x * 3 + 1\n    except:\n"
                  "        __fatopt_runtime__.inlined_raised('Vec.dot', (7, 8), None)\n        raise", id="expression"),
@@ -85,6 +126,17 @@ def test_left_alone(source):
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", "v = Vec(1)\nv.dot = lambda k=2: 'instance'\nresult = f(v)",
                  id="instance-attribute-not-seen-through-the-class"),
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v)\n", traceback_driver("f(None)"), id="traceback"),
+    pytest.param(CHECKED + "def f(b, i):\n    return Box.at(b, i) + Box.told(b, i)\n", "result = f(Box(3), 2)",
+                 id="raising-methods-values"),
+    pytest.param(CHECKED + "def f(b, i):\n    return Box.at(b, i)\n", traceback_driver("f(Box(3), 3)"), id="raise-a-class"),
+    pytest.param(CHECKED + "def f(b, i):\n    return Box.told(b, i)\n", traceback_driver("f(Box(3), -1)"),
+                 id="raise-a-builtin-exception-made-with-arguments"),
+    pytest.param(CHECKED + "def f(b, i):\n    try:\n        {}['k']\n    except KeyError:\n        return Box.at(b, i)\n",
+                 traceback_driver("f(Box(3), 7)"), id="raised-while-handling-chains-the-context"),
+    pytest.param(CHECKED + "def f(b, i):\n    try:\n        {}['k']\n    except KeyError:\n        return Box.own(b, i) + Box.bad(b, i)\n",
+                 "import traceback\nresult = []\nfor i in range(5):\n    try:\n        result.append(f(Box(3), i))\n"
+                 "    except Exception as exc:\n        result.append(''.join(traceback.format_exception(exc)))\n",
+                 id="a-module-class-an-instance-a-bad-class-not-an-exception"),
     pytest.param(VEC + "def f(v):\n    Vec.store(v, 1 / 0)\n", traceback_driver("f(Vec(1))"), id="argument-raises"),
     pytest.param(VEC + "def f(v, n):\n    out = []\n    for i in range(n):\n        out.append(Vec.dot(v))\n"
                  "        Vec.dot = lambda self, k=2: 'patched'\n    return out\n", "result = f(Vec(1), 3)",

@@ -43,6 +43,10 @@ class Grid:
         return i * 0.5
 """
 
+#: GRID with an ``_idx`` of several statements (inlined as statements, not as one expression)
+GRID_STATEMENTS = GRID.replace("        if 0 <= x < self.w and 0 <= y < self.h:\n",
+                               "        ok = 0 <= x < self.w and 0 <= y < self.h\n        if ok:\n")
+
 SLOTTED = GRID.replace("class Grid:\n", "class Grid:\n    __slots__ = ('w', 'h', 'data')\n")
 
 SMOOTH = """\
@@ -99,9 +103,15 @@ def test_a_slots_class_needs_no_entry_question():
 @needs_dicts
 def test_a_call_an_inlined_dunder_brought_in_is_inlined_too():
     # scimark SOR's shape: _idx sits in __getitem__/__setitem__, which the inlining splices in;
-    # its raise is inlined with it
+    # its raise is inlined with it (as one expression, the runtime raising: in place, no
+    # temporary; with several statements, spliced in)
     text, report = optimized_function(GRID + SMOOTH)
     assert "__fatopt_runtime__.unshadowed(g, ('_idx',))" in text
+    fast = text.split("\n    else:\n")[0]
+    assert "g._idx(" not in fast and "Grid._idx(" not in fast
+    assert "g.data[0 * g.w + i if 0 <= i < g.w and 0 <= 0 < g.h else " \
+           "__fatopt_runtime__.raise_exception(IndexError(i, 0))]" in fast
+    text, _ = optimized_function(GRID_STATEMENTS + SMOOTH)
     fast = text.split("\n    else:\n")[0]
     assert "g._idx(" not in fast and "Grid._idx(" not in fast and "raise IndexError(" in fast
     row = next(r for r in report.functions if r.qualname == "f")

@@ -140,3 +140,47 @@ def test_bad_arguments_raise_type_error(args):
 
 def test_without_an_exception_being_handled_does_nothing():
     assert fatopt._guards.inlined_raised("f", None, None) is None
+
+
+# -- raise_exception: the `raise` of a method inlined as one expression ---------------------------
+
+class _Made(Exception):
+    pass
+
+
+class _NotAnException(Exception):
+    def __new__(cls):
+        return 5
+
+
+def _outcome(raiser, what, handling):
+    """(type, args, context's type) of what ``raiser(what)`` raises, while handling a KeyError
+    if ``handling``."""
+    try:
+        if handling:
+            try:
+                raise KeyError("outer")
+            except KeyError:
+                raiser(what)
+        else:
+            raiser(what)
+    except BaseException as exc:  # noqa: BLE001 - every kind, compared below
+        return type(exc), exc.args, type(exc.__context__), exc.__cause__, exc.__suppress_context__
+    raise AssertionError("nothing raised")
+
+
+def _statement(what):
+    raise what
+
+
+@pytest.mark.parametrize("what", [IndexError, IndexError("i", 2), _Made, _Made("m"), _NotAnException, 5, None,
+                                  KeyboardInterrupt], ids=repr)
+@pytest.mark.parametrize("handling", [False, True])
+def test_raise_exception_raises_what_the_statement_raises(what, handling):
+    assert _outcome(fatopt._guards.raise_exception, what, handling) == _outcome(_statement, what, handling)
+
+
+def test_raise_exception_adds_no_traceback_entry_of_its_own():
+    with pytest.raises(IndexError) as info:
+        fatopt._guards.raise_exception(IndexError)
+    assert [name for name, _line in _entries(info.value)] == ["test_raise_exception_adds_no_traceback_entry_of_its_own"]

@@ -316,6 +316,11 @@ def _inlined_handler(value, lines, stop):
         raise
 
 
+class _NotAnException(Exception):
+    def __new__(cls):
+        return 5
+
+
 def _inlined_handler_sites(value, sites):
     # the handler of a callee inlined at several calls: the positions of its calls (SITES)
     try:
@@ -341,6 +346,11 @@ def inlined_raised_paths():
         try:
             _inlined_handler_sites(0, sites)
         except ZeroDivisionError:
+            pass
+    for what in (IndexError, IndexError(1), 5, _NotAnException):
+        try:
+            fatopt._guards.raise_exception(what)
+        except (IndexError, TypeError):
             pass
     for args in ((1, None, None), ("f", (1,), None), ("f", None, 3), ("f", None), ("f", None, None, [])):
         try:
