@@ -79,13 +79,16 @@ def same_constant(a: Any, b: Any) -> bool:
     return repr(a) == repr(b)
 
 
-def _contains_nan(value: Any) -> bool:
+def _not_finite(value: Any) -> bool:
+    """A NaN, or an infinity: CPython's compiler folds an operation on a constant infinity
+    (``inf * 0``, ``inf - inf``) into one NaN constant, shared by every evaluation, where the
+    plain code makes a new NaN each time (``{x * 0 for _ in 'ab'}`` has two elements, not one)."""
     if type(value) is float:
-        return math.isnan(value)
+        return not math.isfinite(value)
     if type(value) is complex:
-        return math.isnan(value.real) or math.isnan(value.imag)
+        return not (math.isfinite(value.real) and math.isfinite(value.imag))
     if type(value) is tuple:
-        return any(_contains_nan(item) for item in value)
+        return any(_not_finite(item) for item in value)
     return False
 
 
@@ -116,9 +119,9 @@ def _prints_back(value: Any) -> bool:
 
 
 def is_foldable_value(value: Any, config: Config) -> bool:
-    """A value the optimizer may put in the code: a literal type, no NaN, within the limits
+    """A value the optimizer may put in the code: a literal type, no NaN or infinity, within the limits
     (int bits, str/bytes/sequence length, marshalled size) and printable as itself."""
-    if value is NOT_FOLDED or not _within_limits(value, config) or _contains_nan(value):
+    if value is NOT_FOLDED or not _within_limits(value, config) or _not_finite(value):
         return False
     try:
         if len(marshal.dumps(value)) > config.max_marshal_size:

@@ -241,3 +241,16 @@ def test_a_program_failing_with_a_builtin_patched_leaves_the_runner_intact() -> 
         del _mod.__dict__['frozenset']
         _b.int = _ORIG_int
     """)
+
+
+def test_a_folded_call_giving_an_infinity_leaves_no_shared_nan() -> None:
+    """Fuzz seed 83, profile calls: ``round(-1e309, 2)`` folded to ``-1e309`` let CPython fold
+    ``-1e309 * 0`` into one NaN constant, so a set of three NaNs made in a loop had one element
+    (plain Python makes a new NaN each time; NaN != NaN, so a set tells them apart by identity).
+    Fixed: an infinity is never put in the code, as NaN never was."""
+    assert_same_behaviour("""
+        def f():
+            s = {round(-1e309, 2) * 0 for c in ['a', 'b', 'c']}
+            return len(s), float("inf") * 0 in (float("nan"),), len("abc")
+        print(f())
+    """)

@@ -23,7 +23,6 @@ CHANGES = [
     pytest.param("def f(): return 1 << 4 | 1", "def f(): return 17", id="shift-or"),
     pytest.param("def f(): return 0.1 + 0.2", "def f(): return 0.30000000000000004", id="float"),
     pytest.param("def f(): return 0.0 * -1", "def f(): return -0.0", id="negative-zero"),
-    pytest.param("def f(): return (1e308 * 10, -1e308 * 10)", "def f(): return (1e309, -1e309)", id="infinity"),
     pytest.param("def f(): return True + True", "def f(): return 2", id="bool-plus-is-int"),
     pytest.param("def f(): return True & False", "def f(): return False", id="bool-and-is-bool"),
     pytest.param("def f(): return 1j * 2", "def f(): return 2j", id="complex"),
@@ -65,6 +64,8 @@ NOOPS = [
     pytest.param("def f(): return () is ()", id="identity-of-tuples"),
     pytest.param("def f(): return '%s' % 5", id="str-formatting"),
     pytest.param("def f(): return 1e309 - 1e309", id="nan"),
+    # (an infinity constant: CPython would fold `inf * 0` next to it into one shared NaN)
+    pytest.param("def f(): return (1e308 * 10, -1e308 * 10)", id="infinity"),
     pytest.param("def f(): return 'abc'[5]", id="index-error"),
     pytest.param("def f(): return (1, 2) < (1, 'a')", id="type-error"),
     pytest.param("def f(): return 'abc'[::0]", id="zero-step"),
