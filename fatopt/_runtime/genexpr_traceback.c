@@ -36,16 +36,6 @@
 #include <opcode.h>
 
 static int
-parse_span(PyObject *obj, Span *span)
-{
-    if (!PyArg_ParseTuple(obj, "iiii;a span is (line, end_line, col, end_col)",
-                          &span->line, &span->end_line, &span->col, &span->end_col)) {
-        return -1;
-    }
-    return 0;
-}
-
-static int
 span_within(const Span *inner, const Span *outer)
 {
     if (inner->line < 0 || inner->col < 0) {
@@ -142,8 +132,8 @@ genexpr_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "genexpr_raised() takes 3 spans");
         return NULL;
     }
-    if (parse_span(args[0], &gen) < 0 || parse_span(args[1], &iter) < 0
-        || parse_span(args[2], &call) < 0) {
+    if (tb_parse_span(args[0], &gen) < 0 || tb_parse_span(args[1], &iter) < 0
+        || tb_parse_span(args[2], &call) < 0) {
         return NULL;
     }
     PyObject *exc = PyErr_GetHandledException();

@@ -39,27 +39,27 @@
 #include "inline_traceback.h"
 #include "traceback_parts.h"
 
-/* The offset of the nearest instruction at or before `lasti` whose position is one of
- * `sites` (a tuple of (line, end_line, col, end_col)); -1 if none, or a site is malformed. */
+/* The offset of the nearest instruction at or before `lasti` at one of `sites` (a tuple of
+ * (line, end_line, col, end_col)); -1 if none, or a site is malformed (no exception set). */
 static int
 site_before(PyCodeObject *code, int lasti, PyObject *sites)
 {
     Py_ssize_t n = PyTuple_GET_SIZE(sites);
-    for (int offset = lasti; offset >= 0; offset -= 2) {
-        Span here = tb_position_at(code, offset);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int line, end_line, col, end_col;
-            PyObject *site = PyTuple_GET_ITEM(sites, i);
-            if (!PyTuple_Check(site) || !PyArg_ParseTuple(site, "iiii", &line, &end_line, &col, &end_col)) {
-                PyErr_Clear();
-                return -1;
-            }
-            if (here.line == line && here.end_line == end_line && here.col == col && here.end_col == end_col) {
-                return offset;
-            }
-        }
+    Span *spans = PyMem_New(Span, n > 0 ? n : 1);
+    if (spans == NULL) {
+        return -1;
     }
-    return -1;
+    int found = -1;
+    Py_ssize_t parsed = 0;
+    while (parsed < n && tb_parse_span(PyTuple_GET_ITEM(sites, parsed), &spans[parsed]) == 0) {
+        parsed++;
+    }
+    if (parsed == n) {
+        found = tb_offset_before(code, lasti, spans, n);
+    }
+    PyErr_Clear();
+    PyMem_Free(spans);
+    return found;
 }
 
 /* 0 when done (changed or left alone), -1 with an exception set. */

@@ -12,13 +12,48 @@ tb_position_at(PyCodeObject *code, int offset)
 }
 
 int
+tb_parse_span(PyObject *obj, Span *span)
+{
+    if (!PyTuple_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "a span is a tuple (line, end_line, col, end_col)");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(obj, "iiii;a span is (line, end_line, col, end_col)",
+                          &span->line, &span->end_line, &span->col, &span->end_col)) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+same_span(const Span *a, const Span *b)
+{
+    return a->line == b->line && a->end_line == b->end_line && a->col == b->col && a->end_col == b->end_col;
+}
+
+int
 tb_offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span)
 {
     for (int offset = 0; offset < code_size; offset += 2) {
         Span here = tb_position_at(code, offset);
-        if (here.line == span->line && here.end_line == span->end_line
-            && here.col == span->col && here.end_col == span->end_col) {
+        if (same_span(&here, span)) {
             return offset;
+        }
+    }
+    return -1;
+}
+
+int
+tb_offset_before(PyCodeObject *code, int offset, const Span *spans, Py_ssize_t n)
+{
+    /* backwards from `offset`: the instruction sought is near it, and each lookup decodes the
+     * location table from its start (one pass over co_positions() measured far slower) */
+    for (; offset >= 0; offset -= 2) {
+        Span here = tb_position_at(code, offset);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (same_span(&here, &spans[i])) {
+                return offset;
+            }
         }
     }
     return -1;

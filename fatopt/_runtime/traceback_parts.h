@@ -17,9 +17,16 @@ typedef struct {
 /* The position of the instruction at byte `offset` of `code`. */
 Span tb_position_at(PyCodeObject *code, int offset);
 
+/* `obj`, a tuple (line, end_line, col, end_col), into `span`: 0, or -1 with TypeError set. */
+int tb_parse_span(PyObject *obj, Span *span);
+
 /* The byte offset of the first instruction of `code` (`code_size` bytes) at exactly `span`;
  * -1 if none. */
 int tb_offset_at(PyCodeObject *code, Py_ssize_t code_size, const Span *span);
+
+/* The byte offset of the nearest instruction at or before `offset` at exactly one of the `n`
+ * `spans`; -1 if none. */
+int tb_offset_before(PyCodeObject *code, int offset, const Span *spans, Py_ssize_t n);
 
 /* A new traceback entry (`next` may be NULL). */
 PyObject *tb_new_entry(PyObject *next, PyObject *frame, int lasti, int lineno);

@@ -356,6 +356,8 @@ def examine(
     returned = _returned_expression(body, raises) if method else None
     if returned is not None and all(type(stmt) is ast.Raise for stmt in body):
         returned = None  # (a method that only raises: nothing to gain)
+    if returned is None:
+        raises.clear()  # (made on the way to no expression)
     if returned is not None:
         expression = returned
         expressions: list[ast.AST] = [expression]
@@ -374,8 +376,8 @@ def examine(
     builtins: set[str] = set()
     #: the calls that make what a raise raises
     raised = {id(sub.exc) for stmt in statements for sub in walk(stmt) if type(sub) is ast.Raise}
-    raised |= {id(call.args[0]) for call in raises} if returned is not None else set()
-    made = {id(call) for call in raises} if returned is not None else set()
+    raised |= {id(call.args[0]) for call in raises}
+    made = {id(call) for call in raises}
     imported: set[str] = set()
     for sub in (sub for e in expressions for sub in walk(e)):
         if not isinstance(sub, _ALLOWED) and not (method and isinstance(sub, _STORE)):

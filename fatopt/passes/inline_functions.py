@@ -158,16 +158,11 @@ def _evaluation_prefix(expr: ast.AST, params: set[str]) -> list[ast.Name]:
 
 def copies_apart(entry: Inlinable) -> bool:
     """An expression callee whose copies nothing is inlined into: it calls only builtins and
-    C functions of the module, by name, and has no scope of its own (lambda, comprehension)."""
-    if entry.expression is None:
-        return False
-    for node in walk(entry.expression):
-        if type(node) in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
-            return False
-        if type(node) is ast.Call and not (
-                type(node.func) is ast.Name and node.func.id in entry.builtins | entry.imported):
-            return False
-    return True
+    C functions of the module, by name (:mod:`fatopt.analyses.inlinable` admits no lambda or
+    comprehension in it)."""
+    return entry.expression is not None and all(
+        type(node.func) is ast.Name and node.func.id in entry.builtins | entry.imported
+        for node in walk(entry.expression) if type(node) is ast.Call)
 
 
 def _within(inner: Span, outer: Span) -> bool:
@@ -553,13 +548,11 @@ class _Inline(BoundLocalsTransformer):
 
     def _wrap(self, stmt: ast.stmt, found: list[tuple[Inlinable, Span]], body: list[ast.stmt] | None = None) -> ast.stmt:
         handler_body: list[ast.stmt] = []
-        calls: dict[str, list[Span]] = {}
+        calls: dict[str, tuple[Inlinable, list[Span]]] = {}  # one handler per callee
         for entry, span in found:
-            calls.setdefault(entry.name, []).append(span)
-        for entry, call in found:
-            spans = calls.pop(entry.name, None)
-            if spans is None:
-                continue  # (one handler per callee)
+            calls.setdefault(entry.name, (entry, []))[1].append(span)
+        for entry, spans in calls.values():
+            call = spans[0]
             runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), call)
             helper = _at(ast.Attribute(value=runtime, attr=HANDLER, ctx=ast.Load()), call)
             values = (entry.name, entry.lines, None) + ((tuple(spans),) if len(spans) > 1 else ())
