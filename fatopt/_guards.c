@@ -29,6 +29,7 @@
 #include "_runtime/inline_traceback.h"
 #include "_runtime/registration.h"
 #include "_runtime/swap.h"
+#include "_runtime/traceback_parts.h"
 #include "_runtime/watchers.h"
 
 static State *
@@ -476,7 +477,8 @@ guards_exec(PyObject *module)
         || (st->str_replace = PyUnicode_InternFromString("replace")) == NULL
         || (st->str_class = PyUnicode_InternFromString("__class__")) == NULL
         || (st->str_runtime = PyUnicode_InternFromString("fatopt.runtime")) == NULL
-        || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL) {
+        || (st->str_unoptimized = PyUnicode_InternFromString("_unoptimized")) == NULL
+        || (st->code_mark = tb_code_mark_index()) < 0) {
         return -1;
     }
     if (find_set_version(st) < 0) {

@@ -50,13 +50,13 @@ span_within(const Span *inner, const Span *outer)
 
 /* A frame whose code is `code` renamed as its generator expression would be named. */
 static PyObject *
-genexpr_frame(PyFrameObject *caller, PyCodeObject *code)
+genexpr_frame(Py_ssize_t mark, PyFrameObject *caller, PyCodeObject *code)
 {
     PyObject *result = NULL;
     PyObject *name = PyUnicode_FromString("<genexpr>");
     PyObject *qualname = PyUnicode_FromFormat("%U.<locals>.<genexpr>", code->co_qualname);
     if (name != NULL && qualname != NULL) {
-        result = tb_renamed_frame(caller, code, name, qualname);
+        result = tb_renamed_frame(mark, caller, code, name, qualname);
     }
     Py_XDECREF(name);
     Py_XDECREF(qualname);
@@ -65,7 +65,7 @@ genexpr_frame(PyFrameObject *caller, PyCodeObject *code)
 
 /* 0 when done (changed or left alone), -1 with an exception set. */
 static int
-reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
+reshape(Py_ssize_t mark, PyObject *exc, const Span *gen, const Span *iter, const Span *call)
 {
     int status = -1;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
@@ -105,7 +105,7 @@ reshape(PyObject *exc, const Span *gen, const Span *iter, const Span *call)
         status = tb_raised_through_call(exc, frame, call_offset, call->line, rest, NULL);
         goto done;
     }
-    gframe = genexpr_frame(frame, code);
+    gframe = genexpr_frame(mark, frame, code);
     if (gframe == NULL) {
         goto done;
     }
@@ -137,7 +137,7 @@ genexpr_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *exc = PyErr_GetHandledException();
-    if (exc != NULL && exc != Py_None && reshape(exc, &gen, &iter, &call) < 0) {
+    if (exc != NULL && exc != Py_None && reshape(((State *)PyModule_GetState(module))->code_mark, exc, &gen, &iter, &call) < 0) {
         PyErr_Clear();  /* leave the user's exception as it was */
     }
     Py_XDECREF(exc);

@@ -13,7 +13,10 @@
  * ((line, end_line, col, end_col), ...) of those calls: the call a raising instruction belongs
  * to is the one whose position the nearest instruction before it has (each copy comes right
  * after its call's own instructions -- the validity flag's test, the call as written -- and
- * no copy holds another's; fatopt.passes.inline_functions makes no other).  This function
+ * no copy holds another's; fatopt.passes.inline_functions makes no other).  A copy may hold
+ * copies of its own callees, whose handlers run first: they move the entry to their own call
+ * (after the statement's code), so the raising instruction is then the innermost callee
+ * entry's (a renamed frame of this code: raising_offset).  This function
  * edits the handled exception so that the bare `raise` sends on what plain Python would have
  * raised:
  *
@@ -62,10 +65,24 @@ site_before(PyCodeObject *code, int lasti, PyObject *sites)
     return found;
 }
 
+/* The offset of the instruction that raised: the entry's own, or, when an inner handler of the
+ * statement already moved the entry to its call, that of the innermost callee entry it added
+ * (entries of renamed frames of this very code follow the entry then). */
+static int
+raising_offset(Py_ssize_t mark, PyCodeObject *code, PyTracebackObject *entry)
+{
+    int lasti = entry->tb_lasti;
+    for (PyTracebackObject *next = entry->tb_next;
+         next != NULL && tb_renamed_from(mark, code, (PyObject *)next->tb_frame); next = next->tb_next) {
+        lasti = next->tb_lasti;
+    }
+    return lasti;
+}
+
 /* 0 when done (changed or left alone), -1 with an exception set. */
 static int
-reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const char *stop_message,
-        PyObject *sites)
+reshape(Py_ssize_t mark, PyObject *exc, PyObject *name, int has_lines, int first, int last,
+        const char *stop_message, PyObject *sites)
 {
     int status = -1;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the function running the handler */
@@ -86,7 +103,8 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
     }
     /* the handler's call, at the call's position; with several calls, one at the position of
      * the call whose copy raised */
-    int call_offset = sites == NULL ? PyFrame_GetLasti(frame) : site_before(code, lasti, sites);
+    int call_offset = sites == NULL ? PyFrame_GetLasti(frame)
+                                    : site_before(code, raising_offset(mark, code, entry), sites);
     if (call_offset < 0) {
         status = 0;
         goto done;
@@ -102,7 +120,7 @@ reshape(PyObject *exc, PyObject *name, int has_lines, int first, int last, const
     if (short_name == NULL) {
         goto done;
     }
-    callee_frame = tb_renamed_frame(frame, code, short_name, name);
+    callee_frame = tb_renamed_frame(mark, frame, code, short_name, name);
     if (callee_frame == NULL) {
         goto done;
     }
@@ -154,7 +172,8 @@ inlined_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *exc = PyErr_GetHandledException();
     if (exc != NULL && exc != Py_None
-        && reshape(exc, name, lines != Py_None, first, last, stop_message, sites) < 0) {
+        && reshape(((State *)PyModule_GetState(module))->code_mark, exc, name, lines != Py_None, first, last,
+                   stop_message, sites) < 0) {
         PyErr_Clear();  /* leave the user's exception as it was */
     }
     Py_XDECREF(exc);

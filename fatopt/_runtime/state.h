@@ -117,6 +117,9 @@ typedef struct {
     PyObject *str_runtime;   /* "fatopt.runtime" */
     PyObject *str_unoptimized; /* "_unoptimized" */
     PyObject *str_class;     /* "__class__": the index key of COND_INSTANCE_CLASS conditions */
+    /* the code-extra index marking the renamed codes the traceback editors make (each holds
+     * the code it was renamed from there: traceback_parts.c's tb_renamed_from) */
+    Py_ssize_t code_mark;
     /* 3.13+: the interpreter's _PyFunction_SetVersion, or NULL (see swap.c) */
     void (*set_func_version)(PyFunctionObject *, uint32_t);
     PtrMap index;

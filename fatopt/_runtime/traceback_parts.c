@@ -66,8 +66,38 @@ tb_new_entry(PyObject *next, PyObject *frame, int lasti, int lineno)
                                  next == NULL ? Py_None : next, frame, lasti, lineno);
 }
 
+/* the code-extra slot of a renamed code: the code it was renamed from (strong) */
+static void
+release_origin(void *origin)
+{
+    Py_XDECREF((PyObject *)origin);
+}
+
+Py_ssize_t
+tb_code_mark_index(void)
+{
+    Py_ssize_t index = PyUnstable_Eval_RequestCodeExtraIndex(release_origin);
+    if (index < 0 && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_RuntimeError, "fatopt._guards: no code-extra index left");
+    }
+    return index;
+}
+
+int
+tb_renamed_from(Py_ssize_t mark, PyCodeObject *code, PyObject *frame)
+{
+    PyCodeObject *other = PyFrame_GetCode((PyFrameObject *)frame);
+    void *origin = NULL;
+    if (other != code && PyUnstable_Code_GetExtra((PyObject *)other, mark, &origin) < 0) {
+        PyErr_Clear();
+        origin = NULL;
+    }
+    Py_DECREF(other);
+    return origin == (void *)code;
+}
+
 PyObject *
-tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyObject *qualname)
+tb_renamed_frame(Py_ssize_t mark, PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyObject *qualname)
 {
     PyObject *result = NULL, *replace = NULL, *kwargs = NULL, *renamed = NULL;
     PyObject *empty = PyTuple_New(0);
@@ -85,6 +115,10 @@ tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyOb
     }
     renamed = PyObject_Call(replace, empty, kwargs);
     if (renamed == NULL) {
+        goto done;
+    }
+    if (PyUnstable_Code_SetExtra(renamed, mark, Py_NewRef(code)) < 0) {
+        Py_DECREF(code);
         goto done;
     }
     result = (PyObject *)PyFrame_New(PyThreadState_Get(), (PyCodeObject *)renamed, globals, NULL);

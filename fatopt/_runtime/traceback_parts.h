@@ -33,8 +33,18 @@ PyObject *tb_new_entry(PyObject *next, PyObject *frame, int lasti, int lineno);
 
 /* A new frame (globals of `caller`, no locals) of `code` renamed co_name=`name`,
  * co_qualname=`qualname`: the positions of its instructions are those of `code`, so a
- * traceback entry of it at an offset shows the text that offset shows, under the new name. */
-PyObject *tb_renamed_frame(PyFrameObject *caller, PyCodeObject *code, PyObject *name, PyObject *qualname);
+ * traceback entry of it at an offset shows the text that offset shows, under the new name.
+ * The renamed code holds `code` at the code-extra index `mark` (tb_renamed_from). */
+PyObject *tb_renamed_frame(Py_ssize_t mark, PyFrameObject *caller, PyCodeObject *code, PyObject *name,
+                           PyObject *qualname);
+
+/* Whether `frame` is one tb_renamed_frame made of `code` (an inner handler's callee entry: its
+ * offsets are offsets of `code`); never an error. */
+int tb_renamed_from(Py_ssize_t mark, PyCodeObject *code, PyObject *frame);
+
+/* The code-extra index tb_renamed_frame marks its codes with (once per module instance); -1
+ * with an exception set. */
+Py_ssize_t tb_code_mark_index(void);
 
 /* PEP 479: RuntimeError(message) with `exc` as its __cause__ and __context__. */
 PyObject *tb_stop_iteration_error(PyObject *exc, const char *message);

@@ -42,7 +42,7 @@ from fatopt.nodes import walk
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["Inlinable", "InlinableTable", "ModuleInlinable", "SHARED_SMALL_INTS"]
+__all__ = ["Inlinable", "InlinableTable", "ModuleInlinable", "SHARED_SMALL_INTS", "unpacked_return"]
 
 #: builtins an inlinable function may call (the pure builtins constant folding knows)
 CALLABLE_BUILTINS = frozenset({
@@ -172,6 +172,29 @@ def always_returns(stmts: list[ast.stmt]) -> bool:
         if type(stmt) is ast.If and always_returns(stmt.body) and always_returns(stmt.orelse):
             return True
     return False
+
+
+def unpacked_return(entry: Inlinable) -> tuple[str, tuple[str, ...], ast.expr] | None:
+    """(parameter, targets, returned expression) of a callee of the statement form whose body
+    is ``x, y = p`` then ``return E`` (scimark's ``__getitem__(self, x_y)``), ``p`` read only
+    there and ``x``, ``y`` bound nowhere else: called with a tuple display of that length, it
+    is ``E`` with the display's items read for the targets (the unpacking of an exact tuple of
+    the right length cannot fail); None for any other callee."""
+    if entry.expression is not None or len(entry.statements) != 2:
+        return None
+    first, last = entry.statements
+    if type(first) is not ast.Assign or len(first.targets) != 1 or type(last) is not ast.Return or last.value is None:
+        return None
+    target, value = first.targets[0], first.value
+    if type(target) not in (ast.Tuple, ast.List) or type(value) is not ast.Name or value.id not in entry.positional:
+        return None
+    names = tuple(t.id for t in target.elts if type(t) is ast.Name)  # type: ignore[attr-defined]
+    if len(names) != len(target.elts) or len(set(names)) != len(names) or set(names) != set(entry.assigned):
+        return None
+    if set(names) & set(entry.positional) or any(
+            type(n) is ast.Name and n.id == value.id for n in walk(last.value)):
+        return None
+    return value.id, names, last.value
 
 
 class _NotInlinable(Exception):

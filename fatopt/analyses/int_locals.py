@@ -25,7 +25,7 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from fatopt.analyses.manager import Analysis
 from fatopt.analyses.scopes import resolve
@@ -33,7 +33,7 @@ from fatopt.analyses.scopes import resolve
 if TYPE_CHECKING:
     from fatopt.passes._rewrite import Unit
 
-__all__ = ["IntLocals", "int_locals"]
+__all__ = ["IntLocals", "int_locals", "pure_int"]
 
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
 _INT_UNARY = (ast.USub, ast.UAdd, ast.Invert)
@@ -46,6 +46,29 @@ class IntLocalsResult:
     names: frozenset[str]
     #: builtins the answer relies on (``range``, ``len``)
     builtins: frozenset[str]
+
+
+#: operators of two ints that give an int and cannot fail (no division, modulo or shift by a
+#: negative count)
+_PURE_OPS = (ast.Add, ast.Sub, ast.Mult)
+
+
+def pure_int(expr: ast.AST, int_name: Callable[[str], bool]) -> bool:
+    """Whether ``expr`` gives an exact ``int``, cannot fail and runs no code, so that evaluating
+    it again later gives the same: an ``int`` constant, a name ``int_name`` accepts (a local
+    of :func:`int_locals`, certainly bound and rebound by nothing meanwhile: the caller's
+    answer), ``+``, ``-``, ``*`` of two such, unary ``-``, ``+``, ``~`` of one."""
+    kind = type(expr)
+    if kind is ast.Constant:
+        return type(expr.value) is int  # type: ignore[attr-defined]
+    if kind is ast.Name:
+        return int_name(expr.id)  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        return (type(expr.op) in _PURE_OPS and pure_int(expr.left, int_name)  # type: ignore[attr-defined]
+                and pure_int(expr.right, int_name))  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return type(expr.op) in _INT_UNARY and pure_int(expr.operand, int_name)  # type: ignore[attr-defined]
+    return False
 
 
 def _own_nodes(node: ast.AST):

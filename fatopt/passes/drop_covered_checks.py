@@ -41,7 +41,7 @@ from fatopt.analyses.scopes import ScopesOfModule, resolve
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit
-from fatopt.passes.inline_functions import FRESH_PREFIX, _is_check, _is_checked_statement
+from fatopt.passes.inline_functions import FRESH_PREFIX, HANDLER, _is_check, _is_checked_statement
 from fatopt.passes.specialize_instance_methods import _EntryCheck
 
 __all__ = ["DropCoveredChecks"]
@@ -136,12 +136,17 @@ class _Drop:
         self.dropped = 0
         #: the (class, attribute) pairs a dropped test relied on being absent
         self.relied: set[tuple[str, str]] = set()
+        #: the call positions the handlers around the statement scan for (SITES of a callee
+        #: inlined at several calls): a test there is what tells its copy, and stays
+        self.markers: frozenset[Span] = frozenset()
 
     def block(self, stmts: list[ast.stmt], covered: Covered) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         queue = list(reversed(stmts))  # (popped from the end: the next statement last)
         while queue:
             stmt = queue.pop()
+            if type(stmt) in _SIMPLE:
+                self._inner_checks(stmt)
             if _is_checked_statement(stmt):
                 if covered is not None and not _is_or_test(stmt):
                     self.dropped += 1
@@ -153,7 +158,10 @@ class _Drop:
                 covered = None
             elif type(stmt) is ast.Try:
                 # the body runs on from here; the handlers after something raised
+                outer = self.markers
+                self.markers = outer | _scanned_sites(stmt)  # type: ignore[arg-type]
                 stmt.body = self.block(stmt.body, covered)  # type: ignore[attr-defined]
+                self.markers = outer
                 self._nested(stmt, ("orelse", "finalbody"))
                 covered = None
             elif covered is not None and (needs := self.silence.statement(stmt)) is not None:
@@ -176,13 +184,40 @@ class _Drop:
             found = self._leading(target, relied)
         else:
             found = self._leading(stmt.value, relied)
-        if found is None:
+        if found is None or not self._droppable(getattr(found[0], found[1])):
             return False
         parent, field = found
         setattr(parent, field, getattr(parent, field).orelse)
         self.dropped += 1
         self.relied |= covered | relied
         return True
+
+    def _droppable(self, checked: ast.IfExp) -> bool:
+        """A test that is no call position a handler scans for."""
+        test = checked.test
+        return (test.lineno, test.end_lineno, test.col_offset, test.end_col_offset) not in self.markers  # type: ignore[comparison-overlap]
+
+    def _inner_checks(self, stmt: ast.stmt) -> None:
+        """Drop the tests that an enclosing test of the same expression covers: a checked
+        expression ``CALL if not FLAG else INLINED`` whose inlined part evaluates another one
+        first, after nothing that runs code (``G.data[<checked>]``: scimark SOR's ``_idx``
+        inside each inlined ``__getitem__`` of one statement)."""
+        for node in [n for part in _own_expressions(stmt) for n in walk(part)]:
+            if type(node) is not ast.IfExp or not _is_check(node.test) or type(node.test) is ast.BoolOp:
+                continue
+            while True:
+                relied: set[tuple[str, str]] = set()
+                inner = node.orelse
+                if type(inner) is ast.IfExp and _is_check(inner.test) and type(inner.test) is not ast.BoolOp:
+                    found: tuple[ast.AST, str] | None = (node, "orelse")
+                else:
+                    found = self._leading(inner, relied)
+                if found is None or not self._droppable(getattr(found[0], found[1])):
+                    break
+                parent, field = found
+                setattr(parent, field, getattr(parent, field).orelse)
+                self.dropped += 1
+                self.relied |= relied
 
     def _leading(self, node: ast.expr, relied: set[tuple[str, str]]) -> tuple[ast.AST, str] | None:
         """(parent, field) of the checked expression ``node`` evaluates first, everything
@@ -205,6 +240,31 @@ class _Drop:
             handler.body = self.block(handler.body, None)
         for case in getattr(stmt, "cases", ()):
             case.body = self.block(case.body, None)
+
+
+#: statements whose expressions are walked for covered tests (compound ones: their blocks are)
+_SIMPLE = (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)
+
+Span = tuple[int, int, int, int]
+
+
+def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
+    return [value for _field, value in ast.iter_fields(stmt) if isinstance(value, ast.AST)] + [
+        v for _field, value in ast.iter_fields(stmt) if type(value) is list for v in value if isinstance(v, ast.expr)]
+
+
+def _scanned_sites(stmt: ast.Try) -> frozenset[Span]:
+    """The call positions (SITES) the inlining's handlers of the wrapper ``stmt`` pass."""
+    found: set[Span] = set()
+    for handler in stmt.handlers:
+        for part in handler.body:
+            call = part.value if type(part) is ast.Expr else None  # type: ignore[attr-defined]
+            if (type(call) is ast.Call and type(call.func) is ast.Attribute and call.func.attr == HANDLER
+                    and len(call.args) == 4 and type(call.args[3]) is ast.Constant):
+                sites: object = call.args[3].value
+                if type(sites) is tuple:
+                    found.update(sites)
+    return frozenset(found)
 
 
 def _is_or_test(stmt: ast.stmt) -> bool:

@@ -67,7 +67,10 @@ import sys
 
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
-from fatopt.analyses.inlinable import Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return
+from fatopt.analyses.inlinable import (
+    Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return, unpacked_return,
+)
+from fatopt.analyses.int_locals import IntLocals, pure_int
 from fatopt.analyses.scopes import resolve
 from fatopt.analyses.method_callees import MethodCallee, MethodCallees, ModuleMethodCallees, plain_class
 from fatopt.analyses.static_callees import ModuleStaticCallees, StaticCallee, StaticCallees
@@ -157,12 +160,11 @@ def _evaluation_prefix(expr: ast.AST, params: set[str]) -> list[ast.Name]:
 
 
 def copies_apart(entry: Inlinable) -> bool:
-    """An expression callee whose copies nothing is inlined into: it calls only builtins and
-    C functions of the module, by name (:mod:`fatopt.analyses.inlinable` admits no lambda or
-    comprehension in it)."""
-    return entry.expression is not None and all(
-        type(node.func) is ast.Name and node.func.id in entry.builtins | entry.imported
-        for node in walk(entry.expression) if type(node) is ast.Call)
+    """Whether the copies of ``entry`` at several calls of one statement can be told apart by
+    the runtime: those of a callee inlined as an expression (each comes right after its call's
+    own instructions; copies of its own callees inside a copy leave the raising instruction in
+    the innermost callee's traceback entry, where the runtime looks)."""
+    return entry.expression is not None or unpacked_return(entry) is not None
 
 
 def _within(inner: Span, outer: Span) -> bool:
@@ -408,9 +410,10 @@ def _substituted(value: ast.expr, at: ast.AST) -> ast.expr:
     at the position of the parameter's read ``at``."""
     if type(value) is ast.Constant:
         return ast.copy_location(ast.Constant(value=value.value), at)
-    if type(value) is ast.Tuple:
-        return ast.copy_location(clone(value), at)  # type: ignore[return-value]
-    return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), at)  # type: ignore[attr-defined]
+    if type(value) is ast.Name:
+        return ast.copy_location(ast.Name(id=value.id, ctx=ast.Load()), at)
+    # a tuple display, an int expression (int_locals.pure_int)
+    return ast.copy_location(clone(value), at)  # type: ignore[return-value]
 
 
 def _drop_last(body: list[ast.stmt]) -> None:
@@ -555,7 +558,9 @@ class _Inline(BoundLocalsTransformer):
             call = spans[0]
             runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), call)
             helper = _at(ast.Attribute(value=runtime, attr=HANDLER, ctx=ast.Load()), call)
-            values = (entry.name, entry.lines, None) + ((tuple(spans),) if len(spans) > 1 else ())
+            # copies of one call of another callee's code share its position: no need to scan
+            distinct = tuple(dict.fromkeys(spans))
+            values = (entry.name, entry.lines, None) + ((distinct,) if len(distinct) > 1 else ())
             args = [_at(ast.Constant(value=value), call) for value in values]
             # the call's position: the runtime moves the caller's traceback entry to it
             handler_body.append(_at(ast.Expr(value=_at(ast.Call(func=helper, args=args, keywords=[]), call)), call))  # type: ignore[arg-type]
@@ -586,6 +591,8 @@ class _Inline(BoundLocalsTransformer):
         bound = self._arguments(binding, entry)
         if bound is None or not self._globals_mean_the_same(entry, set(bound) | entry.assigned):
             return None
+        if made is None and self._unpacked(entry, bound) is not None:
+            return None  # an expression where the call is (visit_Call)
         if any(type(sub) in _NOT_IN_ARGUMENTS for value in bound.values() for sub in walk(value)):
             return None  # (:= could rebind a local substituted for another parameter)
         # (the arguments and the targets, evaluated after the value, are not visited now: as
@@ -793,7 +800,7 @@ class _Inline(BoundLocalsTransformer):
         if site is None:
             return None
         entry = self._callee(node.func)
-        if entry is None or entry.expression is None or not self._another_copy_apart(site, entry, node):
+        if entry is None or not copies_apart(entry) or not self._another_copy_apart(site, entry, node):
             return None
         result = self._inline(node, entry)
         if result is None:
@@ -814,7 +821,10 @@ class _Inline(BoundLocalsTransformer):
         spans = [span for other, span in site.found if other.name == entry.name]
         if not spans:
             return True
-        return copies_apart(entry) and not any(_within(span, _span(node)) for span in spans)
+        here = _span(node)
+        # (a call at the same position as another: both are copies of one call in the code of
+        # a callee inlined twice, neither holds the other)
+        return copies_apart(entry) and not any(span != here and _within(span, here) for span in spans)
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         if not _is_check(node.test):
@@ -863,15 +873,38 @@ class _Inline(BoundLocalsTransformer):
         return local and name not in self.captured and self._certainly_bound(name)
 
     def _display_once(self, value: ast.expr, entry: Inlinable, param: str) -> bool:
-        """A tuple display of constants and substitutable locals, for a parameter the callee
-        reads once: the tuple is built where the parameter is read (for ``x, y = p``, not at
-        all: the compiler assigns the parts), which makes the same tuple; its parts load the
-        same values there, and cannot fail."""
+        """A tuple display of constants, substitutable locals and int expressions of them, for
+        a parameter the callee reads once: the tuple is built where the parameter is read (for
+        ``x, y = p``, not at all: the compiler assigns the parts), which makes the same tuple;
+        its parts give the same values there, and cannot fail."""
         if type(value) is not ast.Tuple or not value.elts:
             return False
-        if not all(type(e) is ast.Constant or self._substitutable(e) for e in value.elts):
+        if not all(self._copyable(e) for e in value.elts):
             return False
         return reads_of(entry, param) == 1
+
+    def _copyable(self, value: ast.expr) -> bool:
+        """A constant, a substitutable local, or an int expression of those (read again where
+        it is used: it cannot fail and runs no code)."""
+        return type(value) is ast.Constant or self._substitutable(value) or self._pure_int(value)
+
+    def _pure_int(self, value: ast.expr) -> bool:
+        """:func:`fatopt.analyses.int_locals.pure_int`, its names the caller's int locals that
+        are substitutable (the builtins that make them ints are guarded)."""
+        if type(value) not in (ast.BinOp, ast.UnaryOp):
+            return False
+        facts = self.unit.fact(IntLocals)
+        if not pure_int(value, lambda name: name in facts.names and not self.is_shadowed(name)
+                        and self._substitutable(ast.Name(id=name, ctx=ast.Load()))):
+            return False
+        for builtin in facts.builtins:
+            self.unit.require(GuardBuiltins, builtin)
+        return True
+
+    def _int_copy(self, value: ast.expr, entry: Inlinable, param: str) -> bool:
+        """An int expression (:meth:`_pure_int`) for a parameter the callee reads at most
+        twice: substituted as a constant is, evaluated at each read."""
+        return 0 <= reads_of(entry, param) <= 2 and self._pure_int(value)
 
     def _fresh(self, param: str) -> str:
         while True:
@@ -881,13 +914,38 @@ class _Inline(BoundLocalsTransformer):
                 self.used.add(name)
                 return name
 
+    def _unpacked(self, entry: Inlinable, bound: dict[str, ast.expr]) -> tuple[str, dict[str, ast.expr], ast.expr] | None:
+        """For a callee ``x, y = p; return E`` (:func:`~fatopt.analyses.inlinable.
+        unpacked_return`) called with a tuple display for ``p`` of copyable items, each read at
+        most twice by ``E``: (``p``, target -> item, ``E``)."""
+        found = unpacked_return(entry)
+        if found is None:
+            return None
+        param, targets, expression = found
+        display = bound.get(param)
+        if type(display) is not ast.Tuple or len(display.elts) != len(targets):
+            return None
+        items: dict[str, ast.expr] = {}
+        for target, item in zip(targets, display.elts, strict=True):
+            reads = sum(1 for n in walk(expression) if type(n) is ast.Name and n.id == target)
+            if not (type(item) is ast.Constant or self._substitutable(item) or (reads <= 2 and self._pure_int(item))):
+                return None
+            items[target] = item
+        return param, items, expression
+
     def _inline(self, node: ast.Call, entry: Inlinable) -> ast.expr | None:
         bound = self._arguments(node, entry)
         if bound is None:
             return None
         expression = entry.expression
-        assert expression is not None
-        if not self._globals_mean_the_same(entry, set(bound)):
+        unpacked: dict[str, ast.expr] = {}
+        if expression is None:
+            found = self._unpacked(entry, bound)
+            if found is None:
+                return None
+            display, unpacked, expression = found
+            bound = {param: value for param, value in bound.items() if param != display}
+        if not self._globals_mean_the_same(entry, set(bound) | set(unpacked) | set(entry.positional)):
             return None  # the callee's global means something else here
         for value in bound.values():
             if any(type(sub) in _NOT_IN_ARGUMENTS for sub in walk(value)):
@@ -896,7 +954,8 @@ class _Inline(BoundLocalsTransformer):
         temps: dict[str, str] = {}
         order: list[str] = []  # the parameters bound to temporaries, in call order
         for param, value in bound.items():
-            if type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param):
+            if (type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param)
+                    or self._int_copy(value, entry, param)):
                 continue
             if self.comprehensions or param not in prefix:
                 return None
@@ -907,7 +966,7 @@ class _Inline(BoundLocalsTransformer):
             return None  # the arguments would be evaluated in another order
         result = clone(expression)
         first_use: set[str] = set()
-        values: dict[str, ast.expr] = bound
+        values: dict[str, ast.expr] = {**bound, **unpacked}
 
         class Substitute(ast.NodeTransformer):
             def visit_Name(self, name: ast.Name) -> ast.AST:
@@ -934,6 +993,7 @@ class InlineFunctions(Pass):
     name = "inline_functions"
     switch = "inline_functions"
     guarded = True
+    requires = (IntLocals,)
 
     def __init__(self) -> None:
         self.again = True

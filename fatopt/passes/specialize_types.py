@@ -40,6 +40,8 @@ import ast
 from typing import Callable
 
 from fatopt.analyses.exact_types import ExactTypes, TypedName
+from fatopt.analyses.inlinable import unpacked_return
+from fatopt.analyses.int_locals import IntLocals, pure_int
 from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
@@ -241,10 +243,11 @@ class _Linearize:
     def __init__(
         self, several: Callable[[str, str], bool], apart: Callable[[str, str], bool], fresh: Callable[[], str],
         receivers: set[str], reads_index_once: Callable[[str, str], bool], stable: Callable[[str], bool],
-        params: set[str],
+        params: set[str], unpacks: Callable[[str, str, ast.expr, Callable[[str], bool]], bool],
     ) -> None:
         self.several = several
         self.apart = apart
+        self._unpacks = unpacks
         self.stable = stable
         #: the locals certainly bound at the statement being made linear
         self.bound: set[str] = set(params)
@@ -256,12 +259,20 @@ class _Linearize:
     def _needed(self, stmt: ast.stmt) -> bool:
         own = [value for field, value in ast.iter_fields(stmt)
                if not (type(value) is list and value and isinstance(value[0], ast.stmt))]
-        dunders = [d for part in own if isinstance(part, ast.AST) for n in walk(part)
-                   if (d := _site_dunder(n)) is not None]
+        sites = [(d, n) for part in own if isinstance(part, ast.AST) for n in walk(part)
+                 if (d := _site_dunder(n)) is not None]
+        dunders = [d for d, _site in sites]
         # two sites of a dunder the inlining inlines as one expression each (its copies told
         # apart by their positions, fatopt.passes.inline_functions) can stay where they are
         twice = {d for d in dunders if dunders.count(d) > 1}
-        return any(not self.apart(*d) for d in twice) or any(self.several(*d) for d in dunders)
+        return any(not self.apart(*d) for d in twice) or any(
+            self.several(*d) and not self.unpacks(*d, site.orelse.args[1]) for d, site in sites)  # type: ignore[attr-defined]
+
+    def unpacks(self, class_name: str, dunder: str, index: ast.expr) -> bool:
+        """Whether the dunder is ``x, y = p; return E`` called with a tuple display that the
+        inlining reads in place (constants, locals certainly bound here, int expressions of
+        them): then one expression, where the site is."""
+        return self._unpacks(class_name, dunder, index, lambda name: name in self.bound and self.stable(name))
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         outer = self.bound
@@ -312,7 +323,7 @@ class SpecializeTypes(Pass):
     switch = "specialize_types"
     guarded = True
     makes = frozenset({"type_specialized"})
-    requires = (ExactTypes,)
+    requires = (ExactTypes, IntLocals)
 
     def may_apply(self, unit: Unit) -> bool:
         if unit.started:
@@ -350,9 +361,25 @@ class SpecializeTypes(Pass):
             found = sites.methods.get(class_name, dunder)
             return found is not None and found.entry.expression is None
 
+        def in_place(class_name: str, expression: ast.expr, receiver: str | None) -> bool:
+            """Whether each method ``expression`` calls on its receiver is inlinable in place
+            (a method of several statements is spliced only where a statement's whole value is
+            its call: a statement of its own, as the linear form gives)."""
+            for call in walk(expression):
+                if type(call) is ast.Call and type(call.func) is ast.Attribute and type(call.func.value) is ast.Name \
+                        and call.func.value.id == receiver:
+                    method = sites.methods.get(class_name, call.func.attr)
+                    if method is None or method.entry.expression is None:
+                        return False
+            return True
+
         def apart(class_name: str, dunder: str) -> bool:
             found = sites.methods.get(class_name, dunder)
-            return found is not None and copies_apart(found.entry)
+            if found is None or not copies_apart(found.entry):
+                return False
+            entry = found.entry
+            expression = entry.expression if entry.expression is not None else unpacked_return(entry)[2]  # type: ignore[index]
+            return in_place(class_name, expression, entry.receiver)
 
         def reads_index_once(class_name: str, dunder: str) -> bool:
             found = sites.methods.get(class_name, dunder)
@@ -367,7 +394,19 @@ class SpecializeTypes(Pass):
         def stable(name: str) -> bool:
             return resolve(unit.scope, name) == "local" and name not in captured and name not in deletable
 
-        fast = _Linearize(several, apart, sites.fresh, params, reads_index_once, stable, params).block(fast)
+        ints = unit.fact(IntLocals)
+
+        def unpacks(class_name: str, dunder: str, index: ast.expr, stays: Callable[[str], bool]) -> bool:
+            found = sites.methods.get(class_name, dunder)
+            unpacked = unpacked_return(found.entry) if found is not None else None
+            if unpacked is None or type(index) is not ast.Tuple:
+                return False
+            if not in_place(class_name, unpacked[2], found.entry.receiver):  # type: ignore[union-attr]
+                return False
+            return all(type(item) is ast.Constant or (type(item) is ast.Name and stays(item.id))
+                       or pure_int(item, lambda name: name in ints.names and stays(name)) for item in index.elts)
+
+        fast = _Linearize(several, apart, sites.fresh, params, reads_index_once, stable, params, unpacks).block(fast)
         checked = [usable[name] for name in sorted(sites.used) if usable[name].checked]
         if checked and not any(t.name in sites.hot for t in checked):
             return False  # no site worth the entry check

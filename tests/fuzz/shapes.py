@@ -125,6 +125,8 @@ class _Callee:
     #: (name, default source or None, kind: "pos" | "posonly" | "kwonly")
     params: list[tuple[str, str | None, str]]
     has_defaults: bool
+    #: ``def h(p): x, y = p; return ...``, called with a pair (a tuple display)
+    pair: bool = False
 
 
 def add_family(b: "_Builder", family: str) -> list[str]:
@@ -227,6 +229,9 @@ def _callee_body(b: "_Builder", names, callees: list[_Callee]) -> list[str]:
 def _arguments(b: "_Builder", callee: _Callee, names) -> str:
     """A call's arguments: usually right, sometimes a wrong arity or a bad keyword."""
     arg = lambda: b.expr("int", names, 1)  # noqa: E731
+    if callee.pair:
+        # a pair read in place; now and then one that does not unpack (in the callee's line)
+        return b.pick((f"({arg()}, {arg()})",) * 6 + (f"({arg()}, {arg()}, {arg()})", arg()))
     wrong = b.chance(12)
     if wrong:
         choice = b.between(0, 3)
@@ -256,14 +261,20 @@ def _calls(b: "_Builder") -> list[str]:
     callees: list[_Callee] = []
     for _ in range(b.between(1, 3)):
         name = b.fresh("h")
-        params = _callee_params(b)
-        names = _Names({p: "int" for p, _d, _k in params})
+        pair = b.chance(25)
+        params = [("p", None, "pos")] if pair else _callee_params(b)
+        names = _Names({"x": "int", "y": "int"} if pair else {p: "int" for p, _d, _k in params})
         lines.append(f"def {name}({_signature(params)}):")
-        lines += _callee_body(b, names, callees)
+        if pair:
+            # unpacking then one expression: inlined in place where called with a pair
+            value = b.expr("int", names, 2)
+            lines += ["    x, y = p", f"    return {b.pick((value, f'{value} // y', f'10 // (x - 1) + {value}'))}"]
+        else:
+            lines += _callee_body(b, names, callees)
         lines.append(f"_FN_{name} = {name}")
         lines.append(f"_DEFAULTS_{name} = {name}.__defaults__")
         lines.append("")
-        callee = _Callee(name, params, any(d is not None for _n, d, _k in params))
+        callee = _Callee(name, params, any(d is not None for _n, d, _k in params), pair)
         callees.append(callee)
         b.rebinders.append((False, lambda c=callee: _rebind_callee(b, c, callees, visible=False)))
         b.rebinders.append((True, lambda c=callee: _rebind_callee(b, c, callees, visible=True)))
@@ -303,8 +314,15 @@ def _call_expr(b: "_Builder", callees: list[_Callee], names) -> str:
 
 def _caller_statement(b: "_Builder", callees, names, generator: bool) -> list[str]:
     emit = (lambda v: f"yield {v}") if generator else (lambda v: f"out.append({v})")
-    choice = b.between(0, 6)
+    choice = b.between(0, 7)
     call = _call_expr(b, callees, names)
+    if choice == 7:
+        # copies in a loop over range(): int expressions of the loop variable are read in place
+        callee = b.pick(callees)
+        inner = _with_v(names)
+        parts = [f"{callee.name}({_arguments(b, callee, inner)})" for _ in range(b.between(1, 3))]
+        return [f"for v in range({b.pick(('3', 'a % 4', '-1, 2'))}):",
+                f"    {emit(b.pick((' + ', ' * ', ' - ')).join(parts))}"]
     if choice == 6:
         # one callee called two or three times in one statement: its copies share one handler,
         # which tells them apart by their calls' positions (the arguments may make one raise)

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from fatopt.config import Config
-from tests.optimizer._diff import assert_same_behaviour, optimized_function
+from tests.optimizer._diff import assert_same_behaviour, optimized_function, traceback_driver
 from tests.optimizer.test_specialize_instance_methods import DICTS, GRID, GRID_STATEMENTS, SETUP, SMOOTH
 
 needs_dicts = pytest.mark.skipif(not DICTS, reason="instances with a __dict__ are left alone here (3.12)")
@@ -83,6 +83,40 @@ def test_a_checked_expression_keeps_its_test_unless_it_comes_first(getitem):
     assert _flag_tests(_fast(off)) == 6 and _flag_tests(_fast(on)) == 5
 
 
+#: scimark SOR's shape: several sites of __getitem__ in one statement, one expression each
+NEIGHBOURS = """\
+def f(g: Grid, n):
+    t = 0.0
+    for i in range(1, n):
+        t += g[i, 0] + g[i - 1, 0] * g[i, 1]
+    return t
+"""
+
+#: a __getitem__ calling _idx at two positions: _idx's handler scans for its calls
+TWO_IDX = GRID.replace("return self.data[self._idx(x, y)]",
+                       "return self.data[self._idx(x, y)] + self.data[self._idx(y, x)]")
+
+
+@needs_dicts
+def test_the_inner_tests_of_copies_in_one_expression_go():
+    on, report = optimized_function(GRID + NEIGHBOURS, checks=True)
+    off, _ = optimized_function(GRID + NEIGHBOURS, config=OFF, checks=True)
+    # three __getitem__ copies in one expression, each with _idx first in its inlined part
+    assert _flag_tests(_fast(off)) == 6 and _flag_tests(_fast(on)) == 3
+    assert "g._idx(" not in _fast(on) and "_fatopt_t_" not in _fast(on)
+    assert "drop_covered_checks" in next(r for r in report.functions if r.qualname == "f").passes
+
+
+@needs_dicts
+def test_a_test_at_a_position_the_handler_scans_for_stays():
+    on, _ = optimized_function(TWO_IDX + NEIGHBOURS.replace(" * g[i, 1]", ""), checks=True)
+    off, _ = optimized_function(TWO_IDX + NEIGHBOURS.replace(" * g[i, 1]", ""), config=OFF, checks=True)
+    # two __getitem__ copies, two _idx copies in each: the first of each leads its inlined part
+    # but marks where that copy of _idx starts
+    assert "inlined_raised('Grid._idx', (6, 9), None, ((" in on
+    assert _flag_tests(_fast(off)) == _flag_tests(_fast(on)) == 6
+
+
 def test_a_module_function_inside_a_dunder():
     on, report = optimized_function(CLAMPED, checks=True)
     off, _ = optimized_function(CLAMPED, config=OFF, checks=True)
@@ -135,6 +169,9 @@ def f(g: Grid, n):
     return t
 """
 
+#: SETUP, the warm-up call one that raises nowhere
+WARM = SETUP.replace("f(g, 8)", "f(g, 2)")
+
 BEHAVIOUR = [
     pytest.param(GRID + SMOOTH, SETUP + "result = (f(g, 8), g.data)", id="smooth"),
     pytest.param(GRID + SMOOTH, SETUP + "result = f(g, 9)", id="index-error"),
@@ -148,6 +185,11 @@ BEHAVIOUR = [
                  id="clamped"),
     pytest.param(CLAMPED, "r = Row(5)\nclamp = lambda i, n: 0\nresult = f(r, 7)", id="clamped-callee-replaced"),
     pytest.param(CLAMPED, "r = Row(5)\ndel r.cells\nresult = f(r, 3)", id="the-attribute-missing"),
+    pytest.param(GRID + NEIGHBOURS, SETUP + traceback_driver("(f(g, 4), f(g, 9))"), id="neighbours"),
+    pytest.param(GRID + NEIGHBOURS.replace("g[i, 1]", "g[i, 2 - i]"), WARM + traceback_driver("[f(g, n) for n in (2, 3, 4)]"),
+                 id="neighbours-index-error-in-the-last-copy"),
+    pytest.param(TWO_IDX + NEIGHBOURS.replace(" * g[i, 1]", ""), WARM + traceback_driver("(f(g, 2), f(g, 3), f(g, 5))"),
+                 id="two-idx-copies-in-each-copy"),
 ]
 
 

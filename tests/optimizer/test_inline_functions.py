@@ -92,8 +92,9 @@ CHANGES = [
     ),
     pytest.param(
         "def h(a):\n    return a + 1\ndef g(a):\n    return h(a) * 2\ndef f(x=1):\n    return g(x) + g(x)\n",
-        _def_f("x=1", wrapped(wrapped("return (x + 1) * 2 + g(x)", ("h", (1, 2))), ("g", (3, 4)))),
-        id="once-per-statement-callee-calling-an-inlinable",
+        _def_f("x=1", wrapped(wrapped("return (x + 1) * 2 + (x + 1) * 2", ("h", (1, 2))),
+                              ("g", (3, 4), ((6, 6, 11, 15), (6, 6, 18, 22))))),
+        id="several-calls-of-a-callee-calling-an-inlinable",
     ),
     pytest.param(
         G + "def f(x=1):\n    if g(x, 0) > 5:\n        return 1\n    return 0\n",
@@ -178,6 +179,36 @@ CHANGES = [
         "K = 1\ndef g(a):\n    b = K\n    return b + a\ndef f(x=1):\n    y = g(x)\n    return y\n",
         _def_f("x=1", wrapped("_fatopt_b_1 = K\ny = _fatopt_b_1 + x", ("g", (2, 4))), "return y"),
         id="statements-copy-of-a-global-kept",
+    ),
+    pytest.param(
+        "def g(a, b):\n    return a * 2 + b\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(1, i - 1)\n"
+        "    return r\n",
+        _def_f("n=3", "r = 0", "for i in range(n):",
+               textwrap.indent(wrapped("r += 1 * 2 + (i - 1)", ("g", (1, 2))), "    "), "return r"),
+        id="int-expression-read-in-place",
+    ),
+    pytest.param(
+        "def g(a):\n    return a * 2 + a\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(-i)\n"
+        "    return r\n",
+        _def_f("n=3", "r = 0", "for i in range(n):",
+               textwrap.indent(wrapped("r += -i * 2 + -i", ("g", (1, 2))), "    "), "return r"),
+        id="int-expression-read-twice-computed-twice",
+    ),
+    pytest.param(
+        "def g(a):\n    return a + a + a\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(i - 1)\n"
+        "    return r\n",
+        _def_f("n=3", "r = 0", "for i in range(n):",
+               textwrap.indent(wrapped("r += (_fatopt_a_1 := (i - 1)) + _fatopt_a_1 + _fatopt_a_1", ("g", (1, 2))), "    "),
+               "return r"),
+        id="int-expression-read-three-times-bound-once",
+    ),
+    pytest.param(
+        "def at(p):\n    x, y = p\n    return x * 10 + y\ndef f(n=3):\n    r = 0\n    for i in range(n):\n"
+        "        r += at((i, i + 1)) + at((i + 1, 0))\n    return r\n",
+        _def_f("n=3", "r = 0", "for i in range(n):",
+               textwrap.indent(wrapped("r += i * 10 + (i + 1) + ((i + 1) * 10 + 0)",
+                                       ("at", (1, 3), ((7, 7, 13, 27), (7, 7, 30, 44)))), "    "), "return r"),
+        id="unpacked-tuple-display-read-in-place",
     ),
 ]
 
@@ -280,6 +311,22 @@ NOOPS = [
     pytest.param(G + "def f():\n    raise ValueError(g(1, 2))\n", id="statement-raise"),
     pytest.param("def g(a):\n    return a\ng = abs\ndef f():\n    return g(1)\n", id="rebound-at-module-level"),
     pytest.param(G + "def f(x=1):\n    if x:\n        y = 1\n    return g(y, -x)\n", id="maybe-unbound-local-then-temporary"),
+    # an expression read in place must be an int expression of int locals that cannot fail
+    pytest.param(G + "def f(x=1):\n    i = x\n    return g(1, i - 1)\n", id="expression-of-a-local-of-unknown-type"),
+    pytest.param(G + "def f(n=3):\n    r = 0\n    for i in range(n):\n        r = g(1, i // 2)\n    return r\n",
+                 id="int-expression-that-can-fail"),
+    pytest.param(G + "def f(n=3):\n    r = 0\n    for i in range(n):\n        r = g(1, i - 1.0)\n    return r\n",
+                 id="float-expression"),
+    pytest.param(G + "def f(n=3):\n    r = 0\n    for i in range(n):\n        r = g(1, i - 1)\n        i = 'x'\n"
+                 "    return r\n", id="loop-variable-rebound"),
+    pytest.param("def at(p):\n    x, y = p\n    return x * 10 + y\ndef f(n=1.5):\n    return at((n, n + 1)) + 1\n",
+                 id="unpacked-display-of-an-expression-not-int"),
+    pytest.param("def at(p):\n    x, y = p\n    return x * 10 + y\ndef f(q=(1, 2)):\n    return at(q) + 1\n",
+                 id="unpacked-not-a-display"),
+    pytest.param("def at(p):\n    x, y = p\n    return x * 10 + y\ndef f(n=1):\n    return at((n, n, n)) + 1\n",
+                 id="unpacked-display-of-another-length"),
+    pytest.param("def at(p):\n    x, y = p\n    return x * 10 + y + p[0]\ndef f(n=1):\n    return at((n, n)) + 1\n",
+                 id="unpacked-parameter-read-again"),
 ]
 
 
@@ -360,6 +407,19 @@ def checked_last(a):
 def outer_checked(a):
     b = checked(a) + 1
     return b
+
+def e(a):
+    return g(a, 1) * 3
+
+def hh(a):
+    return h(a) + h(a - 1)
+
+def pp(a, b):
+    return plus(a, b) * 1
+
+def at(p):
+    x, y = p
+    return h(x) + y
 '''
 
 WAYS_OUT = {
@@ -387,6 +447,26 @@ WAYS_OUT = {
         "def f():\n    t = 0\n    for i in (3, 2, 1, 0):\n        t += k(i + 1) + k(i)\n    return t"
     ),
     "same-callee-twice-nested-inlined": "def f():\n    return g(1, 2) + g(0, 1)",
+    # copies holding copies of their own callees (the runtime finds the raising instruction in
+    # the innermost callee's entry)
+    "nested-copies-first-raises-inside": "def f():\n    return g(0, 2) + g(1, 1)",
+    "nested-copies-outer-part-raises": "def f():\n    return g(1, 2) + g(1, None)",
+    "nested-copies-three-levels": "def f():\n    return e(2) - e(1) + e(0)",
+    "nested-copies-inner-twice-each": "def f():\n    return hh(3) + hh(1)",
+    "nested-copies-inner-twice-first": "def f():\n    return hh(1) * hh(3)",
+    "nested-copies-in-loop": (
+        "def f(n=4):\n    t = 0\n    for i in range(n - 1, 0, -1):\n        t += g(i, 1) + g(i - 1, 2)\n    return t"
+    ),
+    "nested-copies-stop-iteration-in-generator": (
+        "def gen():\n    yield pp(1, 1) + pp(Adds(StopIteration('x')), 1)\ndef f():\n    return list(gen())"
+    ),
+    "unpacked-argument-copies": "def f():\n    i = 1\n    return at((i, 1)) + at((i - 1, 2))",
+    "unpacked-argument-copies-in-loop": (
+        "def f(n=4):\n    t = 0\n    for i in range(n - 1, -1, -1):\n        t += at((i, i + 1)) * at((i - 1, 2))\n    return t"
+    ),
+    "unpacked-argument-copies-in-loop-first": (
+        "def f(n=4):\n    t = 0\n    for i in range(n - 1, -1, -1):\n        t += at((i - 1, 2)) * at((i, -i))\n    return t"
+    ),
     "multiline-call": "def f():\n    return span(\n        1,\n        None)",
     "in-loop": "def f():\n    t = 0\n    for i in range(3, -1, -1):\n        t += k(i)\n    return t",
     "in-comprehension": "def f():\n    return [k(i) for i in (2, 1, 0)]",

@@ -108,13 +108,32 @@ REWRITES = [
     pytest.param(
         VIA + "def f(g: Grid):\n    return g[0] + g[1]\n", "f",
         "def f(g: Grid):\n    if type(g) is Grid:\n"
-        "        if not __fatopt_valid_8_0__:\n            _fatopt_t_1 = g[0]\n"
+        "        return (g[0] if not __fatopt_valid_8_0__ else Grid.__getitem__(g, 0)) + "
+        "(g[1] if not __fatopt_valid_8_0__ else Grid.__getitem__(g, 1))\n"
+        "    else:\n        return g[0] + g[1]",
+        id="two-sites-of-a-dunder-calling-a-method-stay",
+    ),
+    pytest.param(
+        VIA.replace("    def at(self, i):\n", "    def at(self, i):\n        i += 0\n") + "def f(g: Grid):\n    return g[0] + g[1]\n", "f",
+        "def f(g: Grid):\n    if type(g) is Grid:\n"
+        "        if not __fatopt_valid_9_0__:\n            _fatopt_t_1 = g[0]\n"
         "        else:\n            _fatopt_t_1 = Grid.__getitem__(g, 0)\n"
-        "        if not __fatopt_valid_8_0__:\n            _fatopt_t_2 = g[1]\n"
+        "        if not __fatopt_valid_9_0__:\n            _fatopt_t_2 = g[1]\n"
         "        else:\n            _fatopt_t_2 = Grid.__getitem__(g, 1)\n"
         "        return _fatopt_t_1 + _fatopt_t_2\n"
         "    else:\n        return g[0] + g[1]",
-        id="two-sites-of-a-dunder-calling-a-method-linearized",
+        id="two-sites-of-a-dunder-calling-a-method-of-statements-linearized",
+    ),
+    pytest.param(
+        PAIR + "def f(p: Pair, n):\n    for x in range(n):\n        p[x, x] = p[x, 0] + p[x + 1, 0]\n", "f",
+        "def f(p: Pair, n):\n    if type(p) is Pair:\n        _fatopt_valid_flag = __fatopt_valid_10_0__\n"
+        "        for x in range(n):\n"
+        "            _fatopt_t_1 = (p[x, 0] if not _fatopt_valid_flag else Pair.__getitem__(p, (x, 0))) + "
+        "(p[x + 1, 0] if not _fatopt_valid_flag else Pair.__getitem__(p, (x + 1, 0)))\n"
+        "            if not _fatopt_valid_flag:\n                p[x, x] = _fatopt_t_1\n"
+        "            else:\n                Pair.__setitem__(p, (x, x), _fatopt_t_1)\n"
+        "    else:\n        for x in range(n):\n            p[x, x] = p[x, 0] + p[x + 1, 0]",
+        id="an-unpacking-dunder-with-a-display-of-ints-stays-in-place",
     ),
     pytest.param(
         PAIR + "def f(p: Pair, x):\n    return p[x, x + 1] + p[0, 0]\n", "f",

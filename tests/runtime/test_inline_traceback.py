@@ -124,6 +124,70 @@ def test_sites_move_the_entry_to_the_call_of_the_copy_that_raised():
         assert tb.tb_next.tb_frame.f_code.co_name == "callee"
 
 
+def nested_copies(a, b, sites):
+    # two_copies, each copy holding a copy of a callee of its own ("inner"), whose handler runs
+    # first and moves the entry to its own call, after the statement's code
+    try:
+        try:
+            return (a, 1 // a)[1] + (b, 1 // b)[1]
+        except:  # noqa: E722
+            fatopt._guards.inlined_raised("inner", None, None)
+            raise
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", None, None, sites)
+        raise
+
+
+def test_sites_are_found_from_the_innermost_callee_entry():
+    import linecache
+    line = nested_copies.__code__.co_firstlineno + 5
+    text = linecache.getline(__file__, line)
+
+    def position(name):
+        for (start, end, col, end_col) in nested_copies.__code__.co_positions():
+            if start == line and col == text.index(f"({name},") + 1:
+                return (start, end, col, end_col)
+        raise AssertionError("no such instruction")
+
+    sites = (position("a"), position("b"))
+    for a, b, raised_at in ((0, 1, sites[0]), (1, 0, sites[1])):
+        with pytest.raises(ZeroDivisionError) as info:
+            nested_copies(a, b, sites)
+        tb = info.value.__traceback__
+        while tb.tb_frame.f_code is not nested_copies.__code__:
+            tb = tb.tb_next
+        assert list(nested_copies.__code__.co_positions())[tb.tb_lasti // 2] == raised_at
+        callee, inner = tb.tb_next, tb.tb_next.tb_next
+        assert (callee.tb_frame.f_code.co_name, inner.tb_frame.f_code.co_name) == ("callee", "inner")
+        assert inner.tb_lineno == line and inner.tb_next is None
+
+
+def _boom(x):
+    return 1 // x
+
+
+def calls_out(x, sites):
+    # the copy's instruction calls a function that raises: its entry follows the caller's
+    try:
+        return (x, 1 + _boom(x))[1]
+    except:  # noqa: E722
+        fatopt._guards.inlined_raised("callee", None, None, sites)
+        raise
+
+
+def test_an_entry_of_another_code_is_not_taken_for_an_inner_callee():
+    line = calls_out.__code__.co_firstlineno + 3
+    site = next(p for p in calls_out.__code__.co_positions() if p[0] == line and p[2] == 16)  # the `x` load
+    with pytest.raises(ZeroDivisionError) as info:
+        calls_out(0, (site,))
+    tb = info.value.__traceback__
+    while tb.tb_frame.f_code is not calls_out.__code__:
+        tb = tb.tb_next
+    # the scan started at the call of _boom (had it started in _boom's code, it would find no site)
+    assert list(calls_out.__code__.co_positions())[tb.tb_lasti // 2] == site
+    assert [t[0] for t in _entries(info.value)][-3:] == ["calls_out", "callee", "_boom"]
+
+
 @pytest.mark.parametrize("sites", [((1, 1, 1, 1),), (("x",),), ((1, 2),)])
 def test_sites_that_match_no_instruction_leave_the_exception_alone(sites):
     with pytest.raises(ZeroDivisionError) as info:
