@@ -137,7 +137,8 @@ genexpr_raised(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *exc = PyErr_GetHandledException();
-    if (exc != NULL && exc != Py_None && reshape(((State *)PyModule_GetState(module))->code_mark, exc, &gen, &iter, &call) < 0) {
+    Py_ssize_t mark = ((State *)PyModule_GetState(module))->code_mark;
+    if (exc != NULL && exc != Py_None && reshape(mark, exc, &gen, &iter, &call) < 0) {
         PyErr_Clear();  /* leave the user's exception as it was */
     }
     Py_XDECREF(exc);

@@ -19,10 +19,14 @@ Exactness:
   unknown, duplicate or positional-only keyword, a missing argument, ``*``/``**`` arguments);
 - arguments are evaluated once, in call order, before anything of the body runs: a constant or
   a local of the caller that is certainly bound (and captured by no nested function, so nothing
-  can rebind it meanwhile) is substituted for the parameter; any other argument is bound to a
+  can rebind it meanwhile) is substituted for the parameter, and so is an int expression of
+  those (:func:`fatopt.analyses.int_locals.pure_int`: it cannot fail and runs no code) for a
+  parameter read at most twice; any other argument is bound to a
   fresh local ``_fatopt_<param>_<n>`` by ``:=`` at the parameter's first use, which must come
   before the body's first operation and in call order (otherwise the call stays). Defaults are
-  small constants (:mod:`fatopt.analyses.inlinable`) and substituted;
+  small constants (:mod:`fatopt.analyses.inlinable`) and substituted. A callee ``x, y = p;
+  return E`` called with a tuple display of such items is ``E`` with the items read for ``x``
+  and ``y`` (:func:`~fatopt.analyses.inlinable.unpacked_return`);
 - the callee's global names must mean the same in the caller (module or builtin there too,
   not shadowed by a comprehension variable); builtins it calls are guarded
   (``GuardBuiltins``), and so is every module function its code may call (``GuardCallee``);
@@ -31,11 +35,14 @@ Exactness:
   __fatopt_runtime__.inlined_raised(NAME, (FIRST, LAST), None); raise`` whose handler call has
   the position of the call it replaced; the runtime (``fatopt/_runtime/inline_traceback.c``)
   moves the caller's entry to the call and adds the callee's entry, as plain Python shows them.
-  A callee is inlined at most once per statement (two copies of its lines could not be told
-  apart), unless nothing is ever inlined into its copies (:func:`copies_apart`) and no call of
-  it holds another's copy: its one handler then passes the positions of its calls, and the
-  runtime tells the copy that raised by the call position nearest before the raising
-  instruction; a call inside inlined code is inlined in the next round, and its handler runs first;
+  A callee inlined as an expression (:func:`copies_apart`) is inlined at every call of a
+  statement where no call of it holds another's copy: its one handler then passes the
+  positions of its calls, and the runtime tells the copy that raised by the call position
+  nearest before the raising instruction (found in the innermost callee's entry when copies
+  of the callee's own callees raised: their handlers run first). A call inside inlined code is
+  inlined in the next round, and its handler runs first; copies of it in several copies of
+  its caller share one position, and its handler passes none. A callee of several statements
+  is inlined once per statement;
 - a frame keeps running the code it started with, so the callee may change while inlined code
   of it is about to run (a ``mock.patch`` in the caller). Each inlined call becomes ``CALL if not
   FLAG else INLINED`` (spliced statements: ``if not FLAG: STATEMENT else: ...``), with the call

@@ -27,6 +27,13 @@ def _def_f(signature: str, *lines: str) -> str:
 
 G = "def g(a, b=3):\n    return a * 10 + b\n"
 
+
+def _in_loop(callees: str, statement: str, inlined: str, *handlers: tuple) -> tuple[str, str]:
+    """(module, expected f) for ``statement`` in ``for i in range(n)`` (``i`` an exact int)."""
+    module = callees + f"def f(n=3):\n    r = 0\n    for i in range(n):\n        {statement}\n    return r\n"
+    return module, _def_f("n=3", "r = 0", "for i in range(n):", textwrap.indent(wrapped(inlined, *handlers), "    "),
+                          "return r")
+
 #: (module, the expected emitted f)
 CHANGES = [
     pytest.param(
@@ -180,36 +187,16 @@ CHANGES = [
         _def_f("x=1", wrapped("_fatopt_b_1 = K\ny = _fatopt_b_1 + x", ("g", (2, 4))), "return y"),
         id="statements-copy-of-a-global-kept",
     ),
-    pytest.param(
-        "def g(a, b):\n    return a * 2 + b\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(1, i - 1)\n"
-        "    return r\n",
-        _def_f("n=3", "r = 0", "for i in range(n):",
-               textwrap.indent(wrapped("r += 1 * 2 + (i - 1)", ("g", (1, 2))), "    "), "return r"),
-        id="int-expression-read-in-place",
-    ),
-    pytest.param(
-        "def g(a):\n    return a * 2 + a\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(-i)\n"
-        "    return r\n",
-        _def_f("n=3", "r = 0", "for i in range(n):",
-               textwrap.indent(wrapped("r += -i * 2 + -i", ("g", (1, 2))), "    "), "return r"),
-        id="int-expression-read-twice-computed-twice",
-    ),
-    pytest.param(
-        "def g(a):\n    return a + a + a\ndef f(n=3):\n    r = 0\n    for i in range(n):\n        r += g(i - 1)\n"
-        "    return r\n",
-        _def_f("n=3", "r = 0", "for i in range(n):",
-               textwrap.indent(wrapped("r += (_fatopt_a_1 := (i - 1)) + _fatopt_a_1 + _fatopt_a_1", ("g", (1, 2))), "    "),
-               "return r"),
-        id="int-expression-read-three-times-bound-once",
-    ),
-    pytest.param(
-        "def at(p):\n    x, y = p\n    return x * 10 + y\ndef f(n=3):\n    r = 0\n    for i in range(n):\n"
-        "        r += at((i, i + 1)) + at((i + 1, 0))\n    return r\n",
-        _def_f("n=3", "r = 0", "for i in range(n):",
-               textwrap.indent(wrapped("r += i * 10 + (i + 1) + ((i + 1) * 10 + 0)",
-                                       ("at", (1, 3), ((7, 7, 13, 27), (7, 7, 30, 44)))), "    "), "return r"),
-        id="unpacked-tuple-display-read-in-place",
-    ),
+    pytest.param(*_in_loop("def g(a, b):\n    return a * 2 + b\n", "r += g(1, i - 1)", "r += 1 * 2 + (i - 1)", ("g", (1, 2))),
+                 id="int-expression-read-in-place"),
+    pytest.param(*_in_loop("def g(a):\n    return a * 2 + a\n", "r += g(-i)", "r += -i * 2 + -i", ("g", (1, 2))),
+                 id="int-expression-read-twice-computed-twice"),
+    pytest.param(*_in_loop("def g(a):\n    return a + a + a\n", "r += g(i - 1)",
+                           "r += (_fatopt_a_1 := (i - 1)) + _fatopt_a_1 + _fatopt_a_1", ("g", (1, 2))),
+                 id="int-expression-read-three-times-bound-once"),
+    pytest.param(*_in_loop("def at(p):\n    x, y = p\n    return x * 10 + y\n", "r += at((i, i + 1)) + at((i + 1, 0))",
+                           "r += i * 10 + (i + 1) + ((i + 1) * 10 + 0)", ("at", (1, 3), ((7, 7, 13, 27), (7, 7, 30, 44)))),
+                 id="unpacked-tuple-display-read-in-place"),
 ]
 
 

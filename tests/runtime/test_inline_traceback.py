@@ -99,29 +99,28 @@ def two_copies(a, b, sites):
         raise
 
 
-def _position_of(code, text_offset):
-    """The position of the instruction loading the name at column ``text_offset`` of the
-    statement's line (the `a` or `b` standing for a call)."""
-    line = code.co_firstlineno + 4
-    for (start, end, col, end_col) in code.co_positions():
-        if start == line and col == text_offset:
-            return (start, end, col, end_col)
-    raise AssertionError("no such instruction")
-
-
-def test_sites_move_the_entry_to_the_call_of_the_copy_that_raised():
+def _sites(function, line_offset):
+    """The positions of the loads of ``a`` and ``b`` (standing for two calls) in the statement
+    ``line_offset`` lines into ``function``, and a helper giving the position of the entry of
+    ``function`` in a traceback."""
     import linecache
-    text = linecache.getline(__file__, two_copies.__code__.co_firstlineno + 4)
-    sites = tuple(_position_of(two_copies.__code__, text.index(f"({name},") + 1) for name in ("a", "b"))
-    for a, b, raised_at in ((0, 1, sites[0]), (1, 0, sites[1])):
-        with pytest.raises(ZeroDivisionError) as info:
-            two_copies(a, b, sites)
-        tb = info.value.__traceback__
-        while tb.tb_frame.f_code is not two_copies.__code__:
+    code = function.__code__
+    line = code.co_firstlineno + line_offset
+    text = linecache.getline(__file__, line)
+
+    def position(name):
+        for (start, end, col, end_col) in code.co_positions():
+            if start == line and col == text.index(f"({name},") + 1:
+                return (start, end, col, end_col)
+        raise AssertionError("no such instruction")
+
+    def entry(exc):
+        tb = exc.__traceback__
+        while tb.tb_frame.f_code is not code:
             tb = tb.tb_next
-        positions = list(two_copies.__code__.co_positions())[tb.tb_lasti // 2]
-        assert positions == raised_at
-        assert tb.tb_next.tb_frame.f_code.co_name == "callee"
+        return tb, list(code.co_positions())[tb.tb_lasti // 2]
+
+    return (position("a"), position("b")), entry
 
 
 def nested_copies(a, b, sites):
@@ -138,28 +137,22 @@ def nested_copies(a, b, sites):
         raise
 
 
-def test_sites_are_found_from_the_innermost_callee_entry():
-    import linecache
-    line = nested_copies.__code__.co_firstlineno + 5
-    text = linecache.getline(__file__, line)
-
-    def position(name):
-        for (start, end, col, end_col) in nested_copies.__code__.co_positions():
-            if start == line and col == text.index(f"({name},") + 1:
-                return (start, end, col, end_col)
-        raise AssertionError("no such instruction")
-
-    sites = (position("a"), position("b"))
+@pytest.mark.parametrize("function, line_offset", [(two_copies, 4), (nested_copies, 5)], ids=["copies", "nested"])
+def test_sites_move_the_entry_to_the_call_of_the_copy_that_raised(function, line_offset):
+    # (nested: found from the innermost callee's entry, the inner handler having moved the
+    # caller's entry to its own call)
+    sites, entry = _sites(function, line_offset)
     for a, b, raised_at in ((0, 1, sites[0]), (1, 0, sites[1])):
         with pytest.raises(ZeroDivisionError) as info:
-            nested_copies(a, b, sites)
-        tb = info.value.__traceback__
-        while tb.tb_frame.f_code is not nested_copies.__code__:
-            tb = tb.tb_next
-        assert list(nested_copies.__code__.co_positions())[tb.tb_lasti // 2] == raised_at
-        callee, inner = tb.tb_next, tb.tb_next.tb_next
-        assert (callee.tb_frame.f_code.co_name, inner.tb_frame.f_code.co_name) == ("callee", "inner")
-        assert inner.tb_lineno == line and inner.tb_next is None
+            function(a, b, sites)
+        tb, position = entry(info.value)
+        assert position == raised_at
+        names = []
+        while (tb := tb.tb_next) is not None:
+            names.append(tb.tb_frame.f_code.co_name)
+            last = tb
+        assert names == ["callee"] + (["inner"] if function is nested_copies else [])
+        assert last.tb_lineno == raised_at[0]  # the innermost entry at the raising instruction
 
 
 def _boom(x):
