@@ -258,7 +258,8 @@ def test_micro_table_notes_what_fatopt_does_not_do_yet():
 
 def test_micro_new_cases_exist():
     for case in ("genexpr_any", "genexpr_sum", "genexpr_set", "genexpr_tuple", "genexpr_max", "genexpr_count", "inline_function",
-                 "inline_recursive_generator", "class_constant", "dict_instance_method", "instance_method_in_dunder"):
+                 "inline_recursive_generator", "class_constant", "dict_instance_method", "instance_method_in_dunder",
+                 "neighbours"):
         assert case in micro_run.CASES
 
 
