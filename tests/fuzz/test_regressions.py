@@ -254,3 +254,27 @@ def test_a_folded_call_giving_an_infinity_leaves_no_shared_nan() -> None:
             return len(s), float("inf") * 0 in (float("nan"),), len("abc")
         print(f())
     """)
+
+
+def test_identity_with_a_constant_cpython_may_share_is_not_compared() -> None:
+    """fuzz seed 107 (dunders): ``" x ".encode() * 0`` folded to the literal ``b''`` (CPython's
+    one empty bytes) while plain 3.13.0 makes a new empty bytes; a module constant rebound to
+    ``_fresh(b"")`` (which cannot make a new one) was then reported as the optimized result's
+    identity only. Identity with such a value is CPython's choice (docs/semantics.md, "Folded
+    calls return constants"): the harness's ``_identities`` leaves it out, and still reports a
+    renewable one."""
+    import sys
+    from tests.fuzz.generator import PRELUDE
+    module = type(sys)("identities_case")
+    sys.modules["identities_case"] = module
+    try:
+        exec("\n".join(PRELUDE) + "\n_CONSTANTS = ('NOTHING', 'HALF')\nNOTHING = None\nHALF = 0.5\n"
+             "_ORIGINALS = {name: _mod.__dict__[name] for name in _CONSTANTS}\n", module.__dict__)
+        namespace = module.__dict__
+        namespace["NOTHING"] = namespace["_fresh"](b"")
+        namespace["HALF"] = namespace["_fresh"](0.5)
+        identities = namespace["_identities"]
+        assert identities(b"") == [] and identities(" x ".encode() * 0) == []
+        assert identities(namespace["HALF"]) == ["HALF:1"] and identities(0.5) == []
+    finally:
+        del sys.modules["identities_case"]
