@@ -70,3 +70,19 @@ def test_rebinding_a_builtin_after_import_is_followed():
     driver = "import builtins\nsaved = builtins.isinstance\nbuiltins.isinstance = lambda a, b: 'mine'\n" \
              "try:\n    result = f(2)\nfinally:\n    builtins.isinstance = saved\n"
     assert_same_behaviour(source, driver)
+
+
+# -- int_locals.pure_int: the int expressions the inlining reads in place -------------------------
+
+@pytest.mark.parametrize("expression, pure", [
+    ("1", True), ("i", True), ("i - 1", True), ("-i + 2 * j", True), ("~i", True), ("(i + 1) * (j - 1)", True),
+    ("k", False),  # not an int local
+    ("True", False), ("1.0", False), ("i - 1.0", False),
+    ("i // 2", False), ("i % 2", False), ("i << 1", False), ("i ** 2", False), ("i / 2", False),  # may fail or float
+    ("len(s)", False), ("f(i)", False), ("not i", False),
+])
+def test_pure_int(expression, pure):
+    import ast
+
+    from fatopt.analyses.int_locals import pure_int
+    assert pure_int(ast.parse(expression, mode="eval").body, lambda name: name in ("i", "j")) is pure

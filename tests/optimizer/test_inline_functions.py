@@ -602,3 +602,31 @@ def test_recursion_error_fires_deeper():
     plain, optimized = run_both(LOST, driver)
     # plain needs two more frames (deep_g, deep_h) at the deepest call; inlined, none
     assert int(optimized.result) > int(plain.result)
+
+
+# -- inlinable.unpacked_return: `x, y = p; return E` ---------------------------------------------
+
+@pytest.mark.parametrize("callee, found", [
+    ("def at(p):\n    x, y = p\n    return x * 10 + y\n", ("p", ("x", "y"))),
+    ("def at(self, p):\n    [x, y] = p\n    return self.d[x + y]\n", ("p", ("x", "y"))),
+    ("def at(p):\n    x, y = p\n    return x + p[0]\n", None),  # p read again
+    ("def at(p):\n    x, x = p\n    return x\n", None),  # a target twice
+    ("def at(p, x):\n    x, y = p\n    return x + y\n", None),  # a parameter rebound
+    ("def at(p):\n    x, y = p\n    z = x\n    return z\n", None),  # more statements
+    ("def at(p):\n    x = p\n    return x\n", None),  # no unpacking
+    ("def at(p):\n    x, y = p\n    return x + y\n".replace("x, y = p", "x, y = q"), None),  # not a parameter
+])
+def test_unpacked_return(callee, found):
+    import ast
+
+    from fatopt.analyses.inlinable import examine, unpacked_return
+    from fatopt.analyses.module_facts import analyze_module
+    from fatopt.analyses.scopes import analyze_scopes
+    from fatopt.config import Config
+    tree = ast.parse("q = (1, 2)\n" + callee)
+    facts = analyze_module(tree, analyze_scopes(tree), Config())
+    entry, why, _calls = examine(tree.body[1], facts, 30, owner="C" if "self" in callee else None,
+                                 method="self" in callee)
+    assert entry is not None, why
+    got = unpacked_return(entry)
+    assert (got[:2] if got is not None else None) == found
