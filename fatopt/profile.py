@@ -55,14 +55,17 @@ recorder's frames). A program that ends through ``os._exit`` or a signal leaves 
 from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+from fatopt import _ORIGINAL_BUILTINS
 
 import ast
+import builtins
 import hashlib
 import json
 import os
 import sys
 from dataclasses import dataclass, field
 from types import CodeType, FunctionType, ModuleType
+from fatopt.nodes import walk
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_TYPE_TUPLES", "Profile", "ProfileError", "TypeName", "load", "loads",
@@ -308,7 +311,7 @@ def _hashes_of(tree: ast.Module, text: str) -> dict[int, tuple[str, str]]:
     """:func:`_def_hashes` of a parsed file."""
     lines = source_lines(text)
     hashes = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):  # (not ast.walk: its lazy import reads the builtins the program may have patched)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
             hashes[first_line(node)] = (node.name, source_hash(def_source(lines, node)))
     return hashes
@@ -489,6 +492,11 @@ class _Recorder:
         return on_start
 
     def to_json(self) -> dict:
+        """The profile's data, the builtins as at start-up while it is made (:func:`_start_builtins`)."""
+        with _start_builtins():
+            return self._to_json()
+
+    def _to_json(self) -> dict:
         names: dict[int, dict] = {}
         sources: dict[str, _SourceFacts] = {}
         # Several code objects can be one def (a module reloaded, or run twice under two names):
@@ -659,8 +667,39 @@ def _type_name(t: type) -> dict:
     return {"module": module, "qualname": qualname, "reachable": reachable}
 
 
+#: a builtin the program deleted
+_ABSENT = object()
+
+
+class _start_builtins:
+    """The builtins as they were at start-up (``fatopt._ORIGINAL_BUILTINS``) while the profile is
+    made and written, then the program's again: the program may end with some patched or
+    deleted (``builtins.str = ...``), and the standard library code the writer runs (``dis``,
+    ``json``, an import's ``_handle_fromlist``) reads them. (A class of this module, which keeps
+    the real builtins: not ``contextlib``, whose ``next`` is the program's.)"""
+
+    def __enter__(self) -> None:
+        current = builtins.__dict__
+        self.saved = {name: current.get(name, _ABSENT) for name, value in _ORIGINAL_BUILTINS.items()
+                      if current.get(name, _ABSENT) is not value}
+        current.update({name: _ORIGINAL_BUILTINS[name] for name in self.saved})
+
+    def __exit__(self, *exc_info: object) -> None:
+        current = builtins.__dict__
+        for name, value in self.saved.items():
+            if value is _ABSENT:
+                current.pop(name, None)
+            else:
+                current[name] = value
+
+
 def write(path: str, data: dict) -> None:
     """Write the profile ``data`` to ``path`` atomically (a temporary file, then a rename)."""
+    with _start_builtins():
+        _write(path, data)
+
+
+def _write(path: str, data: dict) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
@@ -703,7 +742,8 @@ def child_main() -> None:
             return
         recorder.stop()
         try:
-            write(output, recorder.to_json())
+            with _start_builtins():
+                write(output, recorder.to_json())
         except ProfileError as exc:
             sys.stderr.write(f"fatopt profile: error: {exc}\n")
         except Exception as exc:  # a bug of ours: say so, leave the program's exit alone

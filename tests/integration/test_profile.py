@@ -165,6 +165,26 @@ def test_the_program_behaves_as_plain(tmp_path, source):
     assert "".join(lines[:-1]) == plain.stderr
 
 
+def test_a_program_that_leaves_builtins_patched_still_gets_its_profile(tmp_path):
+    # found by the fuzzer (--type-profile): the writer's standard-library code (an import's
+    # _handle_fromlist, dis, json) read the program's `str`, `isinstance`, `next`
+    write(tmp_path, "prog.py", """\
+        import builtins
+        def f(x):
+            return x
+        f(1)
+        builtins.str = lambda *a: 99
+        builtins.isinstance = lambda *a: 99
+        builtins.next = lambda *a: 99
+        del builtins.len
+        """)
+    proc = fatopt_cmd("profile", "-o", "p.json", "prog.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr
+    entry = load(str(tmp_path / "p.json")).entry(code_of(tmp_path / "prog.py", "f"))
+    assert entry is not None and entry.calls == 1
+
+
 def test_a_program_that_skips_exit_handlers_leaves_no_profile(tmp_path):
     write(tmp_path, "prog.py", "import os\nprint('hi', flush=True)\nos._exit(4)\n")
     proc = fatopt_cmd("profile", "-o", "p.json", "prog.py", cwd=tmp_path)
