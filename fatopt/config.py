@@ -80,6 +80,9 @@ class Config:
     max_marshal_size: int = 512
     #: Largest function inlined: its expression nodes and statements.
     max_inline_size: int = 30
+    #: Largest method inlined at a call whose receiver's class a recorded profile names
+    #: (specialize_receivers): a call the profile saw, behind its own type check.
+    max_receiver_inline_size: int = 48
     #: Cap on rounds of the pipeline (it normally stops earlier, at a fixed point).
     max_iterations: int = 8
 

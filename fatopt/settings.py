@@ -44,6 +44,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "max_seq_len": 32,
     "max_marshal_size": 512,
     "max_inline_size": 30,
+    "max_receiver_inline_size": 48,
     "max_iterations": 8,
 }
 

@@ -74,7 +74,7 @@ class MethodCallees:
     """(class name, attribute) -> :class:`MethodCallee` or why not, computed when asked."""
 
     module: ModuleUnit
-    cache: dict[tuple[str, str], Union[MethodCallee, str]] = field(default_factory=dict)
+    cache: dict[tuple[str, str, int], Union[MethodCallee, str]] = field(default_factory=dict)
 
     def resolves_to_def(self, class_name: str, attribute: str) -> bool:
         """True if ``class_name`` (a plain top-level class) resolves ``attribute`` along its
@@ -85,17 +85,20 @@ class MethodCallees:
         found = self.module.fact(ModuleClassTable).lookup(info, attribute)
         return found is not None and found[1].kind == "function"
 
-    def get(self, class_name: str, attribute: str) -> MethodCallee | None:
-        found = self.entry(class_name, attribute)
+    def get(self, class_name: str, attribute: str, max_size: int | None = None) -> MethodCallee | None:
+        """The method, if inlinable within ``max_size`` nodes (``Config.max_inline_size`` by
+        default)."""
+        found = self.entry(class_name, attribute, max_size)
         return found if type(found) is MethodCallee else None
 
-    def entry(self, class_name: str, attribute: str) -> Union[MethodCallee, str]:
-        key = (class_name, attribute)
+    def entry(self, class_name: str, attribute: str, max_size: int | None = None) -> Union[MethodCallee, str]:
+        size = self.module.config.max_inline_size if max_size is None else max_size
+        key = (class_name, attribute, size)
         if key not in self.cache:
-            self.cache[key] = self._compute(class_name, attribute)
+            self.cache[key] = self._compute(class_name, attribute, size)
         return self.cache[key]
 
-    def _compute(self, class_name: str, attribute: str) -> Union[MethodCallee, str]:
+    def _compute(self, class_name: str, attribute: str, max_size: int) -> Union[MethodCallee, str]:
         module = self.module
         facts = module.fact(FactsOfModule)
         if facts.dynamic:
@@ -111,7 +114,7 @@ class MethodCallees:
         owner, method = found
         if method.kind != "function":
             return f"{owner.name}.{attribute} is not a plain function"
-        entry, why, calls = examine(method.node, facts, module.config.max_inline_size, owner.name, method=True)
+        entry, why, calls = examine(method.node, facts, max_size, owner.name, method=True)
         if entry is None:
             return why
         functions = module.fact(ModuleInlinable)

@@ -476,6 +476,10 @@ class _Inline(BoundLocalsTransformer):
         self.methods = methods
         #: the call that is the whole value of a checked branch's statement (its check is there)
         self.unchecked: ast.Call | None = None
+        #: ids of the calls ``C.m(v, ...)`` of specialize_receivers' sites (behind ``not FLAG or
+        #: type(v) is not C``): a profile saw them, so methods up to
+        #: ``Config.max_receiver_inline_size`` are inlined there
+        self.receiver_calls: set[int] = set()
         #: id(entry of a method) -> (class name, attribute) it was reached through
         self.via: dict[int, tuple[str, str]] = {}
         #: the class this function is a method of (defined directly in its body, by a ``def``
@@ -528,6 +532,8 @@ class _Inline(BoundLocalsTransformer):
         if _is_checked_statement(stmt):  # the statement as written (body) stays as it is
             orelse = stmt.orelse  # type: ignore[attr-defined]
             if len(orelse) == 1 and not _is_wrapper(orelse[0]):
+                if type(stmt.test) is ast.BoolOp and type(getattr(orelse[0], "value", None)) is ast.Call:  # type: ignore[attr-defined]
+                    self.receiver_calls.add(id(orelse[0].value))  # type: ignore[attr-defined]
                 # the checked branch of a call written for a statement (specialize_types):
                 # spliced in place, under the check that is there
                 spliced = self._splice(orelse[0], taken, checked=True)
@@ -585,7 +591,7 @@ class _Inline(BoundLocalsTransformer):
         if kind not in (ast.Assign, ast.Return, ast.Expr) or type(stmt.value) is not ast.Call:  # type: ignore[attr-defined]
             return None
         call: ast.Call = stmt.value  # type: ignore[attr-defined,assignment]
-        entry = self._callee(call.func)
+        entry = self._callee(call.func, id(call) in self.receiver_calls)
         made = None if entry is not None else self._constructor(call)
         if made is not None:
             entry = made[1]
@@ -713,11 +719,12 @@ class _Inline(BoundLocalsTransformer):
         value = at(ast.Call(func=new, args=[at(ast.Name(id=class_name, ctx=ast.Load()))], keywords=[]))
         return at(ast.Assign(targets=[at(ast.Name(id=obj, ctx=ast.Store()))], value=value))  # type: ignore[return-value,call-overload]
 
-    def _callee(self, func: ast.expr) -> Inlinable | None:
+    def _callee(self, func: ast.expr, at_receiver: bool = False) -> Inlinable | None:
         """The inlinable function a call of ``func`` runs, if its guard can be built for this
         caller: a module function by its global name, defined before the caller; a
         staticmethod through its class's global name, the class defined before the caller or
-        the caller a method of that class."""
+        the caller a method of that class (``at_receiver``: a specialize_receivers site, where
+        a larger method qualifies)."""
         if type(func) is ast.Name:
             entry = self.table.get(func.id)
             if entry is None or self.is_shadowed(func.id) or not self.unit.is_module_name(func.id):
@@ -731,7 +738,8 @@ class _Inline(BoundLocalsTransformer):
         found: StaticCallee | MethodCallee | None = (
             self.statics.get(class_name, func.attr) if self.statics is not None else None)
         if found is None and self.methods is not None:
-            found = self.methods.get(class_name, func.attr)
+            limit = self.unit.module.config.max_receiver_inline_size if at_receiver else None  # type: ignore[union-attr]
+            found = self.methods.get(class_name, func.attr, limit)
             if found is not None:
                 self.via[id(found.entry)] = (class_name, func.attr)
         if found is None or self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
@@ -806,7 +814,7 @@ class _Inline(BoundLocalsTransformer):
         site = self.sites[-1] if self.sites else None
         if site is None:
             return None
-        entry = self._callee(node.func)
+        entry = self._callee(node.func, id(node) in self.receiver_calls)
         if entry is None or not copies_apart(entry) or not self._another_copy_apart(site, entry, node):
             return None
         result = self._inline(node, entry)
@@ -839,6 +847,8 @@ class _Inline(BoundLocalsTransformer):
         # the call as written (body) stays as it is; a call in the checked branch (a subscript
         # written as its dunder's call: fatopt.passes.specialize_types) is inlined in place
         if type(node.orelse) is ast.Call:
+            if type(node.test) is ast.BoolOp:
+                self.receiver_calls.add(id(node.orelse))
             self.generic_visit(node.orelse)
             result = self._inlined_call(node.orelse)
             if result is not None:

@@ -74,7 +74,7 @@ class _Sites(LoopCountingTransformer):
             return None
         if any(type(a) is ast.Starred for a in node.args) or any(k.arg is None for k in node.keywords):
             return None
-        if self.methods.get(class_name, node.func.attr) is None:
+        if self.methods.get(class_name, node.func.attr, self.unit.module.config.max_receiver_inline_size) is None:  # type: ignore[union-attr]
             return None  # not a method the inlining can inline: the call stays as written
         if class_name != self.own and not defined_before(self.unit.module, class_name, self.unit.node):  # type: ignore[arg-type]
             return None

@@ -130,6 +130,31 @@ def test_the_inlining_inlines_the_method():
     assert "p.x *= 2" in text and "p.y *= 2" in text
 
 
+#: POINT with a method of 36 nodes: over Config.max_inline_size (30), within
+#: max_receiver_inline_size (48), as float's Point.normalize
+BIG = POINT + """\
+    def unit(self):
+        x = self.x
+        y = self.y
+        n = sqrt(x * x + y * y + x * y * 0)
+        self.x = x / n
+        self.y = y / n
+        return self
+"""
+
+
+def test_a_method_over_the_inlining_size_is_inlined_at_a_receiver_site():
+    source = BIG + "def f(ps):\n    for p in ps:\n        p.unit()\n    return ps[0].x\n"
+    text = emitted(source, WARM)
+    assert "Point.unit" not in text.replace("'Point.unit'", "") and "sqrt(" in text
+    # the same method called through the class, no receiver site: the ordinary limit
+    direct = BIG + "def f(ps):\n    for p in ps:\n        Point.unit(p)\n    return ps[0].x\n"
+    assert "sqrt(" not in (emitted(direct, WARM) or "")
+    # and with the receiver limit lowered, not at the receiver site either
+    assert emitted(source, WARM, config=Config(max_receiver_inline_size=30)) is None
+    assert_same(source, WARM, "result = (f([Point(3, 4), Point(1, 0)]), f([Point(0, 0)]))")
+
+
 DICT_POINT = POINT.replace('    __slots__ = ("x", "y")\n', "")
 
 #: (module, warm-up): f is left alone by the pass
