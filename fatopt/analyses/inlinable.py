@@ -42,7 +42,7 @@ from fatopt.nodes import walk
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["Inlinable", "InlinableTable", "ModuleInlinable", "SHARED_SMALL_INTS", "unpacked_return"]
+__all__ = ["Inlinable", "InlinableTable", "ModuleInlinable", "SHARED_SMALL_INTS", "inlined_expression", "unpacked_return"]
 
 #: builtins an inlinable function may call (the pure builtins constant folding knows)
 CALLABLE_BUILTINS = frozenset({
@@ -195,6 +195,15 @@ def unpacked_return(entry: Inlinable) -> tuple[str, tuple[str, ...], ast.expr] |
             type(n) is ast.Name and n.id == value.id for n in walk(last.value)):
         return None
     return value.id, names, last.value
+
+
+def inlined_expression(entry: Inlinable) -> ast.expr | None:
+    """The one expression a call of ``entry`` is inlined as (a tuple display read in place for
+    :func:`unpacked_return`'s parameter), or None for a callee spliced in as statements."""
+    if entry.expression is not None:
+        return entry.expression
+    unpacked = unpacked_return(entry)
+    return unpacked[2] if unpacked is not None else None
 
 
 class _NotInlinable(Exception):

@@ -41,8 +41,9 @@ from fatopt.analyses.scopes import ScopesOfModule, resolve
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit
-from fatopt.passes.inline_functions import FRESH_PREFIX, HANDLER, _is_check, _is_checked_statement
+from fatopt.passes.inline_functions import FRESH_PREFIX, HANDLER, Span, _is_check, _is_checked_statement
 from fatopt.passes.specialize_instance_methods import _EntryCheck
+from fatopt.passes.specialize_types import _own_parts
 
 __all__ = ["DropCoveredChecks"]
 
@@ -184,40 +185,36 @@ class _Drop:
             found = self._leading(target, relied)
         else:
             found = self._leading(stmt.value, relied)
-        if found is None or not self._droppable(getattr(found[0], found[1])):
+        return self._drop(found, covered | relied)
+
+    def _drop(self, found: tuple[ast.AST, str] | None, relied: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> bool:
+        """Replace the checked expression at ``found`` (parent, field) by its inlined part,
+        unless its test is at a call position a handler scans for. Whether it was dropped."""
+        if found is None:
             return False
         parent, field = found
-        setattr(parent, field, getattr(parent, field).orelse)
-        self.dropped += 1
-        self.relied |= covered | relied
-        return True
-
-    def _droppable(self, checked: ast.IfExp) -> bool:
-        """A test that is no call position a handler scans for."""
+        checked: ast.IfExp = getattr(parent, field)
         test = checked.test
-        return (test.lineno, test.end_lineno, test.col_offset, test.end_col_offset) not in self.markers  # type: ignore[comparison-overlap]
+        if (test.lineno, test.end_lineno, test.col_offset, test.end_col_offset) in self.markers:
+            return False
+        setattr(parent, field, checked.orelse)
+        self.dropped += 1
+        self.relied |= relied
+        return True
 
     def _inner_checks(self, stmt: ast.stmt) -> None:
         """Drop the tests that an enclosing test of the same expression covers: a checked
         expression ``CALL if not FLAG else INLINED`` whose inlined part evaluates another one
         first, after nothing that runs code (``G.data[<checked>]``: scimark SOR's ``_idx``
         inside each inlined ``__getitem__`` of one statement)."""
-        for node in [n for part in _own_expressions(stmt) for n in walk(part)]:
-            if type(node) is not ast.IfExp or not _is_check(node.test) or type(node.test) is ast.BoolOp:
+        for node in [n for part in _own_parts(stmt) for n in walk(part)]:
+            if not _flag_only_check(node):
                 continue
             while True:
                 relied: set[tuple[str, str]] = set()
-                inner = node.orelse
-                if type(inner) is ast.IfExp and _is_check(inner.test) and type(inner.test) is not ast.BoolOp:
-                    found: tuple[ast.AST, str] | None = (node, "orelse")
-                else:
-                    found = self._leading(inner, relied)
-                if found is None or not self._droppable(getattr(found[0], found[1])):
+                found = (node, "orelse") if _flag_only_check(node.orelse) else self._leading(node.orelse, relied)  # type: ignore[attr-defined]
+                if not self._drop(found, relied):
                     break
-                parent, field = found
-                setattr(parent, field, getattr(parent, field).orelse)
-                self.dropped += 1
-                self.relied |= relied
 
     def _leading(self, node: ast.expr, relied: set[tuple[str, str]]) -> tuple[ast.AST, str] | None:
         """(parent, field) of the checked expression ``node`` evaluates first, everything
@@ -226,7 +223,7 @@ class _Drop:
         if type(node) is not ast.Subscript or not self.silence.expression(node.value, relied):
             return None
         index = node.slice
-        if type(index) is ast.IfExp and _is_check(index.test) and type(index.test) is not ast.BoolOp:
+        if _flag_only_check(index):
             return node, "slice"
         return self._leading(index, relied)
 
@@ -245,12 +242,12 @@ class _Drop:
 #: statements whose expressions are walked for covered tests (compound ones: their blocks are)
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)
 
-Span = tuple[int, int, int, int]
 
 
-def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
-    return [value for _field, value in ast.iter_fields(stmt) if isinstance(value, ast.AST)] + [
-        v for _field, value in ast.iter_fields(stmt) if type(value) is list for v in value if isinstance(v, ast.expr)]
+def _flag_only_check(node: ast.AST) -> bool:
+    """``CALL if not FLAG else INLINED`` testing the flag only (a ``specialize_receivers`` site
+    tests a type too: never dropped)."""
+    return type(node) is ast.IfExp and _is_check(node.test) and type(node.test) is not ast.BoolOp
 
 
 def _scanned_sites(stmt: ast.Try) -> frozenset[Span]:

@@ -75,7 +75,7 @@ import sys
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.inlinable import (
-    Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return, unpacked_return,
+    Inlinable, InlinableTable, ModuleInlinable, always_returns, has_return, inlined_expression, unpacked_return,
 )
 from fatopt.analyses.int_locals import IntLocals, pure_int
 from fatopt.analyses.scopes import resolve
@@ -171,7 +171,7 @@ def copies_apart(entry: Inlinable) -> bool:
     the runtime: those of a callee inlined as an expression (each comes right after its call's
     own instructions; copies of its own callees inside a copy leave the raising instruction in
     the innermost callee's traceback entry, where the runtime looks)."""
-    return entry.expression is not None or unpacked_return(entry) is not None
+    return inlined_expression(entry) is not None
 
 
 def _within(inner: Span, outer: Span) -> bool:

@@ -40,7 +40,7 @@ import ast
 from typing import Callable
 
 from fatopt.analyses.exact_types import ExactTypes, TypedName
-from fatopt.analyses.inlinable import unpacked_return
+from fatopt.analyses.inlinable import inlined_expression, unpacked_return
 from fatopt.analyses.int_locals import IntLocals, pure_int
 from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.guards.builtin_names import GuardBuiltins
@@ -52,7 +52,7 @@ from fatopt.passes._bound_locals import bound_by, captured_locals, deletable_loc
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import (
-    LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, copies_apart, reads_of,
+    LOCAL_FLAG, _bind_local_flag, _blocks, _is_check, _not_valid, reads_of,
 )
 
 __all__ = ["SpecializeTypes"]
@@ -375,11 +375,8 @@ class SpecializeTypes(Pass):
 
         def apart(class_name: str, dunder: str) -> bool:
             found = sites.methods.get(class_name, dunder)
-            if found is None or not copies_apart(found.entry):
-                return False
-            entry = found.entry
-            expression = entry.expression if entry.expression is not None else unpacked_return(entry)[2]  # type: ignore[index]
-            return in_place(class_name, expression, entry.receiver)
+            expression = inlined_expression(found.entry) if found is not None else None
+            return expression is not None and in_place(class_name, expression, found.entry.receiver)  # type: ignore[union-attr]
 
         def reads_index_once(class_name: str, dunder: str) -> bool:
             found = sites.methods.get(class_name, dunder)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both, traceback_driver
+from tests.optimizer.test_inline_functions import _def_f, wrapped
 
 CONFIG = only("inline_functions")
 
@@ -65,26 +66,22 @@ class Box:
 #: (module, the emitted f, checks stripped)
 REWRITES = [
     pytest.param(CHECKED + "def f(b, i):\n    return Box.at(b, i)\n",
-                 "def f(b, i):\n    try:\n        return i * 2 if 0 <= i < b.n else __fatopt_runtime__.raise_exception(IndexError)\n"
-                 "    except:\n        __fatopt_runtime__.inlined_raised('Box.at', (10, 13), None)\n        raise",
+                 _def_f("b, i", wrapped("return i * 2 if 0 <= i < b.n else __fatopt_runtime__.raise_exception(IndexError)",
+                                        ("Box.at", (10, 13)))),
                  id="return-or-raise-as-one-expression"),
     pytest.param(CHECKED + "def f(b, i):\n    return Box.told(b, i)\n",
-                 "def f(b, i):\n    try:\n        return __fatopt_runtime__.raise_exception(ValueError('negative', i)) if i < 0 else i + b.n\n"
-                 "    except:\n        __fatopt_runtime__.inlined_raised('Box.told', (14, 17), None)\n        raise",
+                 _def_f("b, i", wrapped("return __fatopt_runtime__.raise_exception(ValueError('negative', i)) if i < 0 "
+                                        "else i + b.n", ("Box.told", (14, 17)))),
                  id="raise-first"),
     pytest.param(VEC + "def f(v):\n    return Vec.dot(v, 3)\n",
-                 "def f(v):\n    try:\n        return v.x * 3 + 1\n    except:\n"
-                 "        __fatopt_runtime__.inlined_raised('Vec.dot', (7, 8), None)\n        raise", id="expression"),
+                 _def_f("v", wrapped("return v.x * 3 + 1", ("Vec.dot", (7, 8)))), id="expression"),
     pytest.param(VEC + "def f(v):\n    return Vec.scale(v, 2)\n",
-                 "def f(v):\n    try:\n        return v.x * 2\n    except:\n"
-                 "        __fatopt_runtime__.inlined_raised('Base.scale', (2, 3), None)\n        raise", id="inherited"),
+                 _def_f("v", wrapped("return v.x * 2", ("Base.scale", (2, 3)))), id="inherited"),
     pytest.param(VEC + "def f(v):\n    return Vec.ratio(v, 2)\n",
-                 "def f(v):\n    try:\n        return v.x // 2 if isinstance(2, int) else v.x / 2\n    except:\n"
-                 "        __fatopt_runtime__.inlined_raised('Vec.ratio', (9, 12), None)\n        raise",
+                 _def_f("v", wrapped("return v.x // 2 if isinstance(2, int) else v.x / 2", ("Vec.ratio", (9, 12)))),
                  id="returns-under-if-as-one-expression"),
     pytest.param(VEC + "def f(v):\n    Vec.store(v, 5)\n    return v.x\n",
-                 "def f(v):\n    try:\n        v.x = 5\n    except:\n"
-                 "        __fatopt_runtime__.inlined_raised('Vec.store', (13, 14), None)\n        raise\n    return v.x",
+                 _def_f("v", wrapped("v.x = 5", ("Vec.store", (13, 14))), "return v.x"),
                  id="attribute-store"),
 ]
 
