@@ -215,6 +215,82 @@ guards_specialize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
+PyDoc_STRVAR(respecialize_doc,
+"respecialize(func, code, recipes, valid) -> bool\n\n"
+"Replace func's specialization, if any, by `code` under the guards of `recipes` (tuples, as\n"
+"born() takes them), with the validity flag named `valid` (a str or None): what\n"
+"fatopt.first_call_types installs once a function's first call showed its argument types.\n"
+"True if the new code is in place now, as specialize().");
+
+static PyObject *
+guards_respecialize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "respecialize() takes 4 arguments");
+        return NULL;
+    }
+    int r = respecialize(get_state(module), args[0], args[1], args[2], args[3]);
+    return r < 0 ? NULL : PyBool_FromLong(r);
+}
+
+PyDoc_STRVAR(first_call_types_doc,
+"first_call_types(func, parameters, classes, digest)\n--\n\n"
+"Emitted by the optimizer after a def whose parameters would gain from exact types: the types\n"
+"of `parameters` at func's first call decide a specialization, when one is of the module's\n"
+"`classes` (fatopt.first_call_types.watch; never raises). `digest` names the source optimized.");
+
+static PyObject *
+guards_first_call_types(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "first_call_types() takes 4 arguments");
+        return NULL;
+    }
+    /* never break an import: a failure here only costs the watch */
+    PyObject *watcher = PyImport_ImportModule("fatopt.first_call_types");
+    PyObject *watch = watcher ? PyObject_GetAttrString(watcher, "watch") : NULL;
+    PyObject *r = watch ? PyObject_Vectorcall(watch, args, 4, NULL) : NULL;
+    Py_XDECREF(watch);
+    Py_XDECREF(watcher);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyErr_Clear();  /* watch() warns of its own failures; nothing else can fail here */
+    }
+    Py_XDECREF(r);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(argument_types_doc,
+"argument_types(frame, names) -> tuple\n\n"
+"The exact types of the variables `names` of `frame` (PyFrame_GetVar: the frame's locals are\n"
+"not copied into a dict, which on 3.12 would keep its objects alive until the frame ends).");
+
+static PyObject *
+guards_argument_types(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFrame_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "argument_types(frame, names)");
+        return NULL;
+    }
+    PyObject *names = args[1];
+    PyObject *out = PyTuple_New(PyTuple_GET_SIZE(names));
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *value = PyFrame_GetVar((PyFrameObject *)args[0], PyTuple_GET_ITEM(names, i));
+        if (value == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, Py_NewRef((PyObject *)Py_TYPE(value)));
+        Py_DECREF(value);
+    }
+    return out;
+}
+
 PyDoc_STRVAR(unregister_doc,
 "unregister(func) -> bool\n\n"
 "Drop func's specialization and put its original code back.  False if it had none.");
@@ -430,6 +506,9 @@ static PyMethodDef guards_methods[] = {
     {"_born_install", (PyCFunction)(void (*)(void))guards_born_install, METH_FASTCALL, "born's decorator (internal)"},
     {"specialize", (PyCFunction)(void (*)(void))guards_specialize, METH_FASTCALL, specialize_doc},
     {"unregister", guards_unregister, METH_O, unregister_doc},
+    {"respecialize", (PyCFunction)(void (*)(void))guards_respecialize, METH_FASTCALL, respecialize_doc},
+    {"first_call_types", (PyCFunction)(void (*)(void))guards_first_call_types, METH_FASTCALL, first_call_types_doc},
+    {"argument_types", (PyCFunction)(void (*)(void))guards_argument_types, METH_FASTCALL, argument_types_doc},
     {"get", guards_get, METH_O, get_doc},
     {"specializations", guards_specializations, METH_NOARGS, all_doc},
     {"check", guards_check, METH_O, check_doc},

@@ -42,6 +42,10 @@ class Config:
     #: once at entry where speculated), its subscripts call the class's dunders, which the
     #: inlining inlines (see fatopt/passes/specialize_types.py).
     specialize_types: bool = True
+    #: Where a parameter subscripted in a loop could be an instance of one of the module's
+    #: classes with ``__getitem__``/``__setitem__``, the exact types of the function's first
+    #: call may specialize it then, as a profile would have (see fatopt/first_call_types.py).
+    first_call_types: bool = True
     #: Where a recorded profile saw a method call's receiver of one ``__slots__`` class, the
     #: call runs the class's method under a type check at the call, which the inlining inlines
     #: (see fatopt/passes/specialize_receivers.py).

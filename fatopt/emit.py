@@ -274,24 +274,47 @@ def rewritten_def(change: Rewrite) -> FunctionNode:
     return node
 
 
-def _rewrite_block(stmts: list[ast.stmt], changes: dict[ast.AST, Change]) -> list[ast.stmt] | None:
+def first_call_statement(node: FunctionNode, parameters: tuple[str, ...], classes: tuple[str, ...], digest: str) -> ast.stmt:
+    """The statement after a ``def`` whose parameters want a type
+    (:mod:`fatopt.analyses.typed_parameters`): ``__fatopt_runtime__.first_call_types(f,
+    ("A",), ("ArrayList",), DIGEST)``, which has :mod:`fatopt.first_call_types` watch the
+    function's first call. ``DIGEST`` names the module's source text, which the specialization
+    made then must be made from."""
+    call = ast.Call(
+        func=_runtime_attr("first_call_types"),
+        args=[ast.Name(id=node.name, ctx=ast.Load()), ast.Constant(parameters), ast.Constant(classes), ast.Constant(digest)],
+        keywords=[],
+    )
+    return _locate(ast.Expr(value=call), node)  # type: ignore[return-value]
+
+
+def _rewrite_block(
+    stmts: list[ast.stmt], changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt],
+) -> list[ast.stmt] | None:
     out: list[ast.stmt] = []
     changed = False
     for stmt in stmts:
         change = changes.get(stmt)
+        watch = watches.get(stmt)
+        if watch is not None:
+            changed = True
         if type(change) is Specialization:
             out.extend(specialized_statements(change))
             changed = True
-            continue
-        if type(change) is Rewrite:
+        elif type(change) is Rewrite:
             out.append(rewritten_def(change))
             changed = True
+        if change is not None:
+            if watch is not None:
+                out.append(watch)
             continue
-        new = _rewrite_children(stmt, changes)
+        new = _rewrite_children(stmt, changes, watches)
         if type(stmt) is ast.ClassDef and new is not stmt:
             new.decorator_list = [*new.decorator_list, *class_decorators(stmt, changes)]  # type: ignore[attr-defined]
         changed = changed or new is not stmt
         out.append(new)
+        if watch is not None:
+            out.append(watch)
     return out if changed else None
 
 
@@ -319,14 +342,17 @@ def class_decorators(original: ast.ClassDef, changes: dict[ast.AST, Change]) -> 
     return decorators
 
 
-def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change]) -> ast.stmt:
+def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt]) -> ast.stmt:
     """``stmt`` itself, or a shallow copy whose nested statement lists were rewritten."""
-    return map_blocks(stmt, lambda block: _rewrite_block(block, changes), copy=True)
+    return map_blocks(stmt, lambda block: _rewrite_block(block, changes, watches), copy=True)
 
 
-def needs_runtime(changes: dict[ast.AST, Change]) -> bool:
-    """Whether the changed module imports the runtime: something is specialized, or a body
-    rewritten in place calls it (eliminate_genexpr's handler for ``"".join(g)``, unguarded)."""
+def needs_runtime(changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> bool:
+    """Whether the changed module imports the runtime: something is specialized or watched for
+    its first call, or a body rewritten in place calls it (eliminate_genexpr's handler for
+    ``"".join(g)``, unguarded)."""
+    if watches:
+        return True
     for change in changes.values():
         if type(change) is Specialization:
             return True
@@ -349,14 +375,16 @@ def runtime_import_position(body: list[ast.stmt]) -> int:
     return index
 
 
-def emit_module(tree: ast.Module, changes: dict[ast.AST, Change]) -> ast.Module:
+def emit_module(tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> ast.Module:
     """A new module: ``tree`` with each changed function replaced as the module docstring says,
-    and the runtime imported after the docstring and ``__future__`` imports if anything is
-    specialized. ``changes`` is keyed by the original function nodes."""
-    body = _rewrite_block(tree.body, changes)
+    each watched one followed by its :func:`first_call_statement`, and the runtime imported
+    after the docstring and ``__future__`` imports if anything is specialized or watched.
+    ``changes`` and ``watches`` are keyed by the original function nodes."""
+    watches = watches or {}
+    body = _rewrite_block(tree.body, changes, watches)
     if body is None:
         return tree
-    if needs_runtime(changes):
+    if needs_runtime(changes, watches):
         position = runtime_import_position(body)
         anchor = body[position] if position < len(body) else body[-1]
         runtime_import = ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])

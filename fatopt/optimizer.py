@@ -27,14 +27,18 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, TypeVar
 from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
 from fatopt.analyses.module_facts import FactsOfModule
+from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.scopes import Scope, ScopesOfModule
+from fatopt.analyses.typed_parameters import SubscriptClasses, wanting_parameters
 from fatopt.analyses.unsafe import unsafe_reasons
 from fatopt.config import Config
+from fatopt.first_call_types import source_digest
 from fatopt.emit import (
     RUNTIME_NAME,
     Rewrite,
     Specialization,
     emit_module,
+    first_call_statement,
     guard_sources,
     preserve_scope,
     refers_to_own_name,
@@ -316,11 +320,12 @@ def _optimize(
         report.notes.append(f"no module constant assumed (builtins are, guarded): the module {', '.join(uses)}")
     try:
         changes, rows_by_node = _optimize_functions(module, candidates, any_pass)
+        watches = _first_call_watches(module, candidates, changes, rows_by_node) if any_pass else {}
         if report is not None and report.explain:
             _explain(module, candidates, rows_by_node, any_pass, filename)
         # the report lists functions in source order, whatever order they were optimized in
         rows = [rows_by_node[c.node] for c in module.fact(FunctionCandidates) if c.node in rows_by_node]
-        result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled)
+        result, text = _emit_validated(tree, filename, changes, rows_by_node, text_of, compiled, watches)
     finally:
         # no reference cycle outlives the module's optimization (the cyclic GC is paused while
         # it runs, and would otherwise find hundreds of thousands of objects afterwards)
@@ -379,6 +384,40 @@ def _optimize_functions(
         record(candidate, *_guarded_step(
             module, candidate, _optimize_nested, candidate, scope_of[candidate.node], module, probes))
     return changes, rows_by_node
+
+
+def _first_call_watches(
+    module: ModuleUnit, candidates: list[Candidate], changes: dict[ast.AST, Specialization | Rewrite],
+    rows_by_node: dict[ast.AST, FunctionReport],
+) -> dict[ast.AST, ast.stmt]:
+    """The statements that have :mod:`fatopt.first_call_types` watch functions whose
+    parameters want a type (:mod:`fatopt.analyses.typed_parameters`): top-level functions and
+    methods of top-level classes, not left out, not already checking a parameter's type (a
+    profile or an annotation gave one). Each watched row notes its parameters."""
+    config = module.config
+    if not (config.first_call_types and config.specialize_types) or module.source is None:
+        return {}
+    classes = module.fact(SubscriptClasses)
+    if not classes:
+        return {}
+    scope_of = module.fact(ScopesOfModule).by_node
+    class_names = module.fact(TopLevelClassNames)
+    digest = source_digest(module.source)
+    watches: dict[ast.AST, ast.stmt] = {}
+    for candidate in candidates:
+        row = rows_by_node.get(candidate.node)
+        if candidate.nested or row is None or row.status in (SKIPPED, FAILED):
+            continue
+        if candidate.owner is not None and "." in candidate.owner:
+            continue
+        change = changes.get(candidate.node)
+        if type(change) is Specialization and any(recipe[0] == "instance_class" for recipe in change.guards):
+            continue
+        params = wanting_parameters(candidate.node, scope_of[candidate.node], candidate.owner is not None, class_names)
+        if params:
+            watches[candidate.node] = first_call_statement(candidate.node, params, classes, digest)
+            row.watched = params
+    return watches
 
 
 def _explain(
@@ -460,13 +499,15 @@ def _guarded_step(
 def _emit_validated(
     tree: ast.Module, filename: str, changes: dict[ast.AST, Specialization | Rewrite],
     rows_by_node: dict[ast.AST, FunctionReport], text_of: str | None, compiled: _Compiled | None,
+    watches: dict[ast.AST, ast.stmt],
 ) -> tuple[ast.Module, str | None]:
-    """Emit the module with ``changes`` and compile it; drop each specialization the runtime
-    would refuse and emit again; on any other failure, the module unchanged. Returns the module
-    and, if ``text_of`` is given, its text (None when nothing changed)."""
+    """Emit the module with ``changes`` and ``watches`` and compile it; drop each
+    specialization the runtime would refuse and emit again; on any other failure, the module
+    unchanged. Returns the module and, if ``text_of`` is given, its text (None when nothing
+    changed)."""
     result, text = tree, None
-    while changes:
-        result = emit_module(tree, changes)
+    while changes or watches:
+        result = emit_module(tree, changes, watches)
         try:
             code = _compile(result, filename, None, compiled)
         except Exception as exc:
@@ -502,15 +543,18 @@ def _emit_validated(
         if compiled is None or compiled.compile_unchanged:
             _compile(tree, filename, None, compiled)
     if text_of is not None and result is not tree:
-        text = _text_of(result, text_of, tree, changes, filename)
+        text = _text_of(result, text_of, tree, changes, filename, watches)
     return result, text
 
 
-def _text_of(result: ast.Module, source: str, tree: ast.Module, changes: dict[ast.AST, Specialization | Rewrite], filename: str) -> str:
+def _text_of(
+    result: ast.Module, source: str, tree: ast.Module, changes: dict[ast.AST, Specialization | Rewrite], filename: str,
+    watches: dict[ast.AST, ast.stmt],
+) -> str:
     """The text of ``result``: ``source`` with the changed functions spliced in (see
     :mod:`fatopt.render`), or, should that ever fail to compile, the whole module unparsed."""
     try:
-        text = render_source(source, tree, changes)
+        text = render_source(source, tree, changes, watches)
         _compile(result, filename, text)
         return text
     except Exception as exc:

@@ -30,9 +30,11 @@ __all__ = ["render_source"]
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change]) -> str:
-    """The text of ``tree`` (parsed from ``source``) with ``changes`` applied (keyed by the
-    original function nodes, as :func:`fatopt.emit.emit_module` takes them)."""
+def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> str:
+    """The text of ``tree`` (parsed from ``source``) with ``changes`` applied and ``watches``
+    added after their ``def`` (both keyed by the original function nodes, as
+    :func:`fatopt.emit.emit_module` takes them)."""
+    watches = watches or {}
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines[-1] == "":
         del lines[-1]  # the text ended with a newline
@@ -40,7 +42,11 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change])
     for node, change in changes.items():
         start = _first_line(node)  # type: ignore[arg-type]  # changes are keyed by defs
         replacements.append((start, node.end_lineno or node.lineno, _change_lines(lines, change)))  # type: ignore[attr-defined]
-    if needs_runtime(changes):
+    for node, watch in watches.items():
+        end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        indent = _leading_space(lines[node.lineno - 1])  # type: ignore[attr-defined]
+        replacements.append((end + 1, end, [indent + ast.unparse(watch)]))
+    if needs_runtime(changes, watches):
         after = _runtime_import_after(tree.body)
         replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))
     for node in ast.walk(tree):

@@ -110,9 +110,17 @@ class FunctionReport:
     reason: str = ""
     #: the same reasons, machine-readable (filled when the report asks for explanations)
     blockers: tuple[Blocker, ...] = ()
+    #: parameters whose exact types its first call decides (:mod:`fatopt.first_call_types`)
+    watched: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for humans, e.g. ``skip f (line 3): uses exec (line 4)``."""
+        line = self._describe()
+        if self.watched:
+            line += f"; the types of {', '.join(self.watched)} at its first call may specialize it"
+        return line
+
+    def _describe(self) -> str:
         where = f"{self.qualname} (line {self.lineno})"
         if self.status == SPECIALIZED:
             return f"specialize {where}: {', '.join(self.passes)}; guards {', '.join(self.guards)}"

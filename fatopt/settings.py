@@ -29,6 +29,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "inline_recursive": True,
     "inline_functions": True,
     "specialize_types": True,
+    "first_call_types": True,
     "specialize_receivers": True,
     "specialize_instance_methods": True,
     "drop_covered_checks": True,

@@ -142,6 +142,9 @@ def test_private_builtins_are_in_force():
 NOT_PASS_SWITCHES = {
     "specialize_nested": "chooses which functions reach the pipeline; it rewrites nothing "
     "(docs/optimizer.md, 'Which functions are looked at')",
+    "first_call_types": "adds a watch of a function's first call, whose types then run the "
+    "pipeline again (fatopt/first_call_types.py; docs/optimizer.md, 'Argument types learned at "
+    "the first call')",
 }
 
 #: Switches whose pass is missing today: strict xfail, so adding the pass (and its tests) makes

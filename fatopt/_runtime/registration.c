@@ -549,6 +549,57 @@ born_install(State *st, PyObject *original, PyObject *recipes, PyObject *valid, 
     return result;
 }
 
+/* ----------------------------------------------------------------------- respecialize ----- */
+
+int
+respecialize(State *st, PyObject *func, PyObject *code, PyObject *recipes, PyObject *valid)
+{
+    if (check_function(func) < 0) {
+        return -1;
+    }
+    if (!PyCode_Check(code) || !PyTuple_Check(recipes) || PyTuple_GET_SIZE(recipes) == 0) {
+        PyErr_SetString(PyExc_TypeError, "respecialize(func, code, recipes, valid): a code object and recipes");
+        return -1;
+    }
+    PyFunctionObject *f = (PyFunctionObject *)func;
+    PyObject *conditions = PyList_New(0);
+    if (conditions == NULL) {
+        return -1;
+    }
+    /* the conditions first: a recipe that cannot be built leaves everything as it was */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(recipes); i++) {
+        if (guard_conditions(st, PyTuple_GET_ITEM(recipes, i), f->func_globals, f->func_builtins,
+                             conditions) < 0) {
+            Py_DECREF(conditions);
+            return -1;
+        }
+    }
+    SpecObject *old = lookup_spec(st, func);
+    if (old == NULL && PyErr_Occurred()) {
+        Py_DECREF(conditions);
+        return -1;
+    }
+    if (old != NULL) {
+        Py_INCREF(old);
+        if (old->func->func_code == old->specialized) {
+            install_code(st, old->func, old->original);
+        }
+        spec_detach(st, old);
+        Py_DECREF(old);
+    }
+    PyObject *flag = valid == Py_None ? NULL : new_validity_flag(func, valid);
+    int r = -1;
+    if (valid == Py_None || flag != NULL) {
+        r = do_specialize(st, f, code, recipes, conditions);
+    }
+    if (r >= 0 && flag != NULL) {
+        attach_validity(st, f, flag);
+    }
+    Py_XDECREF(flag);
+    Py_DECREF(conditions);
+    return r;
+}
+
 /* --------------------------------------------------------------------------- class_born ----- */
 
 /* class_born()'s decorator at work: `cls` was just created by a class statement whose method

@@ -29,6 +29,13 @@ int do_specialize(State *st, PyFunctionObject *func, PyObject *code, PyObject *g
  * that fails with an Exception, the original function dressed as func, with a warning. */
 PyObject *born_install(State *st, PyObject *original, PyObject *recipes, PyObject *valid, PyObject *func);
 
+/* A specialization made while the program runs (fatopt/first_call_types.py): func's current
+ * specialization, if any, gives way (its original code back first), then `code` is installed
+ * under the guards of `recipes`, with the validity flag bound to the name `valid` (None: none).
+ * Returns as do_register; on -1 the function is left as it was when the recipes cannot be
+ * built, and with its original code otherwise. */
+int respecialize(State *st, PyObject *func, PyObject *code, PyObject *recipes, PyObject *valid);
+
 /* class_born()'s decorator at work (see registration.c): returns `cls`, its method `method`
  * registered again with `recipes` added. */
 PyObject *class_born_install(State *st, PyObject *class_name, PyObject *method, PyObject *recipes,
