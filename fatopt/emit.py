@@ -274,22 +274,27 @@ def rewritten_def(change: Rewrite) -> FunctionNode:
     return node
 
 
-def first_call_statement(node: FunctionNode, parameters: tuple[str, ...], classes: tuple[str, ...], digest: str) -> ast.stmt:
-    """The statement after a ``def`` whose parameters want a type
-    (:mod:`fatopt.analyses.typed_parameters`): ``__fatopt_runtime__.first_call_types(f,
-    ("A",), ("ArrayList",), DIGEST)``, which has :mod:`fatopt.first_call_types` watch the
-    function's first call. ``DIGEST`` names the module's source text, which the specialization
-    made then must be made from."""
+def first_call_statement(
+    node: FunctionNode, owner: ast.ClassDef | None, parameters: tuple[str, ...], classes: tuple[str, ...], digest: str,
+) -> ast.stmt:
+    """The statement after a ``def`` (after its class statement, for a method of ``owner``)
+    whose parameters want a type (:mod:`fatopt.analyses.typed_parameters`):
+    ``__fatopt_runtime__.first_call_types(f, ("A",), ("ArrayList",), DIGEST)``, which has
+    :mod:`fatopt.first_call_types` watch the function's first call. ``DIGEST`` names the
+    module's source text, which the specialization made then must be made from."""
+    function: ast.expr = ast.Name(id=node.name, ctx=ast.Load())
+    if owner is not None:
+        function = ast.Attribute(value=ast.Name(id=owner.name, ctx=ast.Load()), attr=node.name, ctx=ast.Load())
     call = ast.Call(
         func=_runtime_attr("first_call_types"),
-        args=[ast.Name(id=node.name, ctx=ast.Load()), ast.Constant(parameters), ast.Constant(classes), ast.Constant(digest)],
+        args=[function, ast.Constant(parameters), ast.Constant(classes), ast.Constant(digest)],
         keywords=[],
     )
-    return _locate(ast.Expr(value=call), node)  # type: ignore[return-value]
+    return _locate(ast.Expr(value=call), owner or node)  # type: ignore[return-value]
 
 
 def _rewrite_block(
-    stmts: list[ast.stmt], changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt],
+    stmts: list[ast.stmt], changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]],
 ) -> list[ast.stmt] | None:
     out: list[ast.stmt] = []
     changed = False
@@ -305,16 +310,14 @@ def _rewrite_block(
             out.append(rewritten_def(change))
             changed = True
         if change is not None:
-            if watch is not None:
-                out.append(watch)
+            out.extend(watch or ())
             continue
         new = _rewrite_children(stmt, changes, watches)
         if type(stmt) is ast.ClassDef and new is not stmt:
             new.decorator_list = [*new.decorator_list, *class_decorators(stmt, changes)]  # type: ignore[attr-defined]
         changed = changed or new is not stmt
         out.append(new)
-        if watch is not None:
-            out.append(watch)
+        out.extend(watch or ())
     return out if changed else None
 
 
@@ -342,12 +345,12 @@ def class_decorators(original: ast.ClassDef, changes: dict[ast.AST, Change]) -> 
     return decorators
 
 
-def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt]) -> ast.stmt:
+def _rewrite_children(stmt: ast.stmt, changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]]) -> ast.stmt:
     """``stmt`` itself, or a shallow copy whose nested statement lists were rewritten."""
     return map_blocks(stmt, lambda block: _rewrite_block(block, changes, watches), copy=True)
 
 
-def needs_runtime(changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> bool:
+def needs_runtime(changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]] | None = None) -> bool:
     """Whether the changed module imports the runtime: something is specialized or watched for
     its first call, or a body rewritten in place calls it (eliminate_genexpr's handler for
     ``"".join(g)``, unguarded)."""
@@ -375,11 +378,12 @@ def runtime_import_position(body: list[ast.stmt]) -> int:
     return index
 
 
-def emit_module(tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> ast.Module:
+def emit_module(tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]] | None = None) -> ast.Module:
     """A new module: ``tree`` with each changed function replaced as the module docstring says,
-    each watched one followed by its :func:`first_call_statement`, and the runtime imported
-    after the docstring and ``__future__`` imports if anything is specialized or watched.
-    ``changes`` and ``watches`` are keyed by the original function nodes."""
+    each watched one followed by its :func:`first_call_statement` (a method's after its class
+    statement), and the runtime imported after the docstring and ``__future__`` imports if
+    anything is specialized or watched. ``changes`` is keyed by the original function nodes,
+    ``watches`` by the original statements the watches follow."""
     watches = watches or {}
     body = _rewrite_block(tree.body, changes, watches)
     if body is None:

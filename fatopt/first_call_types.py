@@ -18,13 +18,18 @@ what is tried. The first call itself runs the code it had.
 How, and what it costs:
 
 - ``sys.monitoring``'s PY_START event on the watched code objects only (local events: no other
-  code is instrumented), on the tool id CPython reserves for optimizers
+  code is instrumented; on 3.12, which runs a code object that was once instrumented ~3% slower
+  for good, on a copy of the function's code, whose own code is given back at the first call:
+  functions the runtime already specialized at import are not watched there), on the tool id CPython reserves for optimizers
   (``sys.monitoring.OPTIMIZER_ID``), claimed on the first watch and kept; when another tool
   holds it, nothing is watched. The callback reads the parameters' types from the frame
   (``PyFrame_GetVar``: no copy of the locals) and returns ``DISABLE``: later calls run with no
   instrumentation at all. Callbacks run with tracing and monitoring of their own code off.
 - The module's source is read again and must be the text optimized at import (its SHA-256 is
-  in the watch statement); otherwise nothing changes. Optimizing it again takes what the
+  in the watch statement); otherwise nothing changes. The guards of the specialization made
+  then must capture what the source bound when the function was defined
+  (:mod:`fatopt.definition_state`, recorded by :func:`watch`): a class, function or global the
+  program changed since leaves the function as it was. Optimizing it again takes what the
   import took (scimark's 400 lines: ~45 ms, once per process).
 - Warnings the optimizer's compiles would repeat (``SyntaxWarning`` for an invalid escape)
   are not shown again; an internal failure is an :class:`~fatopt.optimizer.OptimizerWarning`
@@ -47,7 +52,8 @@ __all__ = ["watch", "outcome", "source_digest", "TOOL_ID"]
 #: sys.monitoring.OPTIMIZER_ID (CPython reserves it for optimizers)
 TOOL_ID = 5
 
-#: code object -> (weak reference to its function, watched parameters, candidate classes, digest)
+#: code object -> (weak reference to its function, watched parameters, candidate classes, digest,
+#: the module's definitions when the function was defined, the function's own code on 3.12)
 _watched: dict[CodeType, tuple] = {}
 #: (file, qualname, first line) -> what became of the watch
 _outcomes: dict[tuple[str, str, int], str] = {}
@@ -76,7 +82,7 @@ def outcome(func: FunctionType) -> str | None:
         return None
     found = _outcomes.get(_key(code))
     if found is None:
-        import fatopt._guards as runtime
+        from fatopt import _guards as runtime
 
         info = runtime.get(func)  # a specialization's original code is the one watched
         if info is not None:
@@ -109,18 +115,39 @@ def watch(func: object, parameters: tuple[str, ...], classes: tuple[str, ...], d
     code = func.__code__  # type: ignore[attr-defined]
     if code in _watched:
         return
-    _watched[code] = (ref(func, lambda _r, code=code: _forget(code)), tuple(parameters), tuple(classes), digest)
+    restore = None
+    if sys.version_info < (3, 13):
+        # 3.12 runs an instrumented code object ~3% slower for good, even once its events are
+        # off: instrument a copy, and give the function its own code back at the first call
+        from fatopt import _guards as runtime
+
+        if runtime.get(func) is not None:
+            return  # its code is the runtime's to swap
+        restore, code = code, code.replace()
+        func.__code__ = code  # type: ignore[attr-defined]
+    from fatopt.definition_state import snapshot
+
+    state = snapshot(func.__globals__)  # type: ignore[attr-defined]
+    _watched[code] = (ref(func, _forgetting(code)), tuple(parameters), tuple(classes), digest, state, restore)
     try:
         sys.monitoring.set_local_events(TOOL_ID, code, sys.monitoring.events.PY_START)
     except Exception:  # e.g. a code object monitoring cannot instrument: no watch
         _watched.pop(code, None)
+        if restore is not None:
+            func.__code__ = restore  # type: ignore[attr-defined]
         return
     _outcomes[_key(code)] = WATCHING
+
+
+def _forgetting(code: CodeType):
+    """The callback of the weak reference to a watched function."""
+    return lambda _ref: _forget(code)
 
 
 def _forget(code: CodeType) -> None:
     """The watched function died before its first call."""
     if _watched.pop(code, None) is not None:
+        _outcomes.pop(_key(code), None)
         try:
             sys.monitoring.set_local_events(TOOL_ID, code, 0)
         except Exception:
@@ -131,6 +158,9 @@ def _started(code: CodeType, _offset: int) -> object:
     """PY_START of a watched code object: learn from this call, once."""
     entry = _watched.pop(code, None)
     if entry is not None:
+        func, restore = entry[0](), entry[-1]
+        if restore is not None and func is not None and func.__code__ is code:
+            func.__code__ = restore  # this call runs the copy; the next ones the function's own
         try:
             result = _learn(code, entry, sys._getframe(1))
         except Exception as exc:
@@ -149,17 +179,18 @@ _type_qualname = type.__dict__["__qualname__"]
 def _learn(code: CodeType, entry: tuple, frame) -> str:
     """Specialize the function of ``code`` for the types its call in ``frame`` has, if a
     watched parameter holds an instance of a candidate class; the outcome."""
-    func_ref, watched, classes, digest = entry
+    func_ref, watched, classes, digest, state, restore = entry
     func = func_ref()
-    if func is None or func.__code__ is not code:
+    if func is None or func.__code__ is not (restore or code):
         return "function changed"
-    import fatopt._guards as runtime
+    code = func.__code__
+    from fatopt import _guards as runtime
 
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     types = runtime.argument_types(frame, names)
     namespace = func.__globals__
     found = False
-    for name, t in zip(names, types):
+    for name, t in zip(names, types, strict=True):
         if name in watched:
             qualname = _type_qualname.__get__(t)
             found = found or (qualname in classes and namespace.get(qualname) is t)
@@ -167,4 +198,4 @@ def _learn(code: CodeType, entry: tuple, frame) -> str:
         return "no class of the module"
     from fatopt.respecialize import specialize_for_types
 
-    return specialize_for_types(func, code, types, digest)
+    return specialize_for_types(func, code, types, digest, state)

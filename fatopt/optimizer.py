@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, TypeVar
 
 from fatopt.analyses.callgraph import ModuleCallees, callees_first
 from fatopt.analyses.functions import Candidate, FunctionCandidates
+from fatopt.analyses.method_callees import plain_class
 from fatopt.analyses.module_facts import FactsOfModule
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.scopes import Scope, ScopesOfModule
@@ -389,11 +390,13 @@ def _optimize_functions(
 def _first_call_watches(
     module: ModuleUnit, candidates: list[Candidate], changes: dict[ast.AST, Specialization | Rewrite],
     rows_by_node: dict[ast.AST, FunctionReport],
-) -> dict[ast.AST, ast.stmt]:
+) -> dict[ast.AST, list[ast.stmt]]:
     """The statements that have :mod:`fatopt.first_call_types` watch functions whose
-    parameters want a type (:mod:`fatopt.analyses.typed_parameters`): top-level functions and
-    methods of top-level classes, not left out, not already checking a parameter's type (a
-    profile or an annotation gave one). Each watched row notes its parameters."""
+    parameters want a type (:mod:`fatopt.analyses.typed_parameters`), keyed by the statement
+    they follow: top-level functions (their ``def``) and methods of plain top-level classes
+    (their ``class`` statement: the class exists then), not left out, not already checking a
+    parameter's type (a profile or an annotation gave one). Each watched row notes its
+    parameters."""
     config = module.config
     if not (config.first_call_types and config.specialize_types) or module.source is None:
         return {}
@@ -403,19 +406,22 @@ def _first_call_watches(
     scope_of = module.fact(ScopesOfModule).by_node
     class_names = module.fact(TopLevelClassNames)
     digest = source_digest(module.source)
-    watches: dict[ast.AST, ast.stmt] = {}
+    watches: dict[ast.AST, list[ast.stmt]] = {}
     for candidate in candidates:
         row = rows_by_node.get(candidate.node)
         if candidate.nested or row is None or row.status in (SKIPPED, FAILED):
             continue
-        if candidate.owner is not None and "." in candidate.owner:
+        owner = plain_class(module, candidate.owner) if candidate.owner is not None else None
+        if candidate.owner is not None and owner is None:
             continue
         change = changes.get(candidate.node)
         if type(change) is Specialization and any(recipe[0] == "instance_class" for recipe in change.guards):
             continue
-        params = wanting_parameters(candidate.node, scope_of[candidate.node], candidate.owner is not None, class_names)
+        params = wanting_parameters(candidate.node, scope_of[candidate.node], owner is not None, class_names)
         if params:
-            watches[candidate.node] = first_call_statement(candidate.node, params, classes, digest)
+            owner_node = owner.node if owner is not None else None
+            statement = first_call_statement(candidate.node, owner_node, params, classes, digest)
+            watches.setdefault(owner_node or candidate.node, []).append(statement)
             row.watched = params
     return watches
 
@@ -499,7 +505,7 @@ def _guarded_step(
 def _emit_validated(
     tree: ast.Module, filename: str, changes: dict[ast.AST, Specialization | Rewrite],
     rows_by_node: dict[ast.AST, FunctionReport], text_of: str | None, compiled: _Compiled | None,
-    watches: dict[ast.AST, ast.stmt],
+    watches: dict[ast.AST, list[ast.stmt]],
 ) -> tuple[ast.Module, str | None]:
     """Emit the module with ``changes`` and ``watches`` and compile it; drop each
     specialization the runtime would refuse and emit again; on any other failure, the module
@@ -549,7 +555,7 @@ def _emit_validated(
 
 def _text_of(
     result: ast.Module, source: str, tree: ast.Module, changes: dict[ast.AST, Specialization | Rewrite], filename: str,
-    watches: dict[ast.AST, ast.stmt],
+    watches: dict[ast.AST, list[ast.stmt]],
 ) -> str:
     """The text of ``result``: ``source`` with the changed functions spliced in (see
     :mod:`fatopt.render`), or, should that ever fail to compile, the whole module unparsed."""

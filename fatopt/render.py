@@ -30,7 +30,7 @@ __all__ = ["render_source"]
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, ast.stmt] | None = None) -> str:
+def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]] | None = None) -> str:
     """The text of ``tree`` (parsed from ``source``) with ``changes`` applied and ``watches``
     added after their ``def`` (both keyed by the original function nodes, as
     :func:`fatopt.emit.emit_module` takes them)."""
@@ -45,7 +45,7 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change],
     for node, watch in watches.items():
         end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
         indent = _leading_space(lines[node.lineno - 1])  # type: ignore[attr-defined]
-        replacements.append((end + 1, end, [indent + ast.unparse(watch)]))
+        replacements.append((end + 1, end, [indent + ast.unparse(stmt) for stmt in watch]))
     if needs_runtime(changes, watches):
         after = _runtime_import_after(tree.body)
         replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))

@@ -10,8 +10,10 @@ compiles that ``def`` alone (inside its class statements, so that its qualified 
 ``__class__`` cell are the original's), and has the runtime install it in place of the
 function's current specialization (``_guards.respecialize``).
 
-Only a specialization that checks a parameter's type at entry is installed: anything else is
-what the function already has.
+Only a specialization that checks a parameter's type at entry is installed (anything else is
+what the function already has), and only when every object its guards capture is the one the
+module bound when the function was defined (:mod:`fatopt.definition_state`): the code was made
+from the source, so its guards must watch what the source made.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import copy
 import os
 import warnings
 from types import CodeType, FunctionType
+from typing import TypeGuard
 
+from fatopt.definition_state import DefinitionState
 from fatopt.emit import RUNTIME_NAME
 from fatopt.first_call_types import SPECIALIZED, source_digest
 from fatopt.profile import TypeName
@@ -69,7 +73,7 @@ def _read_source(filename: str, digest: str) -> str | None:
     return text if source_digest(text) == digest else None
 
 
-def _is_born(decorator: ast.expr, name: str) -> bool:
+def _is_born(decorator: ast.expr, name: str) -> TypeGuard[ast.Call]:
     return (type(decorator) is ast.Call and type(decorator.func) is ast.Attribute and decorator.func.attr == name
             and type(decorator.func.value) is ast.Name and decorator.func.value.id == RUNTIME_NAME)
 
@@ -100,7 +104,7 @@ def _specialized_def(tree: ast.Module, path: list[str], name: str, lineno: int):
     for stmt in _statements(body):
         if type(stmt) is not ast.FunctionDef or stmt.name != name or stmt.lineno != lineno:
             continue
-        born = next((d for d in stmt.decorator_list if _is_born(d, "born")), None)
+        born = next((d for d in stmt.decorator_list if _is_born(d, "born")), None)  # type: ignore[misc]
         if born is None:
             continue
         recipes = [ast.literal_eval(a) for a in born.args[1:]]
@@ -136,10 +140,13 @@ def _compile_def(tree: ast.Module, node: ast.FunctionDef, path: list[str], filen
     return None
 
 
-def specialize_for_types(func: FunctionType, code: CodeType, types: tuple[type, ...], digest: str) -> str:
+def specialize_for_types(
+    func: FunctionType, code: CodeType, types: tuple[type, ...], digest: str, state: DefinitionState,
+) -> str:
     """Specialize ``func`` (whose code is ``code``) for the exact types ``types`` of its
-    parameters (positional, then keyword-only), its module's source named by ``digest``; the
-    outcome: ``"specialized"`` or why not."""
+    parameters (positional, then keyword-only), its module's source named by ``digest``, if the
+    guards capture what ``state`` recorded when it was defined; the outcome: ``"specialized"``
+    or why not."""
     from fatopt.compiler import config_for
     from fatopt.config import Config
     from fatopt.importer import installed_options
@@ -165,10 +172,15 @@ def specialize_for_types(func: FunctionType, code: CodeType, types: tuple[type, 
     node, recipes, valid = found
     if not any(recipe[0] == "instance_class" for recipe in recipes):
         return "nothing to specialize for these types"
+    from fatopt import _guards as runtime
+
+    builtins = func.__builtins__  # type: ignore[attr-defined]
+    conditions = [c for recipe in recipes for c in runtime.conditions(recipe, func.__globals__, builtins)]
+    if not state.matches(conditions, func.__globals__, builtins):
+        return "a definition changed since the function's"
     new_code = _compile_def(tree, node, path, filename, qualname)
     if new_code is None:
         return "specialized code not found"
-    import fatopt._guards as runtime
 
     runtime.respecialize(func, new_code, recipes, valid)
     return SPECIALIZED

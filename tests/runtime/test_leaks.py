@@ -417,7 +417,40 @@ def static_inlined_module():
     ns["f"](1), vec().m(1), vec.twice(1)
 
 
+def respecialize_cycle():
+    # a function registered, then specialized again twice (with and without a validity flag),
+    # a recipe that cannot be built (nothing changes), and the frame reader
+    ns = fresh()
+    fatopt.register(ns["fast"], ns["plain"], [GuardBuiltins("len")])
+    fast_code = ns["fast"].__code__
+    fatopt._guards.respecialize(ns["fast"], fast_code, (("builtins", "len"),), None)
+    fatopt._guards.respecialize(ns["fast"], fast_code, (("builtins", "len"),), "__fatopt_valid_leak__")
+    with pytest.raises(KeyError):
+        fatopt._guards.respecialize(ns["fast"], fast_code, (("builtins", "no such builtin"),), None)
+    assert fatopt._guards.argument_types(sys._getframe(), ("ns",)) == (dict,)
+
+
+WATCHED_SOURCE = "class Grid:\n    def __getitem__(self, i):\n        return i\ndef total(g):\n    return 0\n"
+WATCHED_CODE = compile(WATCHED_SOURCE, "<leakwatch>", "exec")
+
+
+def first_call_watch_cycle():
+    # watched, then a first call whose type is no class of the module (the callback's way out
+    # without optimizing), and a watched function that dies before its first call
+    import fatopt.first_call_types as first_call_types
+
+    ns: dict = {"__name__": "leakwatch"}
+    exec(WATCHED_CODE, ns)
+    first_call_types.watch(ns["total"], ("g",), ("Grid",), "digest")
+    ns["total"](1)
+    exec(WATCHED_CODE, ns)
+    first_call_types.watch(ns["total"], ("g",), ("Grid",), "digest")
+    ns.clear()
+
+
 SCENARIOS = [
+    respecialize_cycle,
+    first_call_watch_cycle,
     tracing_queries,
     self_inlined_module,
     static_inlined_module,

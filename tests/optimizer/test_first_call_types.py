@@ -1,0 +1,344 @@
+"""Argument types learned at the first call (fatopt/first_call_types.py, fatopt/respecialize.py,
+fatopt/analyses/typed_parameters.py): which functions are watched (table, and every exclusion),
+what their first call makes of them, and plain vs optimized runs of each case: later calls with
+the class, with other types, a subclass, an exception in the inlined dunder (traceback text), a
+first call that raises, a first call with another type, the source changed before the first
+call, a method, and the hook's own path (``-X fatopt``, ``fatopt show``) in a child process."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fatopt
+import fatopt.first_call_types as first_call_types
+from fatopt.config import Config
+from fatopt.optimizer import optimize_ast, optimize_source
+from fatopt.results import Report
+from tests.optimizer._diff import execute, source_file, traceback_driver
+
+#: a class whose subscripts are worth inlining, and a function summing through them in a loop
+GRID = """\
+class Grid:
+    def __init__(self, n):
+        self.data = list(range(n))
+    def __getitem__(self, i):
+        return self.data[i]
+    def __setitem__(self, i, v):
+        self.data[i] = v
+"""
+
+TOTAL = GRID + """\
+def total(g, n):
+    s = 0
+    for i in range(n):
+        s += g[i]
+    return s
+"""
+
+
+def _watched(source: str, name: str = "total", config: Config | None = None, *, with_source: bool = True) -> tuple[str, ...] | None:
+    """The parameters of ``name`` the optimized module watches (from the report), or None when
+    the emitted module has no watch statement for it (the two must agree)."""
+    source = textwrap.dedent(source)
+    report = Report()
+    tree = optimize_ast(ast.parse(source), "<case>", config, report=report, source=source if with_source else None)
+    rows = [r for r in report.functions if r.qualname.rpartition(".")[2] == name]
+    statements = [n for n in ast.walk(tree) if type(n) is ast.Expr and type(n.value) is ast.Call
+                  and ast.unparse(n.value.func) == "__fatopt_runtime__.first_call_types"
+                  and ast.unparse(n.value.args[0]).rpartition(".")[2] == name]
+    assert len(statements) <= 1
+    if not statements:
+        assert not rows or rows[0].watched == (), rows
+        return None
+    call = statements[0].value
+    assert rows and rows[0].watched == ast.literal_eval(call.args[1])
+    return ast.literal_eval(call.args[1])
+
+
+# -- which functions are watched ---------------------------------------------------------------
+
+WATCHED = [
+    ("for loop, load", TOTAL, "total", ("g",)),
+    ("while loop, store", GRID + "def fill(g, n):\n    i = 0\n    while i < n:\n        g[i] = 0\n        i += 1\n",
+     "fill", ("g",)),
+    ("comprehension", GRID + "def firsts(g, n):\n    return [g[i] for i in range(n)]\n", "firsts", ("g",)),
+    ("two parameters, in their order", GRID + "def add(a, b, n):\n    for i in range(n):\n        a[i] = b[i]\n",
+     "add", ("a", "b")),
+    ("keyword-only", GRID + "def f(n, *, g):\n    for i in range(n):\n        g[i]\n", "f", ("g",)),
+    ("a method's other parameter", GRID + "class Acc:\n    def total(self, g, n):\n        s = 0\n"
+     "        for i in range(n):\n            s += g[i]\n        return s\n", "total", ("g",)),
+    ("the dunder inherited", GRID + "class Sub(Grid):\n    pass\n" + TOTAL.removeprefix(GRID), "total", ("g",)),
+    ("inside an if at module level", GRID + "if True:\n    def total(g, n):\n        for i in range(n):\n"
+     "            g[i]\n", "total", ("g",)),
+]
+
+
+@pytest.mark.parametrize("source, name, params", [w[1:] for w in WATCHED], ids=[w[0] for w in WATCHED])
+def test_watched(source, name, params):
+    assert _watched(source, name) == params
+
+
+NOT_WATCHED = [
+    ("not in a loop", GRID + "def f(g):\n    return g[0]\n"),
+    ("no class with a subscript dunder", "class P:\n    pass\ndef f(g, n):\n    for i in range(n):\n        g[i]\n"),
+    ("the class is decorated (not plain)", "import functools\n@functools.total_ordering\n" + GRID
+     + "def f(g, n):\n    for i in range(n):\n        g[i]\n"),
+    ("the parameter is rebound", GRID + "def f(g, n):\n    g = list(g)\n    for i in range(n):\n        g[i]\n"),
+    ("the parameter is deleted", GRID + "def f(g, n):\n    for i in range(n):\n        g[i]\n    del g\n"),
+    ("annotated with the class (speculated already)", GRID + "def f(g: Grid, n):\n    for i in range(n):\n        g[i]\n"),
+    ("decorated", GRID + "import functools\n@functools.lru_cache\ndef f(g, n):\n    for i in range(n):\n        g[i]\n"),
+    ("a generator", GRID + "def f(g, n):\n    for i in range(n):\n        yield g[i]\n"),
+    ("a coroutine", GRID + "async def f(g, n):\n    for i in range(n):\n        g[i]\n"),
+    ("nested", GRID + "def outer():\n    def f(g, n):\n        for i in range(n):\n            g[i]\n    return f\n"),
+    ("self of a method", "class Grid:\n    def __getitem__(self, i):\n        return i\n"
+     "    def f(self, n):\n        for i in range(n):\n            self[i]\n"),
+    ("*args", GRID + "def f(*g):\n    for i in range(3):\n        g[i]\n"),
+    ("only in a nested function's loop", GRID + "def f(g):\n    def inner(n):\n        for i in range(n):\n"
+     "            g[i]\n    return inner\n"),
+    ("left out (exec)", GRID + "def f(g, n):\n    exec('')\n    for i in range(n):\n        g[i]\n"),
+    ("a method of a nested class", GRID + "class Outer:\n    class Inner:\n        def f(self, g, n):\n"
+     "            for i in range(n):\n                g[i]\n"),
+]
+
+
+@pytest.mark.parametrize("source", [w[1] for w in NOT_WATCHED], ids=[w[0] for w in NOT_WATCHED])
+def test_not_watched(source):
+    assert _watched(source, "f") is None
+
+
+def test_switches_and_source():
+    assert _watched(TOTAL, config=Config.default().replace(first_call_types=False)) is None
+    assert _watched(TOTAL, config=Config.default().replace(specialize_types=False)) is None
+    assert _watched(TOTAL, with_source=False) is None  # no text to optimize again from
+    assert _watched(TOTAL) == ("g",)
+
+
+def test_statement_names_the_candidates_and_the_source():
+    tree = optimize_ast(ast.parse(TOTAL), "<case>", source=TOTAL)
+    call = next(n.value for n in ast.walk(tree) if type(n) is ast.Expr and type(n.value) is ast.Call
+                and ast.unparse(n.value.func).endswith("first_call_types"))
+    assert ast.literal_eval(call.args[2]) == ("Grid",)
+    assert ast.literal_eval(call.args[3]) == first_call_types.source_digest(TOTAL)
+
+
+def test_text_form_has_the_statement_after_the_def():
+    text = optimize_source(TOTAL, "<case>")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "first_call_types(total" in line)
+    assert lines[at - 1].strip() == "return s" and not lines[at].startswith(" ")
+    assert "import fatopt._guards as __fatopt_runtime__" in text
+    compile(text, "<case>", "exec", dont_inherit=True)
+
+
+# -- what the first call makes of them ---------------------------------------------------------
+
+def _load(source: str) -> tuple[str, str]:
+    return source_file(source)
+
+
+def _both(source: str, driver: str, path_hook=None):
+    """Plain and optimized runs of ``source`` with ``driver`` (in one file: the optimizer reads
+    it again at the first call); the optimized namespace."""
+    source, path = source_file(source)
+    plain = execute(compile(source, path, "exec", dont_inherit=True), path, driver)
+    tree = optimize_ast(ast.parse(source, path), path, source=source)
+    if path_hook is not None:
+        path_hook(path)
+    optimized = execute(tree, path, driver)
+    assert optimized.comparable() == plain.comparable()
+    return optimized.namespace
+
+
+def _spec_recipes(func) -> list:
+    found = fatopt.get_specialized(func)
+    return [g.recipe() for g in found[0][1]] if found else []
+
+
+def test_first_call_with_the_class_specializes():
+    driver = """\
+        g = Grid(50)
+        result = (total(g, 50), total(g, 50), total(g, 10), total(list(range(50)), 50))
+    """
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == "specialized"
+    assert ("instance_class", "Grid") in _spec_recipes(ns["total"])
+
+
+def test_watching_until_the_first_call():
+    source, path = source_file(TOTAL)
+    ns = execute(optimize_ast(ast.parse(source, path), path, source=source), path).namespace
+    assert first_call_types.outcome(ns["total"]) == "watching"
+    assert not _spec_recipes(ns["total"])
+    assert ns["total"](ns["Grid"](3), 3) == 3
+    assert first_call_types.outcome(ns["total"]) == "specialized"
+
+
+def test_later_calls_with_other_types_and_subclasses():
+    source = TOTAL + "class Sub(Grid):\n    def __getitem__(self, i):\n        return -self.data[i]\n"
+    driver = """\
+        total(Grid(5), 5)
+        result = (total(Grid(9), 9), total(Sub(9), 9), total(list(range(9)), 9), total({0: 7, 1: 8}, 2))
+    """
+    ns = _both(source, driver)
+    assert first_call_types.outcome(ns["total"]) == "specialized"
+
+
+def test_an_exception_in_the_inlined_dunder_keeps_its_traceback():
+    source = TOTAL
+    driver = "total(Grid(3), 3)\n" + traceback_driver("total(Grid(3), 5)")
+    ns = _both(source, driver)
+    assert first_call_types.outcome(ns["total"]) == "specialized"
+    assert "IndexError" in ns["result"] and "__getitem__" in ns["result"]
+
+
+def test_a_first_call_that_raises():
+    driver = traceback_driver("total(Grid(3), 5)") + "first = result\n" + "result = (first, total(Grid(4), 4))\n"
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == "specialized"
+
+
+def test_a_first_call_with_another_type_decides():
+    driver = "total(list(range(4)), 4)\nresult = (total(Grid(6), 6), total(Grid(2), 2))\n"
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == "no class of the module"
+    assert ("instance_class", "Grid") not in _spec_recipes(ns["total"])
+
+
+CHANGED = "a definition changed since the function's"
+
+
+def test_the_class_rebound_before_the_first_call():
+    # the driver binds Grid to another class: the source's Grid is not what the name holds
+    driver = "class Grid(list):\n    pass\nfirst = total(Grid([1, 2]), 2)\nresult = (first, total(Grid([1, 5]), 2), total([3, 4], 2))\n"
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == CHANGED
+
+
+def test_the_dunder_replaced_before_the_first_call():
+    driver = "Grid.__getitem__ = lambda self, i: -1\nresult = (total(Grid(5), 5), total(Grid(5), 5))\n"
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == CHANGED
+
+
+def test_the_dunders_code_replaced_before_the_first_call():
+    driver = ("def other(self, i):\n    return 7\nGrid.__getitem__.__code__ = other.__code__\n"
+              "result = (total(Grid(5), 5), total(Grid(5), 5))\n")
+    ns = _both(TOTAL, driver)
+    assert first_call_types.outcome(ns["total"]) == CHANGED
+
+
+def test_the_dunders_defaults_changed_before_the_first_call():
+    source = TOTAL.replace("def __getitem__(self, i):", "def __getitem__(self, i, k=0):").replace(
+        "return self.data[i]", "return self.data[i] + k")
+    driver = "Grid.__getitem__.__defaults__ = (100,)\nresult = (total(Grid(5), 5), total(Grid(5), 5))\n"
+    ns = _both(source, driver)
+    assert first_call_types.outcome(ns["total"]) == CHANGED
+
+
+def test_a_class_defined_after_the_function():
+    source = "def total(g, n):\n    s = 0\n    for i in range(n):\n        s += g[i]\n    return s\n" + GRID
+    ns = _both(source, "result = (total(Grid(5), 5), total(Grid(5), 5))\n")
+    # the optimizer does not specialize for a class its function's definition did not see (and
+    # guards naming Grid would capture a binding made after the function's definition)
+    assert first_call_types.outcome(ns["total"]) in (CHANGED, "nothing to specialize")
+
+
+def test_the_source_changed_before_the_first_call():
+    def edit(path):
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n# edited\n")
+
+    driver = "result = (total(Grid(5), 5), total(Grid(5), 5))\n"
+    ns = _both(TOTAL, driver, path_hook=edit)
+    assert first_call_types.outcome(ns["total"]) == "source changed"
+
+
+def test_a_method():
+    source = GRID + textwrap.dedent("""\
+        class Acc:
+            def __init__(self):
+                self.calls = 0
+            def total(self, g, n):
+                self.calls += 1
+                s = 0
+                for i in range(n):
+                    s += g[i]
+                return s
+        """)
+    driver = "a = Acc()\nresult = (a.total(Grid(5), 5), a.total(Grid(7), 7), a.calls)\n"
+    ns = _both(source, driver)
+    assert first_call_types.outcome(ns["Acc"].total) == "specialized"
+    assert ("instance_class", "Grid") in _spec_recipes(ns["Acc"].total)
+
+
+def test_specialized_at_import_then_again():
+    # a function specialized at import (a module constant) gets the type specialization on top
+    source = TOTAL.replace("s = 0", "s = START") .replace("class Grid:", "START = 0\nclass Grid:")
+    driver = "result = (total(Grid(5), 5), total(Grid(6), 6))\n"
+    ns = _both(source, driver)
+    recipes = _spec_recipes(ns["total"])
+    assert any(r[0] == "globals" for r in recipes)
+    if sys.version_info >= (3, 13):
+        assert first_call_types.outcome(ns["total"]) == "specialized"
+        assert ("instance_class", "Grid") in recipes
+    else:  # 3.12: the runtime's code is not replaced by an instrumented copy (fatopt/first_call_types.py)
+        assert first_call_types.outcome(ns["total"]) is None
+        assert ("instance_class", "Grid") not in recipes
+
+
+def test_a_guard_failing_after_the_respecialization():
+    driver = """\
+        total(Grid(5), 5)
+        before = total(Grid(5), 5)
+        Grid.__getitem__ = lambda self, i: 100
+        result = (before, total(Grid(5), 5))
+    """
+    _both(TOTAL, driver)
+
+
+# -- the import hook's path ----------------------------------------------------------------------
+
+HOOKED = TOTAL + textwrap.dedent("""\
+    if __name__ == "__main__":
+        import fatopt.first_call_types as f
+        print(f.outcome(total), total(Grid(10), 10))
+        print(f.outcome(total), total(Grid(10), 10))
+    """)
+
+
+def _run_child(args, cwd, **env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONFATOPT")}
+    environment.update(env)
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_under_the_import_hook(tmp_path):
+    (tmp_path / "app.py").write_text(HOOKED, encoding="utf-8")
+    done = _run_child(["-X", "fatopt", "app.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["watching 45", "specialized 45"]
+    assert done.stderr == ""
+
+
+def test_tool_id_taken(tmp_path):
+    (tmp_path / "app.py").write_text(HOOKED, encoding="utf-8")
+    (tmp_path / "main.py").write_text(
+        "import sys, runpy\nsys.monitoring.use_tool_id(sys.monitoring.OPTIMIZER_ID, 'other')\n"
+        "runpy.run_path('app.py', run_name='__main__')\n", encoding="utf-8")
+    done = _run_child(["-X", "fatopt", "main.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["None 45", "None 45"]
+
+
+def test_show_notes_the_watch(tmp_path):
+    (tmp_path / "app.py").write_text(TOTAL, encoding="utf-8")
+    done = _run_child(["-m", "fatopt", "show", "app.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the types of g at its first call may specialize it" in done.stdout
+    assert "__fatopt_runtime__.first_call_types(total, ('g',), ('Grid',), " in done.stdout
