@@ -163,6 +163,10 @@ def _started(code: CodeType, _offset: int) -> object:
             func.__code__ = restore  # this call runs the copy; the next ones the function's own
         try:
             result = _learn(code, entry, sys._getframe(1))
+        except (RecursionError, MemoryError) as exc:
+            # the program's state, not a fault of fatopt's (the first call came deep in a
+            # recursion): the function keeps its code, and the program sees nothing
+            result = f"failed: {type(exc).__name__}"
         except Exception as exc:
             result = f"failed: {type(exc).__name__}: {exc}"
             from fatopt.optimizer import _warn

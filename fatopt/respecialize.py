@@ -30,7 +30,7 @@ from typing import TypeGuard
 from fatopt.definition_state import DefinitionState
 from fatopt.emit import RUNTIME_NAME
 from fatopt.first_call_types import SPECIALIZED, source_digest
-from fatopt.profile import TypeName
+from fatopt.profile import Profile, TypeName
 
 __all__ = ["specialize_for_types", "OneCallProfile"]
 
@@ -39,18 +39,25 @@ _type_qualname = type.__dict__["__qualname__"]
 
 
 class OneCallProfile:
-    """A type profile with one entry: ``types`` for the ``def`` named ``qualname`` whose first
-    line is ``firstlineno`` (the answers :mod:`fatopt.analyses.exact_types` and
-    :mod:`fatopt.analyses.receiver_types` ask a :class:`fatopt.profile.Profile` for)."""
+    """A type profile whose entry for the ``def`` named ``qualname`` whose first line is
+    ``firstlineno`` is ``types``, and which answers as ``base`` (the profile the program runs
+    with, if any) for the rest: the questions :mod:`fatopt.analyses.exact_types` and
+    :mod:`fatopt.analyses.receiver_types` ask a :class:`fatopt.profile.Profile`."""
 
-    def __init__(self, qualname: str, firstlineno: int, types: tuple[TypeName, ...]) -> None:
-        self.qualname, self.firstlineno, self.types = qualname, firstlineno, types
+    def __init__(self, qualname: str, firstlineno: int, types: tuple[TypeName, ...], base: Profile | None = None) -> None:
+        self.qualname, self.firstlineno, self.types, self.base = qualname, firstlineno, types, base
 
     def types_for_def(self, filename: str, qualname: str, firstlineno: int, def_source: str) -> list[tuple[TypeName, ...]]:
-        return [self.types] if (qualname, firstlineno) == (self.qualname, self.firstlineno) else []
+        if (qualname, firstlineno) == (self.qualname, self.firstlineno):
+            return [self.types]
+        return self.base.types_for_def(filename, qualname, firstlineno, def_source) if self.base is not None else []
 
-    def receiver_types_for_call(self, *args: object) -> list[TypeName]:
-        return []
+    def receiver_types_for_call(
+        self, filename: str, qualname: str, firstlineno: int, def_source: str, end_lineno: int, end_col_offset: int,
+    ) -> list[TypeName]:
+        if self.base is None:
+            return []
+        return self.base.receiver_types_for_call(filename, qualname, firstlineno, def_source, end_lineno, end_col_offset)
 
 
 def _type_name(t: type, namespace: dict) -> TypeName:
@@ -147,7 +154,7 @@ def specialize_for_types(
     parameters (positional, then keyword-only), its module's source named by ``digest``, if the
     guards capture what ``state`` recorded when it was defined; the outcome: ``"specialized"``
     or why not."""
-    from fatopt.compiler import config_for
+    from fatopt.compiler import config_for, profile_for
     from fatopt.config import Config
     from fatopt.importer import installed_options
     from fatopt.optimizer import optimize_ast
@@ -161,9 +168,13 @@ def specialize_for_types(
         return "not a top-level function or method"
     *path, name = qualname.split(".")
     namespace = func.__globals__
-    profile = OneCallProfile(qualname, code.co_firstlineno, tuple(_type_name(t, namespace) for t in types))
     options = installed_options()
     config = config_for(options) if options is not None else Config.default()
+    try:
+        base = profile_for(options) if options is not None else None
+    except Exception:  # the profile file changed since the program started: without it
+        base = None
+    profile = OneCallProfile(qualname, code.co_firstlineno, tuple(_type_name(t, namespace) for t in types), base)
     tree = ast.parse(text, filename)
     result = optimize_ast(tree, os.fspath(filename), config, source=text, profile=profile)  # type: ignore[arg-type]
     found = _specialized_def(result, path, name, code.co_firstlineno)

@@ -96,10 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
     config = Config.from_dict({k: _parse(v) for k, _, v in (item.partition("=") for item in args.config)})
-    if args.type_profile:
-        # the recorder reads each module's source from its file: fuzz_case.py, in a directory of
-        # the run's own
-        os.chdir(tempfile.mkdtemp(prefix="fatopt-fuzz-"))
+    # each module is written to fuzz_case.py, in a directory of the run's own: the recorder
+    # (--type-profile) and first calls (fatopt/first_call_types.py) read it back
+    os.chdir(tempfile.mkdtemp(prefix="fatopt-fuzz-"))
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
     avoid = frozenset() if args.expose_known else AVOID
     tally = Tally(save=args.save)

@@ -13,6 +13,8 @@ What a type-specialized function will inline, and what must make it fall back:
 - functions using them: building ``v = V(...)`` and operating on it; mixing instances of the
   class, of a subclass and builtin ints and floats in one operator site; annotated parameters
   (``p: V``) called with instances of the class, a subclass, the unrelated class and builtins;
+  unannotated parameters subscripted in a loop, whose first call's types may specialize the
+  function (``fatopt/first_call_types.py``);
   ``isinstance``/``issubclass``/``type(x) is`` tests;
 - changes to follow: a dunder or method rebound (to a function, a lambda, a property), added
   or deleted on a class, ``__getattr__``/``__getattribute__`` added to a class, an instance
@@ -215,7 +217,8 @@ def add_dunders(b: "_Builder") -> list[str]:
         b.objects.append(name)
     b.objects += ["3", "2.5", '"s"']
     lines.append("")
-    makers = (_constructing, _mixed_operands, _annotated, _mid_frame, _mid_frame, _polymorphic_site)
+    makers = (_constructing, _mixed_operands, _annotated, _mid_frame, _mid_frame, _polymorphic_site,
+              _first_call_typed, _first_call_typed)
     for _ in range(b.between(1, 3)):
         lines += b.pick(makers)(b, family)
     if churn_helper:
@@ -612,6 +615,25 @@ def _annotated(b: "_Builder", family: _Family) -> list[str]:
         lines += _guarded(b, _use(b, family, "p", names, ["p"]), "    ")
     lines += ["    return out", ""]
     _register(b, name, [_Param("p", "obj", None, "pos"), _Param("n", "int", "1", "pos")])
+    return lines
+
+
+def _first_call_typed(b: "_Builder", family: _Family) -> list[str]:
+    """A parameter subscripted in a loop, without annotation: the types of the function's first
+    call may specialize it (fatopt/first_call_types.py). The driver passes instances of the
+    classes, of subclasses and builtins, in any order: the first decides what is tried."""
+    from tests.fuzz.generator import _Names, _Param
+
+    name = b.fresh("learned")
+    names = _Names({"n": "int"})
+    lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(n):"]
+    lines += _guarded(b, "out.append(p[i % 2])", "        ")
+    if b.chance(40):
+        lines += _guarded(b, "p[i % 2] = i", "        ")
+    for _ in range(b.between(0, 2)):
+        lines += _guarded(b, _use(b, family, "p", names, ["p"]), "        ")
+    lines += ["    return out", ""]
+    _register(b, name, [_Param("p", "obj", None, "pos"), _Param("n", "int", "2", "pos")])
     return lines
 
 

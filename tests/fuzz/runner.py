@@ -262,13 +262,15 @@ def run_optimized(source: str, config: Config | None = None) -> Outcome:
 
 def compare(source: str, config: Config | None = None, timeout: float = TIMEOUT, type_profile: bool = False) -> Comparison:
     """Run ``source`` plain, then optimized, and compare. With ``type_profile``, the plain run
-    is recorded as ``fatopt profile`` records a program, and the optimizer gets that profile
-    (the source is written to the file the recorder reads: ``FILENAME`` in the current
-    directory, which tools/fuzz.py makes a temporary one)."""
+    is recorded as ``fatopt profile`` records a program, and the optimizer gets that profile.
+    The source is written to ``FILENAME`` in the current directory (tools/fuzz.py makes a
+    temporary one), which the recorder and first calls (fatopt/first_call_types.py) read."""
     recorder = recorded = profile = None
+    # the file holds the case: the recorder reads it, and so does a function's first call
+    # that specializes it for its types (fatopt/first_call_types.py)
+    with open(os.path.abspath(FILENAME), "w", encoding="utf-8") as f:
+        f.write(source)
     if type_profile:
-        with open(os.path.abspath(FILENAME), "w", encoding="utf-8") as f:
-            f.write(source)
         recorder, recorded = _Recorder(8), []
     plain = _execute(_quiet_compile(source), source, timeout, recorder, recorded)
     if recorded:

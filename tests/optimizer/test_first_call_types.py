@@ -342,3 +342,24 @@ def test_show_notes_the_watch(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "the types of g at its first call may specialize it" in done.stdout
     assert "__fatopt_runtime__.first_call_types(total, ('g',), ('Grid',), " in done.stdout
+
+
+def test_the_one_call_profile_answers_as_the_programs_for_the_rest():
+    from fatopt.profile import TypeName
+    from fatopt.respecialize import OneCallProfile
+
+    class Recorded:
+        def types_for_def(self, filename, qualname, firstlineno, def_source):
+            return [(TypeName("m", "Other", True),)]
+
+        def receiver_types_for_call(self, filename, qualname, firstlineno, def_source, end_lineno, end_col_offset):
+            return [TypeName("m", "Point", True)] if (end_lineno, end_col_offset) == (3, 9) else []
+
+    learned = (TypeName("m", "Grid", True),)
+    alone = OneCallProfile("total", 4, learned)
+    with_program = OneCallProfile("total", 4, learned, Recorded())
+    assert alone.types_for_def("m.py", "total", 4, "") == with_program.types_for_def("m.py", "total", 4, "") == [learned]
+    assert alone.types_for_def("m.py", "other", 9, "") == []
+    assert with_program.types_for_def("m.py", "other", 9, "") == [(TypeName("m", "Other", True),)]
+    assert alone.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == []
+    assert with_program.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == [TypeName("m", "Point", True)]
