@@ -363,3 +363,34 @@ def test_the_one_call_profile_answers_as_the_programs_for_the_rest():
     assert with_program.types_for_def("m.py", "other", 9, "") == [(TypeName("m", "Other", True),)]
     assert alone.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == []
     assert with_program.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == [TypeName("m", "Point", True)]
+
+
+def test_the_tool_id_is_held(tmp_path):
+    (tmp_path / "app.py").write_text(HOOKED + textwrap.dedent("""\
+        if __name__ == "__main__":
+            import sys
+            print(sys.monitoring.get_tool(sys.monitoring.OPTIMIZER_ID))
+            try:
+                sys.monitoring.use_tool_id(sys.monitoring.OPTIMIZER_ID, "mine")
+            except ValueError as exc:
+                print("ValueError", exc)
+        """), encoding="utf-8")
+    plain = _run_child(["app.py"], tmp_path)
+    optimized = _run_child(["-X", "fatopt", "app.py"], tmp_path)
+    assert optimized.returncode == plain.returncode == 0, (plain.stderr, optimized.stderr)
+    assert plain.stdout.splitlines()[2:] == ["None"]
+    lines = optimized.stdout.splitlines()[2:]
+    assert lines[0] == "fatopt" and lines[1].startswith("ValueError")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.12 only: 3.13 instruments the function's own code")
+def test_a_copy_of_the_code_until_the_first_call_on_312():
+    source, path = source_file(TOTAL)
+    plain_code = compile(source, path, "exec", dont_inherit=True)
+    ns = execute(optimize_ast(ast.parse(source, path), path, source=source), path).namespace
+    total = ns["total"]
+    own = next(c for c in plain_code.co_consts if getattr(c, "co_name", None) == "total")
+    watched = total.__code__
+    assert watched == own and first_call_types.outcome(total) == "watching"
+    total(list(range(3)), 3)  # no class of the module: the function keeps its code
+    assert total.__code__ is not watched and total.__code__ == own
