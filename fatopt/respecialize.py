@@ -27,6 +27,7 @@ import warnings
 from types import CodeType, FunctionType
 from typing import TypeGuard
 
+from fatopt.analyses.exact_types import _statements
 from fatopt.definition_state import DefinitionState
 from fatopt.emit import RUNTIME_NAME
 from fatopt.first_call_types import SPECIALIZED, source_digest
@@ -83,20 +84,6 @@ def _read_source(filename: str, digest: str) -> str | None:
 def _is_born(decorator: ast.expr, name: str) -> TypeGuard[ast.Call]:
     return (type(decorator) is ast.Call and type(decorator.func) is ast.Attribute and decorator.func.attr == name
             and type(decorator.func.value) is ast.Name and decorator.func.value.id == RUNTIME_NAME)
-
-
-def _statements(body: list[ast.stmt]):
-    """The statements of a block and of the blocks nested in it, not inside defs or classes."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, field, None)
-            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
-                yield from _statements(inner)
-        for handler in getattr(stmt, "handlers", ()):
-            yield from _statements(handler.body)
 
 
 def _specialized_def(tree: ast.Module, path: list[str], name: str, lineno: int):
