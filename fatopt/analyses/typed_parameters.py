@@ -12,8 +12,9 @@ on it each pay a full call of the class's ``__getitem__``. A parameter is *wanti
 - the parameter is positional or keyword-only (not ``*args``/``**kwargs``), not the first
   parameter of a method (``self`` is already speculated), not annotated with a class of the
   module (the annotation is already speculated), never rebound or deleted;
-- it is subscripted (``p[i]``, ``p[i] = x``) inside a loop of the function (``for``, ``while``,
-  a comprehension): where the calls add up.
+- it is subscripted (``p[i]``, ``p[i] = x``) inside a ``for`` or ``while`` loop of the function:
+  where the calls add up. (A loop statement also keeps the function from being inlined into its
+  callers, whose guards would then hold the code the watch replaces on 3.12.)
 
 The classes are the module's plain top-level classes (:func:`~fatopt.analyses.method_callees.
 plain_class`) whose MRO defines ``__getitem__`` or ``__setitem__`` in the source: the only ones
@@ -40,7 +41,7 @@ __all__ = ["SubscriptClasses", "subscript_classes", "wanting_parameters"]
 
 #: the dunders whose inlining a parameter's exact class enables
 SUBSCRIPT_DUNDERS = ("__getitem__", "__setitem__")
-_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 

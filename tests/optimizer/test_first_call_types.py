@@ -67,7 +67,8 @@ WATCHED = [
     ("for loop, load", TOTAL, "total", ("g",)),
     ("while loop, store", GRID + "def fill(g, n):\n    i = 0\n    while i < n:\n        g[i] = 0\n        i += 1\n",
      "fill", ("g",)),
-    ("comprehension", GRID + "def firsts(g, n):\n    return [g[i] for i in range(n)]\n", "firsts", ("g",)),
+    ("a comprehension in a loop", GRID + "def firsts(g, n):\n    for k in range(2):\n        print([g[i] for i in range(n)])\n",
+     "firsts", ("g",)),
     ("two parameters, in their order", GRID + "def add(a, b, n):\n    for i in range(n):\n        a[i] = b[i]\n",
      "add", ("a", "b")),
     ("keyword-only", GRID + "def f(n, *, g):\n    for i in range(n):\n        g[i]\n", "f", ("g",)),
@@ -86,6 +87,7 @@ def test_watched(source, name, params):
 
 NOT_WATCHED = [
     ("not in a loop", GRID + "def f(g):\n    return g[0]\n"),
+    ("a comprehension alone (such a function may be inlined)", GRID + "def f(g, n):\n    return [g[i] for i in range(n)]\n"),
     ("no class with a subscript dunder", "class P:\n    pass\ndef f(g, n):\n    for i in range(n):\n        g[i]\n"),
     ("the class is decorated (not plain)", "import functools\n@functools.total_ordering\n" + GRID
      + "def f(g, n):\n    for i in range(n):\n        g[i]\n"),
@@ -273,6 +275,9 @@ def test_a_method():
         """)
     driver = "a = Acc()\nresult = (a.total(Grid(5), 5), a.total(Grid(7), 7), a.calls)\n"
     ns = _both(source, driver)
+    if sys.version_info < (3, 13):  # 3.12 watches no method (fatopt/first_call_types.py)
+        assert first_call_types.outcome(ns["Acc"].total) is None
+        return
     assert first_call_types.outcome(ns["Acc"].total) == "specialized"
     assert ("instance_class", "Grid") in _spec_recipes(ns["Acc"].total)
 
