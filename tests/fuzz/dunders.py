@@ -626,7 +626,8 @@ def _first_call_typed(b: "_Builder", family: _Family) -> list[str]:
 
     name = b.fresh("learned")
     names = _Names({"n": "int"})
-    lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(n):"]
+    # a loop of its own length: the driver's ints may be large
+    lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(3):"]
     lines += _guarded(b, "out.append(p[i % 2])", "        ")
     if b.chance(40):
         lines += _guarded(b, "p[i % 2] = i", "        ")
