@@ -19,8 +19,9 @@ How, and what it costs:
 
 - ``sys.monitoring``'s PY_START event on the watched code objects only (local events: no other
   code is instrumented; on 3.12, which runs a code object that was once instrumented ~3% slower
-  for good, on a copy of the function's code, whose own code is given back at the first call:
-  methods, and functions the runtime already specialized at import, are not watched there), on the tool id CPython reserves for optimizers
+  for good, on a copy of the function's code, whose own code is given back at the first call
+  (the first call itself runs the copy); methods, functions the runtime already specialized at
+  import, and any function when a profile is in use, are not watched there), on the tool id CPython reserves for optimizers
   (``sys.monitoring.OPTIMIZER_ID``), claimed on the first watch and kept; when another tool
   holds it, nothing is watched. The callback reads the parameters' types from the frame
   (``PyFrame_GetVar``: no copy of the locals) and returns ``DISABLE``: later calls run with no
@@ -121,9 +122,15 @@ def watch(func: object, parameters: tuple[str, ...], classes: tuple[str, ...], d
         # off: instrument a copy, and give the function its own code back at the first call
         # (a method's code may be held by its callers' guards, which the copy would fail)
         from fatopt import _guards as runtime
+        from fatopt.importer import installed_options
 
         if runtime.get(func) is not None or "." in code.co_qualname:
             return  # its code is the runtime's to swap, or a method's
+        options = installed_options()
+        if options is not None and options.profile is not None:
+            # the first call runs the instrumented copy, ~3% slower: with a profile, which types
+            # what the recorded run called, that costs more than it is likely to find
+            return
         restore, code = code, code.replace()
         func.__code__ = code  # type: ignore[attr-defined]
     from fatopt.definition_state import snapshot

@@ -399,3 +399,17 @@ def test_a_copy_of_the_code_until_the_first_call_on_312():
     assert watched == own and first_call_types.outcome(total) == "watching"
     total(list(range(3)), 3)  # no class of the module: the function keeps its code
     assert total.__code__ is not watched and total.__code__ == own
+
+
+def test_with_a_profile(tmp_path):
+    # the profile is recorded by a run that never calls total: it types nothing of it
+    (tmp_path / "app.py").write_text(HOOKED.replace('if __name__ == "__main__":', 'if __name__ == "__main__" and len(__import__("sys").argv) == 1:'),
+                                     encoding="utf-8")
+    recorded = _run_child(["-m", "fatopt", "profile", "-o", "app.profile", "--", "app.py", "record"], tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    done = _run_child(["-X", "fatopt=profile=app.profile", "app.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    if sys.version_info >= (3, 13):
+        assert done.stdout.splitlines() == ["watching 45", "specialized 45"]
+    else:  # 3.12: nothing watched while a profile is in use (fatopt/first_call_types.py)
+        assert done.stdout.splitlines() == ["None 45", "None 45"]
