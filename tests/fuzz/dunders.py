@@ -626,14 +626,20 @@ def _first_call_typed(b: "_Builder", family: _Family) -> list[str]:
 
     name = b.fresh("learned")
     names = _Names({"n": "int"})
-    # a loop of its own length: the driver's ints may be large
-    lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(3):"]
+    # a loop of its own length (the driver's ints may be large); a `while` half of the time, as
+    # `for ... in range(...)` makes the function specialized at import (3.12 watches no such one)
+    if b.chance(50):
+        lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(3):"]
+        step: list[str] = []
+    else:
+        lines = [f"def {name}(p, n=2):", "    out = []", "    i = 0", "    while i < 3:"]
+        step = ["        i += 1"]
     lines += _guarded(b, "out.append(p[i % 2])", "        ")
     if b.chance(40):
         lines += _guarded(b, "p[i % 2] = i", "        ")
     for _ in range(b.between(0, 2)):
         lines += _guarded(b, _use(b, family, "p", names, ["p"]), "        ")
-    lines += ["    return out", ""]
+    lines += step + ["    return out", ""]
     _register(b, name, [_Param("p", "obj", None, "pos"), _Param("n", "int", "2", "pos")])
     return lines
 
