@@ -61,6 +61,14 @@ def _held(value: object) -> object:
         return _UNKNOWN
 
 
+def _constants_or_unknown(values, kept: object) -> object:
+    """``kept`` (a copy of ``values``) when ``values`` is None or holds only constants, which are
+    compared by value later; else ``_UNKNOWN``: defaults holding other objects cannot be checked
+    without keeping them alive."""
+    items = values.values() if type(values) is dict else values or ()
+    return kept if all(type(v) in _CONSTANT_TYPES for v in items) else _UNKNOWN
+
+
 def _same(held: object, obj: object) -> bool:
     if type(held) is _Value:
         return held.value is obj  # type: ignore[attr-defined]
@@ -97,11 +105,8 @@ class DefinitionState:
         defaults = _function_defaults.__get__(func)
         kwdefaults = _function_kwdefaults.__get__(func)
         # defaults made only of constants are kept by value; others cannot be checked
-        held_defaults = defaults if defaults is None or all(type(d) in _CONSTANT_TYPES for d in defaults) else _UNKNOWN
-        held_kwdefaults = (kwdefaults if kwdefaults is None or all(type(d) in _CONSTANT_TYPES for d in kwdefaults.values())
-                           else _UNKNOWN)
-        if held_kwdefaults is not None and held_kwdefaults is not _UNKNOWN:
-            held_kwdefaults = dict(kwdefaults)
+        held_defaults = _constants_or_unknown(defaults, defaults)
+        held_kwdefaults = _constants_or_unknown(kwdefaults, dict(kwdefaults) if kwdefaults is not None else None)
         self.functions[id(func)] = (ref(func), _function_code.__get__(func), held_defaults, held_kwdefaults)
 
     def _record_class(self, cls: type) -> None:

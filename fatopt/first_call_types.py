@@ -36,7 +36,7 @@ How, and what it costs:
   are not shown again; an internal failure is an :class:`~fatopt.optimizer.OptimizerWarning`
   naming the function, and the function keeps the code it had.
 
-:func:`outcome` says what became of a function's watch (for tests and ``fatopt.runtime``).
+:func:`outcome` says what became of a function's watch (for tests, and for users asking why).
 """
 
 from __future__ import annotations
