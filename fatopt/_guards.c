@@ -262,33 +262,30 @@ guards_first_call_types(PyObject *module, PyObject *const *args, Py_ssize_t narg
     Py_RETURN_NONE;
 }
 
-PyDoc_STRVAR(argument_types_doc,
-"argument_types(frame, names) -> tuple\n\n"
-"The exact types of the variables `names` of `frame` (PyFrame_GetVar: the frame's locals are\n"
-"not copied into a dict, which on 3.12 would keep its objects alive until the frame ends).");
+PyDoc_STRVAR(watch_first_call_doc,
+"watch_first_call(func, learn) -> bool\n\n"
+"Until func's first call that binds its arguments, call it through a hook that first calls\n"
+"learn(func, types): `types` the exact types the call binds to func's named parameters\n"
+"(co_varnames[:co_argcount + co_kwonlyargcount], defaults included), or None when the call\n"
+"cannot bind; a true result watches the next call too.  No instrumentation: the hook is func's\n"
+"vectorcall, and calls after the first are plain.  False where func cannot be watched so\n"
+"(another extension's vectorcall; on 3.13, a function named __init__).");
 
 static PyObject *
-guards_argument_types(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+guards_watch_first_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyFrame_Check(args[0]) || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "argument_types(frame, names)");
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "watch_first_call() takes 2 arguments");
         return NULL;
     }
-    PyObject *names = args[1];
-    PyObject *out = PyTuple_New(PyTuple_GET_SIZE(names));
-    if (out == NULL) {
+    if (check_function(args[0]) < 0) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-        PyObject *value = PyFrame_GetVar((PyFrameObject *)args[0], PyTuple_GET_ITEM(names, i));
-        if (value == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(out, i, Py_NewRef((PyObject *)Py_TYPE(value)));
-        Py_DECREF(value);
+    if (!PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "learn must be callable");
+        return NULL;
     }
-    return out;
+    return PyBool_FromLong(watch_first_call(get_state(module), (PyFunctionObject *)args[0], args[1]));
 }
 
 PyDoc_STRVAR(unregister_doc,
@@ -508,7 +505,7 @@ static PyMethodDef guards_methods[] = {
     {"unregister", guards_unregister, METH_O, unregister_doc},
     {"respecialize", (PyCFunction)(void (*)(void))guards_respecialize, METH_FASTCALL, respecialize_doc},
     {"first_call_types", (PyCFunction)(void (*)(void))guards_first_call_types, METH_FASTCALL, first_call_types_doc},
-    {"argument_types", (PyCFunction)(void (*)(void))guards_argument_types, METH_FASTCALL, argument_types_doc},
+    {"watch_first_call", (PyCFunction)(void (*)(void))guards_watch_first_call, METH_FASTCALL, watch_first_call_doc},
     {"get", guards_get, METH_O, get_doc},
     {"specializations", guards_specializations, METH_NOARGS, all_doc},
     {"check", guards_check, METH_O, check_doc},
@@ -611,6 +608,7 @@ guards_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->born_install);
     Py_VISIT(st->partial);
     Py_VISIT(st->original_builtins);
+    Py_VISIT(st->first_call_learn);
     return 0;
 }
 
@@ -644,6 +642,7 @@ guards_clear(PyObject *module)
     Py_CLEAR(st->born_install);
     Py_CLEAR(st->partial);
     Py_CLEAR(st->original_builtins);
+    Py_CLEAR(st->first_call_learn);
     Py_CLEAR(st->str_replace);
     Py_CLEAR(st->str_class);
     Py_CLEAR(st->str_runtime);

@@ -13,19 +13,17 @@ behind the same entry check (``type(A) is ArrayList``, else the general body) an
 
 Exactness does not depend on the first call: the types are speculation, checked at every
 entry, and the guards are those of any specialization. What the first call decides is only
-what is tried. The first call itself runs the code it had.
+what is tried.
 
 How, and what it costs:
 
-- ``sys.monitoring``'s PY_START event on the watched code objects only (local events: no other
-  code is instrumented; on 3.12, which runs a code object that was once instrumented ~3% slower
-  for good, on a copy of the function's code, whose own code is given back at the first call
-  (the first call itself runs the copy); methods, functions the runtime already specialized at
-  import, and any function when a profile is in use, are not watched there), on the tool id CPython reserves for optimizers
-  (``sys.monitoring.OPTIMIZER_ID``), claimed on the first watch and kept; when another tool
-  holds it, nothing is watched. The callback reads the parameters' types from the frame
-  (``PyFrame_GetVar``: no copy of the locals) and returns ``DISABLE``: later calls run with no
-  instrumentation at all. Callbacks run with tracing and monitoring of their own code off.
+- Until its first call, the function is called through a hook of the runtime (its vectorcall:
+  ``_guards.watch_first_call``), which hands :func:`_called` the exact types the call binds to
+  the parameters, then makes the call; later calls are plain. Nothing is instrumented and no
+  ``sys.monitoring`` tool id is taken; the first call itself runs what its types gave. The
+  watch's code runs with tracing and monitoring off (a debugger or profiler of the program does
+  not see it). On 3.13 a function named ``__init__`` is not watched (the interpreter enters
+  it straight from a class's call site, past the hook).
 - The module's source is read again and must be the text optimized at import (its SHA-256 is
   in the watch statement); otherwise nothing changes. The guards of the specialization made
   then must capture what the source bound when the function was defined
@@ -43,22 +41,17 @@ from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
-import sys
 from types import CodeType, FunctionType
 
 from _weakref import ref
 
-__all__ = ["watch", "outcome", "source_digest", "TOOL_ID"]
+__all__ = ["watch", "outcome", "source_digest"]
 
-#: sys.monitoring.OPTIMIZER_ID (CPython reserves it for optimizers)
-TOOL_ID = 5
-
-#: code object -> (weak reference to its function, watched parameters, candidate classes, digest,
-#: the module's definitions when the function was defined, the function's own code on 3.12)
-_watched: dict[CodeType, tuple] = {}
+#: id(function) -> (weak reference to it, watched parameters, candidate classes, digest, the
+#: module's definitions when the function was defined, its code then)
+_watched: dict[int, tuple] = {}
 #: (file, qualname, first line) -> what became of the watch
 _outcomes: dict[tuple[str, str, int], str] = {}
-_claimed = False
 
 WATCHING = "watching"
 SPECIALIZED = "specialized"
@@ -91,115 +84,70 @@ def outcome(func: FunctionType) -> str | None:
     return found
 
 
-def _claim() -> bool:
-    """Whether this process holds the optimizer's monitoring tool id (claimed now if free)."""
-    global _claimed
-    if _claimed:
-        return True
-    monitoring = getattr(sys, "monitoring", None)
-    if monitoring is None:
-        return False
-    try:
-        monitoring.use_tool_id(TOOL_ID, "fatopt")
-    except ValueError:  # another tool holds it: watch nothing
-        return False
-    monitoring.register_callback(TOOL_ID, monitoring.events.PY_START, _started)
-    _claimed = True
-    return True
-
-
 def watch(func: object, parameters: tuple[str, ...], classes: tuple[str, ...], digest: str) -> None:
     """Watch ``func``'s first call (see the module docstring); emitted after the ``def``.
-    Does nothing when ``func`` is not a plain function or the tool id is taken."""
-    if type(func) is not FunctionType or not parameters or not _claim():
+    Does nothing when ``func`` is not a plain function or cannot be watched."""
+    if type(func) is not FunctionType or not parameters or id(func) in _watched:
         return
-    code = func.__code__  # type: ignore[attr-defined]
-    if code in _watched:
-        return
-    restore = None
-    if sys.version_info < (3, 13):
-        # 3.12 runs an instrumented code object ~3% slower for good, even once its events are
-        # off: instrument a copy, and give the function its own code back at the first call
-        # (a method's code may be held by its callers' guards, which the copy would fail)
-        from fatopt import _guards as runtime
-        from fatopt.importer import installed_options
-
-        if runtime.get(func) is not None or "." in code.co_qualname:
-            return  # its code is the runtime's to swap, or a method's
-        options = installed_options()
-        if options is not None and options.profile is not None:
-            # the first call runs the instrumented copy, ~3% slower: with a profile, which types
-            # what the recorded run called, that costs more than it is likely to find
-            return
-        restore, code = code, code.replace()
-        func.__code__ = code  # type: ignore[attr-defined]
+    from fatopt import _guards as runtime
     from fatopt.definition_state import snapshot
 
+    code = func.__code__  # type: ignore[attr-defined]
     state = snapshot(func.__globals__)  # type: ignore[attr-defined]
-    _watched[code] = (ref(func, _forgetting(code)), tuple(parameters), tuple(classes), digest, state, restore)
-    try:
-        sys.monitoring.set_local_events(TOOL_ID, code, sys.monitoring.events.PY_START)
-    except Exception:  # e.g. a code object monitoring cannot instrument: no watch
-        _watched.pop(code, None)
-        if restore is not None:
-            func.__code__ = restore  # type: ignore[attr-defined]
-        return
-    _outcomes[_key(code)] = WATCHING
+    entry = (ref(func, _forgetting(id(func))), tuple(parameters), tuple(classes), digest, state, code)
+    if runtime.watch_first_call(func, _called):
+        _watched[id(func)] = entry
+        _outcomes[_key(code)] = WATCHING
 
 
-def _forgetting(code: CodeType):
+def _forgetting(key: int):
     """The callback of the weak reference to a watched function."""
-    return lambda _ref: _forget(code)
+    return lambda _ref: _forget(key)
 
 
-def _forget(code: CodeType) -> None:
+def _forget(key: int) -> None:
     """The watched function died before its first call."""
-    if _watched.pop(code, None) is not None:
-        _outcomes.pop(_key(code), None)
-        try:
-            sys.monitoring.set_local_events(TOOL_ID, code, 0)
-        except Exception:
-            pass
-
-
-def _started(code: CodeType, _offset: int) -> object:
-    """PY_START of a watched code object: learn from this call, once."""
-    entry = _watched.pop(code, None)
+    entry = _watched.pop(key, None)
     if entry is not None:
-        func, restore = entry[0](), entry[-1]
-        if restore is not None and func is not None and func.__code__ is code:
-            func.__code__ = restore  # this call runs the copy; the next ones the function's own
-        try:
-            result = _learn(code, entry, sys._getframe(1))
-        except (RecursionError, MemoryError) as exc:
-            # the program's state, not a fault of fatopt's (the first call came deep in a
-            # recursion): the function keeps its code, and the program sees nothing
-            result = f"failed: {type(exc).__name__}"
-        except Exception as exc:
-            result = f"failed: {type(exc).__name__}: {exc}"
-            from fatopt.optimizer import _warn
+        _outcomes.pop(_key(entry[-1]), None)
 
-            _warn(code.co_filename, code.co_firstlineno,
-                  f"specializing {code.co_qualname} for its first call's types failed: {type(exc).__name__}: {exc}")
-        _outcomes[_key(code)] = result
-    return sys.monitoring.DISABLE
+
+def _called(func: FunctionType, types: tuple[type, ...] | None) -> bool:
+    """The runtime's hook, at a first call of ``func`` that binds ``types`` to its named
+    parameters (None: the call cannot bind, and raises); whether to watch the next call too."""
+    entry = _watched.get(id(func))
+    if entry is None or entry[0]() is not func:
+        return False
+    if types is None:
+        return True  # this call raises TypeError before the function runs: learn from the next
+    del _watched[id(func)]
+    code = entry[-1]
+    try:
+        result = _learn(func, entry, types)
+    except (RecursionError, MemoryError) as exc:
+        # the program's state, not a fault of fatopt's (the first call came deep in a
+        # recursion): the function keeps its code, and the program sees nothing
+        result = f"failed: {type(exc).__name__}"
+    except Exception as exc:
+        result = f"failed: {type(exc).__name__}: {exc}"
+        from fatopt.optimizer import _warn
+
+        _warn(code.co_filename, code.co_firstlineno,
+              f"specializing {code.co_qualname} for its first call's types failed: {type(exc).__name__}: {exc}")
+    _outcomes[_key(code)] = result
+    return False
 
 
 _type_qualname = type.__dict__["__qualname__"]
 
 
-def _learn(code: CodeType, entry: tuple, frame) -> str:
-    """Specialize the function of ``code`` for the types its call in ``frame`` has, if a
-    watched parameter holds an instance of a candidate class; the outcome."""
-    func_ref, watched, classes, digest, state, restore = entry
-    func = func_ref()
-    if func is None or func.__code__ is not (restore or code):
+def _learn(func: FunctionType, entry: tuple, types: tuple[type, ...]) -> str:
+    """Specialize ``func`` for ``types`` (those of its named parameters at its first call), if
+    a watched parameter holds an instance of a candidate class; the outcome."""
+    _func_ref, watched, classes, digest, state, code = entry
+    if func.__code__ is not code:
         return "function changed"
-    code = func.__code__
-    from fatopt import _guards as runtime
-
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    types = runtime.argument_types(frame, names)
     namespace = func.__globals__
     found = False
     for name, t in zip(names, types, strict=True):

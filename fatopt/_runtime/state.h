@@ -110,6 +110,7 @@ typedef struct {
     PyObject *born_install;  /* _born_install, bound to the module (see born()) */
     PyObject *partial;       /* functools.partial */
     PyObject *original_builtins; /* fatopt._ORIGINAL_BUILTINS: what "the builtin" means */
+    PyObject *first_call_learn;  /* strong or NULL: the argument-types watch (swap.c's first_call) */
     /* Names used on born()'s paths, made once: a name made per call costs an allocation, and
      * CPython's type attribute cache keys on the name's address, so fresh names would each keep
      * a cache slot (and their memory) alive until evicted. */

@@ -107,15 +107,142 @@ install_code(State *st, PyFunctionObject *f, PyObject *code)
 }
 
 /* ------------------------------------------------------------------------- first call --- */
-/* The __class__ audit hook (watchers.c) that COND_INSTANCE_CLASS relies on makes every audit
- * event in the process build its arguments (CPython skips that while no hook is set): `id()`
- * alone then costs ~500 instructions more, and copy.deepcopy calls it for each object.  The
- * condition matters only to frames running the specialized code, so a specialization that needs
- * the hook gets it on its function's first call: until then the function is called through
- * first_call(), which adds the hook (or, where another hook refuses it, fails the conditions for
- * good and so installs the original code), puts the plain call back, and makes the call.  While
- * first_call() is in place the function has no version, so no call site of the adaptive
- * interpreter runs the code without passing here. */
+/* Two things wait for a function's first call, and get it by having the function called through
+ * first_call() until then (PyFunction_SetVectorcall; first_call() puts the plain call back, then
+ * does what waited, then makes the call):
+ *
+ * - The __class__ audit hook (watchers.c) that COND_INSTANCE_CLASS relies on makes every audit
+ *   event in the process build its arguments (CPython skips that while no hook is set): `id()`
+ *   alone then costs ~500 instructions more, and copy.deepcopy calls it for each object.  The
+ *   condition matters only to frames running the specialized code, so a specialization that
+ *   needs the hook gets it on its function's first call (where another hook refuses it, the
+ *   conditions fail for good, which installs the original code).
+ * - A watch of the argument types (fatopt/first_call_types.py): the exact types the call binds
+ *   to the function's parameters go to st->first_call_learn, which may install a specialization
+ *   for them before the call runs.  A vectorcall, not sys.monitoring's PY_START: no code is
+ *   instrumented (3.12 runs a code object it once instrumented ~3% slower for good), no tool id
+ *   is taken, and the first call already runs what its types gave.
+ *
+ * While first_call() is in place the function has no version, so no call site of the adaptive
+ * interpreter runs the code without passing here (3.13's __init__ aside: called_past_vectorcall). */
+
+/* The exact types of what a call binds to f's named parameters (co_varnames[:co_argcount +
+ * co_kwonlyargcount]: no *args, no **kwargs), defaults included: a new tuple, or None where the
+ * call cannot bind (CPython raises TypeError for it before the function runs). */
+static PyObject *
+bound_types(PyFunctionObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyCodeObject *co = (PyCodeObject *)f->func_code;
+    Py_ssize_t npos = co->co_argcount, n = npos + co->co_kwonlyargcount;
+    if (nargs > npos && !(co->co_flags & CO_VARARGS)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *names = PyCode_GetVarnames(co);
+    PyObject *types = names != NULL ? PyTuple_New(n) : NULL;
+    if (types == NULL) {
+        Py_XDECREF(names);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs && i < npos; i++) {
+        PyTuple_SET_ITEM(types, i, Py_NewRef((PyObject *)Py_TYPE(args[i])));
+    }
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        for (Py_ssize_t i = co->co_posonlyargcount; i < n; i++) {
+            PyObject *name = PyTuple_GET_ITEM(names, i);
+            if (name != key && PyUnicode_Compare(name, key) != 0) {
+                if (PyErr_Occurred()) {
+                    goto error;
+                }
+                continue;
+            }
+            if (PyTuple_GET_ITEM(types, i) != NULL) {
+                goto unbound;  /* given twice */
+            }
+            PyTuple_SET_ITEM(types, i, Py_NewRef((PyObject *)Py_TYPE(args[nargs + k])));
+            break;
+        }
+    }
+    PyObject *defaults = f->func_defaults;
+    Py_ssize_t ndefaults = defaults != NULL ? PyTuple_GET_SIZE(defaults) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(types, i) != NULL) {
+            continue;
+        }
+        PyObject *value = NULL;
+        if (i < npos && i >= npos - ndefaults) {
+            value = PyTuple_GET_ITEM(defaults, i - (npos - ndefaults));
+        }
+        else if (i >= npos && f->func_kwdefaults != NULL && PyDict_Check(f->func_kwdefaults)) {
+            value = PyDict_GetItemWithError(f->func_kwdefaults, PyTuple_GET_ITEM(names, i));
+            if (value == NULL && PyErr_Occurred()) {
+                goto error;
+            }
+        }
+        if (value == NULL) {
+            goto unbound;  /* a parameter the call leaves without a value */
+        }
+        PyTuple_SET_ITEM(types, i, Py_NewRef((PyObject *)Py_TYPE(value)));
+    }
+    Py_DECREF(names);
+    return types;
+unbound:
+    Py_DECREF(names);
+    Py_DECREF(types);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(names);
+    Py_DECREF(types);
+    return NULL;
+}
+
+/* Hand the call's types to the watch; 1 if it wants the next call too (this one cannot bind),
+ * 0 if not, -1 with an exception (only what the watch lets through: KeyboardInterrupt, ...).
+ * The watch's own code runs with tracing and monitoring off, as a sys.monitoring callback's
+ * would: a debugger or profiler of the program does not see fatopt at work. */
+static int
+learn_types(State *st, PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *types = bound_types((PyFunctionObject *)callable, args, PyVectorcall_NARGS(nargsf), kwnames);
+    if (types == NULL) {
+        return -1;
+    }
+    PyObject *learn = Py_NewRef(st->first_call_learn);
+    PyThreadState *tstate = PyThreadState_Get();
+    PyThreadState_EnterTracing(tstate);
+    PyObject *r = PyObject_CallFunctionObjArgs(learn, callable, types, NULL);
+    PyThreadState_LeaveTracing(tstate);
+    Py_DECREF(learn);
+    Py_DECREF(types);
+    if (r == NULL) {
+        return -1;
+    }
+    int again = Py_IsTrue(r);
+    Py_DECREF(r);
+    return again;
+}
+
+/* Whether f's specialization has a COND_INSTANCE_CLASS condition still waiting for the hook;
+ * -1 with an exception. */
+static int
+needs_class_hook(State *st, PyFunctionObject *f)
+{
+    if (st->audit_hook_added) {
+        return 0;
+    }
+    SpecObject *spec = spec_of(st, f);
+    if (spec == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    for (Py_ssize_t i = 0; i < spec->nconds; i++) {
+        if (spec->conds[i].kind == COND_INSTANCE_CLASS && !spec->conds[i].dead) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 first_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -124,12 +251,24 @@ first_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *k
     if (f->vectorcall == first_call) {
         PyFunction_SetVectorcall(f, plain_call);
     }
+    int again = 0;
+    if (st != NULL && st->first_call_learn != NULL) {
+        again = learn_types(st, callable, args, nargsf, kwnames);
+        if (again < 0) {
+            return NULL;
+        }
+        if (f->vectorcall == first_call) {  /* a specialization installed now asked for the hook */
+            PyFunction_SetVectorcall(f, plain_call);
+        }
+        st = watchers_state();
+    }
     if (st != NULL) {
-        if (!ensure_audit_hook(st)) {
+        int needs = needs_class_hook(st, f);
+        if (needs < 0) {
+            return NULL;
+        }
+        if (needs && !ensure_audit_hook(st)) {
             SpecObject *spec = spec_of(st, f);
-            if (spec == NULL && PyErr_Occurred()) {
-                return NULL;
-            }
             for (Py_ssize_t i = 0; spec != NULL && i < spec->nconds; i++) {
                 Condition *c = &spec->conds[i];
                 if (c->kind == COND_INSTANCE_CLASS) {
@@ -138,17 +277,23 @@ first_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *k
                 }
             }
         }
-        give_version(st, f);
+        if (!again) {
+            give_version(st, f);
+        }
     }
-    return plain_call(callable, args, nargsf, kwnames);
+    PyObject *result = plain_call(callable, args, nargsf, kwnames);
+    if (again && f->vectorcall == plain_call) {
+        PyFunction_SetVectorcall(f, first_call);
+    }
+    return result;
 }
 
 /* 3.13's CALL_ALLOC_AND_ENTER_INIT runs a class's __init__ straight from the call site, past
  * the function's vectorcall and without checking its version: such a function cannot wait for
- * its first call to add the __class__ audit hook (first_call, above).  Known by the name a
- * class body gives it.  A call site runs its first call generically (through the vectorcall)
- * and specializes on its second, so a function made __init__ under another name is seen too,
- * unless it became __init__ between a site's first and second call: docs/semantics.md. */
+ * its first call (above).  Known by the name a class body gives it.  A call site runs its first
+ * call generically (through the vectorcall) and specializes on its second, so a function made
+ * __init__ under another name is seen too, unless it became __init__ between a site's first and
+ * second call: docs/semantics.md. */
 static int
 called_past_vectorcall(PyFunctionObject *func)
 {
@@ -161,17 +306,37 @@ called_past_vectorcall(PyFunctionObject *func)
 #endif
 }
 
+/* Whether f can be called through first_call() (it is already, or called the plain way). */
+static int
+can_wait_for_first_call(PyFunctionObject *f)
+{
+    return plain_call != NULL && (f->vectorcall == plain_call || f->vectorcall == first_call)
+           && !called_past_vectorcall(f);
+}
+
 int
 can_add_hook_on_first_call(State *st, PyFunctionObject *f)
 {
-    return !st->audit_hook_added && !st->audit_hook_refused && plain_call != NULL
-           && f->vectorcall == plain_call && !called_past_vectorcall(f);
+    return !st->audit_hook_added && !st->audit_hook_refused && can_wait_for_first_call(f);
 }
 
 void
 call_through_first_call(PyFunctionObject *f)
 {
-    PyFunction_SetVectorcall(f, first_call);
+    if (f->vectorcall != first_call) {
+        PyFunction_SetVectorcall(f, first_call);
+    }
+}
+
+int
+watch_first_call(State *st, PyFunctionObject *f, PyObject *learn)
+{
+    if (!can_wait_for_first_call(f)) {
+        return 0;
+    }
+    Py_XSETREF(st->first_call_learn, Py_NewRef(learn));
+    call_through_first_call(f);
+    return 1;
 }
 
 /* A frame already running the specialized code keeps running it after an invalidation.  Code

@@ -17,6 +17,11 @@ void install_code(State *st, PyFunctionObject *f, PyObject *code);
 int can_add_hook_on_first_call(State *st, PyFunctionObject *f);
 /* Until its first call, call `f` through a function that adds the hook first. */
 void call_through_first_call(PyFunctionObject *f);
+/* Until its first call that binds, call `f` through a function that first hands the exact types
+ * the call binds to its parameters to `learn(f, types)` (fatopt/first_call_types.py; a true
+ * result: watch the next call too).  0 where `f` cannot wait for its first call (another
+ * extension's vectorcall, 3.13's __init__), 1 once set. */
+int watch_first_call(State *st, PyFunctionObject *f, PyObject *learn);
 /* Show `valid` in the specialization's validity flag, if it has one.  No allocation, no
  * Python code: callbacks call it. */
 void show_validity(SpecObject *spec, int valid);
