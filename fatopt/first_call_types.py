@@ -45,7 +45,7 @@ from types import CodeType, FunctionType
 
 from _weakref import ref
 
-__all__ = ["watch", "outcome", "source_digest"]
+__all__ = ["watch", "outcome", "outcomes", "source_digest"]
 
 #: id(function) -> (weak reference to it, watched parameters, candidate classes, digest, the
 #: module's definitions when the function was defined, its code then)
@@ -82,6 +82,12 @@ def outcome(func: FunctionType) -> str | None:
         if info is not None:
             found = _outcomes.get(_key(info[1]))
     return found
+
+
+def outcomes() -> list[tuple[str, str, int, str]]:
+    """Every watch of this process still known, as (file, qualname, first line, outcome): what
+    :func:`fatopt.runtime.stats` and ``-X fatopt=stats`` report."""
+    return sorted((*key, found) for key, found in _outcomes.items())
 
 
 def watch(func: object, parameters: tuple[str, ...], classes: tuple[str, ...], digest: str) -> None:

@@ -79,7 +79,12 @@ def collect(start_directory: "str | None" = None, with_modules: bool = False) ->
                 "invalidations": invalidations,
                 "revalidations": revalidations,
             })
-    record = {"version": RECORD_VERSION, "imports": counts, "specializations": rows}
+    watches = sys.modules.get("fatopt.first_call_types")
+    first_calls = [
+        {"file": os.path.normpath(os.path.join(base, file)), "qualname": qualname, "line": line, "outcome": found}
+        for file, qualname, line, found in (watches.outcomes() if watches is not None else ())
+    ]
+    record = {"version": RECORD_VERSION, "imports": counts, "specializations": rows, "first_calls": first_calls}
     if with_modules:
         modules = {}
         for name, module in list(sys.modules.items()):
@@ -96,13 +101,20 @@ def _plural(count: int, word: str) -> str:
 
 def summary(record: dict) -> str:
     """One line, e.g. ``fatopt: stats: modules: 12 from the cache, 1 optimized now, 0 left
-    plain; 5 functions specialized, 4 active now; 2 invalidations, 1 revalidation``."""
+    plain; 5 functions specialized, 4 active now; 2 invalidations, 1 revalidation``, and where
+    functions were watched until their first call ``; 2 first calls watched, 1 specialized``."""
     imports = record["imports"]
     rows = record["specializations"]
     active = sum(row["active"] for row in rows)
+    watched = record.get("first_calls", [])
+    first_calls = ""
+    if watched:
+        specialized = sum(row["outcome"] == "specialized" for row in watched)
+        first_calls = f"; {_plural(len(watched), 'first call')} watched, {specialized} specialized"
     return (
         f"fatopt: stats: modules: {imports['cached']} from the cache, {imports['optimized']} optimized now, "
         f"{imports['plain']} left plain; {_plural(len(rows), 'function')} specialized, {active} active now; "
         f"{_plural(sum(row['invalidations'] for row in rows), 'invalidation')}, "
         f"{_plural(sum(row['revalidations'] for row in rows), 'revalidation')}"
+        f"{first_calls}"
     )

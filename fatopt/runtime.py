@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module
         invalidations: int
         revalidations: int
 
+    class FirstCallStats(TypedDict):
+        function: str
+        file: str
+        line: int
+        outcome: str
+
     from fatopt.guards import Guard
 
     class Stats(TypedDict):
@@ -39,6 +45,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; every optimized module
         invalidations: int
         revalidations: int
         functions: list[FunctionStats]
+        first_calls: list[FirstCallStats]
 
 
 if AVAILABLE:
@@ -257,12 +264,26 @@ def get_specialized(func: object) -> "list[tuple[types.CodeType, list[Guard]]]":
     return [(info[0], _guard_objects(function, info[2]))]
 
 
+def _first_calls() -> "list[FirstCallStats]":
+    """The functions watched until their first call (Config.first_call_types) and what became
+    of each watch, if the watch's module is loaded at all."""
+    import sys
+
+    watches = sys.modules.get("fatopt.first_call_types")
+    if watches is None:
+        return []
+    return [{"function": qualname, "file": file, "line": line, "outcome": found}
+            for file, qualname, line, found in watches.outcomes()]
+
+
 def stats() -> "Stats":
     """Counts of specializations: registered ever, live now, active vs invalidated, and how often
-    guards broke (invalidations) and came back (revalidations), per function."""
+    guards broke (invalidations) and came back (revalidations), per function; and the functions
+    watched until their first call (``first_calls``: ``"watching"``, ``"specialized"``, or why
+    not)."""
     if not AVAILABLE:
         return {"available": False, "registered": 0, "live": 0, "active": 0, "invalidated": 0,
-                "invalidations": 0, "revalidations": 0, "functions": []}
+                "invalidations": 0, "revalidations": 0, "functions": [], "first_calls": []}
     rows = _guards.specializations()
     functions: "list[FunctionStats]" = [
         {
@@ -285,4 +306,5 @@ def stats() -> "Stats":
         "invalidations": sum(row["invalidations"] for row in functions),
         "revalidations": sum(row["revalidations"] for row in functions),
         "functions": functions,
+        "first_calls": _first_calls(),
     }

@@ -339,6 +339,19 @@ def test_under_the_import_hook(tmp_path):
     assert done.stderr == ""
 
 
+def test_stats_report_the_watches(tmp_path):
+    (tmp_path / "app.py").write_text(HOOKED + textwrap.dedent("""\
+        if __name__ == "__main__":
+            import fatopt
+            print([(row["function"], row["line"], row["outcome"]) for row in fatopt.stats()["first_calls"]])
+        """), encoding="utf-8")
+    done = _run_child(["-X", "fatopt=stats", "app.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    line = TOTAL.splitlines().index("def total(g, n):") + 1
+    assert done.stdout.splitlines()[2:] == [str([("total", line, "specialized")])]
+    assert done.stderr.rstrip().endswith("; 1 first call watched, 1 specialized"), done.stderr
+
+
 def test_the_optimizer_tool_id_taken_by_another_tool(tmp_path):
     # the watch uses no sys.monitoring tool id
     (tmp_path / "app.py").write_text(
