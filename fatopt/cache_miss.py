@@ -32,6 +32,7 @@ _KEPT = (
     "fatopt._guards", "fatopt.runtime", "fatopt.guards", "fatopt.config", "fatopt.results",
     "fatopt.importer", "fatopt.settings", "fatopt.cache", "fatopt.cache_miss",
     "fatopt.profile",  # (its Profile, held by fatopt.importer.loaded_profiles)
+    "fatopt.first_call_types",  # (the watches and their outcomes; the runtime calls its _called)
 )
 
 

@@ -352,6 +352,25 @@ def test_stats_report_the_watches(tmp_path):
     assert done.stderr.rstrip().endswith("; 1 first call watched, 1 specialized"), done.stderr
 
 
+def test_watches_of_modules_optimized_after_the_optimizer_was_dropped(tmp_path):
+    # each cache miss imports the optimizer, and the import hook drops its modules afterwards:
+    # the watches' module stays, so the first watch's function is still known to the runtime's
+    # hook once the second module's watch is made
+    (tmp_path / "one.py").write_text(TOTAL, encoding="utf-8")
+    (tmp_path / "two.py").write_text(TOTAL, encoding="utf-8")
+    (tmp_path / "app.py").write_text(textwrap.dedent("""\
+        import one
+        import json  # another import: the hook drops the optimizer's modules here
+        import two
+        import fatopt
+        print(one.total(one.Grid(4), 4), two.total(two.Grid(4), 4))
+        print(sorted((row["file"].rsplit("/", 1)[-1], row["outcome"]) for row in fatopt.stats()["first_calls"]))
+        """), encoding="utf-8")
+    done = _run_child(["-X", "fatopt", "app.py"], tmp_path, PYTHONDONTWRITEBYTECODE="1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["6 6", str([("one.py", "specialized"), ("two.py", "specialized")])]
+
+
 def test_the_optimizer_tool_id_taken_by_another_tool(tmp_path):
     # the watch uses no sys.monitoring tool id
     (tmp_path / "app.py").write_text(
