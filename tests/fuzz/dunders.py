@@ -627,7 +627,8 @@ def _first_call_typed(b: "_Builder", family: _Family) -> list[str]:
     name = b.fresh("learned")
     names = _Names({"n": "int"})
     # a loop of its own length (the driver's ints may be large); a `while` half of the time, as
-    # `for ... in range(...)` makes the function specialized at import (3.12 watches no such one)
+    # `for ... in range(...)` makes the function specialized at import: both ways to the first
+    # call's specialization (replacing a specialization, or making the first)
     if b.chance(50):
         lines = [f"def {name}(p, n=2):", "    out = []", "    for i in range(3):"]
         step: list[str] = []
