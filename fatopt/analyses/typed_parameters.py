@@ -10,7 +10,8 @@ on it each pay a full call of the class's ``__getitem__``. A parameter is *wanti
   generator or coroutine, no decorator: its name is bound to the function itself), and the
   optimizer did not leave it out (``exec``, ``locals()``, ...);
 - the parameter is positional or keyword-only (not ``*args``/``**kwargs``), not the first
-  parameter of a method (``self`` is already speculated), not annotated with a class of the
+  parameter of a method (``self`` is already speculated), not a parameter of an ``__init__``
+  (3.13 enters it past the hook that watches a first call), not annotated with a class of the
   module (the annotation is already speculated), never rebound or deleted;
 - it is subscripted (``p[i]``, ``p[i] = x``) inside a ``for`` or ``while`` loop of the function:
   where the calls add up. (A loop statement also keeps the function from being inlined into its
@@ -88,6 +89,8 @@ def wanting_parameters(node: ast.AST, scope: Scope, method: bool, class_names: f
     defined in a class body) that want a type, in their order (see the module docstring)."""
     if type(node) is not ast.FunctionDef or node.decorator_list or scope.has_yield or scope.has_await:
         return ()
+    if method and node.name == "__init__":
+        return ()  # 3.13 enters a class's __init__ past the watch's hook (fatopt/_runtime/swap.c)
     args = node.args
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
     if method:
