@@ -140,3 +140,20 @@ def test_the_version_setter_is_found_where_versions_need_it():
     # 3.12 re-assigns versions by itself; 3.13's libpython exports the setter swaps need.
     expected = sys.version_info >= (3, 13) and sys.implementation.name == "cpython"
     assert fatopt._guards.runtime_info()["sets_function_versions"] is expected
+
+
+@pytest.mark.parametrize("returns", [False, True], ids=["learned nothing", "watch again"])
+def test_call_site_specializes_after_a_watched_first_call(module, returns):
+    # fatopt.first_call_types: until its first call the function is called through the runtime's
+    # hook (no version: no call site can pass it by); after it, call sites specialize again
+    f = module["f"]
+    seen = []
+
+    def learn(func, types):
+        seen.append(types)
+        return returns and len(seen) == 1  # (the first time: watch the next call too)
+
+    assert fatopt._guards.watch_first_call(f, learn)
+    assert warm(module["call_f"]) == 4
+    assert seen == ([(int,)] * 2 if returns else [(int,)])
+    assert "CALL_PY_EXACT_ARGS" in adaptive_ops(module["call_f"])
