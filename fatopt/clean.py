@@ -17,7 +17,8 @@ import sys
 
 __all__ = ["fatopt_cache_file", "find", "remove"]
 
-_NAME = re.compile(r"\.opt-(fatopt[0-9a-f]{8})\.pyc(?:\.\d+\.tmp)?\Z")
+#: a module's optimized code, or a first call's specialization (fatopt.first_call_cache)
+_NAME = re.compile(r"\.opt-(fatopt[0-9a-f]{8})(?:first[0-9a-f]{16})?\.pyc(?:\.\d+\.tmp)?\Z")
 
 
 def fatopt_cache_file(name: str, tag: str | None = None) -> bool:

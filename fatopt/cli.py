@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "clean",
         help="remove fatopt's cache files (never normal .pyc files or sources)",
-        description="Remove fatopt's own cache files (*.opt-fatoptXXXXXXXX.pyc) under each PATH "
+        description="Remove fatopt's own cache files (*.opt-fatoptXXXXXXXX.pyc, and the "
+        "*.opt-fatoptXXXXXXXXfirstYYYYYYYYYYYYYYYY.pyc of first-call specializations) under each PATH "
         "(default: the current directory), recursively, and under their mirrors in "
         "sys.pycache_prefix and fatopt's cache_dir. Normal .pyc files and sources are never touched.",
     )

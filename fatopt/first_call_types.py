@@ -29,7 +29,8 @@ How, and what it costs:
   then must capture what the source bound when the function was defined
   (:mod:`fatopt.definition_state`, recorded by :func:`watch`): a class, function or global the
   program changed since leaves the function as it was. Optimizing it again takes what the
-  import took (scimark's 400 lines: ~45 ms, once per process).
+  import took (scimark's 400 lines: ~45 ms); what it made is kept for later runs, which
+  install it without the optimizer (:mod:`fatopt.first_call_cache`).
 - Warnings the optimizer's compiles would repeat (``SyntaxWarning`` for an invalid escape)
   are not shown again; an internal failure is an :class:`~fatopt.optimizer.OptimizerWarning`
   naming the function, and the function keeps the code it had.
@@ -45,7 +46,7 @@ from types import CodeType, FunctionType
 
 from _weakref import ref
 
-__all__ = ["watch", "outcome", "outcomes", "source_digest"]
+__all__ = ["watch", "outcome", "outcomes", "source_digest", "install", "type_names"]
 
 #: id(function) -> (weak reference to it, watched parameters, candidate classes, digest, the
 #: module's definitions when the function was defined, its code then)
@@ -144,12 +145,27 @@ def _called(func: FunctionType, types: tuple[type, ...] | None) -> bool:
     return False
 
 
+_type_module = type.__dict__["__module__"]
 _type_qualname = type.__dict__["__qualname__"]
+
+
+def type_names(types: tuple[type, ...], namespace: dict) -> tuple[tuple[str, str, bool], ...]:
+    """``types`` named as a profile names them (module, qualified name, reachable: the module's
+    namespace binds the qualified name to the type, so optimized code can name it through a
+    guarded global)."""
+    named = []
+    for t in types:
+        module = _type_module.__get__(t)
+        qualname = _type_qualname.__get__(t)
+        named.append((module if isinstance(module, str) else "?", qualname, namespace.get(qualname) is t))
+    return tuple(named)
 
 
 def _learn(func: FunctionType, entry: tuple, types: tuple[type, ...]) -> str:
     """Specialize ``func`` for ``types`` (those of its named parameters at its first call), if
-    a watched parameter holds an instance of a candidate class; the outcome."""
+    a watched parameter holds an instance of a candidate class; the outcome. What the optimizer
+    makes of the types is kept for later runs (:mod:`fatopt.first_call_cache`), which then
+    install it without the optimizer."""
     _func_ref, watched, classes, digest, state, code = entry
     if func.__code__ is not code:
         return "function changed"
@@ -162,6 +178,32 @@ def _learn(func: FunctionType, entry: tuple, types: tuple[type, ...]) -> str:
             found = found or (qualname in classes and namespace.get(qualname) is t)
     if not found:
         return "no class of the module"
-    from fatopt.respecialize import specialize_for_types
+    from fatopt import first_call_cache
 
-    return specialize_for_types(func, code, types, digest, state)
+    named = type_names(types, namespace)
+    key = first_call_cache.key(digest, code.co_qualname, code.co_firstlineno, named)
+    made = first_call_cache.load(code.co_filename, key)
+    if made is None:
+        from fatopt.respecialize import LASTING, make_for_types
+
+        made = make_for_types(func, code, named, digest)
+        if type(made) is tuple or made in LASTING:
+            first_call_cache.store(code.co_filename, key, made)
+    if isinstance(made, str):
+        return made
+    new_code, recipes, valid = made
+    return install(func, new_code, recipes, valid, state)
+
+
+def install(func: FunctionType, code: CodeType, recipes: tuple, valid: str | None, state) -> str:
+    """Put ``code`` in place of ``func``'s specialization, under the guards of ``recipes`` and
+    the validity flag ``valid``, if each object the guards capture is the one ``state`` (a
+    :class:`fatopt.definition_state.DefinitionState`) recorded; the outcome."""
+    from fatopt import _guards as runtime
+
+    builtins = func.__builtins__  # type: ignore[attr-defined]
+    conditions = [c for recipe in recipes for c in runtime.conditions(recipe, func.__globals__, builtins)]
+    if not state.matches(conditions, func.__globals__, builtins):
+        return "a definition changed since the function's"
+    runtime.respecialize(func, code, recipes, valid)
+    return SPECIALIZED

@@ -7,11 +7,12 @@ of one call for that function alone, exactly as ``-X fatopt=profile=FILE`` would
 recorded one. From the emitted module it takes the function's specialized ``def`` and the
 guards of its ``born(...)`` decorator (and of its class's ``class_born(...)``, for a method),
 compiles that ``def`` alone (inside its class statements, so that its qualified name and
-``__class__`` cell are the original's), and has the runtime install it in place of the
-function's current specialization (``_guards.respecialize``).
+``__class__`` cell are the original's), which :func:`fatopt.first_call_types.install` puts in
+place of the function's current specialization (``_guards.respecialize``), and
+:mod:`fatopt.first_call_cache` keeps for later runs.
 
-Only a specialization that checks a parameter's type at entry is installed (anything else is
-what the function already has), and only when every object its guards capture is the one the
+Only a specialization that checks a parameter's type at entry is made (anything else is what the
+function already has). It is installed only when every object its guards capture is the one the
 module bound when the function was defined (:mod:`fatopt.definition_state`): the code was made
 from the source, so its guards must watch what the source made.
 """
@@ -28,15 +29,19 @@ from types import CodeType, FunctionType
 from typing import TypeGuard
 
 from fatopt.analyses.exact_types import _statements
-from fatopt.definition_state import DefinitionState
 from fatopt.emit import RUNTIME_NAME
-from fatopt.first_call_types import SPECIALIZED, source_digest
+from fatopt.first_call_types import source_digest
 from fatopt.profile import Profile, TypeName
 
-__all__ = ["specialize_for_types", "OneCallProfile"]
+__all__ = ["make_for_types", "OneCallProfile"]
 
-_type_module = type.__dict__["__module__"]
-_type_qualname = type.__dict__["__qualname__"]
+#: Why a first call's types gave no specialization, when only what the cache key names decides
+#: it (fatopt.first_call_cache keeps these answers too)
+NOT_TOP_LEVEL = "not a top-level function or method"
+NOTHING = "nothing to specialize"
+NOTHING_FOR_THESE_TYPES = "nothing to specialize for these types"
+NOT_FOUND = "specialized code not found"
+LASTING = frozenset({NOT_TOP_LEVEL, NOTHING, NOTHING_FOR_THESE_TYPES, NOT_FOUND})
 
 
 class OneCallProfile:
@@ -59,14 +64,6 @@ class OneCallProfile:
         if self.base is None:
             return []
         return self.base.receiver_types_for_call(filename, qualname, firstlineno, def_source, end_lineno, end_col_offset)
-
-
-def _type_name(t: type, namespace: dict) -> TypeName:
-    """``t`` named as a profile names it; reachable when the module's namespace binds its
-    qualname to it (the optimized code names it through a guarded global)."""
-    module = _type_module.__get__(t)
-    qualname = _type_qualname.__get__(t)
-    return TypeName(module if isinstance(module, str) else "?", qualname, namespace.get(qualname) is t)
 
 
 def _read_source(filename: str, digest: str) -> str | None:
@@ -134,13 +131,13 @@ def _compile_def(tree: ast.Module, node: ast.FunctionDef, path: list[str], filen
     return None
 
 
-def specialize_for_types(
-    func: FunctionType, code: CodeType, types: tuple[type, ...], digest: str, state: DefinitionState,
-) -> str:
-    """Specialize ``func`` (whose code is ``code``) for the exact types ``types`` of its
-    parameters (positional, then keyword-only), its module's source named by ``digest``, if the
-    guards capture what ``state`` recorded when it was defined; the outcome: ``"specialized"``
-    or why not."""
+def make_for_types(
+    func: FunctionType, code: CodeType, type_names: tuple[tuple[str, str, bool], ...], digest: str,
+) -> tuple[CodeType, tuple, str | None] | str:
+    """The specialization of ``func`` (whose code is ``code``) for the exact types of its
+    parameters (positional, then keyword-only) named ``type_names`` (module, qualified name,
+    reachable through the module's globals), from its module's source named by ``digest``: its
+    code, its guards' recipes and its validity flag's name; or why there is none."""
     from fatopt.compiler import config_for, profile_for
     from fatopt.config import Config
     from fatopt.importer import installed_options
@@ -152,33 +149,24 @@ def specialize_for_types(
         return "source changed"
     qualname = code.co_qualname
     if "<" in qualname:
-        return "not a top-level function or method"
+        return NOT_TOP_LEVEL
     *path, name = qualname.split(".")
-    namespace = func.__globals__
     options = installed_options()
     config = config_for(options) if options is not None else Config.default()
     try:
         base = profile_for(options) if options is not None else None
     except Exception:  # the profile file changed since the program started: without it
         base = None
-    profile = OneCallProfile(qualname, code.co_firstlineno, tuple(_type_name(t, namespace) for t in types), base)
+    profile = OneCallProfile(qualname, code.co_firstlineno, tuple(TypeName(*n) for n in type_names), base)
     tree = ast.parse(text, filename)
     result = optimize_ast(tree, os.fspath(filename), config, source=text, profile=profile)  # type: ignore[arg-type]
     found = _specialized_def(result, path, name, code.co_firstlineno)
     if found is None:
-        return "nothing to specialize"
+        return NOTHING
     node, recipes, valid = found
     if not any(recipe[0] == "instance_class" for recipe in recipes):
-        return "nothing to specialize for these types"
-    from fatopt import _guards as runtime
-
-    builtins = func.__builtins__  # type: ignore[attr-defined]
-    conditions = [c for recipe in recipes for c in runtime.conditions(recipe, func.__globals__, builtins)]
-    if not state.matches(conditions, func.__globals__, builtins):
-        return "a definition changed since the function's"
+        return NOTHING_FOR_THESE_TYPES
     new_code = _compile_def(tree, node, path, filename, qualname)
     if new_code is None:
-        return "specialized code not found"
-
-    runtime.respecialize(func, new_code, recipes, valid)
-    return SPECIALIZED
+        return NOT_FOUND
+    return new_code, recipes, valid

@@ -8,6 +8,7 @@ call, a method, and the hook's own path (``-X fatopt``, ``fatopt show``) in a ch
 from __future__ import annotations
 
 import ast
+import marshal
 import os
 import subprocess
 import sys
@@ -335,8 +336,10 @@ HOOKED = TOTAL + textwrap.dedent("""\
 
 
 def _run_child(args, cwd, **env):
+    """``python ARGS`` in ``cwd``, with ``env`` on top of this environment (None: unset)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONFATOPT")}
     environment.update(env)
+    environment = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=120)
 
 
@@ -378,6 +381,75 @@ def test_watches_of_modules_optimized_after_the_optimizer_was_dropped(tmp_path):
     done = _run_child(["-X", "fatopt", "app.py"], tmp_path, PYTHONDONTWRITEBYTECODE="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["6 6", str([("one.py", "specialized"), ("two.py", "specialized")])]
+
+
+# -- kept between runs (fatopt.first_call_cache) ---------------------------------------------------
+
+KEPT = TOTAL + textwrap.dedent("""\
+    if __name__ == "__main__":
+        import os, sys
+        import fatopt.first_call_types as f
+        if os.environ.get("CHANGE_GRID"):
+            Grid.__getitem__ = lambda self, i: 2 * self.data[i]
+        print(total(Grid(10), 10), f.outcome(total), "fatopt.optimizer" in sys.modules)
+    """)
+
+
+def _kept_files(directory):
+    return sorted(p.name for p in directory.rglob("*.pyc") if "first" in p.name.rpartition(".opt-")[2])
+
+
+def test_a_later_run_installs_the_kept_specialization_without_the_optimizer(tmp_path):
+    (tmp_path / "app.py").write_text(KEPT, encoding="utf-8")
+    writes = {"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": None}
+    cold = _run_child(["-X", "fatopt", "app.py"], tmp_path, **writes)
+    assert cold.returncode == 0 and cold.stderr == "", cold.stderr
+    assert cold.stdout.split()[:2] == ["45", "specialized"]
+    [kept] = _kept_files(tmp_path)
+    assert kept.startswith("app.cpython-") and "__pycache__" in str(next(tmp_path.rglob(kept)))
+    written = next(tmp_path.rglob(kept)).read_bytes()
+    warm = _run_child(["-X", "fatopt", "app.py"], tmp_path, **writes)
+    assert warm.stdout.split() == ["45", "specialized", "False"], warm.stderr  # no optimizer at all
+    changed = _run_child(["-X", "fatopt", "app.py"], tmp_path, CHANGE_GRID="1", **writes)
+    assert changed.stdout.split() == ["90", "a", "definition", "changed", "since", "the", "function's", "False"]
+    next(tmp_path.rglob(kept)).write_bytes(b"not what fatopt writes")
+    again = _run_child(["-X", "fatopt", "app.py"], tmp_path, **writes)
+    assert again.stdout.split()[:2] == ["45", "specialized"], again.stderr
+    rewritten = next(tmp_path.rglob(kept)).read_bytes()  # made again (marshal's bytes may differ)
+    assert _kept_files(tmp_path) == [kept] and marshal.loads(rewritten[4:]) == marshal.loads(written[4:])
+    cleaned = _run_child(["-m", "fatopt", "clean"], tmp_path, **writes)
+    assert cleaned.returncode == 0 and _kept_files(tmp_path) == []
+
+
+def test_nothing_is_kept_without_bytecode_writing(tmp_path):
+    (tmp_path / "app.py").write_text(KEPT, encoding="utf-8")
+    for _ in range(2):
+        done = _run_child(["-X", "fatopt", "app.py"], tmp_path, PYTHONDONTWRITEBYTECODE="1")
+        assert done.stdout.split()[:2] == ["45", "specialized"], done.stderr
+        assert _kept_files(tmp_path) == []
+
+
+def test_what_the_cache_reads_back(tmp_path, monkeypatch):
+    from fatopt import first_call_cache, importer
+
+    options = importer.Options(enabled=True)
+    options.cache_dir = str(tmp_path / "cache")
+    monkeypatch.setattr(importer, "installed_options", lambda: options)
+    source = str(tmp_path / "m.py")
+    code = compile("def f(x):\n    return x\n", source, "exec")
+    key = first_call_cache.key("digest", "f", 1, (("m", "Grid", True),))
+    assert key != first_call_cache.key("digest", "f", 1, (("m", "Grid", False),))
+    assert first_call_cache.load(source, key) is None
+    assert first_call_cache.store(source, key, (code, (("instance_class", "Grid"),), "__fatopt_valid_f__"))
+    assert first_call_cache.load(source, key) == (code, (("instance_class", "Grid"),), "__fatopt_valid_f__")
+    other = first_call_cache.key("digest", "g", 5, ())
+    assert first_call_cache.store(source, other, "nothing to specialize for these types")
+    assert first_call_cache.load(source, other) == "nothing to specialize for these types"
+    [path] = [p for p in (tmp_path / "cache").rglob("*.pyc") if key in p.name]
+    data = path.read_bytes()
+    for broken in (data[:-3], data[:4], b"", data.replace(key.encode(), other.encode())):
+        path.write_bytes(broken)
+        assert first_call_cache.load(source, key) is None
 
 
 def test_the_optimizer_tool_id_taken_by_another_tool(tmp_path):
