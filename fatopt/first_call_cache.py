@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
+import _imp
 import marshal
 from types import CodeType
 
@@ -31,11 +32,11 @@ __all__ = ["key", "load", "store"]
 
 def key(digest: str, qualname: str, firstlineno: int, type_names: tuple[tuple[str, str, bool], ...]) -> str:
     """The 16 hex digits naming a first call's specialization (see the module docstring; the
-    cache tag and the interpreter are in the file's name and header)."""
-    import hashlib
-
+    cache tag and the interpreter are in the file's name and header). SipHash in C with a fixed
+    key (``_imp.source_hash``, as hash-based .pyc files use): ``hashlib`` would load OpenSSL,
+    ~4 MB of a process that never needs it otherwise."""
     text = repr((digest, qualname, firstlineno, type_names))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return _imp.source_hash(0xF1C, text.encode("utf-8", "surrogatepass")).hex()
 
 
 def _path(filename: str, name: str) -> str | None:
