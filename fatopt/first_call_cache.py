@@ -30,6 +30,7 @@ from _frozen_importlib_external import MAGIC_NUMBER
 
 __all__ = ["key", "load", "store"]
 
+
 def key(digest: str, qualname: str, firstlineno: int, type_names: tuple[tuple[str, str, bool], ...]) -> str:
     """The 16 hex digits naming a first call's specialization (see the module docstring; the
     cache tag and the interpreter are in the file's name and header). SipHash in C with a fixed
