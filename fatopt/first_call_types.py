@@ -186,7 +186,7 @@ def _learn(func: FunctionType, entry: tuple, types: tuple[type, ...]) -> str:
     if made is None:
         from fatopt.respecialize import LASTING, make_for_types
 
-        made = make_for_types(func, code, named, digest)
+        made = make_for_types(code, named, digest)
         if type(made) is tuple or made in LASTING:
             first_call_cache.store(code.co_filename, key, made)
     if isinstance(made, str):

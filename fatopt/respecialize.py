@@ -25,7 +25,7 @@ import ast
 import copy
 import os
 import warnings
-from types import CodeType, FunctionType
+from types import CodeType
 from typing import TypeGuard
 
 from fatopt.analyses.exact_types import _statements
@@ -132,12 +132,13 @@ def _compile_def(tree: ast.Module, node: ast.FunctionDef, path: list[str], filen
 
 
 def make_for_types(
-    func: FunctionType, code: CodeType, type_names: tuple[tuple[str, str, bool], ...], digest: str,
+    code: CodeType, type_names: tuple[tuple[str, str, bool], ...], digest: str,
 ) -> tuple[CodeType, tuple, str | None] | str:
-    """The specialization of ``func`` (whose code is ``code``) for the exact types of its
-    parameters (positional, then keyword-only) named ``type_names`` (module, qualified name,
-    reachable through the module's globals), from its module's source named by ``digest``: its
-    code, its guards' recipes and its validity flag's name; or why there is none."""
+    """The specialization of the function whose original code is ``code`` for the exact types
+    of its parameters (positional, then keyword-only) named ``type_names`` (module, qualified
+    name, reachable through the module's globals), from its module's source named by
+    ``digest``: its code, its guards' recipes and its validity flag's name; or why there is
+    none."""
     from fatopt.compiler import config_for, profile_for
     from fatopt.config import Config
     from fatopt.importer import installed_options
