@@ -24,7 +24,7 @@ from fatopt.importer import cache_path
 _FLAG_HASH = 0b01
 _FLAG_CHECK_SOURCE = 0b10
 
-__all__ = ["cache_path", "read", "write", "write_marshalled", "header", "enabled", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
+__all__ = ["cache_path", "read", "write", "write_marshalled", "header", "enabled", "writable", "TIMESTAMP", "CHECKED_HASH", "UNCHECKED_HASH"]
 
 TIMESTAMP = "timestamp"
 CHECKED_HASH = "checked-hash"
@@ -94,6 +94,12 @@ def enabled() -> bool:
     """Whether caches may be written beside the sources (``PYTHONDONTWRITEBYTECODE`` / ``-B``
     say no; fatopt's own cache directory, ``cache_dir=PATH``, is written all the same)."""
     return not sys.dont_write_bytecode
+
+
+def writable(cache_dir: str | None) -> bool:
+    """Whether optimized code can be kept: bytecode writing is on, or fatopt has its own cache
+    directory (``cache_dir``: ``cache_dir=PATH``), which it writes even under -B."""
+    return enabled() or cache_dir is not None
 
 
 #: What verbose mode and ``fatopt status`` say when bytecode writing is off.

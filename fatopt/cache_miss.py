@@ -203,9 +203,8 @@ _said_not_cached = False
 
 
 def _can_write() -> bool:
-    """Whether optimized code can be kept: bytecode writing is on, or fatopt has its own cache
-    directory (cache_dir=PATH), which it writes even under -B."""
-    return cache.enabled() or _importhook.cache_dir() is not None
+    """Whether optimized code can be kept (:func:`fatopt.cache.writable`)."""
+    return cache.writable(_importhook.cache_dir())
 
 
 def _say_not_cached(verbose: bool) -> None:

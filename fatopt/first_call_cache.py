@@ -28,6 +28,10 @@ from types import CodeType
 
 from _frozen_importlib_external import MAGIC_NUMBER
 
+TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: that alone imports typing
+if TYPE_CHECKING:
+    from fatopt.importer import Options
+
 __all__ = ["key", "load", "store"]
 
 
@@ -40,14 +44,13 @@ def key(digest: str, qualname: str, firstlineno: int, type_names: tuple[tuple[st
     return _imp.source_hash(0xF1C, text.encode("utf-8", "surrogatepass")).hex()
 
 
-def _path(filename: str, name: str) -> str | None:
-    """Where the specialization ``name`` of the module at ``filename`` is kept, or None when
-    the import hook is not active (or this interpreter keeps no bytecode)."""
-    from fatopt.importer import cache_path, installed_options
-
-    options = installed_options()
+def _path(filename: str, name: str, options: Options | None) -> str | None:
+    """Where the specialization ``name`` of the module at ``filename`` is kept under the import
+    hook's ``options`` (None: the hook is not active), or None."""
     if options is None:
         return None
+    from fatopt.importer import cache_path
+
     return cache_path(filename, f"{options.cache_tag()}first{name}", options.cache_dir)
 
 
@@ -55,7 +58,9 @@ def load(filename: str, name: str) -> tuple[CodeType, tuple, str | None] | str |
     """What is stored under ``name`` for the module at ``filename``: a specialization (its code,
     its guards' recipes, its validity flag's name or None) or why the types gave none (one of
     ``fatopt.respecialize.LASTING``); None if nothing valid is."""
-    path = _path(filename, name)
+    from fatopt.importer import installed_options
+
+    path = _path(filename, name, installed_options())
     if path is None:
         return None
     try:
@@ -88,10 +93,8 @@ def store(filename: str, name: str, made: tuple[CodeType, tuple, str | None] | s
     from fatopt.importer import installed_options
 
     options = installed_options()
-    if options is None or not (cache.enabled() or options.cache_dir is not None):
-        return False
-    path = _path(filename, name)
-    if path is None:
+    path = _path(filename, name, options)
+    if options is None or path is None or not cache.writable(options.cache_dir):
         return False
     try:
         data = marshal.dumps((name, made))

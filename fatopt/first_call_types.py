@@ -170,17 +170,12 @@ def _learn(func: FunctionType, entry: tuple, types: tuple[type, ...]) -> str:
     if func.__code__ is not code:
         return "function changed"
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    namespace = func.__globals__
-    found = False
-    for name, t in zip(names, types, strict=True):
-        if name in watched:
-            qualname = _type_qualname.__get__(t)
-            found = found or (qualname in classes and namespace.get(qualname) is t)
-    if not found:
+    named = type_names(types, func.__globals__)
+    if not any(name in watched and qualname in classes and reachable
+               for name, (_module, qualname, reachable) in zip(names, named, strict=True)):
         return "no class of the module"
     from fatopt import first_call_cache
 
-    named = type_names(types, namespace)
     key = first_call_cache.key(digest, code.co_qualname, code.co_firstlineno, named)
     made = first_call_cache.load(code.co_filename, key)
     if made is None:
