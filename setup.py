@@ -123,7 +123,7 @@ COMPILE_ARGS = [
 ]
 # The guard runtime: fatopt/_guards.c is the module, fatopt/_runtime/ its parts (state.h says which
 # file does what).
-RUNTIME_PARTS = ["ptrindex", "conditions", "guard_kinds", "watchers", "swap", "registration", "traceback_parts", "genexpr_traceback", "inline_traceback"]
+RUNTIME_PARTS = ["ptrindex", "conditions", "guard_kinds", "watchers", "swap", "registration", "traceback_parts", "genexpr_traceback", "inline_traceback", "materialize"]
 RUNTIME_SOURCES = ["fatopt/_guards.c"] + ["fatopt/_runtime/%s.c" % part for part in RUNTIME_PARTS]
 RUNTIME_HEADERS = ["fatopt/_runtime/state.h"] + ["fatopt/_runtime/%s.h" % part for part in RUNTIME_PARTS]
 ext_modules = []

@@ -27,6 +27,7 @@
 #include "_runtime/genexpr_traceback.h"
 #include "_runtime/guard_kinds.h"
 #include "_runtime/inline_traceback.h"
+#include "_runtime/materialize.h"
 #include "_runtime/registration.h"
 #include "_runtime/swap.h"
 #include "_runtime/traceback_parts.h"
@@ -488,6 +489,12 @@ PyDoc_STRVAR(inlined_raised_doc,
 "calls of a callee inlined several times in the statement, tell its copies apart. See\n"
 "fatopt/_runtime/inline_traceback.c.");
 
+PyDoc_STRVAR(materialize_doc,
+"materialize(cls, names, values)\n\n"
+"A new instance of cls (as object.__new__ makes one) whose __dict__ holds names[i] -> values[i],\n"
+"in order, running no __init__, __setattr__ or descriptor: the object that scalar replacement\n"
+"did not make, made where the code as written needs it (fatopt/passes/scalar_replacement.py).");
+
 PyDoc_STRVAR(raise_exception_doc,
 "raise_exception(exc)\n\n"
 "Raises exc as the statement `raise exc` does (a class is called for its instance; the exception\n"
@@ -514,6 +521,7 @@ static PyMethodDef guards_methods[] = {
     {"genexpr_raised", (PyCFunction)(void (*)(void))genexpr_raised, METH_FASTCALL, genexpr_raised_doc},
     {"inlined_raised", (PyCFunction)(void (*)(void))inlined_raised, METH_FASTCALL, inlined_raised_doc},
     {"raise_exception", (PyCFunction)raise_exception, METH_O, raise_exception_doc},
+    {"materialize", (PyCFunction)(void (*)(void))materialize, METH_FASTCALL, materialize_doc},
     {"unshadowed", (PyCFunction)(void (*)(void))guards_unshadowed, METH_FASTCALL, unshadowed_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},

@@ -55,6 +55,17 @@ class Config:
     #: instances with a ``__dict__`` (3.13+) the entry check also asks the runtime that none of
     #: them shadows the method (see fatopt/passes/specialize_instance_methods.py).
     specialize_instance_methods: bool = True
+    #: Where a profile saw both operands of a binary operator of one class of the module, or
+    #: both are names of a known class, the operation runs the class's dunder under a type
+    #: check at the site, which the inlining inlines (see fatopt/passes/specialize_operators.py).
+    specialize_operators: bool = True
+    #: Method calls on an object the function has just made (``v = C(...)``, not yet handed to
+    #: other code) run the class's method with no check, which the inlining inlines (see
+    #: fatopt/passes/fresh_receivers.py).
+    fresh_receivers: bool = True
+    #: An object the function makes and then only reads attributes of is not made while the
+    #: specialization holds: its attributes are locals (see fatopt/passes/scalar_replacement.py).
+    scalar_replacement: bool = True
     #: drop the validity test of inlined code inside inlined code where nothing ran since the
     #: outer test (see fatopt/passes/drop_covered_checks.py).
     drop_covered_checks: bool = True

@@ -11,6 +11,7 @@
  *   traceback_parts.c   what the traceback editors below share
  *   genexpr_traceback.c genexpr_raised: tracebacks of generator expressions made comprehensions
  *   inline_traceback.c  inlined_raised: tracebacks of code inlined into its caller
+ *   materialize.c       materialize: the object scalar replacement did not make, made when needed
  *   ../_guards.c    the module: its functions, state lifetime, init
  */
 #ifndef FATOPT_STATE_H

@@ -158,6 +158,9 @@ def _body(node: ast.FunctionDef) -> list[ast.stmt]:
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.If, ast.Return, ast.Raise, ast.Pass)
 
+#: what a method's body may hold besides: a call made for its effect (``other.check()``)
+_METHOD_STATEMENTS = (*_STATEMENTS, ast.Expr)
+
 
 def has_return(stmts: list[ast.stmt]) -> bool:
     return any(type(sub) is ast.Return for stmt in stmts for sub in walk(stmt))
@@ -222,10 +225,13 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
     holding one always returns; every local read is certainly bound (the temporaries it becomes
     would give another message)."""
     assigned: set[str] = set()
+    allowed = _METHOD_STATEMENTS if stores else _STATEMENTS
     for stmt in body:
         for sub in walk(stmt):
-            if isinstance(sub, ast.stmt) and not isinstance(sub, _STATEMENTS):
+            if isinstance(sub, ast.stmt) and not isinstance(sub, allowed):
                 raise _NotInlinable(f"uses {type(sub).__name__}")
+            if type(sub) is ast.Expr and type(sub.value) is not ast.Call:
+                raise _NotInlinable("an expression statement that is not a call")
             if type(sub) is ast.Raise and (sub.exc is None or sub.cause is not None):
                 # (a bare raise re-raises what the caller handles either way; kept simple)
                 raise _NotInlinable("a bare raise or raise ... from")
@@ -271,6 +277,8 @@ def _check_statements(body: list[ast.stmt], params: set[str], stores: bool = Fal
             elif kind is ast.AugAssign:
                 reads(stmt.target, bound)
                 reads(stmt.value, bound)
+            elif kind is ast.Expr:
+                reads(stmt.value, bound)
             elif kind is ast.If:
                 reads(stmt.test, bound)
                 body_returns, body_bound = block(stmt.body, bound)
@@ -295,6 +303,8 @@ def _statement_expressions(stmt: ast.stmt) -> list[ast.AST]:
         return [stmt.value] if stmt.value is not None else []
     if kind is ast.Raise:
         return [stmt.exc] if stmt.exc is not None else []
+    if kind is ast.Expr:
+        return [stmt.value]
     if kind is ast.Assign:
         return [stmt.value, *(t for t in stmt.targets if _is_item_target(t))]
     if kind is ast.AugAssign:
@@ -349,6 +359,7 @@ def _returned_expression(body: list[ast.stmt], raises: list[ast.Call]) -> ast.ex
 
 def examine(
     node: ast.AST, facts: ModuleFacts, max_size: int, owner: str | None = None, method: bool = False,
+    classes: frozenset[str] = frozenset(),
 ) -> tuple[Inlinable | None, str, set[str]]:
     """(the entry, or None and why not; the module names it calls). ``owner``: the class whose
     ``@staticmethod`` ``node`` is (its one decorator, which the class table checked), or, with
@@ -426,10 +437,16 @@ def examine(
             if id(sub) in made:
                 continue  # a raise (:func:`raise_call`): the runtime raises what it is given
             if (receiver is not None and type(func) is ast.Attribute and type(func.value) is ast.Name
-                    and func.value.id == receiver):
+                    and func.value.id in params):
                 if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
                     return None, "a call with *args or **kwargs", set()
-                continue  # a method of the receiver: stays a call
+                # a method of the receiver or of another parameter: stays a call (it runs
+                # code of the program, as an operator on a parameter does)
+                continue
+            if receiver is not None and type(func) is ast.Name and func.id in classes and func.id not in params | assigned:
+                if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
+                    return None, "a call with *args or **kwargs", set()
+                continue  # a plain class of the module made: stays a call (the inlining may make it)
             if type(func) is not ast.Name or func.id in params:
                 return None, "calls something that is not a module function or builtin by name", set()
             if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]

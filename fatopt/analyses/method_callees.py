@@ -29,6 +29,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
+from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ClassInfo, ModuleClassTable
 from fatopt.analyses.inlinable import Inlinable, ModuleInlinable, examine
 from fatopt.analyses.manager import Analysis
@@ -114,7 +115,8 @@ class MethodCallees:
         owner, method = found
         if method.kind != "function":
             return f"{owner.name}.{attribute} is not a plain function"
-        entry, why, calls = examine(method.node, facts, max_size, owner.name, method=True)
+        classes = frozenset(name for name in module.fact(TopLevelClassNames) if plain_class(module, name) is not None)
+        entry, why, calls = examine(method.node, facts, max_size, owner.name, method=True, classes=classes)
         if entry is None:
             return why
         functions = module.fact(ModuleInlinable)

@@ -17,6 +17,7 @@ from fatopt.passes.class_constants import SubstituteClassConstants
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.drop_covered_checks import DropCoveredChecks
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
+from fatopt.passes.fresh_receivers import FreshReceivers
 from fatopt.passes.fold_constants import ConstantFolding
 from fatopt.passes.forward_inlined_results import ForwardInlinedResults
 from fatopt.passes.fold_type_tests import FoldTypeTests
@@ -25,8 +26,10 @@ from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
+from fatopt.passes.scalar_replacement import ScalarReplacement
 from fatopt.passes.simplify_iterable import SimplifyIterable
 from fatopt.passes.specialize_instance_methods import SpecializeInstanceMethods
+from fatopt.passes.specialize_operators import SpecializeOperators
 from fatopt.passes.specialize_receivers import SpecializeReceivers
 from fatopt.passes.specialize_types import SpecializeTypes
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
@@ -43,14 +46,17 @@ __all__ = [
     "DropCoveredChecks",
     "FoldTypeTests",
     "ForwardInlinedResults",
+    "FreshReceivers",
     "EliminateGenexpr",
     "ImportedConstants",
     "InlineFunctions",
     "InlineRecursive",
     "ModuleConstants",
     "RemoveDeadCode",
+    "ScalarReplacement",
     "SimplifyIterable",
     "SpecializeInstanceMethods",
+    "SpecializeOperators",
     "SpecializeReceivers",
     "SpecializeTypes",
     "SubstituteClassConstants",
@@ -77,6 +83,11 @@ PIPELINE: tuple[type[Pass], ...] = (
     # after SpecializeTypes (it reads its entry check), before InlineFunctions (which inlines the
     # methods it calls through their class in the same round)
     SpecializeInstanceMethods,
+    # before InlineFunctions, which inlines the dunders it calls through their class
+    SpecializeOperators,
+    # after SpecializeOperators and InlineFunctions of the round before (it copies what follows
+    # into the branch of an inlined dunder that makes an object), before InlineFunctions
+    FreshReceivers,
     # after EliminateGenexpr: a call in a generator expression's element is inlined once it is
     # a comprehension, and its handler then runs before the <genexpr> one (inner first)
     InlineFunctions,
@@ -85,6 +96,9 @@ PIPELINE: tuple[type[Pass], ...] = (
     # after DropCoveredChecks: an inner site keeps no test once it dropped (its result is
     # assigned in one place)
     ForwardInlinedResults,
+    # after InlineFunctions, which turned the methods called on a fresh object into reads of
+    # its attributes
+    ScalarReplacement,
     # after InlineFunctions: the type tests of inlined dunders (folded, then dead code removed)
     FoldTypeTests,
     SimplifyIterable,

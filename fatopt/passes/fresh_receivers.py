@@ -1,0 +1,475 @@
+"""Method calls on an object the function has just made: ``v = Vector(...)`` then ``v.dot(w)``
+calls ``Vector.dot`` with no check at all, for the inlining pass to inline (issue 17).
+
+A method call on an instance of an ordinary class (with a ``__dict__``) can be inlined exactly
+only where no instance attribute can hide the method, and no watcher sees instance attributes
+on 3.13.0; a per-call test costs more than the call (docs/optimizer.md,
+``specialize_instance_methods``). An object the function made itself needs no test: until the
+function hands it to other code, only the function's local reaches it, and its ``__dict__``
+holds what ``__init__`` stored (:mod:`fatopt.analyses.fresh_objects`). The pass rewrites, after
+``v = C(...)`` in a block whose last statement always returns, each statement with a method
+call on ``v`` (made linear first where the call is inside an expression and the method is of
+several statements) as long as ``v`` has not escaped::
+
+    cp = Vector(x, y, z)                 cp = Vector(x, y, z)
+    v = cp.dot(w)                        if not FLAG:
+    return v - cp.dot(cp)      ->            v = cp.dot(w)
+                                             return v - cp.dot(cp)
+                                         else:
+                                             v = Vector.dot(cp, w)           # then inlined
+                                         _fatopt_f_1 = cp.dot(cp) if not FLAG else ... (alike)
+
+The branch for an invalid flag runs the rest of the block as written (it always returns), so
+that once a guard broke the frame never comes back to specialized code that assumed it
+(:mod:`fatopt.passes.scalar_replacement` relies on that). A call of a method that only returns
+its receiver, called for nothing (``cp.mustBeVector()``) right after such a test with nothing
+run since, is dropped.
+
+Where the object is made in one branch of an operation's inlined dunder (``cp = Vector(...) if
+t.isPoint() else Point(...)``), the rest of the block (when it always returns and is small) is
+copied after the branch that makes it, the conditional expression written as an ``if``: the
+other paths run on to the rest as written.
+
+Exactness: ``v.m`` finds ``C.m`` on an object of exactly ``C`` (``object.__new__`` made it)
+whose ``__dict__`` has only ``__init__``'s instance attributes, none a method's name, when no
+code had it (only loads of those attributes, and methods that keep it to themselves, used it
+since). ``GuardClass`` keeps ``C``'s global name, ``__init__``, ``__setattr__`` and the methods
+(their code and defaults) as the analysis saw them, with no ``__getattribute__``/``__getattr__``
+added; a change while a frame runs empties the validity flag, tested at each rewritten
+statement. Tracebacks: the inlining's handler, as for any inlined method.
+"""
+
+from __future__ import annotations
+
+from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
+
+import ast
+
+from fatopt.analyses.class_constants import TopLevelClassNames
+from fatopt.analyses.exact_types import _own_class
+from fatopt.analyses.fresh_objects import FreshClass, fresh_class, keeps
+from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
+from fatopt.analyses.scopes import resolve
+from fatopt.guards.class_attributes import GuardClass
+from fatopt.nodes import walk
+from fatopt.passes._bound_locals import captured_locals, deletable_locals
+from fatopt.passes._linearize import Linearizer
+from fatopt.passes._rewrite import Pass, Unit, clone
+from fatopt.passes.inline_functions import _is_checked_statement, _is_wrapper, _not_valid
+
+__all__ = ["FreshReceivers"]
+
+#: how many times the function is looked at again after a rest was copied (copies in copies)
+_SCANS = 3
+
+#: largest rest of a block copied after the branch that makes the object (nodes)
+MAX_COPIED_NODES = 400
+
+#: what a copied rest of a block may not hold (a second copy of a def would be another function;
+#: a declaration must come before any use of its names)
+_NOT_COPIED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal)
+
+
+def _at(node: ast.AST, like: ast.AST) -> ast.AST:
+    return ast.copy_location(node, like)
+
+
+def _fast_blocks(stmts: list[ast.stmt]):
+    """``stmts`` and the statement lists in it that run while the flag holds: not the branch of
+    a checked statement that runs as written, not the handlers of the inlining's wrappers, not
+    nested functions or classes."""
+    yield stmts
+    for stmt in stmts:
+        kind = type(stmt)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            continue
+        if _is_checked_statement(stmt):
+            yield from _fast_blocks(stmt.orelse)  # type: ignore[attr-defined]
+            continue
+        if _is_wrapper(stmt):
+            yield from _fast_blocks(stmt.body)  # type: ignore[attr-defined]
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if type(inner) is list and inner and isinstance(inner[0], ast.stmt):
+                yield from _fast_blocks(inner)
+        for part in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())):
+            yield from _fast_blocks(part.body)
+
+
+def _returns(stmt: ast.stmt) -> bool:
+    """Whether every path through ``stmt`` ends in a return or a raise (an inlining's wrapper
+    re-raises whatever its body raises)."""
+    kind = type(stmt)
+    if kind is ast.Return or kind is ast.Raise:
+        return True
+    if kind is ast.If:
+        return bool(stmt.body) and bool(stmt.orelse) and _returns(stmt.body[-1]) and _returns(stmt.orelse[-1])  # type: ignore[attr-defined]
+    if _is_wrapper(stmt):
+        return bool(stmt.body) and _returns(stmt.body[-1])  # type: ignore[attr-defined]
+    return False
+
+
+def _size(stmts: list[ast.stmt]) -> int:
+    return sum(1 for stmt in stmts for _node in walk(stmt))
+
+
+class _Region:
+    """The rewrite of one function: bindings ``v = C(...)`` and what follows them."""
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        module = unit.module
+        assert module is not None
+        self.module = module
+        self.methods = module.fact(ModuleMethodCallees)
+        self.classes = module.fact(TopLevelClassNames)
+        self.own = _own_class(unit)
+        self.captured = captured_locals(unit)
+        self.deletable = deletable_locals(unit)
+        self.flag = unit.validity_flag()
+        #: (class name, attribute) the rewritten code relies on
+        self.relied: set[tuple[str, str]] = set()
+        self.changed = False
+        self.counter = 0
+        self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
+            n.arg for n in walk(unit.node) if type(n) is ast.arg}
+
+    def fresh_name(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"_fatopt_f_{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    # -- what a statement is -------------------------------------------------------------------
+    def _stable_local(self, name: str) -> bool:
+        return (resolve(self.unit.scope, name) == "local" and name not in self.captured
+                and name not in self.deletable)
+
+    def construction(self, value: ast.expr) -> FreshClass | None:
+        """The class a call ``C(args)`` makes an instance of, fresh (module docstring), or None."""
+        if type(value) is not ast.Call or type(value.func) is not ast.Name:
+            return None
+        name = value.func.id
+        if name not in self.classes or not self.unit.is_module_name(name):
+            return None
+        if name != self.own and not defined_before(self.module, name, self.unit.node):  # type: ignore[arg-type]
+            return None
+        if value.keywords or any(type(a) is ast.Starred for a in value.args):
+            return None
+        found = fresh_class(self.module, name)
+        if found is None or len(value.args) != max(len(found.parameters) - 1, 0):
+            return None
+        return found
+
+    def binding(self, stmt: ast.stmt) -> tuple[str, FreshClass] | None:
+        """(v, class) for ``v = C(args)`` making a fresh object into a stable local."""
+        if type(stmt) is not ast.Assign or len(stmt.targets) != 1 or type(stmt.targets[0]) is not ast.Name:
+            return None
+        name = stmt.targets[0].id
+        found = self.construction(stmt.value)
+        if found is None or not self._stable_local(name):
+            return None
+        return name, found
+
+    def method(self, fresh: FreshClass, attribute: str):  # type: ignore[no-untyped-def]
+        size = self.module.config.max_receiver_inline_size
+        return self.methods.get(fresh.name, attribute, size)
+
+    # -- the occurrences of v in a statement ---------------------------------------------------
+    def uses(self, stmt: ast.stmt, name: str, fresh: FreshClass) -> tuple[bool, list[ast.Call]]:
+        """(whether ``v`` stays fresh through ``stmt``'s code that runs while the flag holds,
+        the calls ``v.m(...)`` of ``stmt``'s own expressions to rewrite)."""
+        parents: dict[int, ast.AST] = {}
+        nodes: list[ast.AST] = []
+        for block_owner in self._fast_parts(stmt):
+            for node in walk(block_owner):
+                nodes.append(node)
+                for child in ast.iter_child_nodes(node):
+                    parents[id(child)] = node
+        own = {id(n) for part in self._own_expressions(stmt) for n in walk(part)}
+        sites: list[ast.Call] = []
+        for node in nodes:
+            if type(node) is not ast.Name or node.id != name:
+                continue
+            if type(node.ctx) is not ast.Load:
+                return False, []  # rebound (or deleted)
+            parent = parents.get(id(node))
+            if type(parent) is ast.Attribute and type(parent.ctx) is ast.Load and parent.attr in fresh.attributes:
+                continue
+            if type(parent) is ast.Attribute and type(parent.ctx) is ast.Load:
+                call = parents.get(id(parent))
+                if type(call) is ast.Call and call.func is parent and self._keeps_call(call, name, fresh, parents, 0):
+                    if id(call) in own:
+                        sites.append(call)
+                    continue
+            if type(parent) is ast.Call and parent.args and parent.args[0] is node and type(parent.func) is ast.Attribute \
+                    and type(parent.func.value) is ast.Name and parent.func.value.id == fresh.name \
+                    and self._keeps_call(parent, name, fresh, parents, 1):
+                continue  # a call this pass wrote, through the class, waiting to be inlined
+            if type(parent) is ast.Call and node in parent.args and type(parent.func) is ast.Attribute:
+                receiver = parent.func.value
+                if type(receiver) is ast.Name and receiver.id == name:
+                    continue  # v.m(..., v, ...): judged at the receiver
+            return False, []
+        return True, sites
+
+    def _keeps_call(self, call: ast.Call, name: str, fresh: FreshClass, parents: dict[int, ast.AST], first: int) -> bool:
+        """Whether the method call ``call`` (``v.m(args)``, or ``C.m(v, args)`` with ``first``
+        = 1) keeps ``v`` to itself."""
+        func = call.func
+        assert type(func) is ast.Attribute
+        if call.keywords or any(type(a) is ast.Starred for a in call.args):
+            return False
+        args = call.args[first:]
+        positions = {0} | {i + 1 for i, a in enumerate(args) if type(a) is ast.Name and a.id == name}
+        if any(type(n) is ast.Name and n.id == name for i, a in enumerate(args)
+               if not (type(a) is ast.Name and a.id == name) for n in walk(a)):
+            return False
+        if self.method(fresh, func.attr) is None:
+            return False
+        dropped = type(parents.get(id(call))) is ast.Expr
+        return keeps(self.module, fresh, func.attr, frozenset(positions), dropped)
+
+    @staticmethod
+    def _fast_parts(stmt: ast.stmt) -> list[ast.AST]:
+        """The parts of ``stmt`` after which the frame may run on in code that assumes the flag:
+        not the branch of a checked statement that always returns (once the flag failed, the
+        frame never comes back)."""
+        if _is_tail(stmt):
+            return list(stmt.orelse)  # type: ignore[attr-defined]
+        if _is_wrapper(stmt):
+            return list(stmt.body)  # type: ignore[attr-defined]
+        return [stmt]
+
+    @staticmethod
+    def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
+        """The expressions of a simple statement (not of the blocks of a compound one)."""
+        kind = type(stmt)
+        if kind in (ast.Assign, ast.Expr, ast.Return, ast.AugAssign, ast.AnnAssign):
+            return [stmt]
+        if kind is ast.If:
+            return [stmt.test]  # type: ignore[attr-defined]
+        return []
+
+    # -- rewriting a region --------------------------------------------------------------------
+    def region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> None:
+        """Rewrite the statements of ``block`` from ``start`` that call methods on ``v`` while
+        it is fresh."""
+        index = start
+        while index < len(block):
+            stmt = block[index]
+            if _is_checked_statement(stmt):
+                self._drop_covered(stmt.orelse, name, fresh)  # type: ignore[attr-defined]
+                ok, _sites = self.uses(stmt, name, fresh)
+                if not ok:
+                    return
+                index += 1
+                continue
+            ok, sites = self.uses(stmt, name, fresh)
+            if not ok:
+                return
+            if not sites:
+                index += 1
+                continue
+            linear = self._linear(stmt, sites)
+            if linear is None:
+                return
+            if len(linear) > 1:
+                block[index:index + 1] = linear
+                continue  # the same index: now the first statement of the linear form
+            block[index] = self._checked(stmt, block[index + 1:], name, fresh)
+            self.changed = True
+            index += 1
+
+    def _linear(self, stmt: ast.stmt, sites: list[ast.Call]) -> list[ast.stmt] | None:
+        """``stmt`` with each site a statement of its own where needed: as it is when its one
+        site is its whole value, or when every site's method is of one expression."""
+        value = getattr(stmt, "value", None)
+        whole = type(stmt) in (ast.Expr, ast.Return, ast.Assign) and len(sites) == 1 and value is sites[0]
+        if whole and (type(stmt) is not ast.Assign or len(stmt.targets) == 1):  # type: ignore[attr-defined]
+            return [stmt]
+        ids = {id(s) for s in sites}
+
+        def site_statements(temp: str, site: ast.expr, pre: list[ast.stmt]) -> None:
+            pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), site)], value=site), site))  # type: ignore[arg-type]
+
+        linear = Linearizer(lambda n: id(n) in ids, self.fresh_name, site_statements,
+                            lambda n: self._stable_local(n)).statement(stmt)
+        return linear
+
+    def _checked(self, stmt: ast.stmt, rest: list[ast.stmt], name: str, fresh: FreshClass) -> ast.stmt:
+        """``if not FLAG: <stmt and the rest, as written> else: <stmt through the class>``."""
+        tail = [clone(stmt), *(clone(s) for s in rest)]
+        fast = clone(stmt)
+        call = fast.value  # type: ignore[attr-defined]
+        func = call.func
+        self.relied.add((fresh.name, func.attr))
+        method = _at(ast.Attribute(value=_at(ast.Name(id=fresh.name, ctx=ast.Load()), func), attr=func.attr,
+                                   ctx=ast.Load()), func)
+        fast.value = _at(ast.Call(func=method, args=[clone(func.value), *call.args], keywords=[]), call)  # type: ignore[attr-defined]
+        return _at(ast.If(test=_not_valid(self.flag, stmt), body=tail, orelse=[fast]), stmt)  # type: ignore[return-value]
+
+    def _drop_covered(self, orelse: list[ast.stmt], name: str, fresh: FreshClass) -> None:
+        """Drop ``v.m()`` of a method that only returns ``self`` (or a constant), called for
+        nothing where nothing ran since the test (only copies between locals and constants)."""
+        block = orelse
+        while len(block) == 1 and _is_wrapper(block[0]):
+            block = block[0].body  # type: ignore[attr-defined]
+        for index, stmt in enumerate(block):
+            if (type(stmt) is ast.Expr and type(stmt.value) is ast.Call and not stmt.value.args
+                    and not stmt.value.keywords and type(stmt.value.func) is ast.Attribute
+                    and type(stmt.value.func.value) is ast.Name and stmt.value.func.value.id == name):
+                callee = self.method(fresh, stmt.value.func.attr)
+                expression = callee.entry.expression if callee is not None else None
+                if (type(expression) is ast.Name and expression.id == callee.entry.receiver) or type(expression) is ast.Constant:
+                    self.relied.add((fresh.name, stmt.value.func.attr))
+                    block[index] = _at(ast.Pass(), stmt)
+                    self.changed = True
+                continue
+            if not (type(stmt) is ast.Assign and all(type(t) is ast.Name for t in stmt.targets)
+                    and type(stmt.value) in (ast.Name, ast.Constant)) and type(stmt) is not ast.Pass:
+                return
+
+    # -- copying the rest after the branch that makes the object -------------------------------
+    def sink(self, block: list[ast.stmt], index: int) -> bool:
+        """Copy ``block[index + 1:]`` after the branch of ``block[index]`` that makes a fresh
+        object the rest calls methods on (module docstring); True if done."""
+        rest = block[index + 1:]
+        if not rest or not _returns(rest[-1]) or _size(rest) > MAX_COPIED_NODES:
+            return False
+        if any(isinstance(n, _NOT_COPIED) or (type(n) is ast.Expr and type(n.value) in (ast.Yield, ast.YieldFrom))
+               for stmt in rest for n in walk(stmt)):
+            return False
+        found = self._made_in_branch(block[index], rest)
+        if found is None:
+            return False
+        holder, position, name, made = found
+        assign = holder[position]
+        branch = self._branch_of(assign, made)  # the Assign turned into ifs, down to `v = C(...)`
+        holder[position] = branch
+        leaf_block = self._leaf_block(branch, made)
+        leaf_block.extend(clone(s) for s in rest)
+        self.changed = True
+        return True
+
+    def _made_in_branch(self, stmt: ast.stmt, rest: list[ast.stmt]):  # type: ignore[no-untyped-def]
+        """(the list holding the assignment, its index, v, the call making it) for the last
+        assignment ``v = ... C(...) ...`` of a branch of ``stmt`` that the rest calls a method
+        of ``v`` after, or None."""
+        blocks = _fast_blocks([stmt])
+        next(blocks)  # ([stmt] itself: a binding of the block is a region already)
+        for block in blocks:
+            last = block[-1] if block else None
+            if type(last) is not ast.Assign or len(last.targets) != 1 or type(last.targets[0]) is not ast.Name:
+                continue
+            name = last.targets[0].id
+            if not self._stable_local(name):
+                continue
+            if type(last.value) is not ast.IfExp:
+                continue  # (`v = C(...)` at the end of a branch: the rest is not copied for it)
+            for made in self._made_values(last.value):
+                fresh = self.construction(made)
+                if fresh is None:
+                    continue
+                if any(type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
+                       and n.func.value.id == name and self.method(fresh, n.func.attr) is not None
+                       for s in rest for n in walk(s)):
+                    return block, len(block) - 1, name, made
+        return None
+
+    @staticmethod
+    def _made_values(value: ast.expr) -> list[ast.expr]:
+        """The values a conditional expression tree may give, leaves only, a call itself not."""
+        if type(value) is ast.IfExp:
+            return [*_Region._made_values(value.body), *_Region._made_values(value.orelse)]
+        return [value] if type(value) is ast.Call else []
+
+    @staticmethod
+    def _branch_of(assign: ast.Assign, made: ast.expr) -> ast.stmt:
+        """``v = a if t else b`` written as ``if t: v = a`` / ``else: v = b``, recursively along
+        the path to ``made`` (the same evaluation: the test, then one value)."""
+        value = assign.value
+        if type(value) is not ast.IfExp:
+            return assign
+
+        def split(expr: ast.expr) -> ast.stmt:
+            if type(expr) is ast.IfExp and any(n is made for n in walk(expr)):
+                return _at(ast.If(test=expr.test, body=[split(expr.body)], orelse=[split(expr.orelse)]), expr)  # type: ignore[return-value]
+            return _at(ast.Assign(targets=[clone(assign.targets[0])], value=expr), assign)  # type: ignore[return-value]
+
+        return split(value)
+
+    @staticmethod
+    def _leaf_block(branch: ast.stmt, made: ast.expr) -> list[ast.stmt]:
+        """The statement list whose statement assigns ``made``."""
+        if type(branch) is ast.If:
+            for block in (branch.body, branch.orelse):
+                for stmt in block:
+                    if any(n is made for n in walk(stmt)):
+                        if type(stmt) is ast.If:
+                            return _Region._leaf_block(stmt, made)
+                        return block
+        raise AssertionError("the branch that makes the object is not there")
+
+
+def _is_tail(stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` is a checked statement whose branch for an invalid flag always returns
+    (this pass's: the rest of the block as written)."""
+    if not _is_checked_statement(stmt):
+        return False
+    body = stmt.body  # type: ignore[attr-defined]
+    return bool(body) and _returns(body[-1])
+
+
+class FreshReceivers(Pass):
+    """Method calls on an object the function just made call the class's method, for the
+    inlining to inline (no check: the object cannot have an attribute of its own yet)."""
+
+    name = "fresh_receivers"
+    switch = "fresh_receivers"
+    guarded = True
+    makes = frozenset({"receivers_specialized"})
+
+    def may_apply(self, unit: Unit) -> bool:
+        module = unit.module
+        if module is None or type(unit.node) not in (ast.FunctionDef, ast.AsyncFunctionDef):
+            return False
+        classes = module.fact(TopLevelClassNames)
+        if unit.started:
+            return "receivers_specialized" in unit.made or not unit.loads.isdisjoint(classes)
+        return not unit.loads.isdisjoint(classes)
+
+    def run(self, unit: Unit) -> bool:
+        if unit.scope.declared_global or unit.scope.declared_nonlocal:
+            return False
+        region = _Region(unit)
+        done: set[int] = set()  # the bindings whose regions were rewritten
+        for _pass in range(_SCANS):
+            sunk = False
+            for block in list(_fast_blocks(unit.node.body)):  # type: ignore[union-attr]
+                index = 0
+                while index < len(block):
+                    stmt = block[index]
+                    found = region.binding(stmt)
+                    if found is not None:
+                        rest = block[index + 1:]
+                        if id(stmt) not in done and rest and _returns(rest[-1]):
+                            done.add(id(stmt))
+                            region.region(block, index + 1, *found)
+                    elif region.sink(block, index):
+                        sunk = True
+                    index += 1
+            if not sunk:
+                break
+        if not region.changed:
+            return False
+        own = _own_class(unit)
+        by_class: dict[str, set[str]] = {}
+        for class_name, attribute in region.relied:
+            by_class.setdefault(class_name, {"__init__", "__setattr__"}).add(attribute)
+        for class_name, attributes in sorted(by_class.items()):
+            unit.require_of_class(GuardClass, class_name, *sorted(attributes), own=class_name == own)
+        return True

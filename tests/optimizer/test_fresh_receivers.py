@@ -1,0 +1,131 @@
+"""Method calls on a fresh object (fatopt/passes/fresh_receivers.py, with
+fatopt/analyses/fresh_objects.py): after ``v = C(...)``, in a block that always returns, each
+method call on ``v`` runs ``C.m(v, ...)`` with no check until ``v`` escapes, the rest of the block
+as written running instead when the validity flag fails; where ``v`` is made in one branch of an
+inlined dunder, the rest is copied after that branch.
+
+The rewrites as emitted, what is left alone (the object handed to other code before the call, a
+class with ``__getattr__``/``__slots__``/an ``__init__`` that does more than store, a block that
+falls through, ...), and plain vs optimized runs: a method replaced on the class before the call
+and by code the function runs between the construction and the call, an attribute stored on the
+object by a method it was passed to, ``__init__`` replaced, tracebacks raised in the inlined
+method."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
+
+VEC = """\
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+    def dot(self, other):
+        other.check()
+        return self.x * other.x + self.y * other.y
+    def norm2(self):
+        return self.x * self.x + self.y * self.y
+    def check(self):
+        return self
+    def __sub__(self, other):
+        if other.is_point():
+            return Vec(self.x - other.x, self.y - other.y)
+        return Point(self.x - other.x, self.y - other.y)
+    def is_point(self):
+        return False
+class Point(Vec):
+    def is_point(self):
+        return True
+"""
+
+ONLY = only("fresh_receivers", "inline_functions")
+
+
+def emitted(source: str, config=ONLY) -> str:
+    text, _report = optimized_function(source, config=config, checks=True)
+    return text or ""
+
+
+def test_a_method_call_on_the_new_object_is_inlined_with_the_rest_for_an_invalid_flag():
+    text = emitted(VEC + "def f(a, b):\n    v = Vec(a, b)\n    n = v.norm2()\n    return n + 1\n")
+    assert "if not __fatopt_valid" in text
+    # the branch for an invalid flag: the rest of the block as written
+    assert "n = v.norm2()\n        return n + 1" in text
+    assert "n = v.x * v.x + v.y * v.y" in text
+
+
+def test_a_method_of_several_statements_inside_an_expression_is_made_linear():
+    text = emitted(VEC + "def f(a, b, w):\n    v = Vec(a, b)\n    return 1 + v.dot(w)\n")
+    assert "_fatopt_f_1 = v.dot(w)" in text  # the invalid-flag rest, linear
+    assert "w.check()" in text and "v.x * w.x + v.y * w.y" in text
+
+
+def test_a_covered_call_of_a_method_that_returns_its_receiver_is_dropped():
+    text = emitted(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.dot(v)\n")
+    assert "v.check()" not in text and "v.x * v.x + v.y * v.y" in text
+
+
+def test_the_rest_is_copied_after_the_branch_of_an_inlined_dunder_that_makes_the_object():
+    text = emitted(VEC + "def f(a: Point, b: Point):\n    d = a - b\n    return d.norm2()\n",
+                   config=only("fresh_receivers", "inline_functions", "specialize_operators"))
+    assert "if b.is_point():\n" in text
+    assert "d = Vec(a.x - b.x, a.y - b.y)" in text and "d.x * d.x + d.y * d.y" in text
+
+
+#: (module): f's method calls are left as they are
+LEFT_ALONE = [
+    pytest.param(VEC + "def f(a, b, g):\n    v = Vec(a, b)\n    g(v)\n    return v.norm2()\n", id="escaped-before"),
+    pytest.param(VEC + "S = []\ndef f(a, b):\n    v = Vec(a, b)\n    S.append(v)\n    return v.norm2()\n", id="stored"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    w = v\n    return w.norm2()\n", id="aliased"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    v.y = 3\n    return v.norm2()\n", id="attribute-stored"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    x = v.norm2()\n", id="block-falls-through"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    def g():\n        return v\n    return v.norm2()\n",
+                 id="captured"),
+    pytest.param(VEC.replace("        self.y = y\n", "        self.y = y\n        register(self)\n")
+                 + "def register(o):\n    pass\ndef f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n", id="init-does-more"),
+    pytest.param(VEC.replace("class Vec:\n", "class Vec:\n    def __getattr__(self, name):\n        return 1\n")
+                 + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n", id="getattr"),
+    pytest.param(VEC.replace("class Vec:\n", "class Vec:\n    __slots__ = ('x', 'y')\n")
+                 .replace("class Point(Vec):\n", "class Point(Vec):\n    __slots__ = ()\n")
+                 + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n", id="slots"),
+    pytest.param(VEC.replace("        self.x = x\n", "        self.norm2 = x\n")
+                 + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n", id="init-stores-the-method-name"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2(*())\n", id="star-arguments"),
+]
+
+
+@pytest.mark.parametrize("source", LEFT_ALONE)
+def test_left_alone(source):
+    assert "Vec.norm2(" not in emitted(source) and "v.x * v.x" not in emitted(source)
+
+
+#: (module, driver): plain and optimized agree, f specialized
+BEHAVIOUR = [
+    pytest.param(VEC + "def f(a, b, w):\n    v = Vec(a, b)\n    n = v.dot(w)\n    return n + v.dot(v)\n",
+                 "result = f(1, 2, Vec(3, 4))", id="two-sites"),
+    pytest.param(VEC + "def f(a, b, w):\n    v = Vec(a, b)\n    n = v.dot(w)\n    return n + v.norm2()\n",
+                 "class W(Vec):\n    def check(self):\n        Vec.norm2 = lambda self: ('replaced', vars(self))\n        return self\n"
+                 "result = f(1, 2, W(3, 4))", id="method-replaced-between-two-sites"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
+                 "Vec.norm2 = lambda self: 'before'\nresult = f(1, 2)", id="method-replaced-before"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
+                 "def init(self, x, y):\n    self.x = x\n    self.y = y\n    self.norm2 = lambda: 'own'\n"
+                 "Vec.__init__ = init\nresult = f(1, 2)", id="init-replaced"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
+                 "Vec.__setattr__ = lambda self, k, val: object.__setattr__(self, k, val * 10)\nresult = f(1, 2)",
+                 id="setattr-added"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
+                 traceback_driver("f('s', 2)"), id="traceback"),
+    pytest.param(VEC + "def f(a, b, w):\n    v = Vec(a, b)\n    return v.dot(w)\n",
+                 traceback_driver("f(1, 2, 3)"), id="traceback-of-a-call-inside"),
+    pytest.param(VEC + "def f(a: Point, b: Point):\n    d = a - b\n    return d.norm2()\n",
+                 "result = (f(Point(3, 4), Point(1, 1)), f(Point(3, 4), Vec(1, 1)) if False else 0)",
+                 id="copied-rest"),
+]
+
+
+@pytest.mark.parametrize("source, driver", BEHAVIOUR)
+def test_same_behaviour(source, driver):
+    assert_same_behaviour(source, driver, specialized=("f",))

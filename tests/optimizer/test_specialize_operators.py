@@ -1,0 +1,136 @@
+"""Operator specialization (fatopt/passes/specialize_operators.py): a statement whose whole value
+is ``a OP b``, both operands of one class of the module whose dunder is a plain def that cannot
+return ``NotImplemented``, runs ``C.__op__(a, b)`` under ``type(a) is C and type(b) is C`` at the
+site, and the inlining inlines the dunder.
+
+Where the classes come from here: annotations and ``self`` (a profile's operand types at the
+site: tests/optimizer/test_operand_types.py). The rewrites as emitted, what is left alone, and
+plain vs optimized runs: other classes at the site, a subclass instance, a reflected dunder of
+another class, the dunder replaced on the class before and during a call, ``__class__``
+assigned, exceptions raised inside the dunder (the traceback text, carets included), the order
+in which the operands are evaluated."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
+
+VEC = """\
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+    def __add__(self, other):
+        return Vec(self.x + other.x, self.y + other.y)
+    def __sub__(self, other):
+        other.check()
+        return Vec(self.x - other.x, self.y - other.y)
+    def __mul__(self, k):
+        return self.x * k.x + self.y * k.y
+    def check(self):
+        return self
+    def __repr__(self):
+        return f"Vec({self.x}, {self.y})"
+"""
+
+ONLY = ("specialize_operators",)
+
+
+#: (module, the f emitted by specialize_operators alone)
+REWRITES = [
+    pytest.param(
+        VEC + "def f(a: Vec, b: Vec):\n    c = a + b\n    return c\n",
+        "def f(a: Vec, b: Vec):\n"
+        "    if not __fatopt_valid__ or type(a) is not Vec or type(b) is not Vec:\n        c = a + b\n"
+        "    else:\n        c = Vec.__add__(a, b)\n    return c",
+        id="assignment",
+    ),
+    pytest.param(
+        VEC + "def f(a: Vec, b: Vec):\n    return a * b\n",
+        "def f(a: Vec, b: Vec):\n"
+        "    if not __fatopt_valid__ or type(a) is not Vec or type(b) is not Vec:\n        return a * b\n"
+        "    else:\n        return Vec.__mul__(a, b)",
+        id="return",
+    ),
+    pytest.param(
+        VEC + "class Seg:\n    def __init__(self, a: Vec, b: Vec):\n        self.a = a\n        self.b = b\n"
+        "    def length2(self):\n        d = self.b - self.a\n        return d * d\n"
+        "def f(s: Seg):\n    return s.a * s.b\n",
+        "",
+        id="attributes-need-a-profile",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", REWRITES)
+def test_rewrites(source, expected):
+    text, _report = optimized_function(source, config=only(*ONLY), checks=True)
+    text = re.sub(r"__fatopt_valid_\d+_\d+__", "__fatopt_valid__", text or "")
+    assert text == expected
+
+
+def test_the_inlining_inlines_the_dunder():
+    text, _report = optimized_function(VEC + "def f(a: Vec, b: Vec):\n    return a + b\n", checks=True)
+    assert "Vec(a.x + b.x, a.y + b.y)" in text
+
+
+#: (module): f is left alone by the pass
+LEFT_ALONE = [
+    pytest.param(VEC + "def f(a: Vec, b):\n    return a + b\n", id="one-operand-unknown"),
+    pytest.param(VEC + "class W(Vec):\n    pass\ndef f(a: Vec, b: W):\n    return a + b\n", id="two-classes"),
+    pytest.param(VEC.replace("        return Vec(self.x + other.x, self.y + other.y)\n",
+                             "        if other.x:\n            return Vec(1, 2)\n        return NotImplemented\n")
+                 + "def f(a: Vec, b: Vec):\n    return a + b\n", id="may-return-NotImplemented"),
+    pytest.param(VEC.replace("        return self.x * k.x + self.y * k.y\n", "        return k.scaled(self)\n")
+                 + "def f(a: Vec, b: Vec):\n    return a * b\n", id="returns-what-a-call-returns"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a / b\n", id="no-such-dunder"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return (a + b, 1)\n", id="not-the-whole-value"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec, type=type):\n    return a + b\n", id="type-is-a-parameter"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    a += b\n    return a\n", id="augmented"),
+]
+
+
+@pytest.mark.parametrize("source", LEFT_ALONE)
+def test_left_alone(source):
+    text, _report = optimized_function(source, config=only(*ONLY), checks=True)
+    assert text is None or "type(" not in text
+
+
+#: (module, driver): plain and optimized agree, f specialized
+BEHAVIOUR = [
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    c = a - b\n    return repr(c)\n",
+                 "result = f(Vec(3, 4), Vec(1, 1))", id="sub"),
+    pytest.param(VEC + "class W(Vec):\n    def __rsub__(self, other):\n        return 'reflected'\n"
+                 "def f(a: Vec, b: Vec):\n    return a - b\n",
+                 "result = (f(Vec(3, 4), W(1, 1)), repr(f(Vec(3, 4), Vec(1, 1))))", id="subclass-reflected-first"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a - b\n",
+                 "result = f(Vec(3, 4), 5)", id="other-type-raises-as-plain"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    c = a - b\n    return repr(c)\n",
+                 "Vec.__sub__ = lambda self, other: 'replaced'\nresult = f(Vec(3, 4), Vec(1, 1))", id="dunder-replaced"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec, g):\n    g()\n    return a - b\n",
+                 "def g():\n    Vec.__sub__ = lambda self, other: 'during'\nresult = f(Vec(3, 4), Vec(1, 1), g)",
+                 id="dunder-replaced-during-the-call"),
+    pytest.param(VEC + "class Other:\n    def __sub__(self, o):\n        return 'other'\n"
+                 "def f(a: Vec, b: Vec, g):\n    g(a)\n    return a - b\n",
+                 "def g(a):\n    a.__class__ = Other\nresult = f(Vec(3, 4), Vec(1, 1), g)", id="class-assigned"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a - b\n",
+                 traceback_driver("f(Vec(3, 4), Vec('s', 1))"), id="traceback-inside-the-dunder"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a - b\n",
+                 traceback_driver("f(Vec(3, 4), 7)"), id="traceback-of-the-method-call-inside"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a * b\n",
+                 traceback_driver("f(Vec(3, 4), Vec(None, 1))"), id="traceback-expression-dunder"),
+]
+
+
+@pytest.mark.parametrize("source, driver", BEHAVIOUR)
+def test_same_behaviour(source, driver):
+    assert_same_behaviour(source, driver, specialized=("f",))
+
+
+def test_switched_off():
+    config = only("inline_functions")
+    text, _report = optimized_function(VEC + "def f(a: Vec, b: Vec):\n    return a + b\n", config=config)
+    assert text is None or "Vec(a.x + b.x" not in text
