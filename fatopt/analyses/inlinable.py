@@ -436,12 +436,14 @@ def examine(
             func = sub.func  # type: ignore[attr-defined]
             if id(sub) in made:
                 continue  # a raise (:func:`raise_call`): the runtime raises what it is given
-            if (receiver is not None and type(func) is ast.Attribute and type(func.value) is ast.Name
-                    and func.value.id in params):
+            if receiver is not None and type(func) is ast.Attribute:
                 if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]
                     return None, "a call with *args or **kwargs", set()
-                # a method of the receiver or of another parameter: stays a call (it runs
-                # code of the program, as an operator on a parameter does)
+                # a method of the receiver, of another parameter, of a local or of what an
+                # attribute holds, a function of a module the method's module names
+                # (``math.sqrt(x)``): stays a call, looked up where the method would look it up
+                # (it runs code of the program, as an operator on a parameter does; the inlining
+                # checks that the caller's global names mean the same)
                 continue
             if receiver is not None and type(func) is ast.Name and func.id in classes and func.id not in params | assigned:
                 if any(type(a) is ast.Starred for a in sub.args) or any(k.arg is None for k in sub.keywords):  # type: ignore[attr-defined]

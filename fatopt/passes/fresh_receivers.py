@@ -33,7 +33,7 @@ other paths run on to the rest as written.
 Exactness: ``v.m`` finds ``C.m`` on an object of exactly ``C`` (``object.__new__`` made it)
 whose ``__dict__`` has only ``__init__``'s instance attributes, none a method's name, when no
 code had it (only loads of those attributes, and methods that keep it to themselves, used it
-since). ``GuardClass`` keeps ``C``'s global name, ``__init__``, ``__setattr__`` and the methods
+since). ``GuardClass`` keeps ``C``'s global name, ``__new__``, ``__init__``, ``__setattr__`` and the methods
 (their code and defaults) as the analysis saw them, with no ``__getattribute__``/``__getattr__``
 added; a change while a frame runs empties the validity flag, tested at each rewritten
 statement. Tracebacks: the inlining's handler, as for any inlined method.
@@ -469,7 +469,7 @@ class FreshReceivers(Pass):
         own = _own_class(unit)
         by_class: dict[str, set[str]] = {}
         for class_name, attribute in region.relied:
-            by_class.setdefault(class_name, {"__init__", "__setattr__"}).add(attribute)
+            by_class.setdefault(class_name, {"__new__", "__init__", "__setattr__"}).add(attribute)
         for class_name, attributes in sorted(by_class.items()):
             unit.require_of_class(GuardClass, class_name, *sorted(attributes), own=class_name == own)
         return True

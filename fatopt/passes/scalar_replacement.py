@@ -27,7 +27,7 @@ the class the function made it from, the stored values in ``__init__``'s order, 
 
 Exactness: the arguments are evaluated as the call evaluates them (the class's global name
 first, then each argument in order; an exception there has the same traceback entry), and
-``__init__`` would only have stored them (``GuardClass`` on ``__init__`` and ``__setattr__``, no
+``__init__`` would only have stored them (``GuardClass`` on ``__new__``, ``__init__`` and ``__setattr__``, no
 descriptor of the attributes' names along the MRO and no ``__del__``:
 ``GuardClassAttrsAbsent``; tested by the flag before the arguments). What differs, documented
 (docs/semantics.md): the object never exists while the flag holds, so ``gc.get_objects()``,
@@ -213,7 +213,7 @@ class ScalarReplacement(Pass):
             return False
         own = _own_class(unit)
         for class_name, attributes in sorted(relied.items()):
-            unit.require_of_class(GuardClass, class_name, "__init__", "__setattr__", own=class_name == own)
+            unit.require_of_class(GuardClass, class_name, "__new__", "__init__", "__setattr__", own=class_name == own)
             unit.require_of_class(GuardClassAttrsAbsent, class_name, "__del__", *sorted(attributes), own=class_name == own)
         return True
 

@@ -45,7 +45,9 @@ from fatopt.analyses.operand_types import OperandTypes
 from fatopt.analyses.scopes import resolve
 from fatopt.guards.builtin_names import GuardBuiltins
 from fatopt.guards.class_attributes import GuardClass
+from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
+from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _not_valid
 
@@ -84,7 +86,7 @@ def _never_not_implemented(expr: ast.expr | None, classes: set[str]) -> bool:
 class _Sites(LoopCountingTransformer):
     """Rewrites the statements whose whole value is a qualifying operation."""
 
-    def __init__(self, unit: Unit, by_site: dict[tuple[int, int], str], typed: dict[str, str]) -> None:
+    def __init__(self, unit: Unit, by_site: dict[tuple[int, int], tuple[str, str]], typed: dict[str, str]) -> None:
         super().__init__(unit)
         self.by_site = by_site
         self.typed = typed
@@ -94,9 +96,12 @@ class _Sites(LoopCountingTransformer):
         #: plain classes of the module whose calls make an instance (no ``__new__`` of their own)
         self.new_instances = {info.name for info in table if plain_class(module, info.name) is info  # type: ignore[arg-type]
                               and table.object_new(info)}
+        self.table = table
         self.own = _own_class(unit)
         #: (class name, dunder) of each rewritten site
         self.called: set[tuple[str, str]] = set()
+        #: (class name, reflected dunder) the right operand's class must not gain
+        self.absent: set[tuple[str, str]] = set()
         self.counter = 0
         self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
             n.arg for n in walk(unit.node) if type(n) is ast.arg}
@@ -109,25 +114,30 @@ class _Sites(LoopCountingTransformer):
                 self.taken.add(name)
                 return name
 
-    def _class_of(self, node: ast.BinOp) -> str | None:
-        """The class both operands of ``node`` are checked for, if the site qualifies."""
+    def _classes(self, node: ast.BinOp) -> tuple[str, str] | None:
+        """(left class, right class) the operands of ``node`` are checked for, if the site
+        qualifies (module docstring)."""
         dunder = OPERATOR_DUNDERS.get(type(node.op))
         if dunder is None:
             return None
-        class_name = self.by_site.get((node.end_lineno, node.end_col_offset))  # type: ignore[arg-type]
-        if class_name is None and type(node.left) is ast.Name and type(node.right) is ast.Name:
+        pair = self.by_site.get((node.end_lineno, node.end_col_offset))  # type: ignore[arg-type]
+        if pair is None and type(node.left) is ast.Name and type(node.right) is ast.Name:
             left, right = self.typed.get(node.left.id), self.typed.get(node.right.id)
-            if left is not None and left == right and not self.is_shadowed(node.left.id) \
+            if left is not None and right is not None and not self.is_shadowed(node.left.id) \
                     and not self.is_shadowed(node.right.id):
-                class_name = left
-        if class_name is None or self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
+                pair = (left, right)
+        if pair is None or self.is_shadowed("type") or not self.unit.builtin("type"):
             return None
-        if self.is_shadowed("type") or not self.unit.builtin("type"):
-            return None
-        if class_name != self.own and not defined_before(self.unit.module, class_name, self.unit.node):  # type: ignore[arg-type]
+        for class_name in set(pair):
+            if self.is_shadowed(class_name) or not self.unit.is_module_name(class_name):
+                return None
+            if class_name != self.own and not defined_before(self.unit.module, class_name, self.unit.node):  # type: ignore[arg-type]
+                return None
+        left, right = pair
+        if left != right and not self._no_reflected(right, dunder):
             return None
         size = self.unit.module.config.max_receiver_inline_size  # type: ignore[union-attr]
-        found = self.methods.get(class_name, dunder, size)
+        found = self.methods.get(left, dunder, size)
         if found is None or len(found.entry.positional) < 2:
             return None  # not a method the inlining can inline: the operation stays as written
         entry = found.entry
@@ -135,23 +145,35 @@ class _Sites(LoopCountingTransformer):
             s.value for stmt in entry.statements for s in walk(stmt) if type(s) is ast.Return]
         if not returns or not all(_never_not_implemented(value, self.new_instances) for value in returns):
             return None
-        return class_name
+        return pair
+
+    def _no_reflected(self, class_name: str, dunder: str) -> bool:
+        """Whether no class of ``class_name``'s MRO (as the source shows it) binds the reflected
+        form of ``dunder``: CPython then calls the left operand's dunder first, whatever the
+        right operand's class."""
+        module = self.unit.module
+        info = plain_class(module, class_name)  # type: ignore[arg-type]
+        classes = self.table.mro(info) if info is not None else None
+        reflected = "__r" + dunder[2:]
+        return classes is not None and not any(self.table.binds(c, reflected) for c in classes)
 
     def _operand(self, value: ast.expr, pre: list[ast.stmt]) -> ast.expr:
         """``value`` as the site reads it twice (the check, the call): a name as it is (loading
         it again gives the same object, or the same ``NameError``), anything else bound first
-        to a local of its own."""
+        to a local of its own (itself a site if it is a qualifying operation)."""
         if type(value) is ast.Name:
             return value
         temp = self.fresh()
-        pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), value)], value=value), value))  # type: ignore[arg-type]
+        bind = _at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), value)], value=value), value)
+        rewritten = self._statement(bind)  # type: ignore[arg-type]
+        pre.extend(rewritten if type(rewritten) is list else [rewritten])  # type: ignore[list-item]
         return _at(ast.Name(id=temp, ctx=ast.Load()), value)  # type: ignore[return-value]
 
-    def _test(self, left: ast.expr, right: ast.expr, class_name: str, like: ast.AST) -> ast.expr:
-        """``not FLAG or type(l) is not C or type(r) is not C``."""
+    def _test(self, left: ast.expr, right: ast.expr, classes: tuple[str, str], like: ast.AST) -> ast.expr:
+        """``not FLAG or type(l) is not L or type(r) is not R``."""
         flag = LOCAL_FLAG if self.loops or self.comprehensions else self.unit.validity_flag()
         tests = [_not_valid(flag, like)]
-        for operand in (left, right):
+        for operand, class_name in zip((left, right), classes, strict=True):
             kind = _at(ast.Call(func=_at(ast.Name(id="type", ctx=ast.Load()), like), args=[clone(operand)], keywords=[]), like)
             tests.append(_at(ast.Compare(left=kind, ops=[ast.IsNot()], comparators=[
                 _at(ast.Name(id=class_name, ctx=ast.Load()), like)]), like))  # type: ignore[list-item]
@@ -159,25 +181,39 @@ class _Sites(LoopCountingTransformer):
 
     def _statement(self, stmt: ast.stmt) -> ast.AST | list[ast.stmt]:
         value = stmt.value  # type: ignore[attr-defined]
-        if type(value) is not ast.BinOp:
-            return self.generic_visit(stmt)
-        class_name = self._class_of(value)
-        if class_name is None:
-            return self.generic_visit(stmt)
-        value.left = self.visit(value.left)
-        value.right = self.visit(value.right)
+        classes = self._classes(value) if type(value) is ast.BinOp else None
+        if classes is None:
+            return self._nested(stmt)
         pre: list[ast.stmt] = []
         left, right = self._operand(value.left, pre), self._operand(value.right, pre)
         written = clone(stmt)
         written.value = _at(ast.BinOp(left=clone(left), op=value.op, right=clone(right)), value)  # type: ignore[attr-defined]
         dunder = OPERATOR_DUNDERS[type(value.op)]
-        method = _at(ast.Attribute(value=_at(ast.Name(id=class_name, ctx=ast.Load()), value), attr=dunder,
+        method = _at(ast.Attribute(value=_at(ast.Name(id=classes[0], ctx=ast.Load()), value), attr=dunder,
                                    ctx=ast.Load()), value)
         fast = clone(stmt)
         fast.value = _at(ast.Call(func=method, args=[clone(left), clone(right)], keywords=[]), value)  # type: ignore[attr-defined]
-        self.called.add((class_name, dunder))
+        self.called.add((classes[0], dunder))
+        if classes[1] != classes[0]:
+            self.absent.add((classes[1], "__r" + dunder[2:]))
         self.changed = True
-        return [*pre, _at(ast.If(test=self._test(left, right, class_name, value), body=[written], orelse=[fast]), stmt)]  # type: ignore[list-item]
+        return [*pre, _at(ast.If(test=self._test(left, right, classes, value), body=[written], orelse=[fast]), stmt)]  # type: ignore[list-item]
+
+    def _nested(self, stmt: ast.stmt) -> ast.AST | list[ast.stmt]:
+        """A statement holding qualifying operations inside its value: made linear, each
+        operation a statement of its own (``fatopt/passes/_linearize.py``), then rewritten."""
+        sites = {id(n) for n in walk(stmt) if type(n) is ast.BinOp and self._classes(n) is not None}
+        if not sites or any(type(n) in (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+                            for n in walk(stmt)):
+            return self.generic_visit(stmt)
+
+        def site_statements(name: str, site: ast.expr, pre: list[ast.stmt]) -> None:
+            bind = _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), site)], value=site), site)
+            rewritten = self._statement(bind)  # type: ignore[arg-type]
+            pre.extend(rewritten if type(rewritten) is list else [rewritten])  # type: ignore[list-item]
+
+        linear = Linearizer(lambda n: id(n) in sites, self.fresh, site_statements).statement(stmt)
+        return linear if linear is not None else self.generic_visit(stmt)
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST | list[ast.stmt]:
         return self._statement(node)
@@ -216,7 +252,7 @@ class SpecializeOperators(Pass):
         return bool(unit.fact(OperandTypes)) or len(unit.fact(ExactTypes)) > 0
 
     def run(self, unit: Unit) -> bool:
-        by_site = {site: left for site, (left, right) in unit.fact(OperandTypes).items() if left == right}
+        by_site = unit.fact(OperandTypes)
         typed = _typed_classes(unit)
         if not by_site and not typed:
             return False
@@ -228,4 +264,6 @@ class SpecializeOperators(Pass):
         own = sites.own
         for class_name, dunder in sorted(sites.called):
             unit.require_of_class(GuardClass, class_name, dunder, own=class_name == own)
+        for class_name, reflected in sorted(sites.absent):
+            unit.require_of_class(GuardClassAttrsAbsent, class_name, reflected, own=class_name == own)
         return True

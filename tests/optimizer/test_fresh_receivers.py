@@ -123,6 +123,13 @@ BEHAVIOUR = [
     pytest.param(VEC + "def f(a: Point, b: Point):\n    d = a - b\n    return d.norm2()\n",
                  "result = (f(Point(3, 4), Point(1, 1)), f(Point(3, 4), Vec(1, 1)) if False else 0)",
                  id="copied-rest"),
+    pytest.param(VEC + "def f(a: Point, b: Point):\n    d = a - b\n    return d.norm2() + b.missing\n",
+                 traceback_driver("f(Point(3, 4), Point(1, 1))"), id="traceback-in-the-copied-rest"),
+    pytest.param(VEC + "def f(a: Point, b: Point):\n    d = a - b\n    return d.norm2()\n",
+                 traceback_driver("f(Point(3, 4), Point('s', 1))"), id="traceback-in-the-dunder-before-the-copy"),
+    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
+                 "Vec.__new__ = lambda cls, *args: 'made elsewhere'\nresult = f(1, 2) if False else 0\n"
+                 "try:\n    result = f(1, 2)\nexcept AttributeError as e:\n    result = str(e)", id="new-added"),
 ]
 
 

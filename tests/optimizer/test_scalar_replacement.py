@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 import fatopt._guards as runtime
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
+from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, run_both, traceback_driver
 
 VEC = """\
 class Vec:
@@ -106,3 +106,15 @@ BEHAVIOUR = [
 @pytest.mark.parametrize("source, driver", BEHAVIOUR)
 def test_same_behaviour(source, driver):
     assert_same_behaviour(source, driver, specialized=("f",))
+
+
+def test_documented_difference_descriptor_added_after_the_last_test():
+    """docs/semantics.md, "An object that is only read is not made": a descriptor given to the
+    class by code the function runs after its last test of the flag is not seen by the reads
+    that follow in that call; the next call sees it."""
+    source = VEC + "def f(a, b, w):\n    v = Vec(a, b)\n    return v.dot(w)\n"
+    driver = ("class W(Vec):\n    def check(self):\n        Vec.x = property(lambda self: 100, lambda self, value: None)\n"
+              "        return self\nw = W(3, 4)\nfirst = f(1, 2, w)\nsecond = f(1, 2, w)\nresult = (first, second)")
+    plain, optimized = run_both(source, driver)
+    assert plain.result == "(10008, 10008)"       # v.x and w.x are 100 from the property
+    assert optimized.result == "(108, 10008)"     # the first call still read the stored 1

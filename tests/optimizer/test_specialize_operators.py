@@ -65,6 +65,24 @@ REWRITES = [
 ]
 
 
+REWRITES += [
+    pytest.param(
+        VEC + "class W(Vec):\n    pass\ndef f(a: Vec, b: W):\n    return a + b\n",
+        "def f(a: Vec, b: W):\n"
+        "    if not __fatopt_valid__ or type(a) is not Vec or type(b) is not W:\n        return a + b\n"
+        "    else:\n        return Vec.__add__(a, b)",
+        id="another-class-without-the-reflected-dunder",
+    ),
+    pytest.param(
+        VEC + "def f(a: Vec, b: Vec):\n    return (a + b, 1)\n",
+        "def f(a: Vec, b: Vec):\n"
+        "    if not __fatopt_valid__ or type(a) is not Vec or type(b) is not Vec:\n        _fatopt_o_1 = a + b\n"
+        "    else:\n        _fatopt_o_1 = Vec.__add__(a, b)\n    return (_fatopt_o_1, 1)",
+        id="inside-an-expression",
+    ),
+]
+
+
 @pytest.mark.parametrize("source, expected", REWRITES)
 def test_rewrites(source, expected):
     text, _report = optimized_function(source, config=only(*ONLY), checks=True)
@@ -80,14 +98,15 @@ def test_the_inlining_inlines_the_dunder():
 #: (module): f is left alone by the pass
 LEFT_ALONE = [
     pytest.param(VEC + "def f(a: Vec, b):\n    return a + b\n", id="one-operand-unknown"),
-    pytest.param(VEC + "class W(Vec):\n    pass\ndef f(a: Vec, b: W):\n    return a + b\n", id="two-classes"),
+    pytest.param(VEC + "class W(Vec):\n    def __radd__(self, other):\n        return 'W'\ndef f(a: Vec, b: W):\n    return a + b\n",
+                 id="right-class-has-the-reflected-dunder"),
     pytest.param(VEC.replace("        return Vec(self.x + other.x, self.y + other.y)\n",
                              "        if other.x:\n            return Vec(1, 2)\n        return NotImplemented\n")
                  + "def f(a: Vec, b: Vec):\n    return a + b\n", id="may-return-NotImplemented"),
     pytest.param(VEC.replace("        return self.x * k.x + self.y * k.y\n", "        return k.scaled(self)\n")
                  + "def f(a: Vec, b: Vec):\n    return a * b\n", id="returns-what-a-call-returns"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a / b\n", id="no-such-dunder"),
-    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return (a + b, 1)\n", id="not-the-whole-value"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return [a + b for _ in (1,)]\n", id="in-a-comprehension"),
     pytest.param(VEC + "def f(a: Vec, b: Vec, type=type):\n    return a + b\n", id="type-is-a-parameter"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    a += b\n    return a\n", id="augmented"),
 ]
@@ -108,6 +127,15 @@ BEHAVIOUR = [
                  "result = (f(Vec(3, 4), W(1, 1)), repr(f(Vec(3, 4), Vec(1, 1))))", id="subclass-reflected-first"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a - b\n",
                  "result = f(Vec(3, 4), 5)", id="other-type-raises-as-plain"),
+    pytest.param(VEC + "class W(Vec):\n    pass\ndef f(a: Vec, b: W):\n    return repr(a + b)\n",
+                 "result = f(Vec(3, 4), W(1, 1))", id="another-class"),
+    pytest.param(VEC + "class W(Vec):\n    pass\ndef f(a: Vec, b: W):\n    return repr(a + b)\n",
+                 "W.__radd__ = lambda self, other: 'reflected added'\nresult = f(Vec(3, 4), W(1, 1))",
+                 id="reflected-dunder-added-to-the-right-class"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return (repr(a + b), repr(b + a + a))\n",
+                 "result = f(Vec(3, 4), Vec(1, 1))", id="inside-expressions"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return (repr(a + b), 1 // 0)\n",
+                 traceback_driver("f(Vec(3, 4), Vec(1, 1))"), id="traceback-after-a-linearized-site"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    c = a - b\n    return repr(c)\n",
                  "Vec.__sub__ = lambda self, other: 'replaced'\nresult = f(Vec(3, 4), Vec(1, 1))", id="dunder-replaced"),
     pytest.param(VEC + "def f(a: Vec, b: Vec, g):\n    g()\n    return a - b\n",
