@@ -47,8 +47,9 @@ LASTING = frozenset({NOT_TOP_LEVEL, NOTHING, NOTHING_FOR_THESE_TYPES, NOT_FOUND}
 class OneCallProfile:
     """A type profile whose entry for the ``def`` named ``qualname`` whose first line is
     ``firstlineno`` is ``types``, and which answers as ``base`` (the profile the program runs
-    with, if any) for the rest: the questions :mod:`fatopt.analyses.exact_types` and
-    :mod:`fatopt.analyses.receiver_types` ask a :class:`fatopt.profile.Profile`."""
+    with, if any) for the rest: the questions :mod:`fatopt.analyses.exact_types`,
+    :mod:`fatopt.analyses.receiver_types` and :mod:`fatopt.analyses.operand_types` ask a
+    :class:`fatopt.profile.Profile`."""
 
     def __init__(self, qualname: str, firstlineno: int, types: tuple[TypeName, ...], base: Profile | None = None) -> None:
         self.qualname, self.firstlineno, self.types, self.base = qualname, firstlineno, types, base
@@ -64,6 +65,15 @@ class OneCallProfile:
         if self.base is None:
             return []
         return self.base.receiver_types_for_call(filename, qualname, firstlineno, def_source, end_lineno, end_col_offset)
+
+    def operand_types_for_binop(
+        self, filename: str, qualname: str, firstlineno: int, def_source: str, end_lineno: int, end_col_offset: int,
+        operator: str | None = None,
+    ) -> list[tuple[TypeName, TypeName]]:
+        if self.base is None:
+            return []
+        return self.base.operand_types_for_binop(
+            filename, qualname, firstlineno, def_source, end_lineno, end_col_offset, operator=operator)
 
 
 def _read_source(filename: str, digest: str) -> str | None:

@@ -480,6 +480,11 @@ def test_the_one_call_profile_answers_as_the_programs_for_the_rest():
         def receiver_types_for_call(self, filename, qualname, firstlineno, def_source, end_lineno, end_col_offset):
             return [TypeName("m", "Point", True)] if (end_lineno, end_col_offset) == (3, 9) else []
 
+        def operand_types_for_binop(self, filename, qualname, firstlineno, def_source, end_lineno, end_col_offset,
+                                    operator=None):
+            point = TypeName("m", "Point", True)
+            return [(point, point)] if (end_lineno, end_col_offset, operator) == (5, 12, "Sub") else []
+
     learned = (TypeName("m", "Grid", True),)
     alone = OneCallProfile("total", 4, learned)
     with_program = OneCallProfile("total", 4, learned, Recorded())
@@ -488,6 +493,10 @@ def test_the_one_call_profile_answers_as_the_programs_for_the_rest():
     assert with_program.types_for_def("m.py", "other", 9, "") == [(TypeName("m", "Other", True),)]
     assert alone.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == []
     assert with_program.receiver_types_for_call("m.py", "total", 4, "", 3, 9) == [TypeName("m", "Point", True)]
+    assert alone.operand_types_for_binop("m.py", "total", 4, "", 5, 12, operator="Sub") == []
+    assert with_program.operand_types_for_binop("m.py", "total", 4, "", 5, 12, operator="Sub") == [
+        (TypeName("m", "Point", True), TypeName("m", "Point", True))]
+    assert with_program.operand_types_for_binop("m.py", "total", 4, "", 5, 12) == []
 
 
 def test_no_tool_id_is_taken(tmp_path):
