@@ -55,7 +55,7 @@ from fatopt.nodes import walk
 from fatopt.passes._bound_locals import captured_locals, deletable_locals
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import Pass, Unit, clone
-from fatopt.passes.inline_functions import _is_checked_statement, _is_wrapper, _not_valid
+from fatopt.passes.inline_functions import FRESH_PREFIX, _is_checked_statement, _is_wrapper, _not_valid
 
 __all__ = ["FreshReceivers"]
 
@@ -145,6 +145,8 @@ class _Region:
 
     # -- what a statement is -------------------------------------------------------------------
     def _stable_local(self, name: str) -> bool:
+        if name.startswith(FRESH_PREFIX):
+            return True  # a local a pass made (the scopes were computed before it existed)
         return (resolve(self.unit.scope, name) == "local" and name not in self.captured
                 and name not in self.deletable)
 

@@ -179,7 +179,10 @@ class ScalarReplacement(Pass):
 
     def may_apply(self, unit: Unit) -> bool:
         module = unit.module
-        return unit.started and module is not None and not unit.loads.isdisjoint(module.fact(TopLevelClassNames))
+        # (the class may come from inlined code: ``unit.loads`` are the names the function's own
+        # code loads)
+        return unit.started and module is not None and (
+            "receivers_specialized" in unit.made or not unit.loads.isdisjoint(module.fact(TopLevelClassNames)))
 
     def run(self, unit: Unit) -> bool:
         if unit.scope.declared_global or unit.scope.declared_nonlocal:
