@@ -55,7 +55,9 @@ from fatopt.nodes import walk
 from fatopt.passes._bound_locals import captured_locals, deletable_locals
 from fatopt.passes._linearize import Linearizer
 from fatopt.passes._rewrite import Pass, Unit, clone
-from fatopt.passes.inline_functions import FRESH_PREFIX, _is_checked_statement, _is_wrapper, _not_valid
+from fatopt.passes.inline_functions import (
+    FRESH_PREFIX, LOCAL_FLAG, _bind_local_flag, _is_checked_statement, _is_wrapper, _not_valid,
+)
 
 __all__ = ["FreshReceivers"]
 
@@ -312,7 +314,7 @@ class _Region:
         method = _at(ast.Attribute(value=_at(ast.Name(id=fresh.name, ctx=ast.Load()), func), attr=func.attr,
                                    ctx=ast.Load()), func)
         fast.value = _at(ast.Call(func=method, args=[clone(func.value), *call.args], keywords=[]), call)  # type: ignore[attr-defined]
-        return _at(ast.If(test=_not_valid(self.flag, stmt), body=tail, orelse=[fast]), stmt)  # type: ignore[return-value]
+        return _at(ast.If(test=_not_valid(LOCAL_FLAG, stmt), body=tail, orelse=[fast]), stmt)  # type: ignore[return-value]
 
     def _drop_covered(self, orelse: list[ast.stmt], name: str, fresh: FreshClass) -> None:
         """Drop ``v.m()`` of a method that only returns ``self`` (or a constant), called for
@@ -468,6 +470,7 @@ class FreshReceivers(Pass):
                 break
         if not region.changed:
             return False
+        _bind_local_flag(unit.node.body, unit.validity_flag())  # type: ignore[union-attr]
         own = _own_class(unit)
         by_class: dict[str, set[str]] = {}
         for class_name, attribute in region.relied:

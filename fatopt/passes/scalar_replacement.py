@@ -54,7 +54,7 @@ from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit, clone
 from fatopt.passes.fresh_receivers import _fast_blocks, _is_tail, _Region, _returns
-from fatopt.passes.inline_functions import _is_wrapper, _not_valid
+from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _is_wrapper, _not_valid
 
 __all__ = ["ScalarReplacement"]
 
@@ -208,12 +208,13 @@ class ScalarReplacement(Pass):
                     _replace_read(parent, attribute, local)
                 for tail in replace.tails:
                     tail.body.insert(0, replace.materialize(tail))
-                block[index] = self._checked(stmt, general, replace, unit.validity_flag())  # type: ignore[arg-type]
+                block[index] = self._checked(stmt, general, replace, LOCAL_FLAG)  # type: ignore[arg-type]
                 relied.setdefault(fresh.name, set()).update(fresh.attributes)
                 changed = True
                 break  # (the block changed: its other objects next round)
         if not changed:
             return False
+        _bind_local_flag(unit.node.body, unit.validity_flag())  # type: ignore[union-attr]
         own = _own_class(unit)
         for class_name, attributes in sorted(relied.items()):
             unit.require_of_class(GuardClass, class_name, "__new__", "__init__", "__setattr__", own=class_name == own)

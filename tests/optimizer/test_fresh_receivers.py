@@ -50,7 +50,7 @@ def emitted(source: str, config=ONLY) -> str:
 
 def test_a_method_call_on_the_new_object_is_inlined_with_the_rest_for_an_invalid_flag():
     text = emitted(VEC + "def f(a, b):\n    v = Vec(a, b)\n    n = v.norm2()\n    return n + 1\n")
-    assert "if not __fatopt_valid" in text
+    assert "if not _fatopt_valid_flag:" in text
     # the branch for an invalid flag: the rest of the block as written
     assert "n = v.norm2()\n        return n + 1" in text
     assert "n = v.x * v.x + v.y * v.y" in text
