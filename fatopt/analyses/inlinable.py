@@ -19,7 +19,13 @@ A function is inlinable when nothing in it can tell that it runs in its caller's
 - it calls only pure builtins (guarded by the caller) and other inlinable functions of the
   module, by name (so nothing it calls looks at the stack and finds the caller instead); calls
   of ``super``, ``locals``, ``vars``, ``globals``, ``eval``, ``exec`` or ``sys._getframe`` are
-  not among them, and a function in a call cycle is never inlinable.
+  not among them, and a function in a call cycle is never inlinable. A method reached through
+  its class (:func:`examine` with ``method``) may besides call anything reached through an
+  attribute (``other.check()``, ``self.vector.scale(t)``, ``math.sqrt(x)``) and make an
+  instance of a plain class of the module (``Vector(x, y)``): those stay calls in the inlined
+  code, which runs the same lookups the method would (code they run can see the caller's frame,
+  as the dunder of an operator on a parameter can, docs/semantics.md); its statements may also
+  be calls made for their effect (``other.check()``).
 
 So an inlinable function has no ``try``, ``with``, loop, closure, ``global`` or ``nonlocal``. The
 inlining pass (:mod:`fatopt.passes.inline_functions`) reads this table.
