@@ -297,6 +297,25 @@ def _keep_bool_from_invert(before: ast.expr, result: Any) -> Any:
     return result
 
 
+class FreshNames:
+    """New local names ``<prefix><n>`` that the function does not use yet (a pass's temporaries:
+    each pass its own prefix, so that two passes never make the same name)."""
+
+    def __init__(self, node: ast.AST, prefix: str) -> None:
+        self.prefix = prefix
+        self.counter = 0
+        self.taken = {n.id for n in walk(node) if type(n) is ast.Name} | {
+            n.arg for n in walk(node) if type(n) is ast.arg}
+
+    def __call__(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"{self.prefix}{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
 # read for every node visited: one global lookup each, not two
 _UnaryOp, _Name, _Constant = ast.UnaryOp, ast.Name, ast.Constant
 

@@ -54,7 +54,7 @@ from fatopt.guards.class_attributes import GuardClass
 from fatopt.nodes import walk
 from fatopt.passes._bound_locals import captured_locals, deletable_locals
 from fatopt.passes._linearize import Linearizer
-from fatopt.passes._rewrite import Pass, Unit, clone
+from fatopt.passes._rewrite import FreshNames, Pass, Unit, clone
 from fatopt.passes.inline_functions import (
     FRESH_PREFIX, LOCAL_FLAG, _bind_local_flag, _is_checked_statement, _is_wrapper, _not_valid,
 )
@@ -129,21 +129,11 @@ class _Region:
         self.own = _own_class(unit)
         self.captured = captured_locals(unit)
         self.deletable = deletable_locals(unit)
-        self.flag = unit.validity_flag()
         #: (class name, attribute) the rewritten code relies on
         self.relied: set[tuple[str, str]] = set()
         self.changed = False
-        self.counter = 0
-        self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
-            n.arg for n in walk(unit.node) if type(n) is ast.arg}
-
-    def fresh_name(self) -> str:
-        while True:
-            self.counter += 1
-            name = f"_fatopt_f_{self.counter}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
+        #: a new local's name
+        self.fresh_name = FreshNames(unit.node, "_fatopt_f_")
 
     # -- what a statement is -------------------------------------------------------------------
     def _stable_local(self, name: str) -> bool:
@@ -330,7 +320,7 @@ class _Region:
                 expression = callee.entry.expression if callee is not None else None
                 if (type(expression) is ast.Name and expression.id == callee.entry.receiver) or type(expression) is ast.Constant:
                     self.relied.add((fresh.name, stmt.value.func.attr))
-                    block[index] = _at(ast.Pass(), stmt)
+                    block[index] = _at(ast.Pass(), stmt)  # type: ignore[call-overload]
                     self.changed = True
                 continue
             if not (type(stmt) is ast.Assign and all(type(t) is ast.Name for t in stmt.targets)
@@ -355,7 +345,7 @@ class _Region:
         branch = self._branch_of(assign, made)  # the Assign turned into ifs, down to `v = C(...)`
         holder[position] = branch
         leaf_block = self._leaf_block(branch, made)
-        leaf_block.extend(clone(s) for s in rest)
+        leaf_block.extend(clone(s) for s in rest)  # type: ignore[misc]
         self.changed = True
         return True
 

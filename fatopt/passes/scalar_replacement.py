@@ -41,7 +41,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
-from typing import Callable
+from typing import Callable, TypeVar
 
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
@@ -62,7 +62,10 @@ __all__ = ["ScalarReplacement"]
 MATERIALIZE = "materialize"
 
 
-def _at(node: ast.AST, like: ast.AST) -> ast.AST:
+_Node = TypeVar("_Node", bound=ast.AST)
+
+
+def _at(node: _Node, like: ast.AST) -> _Node:
     return ast.copy_location(node, like)
 
 
@@ -133,12 +136,18 @@ class _Replace:
         """``v = RUNTIME.materialize(holder, names, (locals...))``."""
         runtime = _at(ast.Name(id=RUNTIME_NAME, ctx=ast.Load()), like)
         func = _at(ast.Attribute(value=runtime, attr=MATERIALIZE, ctx=ast.Load()), like)
-        names = _at(ast.Tuple(elts=[_at(ast.Constant(value=a), like) for a in self.fresh.attributes], ctx=ast.Load()), like)
-        values = _at(ast.Tuple(elts=[_at(ast.Name(id=self.locals[a], ctx=ast.Load()), like)
+        names = _at(ast.Tuple(elts=[_at(ast.Constant(value=a), like) for a in self.fresh.attributes],  # type: ignore[misc]
+                              ctx=ast.Load()), like)
+        values = _at(ast.Tuple(elts=[_at(ast.Name(id=self.locals[a], ctx=ast.Load()), like)  # type: ignore[misc]
                                      for a in self.fresh.attributes], ctx=ast.Load()), like)
         call = _at(ast.Call(func=func, args=[_at(ast.Name(id=self.holder, ctx=ast.Load()), like), names, values],
                             keywords=[]), like)
         return _at(ast.Assign(targets=[_at(ast.Name(id=self.name, ctx=ast.Store()), like)], value=call), like)  # type: ignore[return-value]
+
+
+def _assign(name: str, value: ast.expr, like: ast.AST) -> ast.Assign:
+    """``name = value`` at the position of ``like``."""
+    return _at(ast.Assign(targets=[_at(ast.Name(id=name, ctx=ast.Store()), like)], value=value), like)
 
 
 def _replace_read(parent: ast.AST, attribute: ast.Attribute, local: str) -> None:
@@ -154,7 +163,7 @@ def _replace_read(parent: ast.AST, attribute: ast.Attribute, local: str) -> None
                     value[index] = name
                     return
                 if type(item) is ast.keyword and item.value is attribute:
-                    item.value = name
+                    item.value = name  # type: ignore[assignment]
                     return
     raise AssertionError("the read is not where it was found")
 
@@ -227,8 +236,7 @@ class ScalarReplacement(Pass):
         the class's global name loaded first, then each argument, as the call does."""
         call = stmt.value
         assert type(call) is ast.Call
-        fast: list[ast.stmt] = [_at(ast.Assign(targets=[_at(ast.Name(id=replace.holder, ctx=ast.Store()), call.func)],
-                                               value=clone(call.func)), stmt)]  # type: ignore[list-item]
+        fast: list[ast.stmt] = [_assign(replace.holder, clone(call.func), stmt)]  # type: ignore[arg-type]
         fresh = replace.fresh
         stored = {source: attribute for attribute, source in zip(fresh.attributes, fresh.values, strict=True)
                   if type(source) is int}
@@ -237,10 +245,8 @@ class ScalarReplacement(Pass):
         for position, argument in enumerate(call.args, start=1):
             attribute = stored.get(position)
             target = replace.locals[attribute] if attribute is not None else replace.spare()
-            fast.append(_at(ast.Assign(targets=[_at(ast.Name(id=target, ctx=ast.Store()), argument)],
-                                       value=clone(argument)), stmt))  # type: ignore[arg-type]
+            fast.append(_assign(target, clone(argument), stmt))  # type: ignore[arg-type]
         for attribute, source in zip(fresh.attributes, fresh.values, strict=True):
             if type(source) is not int:
-                fast.append(_at(ast.Assign(targets=[_at(ast.Name(id=replace.locals[attribute], ctx=ast.Store()), stmt)],
-                                           value=clone(source)), stmt))  # type: ignore[arg-type]
+                fast.append(_assign(replace.locals[attribute], clone(source), stmt))  # type: ignore[arg-type]
         return _at(ast.If(test=_not_valid(flag, stmt), body=general, orelse=fast), stmt)  # type: ignore[return-value]

@@ -48,7 +48,7 @@ from fatopt.guards.class_attributes import GuardClass
 from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._linearize import Linearizer
-from fatopt.passes._rewrite import LoopCountingTransformer, Pass, Unit, clone
+from fatopt.passes._rewrite import FreshNames, LoopCountingTransformer, Pass, Unit, clone
 from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _not_valid
 
 __all__ = ["SpecializeOperators", "OPERATOR_DUNDERS"]
@@ -102,17 +102,8 @@ class _Sites(LoopCountingTransformer):
         self.called: set[tuple[str, str]] = set()
         #: (class name, reflected dunder) the right operand's class must not gain
         self.absent: set[tuple[str, str]] = set()
-        self.counter = 0
-        self.taken = {n.id for n in walk(unit.node) if type(n) is ast.Name} | {
-            n.arg for n in walk(unit.node) if type(n) is ast.arg}
-
-    def fresh(self) -> str:
-        while True:
-            self.counter += 1
-            name = f"_fatopt_o_{self.counter}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
+        #: a new local's name
+        self.fresh = FreshNames(unit.node, "_fatopt_o_")
 
     def _classes(self, node: ast.BinOp) -> tuple[str, str] | None:
         """(left class, right class) the operands of ``node`` are checked for, if the site
@@ -240,7 +231,7 @@ class _Sites(LoopCountingTransformer):
             id(s) in made or s is linear[-1] or (type(s) is ast.Assign and type(s.value) in (ast.Name, ast.Constant))
             for s in linear)
 
-    def visit_Expr(self, node: ast.Expr) -> ast.AST | list[ast.stmt]:
+    def visit_Expr(self, node: ast.Expr) -> ast.AST | list[ast.stmt]:  # type: ignore[override]
         return self._statement(node)
 
     def visit_Return(self, node: ast.Return) -> ast.AST | list[ast.stmt]:
