@@ -106,6 +106,9 @@ class Unit:
         #: the global name of the specialization's validity flag, once inlined code tests it
         #: (:meth:`validity_flag`)
         self.valid_flag: str | None = None
+        #: ids of the calls ``C(...)`` whose new object a pass reasons about as it is made
+        #: (fatopt.passes.fresh_receivers): the inlining leaves those constructor calls alone
+        self.kept_constructions: set[int] = set()
         #: guard kind -> request key -> arguments: what the rewrites so far rely on
         self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
 

@@ -248,6 +248,20 @@ class _Region:
             return [stmt.test]  # type: ignore[attr-defined]
         return []
 
+    @staticmethod
+    def only_read(rest: list[ast.stmt], name: str, fresh: FreshClass) -> bool:
+        """Whether ``rest`` uses ``v`` only to read attributes ``__init__`` stores."""
+        found = False
+        for stmt in rest:
+            for node in walk(stmt):
+                for child in ast.iter_child_nodes(node):
+                    if type(child) is ast.Name and child.id == name:
+                        if not (type(node) is ast.Attribute and node.attr in fresh.attributes
+                                and type(node.ctx) is ast.Load and type(child.ctx) is ast.Load):
+                            return False
+                        found = True
+        return found
+
     # -- rewriting a region --------------------------------------------------------------------
     def region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> None:
         """Rewrite the statements of ``block`` from ``start`` that call methods on ``v`` while
@@ -452,7 +466,14 @@ class FreshReceivers(Pass):
                         rest = block[index + 1:]
                         if id(stmt) not in done and rest and _returns(rest[-1]):
                             done.add(id(stmt))
+                            before = region.changed
+                            region.changed = False
                             region.region(block, index + 1, *found)
+                            if region.changed or region.only_read(rest, *found):
+                                # its methods run inlined, or it is only read: kept as a call for
+                                # scalar replacement (3.12 would inline the constructor)
+                                unit.kept_constructions.add(id(stmt.value))  # type: ignore[attr-defined]
+                            region.changed = region.changed or before
                     elif region.sink(block, index):
                         sunk = True
                     index += 1

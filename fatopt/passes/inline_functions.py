@@ -681,8 +681,8 @@ class _Inline(BoundLocalsTransformer):
         call through ``CALL_ALLOC_AND_ENTER_INIT``, cheaper than ``object.__new__`` and the
         stores (micro case ``constructor``: 1,504 against 1,742 instructions)."""
         func = call.func
-        if type(func) is not ast.Name or self.methods is None:
-            return None
+        if type(func) is not ast.Name or self.methods is None or id(call) in self.unit.kept_constructions:
+            return None  # (a fresh object's construction: scalar replacement may not make it)
         name = func.id
         if self.is_shadowed(name) or not self.unit.is_module_name(name):
             return None
