@@ -5,7 +5,7 @@
 
 Generates modules (tests/fuzz/generator.py) without Hypothesis's shrinking, so one run counts
 every mismatch instead of stopping at the first (the modules are split evenly over the profiles,
-issue 16's four and issue 17's ``dunders`` included); then minimizes up to ``--minimize`` of them
+issue 16's four and issue 17's ``dunders`` and ``fresh`` included); then minimizes up to ``--minimize`` of them
 statement by statement and prints each minimized program with a diff of plain vs optimized
 behaviour. Prints cases, cases/second, the share of modules with a specialized function and the
 number of mismatches; the exit status is 1 if any case mismatched.

@@ -132,10 +132,11 @@ class _Callee:
 def add_family(b: "_Builder", family: str) -> list[str]:
     """Definition lines of one ``family``; appends to ``b.functions`` and ``b.rebinders``."""
     from tests.fuzz.dunders import add_dunders
+    from tests.fuzz.fresh import add_fresh
 
     b.function_locals = []  # the last generated function's locals are not in scope here
     return {"calls": _calls, "genexprs": _genexprs, "classes": _classes,
-            "recursive": _recursive, "dunders": add_dunders}[family](b)
+            "recursive": _recursive, "dunders": add_dunders, "fresh": add_fresh}[family](b)
 
 
 # -- module constants bound by tuple unpacking ---------------------------------------------------

@@ -1,9 +1,10 @@
 """Differential fuzzing, CI-sized: generated modules must behave the same plain and optimized.
 
-About 2,000 modules over ten feature profiles (four of them issue 16's shapes: inlinable
+About 2,150 modules over eleven feature profiles (four of them issue 16's shapes: inlinable
 calls, generator expressions, class constants, recursive generators and coroutines; see
-``shapes.py``; one issue 17's: classes with dunders, subclasses and changes to follow, see
-``dunders.py``), reproducible (derandomized, no example database). Each comparison includes the
+``shapes.py``; two issue 17's: classes with dunders, subclasses and changes to follow, see
+``dunders.py``, and fresh objects, operators on annotated operands and changes in the middle of a
+frame, see ``fresh.py``), reproducible (derandomized, no example database). Each comparison includes the
 ``traceback.format_exception`` text of every exception a call raised. Set ``FATOPT_FUZZ_EXAMPLES`` to scale every test (``FATOPT_FUZZ_EXAMPLES=0`` keeps the
 defaults); the long run on demand is ``tools/fuzz.py`` or the ``slow`` test below:
 
@@ -28,11 +29,12 @@ from tests.fuzz.runner import compare, optimize
 
 pytestmark = pytest.mark.skipif(not fatopt.AVAILABLE, reason="the guard runtime needs CPython 3.12+")
 
-#: examples per profile in the CI run (sum: 2,000; comparing traceback text costs about what the
+#: examples per profile in the CI run (sum: 2,150; comparing traceback text costs about what the
 #: 200 modules fewer than before issue 16 save; the dunders profile's share was taken from the
-#: others, the mixed profile mixing it in too)
+#: others, the mixed profile mixing it in too; the fresh profile's came on top, mixed leaves it out)
 CI_EXAMPLES = {"mixed": 400, "expressions": 225, "loops": 225, "closures": 175, "rebinding": 225,
-               "calls": 175, "genexprs": 150, "classes": 125, "recursive": 100, "dunders": 200}
+               "calls": 175, "genexprs": 150, "classes": 125, "recursive": 100, "dunders": 200,
+               "fresh": 150}
 SCALE = int(os.environ.get("FATOPT_FUZZ_EXAMPLES", "0") or 0)
 
 
@@ -81,6 +83,7 @@ test_genexprs_modules_behave_the_same = _profile_test("genexprs")
 test_classes_modules_behave_the_same = _profile_test("classes")
 test_recursive_modules_behave_the_same = _profile_test("recursive")
 test_dunders_modules_behave_the_same = _profile_test("dunders")
+test_fresh_modules_behave_the_same = _profile_test("fresh")
 
 
 #: patterns that show a shape of each family is in a module (searched after the preludes)
@@ -104,6 +107,27 @@ SHAPE_PATTERNS = {
                 r"\nV\d+\.__\w+__ = _alt", r"_mod\.V\d+ = ", r"V\d+\.SCALE = _fresh", r"raise Err1\(",
                 r"    def churn\(self", r"_I\d+\.churn",
                 r"def __getattr__", r"def __getattribute__", r"__getattribute__'?(, | = )_alt", r"= property\("),
+    # what issue 17's operator specialization, fresh receivers and scalar replacement rewrite,
+    # and what must make the rewritten code fall back (tests/fuzz/fresh.py)
+    "fresh": (r"class V\d+:\n    def __init__\(self, x, y(, z)?\):\n        self\.\w+ = \w+", r"        self\.tag = ",
+              r"__slots__ = \('x', 'y'(, 'z')?, 'tag'\)", r"=0\):", r" if \w+ is not None else 0",
+              r"def dot\(self, other\):\n        other\.check\(\)", r"def check\(self\):\n        return self",
+              r"def plus\(self, other\)", r"def keep\(self\):\n        _keep\(self\)",
+              r"def grow\(self, other\):\n        g = ", r"def twice\(self\):\n        d = self \+ self",
+              r"def __(add|sub|mul)__\(self, other\):\n        return V\d+\(",
+              r"        if other\.flag\(\):\n            return (W|U)\d+\(", r"return V\d+\(.*\) if other\.flag\(\) else ",
+              r"return NotImplemented", r"def __r(add|sub|mul)__", r"class W\d+\(V\d+\):\n    def flag", r"class U\d+:",
+              r"\n    v\d+ = V\d+\(", r"\n    n\d+ = v\d+\.\w+\(", r"\n    v\d+\.\w+\(", r"return 1 \+ v\d+\.\w+\(",
+              r"\n    n\d+ = v\d+\.[xyz]\n", r"_keep\(v\d+\)", r"alias\d+ = \[v\d+\]", r"alias\d+ = v\d+\n",
+              r"\n    v\d+\.(x|y|z|extra) = ", r"_poke_V\d+\(\)", r"\n    return v\d+\n",
+              r"        if k == \w:\n            v\d+ = V\d+\(", r"def oper\d+\(a: \w+, b: \w+", r"\n    c = \w \W \w\n",
+              r"\n    \w [-+*] \w\n", r"        c = \w [-+*] \w\n", r"\n    _fire\(\)", r"\n    w\.check\(\)",
+              r"_SA\(_CLS_V\d+, '\w+', _alt_(method|raise)", r"\bdel V\d+\.\w+", r"_DA\(_CLS_V\d+",
+              r", '[xyz]', property\(|V\d+\.[xyz] = property\(", r"'__setattr__', _alt_setattr",
+              r"__getattr__'?(, | = )_alt_getattr\b", r"__getattribute__'?(, | = )_alt_getattribute",
+              r"__del__'?(, | = )_alt_del", r"__init__'?(, | = )_init_V\d+", r"_mod\.V\d+ = _CLS_",
+              r"w\.__class__ = |_SA\(w, '__class__'", r"_F\d+\.__class__ = |_SA\(_F\d+, '__class__'",
+              r"_F\d+\.grow|_F\d+\.twice", r"except Exception as e:\n        n\d+ = \('raised'"),
 }
 
 

@@ -278,3 +278,79 @@ def test_identity_with_a_constant_cpython_may_share_is_not_compared() -> None:
         assert identities(namespace["HALF"]) == ["HALF:1"] and identities(0.5) == []
     finally:
         del sys.modules["identities_case"]
+
+
+# -- issue 17's fresh objects (the ``fresh`` profile, tests/fuzz/fresh.py) ---------------------------
+
+@pytest.mark.xfail(strict=True, reason="known bug fresh-rest-copied-twice (generator.KNOWN_BUGS)")
+def test_the_rest_copied_after_a_dunder_branch_runs_once() -> None:
+    """Found by the ``fresh`` profile (a loop of two iterations, unrolled): two operator sites in
+    one block, each dunder inlined making ``c`` in one branch of a conditional expression.
+    fresh_receivers copies the rest after the first site's branch (the second site among it);
+    a later scan, looking for a branch that makes the object inside the first site's statement,
+    finds the copy of the second site there and copies the rest that follows the *first* site
+    after it: the optimized run prints 'first' twice (specialize_operators or fresh_receivers
+    off: the same)."""
+    assert_same_behaviour("""
+        class V:
+            def __init__(self, x, y):
+                self.x = x
+                self.y = y
+            def flag(self):
+                return False
+            def __sub__(self, other):
+                return V(self.x - other.x, self.y - other.y) if other.flag() else U(other.x - self.x, other.y - self.y)
+        class U:
+            def __init__(self, x, y):
+                self.x = x
+                self.y = y
+            def check(self):
+                return 0
+        def f(a: V, b: V):
+            c = a - b
+            print('first', c.check())
+            c = a - b
+            print('second', c.check())
+            return 'done'
+        print(f(V(1, 1), V(2, 1)))
+    """)
+
+
+#: a class given something by code the function runs after making ``v``, then ``v.x`` read with
+#: no flag test between; ``globals()`` makes the module dynamic, so that on 3.12 ``V(a, b)``
+#: stays a call (not ``__init__`` inlined), which scalar replacement needs
+SCALAR_CHANGED = """
+    class V:
+        def __init__(self, x, y):
+            self.x = x
+            self.y = y
+    def change():
+        {change}
+    def f(a, b, g):
+        v = V(a, b)
+        g()
+        return v.x
+    globals()['DYNAMIC'] = 1
+    print(f(1, 2, change))
+    print('end')
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="known bug scalar-read-after-change (generator.KNOWN_BUGS)")
+@pytest.mark.parametrize("change", ["V.x = property(lambda self: 'property')",
+                                    "V.__getattribute__ = lambda self, name: 'intercepted'"],
+                         ids=["property", "getattribute"])
+def test_a_class_changed_after_the_construction_is_seen_by_the_next_read(change: str) -> None:
+    """Found by the ``fresh`` profile: scalar_replacement reads ``v.x`` from its local, as the
+    flag held at the construction; plain Python finds the property (or ``__getattribute__``)
+    the class got since. The pass's docstring names the property case a documented difference
+    (docs/semantics.md), which docs/semantics.md does not have."""
+    assert_same_behaviour(SCALAR_CHANGED.format(change=change))
+
+
+@pytest.mark.xfail(strict=True, reason="known bug scalar-finalizer (generator.KNOWN_BUGS)")
+def test_a_finalizer_given_after_the_construction_runs() -> None:
+    """Found by the ``fresh`` profile: plain Python runs the ``__del__`` the class got after ``v``
+    was made when ``v`` dies; with scalar_replacement ``v`` was never made and nothing runs
+    (only a later flag test would have materialized it)."""
+    assert_same_behaviour(SCALAR_CHANGED.format(change="V.__del__ = lambda self: print('finalized', self.x)"))
