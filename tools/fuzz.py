@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from tests.fuzz.generator import AVOID, KNOWN_BUGS, PROFILES, modules  # noqa: E402
+from tests.fuzz.generator import AVOID, DOCUMENTED_DIFFERENCES, KNOWN_BUGS, PROFILES, modules  # noqa: E402
 from fatopt.config import Config  # noqa: E402
 from tests.fuzz.runner import Comparison, compare, minimize  # noqa: E402
 
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                         help="optimizer setting, e.g. specialize_nested=1 (repeatable)")
     parser.add_argument("--expose-known", action="store_true",
-                        help="also generate what exposes the known bugs: " + "; ".join(KNOWN_BUGS))
+                        help="also generate what exposes the known bugs and the documented differences: "
+                        + "; ".join([*KNOWN_BUGS, *DOCUMENTED_DIFFERENCES]))
     parser.add_argument("--type-profile", action="store_true",
                         help="record each module's plain run as `fatopt profile` does and optimize "
                              "with that profile (the passes that use one: specialize_receivers, "

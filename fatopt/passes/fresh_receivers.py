@@ -112,6 +112,24 @@ def _returns(stmt: ast.stmt) -> bool:
     return False
 
 
+def _last_blocks(stmt: ast.stmt):
+    """The statement lists inside ``stmt`` that run while the flag holds and after whose last
+    statement the frame goes on with what follows ``stmt`` (each statement on the way the last
+    of its list): only there is the rest of ``stmt``'s block what runs next."""
+    if _is_checked_statement(stmt):
+        blocks = [stmt.orelse]  # type: ignore[attr-defined]
+    elif _is_wrapper(stmt):
+        blocks = [stmt.body]  # type: ignore[attr-defined]
+    elif type(stmt) is ast.If:
+        blocks = [stmt.body, stmt.orelse]
+    else:
+        return
+    for block in blocks:
+        if block:
+            yield block
+            yield from _last_blocks(block[-1])
+
+
 def _size(stmts: list[ast.stmt]) -> int:
     return sum(1 for stmt in stmts for _node in walk(stmt))
 
@@ -367,9 +385,7 @@ class _Region:
         """(the list holding the assignment, its index, v, the call making it) for the last
         assignment ``v = ... C(...) ...`` of a branch of ``stmt`` that the rest calls a method
         of ``v`` after, or None."""
-        blocks = _fast_blocks([stmt])
-        next(blocks)  # ([stmt] itself: a binding of the block is a region already)
-        for block in blocks:
+        for block in _last_blocks(stmt):
             last = block[-1] if block else None
             if type(last) is not ast.Assign or len(last.targets) != 1 or type(last.targets[0]) is not ast.Name:
                 continue

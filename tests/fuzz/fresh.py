@@ -39,7 +39,7 @@ a float, a short str, ``None``), never from the generator's int expressions (``2
 str would not fit in memory); ``*`` in a dunder multiplies two attributes, once; no method calls
 a method of ``self`` but ``check`` (no recursion); kept objects are at most two.
 
-Known bugs (``generator.KNOWN_BUGS``) are avoided unless asked for (``--expose-known``): the
+Documented differences (``generator.DOCUMENTED_DIFFERENCES``) are avoided unless asked for (``--expose-known``): the
 operator loop is not made of a dunder that makes the object in a branch
 (``fresh-rest-copied-twice``), and a change made in the middle of a function gives no property
 to an attribute's name, no ``__getattribute__`` (``scalar-read-after-change``) and no

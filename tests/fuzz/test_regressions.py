@@ -282,7 +282,6 @@ def test_identity_with_a_constant_cpython_may_share_is_not_compared() -> None:
 
 # -- issue 17's fresh objects (the ``fresh`` profile, tests/fuzz/fresh.py) ---------------------------
 
-@pytest.mark.xfail(strict=True, reason="known bug fresh-rest-copied-twice (generator.KNOWN_BUGS)")
 def test_the_rest_copied_after_a_dunder_branch_runs_once() -> None:
     """Found by the ``fresh`` profile (a loop of two iterations, unrolled): two operator sites in
     one block, each dunder inlined making ``c`` in one branch of a conditional expression.
@@ -336,7 +335,7 @@ SCALAR_CHANGED = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="known bug scalar-read-after-change (generator.KNOWN_BUGS)")
+@pytest.mark.xfail(strict=True, reason="documented difference scalar-read-after-change (docs/semantics.md, generator.DOCUMENTED_DIFFERENCES)")
 @pytest.mark.parametrize("change", ["V.x = property(lambda self: 'property')",
                                     "V.__getattribute__ = lambda self, name: 'intercepted'"],
                          ids=["property", "getattribute"])
@@ -348,7 +347,7 @@ def test_a_class_changed_after_the_construction_is_seen_by_the_next_read(change:
     assert_same_behaviour(SCALAR_CHANGED.format(change=change))
 
 
-@pytest.mark.xfail(strict=True, reason="known bug scalar-finalizer (generator.KNOWN_BUGS)")
+@pytest.mark.xfail(strict=True, reason="documented difference scalar-finalizer (docs/semantics.md, generator.DOCUMENTED_DIFFERENCES)")
 def test_a_finalizer_given_after_the_construction_runs() -> None:
     """Found by the ``fresh`` profile: plain Python runs the ``__del__`` the class got after ``v``
     was made when ``v`` dies; with scalar_replacement ``v`` was never made and nothing runs
