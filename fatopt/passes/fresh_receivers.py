@@ -225,6 +225,10 @@ class _Region:
                 receiver = parent.func.value
                 if type(receiver) is ast.Name and receiver.id == name:
                     continue  # v.m(..., v, ...): judged at the receiver
+                first = parent.args[0]
+                if (type(receiver) is ast.Name and receiver.id == fresh.name and type(first) is ast.Name
+                        and first.id == name and first is not node):
+                    continue  # C.m(v, ..., v, ...): judged at the first argument
             return False, []
         return True, sites
 
