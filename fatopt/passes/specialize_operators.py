@@ -5,7 +5,9 @@ site, so that the inlining pass inlines the dunder (issue 17, DESIGN.md §5b).
 A binary operator on instances of a Python class costs a call through the type's slot (~810
 instructions on 3.13 over an empty loop; a plain Python call ~310, a ``type(x) is C`` test
 ~157); inlined, the dunder's frame is gone. A statement whose whole value is the operation
-becomes a checked statement (the operands first bound to locals of their own, in order)::
+(an assignment or a ``return``: an operation computed for nothing is left alone, its object
+would live on in the inlined code's temporaries until the function returns) becomes a checked
+statement (the operands first bound to locals of their own, in order)::
 
     cp = self.centre - ray.point        _fatopt_t_1 = self.centre
                                   ->    _fatopt_t_2 = ray.point
@@ -230,9 +232,6 @@ class _Sites(LoopCountingTransformer):
         return linear is not None and all(
             id(s) in made or s is linear[-1] or (type(s) is ast.Assign and type(s.value) in (ast.Name, ast.Constant))
             for s in linear)
-
-    def visit_Expr(self, node: ast.Expr) -> ast.AST | list[ast.stmt]:  # type: ignore[override]
-        return self._statement(node)
 
     def visit_Return(self, node: ast.Return) -> ast.AST | list[ast.stmt]:
         return self._statement(node) if node.value is not None else node

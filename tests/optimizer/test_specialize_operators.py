@@ -110,6 +110,7 @@ LEFT_ALONE = [
     pytest.param(VEC + "def f(a: Vec, b: Vec, g):\n    return g.h(a + b)\n", id="an-attribute-would-be-hoisted"),
     pytest.param(VEC + "def f(a: Vec, b: Vec, type=type):\n    return a + b\n", id="type-is-a-parameter"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    a += b\n    return a\n", id="augmented"),
+    pytest.param(VEC + "def f(a: Vec, b: Vec):\n    a - b\n    return 1\n", id="computed-for-nothing"),
 ]
 
 
