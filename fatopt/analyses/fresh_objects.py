@@ -31,13 +31,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fatopt.analyses.classes import ModuleClassTable
+from fatopt.analyses.manager import Analysis
 from fatopt.analyses.method_callees import ModuleMethodCallees, plain_class
 from fatopt.nodes import walk
 
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["FreshClass", "fresh_class", "keeps", "ATTRIBUTE_HOOKS"]
+__all__ = ["FreshClass", "FreshClasses", "ModuleFreshClasses", "fresh_class", "keeps", "ATTRIBUTE_HOOKS"]
 
 #: what would run code at an attribute load or store of an instance
 ATTRIBUTE_HOOKS = ("__getattribute__", "__getattr__", "__setattr__", "__delattr__")
@@ -91,13 +92,33 @@ def _init_stores(node: ast.FunctionDef) -> tuple[tuple[str, ...], tuple[int | as
     return tuple(attributes), tuple(values)
 
 
+class FreshClasses:
+    """Class name -> :class:`FreshClass` or None, computed when asked."""
+
+    def __init__(self, module: ModuleUnit) -> None:
+        self.module = module
+        self.cache: dict[str, FreshClass | None] = {}
+
+    def get(self, class_name: str) -> FreshClass | None:
+        if class_name not in self.cache:
+            self.cache[class_name] = _fresh_class(self.module, class_name)
+        return self.cache[class_name]
+
+
+class ModuleFreshClasses(Analysis[FreshClasses]):
+    """The :class:`FreshClasses` of a module (stable: it describes the module's original
+    classes)."""
+
+    stable = True
+
+    @classmethod
+    def compute(cls, module: ModuleUnit) -> FreshClasses:  # type: ignore[override]
+        return FreshClasses(module)
+
+
 def fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
     """:class:`FreshClass` for the top-level class ``class_name``, or None (module docstring)."""
-    cache = module.__dict__.setdefault("_fresh_classes", {})
-    if class_name in cache:
-        return cache[class_name]
-    cache[class_name] = found = _fresh_class(module, class_name)
-    return found
+    return module.fact(ModuleFreshClasses).get(class_name)
 
 
 def _fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:

@@ -285,9 +285,18 @@ class _Region:
         return found
 
     # -- rewriting a region --------------------------------------------------------------------
-    def region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> None:
+    def region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> bool:
         """Rewrite the statements of ``block`` from ``start`` that call methods on ``v`` while
-        it is fresh."""
+        it is fresh; True if something was rewritten."""
+        changed = self.changed
+        self.changed = False
+        try:
+            self._region(block, start, name, fresh)
+            return self.changed
+        finally:
+            self.changed = self.changed or changed
+
+    def _region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> None:
         index = start
         while index < len(block):
             stmt = block[index]
@@ -486,14 +495,10 @@ class FreshReceivers(Pass):
                         rest = block[index + 1:]
                         if id(stmt) not in done and rest and _returns(rest[-1]):
                             done.add(id(stmt))
-                            before = region.changed
-                            region.changed = False
-                            region.region(block, index + 1, *found)
-                            if region.changed or region.only_read(rest, *found):
+                            if region.region(block, index + 1, *found) or region.only_read(rest, *found):
                                 # its methods run inlined, or it is only read: kept as a call for
                                 # scalar replacement (3.12 would inline the constructor)
                                 unit.kept_constructions.add(id(stmt.value))  # type: ignore[attr-defined]
-                            region.changed = region.changed or before
                     elif region.sink(block, index):
                         sunk = True
                     index += 1
