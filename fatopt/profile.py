@@ -562,6 +562,10 @@ class _Recorder:
         records, sites, types, max_tuples = self.records, self.sites, self.types, self.max_tuples
         get_frame, disable = sys._getframe, sys.monitoring.DISABLE
         own_file = __file__
+        # 3.12's f_locals is a dict snapshot kept on the frame, which frame.clear() leaves
+        # alone: a traceback whose frames were cleared would still keep the arguments alive,
+        # and a __del__ would run later than in the plain program. 3.13's is a proxy.
+        drop_snapshot = sys.version_info < (3, 13)
 
         def on_start(code: CodeType, offset: int):
             record = records.get(code)
@@ -575,6 +579,8 @@ class _Recorder:
                 frame = get_frame(1)
                 frame_locals = frame.f_locals
                 arg_types = [type(frame_locals[name]) for name in record[0]]
+                if drop_snapshot:
+                    frame_locals.clear()  # (a later f_locals fills it again)
             except Exception:  # never seen; if it happens, the program must not see it
                 return None
             if record[3] and (caller := frame.f_back) is not None:

@@ -148,6 +148,20 @@ def test_the_number_of_type_tuples_is_capped(tmp_path):
         pytest.param("import sys\nprint(sys.stdin.read().upper(), __file__ == __import__('os').path.abspath(__file__))\n", id="stdin"),
         pytest.param("import atexit\natexit.register(print, 'bye')\nraise SystemExit('message')\n", id="exit-message"),
         pytest.param("def f(:\n", id="syntax-error"),
+        # 3.12: the recorder's f_locals snapshot, which frame.clear() leaves, kept `v` alive
+        pytest.param(
+            "import traceback\nclass V:\n    def __del__(self):\n        print('finalized')\n"
+            "def f(v, x):\n    return x + 'a'\ntry:\n    f(V(), 1)\nexcept TypeError as e:\n"
+            "    traceback.clear_frames(e.__traceback__)\n    print('frames cleared')\n",
+            id="finalized-when-frames-are-cleared",
+        ),
+        pytest.param(
+            "import sys\ndef f(a, b=2, *c):\n    d = a + b\n    print(sorted(locals().items()))\n"
+            "    print(sorted(sys._getframe().f_locals))\n    del d\n    return locals()\n"
+            "def g(n):\n    yield sorted(locals())\n    n += 1\n    yield sorted(locals().items())\n"
+            "print(f(1), f(1, 3, 4), list(g(5)))\n",
+            id="locals-of-a-recorded-call",
+        ),
         pytest.param(
             "import os, sys\nprint(sorted(globals()), __name__, __package__, __spec__, type(__loader__).__name__,\n"
             "      __loader__.path == __file__, __cached__, sys.path[0] == os.path.dirname(__file__), sys.argv)\n",
