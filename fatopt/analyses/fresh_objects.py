@@ -38,13 +38,13 @@ from fatopt.nodes import walk
 if TYPE_CHECKING:
     from fatopt.module_unit import ModuleUnit
 
-__all__ = ["FreshClass", "FreshClasses", "ModuleFreshClasses", "fresh_class", "keeps", "ATTRIBUTE_HOOKS"]
+__all__ = ["FreshClass", "FreshClasses", "ModuleFreshClasses", "construction_keeps", "fresh_class", "keeps", "ATTRIBUTE_HOOKS"]
 
 #: what would run code at an attribute load or store of an instance
 ATTRIBUTE_HOOKS = ("__getattribute__", "__getattr__", "__setattr__", "__delattr__")
 
 #: how deep :func:`keeps` follows method calls
-_DEPTH = 4
+_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -150,13 +150,15 @@ def _fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
 
 def keeps(
     module: ModuleUnit, fresh: FreshClass, method: str, positions: frozenset[int], dropped: bool = False, depth: int = 0,
+    owner: str | None = None,
 ) -> bool:
-    """Whether ``fresh``'s method ``method``, given an instance of that class at the parameter
-    indices ``positions`` (``self`` is 0), keeps it to itself (module docstring); with
-    ``dropped`` (the call's value is not used), returning it counts as keeping it."""
+    """Whether ``fresh``'s method ``method`` (or the method of the class ``owner``), given an
+    instance of ``fresh``'s class at the parameter indices ``positions`` (``self`` is 0), keeps
+    it to itself (module docstring); with ``dropped`` (the call's value is not used), returning
+    it counts as keeping it."""
     if depth > _DEPTH:
         return False
-    callee = module.fact(ModuleMethodCallees).get(fresh.name, method, module.config.max_receiver_inline_size)
+    callee = module.fact(ModuleMethodCallees).get(owner or fresh.name, method, module.config.max_receiver_inline_size)
     if callee is None:
         return False
     entry = callee.entry
@@ -180,10 +182,42 @@ def keeps(
                 continue  # an instance attribute's value
             if type(parent) is ast.Attribute and type(parent.ctx) is ast.Load:
                 call = parents.get(id(parent))
-                statement = parents.get(id(call))
-                if (type(call) is ast.Call and call.func is parent and type(statement) is ast.Expr
-                        and not any(type(n) is ast.Name and n.id in names for a in call.args for n in walk(a))
-                        and not call.keywords and keeps(module, fresh, parent.attr, frozenset({0}), True, depth + 1)):
-                    continue  # a method of its own called for its effect, which keeps it too
+                if type(call) is ast.Call and call.func is parent and _keeping_call(
+                        module, fresh, call, names, type(parents.get(id(call))) is ast.Expr, depth):
+                    continue  # a method of its own, which keeps it too
+            if type(parent) is ast.Call and node in parent.args and type(parent.func) is ast.Attribute \
+                    and type(parent.func.value) is ast.Name and parent.func.value.id in names:
+                continue  # self.m(..., self, ...): judged at the receiver
             return False
     return True
+
+
+def _keeping_call(module: ModuleUnit, fresh: FreshClass, call: ast.Call, names: set[str], dropped: bool, depth: int) -> bool:
+    """Whether ``call``, ``self.m(args)`` on an instance named by ``names``, keeps it: the
+    instance passed only as the receiver or as a whole argument, to a method that keeps it at
+    those positions (returning it counts as keeping it only when the value is ``dropped``)."""
+    if call.keywords or any(type(a) is ast.Starred for a in call.args):
+        return False
+    # (an occurrence inside an argument, `self.scale(1 / self.magnitude())`, is judged where it is)
+    positions = {0} | {i + 1 for i, a in enumerate(call.args) if type(a) is ast.Name and a.id in names}
+    func = call.func
+    assert type(func) is ast.Attribute
+    return keeps(module, fresh, func.attr, frozenset(positions), dropped, depth + 1)
+
+
+def construction_keeps(module: ModuleUnit, fresh: FreshClass, class_name: str, positions: frozenset[int]) -> bool:
+    """Whether ``class_name(...)``, given a new instance of ``fresh``'s class as the arguments
+    at ``positions`` (the first is 1), keeps it to itself: a plain class of the module whose
+    instances ``object.__new__`` makes, with no attribute hooks, whose ``__init__`` (a ``def``)
+    keeps it (``Ray(p, v)`` with ``self.vector = vector.normalized()``)."""
+    info = plain_class(module, class_name)
+    table = module.fact(ModuleClassTable)
+    if info is None or not table.object_new(info):
+        return False
+    classes = table.mro(info)
+    if classes is None or any(table.binds(c, hook) for c in classes for hook in ATTRIBUTE_HOOKS):
+        return False
+    found = table.lookup(info, "__init__")
+    if found is None or found[1].kind != "function" or type(found[1].node) is not ast.FunctionDef:
+        return False
+    return keeps(module, fresh, "__init__", positions, False, 1, owner=class_name)

@@ -83,11 +83,16 @@ class Linearizer:
         self, is_site: Callable[[ast.AST], bool], fresh: Callable[[], str],
         site_statements: Callable[[str, ast.expr, list[ast.stmt]], None],
         stays: Callable[[str], bool] | None = None,
+        unbound_method: Callable[[ast.Attribute], ast.expr | None] | None = None,
     ) -> None:
         self.is_site = is_site
         self.fresh = fresh
         self.site_statements = site_statements
         self.stays = stays
+        #: for ``obj.m`` called with a site among its arguments, the function ``obj.m`` is
+        #: known to call (``C.m``, with ``obj`` then passed first), or None: bound instead of
+        #: a bound method object
+        self.unbound_method = unbound_method
         #: the names the statement being made linear binds itself
         self.rebound: set[str] = set()
 
@@ -112,6 +117,12 @@ class Linearizer:
             name = self.fresh()
             self.site_statements(name, node, pre)
             return _at(ast.Name(id=name, ctx=ast.Load()), node)  # type: ignore[return-value]
+        if type(node) is ast.Call and self.unbound_method is not None and type(node.func) is ast.Attribute \
+                and not self._has_site(node.func) and self._stays(node.func.value):  # type: ignore[attr-defined]
+            function = self.unbound_method(node.func)  # type: ignore[attr-defined]
+            if function is not None:
+                node.args.insert(0, node.func.value)  # type: ignore[attr-defined]
+                node.func = function  # type: ignore[attr-defined]
         fields = _parts(node)
         if fields is None:  # evaluated whole, in place or before what follows
             return self._bind(node, pre) if whole else node

@@ -109,6 +109,9 @@ class Unit:
         #: ids of the calls ``C(...)`` whose new object a pass reasons about as it is made
         #: (fatopt.passes.fresh_receivers): the inlining leaves those constructor calls alone
         self.kept_constructions: set[int] = set()
+        #: ids of the calls ``C(..., v, ...)`` whose ``__init__`` keeps a fresh object ``v``
+        #: (fatopt.passes.fresh_receivers): the inlining inlines them, on 3.13 too
+        self.constructions_to_inline: set[int] = set()
         #: guard kind -> request key -> arguments: what the rewrites so far rely on
         self._guard_requests: dict[type[Guard], dict[Hashable, tuple]] = {}
 

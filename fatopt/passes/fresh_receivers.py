@@ -47,7 +47,8 @@ import ast
 
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.exact_types import _own_class
-from fatopt.analyses.fresh_objects import FreshClass, fresh_class, keeps
+from fatopt.analyses.fresh_objects import FreshClass, construction_keeps, fresh_class, keeps
+from fatopt.analyses.local_bindings import loads, locally_bound, nested_blocks
 from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before
 from fatopt.analyses.scopes import resolve
 from fatopt.guards.class_attributes import GuardClass
@@ -66,6 +67,9 @@ _SCANS = 3
 
 #: largest rest of a block copied after the branch that makes the object (nodes)
 MAX_COPIED_NODES = 400
+
+#: largest branch for an invalid flag that copies code after the block of the statement (nodes)
+MAX_TAIL_NODES = 1500
 
 #: what a copied rest of a block may not hold (a second copy of a def would be another function;
 #: a declaration must come before any use of its names)
@@ -99,17 +103,31 @@ def _fast_blocks(stmts: list[ast.stmt]):
             yield from _fast_blocks(part.body)
 
 
-def _returns(stmt: ast.stmt) -> bool:
+def _returns(stmt: ast.stmt, continues: bool = False) -> bool:
     """Whether every path through ``stmt`` ends in a return or a raise (an inlining's wrapper
-    re-raises whatever its body raises)."""
+    re-raises whatever its body raises); with ``continues``, or a ``continue`` (of the loop
+    whose body holds the code asked about)."""
     kind = type(stmt)
-    if kind is ast.Return or kind is ast.Raise:
+    if kind is ast.Return or kind is ast.Raise or (continues and kind is ast.Continue):
         return True
     if kind is ast.If:
-        return bool(stmt.body) and bool(stmt.orelse) and _returns(stmt.body[-1]) and _returns(stmt.orelse[-1])  # type: ignore[attr-defined]
+        return bool(stmt.body) and bool(stmt.orelse) and _returns(stmt.body[-1], continues) and _returns(stmt.orelse[-1], continues)  # type: ignore[attr-defined]
     if _is_wrapper(stmt):
-        return bool(stmt.body) and _returns(stmt.body[-1])  # type: ignore[attr-defined]
+        return bool(stmt.body) and _returns(stmt.body[-1], continues)  # type: ignore[attr-defined]
     return False
+
+
+def _path_to(body: list[ast.stmt], target: list[ast.stmt]) -> list[tuple[list[ast.stmt], int, list[ast.stmt]]] | None:
+    """The (block, index of the statement holding the next block, that block) steps from the
+    function's body down to the statement list ``target``, or None if it is not there."""
+    if body is target:
+        return []
+    for index, stmt in enumerate(body):
+        for inner in nested_blocks(stmt):
+            found = _path_to(inner, target)
+            if found is not None:
+                return [(body, index, inner), *found]
+    return None
 
 
 def _last_blocks(stmt: ast.stmt):
@@ -152,6 +170,9 @@ class _Region:
         self.changed = False
         #: a new local's name
         self.fresh_name = FreshNames(unit.node, "_fatopt_f_")
+        #: the locals bound to a fresh object's method when a statement was made linear ->
+        #: (class name, method name)
+        self.unbound: dict[str, tuple[str, str]] = _unbound_methods(unit.node, self.classes)
 
     # -- what a statement is -------------------------------------------------------------------
     def _stable_local(self, name: str) -> bool:
@@ -191,84 +212,129 @@ class _Region:
         return self.methods.get(fresh.name, attribute, size)
 
     # -- the occurrences of v in a statement ---------------------------------------------------
-    def uses(self, stmt: ast.stmt, name: str, fresh: FreshClass) -> tuple[bool, list[ast.Call]]:
+    def uses(self, stmt: ast.stmt, name: str, fresh: FreshClass, dead: bool = False) -> tuple[bool, list[ast.Call]]:
         """(whether ``v`` stays fresh through ``stmt``'s code that runs while the flag holds,
-        the calls ``v.m(...)`` of ``stmt``'s own expressions to rewrite)."""
+        the calls ``v.m(...)`` of ``stmt``'s own expressions to rewrite). ``dead``: nothing
+        after ``stmt`` reads ``v``, so a branch for an invalid flag that runs code as written
+        and falls through is not judged (the frame never reads ``v`` again)."""
+        sites: list[ast.Call] = []
+        if not self._judge(stmt, name, fresh, dead, sites):
+            return False, []
+        return True, sites
+
+    def _judge_block(self, stmts: list[ast.stmt], name: str, fresh: FreshClass, dead: bool,
+                     sites: list[ast.Call] | None = None) -> bool:
+        after = dead or (bool(stmts) and _returns(stmts[-1]))
+        return all(self._judge(stmt, name, fresh, after and not loads(stmts[index + 1:], name), sites)
+                   for index, stmt in enumerate(stmts))
+
+    def _judge(self, stmt: ast.stmt, name: str, fresh: FreshClass, dead: bool, sites: list[ast.Call] | None) -> bool:
+        """Whether the occurrences of ``v`` in ``stmt`` keep it fresh; the rewritable calls of
+        its own expressions into ``sites`` (given for the statement being rewritten only)."""
+        if _is_checked_statement(stmt):
+            body = stmt.body  # type: ignore[attr-defined]
+            as_written = [] if (body and _returns(body[-1], True)) or dead else body
+            return (self._occurrences(stmt.test, name, fresh, None)  # type: ignore[attr-defined]
+                    and self._judge_block(as_written, name, fresh, False)
+                    and self._judge_block(stmt.orelse, name, fresh, dead))  # type: ignore[attr-defined]
+        if _is_wrapper(stmt):
+            return self._judge_block(stmt.body, name, fresh, dead) and all(  # type: ignore[attr-defined]
+                self._judge_block(h.body, name, fresh, False) for h in stmt.handlers)  # type: ignore[attr-defined]
+        if type(stmt) is ast.If:
+            return (self._occurrences(stmt.test, name, fresh, sites) and self._judge_block(stmt.body, name, fresh, dead)
+                    and self._judge_block(stmt.orelse, name, fresh, dead))
+        simple = type(stmt) in (ast.Assign, ast.Expr, ast.Return, ast.AugAssign, ast.AnnAssign)
+        return self._occurrences(stmt, name, fresh, sites if simple else None)
+
+    def _occurrences(self, node: ast.AST, name: str, fresh: FreshClass, sites: list[ast.Call] | None) -> bool:
+        """Whether each occurrence of ``v`` in ``node`` (whole) keeps it fresh; its method calls
+        into ``sites``."""
         parents: dict[int, ast.AST] = {}
         nodes: list[ast.AST] = []
-        for block_owner in self._fast_parts(stmt):
-            for node in walk(block_owner):
-                nodes.append(node)
-                for child in ast.iter_child_nodes(node):
-                    parents[id(child)] = node
-        own = {id(n) for part in self._own_expressions(stmt) for n in walk(part)}
-        sites: list[ast.Call] = []
-        for node in nodes:
-            if type(node) is not ast.Name or node.id != name:
+        for sub in walk(node):
+            nodes.append(sub)
+            for child in ast.iter_child_nodes(sub):
+                parents[id(child)] = sub
+        for sub in nodes:
+            if type(sub) is not ast.Name or sub.id != name:
                 continue
-            if type(node.ctx) is not ast.Load:
-                return False, []  # rebound (or deleted)
-            parent = parents.get(id(node))
+            if type(sub.ctx) is not ast.Load:
+                return False  # rebound (or deleted)
+            parent = parents.get(id(sub))
             if type(parent) is ast.Attribute and type(parent.ctx) is ast.Load and parent.attr in fresh.attributes:
                 continue
             if type(parent) is ast.Attribute and type(parent.ctx) is ast.Load:
                 call = parents.get(id(parent))
                 if type(call) is ast.Call and call.func is parent and self._keeps_call(call, name, fresh, parents, 0):
-                    if id(call) in own:
+                    if sites is not None:
                         sites.append(call)
                     continue
-            if type(parent) is ast.Call and parent.args and parent.args[0] is node and type(parent.func) is ast.Attribute \
+            if type(parent) is ast.Call and sub in parent.args and self._keeps_construction(parent, name, fresh):
+                if sites is not None and parent.args.index(sub) == min(
+                        i for i, a in enumerate(parent.args) if type(a) is ast.Name and a.id == name):
+                    sites.append(parent)  # a constructor that keeps it: run inlined (3.13 too)
+                continue
+            if type(parent) is ast.Call and parent.args and parent.args[0] is sub and type(parent.func) is ast.Name \
+                    and self._attribute(parent.func, fresh) is not None and self._keeps_call(parent, name, fresh, parents, 1):
+                if sites is not None:
+                    sites.append(parent)  # the method bound to a local when made linear: rewritten too
+                continue
+            if type(parent) is ast.Call and parent.args and parent.args[0] is sub and type(parent.func) is ast.Attribute \
                     and type(parent.func.value) is ast.Name and parent.func.value.id == fresh.name \
                     and self._keeps_call(parent, name, fresh, parents, 1):
                 continue  # a call this pass wrote, through the class, waiting to be inlined
-            if type(parent) is ast.Call and node in parent.args and type(parent.func) is ast.Attribute:
+            if type(parent) is ast.Call and sub in parent.args and type(parent.func) is ast.Name and parent.args[0] is not sub:
+                first = parent.args[0]
+                if type(first) is ast.Name and first.id == name and self._attribute(parent.func, fresh) is not None:
+                    continue  # _f(v, ..., v, ...): judged at the first argument
+            if type(parent) is ast.Call and sub in parent.args and type(parent.func) is ast.Attribute:
                 receiver = parent.func.value
                 if type(receiver) is ast.Name and receiver.id == name:
                     continue  # v.m(..., v, ...): judged at the receiver
                 first = parent.args[0]
                 if (type(receiver) is ast.Name and receiver.id == fresh.name and type(first) is ast.Name
-                        and first.id == name and first is not node):
+                        and first.id == name and first is not sub):
                     continue  # C.m(v, ..., v, ...): judged at the first argument
-            return False, []
-        return True, sites
+            return False
+        return True
 
     def _keeps_call(self, call: ast.Call, name: str, fresh: FreshClass, parents: dict[int, ast.AST], first: int) -> bool:
         """Whether the method call ``call`` (``v.m(args)``, or ``C.m(v, args)`` with ``first``
         = 1) keeps ``v`` to itself."""
-        func = call.func
-        assert type(func) is ast.Attribute
-        if call.keywords or any(type(a) is ast.Starred for a in call.args):
+        attribute = self._attribute(call.func, fresh)
+        if attribute is None or call.keywords or any(type(a) is ast.Starred for a in call.args):
             return False
         args = call.args[first:]
+        # (an occurrence inside an argument, `v.scale(1 / v.magnitude())`, is judged where it is)
         positions = {0} | {i + 1 for i, a in enumerate(args) if type(a) is ast.Name and a.id == name}
-        if any(type(n) is ast.Name and n.id == name for i, a in enumerate(args)
-               if not (type(a) is ast.Name and a.id == name) for n in walk(a)):
-            return False
-        if self.method(fresh, func.attr) is None:
+        if self.method(fresh, attribute) is None:
             return False
         dropped = type(parents.get(id(call))) is ast.Expr
-        return keeps(self.module, fresh, func.attr, frozenset(positions), dropped)
+        return keeps(self.module, fresh, attribute, frozenset(positions), dropped)
 
-    @staticmethod
-    def _fast_parts(stmt: ast.stmt) -> list[ast.AST]:
-        """The parts of ``stmt`` after which the frame may run on in code that assumes the flag:
-        not the branch of a checked statement that always returns (once the flag failed, the
-        frame never comes back)."""
-        if _is_tail(stmt):
-            return list(stmt.orelse)  # type: ignore[attr-defined]
-        if _is_wrapper(stmt):
-            return list(stmt.body)  # type: ignore[attr-defined]
-        return [stmt]
+    def _keeps_construction(self, call: ast.Call, name: str, fresh: FreshClass) -> bool:
+        """Whether ``call`` is ``C(..., v, ...)`` of a class of the module whose ``__init__``
+        keeps ``v`` (:func:`fatopt.analyses.fresh_objects.construction_keeps`)."""
+        func = call.func
+        if type(func) is not ast.Name or func.id in self.unbound or func.id not in self.classes:
+            return False
+        if call.keywords or any(type(a) is ast.Starred for a in call.args) or not self.unit.is_module_name(func.id):
+            return False
+        if func.id != self.own and not defined_before(self.module, func.id, self.unit.node):  # type: ignore[arg-type]
+            return False
+        positions = frozenset(i + 1 for i, a in enumerate(call.args) if type(a) is ast.Name and a.id == name)
+        return bool(positions) and construction_keeps(self.module, fresh, func.id, positions)
 
-    @staticmethod
-    def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
-        """The expressions of a simple statement (not of the blocks of a compound one)."""
-        kind = type(stmt)
-        if kind in (ast.Assign, ast.Expr, ast.Return, ast.AugAssign, ast.AnnAssign):
-            return [stmt]
-        if kind is ast.If:
-            return [stmt.test]  # type: ignore[attr-defined]
-        return []
+    def _attribute(self, func: ast.expr, fresh: FreshClass) -> str | None:
+        """The method's name a call of ``func`` calls: ``v.m`` or ``C.m``, or a local this pass
+        bound to ``C.m`` (made linear, :meth:`_linear`)."""
+        if type(func) is ast.Attribute:
+            return func.attr
+        if type(func) is ast.Name:
+            found = self.unbound.get(func.id)
+            if found is not None and found[0] == fresh.name:
+                return found[1]
+        return None
 
     @staticmethod
     def only_read(rest: list[ast.stmt], name: str, fresh: FreshClass) -> bool:
@@ -291,65 +357,182 @@ class _Region:
         changed = self.changed
         self.changed = False
         try:
-            self._region(block, start, name, fresh)
+            self._region(block, start, name, fresh, [])
             return self.changed
         finally:
             self.changed = self.changed or changed
 
-    def _region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass) -> None:
+    def _region(self, block: list[ast.stmt], start: int, name: str, fresh: FreshClass,
+                outer: list[tuple[list[ast.stmt], int]]) -> None:
+        """``outer``: the (block, index) of the statements holding ``block`` inside the block of
+        the binding, outermost first."""
         index = start
         while index < len(block):
             stmt = block[index]
-            if _is_checked_statement(stmt):
-                self._drop_covered(stmt.orelse, name, fresh)  # type: ignore[attr-defined]
-                ok, _sites = self.uses(stmt, name, fresh)
-                if not ok:
-                    return
-                index += 1
-                continue
-            ok, sites = self.uses(stmt, name, fresh)
+            dead_here = not loads(block[index + 1:], name) and not any(loads(b[i + 1:], name) for b, i in outer)
+            ok, sites = self.uses(stmt, name, fresh, dead_here)
             if not ok:
                 return
+            if _is_checked_statement(stmt):
+                self._drop_covered(stmt.orelse, name, fresh)  # type: ignore[attr-defined]
+                sites = []
             if not sites:
+                for inner in self._inner_blocks(stmt):
+                    if loads(inner, name):
+                        self._region(inner, 0, name, fresh, [*outer, (block, index)])
                 index += 1
                 continue
-            linear = self._linear(stmt, sites)
+            tail = self.tail(block, index, outer)
+            if tail is None:
+                return
+            linear = self._linear(stmt, sites, name, fresh)
             if linear is None:
                 return
-            if len(linear) > 1:
-                block[index:index + 1] = linear
-                continue  # the same index: now the first statement of the linear form
-            block[index] = self._checked(stmt, block[index + 1:], name, fresh)
+            block[index] = self._checked(stmt, tail, name, fresh, linear)
             self.changed = True
             index += 1
 
-    def _linear(self, stmt: ast.stmt, sites: list[ast.Call]) -> list[ast.stmt] | None:
+    def tail(self, block: list[ast.stmt], index: int, outer: list[tuple[list[ast.stmt], int]] = ()) -> list[ast.stmt] | None:  # type: ignore[assignment]
+        """What the frame runs, as written, from ``block[index]`` on, so that it never comes back
+        to code that assumed the flag: the rest of the block, of the blocks ``outer`` holding it,
+        then what follows them up to a return, the end of the loop body holding them (then
+        ``continue``) or the end of the function; copies. None if that crosses a statement other
+        than an ``if`` or inlined code (a ``with``, a ``try``), or is too large."""
+        stmts = list(block[index:])
+        for holder, position in reversed(list(outer)):
+            if stmts and _returns(stmts[-1], True):
+                break
+            stmts.extend(holder[position + 1:])
+        copied_beyond = False
+        if not (stmts and _returns(stmts[-1], True)):
+            top = outer[0][0] if outer else block
+            beyond = self._beyond(top)
+            if beyond is None:
+                return None
+            more, end = beyond
+            stmts.extend(more)
+            copied_beyond = True
+            if not (stmts and _returns(stmts[-1], True)):
+                like = stmts[-1]
+                stmts.append(_at(ast.Continue(), like) if end == "continue" else _at(ast.Return(value=None), like))  # type: ignore[arg-type]
+        if (copied_beyond or outer) and _size(stmts) > MAX_TAIL_NODES:
+            return None
+        return [clone(s) for s in stmts]
+
+    def _beyond(self, block: list[ast.stmt]) -> tuple[list[ast.stmt], str] | None:
+        """(what runs after ``block`` up to the end of the loop body or function holding it, how
+        that ends: ``"continue"`` or ``"end"``), crossing only ``if`` statements and inlined
+        code; None otherwise."""
+        path = _path_to(self.unit.node.body, block)  # type: ignore[union-attr]
+        if path is None:
+            return None
+        stmts: list[ast.stmt] = []
+        for holder, position, child in reversed(path):
+            owner = holder[position]
+            if type(owner) in (ast.For, ast.While) and child is owner.body:  # type: ignore[attr-defined]
+                return stmts, "continue"
+            if not (type(owner) is ast.If or (_is_wrapper(owner) and child is owner.body)):  # type: ignore[attr-defined]
+                return None
+            stmts.extend(holder[position + 1:])
+        return stmts, "end"
+
+    def may_region(self, block: list[ast.stmt], index: int, name: str) -> bool:
+        """Whether the statements after the binding ``block[index]`` of ``v`` can be rewritten:
+        their rest always returns, or what follows can be copied (:meth:`tail`) and ``v``'s
+        value is read nowhere after ``block`` (:mod:`fatopt.analyses.local_bindings`)."""
+        rest = block[index + 1:]
+        if not rest:
+            return False
+        if _returns(rest[-1]):
+            return True
+        beyond = self._beyond(block)
+        return beyond is not None and locally_bound(self.unit.node.body, name)  # type: ignore[union-attr]
+
+    @staticmethod
+    def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+        """The statement lists of ``stmt`` that run while the flag holds, in which calls on
+        ``v`` are rewritten as in the block: a checked statement's branch for a valid flag, the
+        body of inlined code, an ``if``'s branches."""
+        if _is_checked_statement(stmt):
+            return [stmt.orelse]  # type: ignore[attr-defined]
+        if _is_wrapper(stmt):
+            return [stmt.body]  # type: ignore[attr-defined]
+        if type(stmt) is ast.If:
+            return [block for block in (stmt.body, stmt.orelse) if block]
+        return []
+
+    def _linear(self, stmt: ast.stmt, sites: list[ast.Call], name: str, fresh: FreshClass) -> list[ast.stmt] | None:
         """``stmt`` with each site a statement of its own where needed: as it is when its one
         site is its whole value, or when every site's method is of one expression."""
         value = getattr(stmt, "value", None)
         whole = type(stmt) in (ast.Expr, ast.Return, ast.Assign) and len(sites) == 1 and value is sites[0]
         if whole and (type(stmt) is not ast.Assign or len(stmt.targets) == 1):  # type: ignore[attr-defined]
             return [stmt]
-        ids = {id(s) for s in sites}
+        # the innermost sites first (`v.scale(1.0 / v.magnitude())`: the call of magnitude): the
+        # statement left holds the others, each the whole value in its turn
+        ids = {id(s) for s in sites if not any(n is not s and id(n) in {id(t) for t in sites} for n in walk(s))}
+
+        copy = clone(stmt)  # (the statement as written stays for the branch of an invalid flag)
+        ids = {id(c) for o, c in zip(walk(stmt), walk(copy), strict=True) if id(o) in ids}
 
         def site_statements(temp: str, site: ast.expr, pre: list[ast.stmt]) -> None:
             pre.append(_at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), site)], value=site), site))  # type: ignore[arg-type]
 
+        def unbound(func: ast.Attribute) -> ast.expr | None:
+            # `v.scale(1.0 / v.magnitude())`: Python finds v.scale before the argument runs; on
+            # a fresh v that is C.scale, bound to a local as a function (a bound method object
+            # would cost more than the call saves), then called with v
+            if type(func.value) is not ast.Name or func.value.id != name or self.method(fresh, func.attr) is None:
+                return None
+            return _at(ast.Attribute(value=_at(ast.Name(id=fresh.name, ctx=ast.Load()), func), attr=func.attr,
+                                     ctx=ast.Load()), func)
+
         linear = Linearizer(lambda n: id(n) in ids, self.fresh_name, site_statements,
-                            lambda n: self._stable_local(n)).statement(stmt)
+                            lambda n: self._stable_local(n), unbound).statement(copy)
+        for made in linear or ():
+            value = getattr(made, "value", None)
+            if (type(made) is ast.Assign and type(value) is ast.Attribute and type(value.value) is ast.Name
+                    and value.value.id == fresh.name and type(made.targets[0]) is ast.Name):
+                self.unbound[made.targets[0].id] = (fresh.name, value.attr)
+                self.relied.add((fresh.name, value.attr))
         return linear
 
-    def _checked(self, stmt: ast.stmt, rest: list[ast.stmt], name: str, fresh: FreshClass) -> ast.stmt:
-        """``if not FLAG: <stmt and the rest, as written> else: <stmt through the class>``."""
-        tail = [clone(stmt), *(clone(s) for s in rest)]
-        fast = clone(stmt)
+    def _checked(self, stmt: ast.stmt, tail: list[ast.stmt], name: str, fresh: FreshClass,
+                 linear: list[ast.stmt]) -> ast.stmt:
+        """``if not FLAG: <tail: stmt and what follows, as written> else: <stmt through the
+        class>``; a statement made linear (``linear``) is that, its first site through the class
+        (the others are rewritten where they are, in turn)."""
+        fast = linear[0] if len(linear) == 1 else next(
+            s for s in linear if type(s) is ast.Assign and type(s.value) is ast.Call and self._is_site_of(s.value, name, fresh))
+        fast = fast if len(linear) > 1 else clone(stmt)
         call = fast.value  # type: ignore[attr-defined]
         func = call.func
-        self.relied.add((fresh.name, func.attr))
-        method = _at(ast.Attribute(value=_at(ast.Name(id=fresh.name, ctx=ast.Load()), func), attr=func.attr,
+        if type(func) is ast.Name and func.id not in self.unbound:
+            # a constructor that keeps v: the inlining inlines it (on 3.13 too) under this test
+            self.unit.constructions_to_inline.add(id(call))
+            self.relied.add((func.id, "__init__"))
+            return _at(ast.If(test=_not_valid(LOCAL_FLAG, stmt), body=tail,  # type: ignore[return-value]
+                              orelse=linear if len(linear) > 1 else [fast]), stmt)
+        attribute = self._attribute(func, fresh)
+        assert attribute is not None
+        self.relied.add((fresh.name, attribute))
+        method = _at(ast.Attribute(value=_at(ast.Name(id=fresh.name, ctx=ast.Load()), func), attr=attribute,
                                    ctx=ast.Load()), func)
-        fast.value = _at(ast.Call(func=method, args=[clone(func.value), *call.args], keywords=[]), call)  # type: ignore[attr-defined]
-        return _at(ast.If(test=_not_valid(LOCAL_FLAG, stmt), body=tail, orelse=[fast]), stmt)  # type: ignore[return-value]
+        args = call.args if type(func) is ast.Name else [clone(func.value), *call.args]
+        fast.value = _at(ast.Call(func=method, args=args, keywords=[]), call)  # type: ignore[attr-defined]
+        fast_branch = linear if len(linear) > 1 else [fast]
+        return _at(ast.If(test=_not_valid(LOCAL_FLAG, stmt), body=tail, orelse=fast_branch), stmt)  # type: ignore[return-value]
+
+    def _is_site_of(self, call: ast.Call, name: str, fresh: FreshClass) -> bool:
+        """Whether ``call`` is ``v.m(...)``, ``_f(v, ...)`` (a method bound when made linear)
+        or a constructor that keeps ``v``."""
+        func = call.func
+        if type(func) is ast.Attribute:
+            return type(func.value) is ast.Name and func.value.id == name
+        if self._keeps_construction(call, name, fresh):
+            return True
+        return (type(func) is ast.Name and func.id in self.unbound and bool(call.args)
+                and type(call.args[0]) is ast.Name and call.args[0].id == name)
 
     def _drop_covered(self, orelse: list[ast.stmt], name: str, fresh: FreshClass) -> None:
         """Drop ``v.m()`` of a method that only returns ``self`` (or a constant), called for
@@ -358,13 +541,17 @@ class _Region:
         while len(block) == 1 and _is_wrapper(block[0]):
             block = block[0].body  # type: ignore[attr-defined]
         for index, stmt in enumerate(block):
-            if (type(stmt) is ast.Expr and type(stmt.value) is ast.Call and not stmt.value.args
-                    and not stmt.value.keywords and type(stmt.value.func) is ast.Attribute
-                    and type(stmt.value.func.value) is ast.Name and stmt.value.func.value.id == name):
-                callee = self.method(fresh, stmt.value.func.attr)
+            call = stmt.value if type(stmt) is ast.Expr else None  # type: ignore[attr-defined]
+            func = call.func if type(call) is ast.Call and not call.keywords else None
+            # v.m(), or C.m(v) as this pass writes it
+            if type(func) is ast.Attribute and type(func.value) is ast.Name and (
+                    (func.value.id == name and not call.args)  # type: ignore[union-attr]
+                    or (func.value.id == fresh.name and len(call.args) == 1  # type: ignore[union-attr]
+                        and type(call.args[0]) is ast.Name and call.args[0].id == name)):  # type: ignore[union-attr]
+                callee = self.method(fresh, func.attr)
                 expression = callee.entry.expression if callee is not None else None
                 if (type(expression) is ast.Name and expression.id == callee.entry.receiver) or type(expression) is ast.Constant:
-                    self.relied.add((fresh.name, stmt.value.func.attr))
+                    self.relied.add((fresh.name, func.attr))
                     block[index] = _at(ast.Pass(), stmt)  # type: ignore[call-overload]
                     self.changed = True
                 continue
@@ -377,7 +564,16 @@ class _Region:
         """Copy ``block[index + 1:]`` after the branch of ``block[index]`` that makes a fresh
         object the rest calls methods on (module docstring); True if done."""
         rest = block[index + 1:]
-        if not rest or not _returns(rest[-1]) or _size(rest) > MAX_COPIED_NODES:
+        if not rest:
+            return False
+        beyond = None
+        if not _returns(rest[-1]):
+            # (then what follows the block, up to the end of the loop body or function: the
+            # copy must never fall through to the rest as written)
+            beyond = self.tail(block, index + 1)
+            if beyond is None:
+                return False
+        if _size(beyond or rest) > MAX_COPIED_NODES:
             return False
         if any(isinstance(n, _NOT_COPIED) or (type(n) is ast.Expr and type(n.value) in (ast.Yield, ast.YieldFrom))
                for stmt in rest for n in walk(stmt)):
@@ -386,6 +582,10 @@ class _Region:
         if found is None:
             return False
         holder, position, name, made = found
+        if beyond is not None:
+            if not locally_bound(self.unit.node.body, name):  # type: ignore[union-attr]
+                return False
+            rest = beyond
         assign = holder[position]
         branch = self._branch_of(assign, made)  # the Assign turned into ifs, down to `v = C(...)`
         holder[position] = branch
@@ -411,8 +611,9 @@ class _Region:
                 fresh = self.construction(made)
                 if fresh is None:
                     continue
-                if any(type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
-                       and n.func.value.id == name and self.method(fresh, n.func.attr) is not None
+                if any(type(n) is ast.Call and ((type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
+                       and n.func.value.id == name and self.method(fresh, n.func.attr) is not None)
+                       or self._keeps_construction(n, name, fresh))
                        for s in rest for n in walk(s)):
                     return block, len(block) - 1, name, made
         return None
@@ -452,13 +653,26 @@ class _Region:
         raise AssertionError("the branch that makes the object is not there")
 
 
-def _is_tail(stmt: ast.stmt) -> bool:
-    """Whether ``stmt`` is a checked statement whose branch for an invalid flag always returns
-    (this pass's: the rest of the block as written)."""
+def _unbound_methods(function: ast.AST, classes) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The locals an earlier round bound to a method of a class of the module when it made a
+    statement linear (``_fatopt_f_1 = Vector.scale``) -> (class, method)."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in walk(function):
+        if (type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name
+                and node.targets[0].id.startswith("_fatopt_f_") and type(node.value) is ast.Attribute
+                and type(node.value.value) is ast.Name and node.value.value.id in classes):
+            found[node.targets[0].id] = (node.value.value.id, node.value.attr)
+    return found
+
+
+def _is_tail(stmt: ast.stmt, continues: bool = True) -> bool:
+    """Whether ``stmt`` is a checked statement whose branch for an invalid flag never falls
+    through (this pass's: the rest of the block as written, then what follows it, to a return
+    or, with ``continues``, to the ``continue`` of the loop whose body holds ``stmt``)."""
     if not _is_checked_statement(stmt):
         return False
     body = stmt.body  # type: ignore[attr-defined]
-    return bool(body) and _returns(body[-1])
+    return bool(body) and _returns(body[-1], continues)
 
 
 class FreshReceivers(Pass):
@@ -493,7 +707,7 @@ class FreshReceivers(Pass):
                     found = region.binding(stmt)
                     if found is not None:
                         rest = block[index + 1:]
-                        if id(stmt) not in done and rest and _returns(rest[-1]):
+                        if id(stmt) not in done and region.may_region(block, index, found[0]):
                             done.add(id(stmt))
                             if region.region(block, index + 1, *found) or region.only_read(rest, *found):
                                 # its methods run inlined, or it is only read: kept as a call for

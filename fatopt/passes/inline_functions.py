@@ -253,6 +253,18 @@ def _bind_local_flag(body: list[ast.stmt], flag: str) -> None:
         index += 1
 
 
+def _runs_no_code(stmt: ast.stmt, classes: frozenset[str] | set[str]) -> bool:
+    """Whether ``stmt`` is a copy that runs no code of the program: ``t = name``, ``t =
+    constant``, or ``t = C.m`` (the function of a guarded class of the module, which
+    fresh_receivers binds when it makes a statement linear)."""
+    if type(stmt) is not ast.Assign or len(stmt.targets) != 1 or type(stmt.targets[0]) is not ast.Name:
+        return False
+    value = stmt.value
+    return type(value) in (ast.Name, ast.Constant) or (
+        type(value) is ast.Attribute and type(value.value) is ast.Name and value.value.id in classes
+        and stmt.targets[0].id.startswith("_fatopt_f_"))
+
+
 def _is_checked_statement(stmt: ast.stmt) -> bool:
     """True for ``if not FLAG: <the statement as written> else: <inlined>`` (this pass's)."""
     return type(stmt) is ast.If and _is_check(stmt.test)
@@ -531,17 +543,25 @@ class _Inline(BoundLocalsTransformer):
         """``stmt`` with calls inlined, but not those of ``taken`` (whose handlers wrap it)."""
         if _is_checked_statement(stmt):  # the statement as written (body) stays as it is
             orelse = stmt.orelse  # type: ignore[attr-defined]
-            if len(orelse) == 1 and not _is_wrapper(orelse[0]):
-                if type(stmt.test) is ast.BoolOp and type(getattr(orelse[0], "value", None)) is ast.Call:  # type: ignore[attr-defined]
-                    self.receiver_calls.add(id(orelse[0].value))  # type: ignore[attr-defined]
+            # the checked branch's call statement: its only statement, or the first one after
+            # copies that run no code (fresh_receivers' statement made linear)
+            classes = self.unit.module.fact(TopLevelClassNames) if self.unit.module is not None else frozenset()
+            first = next((i for i, s in enumerate(orelse) if not _runs_no_code(s, classes)), None)
+            if first is not None and (len(orelse) == 1 or type(getattr(orelse[first], "value", None)) is ast.Call) \
+                    and not _is_wrapper(orelse[first]):
+                call_stmt = orelse[first]
+                if type(stmt.test) is ast.BoolOp and type(getattr(call_stmt, "value", None)) is ast.Call:  # type: ignore[attr-defined]
+                    self.receiver_calls.add(id(call_stmt.value))  # type: ignore[attr-defined]
                 # the checked branch of a call written for a statement (specialize_types):
                 # spliced in place, under the check that is there
-                spliced = self._splice(orelse[0], taken, checked=True)
+                spliced = self._splice(call_stmt, taken, checked=True)
                 if spliced is not None:
-                    stmt.orelse = [spliced]  # type: ignore[attr-defined]
+                    orelse[first] = spliced
+                    rest = orelse[first + 1:]
+                    orelse[first + 1:] = self._block(rest, lambda part: self._rewrite(part, taken)) if rest else []
                     return stmt
-                if type(getattr(orelse[0], "value", None)) is ast.Call:
-                    self.unchecked = orelse[0].value  # type: ignore[attr-defined]
+                if type(getattr(call_stmt, "value", None)) is ast.Call:
+                    self.unchecked = call_stmt.value  # type: ignore[attr-defined]
             stmt.orelse = self._block(orelse, lambda part: self._rewrite(part, taken))  # type: ignore[attr-defined]
             return stmt
         if _is_wrapper(stmt):
@@ -694,7 +714,7 @@ class _Inline(BoundLocalsTransformer):
         if found is None or found.entry.expression is not None:
             return None
         if (sys.version_info >= (3, 13) and not table.slots_only(info) and not call.keywords
-                and len(call.args) == len(found.entry.positional) - 1):
+                and len(call.args) == len(found.entry.positional) - 1 and id(call) not in self.unit.constructions_to_inline):
             return None
         if any(type(n) is ast.Return and n.value is not None and not (type(n.value) is ast.Constant and n.value.value is None)
                for stmt in found.entry.statements for n in walk(stmt)):

@@ -47,6 +47,7 @@ from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.exact_types import _own_class
 from fatopt.analyses.fresh_objects import FreshClass
+from fatopt.analyses.local_bindings import loads
 from fatopt.analyses.method_callees import plain_class
 from fatopt.emit import RUNTIME_NAME
 from fatopt.guards.class_attributes import GuardClass
@@ -54,7 +55,7 @@ from fatopt.guards.class_attributes_absent import GuardClassAttrsAbsent
 from fatopt.nodes import walk
 from fatopt.passes._rewrite import Pass, Unit, clone
 from fatopt.passes.fresh_receivers import _fast_blocks, _is_tail, _Region, _returns
-from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _is_wrapper, _not_valid
+from fatopt.passes.inline_functions import LOCAL_FLAG, _bind_local_flag, _is_checked_statement, _is_wrapper, _not_valid
 
 __all__ = ["ScalarReplacement"]
 
@@ -73,7 +74,12 @@ class _Replace:
     """One object's replacement: which reads become which locals, which branches make it."""
 
     def __init__(self, name: str, fresh: FreshClass, locals_: dict[str, str], holder: str,
-                 spare: Callable[[], str]) -> None:
+                 spare: Callable[[], str], jumps: bool = False) -> None:
+        #: a ``break`` or ``continue`` of the loop whose body holds the binding may end the
+        #: code after it (the object's value is read nowhere after: local_bindings)
+        self.jumps = jumps
+        #: how many loops of that code the statement surveyed is in
+        self.loops = 0
         #: a fresh local's name, for an argument ``__init__`` does not store
         self.spare = spare
         self.name = name
@@ -85,31 +91,39 @@ class _Replace:
         #: the ``v.a`` reads to replace
         self.reads: list[tuple[ast.AST, str, ast.Attribute]] = []
 
-    def survey(self, stmts: list[ast.stmt]) -> bool:
+    def survey(self, stmts: list[ast.stmt], dead: bool = True) -> bool:
         """Whether every use of ``v`` in ``stmts`` (the code after the binding) is a read of a
-        stored attribute, or in a branch for an invalid flag that always returns."""
-        for stmt in stmts:
-            if not self._statement(stmt):
+        stored attribute, or in a branch for an invalid flag that never falls through, or after
+        which nothing reads ``v`` (``dead``: nothing after ``stmts`` does)."""
+        for index, stmt in enumerate(stmts):
+            if not self._statement(stmt, dead and not loads(stmts[index + 1:], self.name)):
                 return False
         return True
 
-    def _statement(self, stmt: ast.stmt) -> bool:
+    def _statement(self, stmt: ast.stmt, dead: bool) -> bool:
         if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Break, ast.Continue):
-            return not any(type(n) is ast.Name and n.id == self.name for n in walk(stmt)) and \
-                type(stmt) not in (ast.Break, ast.Continue)
-        if _is_tail(stmt):
+            return not any(type(n) is ast.Name and n.id == self.name for n in walk(stmt)) and (
+                type(stmt) not in (ast.Break, ast.Continue) or (self.jumps and not self.loops))
+        if _is_checked_statement(stmt) and (dead or _is_tail(stmt, continues=self.jumps and not self.loops)):
             if any(type(n) is ast.Name and n.id == self.name for s in stmt.body for n in walk(s)):  # type: ignore[attr-defined]
                 self.tails.append(stmt)  # type: ignore[arg-type]
-            return self.survey(stmt.orelse)  # type: ignore[attr-defined]
+            return self._expressions(stmt, {id(s) for s in (*stmt.body, *stmt.orelse)}) and self.survey(stmt.orelse, dead)  # type: ignore[attr-defined]
         if _is_wrapper(stmt):
-            return self.survey(stmt.body)  # type: ignore[attr-defined]
+            return self.survey(stmt.body, dead)  # type: ignore[attr-defined]
         blocks = [getattr(stmt, f) for f in ("body", "orelse", "finalbody")
                   if type(getattr(stmt, f, None)) is list and getattr(stmt, f) and isinstance(getattr(stmt, f)[0], ast.stmt)]
         blocks += [part.body for part in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ()))]
         inner = {id(s) for block in blocks for s in block}
-        for block in blocks:
-            if not self.survey(block):
-                return False
+        loop = type(stmt) in (ast.For, ast.AsyncFor, ast.While)
+        # (an `if`'s branches run once, then what follows: nothing inside a loop or a try is)
+        dead_inside = dead and type(stmt) is ast.If
+        self.loops += loop
+        try:
+            for block in blocks:
+                if not self.survey(block, dead_inside):
+                    return False
+        finally:
+            self.loops -= loop
         return self._expressions(stmt, inner)
 
     def _expressions(self, stmt: ast.stmt, inner: set[int]) -> bool:
@@ -203,16 +217,20 @@ class ScalarReplacement(Pass):
             for index, stmt in enumerate(block):
                 found = region.binding(stmt)
                 rest = block[index + 1:]
-                if found is None or not rest or not _returns(rest[-1]):
+                if found is None or not region.may_region(block, index, found[0]):
                     continue
                 name, fresh = found
                 if not fresh.attributes or _has_del(unit, fresh.name):
                     continue
+                # the code as written from the binding on, never falling through (fresh_receivers)
+                general = region.tail(block, index)
+                if general is None:
+                    continue
                 locals_ = {a: region.fresh_name() for a in fresh.attributes}
-                replace = _Replace(name, fresh, locals_, region.fresh_name(), region.fresh_name)
+                jumps = not _returns(rest[-1])  # (then the value is read nowhere after the block)
+                replace = _Replace(name, fresh, locals_, region.fresh_name(), region.fresh_name, jumps)
                 if not replace.survey(rest) or not replace.reads:
                     continue
-                general = [clone(stmt), *(clone(s) for s in rest)]
                 for parent, local, attribute in replace.reads:
                     _replace_read(parent, attribute, local)
                 for tail in replace.tails:

@@ -206,10 +206,65 @@ class _Sites(LoopCountingTransformer):
             rewritten = self._statement(bind)  # type: ignore[arg-type]
             pre.extend(rewritten if type(rewritten) is list else [rewritten])  # type: ignore[list-item]
 
+        constructions = {id(n) for n in walk(stmt) if self._construction_of_operation(n, sites)}
+        if constructions:
+            # the operation's new object goes to a constructor (raytrace's `Ray(p, l - p)`): the
+            # construction a statement of its own, whatever it takes to keep the order (a bound
+            # method), for fresh_receivers to follow the object into the inlined __init__
+            def construction_statements(name: str, site: ast.expr, pre: list[ast.stmt]) -> None:
+                self._construction(name, site, sites, pre)  # type: ignore[arg-type]
+
+            linear = Linearizer(lambda n: id(n) in constructions, self.fresh, construction_statements).statement(stmt)
+            return linear if linear is not None else self.generic_visit(stmt)
         if not self._hoists_only_names(stmt, sites):
             return self.generic_visit(stmt)
         linear = Linearizer(lambda n: id(n) in sites, self.fresh, site_statements).statement(stmt)
         return linear if linear is not None else self.generic_visit(stmt)
+
+    def _construction_of_operation(self, node: ast.AST, sites: set[int]) -> bool:
+        """Whether ``node`` is ``C(..., a OP b, ...)``: a plain class of the module that makes
+        its instances with ``object.__new__``, called with positional arguments, one of them a
+        qualifying operation (a site)."""
+        if type(node) is not ast.Call or type(node.func) is not ast.Name or node.keywords:
+            return False
+        name = node.func.id
+        if name not in self.new_instances or self.is_shadowed(name) or not self.unit.is_module_name(name):
+            return False
+        if name != self.own and not defined_before(self.unit.module, name, self.unit.node):  # type: ignore[arg-type]
+            return False
+        return not any(type(a) is ast.Starred for a in node.args) and any(id(a) in sites for a in node.args)
+
+    def _construction(self, name: str, call: ast.Call, sites: set[int], pre: list[ast.stmt]) -> None:
+        """``name = C(args)`` as statements in ``pre``: the class loaded first, each argument in
+        order (an operation rewritten, anything else but a constant into a local), then
+        ``if not FLAG or _c is not C: name = _c(...) else: name = C(...)``: the call through the
+        global name, which the inlining inlines, only where it is the class loaded first."""
+        def at(node: ast.AST) -> ast.AST:
+            return _at(node, call)
+
+        class_name = call.func.id  # type: ignore[attr-defined]
+        loaded = self.fresh()
+        pre.append(at(ast.Assign(targets=[at(ast.Name(id=loaded, ctx=ast.Store()))], value=clone(call.func))))  # type: ignore[arg-type]
+        args: list[ast.expr] = []
+        for argument in call.args:
+            if type(argument) is ast.Constant:
+                args.append(argument)
+                continue
+            temp = self.fresh()
+            bind = _at(ast.Assign(targets=[_at(ast.Name(id=temp, ctx=ast.Store()), argument)], value=argument), argument)
+            rewritten = self._statement(bind) if id(argument) in sites else bind  # type: ignore[arg-type]
+            pre.extend(rewritten if type(rewritten) is list else [rewritten])  # type: ignore[list-item]
+            args.append(_at(ast.Name(id=temp, ctx=ast.Load()), argument))  # type: ignore[arg-type]
+
+        def assign(func: str) -> ast.stmt:
+            value = at(ast.Call(func=at(ast.Name(id=func, ctx=ast.Load())), args=[clone(a) for a in args], keywords=[]))
+            return at(ast.Assign(targets=[at(ast.Name(id=name, ctx=ast.Store()))], value=value))  # type: ignore[return-value]
+
+        other = at(ast.Compare(left=at(ast.Name(id=loaded, ctx=ast.Load())), ops=[ast.IsNot()],
+                               comparators=[at(ast.Name(id=class_name, ctx=ast.Load()))]))
+        test = at(ast.BoolOp(op=ast.Or(), values=[_not_valid(LOCAL_FLAG, call), other]))
+        pre.append(at(ast.If(test=test, body=[assign(loaded)], orelse=[assign(class_name)])))  # type: ignore[arg-type]
+        self.changed = True
 
     @staticmethod
     def _hoists_only_names(stmt: ast.stmt, sites: set[int]) -> bool:

@@ -4,7 +4,8 @@ not made while the validity flag holds; its attributes are locals, and a branch 
 flag that needs the object makes it (the runtime's ``materialize``).
 
 The rewrites as emitted, what is left alone (an object handed on, an attribute ``__init__`` does
-not store, a class with ``__del__``, a block that falls through or breaks out), and plain vs
+not store, a class with ``__del__``, ``v`` read in the next iteration or after the loop, a
+``continue`` of an inner loop), and plain vs
 optimized runs: the arguments' evaluation order and exceptions (traceback text), the class or
 its methods changed before the call and between the construction and a later read, the object
 made after all (its class, its ``__dict__`` in ``__init__``'s order, no ``__init__`` run again)."""
@@ -64,7 +65,12 @@ LEFT_ALONE = [
     pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.z\n", id="attribute-not-stored"),
     pytest.param(VEC.replace("    def check(self):\n", "    def __del__(self):\n        pass\n    def check(self):\n")
                  + "def f(a, b):\n    v = Vec(a, b)\n    return v.x\n", id="finalizer"),
-    pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    x = v.x\n", id="falls-through"),
+    pytest.param(VEC + "def f(xs):\n    t, v = 0, None\n    for a in xs:\n        if v is not None:\n            t += v.x\n"
+                 "        v = Vec(a, a)\n        t += v.norm2()\n    return t\n", id="read-in-the-next-iteration"),
+    pytest.param(VEC + "def f(xs):\n    t = 0\n    for a in xs:\n        v = Vec(a, a)\n        t += v.norm2()\n"
+                 "    return t + v.x\n", id="read-after-the-loop"),
+    pytest.param(VEC + "def f(xs):\n    t = 0\n    for a in xs:\n        v = Vec(a, a)\n        for b in xs:\n"
+                 "            t += v.norm2()\n            if t:\n                continue\n    return t\n", id="continue-of-an-inner-loop"),
     pytest.param(VEC + "def f(a, b):\n    for i in a:\n        v = Vec(i, b)\n        if v.x:\n            break\n"
                  "        return v.y\n", id="break"),
     pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v\n", id="returned"),
@@ -74,6 +80,14 @@ LEFT_ALONE = [
 @pytest.mark.parametrize("source", LEFT_ALONE)
 def test_left_alone(source):
     assert "materialize" not in emitted(source) and "_fatopt_f_" not in emitted(source).replace("_fatopt_f_1 = v", "")
+
+
+def test_in_a_loop_body_the_object_is_not_made_either():
+    text = emitted(VEC + "def f(xs):\n    t = 0\n    for a in xs:\n        v = Vec(a, a + 1)\n        t += v.norm2()\n"
+                   "        if t > 99:\n            break\n    return t\n")
+    assert "Vec(a, a + 1)" in text.split("else:")[0]  # the branch for an invalid flag: as written, then continue
+    assert "                break\n            continue\n" in text
+    assert "materialize(" in text
 
 
 #: (module, driver): plain and optimized agree, f specialized
@@ -100,6 +114,19 @@ BEHAVIOUR = [
                  "Vec.x = property(lambda self: 100)\nresult = f(1, 2)", id="descriptor-added"),
     pytest.param(VEC + "def f(a, b):\n    v = Vec(a, b)\n    return v.norm2()\n",
                  "Vec.__del__ = lambda self: print('del', self.x)\nresult = f(1, 2)", id="finalizer-added"),
+]
+
+
+LOOP = VEC + "def f(xs, hook=None):\n    t = 0\n    for a in xs:\n        v = Vec(a, a + 1)\n        if hook:\n" \
+    "            hook(a)\n        t += v.norm2()\n        if t > 40:\n            break\n    return t\n"
+
+BEHAVIOUR += [
+    pytest.param(LOOP, "result = f([1, 2, 3, 4, 5])", id="loop"),
+    pytest.param(LOOP, "def hook(a):\n    if a == 2:\n        Vec.norm2 = lambda self: ('replaced', vars(self))\n"
+                 "result = f([1, 2], hook) if False else 0\ntry:\n    f([1, 2, 3], hook)\nexcept TypeError as e:\n    result = str(e)",
+                 id="loop-method-replaced-during-an-iteration"),
+    pytest.param(LOOP, "def hook(a):\n    if a == 2:\n        Vec.__del__ = lambda self: print('del', self.x)\nresult = f([1, 2, 3], hook)",
+                 id="loop-finalizer-added-during-an-iteration"),
 ]
 
 

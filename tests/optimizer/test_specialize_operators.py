@@ -83,6 +83,21 @@ REWRITES += [
 ]
 
 
+RAY = "class Ray:\n    def __init__(self, p, v):\n        self.p = p\n        self.v = v\n"
+
+REWRITES += [
+    pytest.param(
+        VEC + RAY + "def f(a: Vec, b: Vec, g):\n    return g.h(Ray(a, a - b))\n",
+        "def f(a: Vec, b: Vec, g):\n    _fatopt_o_1 = g.h\n    _fatopt_o_3 = Ray\n"
+        "    _fatopt_o_4 = a\n    _fatopt_valid_flag = __fatopt_valid__\n    if not _fatopt_valid_flag or type(a) is not Vec or type(b) is not Vec:\n"
+        "        _fatopt_o_5 = a - b\n    else:\n        _fatopt_o_5 = Vec.__sub__(a, b)\n    _fatopt_valid_flag = __fatopt_valid__\n"
+        "    if not _fatopt_valid_flag or _fatopt_o_3 is not Ray:\n        _fatopt_o_2 = _fatopt_o_3(_fatopt_o_4, _fatopt_o_5)\n"
+        "    else:\n        _fatopt_o_2 = Ray(_fatopt_o_4, _fatopt_o_5)\n    return _fatopt_o_1(_fatopt_o_2)",
+        id="an-argument-of-a-constructor",  # the class loaded first; the call through its name where it is that
+    ),
+]
+
+
 @pytest.mark.parametrize("source, expected", REWRITES)
 def test_rewrites(source, expected):
     text, _report = optimized_function(source, config=only(*ONLY), checks=True)
@@ -152,6 +167,20 @@ BEHAVIOUR = [
                  traceback_driver("f(Vec(3, 4), 7)"), id="traceback-of-the-method-call-inside"),
     pytest.param(VEC + "def f(a: Vec, b: Vec):\n    return a * b\n",
                  traceback_driver("f(Vec(3, 4), Vec(None, 1))"), id="traceback-expression-dunder"),
+]
+
+
+BEHAVIOUR += [
+    pytest.param(VEC + RAY + "def f(a: Vec, b: Vec, g):\n    return g(Ray(a, a - b))\n",
+                 "result = f(Vec(1, 2), Vec(3, 5), lambda r: (r.p, r.v))", id="constructor-argument"),
+    pytest.param(VEC + RAY + "def f(a: Vec, b: Vec, g):\n    return g(Ray(a, a - b))\n",
+                 "class Other:\n    def __init__(self, p, v):\n        self.p = 'other'\n"
+                 "class W(Vec):\n    def check(self):\n        global Ray\n        Ray = Other\n        return self\n"
+                 "R = Ray\nresult = (f(Vec(1, 2), W(3, 5), lambda r: (type(r).__name__, r.p)), Ray is R)",
+                 id="constructor-rebound-by-the-operation"),
+    pytest.param(VEC + RAY + "def f(a: Vec, b: Vec, g):\n    return g.h(Ray(a, a - b))\n",
+                 "class G:\n    def __getattr__(self, name):\n        print('looked up', name)\n        return lambda r: r.v\n"
+                 "result = f(Vec(1, 2), Vec(3, 5), G())", id="constructor-argument-method-looked-up-first"),
 ]
 
 
