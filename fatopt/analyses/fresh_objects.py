@@ -17,9 +17,12 @@ and the methods called):
   attributes, which no method name can be.
 
 A method keeps an instance passed as its parameter to itself (:func:`keeps`) when the body
-only loads such instance attributes from it, or calls, as a statement of its own (the result
-dropped), a method of the class that keeps it in turn. Anything else (passing it on, storing
-it, returning it, an operator on it) counts as letting it escape.
+only loads such instance attributes from it, or calls a method of the class on it (as the
+receiver, or as an argument too: ``self.dot(self)``) that keeps it in turn and, where the call's
+value is used, does not return it. A constructor keeps it (:func:`construction_keeps`) when its
+class's ``__init__`` keeps it that way (``Ray(p, v)`` storing ``v.normalized()``, not ``v``).
+Anything else (passing it on, storing it, returning it, an operator on it) counts as letting it
+escape.
 """
 
 from __future__ import annotations

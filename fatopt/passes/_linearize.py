@@ -16,6 +16,11 @@ linearized, it is::
     _fatopt_t_3 -= _fatopt_t_5 * _fatopt_t_6[k]
     _fatopt_t_1[_fatopt_t_2] = _fatopt_t_3
 
+A caller may say what a method call's method is known to be (``unbound_method``: on an object
+fresh_receivers follows, ``v.scale`` is ``Vector.scale``): where the method must be evaluated
+before an argument that holds a site, that function is bound instead of a bound method object,
+and the object passed first (``_t = Vector.scale`` ... ``_t(v, x)``).
+
 Exactness: every operation runs once, in the order plain Python runs it, each keeping its
 node's position (a traceback shows the same line and carets); ``x[i] op= v`` is ``t = x[i];
 t op= v; x[i] = t`` on the same objects (the same in-place operator). Parts that may not run

@@ -7,9 +7,8 @@ on 3.13.0; a per-call test costs more than the call (docs/optimizer.md,
 ``specialize_instance_methods``). An object the function made itself needs no test: until the
 function hands it to other code, only the function's local reaches it, and its ``__dict__``
 holds what ``__init__`` stored (:mod:`fatopt.analyses.fresh_objects`). The pass rewrites, after
-``v = C(...)`` in a block whose last statement always returns, each statement with a method
-call on ``v`` (made linear first where the call is inside an expression and the method is of
-several statements) as long as ``v`` has not escaped::
+``v = C(...)``, each statement with a method call on ``v`` (made linear first where the call is
+inside an expression) as long as ``v`` has not escaped::
 
     cp = Vector(x, y, z)                 cp = Vector(x, y, z)
     v = cp.dot(w)                        if not FLAG:
@@ -19,24 +18,39 @@ several statements) as long as ``v`` has not escaped::
                                              v = Vector.dot(cp, w)           # then inlined
                                          _fatopt_f_1 = cp.dot(cp) if not FLAG else ... (alike)
 
-The branch for an invalid flag runs the rest of the block as written (it always returns), so
-that once a guard broke the frame never comes back to specialized code that assumed it
-(:mod:`fatopt.passes.scalar_replacement` relies on that). A call of a method that only returns
-its receiver, called for nothing (``cp.mustBeVector()``) right after such a test with nothing
-run since, is dropped.
+The branch for an invalid flag runs the rest of the block as written and then what follows the
+block, up to a ``return``, the end of the loop body holding it (then ``continue``) or the end
+of the function (then ``return``), crossing only ``if`` statements and inlined code
+(:meth:`_Region.tail`): once a guard broke, the frame never comes back to specialized code
+that assumed it (:mod:`fatopt.passes.scalar_replacement` relies on that). Where that is a
+``continue``, ``v``'s value must be read nowhere after the block
+(:mod:`fatopt.analyses.local_bindings`): not in the next iteration, not after the loop. A call
+of a method that only returns its receiver, called for nothing (``cp.mustBeVector()``) right
+after such a test with nothing run since, is dropped.
+
+The object is followed where the inlining takes its calls: into the inlined method (its calls
+on ``self``, ``self.scale(1.0 / self.magnitude())``, are calls on ``v``), and into a constructor
+whose ``__init__`` keeps it (``Ray(p, v)`` storing ``v.normalized()``), which the inlining then
+inlines on 3.13 too (``Unit.constructions_to_inline``). A statement made linear evaluates the
+method of a call whose argument holds a site first, as Python does, but as the class's function
+(``_fatopt_f_1 = Vector.scale``, then ``_fatopt_f_1(v, ...)``): a bound method object would cost
+more than the call saves.
 
 Where the object is made in one branch of an operation's inlined dunder (``cp = Vector(...) if
-t.isPoint() else Point(...)``), the rest of the block (when it always returns and is small) is
-copied after the branch that makes it, the conditional expression written as an ``if``: the
-other paths run on to the rest as written.
+t.isPoint() else Point(...)``), the rest of the block and what follows it (when small, as for the
+branch above) is copied after the branch that makes it, the conditional expression written as an
+``if``: the other paths run on to the rest as written.
 
 Exactness: ``v.m`` finds ``C.m`` on an object of exactly ``C`` (``object.__new__`` made it)
 whose ``__dict__`` has only ``__init__``'s instance attributes, none a method's name, when no
-code had it (only loads of those attributes, and methods that keep it to themselves, used it
-since). ``GuardClass`` keeps ``C``'s global name, ``__new__``, ``__init__``, ``__setattr__`` and the methods
-(their code and defaults) as the analysis saw them, with no ``__getattribute__``/``__getattr__``
-added; a change while a frame runs empties the validity flag, tested at each rewritten
-statement. Tracebacks: the inlining's handler, as for any inlined method.
+code had it (only loads of those attributes, and methods and constructors that keep it to
+themselves, used it since). ``GuardClass`` keeps ``C``'s global name, ``__new__``, ``__init__``,
+``__setattr__`` and the methods (their code and defaults) as the analysis saw them, with no
+``__getattribute__``/``__getattr__`` added (and a keeping constructor's class alike); a change
+while a frame runs empties the validity flag, tested at each rewritten statement. A method
+found before an argument runs is the function the flag vouched for then, called as such on the
+branch for an invalid flag. Tracebacks: the inlining's handler, as for any inlined method
+(copied code of the caller inside it is told apart by its lines).
 """
 
 from __future__ import annotations
@@ -382,11 +396,16 @@ class _Region:
                         self._region(inner, 0, name, fresh, [*outer, (block, index)])
                 index += 1
                 continue
-            tail = self.tail(block, index, outer)
-            if tail is None:
-                return
             linear = self._linear(stmt, sites, name, fresh)
             if linear is None:
+                return
+            if len(linear) > 1 and not any(self._binds_unbound(s) for s in linear):
+                # each site a statement of its own, as Python evaluates them: rewritten in turn
+                # (what runs before the first one runs as written, before its test)
+                block[index:index + 1] = linear
+                continue
+            tail = self.tail(block, index, outer)
+            if tail is None:
                 return
             block[index] = self._checked(stmt, tail, name, fresh, linear)
             self.changed = True
@@ -522,6 +541,11 @@ class _Region:
         fast.value = _at(ast.Call(func=method, args=args, keywords=[]), call)  # type: ignore[attr-defined]
         fast_branch = linear if len(linear) > 1 else [fast]
         return _at(ast.If(test=_not_valid(LOCAL_FLAG, stmt), body=tail, orelse=fast_branch), stmt)  # type: ignore[return-value]
+
+    def _binds_unbound(self, stmt: ast.stmt) -> bool:
+        """Whether ``stmt`` binds a method of a fresh object's class made linear (``_f = C.m``)."""
+        return (type(stmt) is ast.Assign and type(stmt.targets[0]) is ast.Name and stmt.targets[0].id in self.unbound
+                and type(stmt.value) is ast.Attribute)
 
     def _is_site_of(self, call: ast.Call, name: str, fresh: FreshClass) -> bool:
         """Whether ``call`` is ``v.m(...)``, ``_f(v, ...)`` (a method bound when made linear)

@@ -18,12 +18,14 @@ into reads of ``cp.x``, ``cp.y``, ``cp.z``, the object is only a holder of three
 
 Which objects: ``v = C(args)`` of a class whose new instances hold only what ``__init__`` stores
 from its parameters (:mod:`fatopt.analyses.fresh_objects`), with no ``__del__``, in a block whose
-last statement always returns (nothing after the block can see ``v``) and that has no ``break``
-or ``continue``; in the code that runs while the flag holds, ``v`` is only read as ``v.a`` for
-the attributes ``__init__`` stores; anywhere else only in a branch for an invalid flag that
-always returns (:mod:`fatopt.passes.fresh_receivers`' rest of the block as written). That
-branch starts by making the object as plain Python had it then (``materialize``, the runtime:
-the class the function made it from, the stored values in ``__init__``'s order, no code run).
+last statement always returns, or whose value of ``v`` is read nowhere after the block
+(:mod:`fatopt.analyses.local_bindings`: a loop body, where a ``break`` or ``continue`` of that
+loop may then end the code after the binding); in the code that runs while the flag holds,
+``v`` is only read as ``v.a`` for the attributes ``__init__`` stores; anywhere else only in a
+branch for an invalid flag that never falls through (:mod:`fatopt.passes.fresh_receivers`' rest
+as written) or after which nothing reads ``v``. That branch starts by making the object as plain
+Python had it then (``materialize``, the runtime: the class the function made it from, the
+stored values in ``__init__``'s order, no code run).
 
 Exactness: the arguments are evaluated as the call evaluates them (the class's global name
 first, then each argument in order; an exception there has the same traceback entry), and

@@ -21,6 +21,24 @@ Where the classes come from: a recorded profile's operand types at that very sit
 (:mod:`fatopt.analyses.exact_types`: ``self``, annotations, a profile's parameter types, ``v =
 C(...)``). Only a class's operation with itself: both operands of exactly ``C``.
 
+An operation inside an expression is made a statement of its own where what runs before it is
+names and constants. Where it is an argument of a constructor of a plain class of the module
+(raytrace's ``o.intersectionTime(Ray(p, l - p))``), the construction becomes a statement of its
+own whatever runs before it (the method, ``o.intersectionTime``, bound first: fresh_receivers
+then follows the operation's new object into the inlined ``__init__``, which pays for that);
+the class is loaded first, as Python does, and the call goes through the class's global name
+only where it is still that class::
+
+    _t1 = o.intersectionTime        # in plain Python's order
+    _t2 = Ray
+    _t3 = p
+    <the operation's checked statement: _t4 = l - p>
+    if not FLAG or _t2 is not Ray:
+        _t5 = _t2(_t3, _t4)
+    else:
+        _t5 = Ray(_t3, _t4)         # inlined, with _t4 followed (fresh_receivers)
+    t = _t1(_t5)
+
 Exactness: for ``a OP b`` with ``type(a) is type(b) is C``, CPython calls ``C``'s dunder
 (looked up on the type, never the instance) and, if that returns ``NotImplemented``, raises
 ``TypeError`` (the reflected dunder of the same type is not tried). The pass rewrites only
