@@ -16,12 +16,18 @@ must make the rewritten code fall back:
 - a subclass whose ``check`` runs the changes the calling function registered (``_fire()``) and
   whose ``flag`` is true, a subclass overriding reflected dunders (Python asks it first), an
   unrelated class of the same layout (the other branch of a dunder, a ``__class__`` target);
+- a holder class whose ``__init__`` stores a method's value of its second parameter, not the
+  object (a constructor that keeps a fresh object, raytrace's ``Ray(p, v)``), and a method using
+  the values of other methods of ``self`` (``chain``: ``self.shifted(1 + self.total())``);
 - functions making ``v = V(args)`` and then reading ``v.x``, calling methods on ``v`` (whole
   statements, expression statements, inside expressions), making a second object, letting ``v``
   escape (a helper keeps it, a list holds it, an alias, an attribute stored on it, a method that
   keeps ``self``, returned) before later calls, a kept object changed through the keeper; the
-  object made inside ``if`` blocks in a loop; functions with annotated parameters
-  (``def f(a: V, b: V): c = a - b; return c.norm()``), also operating in a loop, called with
+  object made inside ``if`` blocks in a loop, and at the top of a loop body that goes on (with a
+  ``continue`` or ``break`` now and then, the object now and then read after the loop or in the
+  next iteration); a holder made of it; functions with annotated parameters
+  (``def f(a: V, b: V): c = a - b; return c.norm()``), also operating in a loop or passing the
+  operation to the holder's constructor (``H(a, a - b).n``), called with
   instances of the class, of the subclasses, of the unrelated class, and builtins;
 - changes made in the middle of such a function, by code it calls between the construction and
   a later method call or read (``_fire()``, ``w.check()`` of a subclass instance, a method or
@@ -103,7 +109,7 @@ OPERATORS = (("add", "+"), ("sub", "-"), ("mul", "*"))
 #: methods of the base class: name -> the driver types of its parameters after ``self``
 METHODS = {
     "norm": (), "total": (), "first": (), "dot": ("inst",), "plus": ("inst",), "shifted": ("field",),
-    "swap": (), "keep": (), "grow": ("inst",), "twice": (),
+    "swap": (), "keep": (), "grow": ("inst",), "twice": (), "chain": (),
 }
 #: percent of modules that use ``globals()`` (a dynamic module)
 DYNAMIC = 20
@@ -182,7 +188,7 @@ def add_fresh(b: "_Builder") -> list[str]:
     b.pools["inst"] = tuple(name for name, k in family.instances for _ in range(2 if k is family.base else 1)) \
         * INSTANCE_WEIGHT + ("3", "2.5", '"s"')
     lines.append("")
-    makers = (_making, _making, _making, _operating, _operating, _in_loop, _reading)
+    makers = (_making, _making, _making, _operating, _operating, _operating, _in_loop, _reading, _looping, _looping)
     for _ in range(b.between(2, 4)):
         lines += b.pick(makers)(b, family)
     for method in ("grow", "twice"):
@@ -240,7 +246,19 @@ def _classes(b: "_Builder") -> tuple[_Family, list[str]]:
             lines.append("    pass")
         lines.append("")
     lines += _other_lines(b, family)
+    lines += _holder_lines(b, family)
     return family, lines
+
+
+def _holder_lines(b: "_Builder", family: _Family) -> list[str]:
+    """``H_V``: a class whose ``__init__`` calls a method of its second parameter and stores
+    the value, not the object (raytrace's ``Ray(p, v)`` storing ``v.normalized()``): a
+    constructor that keeps a fresh object, which fresh_receivers follows into."""
+    unary = [m for m in family.methods if not METHODS[m] and m not in ("keep",)] or ["check"]
+    used = b.pick(unary + ["check"])
+    return [f"class H_{family.base.name}:", "    def __init__(self, p, v):", "        self.p = p",
+            f"        self.n = v.{used}()", "    def __repr__(self):",
+            "        return 'H' + repr(vars(self))", ""]
 
 
 def _init_lines(b: "_Builder", klass: _Kind, qualifying: bool) -> list[str]:
@@ -273,8 +291,9 @@ def _base_lines(b: "_Builder", family: _Family) -> list[str]:
     lines += ["    def __repr__(self):", "        return type(self).__name__ + repr(vars(self))"
               if not any("__slots__" in line for line in lines) else
               "        return type(self).__name__ + repr(tuple(getattr(self, n, '-') for n in self.__slots__))"]
-    lines += ["    def check(self):", "        return self", "    def flag(self):", "        return False"]
-    base.own |= {"__init__", "__repr__", "check", "flag"}
+    lines += ["    def check(self):", "        return self", "    def flag(self):", "        return False",
+              "    def lift(self, k):", f"        return self.{fields[0]} + k"]
+    base.own |= {"__init__", "__repr__", "check", "flag", "lift"}
 
     def each(template: str, joiner: str) -> str:
         return joiner.join(template.format(f=f) for f in fields)
@@ -300,6 +319,10 @@ def _base_lines(b: "_Builder", family: _Family) -> list[str]:
                      f"return {b.pick(('g.norm()', 'g.total()', 'g.first()', 'g.x - g.y'))}"],
             "twice": ["d = self + self", "return d + 1" if "+" in family.numbers else
                       f"return {b.pick(('d.norm()', 'd.x', 'd.check().y', 'd.total()'))}"],
+            # methods of self whose values it uses (raytrace's `self.scale(1.0 / self.magnitude())`)
+            "chain": ["return self.shifted(1 + self.total())" if {"shifted", "total"} <= set(family.methods)
+                      else "return self.lift(1 + self.first())" if "first" in family.methods
+                      else "return self.lift(self.flag())"],
         }[method]
         body = [_existing(line, family.methods) for line in body]
         params = {"dot": "other", "plus": "other", "grow": "other", "shifted": "k"}.get(method)
@@ -528,9 +551,12 @@ class _Body:
             self.add("try:", f"    {name} = {self.call(var)}", "except Exception as e:",
                      f"    {name} = ('raised', type(e).__name__, str(e))", "    _record(e)")
             self.results.append(name)
-        elif choice == 7:
+        elif choice == 7 and b.chance(60):
             klass = b.pick([self.family.base, self.family.base, self.family.other, self.family.hooked])
             self.construct(klass, ("a", "b", "1", f"{var}.{self.family.fields[0]}"))
+        elif choice == 7:
+            # a constructor that keeps it (its __init__ calls a method of it)
+            self.result(b.pick((f"H_{self.family.base.name}(a, {var}).n", f"H_{self.family.base.name}({var}.x, {var})")))
         elif choice == 8:
             self.add(b.pick((f"_keep({var})", f"{var}.keep()" if "keep" in self.family.methods else f"_keep({var})")))
             if b.chance(50):
@@ -674,6 +700,45 @@ def _in_loop(b: "_Builder", family: _Family) -> list[str]:
     return lines
 
 
+def _looping(b: "_Builder", family: _Family) -> list[str]:
+    """``v = V(a, k)`` at the top of a loop body, used by what follows in the body (a ``continue``
+    or ``break`` now and then), the loop going on: regions whose branch for an invalid flag ends
+    with ``continue``; now and then ``v`` read after the loop or in the next iteration (left
+    alone); a change registered half of the time, made inside the loop."""
+    from tests.fuzz.generator import _Function
+
+    name = b.fresh("each")
+    body = _Body(b, family, "        ")
+    carried = b.chance(15)
+    if carried:
+        # read in the next iteration, before it is made again: left alone
+        body.add("if k:", "    out.append(prev.x)")
+    var = body.construct(family.base if b.chance(85) else b.pick(family.classes), ("a", "k", "b", "k"))
+    mid = b.chance(50)
+    count = b.between(1, 3)
+    trigger_at = b.between(0, count) if mid else -1
+    for index in range(count + 1):
+        if index == trigger_at:
+            _trigger(b, family, body, var)
+        if index < count:
+            body.statement(var, b.chance(15))
+    if b.chance(40):
+        body.add(f"if k == {b.pick(('1', 'b', '0'))}:", f"    {b.pick(('continue', 'break'))}")
+    body.add(f"out.append(({', '.join(body.results[-2:] + [body.read(var)])}))")
+    if carried:
+        body.add(f"prev = {var}")
+    lines = [f"def {name}(a, b, w):", "    out = []", f"    for k in range({b.pick(('3', '2', '4'))}):", *body.lines]
+    lines.append(f"    return (out, {var}.{family.fields[0]})" if b.chance(15) else "    return out")
+    lines.append("")
+    params = [_param("a", "field"), _param("b", "field"), _param("w", "inst")]
+    if mid:
+        lines += _wrapped(b, family, name, ["a", "b", "w"])
+        b.functions.append(_Function(f"run_{name}", params, "body"))
+    else:
+        b.functions.append(_Function(name, params, "body"))
+    return lines
+
+
 def _operating(b: "_Builder", family: _Family) -> list[str]:
     """``def f(a: V, b: V): c = a - b; return c.norm()``: the operator specialized for two
     annotated operands, its dunder inlined, the object it makes a fresh receiver."""
@@ -691,7 +756,11 @@ def _operating(b: "_Builder", family: _Family) -> list[str]:
     if shape == 1 and sym in family.branching and "fresh-rest-copied-twice" in b.avoid:
         shape = 3  # (the loop unrolled: two sites whose dunder makes the object in a branch)
     lines = [f"def {name}({signature}):"]
-    if shape == 0:
+    if shape == 0 and sym not in family.numbers and b.chance(70):
+        # the operation's object passed to a constructor that keeps it (raytrace's Ray(p, l - p))
+        made = f"H_{family.base.name}(a, {left} {sym} {right})"
+        lines.append(f"    return {b.pick((f'{made}.n', f'repr({made})', f'({made}.p, 1)'))}")
+    elif shape == 0:
         lines.append(f"    return {left} {sym} {right}")
     elif shape == 1:
         # in a loop (the site tests a flag of the loop's own)
