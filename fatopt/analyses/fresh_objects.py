@@ -124,7 +124,9 @@ def fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
     return module.fact(ModuleFreshClasses).get(class_name)
 
 
-def _fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
+def _hookless_class(module: ModuleUnit, class_name: str):  # type: ignore[no-untyped-def]
+    """(class info, class table, MRO) of a plain top-level class whose instances
+    ``object.__new__`` makes and whose MRO binds no attribute hook, or None."""
     info = plain_class(module, class_name)
     table = module.fact(ModuleClassTable)
     if info is None or not table.object_new(info):
@@ -132,6 +134,14 @@ def _fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
     classes = table.mro(info)
     if classes is None or any(table.binds(c, hook) for c in classes for hook in ATTRIBUTE_HOOKS):
         return None
+    return info, table, classes
+
+
+def _fresh_class(module: ModuleUnit, class_name: str) -> FreshClass | None:
+    found_class = _hookless_class(module, class_name)
+    if found_class is None:
+        return None
+    info, table, classes = found_class
     if any(c.instances_have_dict is not True or table.binds(c, "__slots__") for c in classes):
         return None  # (slots are descriptors of the class: instances of ordinary classes only)
     found = table.lookup(info, "__init__")
@@ -213,13 +223,10 @@ def construction_keeps(module: ModuleUnit, fresh: FreshClass, class_name: str, p
     at ``positions`` (the first is 1), keeps it to itself: a plain class of the module whose
     instances ``object.__new__`` makes, with no attribute hooks, whose ``__init__`` (a ``def``)
     keeps it (``Ray(p, v)`` with ``self.vector = vector.normalized()``)."""
-    info = plain_class(module, class_name)
-    table = module.fact(ModuleClassTable)
-    if info is None or not table.object_new(info):
+    found_class = _hookless_class(module, class_name)
+    if found_class is None:
         return False
-    classes = table.mro(info)
-    if classes is None or any(table.binds(c, hook) for c in classes for hook in ATTRIBUTE_HOOKS):
-        return False
+    info, table, _classes = found_class
     found = table.lookup(info, "__init__")
     if found is None or found[1].kind != "function" or type(found[1].node) is not ast.FunctionDef:
         return False

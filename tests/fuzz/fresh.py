@@ -626,61 +626,58 @@ def _wrapped(b: "_Builder", family: _Family, name: str, params: list[str]) -> li
             *[f"        {line}" for line in undo], ""]
 
 
+def _run_statements(b: "_Builder", family: _Family, body: _Body, var: str, count: int, mid: bool,
+                    statement) -> None:  # type: ignore[no-untyped-def]
+    """``count`` statements (``statement()`` each), the trigger of the registered change at a
+    drawn place among them when ``mid``."""
+    trigger_at = b.between(0, count) if mid else -1
+    for index in range(count + 1):
+        if index == trigger_at:
+            _trigger(b, family, body, var)
+        if index < count:
+            statement()
+
+
+def _registered(b: "_Builder", family: _Family, name: str, params: list, mid: bool) -> list[str]:  # type: ignore[type-arg]
+    """The driver's function for ``name``: with ``mid``, the wrapper that registers a change
+    first (its lines returned), else ``name`` itself."""
+    from tests.fuzz.generator import _Function
+
+    if not mid:
+        b.functions.append(_Function(name, params, "body"))
+        return []
+    b.functions.append(_Function(f"run_{name}", params, "body"))
+    return _wrapped(b, family, name, [p.name for p in params])
+
+
 def _making(b: "_Builder", family: _Family) -> list[str]:
     """``v = V(a, b)`` and what follows it, ending in a return; a change registered half of the
     time, made by code the function runs after the construction."""
-    from tests.fuzz.generator import _Function
-
     name = b.fresh("make")
     klass = family.base if b.chance(80) else b.pick(family.classes)
     body = _Body(b, family, "    ")
     var = body.construct(klass, ("a", "b", "a", "b", "2", "-1"))
     mid = b.chance(50)
     escapes = b.chance(35)
-    count = b.between(0, 4)
-    trigger_at = b.between(0, count) if mid else -1
-    for index in range(count + 1):
-        if index == trigger_at:
-            _trigger(b, family, body, var)
-        if index < count:
-            body.statement(b.pick(list(body.objects)) if b.chance(25) else var, escapes)
+    _run_statements(b, family, body, var, b.between(0, 4), mid,
+                    lambda: body.statement(b.pick(list(body.objects)) if b.chance(25) else var, escapes))
     body.returning(var)
     lines = [f"def {name}(a, b, w):", *body.lines, ""]
-    params = [_param("a", "field"), _param("b", "field"), _param("w", "inst")]
-    if mid:
-        lines += _wrapped(b, family, name, ["a", "b", "w"])
-        b.functions.append(_Function(f"run_{name}", params, "body"))
-    else:
-        b.functions.append(_Function(name, params, "body"))
-    return lines
+    return lines + _registered(b, family, name, [_param("a", "field"), _param("b", "field"), _param("w", "inst")], mid)
 
 
 def _reading(b: "_Builder", family: _Family) -> list[str]:
     """``v = V(a, b)`` only read for its attributes (scalar replacement with no method inlined
     first: also in a dynamic module, and on 3.12 where the inlining makes constructors of the
     others), a change registered half of the time."""
-    from tests.fuzz.generator import _Function
-
     name = b.fresh("read")
     body = _Body(b, family, "    ")
     var = body.construct(family.base if b.chance(85) else b.pick(family.classes), ("a", "b", "a", "b", "2"))
     mid = b.chance(50)
-    count = b.between(0, 2)
-    trigger_at = b.between(0, count) if mid else -1
-    for index in range(count + 1):
-        if index == trigger_at:
-            _trigger(b, family, body, var)
-        if index < count:
-            body.result(body.read(var))
+    _run_statements(b, family, body, var, b.between(0, 2), mid, lambda: body.result(body.read(var)))
     body.add(f"return {b.pick((body.read(var), f'({var}.{family.fields[-1]}, {var}.{family.fields[0]})'))}")
     lines = [f"def {name}(a, b, w):", *body.lines, ""]
-    params = [_param("a", "field"), _param("b", "field"), _param("w", "inst")]
-    if mid:
-        lines += _wrapped(b, family, name, ["a", "b", "w"])
-        b.functions.append(_Function(f"run_{name}", params, "body"))
-    else:
-        b.functions.append(_Function(name, params, "body"))
-    return lines
+    return lines + _registered(b, family, name, [_param("a", "field"), _param("b", "field"), _param("w", "inst")], mid)
 
 
 def _in_loop(b: "_Builder", family: _Family) -> list[str]:
@@ -705,8 +702,6 @@ def _looping(b: "_Builder", family: _Family) -> list[str]:
     or ``break`` now and then), the loop going on: regions whose branch for an invalid flag ends
     with ``continue``; now and then ``v`` read after the loop or in the next iteration (left
     alone); a change registered half of the time, made inside the loop."""
-    from tests.fuzz.generator import _Function
-
     name = b.fresh("each")
     body = _Body(b, family, "        ")
     carried = b.chance(15)
@@ -715,13 +710,7 @@ def _looping(b: "_Builder", family: _Family) -> list[str]:
         body.add("if k:", "    out.append(prev.x)")
     var = body.construct(family.base if b.chance(85) else b.pick(family.classes), ("a", "k", "b", "k"))
     mid = b.chance(50)
-    count = b.between(1, 3)
-    trigger_at = b.between(0, count) if mid else -1
-    for index in range(count + 1):
-        if index == trigger_at:
-            _trigger(b, family, body, var)
-        if index < count:
-            body.statement(var, b.chance(15))
+    _run_statements(b, family, body, var, b.between(1, 3), mid, lambda: body.statement(var, b.chance(15)))
     if b.chance(40):
         body.add(f"if k == {b.pick(('1', 'b', '0'))}:", f"    {b.pick(('continue', 'break'))}")
     body.add(f"out.append(({', '.join(body.results[-2:] + [body.read(var)])}))")
@@ -730,13 +719,7 @@ def _looping(b: "_Builder", family: _Family) -> list[str]:
     lines = [f"def {name}(a, b, w):", "    out = []", f"    for k in range({b.pick(('3', '2', '4'))}):", *body.lines]
     lines.append(f"    return (out, {var}.{family.fields[0]})" if b.chance(15) else "    return out")
     lines.append("")
-    params = [_param("a", "field"), _param("b", "field"), _param("w", "inst")]
-    if mid:
-        lines += _wrapped(b, family, name, ["a", "b", "w"])
-        b.functions.append(_Function(f"run_{name}", params, "body"))
-    else:
-        b.functions.append(_Function(name, params, "body"))
-    return lines
+    return lines + _registered(b, family, name, [_param("a", "field"), _param("b", "field"), _param("w", "inst")], mid)
 
 
 def _operating(b: "_Builder", family: _Family) -> list[str]:
