@@ -36,10 +36,11 @@ method of a call whose argument holds a site first, as Python does, but as the c
 (``_fatopt_f_1 = Vector.scale``, then ``_fatopt_f_1(v, ...)``): a bound method object would cost
 more than the call saves.
 
-Where the object is made in one branch of an operation's inlined dunder (``cp = Vector(...) if
-t.isPoint() else Point(...)``), the rest of the block and what follows it (when small, as for the
-branch above) is copied after the branch that makes it, the conditional expression written as an
-``if``: the other paths run on to the rest as written.
+Where the object is made as the last statement of a branch, or of inlined code, that the rest
+of the block follows (an operation's inlined dunder: ``cp = Vector(...) if t.isPoint() else
+Point(...)``, or ``d = Vector(...)``), the rest of the block and what follows it (when small, as
+for the branch above) is copied after the statement that makes it, a conditional expression
+written as an ``if``: the other paths run on to the rest as written.
 
 Exactness: ``v.m`` finds ``C.m`` on an object of exactly ``C`` (``object.__new__`` made it)
 whose ``__dict__`` has only ``__init__``'s instance attributes, none a method's name, when no
@@ -613,7 +614,7 @@ class _Region:
         assign = holder[position]
         branch = self._branch_of(assign, made)  # the Assign turned into ifs, down to `v = C(...)`
         holder[position] = branch
-        leaf_block = self._leaf_block(branch, made)
+        leaf_block = holder if branch is assign else self._leaf_block(branch, made)
         leaf_block.extend(clone(s) for s in rest)  # type: ignore[misc]
         self.changed = True
         return True
@@ -629,9 +630,7 @@ class _Region:
             name = last.targets[0].id
             if not self._stable_local(name):
                 continue
-            if type(last.value) is not ast.IfExp:
-                continue  # (`v = C(...)` at the end of a branch: the rest is not copied for it)
-            for made in self._made_values(last.value):
+            for made in self._made_values(last.value):  # (`v = C(...)`, or a conditional expression)
                 fresh = self.construction(made)
                 if fresh is None:
                     continue

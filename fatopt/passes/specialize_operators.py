@@ -60,6 +60,7 @@ import ast
 
 from fatopt.analyses.classes import ModuleClassTable
 from fatopt.analyses.exact_types import ExactTypes, _own_class
+from fatopt.analyses.fresh_objects import construction_keeps, fresh_class
 from fatopt.analyses.method_callees import ModuleMethodCallees, defined_before, plain_class
 from fatopt.analyses.operand_types import OperandTypes
 from fatopt.analyses.scopes import resolve
@@ -250,7 +251,30 @@ class _Sites(LoopCountingTransformer):
             return False
         if name != self.own and not defined_before(self.unit.module, name, self.unit.node):  # type: ignore[arg-type]
             return False
-        return not any(type(a) is ast.Starred for a in node.args) and any(id(a) in sites for a in node.args)
+        if any(type(a) is ast.Starred for a in node.args):
+            return False
+        # (only where its __init__ keeps the operation's new object: otherwise the bound method
+        # made for the order costs and nothing pays for it)
+        return any(id(a) in sites and self._kept_by(a, name, position + 1)  # type: ignore[arg-type]
+                   for position, a in enumerate(node.args))
+
+    def _kept_by(self, operation: ast.BinOp, class_name: str, position: int) -> bool:
+        """Whether a new object the dunder of ``operation`` makes is of a fresh class whose
+        instance ``class_name``'s ``__init__`` keeps at ``position`` (fresh_receivers follows
+        it there)."""
+        classes = self._classes(operation)
+        size = self.unit.module.config.max_receiver_inline_size  # type: ignore[union-attr]
+        found = self.methods.get(classes[0], OPERATOR_DUNDERS[type(operation.op)], size) if classes else None
+        if found is None:
+            return False
+        entry = found.entry
+        returns = [entry.expression] if entry.expression is not None else [
+            s.value for stmt in entry.statements for s in walk(stmt) if type(s) is ast.Return]
+        made = {n.func.id for value in returns for n in walk(value)  # type: ignore[union-attr]
+                if type(n) is ast.Call and type(n.func) is ast.Name and n.func.id in self.new_instances}
+        module = self.unit.module
+        return any((fresh := fresh_class(module, kind)) is not None  # type: ignore[arg-type]
+                   and construction_keeps(module, fresh, class_name, frozenset({position})) for kind in sorted(made))
 
     def _construction(self, name: str, call: ast.Call, sites: set[int], pre: list[ast.stmt]) -> None:
         """``name = C(args)`` as statements in ``pre``: the class loaded first, each argument in

@@ -117,6 +117,18 @@ def test_a_constructor_that_keeps_the_object_is_inlined_and_followed():
     assert "Vec.scale" in text and "v.x * v.x + v.y * v.y" in text
 
 
+DIRECT = VEC + "class P:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n" \
+    "    def __sub__(self, other):\n        return Vec(self.x - other.x, self.y - other.y)\n"
+
+
+def test_the_rest_is_copied_after_an_inlined_dunder_that_makes_the_object_unconditionally():
+    text = emitted(DIRECT + "def f(a: P, b: P, n):\n    out = []\n    for i in range(n):\n        d = a - b\n"
+                   "        out.append(d.norm2() + i)\n    return out\n",
+                   config=only("fresh_receivers", "inline_functions", "specialize_operators"))
+    assert "d = Vec(a.x - b.x, a.y - b.y)\n" in text and "d.x * d.x + d.y * d.y" in text
+    assert "continue\n" in text
+
+
 #: (module): f's method calls are left as they are
 LEFT_ALONE = [
     pytest.param(VEC + "def f(a, b, g):\n    v = Vec(a, b)\n    g(v)\n    return v.norm2()\n", id="escaped-before"),
@@ -185,6 +197,9 @@ LOOP = VEC + "def f(xs, hook=None):\n    t = 0\n    for a in xs:\n        v = Ve
     "        t += v.norm2()\n    return t\n"
 
 BEHAVIOUR += [
+    pytest.param(DIRECT + "def f(a: P, b: P, n):\n    out = []\n    for i in range(n):\n        d = a - b\n"
+                 "        out.append(d.norm2() + i)\n    return out\n", "result = (f(P(1, 2), P(3, 5), 3), f(Vec(1, 2), P(0, 1), 2))",
+                 id="loop-operation-made-unconditionally"),
     pytest.param(LOOP, "result = f([1, 2, 3])", id="loop"),
     pytest.param(LOOP, "def hook(a):\n    if a == 2:\n        Vec.norm2 = lambda self: 100\nresult = f([1, 2, 3], hook)",
                  id="loop-method-replaced-during-an-iteration"),
