@@ -437,7 +437,7 @@ class _Region:
                 stmts.append(_at(ast.Continue(), like) if end == "continue" else _at(ast.Return(value=None), like))  # type: ignore[arg-type]
         if (copied_beyond or outer) and _size(stmts) > MAX_TAIL_NODES:
             return None
-        return [clone(s) for s in stmts]
+        return [clone(s) for s in stmts]  # type: ignore[misc]
 
     def _beyond(self, block: list[ast.stmt]) -> tuple[list[ast.stmt], str] | None:
         """(what runs after ``block`` up to the end of the loop body or function holding it, how

@@ -299,7 +299,7 @@ class _Sites(LoopCountingTransformer):
             args.append(_at(ast.Name(id=temp, ctx=ast.Load()), argument))  # type: ignore[arg-type]
 
         def assign(func: str) -> ast.stmt:
-            value = at(ast.Call(func=at(ast.Name(id=func, ctx=ast.Load())), args=[clone(a) for a in args], keywords=[]))
+            value = at(ast.Call(func=at(ast.Name(id=func, ctx=ast.Load())), args=[clone(a) for a in args], keywords=[]))  # type: ignore[misc]
             return at(ast.Assign(targets=[at(ast.Name(id=name, ctx=ast.Store()))], value=value))  # type: ignore[return-value]
 
         other = at(ast.Compare(left=at(ast.Name(id=loaded, ctx=ast.Load())), ops=[ast.IsNot()],
