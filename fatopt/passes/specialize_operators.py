@@ -286,7 +286,7 @@ class _Sites(LoopCountingTransformer):
 
         class_name = call.func.id  # type: ignore[attr-defined]
         loaded = self.fresh()
-        pre.append(at(ast.Assign(targets=[at(ast.Name(id=loaded, ctx=ast.Store()))], value=clone(call.func))))  # type: ignore[arg-type]
+        pre.append(at(ast.Assign(targets=[at(ast.Name(id=loaded, ctx=ast.Store()))], value=clone(call.func))))  # type: ignore[arg-type,call-overload]
         args: list[ast.expr] = []
         for argument in call.args:
             if type(argument) is ast.Constant:
@@ -300,7 +300,7 @@ class _Sites(LoopCountingTransformer):
 
         def assign(func: str) -> ast.stmt:
             value = at(ast.Call(func=at(ast.Name(id=func, ctx=ast.Load())), args=[clone(a) for a in args], keywords=[]))  # type: ignore[misc]
-            return at(ast.Assign(targets=[at(ast.Name(id=name, ctx=ast.Store()))], value=value))  # type: ignore[return-value]
+            return at(ast.Assign(targets=[at(ast.Name(id=name, ctx=ast.Store()))], value=value))  # type: ignore[return-value,call-overload]
 
         other = at(ast.Compare(left=at(ast.Name(id=loaded, ctx=ast.Load())), ops=[ast.IsNot()],
                                comparators=[at(ast.Name(id=class_name, ctx=ast.Load()))]))
