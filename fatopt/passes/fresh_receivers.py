@@ -59,6 +59,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+from collections.abc import Sequence
 
 from fatopt.analyses.class_constants import TopLevelClassNames
 from fatopt.analyses.exact_types import _own_class
@@ -145,10 +146,10 @@ def _path_to(body: list[ast.stmt], target: list[ast.stmt]) -> list[tuple[list[as
     return None
 
 
-def _last_blocks(stmt: ast.stmt):
-    """The statement lists inside ``stmt`` that run while the flag holds and after whose last
-    statement the frame goes on with what follows ``stmt`` (each statement on the way the last
-    of its list): only there is the rest of ``stmt``'s block what runs next."""
+def _branches(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The non-empty statement lists of ``stmt`` that run while the flag holds and after which
+    the frame goes on with what follows ``stmt``: a checked statement's branch for a valid flag,
+    the body of inlined code, an ``if``'s branches."""
     if _is_checked_statement(stmt):
         blocks = [stmt.orelse]  # type: ignore[attr-defined]
     elif _is_wrapper(stmt):
@@ -156,11 +157,17 @@ def _last_blocks(stmt: ast.stmt):
     elif type(stmt) is ast.If:
         blocks = [stmt.body, stmt.orelse]
     else:
-        return
-    for block in blocks:
-        if block:
-            yield block
-            yield from _last_blocks(block[-1])
+        return []
+    return [block for block in blocks if block]
+
+
+def _last_blocks(stmt: ast.stmt):
+    """The statement lists inside ``stmt`` that run while the flag holds and after whose last
+    statement the frame goes on with what follows ``stmt`` (each statement on the way the last
+    of its list): only there is the rest of ``stmt``'s block what runs next."""
+    for block in _branches(stmt):
+        yield block
+        yield from _last_blocks(block[-1])
 
 
 def _size(stmts: list[ast.stmt]) -> int:
@@ -392,7 +399,7 @@ class _Region:
                 self._drop_covered(stmt.orelse, name, fresh)  # type: ignore[attr-defined]
                 sites = []
             if not sites:
-                for inner in self._inner_blocks(stmt):
+                for inner in _branches(stmt):  # (calls on v in them are rewritten as in the block)
                     if loads(inner, name):
                         self._region(inner, 0, name, fresh, [*outer, (block, index)])
                 index += 1
@@ -412,14 +419,15 @@ class _Region:
             self.changed = True
             index += 1
 
-    def tail(self, block: list[ast.stmt], index: int, outer: list[tuple[list[ast.stmt], int]] = ()) -> list[ast.stmt] | None:  # type: ignore[assignment]
+    def tail(self, block: list[ast.stmt], index: int,
+             outer: Sequence[tuple[list[ast.stmt], int]] = ()) -> list[ast.stmt] | None:
         """What the frame runs, as written, from ``block[index]`` on, so that it never comes back
         to code that assumed the flag: the rest of the block, of the blocks ``outer`` holding it,
         then what follows them up to a return, the end of the loop body holding them (then
         ``continue``) or the end of the function; copies. None if that crosses a statement other
         than an ``if`` or inlined code (a ``with``, a ``try``), or is too large."""
         stmts = list(block[index:])
-        for holder, position in reversed(list(outer)):
+        for holder, position in reversed(outer):
             if stmts and _returns(stmts[-1], True):
                 break
             stmts.extend(holder[position + 1:])
@@ -467,19 +475,6 @@ class _Region:
             return True
         beyond = self._beyond(block)
         return beyond is not None and locally_bound(self.unit.node.body, name)  # type: ignore[union-attr]
-
-    @staticmethod
-    def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
-        """The statement lists of ``stmt`` that run while the flag holds, in which calls on
-        ``v`` are rewritten as in the block: a checked statement's branch for a valid flag, the
-        body of inlined code, an ``if``'s branches."""
-        if _is_checked_statement(stmt):
-            return [stmt.orelse]  # type: ignore[attr-defined]
-        if _is_wrapper(stmt):
-            return [stmt.body]  # type: ignore[attr-defined]
-        if type(stmt) is ast.If:
-            return [block for block in (stmt.body, stmt.orelse) if block]
-        return []
 
     def _linear(self, stmt: ast.stmt, sites: list[ast.Call], name: str, fresh: FreshClass) -> list[ast.stmt] | None:
         """``stmt`` with each site a statement of its own where needed: as it is when its one

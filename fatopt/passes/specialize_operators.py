@@ -104,6 +104,13 @@ def _never_not_implemented(expr: ast.expr | None, classes: set[str]) -> bool:
     return False
 
 
+def _returned(entry) -> list[ast.expr | None]:  # type: ignore[no-untyped-def]
+    """The values a method returns: its one expression, or each ``return``'s value."""
+    if entry.expression is not None:
+        return [entry.expression]
+    return [s.value for stmt in entry.statements for s in walk(stmt) if type(s) is ast.Return]
+
+
 class _Sites(LoopCountingTransformer):
     """Rewrites the statements whose whole value is a qualifying operation."""
 
@@ -152,9 +159,7 @@ class _Sites(LoopCountingTransformer):
         found = self.methods.get(left, dunder, size)
         if found is None or len(found.entry.positional) < 2:
             return None  # not a method the inlining can inline: the operation stays as written
-        entry = found.entry
-        returns = [entry.expression] if entry.expression is not None else [
-            s.value for stmt in entry.statements for s in walk(stmt) if type(s) is ast.Return]
+        returns = _returned(found.entry)
         if not returns or not all(_never_not_implemented(value, self.new_instances) for value in returns):
             return None
         return pair
@@ -267,10 +272,7 @@ class _Sites(LoopCountingTransformer):
         found = self.methods.get(classes[0], OPERATOR_DUNDERS[type(operation.op)], size) if classes else None
         if found is None:
             return False
-        entry = found.entry
-        returns = [entry.expression] if entry.expression is not None else [
-            s.value for stmt in entry.statements for s in walk(stmt) if type(s) is ast.Return]
-        made = {n.func.id for value in returns for n in walk(value)  # type: ignore[union-attr]
+        made = {n.func.id for value in _returned(found.entry) for n in walk(value)  # type: ignore[union-attr]
                 if type(n) is ast.Call and type(n.func) is ast.Name and n.func.id in self.new_instances}
         module = self.unit.module
         return any((fresh := fresh_class(module, kind)) is not None  # type: ignore[arg-type]
