@@ -72,6 +72,9 @@ class Config:
     #: a linearized site's result, assigned last by its inlined body, goes straight into the
     #: statement that reads it next (see fatopt/passes/forward_inlined_results.py).
     forward_inlined_results: bool = True
+    #: The ``try`` around inlined code and a ``pass`` beside other statements in it compile to
+    #: no executed ``NOP`` (see fatopt/passes/trim_nops.py).
+    trim_nops: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

@@ -82,26 +82,40 @@ def _run_pipeline(unit: Unit, passes: list[Pass], filename: str) -> str | None:
     # of the tree (and of the facts recorded with each change), so running it again on the same
     # tree would change nothing again
     idle_since: dict[int, int] = {}
+    rounds = [p for p in passes if not p.runs_last]
     for _round in range(config.max_iterations):
         changed = False
-        for index, pass_ in enumerate(passes):
+        for index, pass_ in enumerate(rounds):
             if idle_since.get(index) == changes or not pass_.may_apply(unit):
                 continue
-            try:
-                unit.ran.add(type(pass_))
-                if pass_.run(unit):
-                    changed = True
-                    changes += 1
-                    unit.changed(pass_)
-                else:
-                    idle_since[index] = changes
-            except Exception as exc:
-                _warn(filename, unit.node.lineno, f"pass {pass_.name} failed on {unit.qualname}: "
-                      f"{type(exc).__name__}: {exc}; the function is left unoptimized")
+            ran = _run_pass(unit, pass_, filename)
+            if ran is None:
                 return pass_.name
+            if ran:
+                changed = True
+                changes += 1
+            else:
+                idle_since[index] = changes
         if not changed:
             break
+    for pass_ in passes:
+        if pass_.runs_last and pass_.may_apply(unit) and _run_pass(unit, pass_, filename) is None:
+            return pass_.name
     return None
+
+
+def _run_pass(unit: Unit, pass_: Pass, filename: str) -> bool | None:
+    """Run one pass on the unit: whether it changed the tree, or None if it raised (warned)."""
+    try:
+        unit.ran.add(type(pass_))
+        if pass_.run(unit):
+            unit.changed(pass_)
+            return True
+        return False
+    except Exception as exc:
+        _warn(filename, unit.node.lineno, f"pass {pass_.name} failed on {unit.qualname}: "
+              f"{type(exc).__name__}: {exc}; the function is left unoptimized")
+        return None
 
 
 def _is_worth_emitting(unit: Unit) -> bool:

@@ -37,6 +37,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "scalar_replacement": True,
     "drop_covered_checks": True,
     "forward_inlined_results": True,
+    "trim_nops": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

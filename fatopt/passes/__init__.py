@@ -32,6 +32,7 @@ from fatopt.passes.specialize_instance_methods import SpecializeInstanceMethods
 from fatopt.passes.specialize_operators import SpecializeOperators
 from fatopt.passes.specialize_receivers import SpecializeReceivers
 from fatopt.passes.specialize_types import SpecializeTypes
+from fatopt.passes.trim_nops import TrimNops
 from fatopt.passes.unroll_comprehensions import UnrollComprehensions
 from fatopt.passes.unroll_loops import UnrollLoops
 
@@ -60,6 +61,7 @@ __all__ = [
     "SpecializeReceivers",
     "SpecializeTypes",
     "SubstituteClassConstants",
+    "TrimNops",
     "UnrollComprehensions",
     "UnrollLoops",
 ]
@@ -105,4 +107,6 @@ PIPELINE: tuple[type[Pass], ...] = (
     UnrollLoops,
     UnrollComprehensions,
     RemoveDeadCode,
+    # once, after the others reached their fixed point (runs_last): the wrappers they made
+    TrimNops,
 )

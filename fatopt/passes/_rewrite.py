@@ -215,6 +215,9 @@ class Pass:
     #: True if the rewrite gains nothing by itself, only through the folding it enables
     #: (a local read becomes a constant read)
     enables_only: ClassVar[bool] = False
+    #: True for a pass that only tidies what the others made: it runs once, after the others
+    #: reached their fixed point (a change by it is no reason for another round)
+    runs_last: ClassVar[bool] = False
     #: facts (``Unit.made``) a change by this pass records
     makes: ClassVar[frozenset[str]] = frozenset()
     #: the managed analyses the pass reads (documentation, and what tests check it declares)
