@@ -278,16 +278,21 @@ class DropCoveredChecks(Pass):
     guarded = True
 
     def may_apply(self, unit: Unit) -> bool:
-        return unit.started and "type_specialized" in unit.made
+        # inlined code tests the flag: under an entry check, or at sites that test a type
+        # themselves (specialize_operators, fresh_receivers)
+        return unit.started and ("type_specialized" in unit.made or unit.valid_flag is not None)
 
     def run(self, unit: Unit) -> bool:
         node: ast.FunctionDef = unit.node  # type: ignore[assignment]
         check = _EntryCheck.of(node)
-        if check is None:
-            return False
-        silence = _Silence(unit, check.typed)
-        drop = _Drop(silence)
-        check.stmt.body = drop.block(check.stmt.body, None)
+        drop = _Drop(_Silence(unit, check.typed if check is not None else {}))
+        if check is not None:
+            check.stmt.body = drop.block(check.stmt.body, None)
+        else:
+            # no object typed at entry: only copies between locals run no code, so a test is
+            # dropped where it directly follows the branch of another that found the flag set
+            # (``if not FLAG or c is not C: ... elif not FLAG: ...``; a wrapper's first test)
+            node.body = drop.block(node.body, None)
         if not drop.dropped:
             return False
         own = _own_class(unit)

@@ -11,6 +11,7 @@ class that gains the attribute, or the inner method, while the function runs."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -125,6 +126,52 @@ def test_a_module_function_inside_a_dunder():
     assert "GuardClassAttrsAbsent('Row', 'cells')" in " ".join(map(str, row.guards))
 
 
+#: an operation on annotated operands whose result a constructor keeps, with no entry check: the
+#: sites test the type and the flag themselves (specialize_operators, fresh_receivers)
+KEPT_RAY = """\
+class V:
+    def __init__(self, x):
+        self.x = x
+    def __sub__(self, other):
+        return V(self.x - other.x)
+    def scaled(self, k):
+        return V(self.x * k)
+    def norm(self):
+        return self.scaled(1.0 / abs(self.x))
+class R:
+    def __init__(self, p, v):
+        self.p = p
+        self.v = v.norm()
+def f(a: V, b: V, hit):
+    return hit(R(a, a - b))
+"""
+
+
+def test_without_an_entry_check_a_test_right_after_another_goes():
+    on, report = optimized_function(KEPT_RAY, checks=True)
+    off, _ = optimized_function(KEPT_RAY, config=OFF, checks=True)
+    # 3.13 (where the construction is spliced as a statement of its own): `if not FLAG or c is
+    # not R: ... elif not FLAG: ...`, the elif reached with the flag set
+    assert ("elif not _fatopt_valid_flag:" in off) == (sys.version_info >= (3, 13))
+    assert "elif not" not in on
+    # the inlined norm's test of its call of scaled, first in its wrapper right after the test
+    # of norm's own site
+    assert "_fatopt_o_5.scaled(" in off and "_fatopt_o_5.scaled(" not in on
+    assert _flag_tests(on) == _flag_tests(off) - (2 if sys.version_info >= (3, 13) else 1)
+    assert "drop_covered_checks" in next(r for r in report.functions if r.qualname == "f").passes
+
+
+def test_without_an_entry_check_code_between_keeps_the_test():
+    # abs() runs between the test of norm's site and the test of its call of scaled
+    source = KEPT_RAY.replace("        return self.scaled(1.0 / abs(self.x))\n",
+                              "        k = 1.0 / abs(self.x)\n        return self.scaled(k)\n")
+    on, _ = optimized_function(source, checks=True)
+    off, _ = optimized_function(source, config=OFF, checks=True)
+    # the test after abs() stays (in the branch where the object is replaced by its fields)
+    assert re.search(r"_fatopt_k_1 = 1\.0 / abs\(_fatopt_f_1\)\n +if not _fatopt_valid_flag:", on)
+    assert ".scaled(_fatopt_k_1)" in on
+
+
 # -- must not drop ------------------------------------------------------------------------------
 
 KEPT = [
@@ -190,6 +237,12 @@ BEHAVIOUR = [
                  id="neighbours-index-error-in-the-last-copy"),
     pytest.param(TWO_IDX + NEIGHBOURS.replace(" * g[i, 1]", ""), WARM + traceback_driver("(f(g, 2), f(g, 3), f(g, 5))"),
                  id="two-idx-copies-in-each-copy"),
+    pytest.param(KEPT_RAY, "result = [f(V(3.0), V(1.0), lambda r: (type(r).__name__, r.p.x, r.v.x)) for _ in range(3)]",
+                 id="kept-by-a-constructor"),
+    pytest.param(KEPT_RAY, traceback_driver("[f(V(x), V(1.0), lambda r: r.v.x) for x in (3.0, 1.0)]"),
+                 id="kept-by-a-constructor-raises-in-norm"),
+    pytest.param(KEPT_RAY, "def hit(r):\n    V.scaled = lambda self, k: 'replaced'\n    return r.v if type(r.v) is str else r.v.x\n"
+                 "result = [f(V(3.0), V(1.0), hit) for _ in range(2)]", id="kept-by-a-constructor-method-replaced"),
 ]
 
 

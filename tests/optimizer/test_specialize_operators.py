@@ -109,7 +109,8 @@ def test_rewrites(source, expected):
 
 def test_the_inlining_inlines_the_dunder():
     text, _report = optimized_function(VEC + "def f(a: Vec, b: Vec):\n    return a + b\n", checks=True)
-    assert "Vec(a.x + b.x, a.y + b.y)" in text
+    # (on 3.12 the constructor's body follows, inlined in turn: its test dropped as covered)
+    assert "Vec(a.x + b.x, a.y + b.y)" in text or ("_fatopt_x_2 = a.x + b.x" in text and "object_new(Vec)" in text)
 
 
 #: (module): f is left alone by the pass
