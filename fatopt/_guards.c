@@ -456,6 +456,27 @@ guards_unshadowed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
+PyDoc_STRVAR(exact_types_doc,
+"exact_types(cls, obj, ...) -> bool\n\n"
+"Whether the type of every obj is cls itself (`type(obj) is cls` for each, in one call).\n"
+"Optimized code tests the operands of an operation this way where it would test them one by\n"
+"one (fatopt/passes/merge_type_tests.py): fewer instructions for the interpreter to dispatch.");
+
+static PyObject *
+guards_exact_types(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError, "exact_types(cls, obj, ...) takes a class and objects");
+        return NULL;
+    }
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        if ((PyObject *)Py_TYPE(args[i]) != args[0]) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 /* The weakref callback: the function died, its specialization goes with it. */
 static PyObject *
 guards_died(PyObject *module, PyObject *ref)
@@ -523,6 +544,7 @@ static PyMethodDef guards_methods[] = {
     {"raise_exception", (PyCFunction)raise_exception, METH_O, raise_exception_doc},
     {"materialize", (PyCFunction)(void (*)(void))materialize, METH_FASTCALL, materialize_doc},
     {"unshadowed", (PyCFunction)(void (*)(void))guards_unshadowed, METH_FASTCALL, unshadowed_doc},
+    {"exact_types", (PyCFunction)(void (*)(void))guards_exact_types, METH_FASTCALL, exact_types_doc},
     {"_died", guards_died, METH_O, "weakref callback (internal)"},
     {NULL, NULL, 0, NULL},
 };

@@ -75,6 +75,9 @@ class Config:
     #: The ``try`` around inlined code and a ``pass`` beside other statements in it compile to
     #: no executed ``NOP`` (see fatopt/passes/trim_nops.py).
     trim_nops: bool = True
+    #: Consecutive ``type(x) is not C`` tests of one site become one call of the runtime's
+    #: ``exact_types`` (see fatopt/passes/merge_type_tests.py).
+    merge_type_tests: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

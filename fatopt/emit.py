@@ -45,6 +45,7 @@ __all__ = [
     "VALID_FLAG_PREFIX",
     "needs_runtime",
     "RUNTIME_MODULE",
+    "EXACT_TYPES_NAME",
     "Specialization",
     "Rewrite",
     "emit_module",
@@ -55,6 +56,7 @@ __all__ = [
     "class_decorators",
     "rewritten_def",
     "runtime_import_position",
+    "runtime_imports",
 ]
 
 RUNTIME_NAME = "__fatopt_runtime__"
@@ -65,6 +67,10 @@ VALID_FLAG_PREFIX = "__fatopt_valid_"
 #: specialized functions (no Python module to import, no Python frame while the module body runs).
 #: The import hook checks for this name in a module's code to know that it needs the runtime.
 RUNTIME_MODULE = "fatopt._guards"
+#: The runtime's ``exact_types``, bound as a global of its own in a module whose code calls it
+#: (fatopt.passes.merge_type_tests) or may be specialized again at a first call: one load less
+#: than the runtime's attribute, at each site that tests types
+EXACT_TYPES_NAME = "__fatopt_exact_types__"
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -365,6 +371,20 @@ def needs_runtime(changes: dict[ast.AST, Change], watches: dict[ast.AST, list[as
     return False
 
 
+def runtime_imports(changes: dict[ast.AST, Change], watches: dict[ast.AST, list[ast.stmt]] | None = None) -> list[ast.stmt]:
+    """The statements that bind the runtime's names in the changed module (none if it needs no
+    runtime): the runtime as RUNTIME_NAME; its ``exact_types`` as EXACT_TYPES_NAME where code
+    calls it or a function may be specialized again at its first call (whose code may)."""
+    if not needs_runtime(changes, watches):
+        return []
+    imports: list[ast.stmt] = [ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])]
+    if watches or any(type(node) is ast.Name and node.id == EXACT_TYPES_NAME
+                      for change in changes.values() for stmt in change.body for node in ast.walk(stmt)):
+        imports.append(ast.ImportFrom(module=RUNTIME_MODULE, names=[ast.alias(name="exact_types", asname=EXACT_TYPES_NAME)],
+                                      level=0))
+    return imports
+
+
 def runtime_import_position(body: list[ast.stmt]) -> int:
     """Where the runtime import goes among a module's statements: after the docstring and the
     ``__future__`` imports."""
@@ -388,10 +408,11 @@ def emit_module(tree: ast.Module, changes: dict[ast.AST, Change], watches: dict[
     body = _rewrite_block(tree.body, changes, watches)
     if body is None:
         return tree
-    if needs_runtime(changes, watches):
+    imports = runtime_imports(changes, watches)
+    if imports:
         position = runtime_import_position(body)
         anchor = body[position] if position < len(body) else body[-1]
-        runtime_import = ast.Import(names=[ast.alias(name=RUNTIME_MODULE, asname=RUNTIME_NAME)])
-        _locate(runtime_import, anchor)
-        body.insert(position, runtime_import)
+        for stmt in imports:
+            _locate(stmt, anchor)
+        body[position:position] = imports
     return ast.Module(body=body, type_ignores=list(tree.type_ignores))

@@ -23,7 +23,7 @@ import io
 import tokenize
 from typing import Iterable, Iterator
 
-from fatopt.emit import RUNTIME_MODULE, RUNTIME_NAME, Change, Specialization, class_decorators, needs_runtime, rewritten_def, runtime_import_position, specialized_statements
+from fatopt.emit import Change, Specialization, class_decorators, rewritten_def, runtime_import_position, runtime_imports, specialized_statements
 
 __all__ = ["render_source"]
 
@@ -46,9 +46,10 @@ def render_source(source: str, tree: ast.Module, changes: dict[ast.AST, Change],
         end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
         indent = _leading_space(lines[node.lineno - 1])  # type: ignore[attr-defined]
         replacements.append((end + 1, end, [indent + ast.unparse(stmt) for stmt in watch]))
-    if needs_runtime(changes, watches):
+    imports = runtime_imports(changes, watches)
+    if imports:
         after = _runtime_import_after(tree.body)
-        replacements.append((after + 1, after, [f"import {RUNTIME_MODULE} as {RUNTIME_NAME}"]))
+        replacements.append((after + 1, after, [ast.unparse(stmt) for stmt in imports]))
     for node in ast.walk(tree):
         if type(node) is ast.ClassDef:
             decorators = class_decorators(node, changes)

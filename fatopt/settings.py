@@ -38,6 +38,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "drop_covered_checks": True,
     "forward_inlined_results": True,
     "trim_nops": True,
+    "merge_type_tests": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -24,6 +24,7 @@ from fatopt.passes.fold_type_tests import FoldTypeTests
 from fatopt.passes.imported_constants import ImportedConstants
 from fatopt.passes.inline_functions import InlineFunctions
 from fatopt.passes.inline_recursive import InlineRecursive
+from fatopt.passes.merge_type_tests import MergeTypeTests
 from fatopt.passes.module_constants import ModuleConstants
 from fatopt.passes.propagate_constants import ConstantPropagation
 from fatopt.passes.scalar_replacement import ScalarReplacement
@@ -52,6 +53,7 @@ __all__ = [
     "ImportedConstants",
     "InlineFunctions",
     "InlineRecursive",
+    "MergeTypeTests",
     "ModuleConstants",
     "RemoveDeadCode",
     "ScalarReplacement",
@@ -109,4 +111,5 @@ PIPELINE: tuple[type[Pass], ...] = (
     RemoveDeadCode,
     # once, after the others reached their fixed point (runs_last): the wrappers they made
     TrimNops,
+    MergeTypeTests,
 )

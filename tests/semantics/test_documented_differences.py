@@ -66,6 +66,16 @@ def test_optimized_module_has_extra_globals():
     assert fatopt.get_specialized(namespace["caller"])
     assert set(namespace) - set(plain) == {"__fatopt_runtime__", "double", "caller", "__fatopt_valid_11_0__"}
     assert namespace["__fatopt_valid_11_0__"] == [True]
+    # a module whose sites test several objects' types at once binds the runtime's exact_types
+    source = SOURCE + ("\nclass V:\n    def __init__(self, x):\n        self.x = x\n"
+                       "    def __add__(self, o):\n        return V(self.x + o.x)\n"
+                       "def add(a: V, b: V):\n    return a + b\n")
+    tree = fatopt.optimize_ast(ast.parse(source), "<extra>")
+    namespace = {"__name__": "extra"}
+    exec(compile(tree, "<extra>", "exec"), namespace)
+    assert fatopt.get_specialized(namespace["add"])
+    assert {"__fatopt_runtime__", "__fatopt_exact_types__"} <= set(namespace) - set(plain)
+    assert namespace["__fatopt_exact_types__"] is sys.modules["fatopt._guards"].exact_types
 
 
 def test_tracers_see_the_lines_the_specialized_code_runs():
