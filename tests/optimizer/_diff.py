@@ -153,6 +153,17 @@ def only(*switches: str, **limits: Any) -> Config:
     return Config.from_dict(overrides)
 
 
+def started_unit(tree: ast.Module) -> Unit:
+    """A started unit for the module's first statement, a ``def``, as if its ``_fatopt_`` names
+    were made by the passes after the scope analysis (passes take only those for temporaries)."""
+    scopes = analyze_scopes(tree)
+    node = tree.body[0]
+    unit = Unit(node, scopes.scope_of(node), analyze_module(tree, scopes, only()), only(), "f")
+    unit.scope.loads = {n for n in unit.scope.loads if not n.startswith("_fatopt_")}
+    unit.started = True
+    return unit
+
+
 def run_to_fixed_point(unit: Unit, passes: list) -> None:
     """Run ``passes`` on ``unit`` (each every round, whatever ``may_apply`` says) until none
     changes anything, recording each change as the driver does."""

@@ -17,10 +17,8 @@ import pytest
 from fatopt.config import Config
 import ast
 
-from fatopt.analyses import analyze_module, analyze_scopes
-from fatopt.passes import Unit
 from fatopt.passes.forward_inlined_results import ForwardInlinedResults
-from tests.optimizer._diff import assert_same_behaviour, normalized, only, optimized_function, traceback_driver
+from tests.optimizer._diff import assert_same_behaviour, normalized, optimized_function, started_unit, traceback_driver
 from tests.optimizer.test_specialize_instance_methods import DICTS, GRID_STATEMENTS, SETUP, SMOOTH
 
 #: SOR's Grid with an ``_idx`` of several statements (one of one expression is inlined in place:
@@ -30,12 +28,7 @@ GRID = GRID_STATEMENTS
 def forwarded(source: str) -> str:
     """``f`` after the pass, as if its ``_fatopt_`` names were made by the passes after the
     scope analysis (the pass takes only those for its temporaries)."""
-    tree = ast.parse(source)
-    scopes = analyze_scopes(tree)
-    node = tree.body[0]
-    unit = Unit(node, scopes.scope_of(node), analyze_module(tree, scopes, only()), only(), "f")
-    unit.scope.loads = {n for n in unit.scope.loads if not n.startswith("_fatopt_")}
-    unit.started = True
+    unit = started_unit(ast.parse(source))
     while ForwardInlinedResults().run(unit):
         pass
     return ast.unparse(unit.node)

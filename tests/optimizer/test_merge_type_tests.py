@@ -13,13 +13,11 @@ import textwrap
 import pytest
 
 from fatopt import _guards
-from fatopt.analyses import analyze_module, analyze_scopes
 from fatopt.config import Config
 from fatopt.emit import EXACT_TYPES_NAME
 from fatopt.optimizer import optimize_source
-from fatopt.passes import Unit
 from fatopt.passes.merge_type_tests import MergeTypeTests
-from tests.optimizer._diff import assert_same_behaviour, only, optimized_function, traceback_driver
+from tests.optimizer._diff import assert_same_behaviour, optimized_function, started_unit, traceback_driver
 from tests.optimizer.test_specialize_operators import VEC
 
 FLAG = "__fatopt_valid_1_0__"
@@ -28,16 +26,10 @@ FLAG = "__fatopt_valid_1_0__"
 def merged(test: str, params: str = "a, b", before: str = "") -> str:
     """The test of ``if TEST: pass`` in ``f(PARAMS)`` after the pass."""
     source = f"def f({params}):\n{textwrap.indent(before, '    ')}    if {test}:\n        pass\n"
-    tree = ast.parse(source)
-    scopes = analyze_scopes(tree)
-    node = tree.body[0]
-    unit = Unit(node, scopes.scope_of(node), analyze_module(tree, scopes, only()), only(), "f")
-    # as if its `_fatopt_` names were made by the passes after the scope analysis
-    unit.scope.loads = {n for n in unit.scope.loads if not n.startswith("_fatopt_")}
-    unit.started = True
+    unit = started_unit(ast.parse(source))
     unit.valid_flag = FLAG
     MergeTypeTests().run(unit)
-    return ast.unparse(node.body[-1].test)  # type: ignore[attr-defined]
+    return ast.unparse(unit.node.body[-1].test)  # type: ignore[attr-defined]
 
 
 MERGED = [

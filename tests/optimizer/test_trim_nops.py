@@ -20,9 +20,7 @@ import fatopt
 from fatopt.config import Config
 from fatopt.optimizer import optimize_ast
 from fatopt.passes.trim_nops import TrimNops
-from fatopt.passes import Unit
-from fatopt.analyses import analyze_module, analyze_scopes
-from tests.optimizer._diff import assert_same_behaviour, only, source_file, traceback_driver
+from tests.optimizer._diff import assert_same_behaviour, source_file, started_unit, traceback_driver
 
 HANDLER = "__fatopt_runtime__.inlined_raised('g', (1, 3), None)"
 
@@ -30,11 +28,7 @@ HANDLER = "__fatopt_runtime__.inlined_raised('g', (1, 3), None)"
 def trimmed(source: str) -> tuple[ast.FunctionDef, bool]:
     """``f`` after the pass (as the last step of a pipeline that changed it), and whether the
     pass reported a change."""
-    tree = ast.parse(textwrap.dedent(source))
-    scopes = analyze_scopes(tree)
-    node = tree.body[0]
-    unit = Unit(node, scopes.scope_of(node), analyze_module(tree, scopes, only()), only(), "f")
-    unit.started = True
+    unit = started_unit(ast.parse(textwrap.dedent(source)))
     changed = TrimNops().run(unit)
     return unit.node, changed  # type: ignore[return-value]
 
