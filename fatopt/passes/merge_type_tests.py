@@ -28,6 +28,7 @@ from __future__ import annotations
 from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/__init__.py
 
 import ast
+import itertools
 
 from fatopt.emit import EXACT_TYPES_NAME
 from fatopt.nodes import walk
@@ -51,44 +52,37 @@ def _type_test(node: ast.expr) -> tuple[str, str] | None:
 
 class _Merger:
     def __init__(self, unit: Unit) -> None:
-        node = unit.node
-        arguments = node.args  # type: ignore[attr-defined]
+        arguments = unit.node.args  # type: ignore[attr-defined]
         params = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
         params |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
-        deleted = {n.id for n in walk(node) if type(n) is ast.Name and type(n.ctx) is ast.Del}
-        loaded = unit.scope.loads
+        deleted = {n.id for n in walk(unit.node) if type(n) is ast.Name and type(n.ctx) is ast.Del}
         #: parameters always bound: never deleted
         self.bound = params - deleted
-        self.loaded = loaded
-        self.type_is_builtin = "type" not in params and not any(
-            type(n) is ast.Name and n.id == "type" and type(n.ctx) is not ast.Load for n in walk(node))
+        self.loaded = unit.scope.loads
+        self.type_is_builtin = unit.builtin("type")
         self.merged = 0
 
-    def _mergeable(self, test: tuple[str, str] | None) -> bool:
+    def _class_of(self, node: ast.expr) -> str | None:
+        """``C`` for a mergeable ``type(x) is not C``, else None."""
+        test = _type_test(node)
         if test is None:
-            return False
+            return None
         name = test[0]
         # (fatopt's temporaries hold a site's operands, assigned right before its test)
-        return name in self.bound or (name.startswith("_fatopt_") and name not in self.loaded)
+        mergeable = name in self.bound or (name.startswith("_fatopt_") and name not in self.loaded)
+        return test[1] if mergeable else None
 
     def boolop(self, node: ast.BoolOp) -> None:
         values = node.values
         if type(node.op) is not ast.Or or not _is_check(values[0]) or not self.type_is_builtin:
             return
         out: list[ast.expr] = [values[0]]
-        index = 1
-        while index < len(values):
-            test = _type_test(values[index])
-            end = index
-            while end < len(values) and self._mergeable(found := _type_test(values[end])) and (
-                    found[1] == test[1]):  # type: ignore[index]
-                end += 1
-            if end - index >= 2:
-                out.append(self._merged(values[index:end], test[1]))  # type: ignore[index]
-                index = end
+        for class_name, run in itertools.groupby(values[1:], key=self._class_of):
+            tests = list(run)
+            if class_name is not None and len(tests) >= 2:
+                out.append(self._merged(tests, class_name))
             else:
-                out.append(values[index])
-                index += 1
+                out.extend(tests)
         node.values = out
 
     def _merged(self, tests: list[ast.expr], class_name: str) -> ast.expr:

@@ -29,22 +29,11 @@ from fatopt import _PRIVATE_BUILTINS as __builtins__  # noqa: F401 - see fatopt/
 import ast
 
 from fatopt.passes._rewrite import Pass, Unit
-from fatopt.passes.inline_functions import _is_wrapper
+from fatopt.passes.inline_functions import _blocks, _is_wrapper
 
 __all__ = ["TrimNops"]
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
-
-
-def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
-    """The statement lists directly inside ``stmt`` (not those of nested functions or classes,
-    which are code of their own)."""
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return []
-    blocks = [getattr(stmt, field) for field in ("body", "orelse", "finalbody") if getattr(stmt, field, None)]
-    blocks += [handler.body for handler in getattr(stmt, "handlers", ())]
-    blocks += [case.body for case in getattr(stmt, "cases", ())]
-    return blocks
 
 
 #: expression kind -> the field evaluated first (its first instruction is that operand's)
@@ -76,7 +65,7 @@ class _Trimmer:
 
     def block(self, stmts: list[ast.stmt]) -> None:
         for stmt in stmts:
-            for inner in _inner_blocks(stmt):
+            for inner in _blocks(stmt):
                 self.block(inner)
             if _is_wrapper(stmt):
                 self.wrapper(stmt)  # type: ignore[arg-type]
