@@ -78,6 +78,10 @@ class Config:
     #: Consecutive ``type(x) is not C`` tests of one site become one call of the runtime's
     #: ``exact_types`` (see fatopt/passes/merge_type_tests.py).
     merge_type_tests: bool = True
+    #: An int expression of locals (``j + 1``) that a later statement of the same block computes
+    #: again is computed once, into a temporary (guarded builtins; see
+    #: fatopt/passes/common_subexpressions.py).
+    common_subexpressions: bool = True
     #: Fold ``isinstance(i, T)`` where the local ``i`` certainly holds an exact int (guarded
     #: builtins; see fatopt/passes/fold_type_tests.py).
     fold_type_tests: bool = True

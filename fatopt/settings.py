@@ -39,6 +39,7 @@ DEFAULTS: "dict[str, bool | int]" = {
     "forward_inlined_results": True,
     "trim_nops": True,
     "merge_type_tests": True,
+    "common_subexpressions": True,
     "fold_type_tests": True,
     "unroll_loops": 16,
     "unroll_comprehensions": 16,

@@ -83,6 +83,26 @@ def _own_nodes(node: ast.AST):
         stack.extend(ast.iter_child_nodes(current))
 
 
+def _is_int(expr: ast.AST, names: set[str], unit: Unit, used: set[str]) -> bool:
+    """Whether ``expr`` is an int by the rules above, if ``names`` are; the builtins it relies on
+    go to ``used``. (A function of the module: a nested recursive one would be a reference cycle.)"""
+    kind = type(expr)
+    if kind is ast.Constant:
+        return type(expr.value) is int  # type: ignore[attr-defined]
+    if kind is ast.Name:
+        return expr.id in names  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        return (type(expr.op) in _INT_OPS and _is_int(expr.left, names, unit, used)  # type: ignore[attr-defined]
+                and _is_int(expr.right, names, unit, used))  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return type(expr.op) in _INT_UNARY and _is_int(expr.operand, names, unit, used)  # type: ignore[attr-defined]
+    if kind is ast.Call and type(expr.func) is ast.Name and expr.func.id == "len" and len(expr.args) == 1 \
+            and not expr.keywords and type(expr.args[0]) is not ast.Starred and unit.builtin("len"):  # type: ignore[attr-defined]
+        used.add("len")
+        return True
+    return False
+
+
 def int_locals(unit: Unit) -> IntLocalsResult:
     node = unit.node
     if isinstance(node, ast.Lambda):
@@ -133,22 +153,6 @@ def int_locals(unit: Unit) -> IntLocalsResult:
     }
     used: set[str] = set()
 
-    def is_int(expr: ast.AST, names: set[str]) -> bool:
-        kind = type(expr)
-        if kind is ast.Constant:
-            return type(expr.value) is int
-        if kind is ast.Name:
-            return expr.id in names
-        if kind is ast.BinOp:
-            return type(expr.op) in _INT_OPS and is_int(expr.left, names) and is_int(expr.right, names)
-        if kind is ast.UnaryOp:
-            return type(expr.op) in _INT_UNARY and is_int(expr.operand, names)
-        if kind is ast.Call and type(expr.func) is ast.Name and expr.func.id == "len" and len(expr.args) == 1 \
-                and not expr.keywords and type(expr.args[0]) is not ast.Starred and unit.builtin("len"):
-            used.add("len")
-            return True
-        return False
-
     names = set(candidates)
     changed = True
     while changed:
@@ -160,10 +164,10 @@ def int_locals(unit: Unit) -> IntLocalsResult:
                     ok = unit.builtin("range")
                     used.add("range")
                 elif kind == "value":
-                    ok = is_int(data, names)  # type: ignore[arg-type]
+                    ok = _is_int(data, names, unit, used)  # type: ignore[arg-type]
                 elif kind == "aug":
                     op_and_value: tuple[ast.operator, ast.expr] = data  # type: ignore[assignment]
-                    ok = type(op_and_value[0]) in _INT_OPS and is_int(op_and_value[1], names)
+                    ok = type(op_and_value[0]) in _INT_OPS and _is_int(op_and_value[1], names, unit, used)
                 else:
                     ok = False
                 if not ok:

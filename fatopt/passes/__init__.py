@@ -14,6 +14,7 @@ from fatopt.passes._rewrite import Pass, Unit
 from fatopt.passes.call_pure_builtins import CallPureBuiltins
 from fatopt.passes.call_pure_methods import CallPureMethods
 from fatopt.passes.class_constants import SubstituteClassConstants
+from fatopt.passes.common_subexpressions import CommonSubexpressions
 from fatopt.passes.dead_code import RemoveDeadCode
 from fatopt.passes.drop_covered_checks import DropCoveredChecks
 from fatopt.passes.eliminate_genexpr import EliminateGenexpr
@@ -43,6 +44,7 @@ __all__ = [
     "Unit",
     "CallPureBuiltins",
     "CallPureMethods",
+    "CommonSubexpressions",
     "ConstantFolding",
     "ConstantPropagation",
     "DropCoveredChecks",
@@ -109,7 +111,9 @@ PIPELINE: tuple[type[Pass], ...] = (
     UnrollLoops,
     UnrollComprehensions,
     RemoveDeadCode,
-    # once, after the others reached their fixed point (runs_last): the wrappers they made
+    # once, after the others reached their fixed point (runs_last): int sums computed again
+    # (in inlined subscripts too), then the wrappers the others made
+    CommonSubexpressions,
     TrimNops,
     MergeTypeTests,
 )
