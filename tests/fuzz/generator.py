@@ -634,7 +634,7 @@ class _Builder:
         return self.rare_statement(names, indent, ctx)
 
     def rare_statement(self, names: _Names, indent: str, ctx: "_Context") -> list[str]:
-        choice = self.between(0, 5)
+        choice = self.between(0, 6)
         if choice == 0:
             return [f"{indent}assert {self.expr('bool', names, 1)}, {self.expr('str', names, 0)}"]
         if choice == 1:
@@ -664,6 +664,15 @@ class _Builder:
             inner = names.child()
             inner.types[var] = "any"
             return lines + [self.emit_value(var, indent + "    ", ctx)]
+        if choice == 5 and names.of("int"):
+            # one int expression in two statements (common_subexpressions), a statement between
+            ints = names.of("int")
+            shared = f"{self.pick(ints)} {self.pick(('+', '-', '*'))} {self.pick(ints + list(SMALL))}"
+            first, second = self.fresh("x"), self.fresh("x")
+            names.types[first] = names.types[second] = "int"
+            self.function_locals += [first, second]
+            return [f"{indent}{first} = {shared}", self.emit_value(self.expr("any", names, 1), indent, ctx),
+                    f"{indent}{second} = ({shared}) * 2 + {first}"]
         return [self.emit_value(self.expr("any", names, 1), indent, ctx)]
 
     def condition(self, names: _Names) -> str:
