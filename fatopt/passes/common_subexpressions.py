@@ -4,11 +4,11 @@ later ones read it. scimark's FFT indexes ``data[j + 1]`` and ``data[i + 1]`` tw
 and computes ``b + a`` for both ``i`` and ``j``: each repeat is two loads, an addition and, above
 256, an int object made and freed (3.12 and 3.13, callgrind: FFT 6.5% fewer instructions)::
 
-    i = 2 * (b + a)                      i = 2 * (_fatopt_c_1 := b + a)
-    j = 2 * (b + a + dual)               j = 2 * (_fatopt_c_1 + dual)
-    z1_imag = data[j + 1]          ->    z1_imag = data[(_fatopt_c_2 := j + 1)]
-    data[j + 1] = data[i + 1] - w        data[_fatopt_c_2] = data[(_fatopt_c_3 := i + 1)] - w
-    data[i + 1] += w                     data[_fatopt_c_3] += w
+    i = 2 * (b + a)                      i = 2 * (_fatopt_cse_1 := b + a)
+    j = 2 * (b + a + dual)               j = 2 * (_fatopt_cse_1 + dual)
+    z1_imag = data[j + 1]          ->    z1_imag = data[(_fatopt_cse_2 := j + 1)]
+    data[j + 1] = data[i + 1] - w        data[_fatopt_cse_2] = data[(_fatopt_cse_3 := i + 1)] - w
+    data[i + 1] += w                     data[_fatopt_cse_3] += w
 
 Which expressions: ``+``, ``-``, ``*`` and unary ``-``, ``+``, ``~`` of ints that
 :func:`fatopt.analyses.int_locals.pure_int` accepts (int constants and locals that certainly
@@ -66,7 +66,7 @@ class _Occurrence:
 class _Sharer:
     def __init__(self, unit: Unit, ints: frozenset[str]) -> None:
         self.ints = ints
-        self.fresh = FreshNames(unit.node, "_fatopt_c_")
+        self.fresh = FreshNames(unit.node, "_fatopt_cse_")
         #: temporary -> the key of the expression it holds
         self.temps: dict[str, tuple] = {}
         self.changed = False

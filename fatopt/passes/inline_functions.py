@@ -440,6 +440,19 @@ def _drop_last(body: list[ast.stmt]) -> None:
     body[-1:] = [] if len(body) > 1 else [ast.copy_location(ast.Pass(), body[-1])]
 
 
+def _constant_substitutable(value: ast.expr, entry: Inlinable, param: str) -> bool:
+    """A constant argument that can stand for ``param`` where the callee reads it: not a bool
+    the callee inverts (``~p``), which CPython's compiler would fold at compile time, dropping the
+    DeprecationWarning the plain call raises at run time (the argument gets a temporary then,
+    or the call stays as it is)."""
+    if type(value) is not ast.Constant:
+        return False
+    if type(value.value) is not bool:
+        return True
+    return not any(type(n) is ast.UnaryOp and type(n.op) is ast.Invert and type(n.operand) is ast.Name
+                   and n.operand.id == param for n in walk(entry.node))
+
+
 def reads_of(entry: Inlinable, name: str) -> int:
     """How many times the callee's code reads ``name``; -1 if it has a loop (a read there may
     run many times)."""
@@ -638,8 +651,8 @@ class _Inline(BoundLocalsTransformer):
             if obj is not None and param == entry.receiver:
                 substitutes[param] = value  # the new object's local
                 continue
-            if param not in entry.assigned and (
-                    type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param)):
+            if param not in entry.assigned and (_constant_substitutable(value, entry, param)
+                                                or self._substitutable(value) or self._display_once(value, entry, param)):
                 substitutes[param] = value
                 continue
             renames[param] = self._fresh(param)
@@ -991,8 +1004,8 @@ class _Inline(BoundLocalsTransformer):
         temps: dict[str, str] = {}
         order: list[str] = []  # the parameters bound to temporaries, in call order
         for param, value in bound.items():
-            if (type(value) is ast.Constant or self._substitutable(value) or self._display_once(value, entry, param)
-                    or self._int_copy(value, entry, param)):
+            if (_constant_substitutable(value, entry, param) or self._substitutable(value)
+                    or self._display_once(value, entry, param) or self._int_copy(value, entry, param)):
                 continue
             if self.comprehensions or param not in prefix:
                 return None

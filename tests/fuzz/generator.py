@@ -1041,6 +1041,8 @@ PRELUDE = (
     "    return x",
     "",
     "def _line(e):",
+    "    if isinstance(e, RecursionError):",
+    "        return None  # where the limit hit moves with the depth (documented)",
     "    tb = e.__traceback__",
     "    while tb.tb_next is not None:",
     "        tb = tb.tb_next",

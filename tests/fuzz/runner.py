@@ -150,9 +150,16 @@ _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 _REPEATED = re.compile(r"\[Previous line repeated \d+ more times\]")
 
 
+#: the entries between a traceback's last repeat marker and its RecursionError: where the limit
+#: hit (a frame's entry, or a call inside a self-inlined level) moves with the depth
+_RECURSION_TAIL = re.compile(r"(\[Previous line repeated N more times\]\n)(?:(?!\[Previous line)(?!RecursionError).*\n)*"
+                             r"(RecursionError: )")
+
+
 def _normalized(text: str) -> str:
     """``text`` without what differs between two runs of the same program for documented reasons."""
-    return _REPEATED.sub("[Previous line repeated N more times]", _ADDRESS.sub("at 0x?", text))
+    text = _REPEATED.sub("[Previous line repeated N more times]", _ADDRESS.sub("at 0x?", text))
+    return _RECURSION_TAIL.sub(r"\1  ...\n\2", text)
 
 
 def traceback_text(exc: BaseException) -> str:
@@ -211,7 +218,8 @@ def _execute(code: types.CodeType, source: str, timeout: float = TIMEOUT, record
         except _Timeout:
             error = ("Timeout", f"over {timeout} s", None)
         except Exception as exc:
-            error = (type(exc).__name__, str(exc), _error_line(exc))
+            # (a RecursionError's line is where the limit hit: see _RECURSION_TAIL)
+            error = (type(exc).__name__, str(exc), _error_line(exc) if type(exc) is not RecursionError else None)
             escaped = exc
     recorded = tuple(
         (w.category.__name__, str(w.message), w.lineno) for w in caught if w.filename == FILENAME

@@ -122,6 +122,45 @@ def test_inverting_a_bool_constant_still_warns() -> None:
     """)
 
 
+def test_an_inlined_parameter_inverted_still_warns() -> None:
+    """Found by the 3.12 run ``tools/fuzz.py --profile mixed --type-profile --seed 703``
+    (2026-12-07): inlining ``h(2.5 != 1.5)`` substituted the folded argument for ``c`` in ``~c``,
+    and CPython's compiler folded ``~True`` silently, dropping the DeprecationWarning the plain
+    call raises at run time; a bool argument of a parameter the callee inverts now gets a
+    temporary (or the call stays)."""
+    assert_same_behaviour("""
+        def h(a, c):
+            return abs(~c)
+        def g(a, c):
+            x = ~c
+            return x
+        def f(a):
+            print(h(0, 2.5 != 1.5), g(1, True), h(a, False))
+        f(0)
+    """)
+
+
+def test_where_a_recursion_error_hit_is_not_compared() -> None:
+    """Found by the same run: a self-inlined recursive coroutine (``await fib(n - 1) + await
+    fib(n - 2)``, unbounded) hit the limit at the ``async def`` line plain and at the ``return``
+    line optimized: docs/semantics.md ("Recursion depth"). The runner compares a RecursionError's
+    traceback down to its last repeat marker, not the entries after it, nor its line."""
+    from tests.fuzz.runner import _normalized
+
+    def text(tail: str, outer: str = "drive") -> str:
+        return (f'Traceback (most recent call last):\n  File "fuzz_case.py", line 9, in {outer}\n'
+                '  File "fuzz_case.py", line 5, in fib\n  [Previous line repeated 994 more times]\n'
+                f'{tail}RecursionError: maximum recursion depth exceeded\n')
+
+    plain = text('  File "fuzz_case.py", line 4, in fib\n    async def fib(n):\n')
+    optimized = text('  File "fuzz_case.py", line 5, in fib\n    return await fib(n - 1)\n')
+    assert _normalized(plain) == _normalized(optimized)
+    assert _normalized(plain) != _normalized(text("", outer="other"))  # what comes before still counts
+    other = plain.replace("RecursionError: maximum recursion depth exceeded", "ValueError: x")
+    assert _normalized(other) != _normalized(optimized.replace("RecursionError: maximum recursion depth exceeded",
+                                                               "ValueError: x"))
+
+
 def test_a_comprehension_reading_a_name_another_comprehension_binds() -> None:
     """Found by the long run on 3.12.1 (2026-11-22): 3.12 inlines comprehensions (PEP 709) and
     ``len``, the target of one, is then a local of the function inside the other: plain 3.12

@@ -25,40 +25,40 @@ SHARED = [
         "def f(n):\n    data = list(range(2 * n + 2))\n    for b in range(n):\n        j = 2 * b\n"
         "        x = data[j + 1]\n        data[j + 1] = x * 3\n    return data\n",
         "def f(n):\n    data = list(range(2 * n + 2))\n    for b in range(n):\n        j = 2 * b\n"
-        "        x = data[(_fatopt_c_1 := (j + 1))]\n        data[_fatopt_c_1] = x * 3\n    return data\n",
+        "        x = data[(_fatopt_cse_1 := (j + 1))]\n        data[_fatopt_cse_1] = x * 3\n    return data\n",
         "result = f(4)", id="subscript-index"),
     pytest.param(
         "def f(n):\n    out = []\n    d = len(out) + 5\n    for a in range(n):\n        for b in range(n):\n"
         "            i = 2 * (b + a)\n            j = 2 * (b + a + d)\n            k = 2 * (b + a + d) - 1\n"
         "            out.append((i, j, k))\n    return out\n",
         "def f(n):\n    out = []\n    d = len(out) + 5\n    for a in range(n):\n        for b in range(n):\n"
-        "            i = 2 * (_fatopt_c_1 := (b + a))\n            j = (_fatopt_c_2 := (2 * (_fatopt_c_1 + d)))\n"
-        "            k = _fatopt_c_2 - 1\n            out.append((i, j, k))\n    return out\n",
+        "            i = 2 * (_fatopt_cse_1 := (b + a))\n            j = (_fatopt_cse_2 := (2 * (_fatopt_cse_1 + d)))\n"
+        "            k = _fatopt_cse_2 - 1\n            out.append((i, j, k))\n    return out\n",
         "result = f(3)", id="largest-shared-first"),
     pytest.param(
         "def f(n, c):\n    out = []\n    for i in range(n):\n        x = -i * 7\n        y = (-i * 7 if c else 0, c or -i * 7)\n"
         "        out.append((x, y))\n        out.append(-i * 7)\n    return out\n",
-        "def f(n, c):\n    out = []\n    for i in range(n):\n        x = (_fatopt_c_1 := (-i * 7))\n"
-        "        y = (_fatopt_c_1 if c else 0, c or _fatopt_c_1)\n        out.append((x, y))\n"
-        "        out.append(_fatopt_c_1)\n    return out\n",
+        "def f(n, c):\n    out = []\n    for i in range(n):\n        x = (_fatopt_cse_1 := (-i * 7))\n"
+        "        y = (_fatopt_cse_1 if c else 0, c or _fatopt_cse_1)\n        out.append((x, y))\n"
+        "        out.append(_fatopt_cse_1)\n    return out\n",
         "result = (f(3, True), f(3, False))", id="read-in-branches-and-calls"),
     pytest.param(
         "def f(s):\n    k = len(s) - 1\n    first = s[k - 1]\n    return first, s[k - 1]\n",
-        "def f(s):\n    k = len(s) - 1\n    first = s[(_fatopt_c_1 := (k - 1))]\n    return first, s[_fatopt_c_1]\n",
+        "def f(s):\n    k = len(s) - 1\n    first = s[(_fatopt_cse_1 := (k - 1))]\n    return first, s[_fatopt_cse_1]\n",
         "result = f('abcd')", id="len-and-return"),
     pytest.param(
         "def f(n):\n    t = 0\n    for i in range(n):\n        t += i + 1\n        t *= i + 1\n    return t\n",
-        "def f(n):\n    t = 0\n    for i in range(n):\n        t += (_fatopt_c_1 := (i + 1))\n        t *= _fatopt_c_1\n    return t\n",
+        "def f(n):\n    t = 0\n    for i in range(n):\n        t += (_fatopt_cse_1 := (i + 1))\n        t *= _fatopt_cse_1\n    return t\n",
         "result = f(5)", id="augmented-assignments"),
     pytest.param(
         "def f(n):\n    for i in range(n):\n        x = i + 1\n        def g():\n            return i + 1\n"
         "        y = i + 1\n    return x, y, g()\n",
-        "def f(n):\n    for i in range(n):\n        x = (_fatopt_c_1 := (i + 1))\n        def g():\n            return i + 1\n"
-        "        y = _fatopt_c_1\n    return x, y, g()\n",
+        "def f(n):\n    for i in range(n):\n        x = (_fatopt_cse_1 := (i + 1))\n        def g():\n            return i + 1\n"
+        "        y = _fatopt_cse_1\n    return x, y, g()\n",
         "result = f(3)", id="a-definition-between-keeps-its-body"),
     pytest.param(
         "def f(n):\n    for i in range(n):\n        x: int = i - 1\n        y = [i - 1]\n    return x, y\n",
-        "def f(n):\n    for i in range(n):\n        x: int = (_fatopt_c_1 := (i - 1))\n        y = [_fatopt_c_1]\n    return x, y\n",
+        "def f(n):\n    for i in range(n):\n        x: int = (_fatopt_cse_1 := (i - 1))\n        y = [_fatopt_cse_1]\n    return x, y\n",
         "result = f(3)", id="annotated-assignment"),
 ]
 
@@ -138,4 +138,4 @@ def test_temporaries_show_in_the_frames_locals():
               "def f(n):\n    for b in range(n):\n        x = b + 1\n        y = b + 1\n    return x + y, caller_locals()\n")
     plain, optimized = run_both(source, "result = f(2)")
     assert plain.result == "(4, ['b', 'n', 'x', 'y'])"
-    assert optimized.result == "(4, ['_fatopt_c_1', 'b', 'n', 'x', 'y'])"
+    assert optimized.result == "(4, ['_fatopt_cse_1', 'b', 'n', 'x', 'y'])"
