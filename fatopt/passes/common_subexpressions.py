@@ -92,26 +92,6 @@ class _Sharer:
             return ("u", type(node.op), operand) if operand else None  # type: ignore[attr-defined]
         return None
 
-    def _candidate(self, node: ast.expr) -> bool:
-        return type(node) in (ast.BinOp, ast.UnaryOp) and pure_int(node, self._int_name) \
-            and any(type(n) is ast.Name for n in ast.walk(node))
-
-    def _names(self, node: ast.expr) -> frozenset[str]:
-        """The locals an expression's value depends on (through its temporaries too)."""
-        names: set[str] = set()
-        for sub in ast.walk(node):
-            if type(sub) is ast.Name:
-                if sub.id in self.temps:
-                    names |= self._key_names(self.temps[sub.id])
-                else:
-                    names.add(sub.id)
-        return frozenset(names)
-
-    def _key_names(self, key: tuple) -> set[str]:
-        if key[0] == "n":
-            return {key[1]}
-        return set().union(*(self._key_names(part) for part in key[1:] if type(part) is tuple))
-
     # -- blocks -----------------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> None:
         available: dict[tuple, _Occurrence] = {}
@@ -181,12 +161,20 @@ class _Sharer:
                 for index, item in items:
                     if not isinstance(item, ast.expr) or type(item) in _NOT_ENTERED:
                         continue
-                    if self._candidate(item):
+                    if type(item) in (ast.BinOp, ast.UnaryOp) and pure_int(item, self._int_name):
                         key = self.key(item)
-                        names = self._names(item)
-                        if key is not None and key not in available and names.isdisjoint(stored):
+                        # the locals its value depends on (a temporary's too); none: a constant
+                        names = _key_names(key) if key is not None else frozenset()
+                        if key is not None and names and key not in available and names.isdisjoint(stored):
                             available[key] = _Occurrence(node, field, index, names)
                     stack.append(item)
+
+
+def _key_names(key: tuple) -> frozenset[str]:
+    """The locals named in a key of :meth:`_Sharer.key`."""
+    if key[0] == "n":
+        return frozenset((key[1],))
+    return frozenset().union(*(_key_names(part) for part in key[1:] if type(part) is tuple))
 
 
 def _evaluated_fields(node: ast.AST, certainly: bool = True) -> list[tuple[str, object]]:
